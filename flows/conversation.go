@@ -1,0 +1,614 @@
+package flows
+
+import "time"
+
+// conversation handles one input; it collects replies and effects as it goes.
+type conversation struct {
+	st      State
+	in      Input
+	now     time.Time
+	replies []Reply
+	effects []Effect
+}
+
+func (c *conversation) say(key string, data map[string]any, buttons ...[]Button) {
+	c.replies = append(c.replies, Reply{Text: Msg{Key: key, Data: data}, Buttons: buttons})
+}
+
+func (c *conversation) sayCount(key string, count int, data map[string]any, buttons ...[]Button) {
+	c.replies = append(c.replies, Reply{Text: Msg{Key: key, Data: data, Count: &count}, Buttons: buttons})
+}
+
+func (c *conversation) handle() {
+	leavingPlace := c.st.Step == StepPlace && c.st.Pending == PendingNone
+	switch c.in.Kind {
+	case InputJoin:
+		c.join()
+	case InputCommand:
+		c.command(c.in.Text)
+	case InputButton:
+		c.button()
+	case InputSubmitted:
+		c.submitted()
+	case InputSubmitFailed:
+		c.say("submit.failed", nil, row(c.button1("button.try_again", "rev", "submit")))
+	default:
+		c.answer()
+	}
+	// The location keyboard stays until the student leaves the place question.
+	if leavingPlace && (c.st.Step != StepPlace || c.st.Pending != PendingNone) {
+		c.replies = append([]Reply{{Text: Msg{Key: "place.keyboard_closed"}, RemoveKeyboard: true}}, c.replies...)
+	}
+}
+
+// --- joining and commands ---
+
+func (c *conversation) join() {
+	j := c.in.Join
+	switch {
+	case !j.Found:
+		c.say("join.unknown", nil)
+		c.continueIfInProgress()
+	case !j.Forum.Open:
+		c.say("join.closed", map[string]any{"Forum": j.Forum.Name})
+		c.continueIfInProgress()
+	case j.Forum.ID == c.st.ForumID && c.st.InProgress():
+		c.say("join.welcome_back", map[string]any{"Forum": j.Forum.Name})
+		c.ask()
+	default:
+		if j.Forum.ID != c.st.ForumID {
+			c.st.Submitted, c.st.LastRef = 0, ""
+		}
+		c.st.ForumID, c.st.ForumCode, c.st.ForumName = j.Forum.ID, j.Forum.Code, j.Forum.Name
+		c.say("join.welcome", map[string]any{"Forum": j.Forum.Name})
+		c.startIdea()
+	}
+}
+
+func (c *conversation) command(name string) {
+	if name != CommandHelp {
+		c.st.Pending = PendingNone
+	}
+	switch name {
+	case CommandLanguage:
+		c.st.Pending = PendingLanguage
+		c.askPending()
+		return
+	case CommandHelp:
+		c.say("about.help", nil)
+		if c.st.InProgress() || c.st.Pending != PendingNone {
+			c.ask()
+		}
+		return
+	}
+	if !c.st.Joined() {
+		c.say("start.how_to_join", nil)
+		return
+	}
+	switch name {
+	case CommandNew:
+		c.newIdea()
+	case CommandCancel:
+		if c.st.InProgress() {
+			c.cancel()
+		} else {
+			c.say("cancel.nothing", nil, row(c.newIdeaButton()))
+		}
+	default: // start without a join code
+		if c.st.InProgress() {
+			c.say("join.welcome_back", map[string]any{"Forum": c.st.ForumName})
+		}
+		c.ask()
+	}
+}
+
+// newIdea starts another idea, asking first if that would throw one away.
+func (c *conversation) newIdea() {
+	if c.st.InProgress() && c.hasContent() {
+		c.st.Pending = PendingRestart
+		c.askPending()
+		return
+	}
+	c.startIdea()
+}
+
+func (c *conversation) startIdea() {
+	c.st.Draft = c.in.EventID
+	c.st.Answers = map[StepID]Answer{}
+	c.st.Editing, c.st.Pending = false, PendingNone
+	c.st.Step = StepScope
+	if !c.st.PrivacyOK {
+		c.st.Step = StepLanguage
+	}
+	c.ask()
+}
+
+func (c *conversation) continueIfInProgress() {
+	if c.st.InProgress() {
+		c.ask()
+	}
+}
+
+// --- buttons ---
+
+func (c *conversation) button() {
+	b, ok := parseButton(c.in.Text)
+	if !ok {
+		c.stale()
+		return
+	}
+	// Buttons that work whatever idea they came from.
+	switch b.step {
+	case buttonNewIdea:
+		c.st.Pending = PendingNone
+		if !c.st.Joined() {
+			c.say("start.how_to_join", nil)
+			return
+		}
+		c.newIdea()
+		return
+	case buttonPickLanguage:
+		if c.st.Pending != PendingLanguage || !OneOf(Languages...).allows(b.value) {
+			c.stale()
+			return
+		}
+		c.st.Lang, c.st.Pending = b.value, PendingNone
+		c.say("language.changed", nil)
+		if !c.st.Joined() {
+			c.say("start.how_to_join", nil)
+			return
+		}
+		c.ask()
+		return
+	}
+	if c.st.Step == StepDone && b.step == buttonReview && b.value == "submit" {
+		c.say("submit.already", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		return
+	}
+	if b.draft != c.st.Draft || !c.st.InProgress() {
+		c.stale()
+		return
+	}
+	if c.st.Pending != PendingNone {
+		if b.step != buttonConfirm {
+			c.stale()
+			return
+		}
+		c.confirm(b.value)
+		return
+	}
+	switch b.step {
+	case buttonNav:
+		c.navigate(b.value)
+	case buttonEdit:
+		if c.st.Step != StepReview || !containsStep(Editable, StepID(b.value)) {
+			c.stale()
+			return
+		}
+		c.st.Step, c.st.Editing = StepID(b.value), true
+		c.ask()
+	case buttonReview:
+		if c.st.Step != StepReview {
+			c.stale()
+			return
+		}
+		switch b.value {
+		case "submit":
+			sub := c.submission()
+			c.effects = append(c.effects, Effect{Submit: &sub})
+		case "cancel":
+			c.cancel()
+		default:
+			c.stale()
+		}
+	default:
+		step, ok := stepByID(StepID(b.step))
+		if !ok || step.ID != c.st.Step || step.Answer.Kind != ChoiceAnswer || !step.Answer.allows(b.value) {
+			c.stale()
+			return
+		}
+		c.record(step, Answer{Text: b.value})
+	}
+}
+
+// stale answers a button that no longer fits (or never did) and shows where
+// the student really is, so there is always a way on.
+func (c *conversation) stale() {
+	c.say("error.stale_button", nil)
+	switch {
+	case c.st.Pending != PendingNone:
+		c.askPending()
+	case c.st.InProgress():
+		c.ask()
+	case c.st.Joined():
+		c.say("idle.hint", nil, row(c.newIdeaButton()))
+	default:
+		c.say("start.how_to_join", nil)
+	}
+}
+
+func (c *conversation) navigate(where string) {
+	step, ok := stepByID(c.st.Step)
+	switch {
+	case where == "cancel":
+		c.cancel()
+	case where == "back" && c.st.Editing:
+		c.st.Step, c.st.Editing = StepReview, false
+		c.ask()
+	case where == "back" && c.st.Step == StepReview:
+		c.st.Step = IdeaSteps[len(IdeaSteps)-1].ID
+		c.ask()
+	case where == "back" && ok && c.previous(step.ID) != "":
+		c.st.Step = c.previous(step.ID)
+		c.ask()
+	case where == "skip" && ok && step.Optional:
+		c.record(step, Answer{Skipped: true})
+	default:
+		c.stale()
+	}
+}
+
+func (c *conversation) confirm(answer string) {
+	pending := c.st.Pending
+	c.st.Pending = PendingNone
+	switch {
+	case pending == PendingCancel && answer == "yes":
+		c.discard()
+	case pending == PendingRestart && answer == "yes":
+		c.startIdea()
+	case answer == "no":
+		c.say("continue.ok", nil)
+		c.ask()
+	default:
+		c.st.Pending = pending
+		c.stale()
+	}
+}
+
+// cancel throws the idea away, asking first if the student wrote anything.
+func (c *conversation) cancel() {
+	if c.hasContent() {
+		c.st.Pending = PendingCancel
+		c.askPending()
+		return
+	}
+	c.discard()
+}
+
+func (c *conversation) discard() {
+	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepIdle, nil, false, ""
+	c.say("cancel.done", nil, row(c.newIdeaButton()))
+}
+
+func (c *conversation) hasContent() bool {
+	for id, a := range c.st.Answers {
+		if id != StepLanguage && id != StepPrivacy && !a.Skipped {
+			return true
+		}
+	}
+	return false
+}
+
+// --- answers ---
+
+func (c *conversation) answer() {
+	switch {
+	case !c.st.Joined():
+		c.say("start.how_to_join", nil)
+		return
+	case c.st.Pending != PendingNone:
+		c.say("error.tap_button", nil)
+		c.askPending()
+		return
+	case c.st.Step == StepDone:
+		c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		return
+	case c.st.Step == StepIdle:
+		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		return
+	case c.st.Step == StepReview:
+		c.say("error.tap_button", nil)
+		c.ask()
+		return
+	}
+	step, ok := stepByID(c.st.Step)
+	if !ok { // a state written by an older version: start the idea afresh
+		c.startIdea()
+		return
+	}
+	answer, problem := c.validate(step)
+	if problem != nil {
+		c.replies = append(c.replies, Reply{Text: *problem})
+		c.ask()
+		return
+	}
+	c.record(step, answer)
+}
+
+// validate turns the input into an answer for the step, or says what is wrong.
+func (c *conversation) validate(step Step) (Answer, *Msg) {
+	in := c.in
+	rule := step.Answer
+	switch rule.Kind {
+	case ChoiceAnswer:
+		return Answer{}, &Msg{Key: "error.tap_button"}
+	case TextAnswer:
+		if in.Kind != InputText {
+			return Answer{}, &Msg{Key: "error.text_expected"}
+		}
+		return c.validText(in.Text, rule.MaxLen)
+	case PlaceAnswer:
+		switch in.Kind {
+		case InputLocation:
+			if in.Live {
+				return Answer{}, &Msg{Key: "error.live_location"}
+			}
+			if !validCoordinates(in.Lat, in.Lon) {
+				return Answer{}, &Msg{Key: "error.place_expected"}
+			}
+			lat, lon := in.Lat, in.Lon
+			return Answer{Lat: &lat, Lon: &lon}, nil
+		case InputText:
+			return c.validText(in.Text, rule.MaxLen)
+		}
+		return Answer{}, &Msg{Key: "error.place_expected"}
+	case PhotoAnswer:
+		if in.Kind != InputPhoto || in.PhotoID == "" {
+			return Answer{}, &Msg{Key: "error.photo_expected"}
+		}
+		return Answer{Photo: in.PhotoID}, nil
+	}
+	return Answer{}, &Msg{Key: "error.tap_button"}
+}
+
+func (c *conversation) validText(raw string, maxLen int) (Answer, *Msg) {
+	text := CleanText(raw)
+	if text == "" {
+		return Answer{}, &Msg{Key: "error.empty"}
+	}
+	if n := Length(text); n > maxLen {
+		over := n - maxLen
+		return Answer{}, &Msg{Key: "error.too_long", Data: map[string]any{"Max": maxLen}, Count: &over}
+	}
+	return Answer{Text: text}, nil
+}
+
+// record keeps a valid answer and moves on.
+func (c *conversation) record(step Step, a Answer) {
+	c.st.Answers[step.ID] = a
+	switch step.ID {
+	case StepLanguage:
+		c.st.Lang = a.Text
+	case StepPrivacy:
+		c.st.PrivacyOK = true
+	}
+	if c.st.Editing {
+		c.st.Step, c.st.Editing = StepReview, false
+	} else {
+		c.st.Step = c.next(step.ID)
+	}
+	c.ask()
+}
+
+func (c *conversation) submitted() {
+	c.st.Submitted++
+	c.st.LastRef = c.in.Reference
+	// The idea now lives in the database; the live state keeps no copy.
+	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
+	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.in.Reference}, row(c.newIdeaButton()))
+}
+
+func (c *conversation) submission() Submission {
+	a := c.st.Answers
+	s := Submission{
+		DraftID:     c.st.Draft,
+		ForumID:     c.st.ForumID,
+		Language:    c.st.Lang,
+		Scope:       a[StepScope].Text,
+		WorksWell:   a[StepWorksWell].Text,
+		Improve:     a[StepImprove].Text,
+		Title:       a[StepTitle].Text,
+		Description: a[StepDescription].Text,
+		Category:    a[StepCategory].Text,
+		PlaceText:   a[StepPlace].Text,
+		Latitude:    a[StepPlace].Lat,
+		Longitude:   a[StepPlace].Lon,
+		PhotoFileID: a[StepPhoto].Photo,
+		WantsToHelp: a[StepHelp].Text,
+		SubmittedAt: c.now.UTC(),
+	}
+	return s
+}
+
+// --- asking ---
+
+// ask shows the current question again (or the review, or the idle hint).
+func (c *conversation) ask() {
+	if c.st.Pending != PendingNone {
+		c.askPending()
+		return
+	}
+	switch c.st.Step {
+	case StepReview:
+		c.review()
+		return
+	case StepDone:
+		c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		return
+	case StepIdle:
+		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		return
+	}
+	step, ok := stepByID(c.st.Step)
+	if !ok {
+		c.startIdea()
+		return
+	}
+	data := map[string]any{"Forum": c.st.ForumName, "Max": step.Answer.MaxLen}
+	var rows [][]Button
+	for _, chunk := range chunks(step.Answer.Choices, choicesPerRow(step)) {
+		var r []Button
+		for _, choice := range chunk {
+			r = append(r, c.button1(string(step.ID)+"."+choice, string(step.ID), choice))
+		}
+		rows = append(rows, r)
+	}
+	nav := c.navRow(step)
+	if step.Answer.Kind == PlaceAnswer {
+		// A message carries one keyboard: the location button goes with the
+		// question, Skip/Back/Cancel with a short hint after it.
+		c.replies = append(c.replies,
+			Reply{Text: Msg{Key: step.Question, Data: data}, ShareLocation: &Msg{Key: "place.share_button"}},
+			Reply{Text: Msg{Key: "place.hint", Data: data}, Buttons: [][]Button{nav}})
+		return
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
+	c.replies = append(c.replies, Reply{Text: Msg{Key: step.Question, Data: data}, Buttons: rows})
+}
+
+func (c *conversation) navRow(step Step) []Button {
+	var nav []Button
+	if c.st.Editing || c.previous(step.ID) != "" {
+		nav = append(nav, c.button1("button.back", buttonNav, "back"))
+	}
+	if step.Optional {
+		nav = append(nav, c.button1("button.skip", buttonNav, "skip"))
+	}
+	return append(nav, c.button1("button.cancel", buttonNav, "cancel"))
+}
+
+func (c *conversation) askPending() {
+	switch c.st.Pending {
+	case PendingLanguage:
+		var buttons []Button
+		for _, l := range Languages {
+			buttons = append(buttons, Button{Label: Msg{Key: "lang." + l}, Data: encodeButton("", buttonPickLanguage, l)})
+		}
+		c.say("language.pick", nil, chunks(buttons, 2)...)
+	case PendingCancel:
+		c.say("cancel.confirm", nil, row(
+			c.button1("button.yes_delete", buttonConfirm, "yes"),
+			c.button1("button.no_continue", buttonConfirm, "no")))
+	case PendingRestart:
+		c.say("restart.confirm", nil, row(
+			c.button1("button.start_over", buttonConfirm, "yes"),
+			c.button1("button.continue", buttonConfirm, "no")))
+	}
+}
+
+func (c *conversation) review() {
+	a := c.st.Answers
+	none := Msg{Key: "review.none"}
+	text := func(id StepID) any {
+		if t := a[id].Text; t != "" {
+			return t
+		}
+		return none
+	}
+	choice := func(id StepID) any {
+		if t := a[id].Text; t != "" {
+			return Msg{Key: string(id) + "." + t}
+		}
+		return none
+	}
+	place := text(StepPlace)
+	if p := a[StepPlace]; p.Lat != nil && p.Lon != nil {
+		place = Msg{Key: "review.pin", Data: map[string]any{"Lat": *p.Lat, "Lon": *p.Lon}}
+	}
+	photo := any(none)
+	if a[StepPhoto].Photo != "" {
+		photo = Msg{Key: "review.photo_attached"}
+	}
+	data := map[string]any{
+		"Forum":       c.st.ForumName,
+		"Scope":       choice(StepScope),
+		"WorksWell":   text(StepWorksWell),
+		"Improve":     text(StepImprove),
+		"Title":       text(StepTitle),
+		"Description": text(StepDescription),
+		"Category":    choice(StepCategory),
+		"Place":       place,
+		"Photo":       photo,
+		"Help":        choice(StepHelp),
+	}
+	var edits []Button
+	for _, id := range Editable {
+		edits = append(edits, c.button1("edit."+string(id), buttonEdit, string(id)))
+	}
+	rows := chunks(edits, 2)
+	rows = append(rows,
+		row(c.button1("button.submit", buttonReview, "submit")),
+		row(c.button1("button.delete_idea", buttonReview, "cancel")))
+	c.say("review.summary", data, rows...)
+}
+
+// --- helpers ---
+
+func (c *conversation) button1(label, step, value string) Button {
+	return Button{Label: Msg{Key: label}, Data: encodeButton(c.st.Draft, step, value)}
+}
+
+func (c *conversation) newIdeaButton() Button {
+	return Button{Label: Msg{Key: "button.new_idea"}, Data: encodeButton("", buttonNewIdea, "go")}
+}
+
+func (c *conversation) next(id StepID) StepID {
+	for i, s := range IdeaSteps {
+		if s.ID == id && i+1 < len(IdeaSteps) {
+			return IdeaSteps[i+1].ID
+		}
+	}
+	return StepReview
+}
+
+func (c *conversation) previous(id StepID) StepID {
+	for i, s := range IdeaSteps {
+		if s.ID == id && i > 0 {
+			return IdeaSteps[i-1].ID
+		}
+	}
+	return ""
+}
+
+func stepByID(id StepID) (Step, bool) {
+	for _, s := range IdeaSteps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+func containsStep(ids []StepID, id StepID) bool {
+	for _, s := range ids {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+func choicesPerRow(s Step) int {
+	if len(s.Answer.Choices) > 3 {
+		return 2
+	}
+	return 3
+}
+
+func row(buttons ...Button) []Button { return buttons }
+
+func chunks[T any](items []T, size int) [][]T {
+	var out [][]T
+	for len(items) > 0 {
+		n := min(size, len(items))
+		out = append(out, items[:n])
+		items = items[n:]
+	}
+	return out
+}
+
+func validCoordinates(lat, lon float64) bool {
+	return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 && !(lat == 0 && lon == 0)
+}

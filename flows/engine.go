@@ -1,0 +1,234 @@
+// Package flows is the conversation itself: which question comes next, what
+// counts as a valid answer, and what the student is told. It is plain Go with
+// no knowledge of Telegram, Redis or SQL, so it can be read, tested and reused
+// by another channel (a web form) unchanged.
+//
+// The whole engine is one pure function:
+//
+//	Handle(state, input, now) → (new state, replies, effects)
+package flows
+
+import (
+	"strings"
+	"time"
+)
+
+// StepID names one question of a flow.
+type StepID string
+
+// Step is one question: what is asked and what answer it takes.
+type Step struct {
+	ID       StepID
+	Question string // locale key of the question
+	Answer   AnswerRule
+	Optional bool // the student may skip it
+}
+
+// AnswerKind is what sort of answer a question takes.
+type AnswerKind int
+
+// The kinds of answer.
+const (
+	ChoiceAnswer AnswerKind = iota + 1 // one of a few buttons
+	TextAnswer                         // free text up to MaxLen characters
+	PlaceAnswer                        // a pin on the map, or a typed place
+	PhotoAnswer                        // a photo
+)
+
+// AnswerRule says which answers a question accepts.
+type AnswerRule struct {
+	Kind    AnswerKind
+	Choices []string
+	MaxLen  int // characters, for text and typed places
+}
+
+// OneOf accepts a tap on one of the given choices.
+func OneOf(choices ...string) AnswerRule { return AnswerRule{Kind: ChoiceAnswer, Choices: choices} }
+
+// FreeText accepts text of at most maxLen characters.
+func FreeText(maxLen int) AnswerRule { return AnswerRule{Kind: TextAnswer, MaxLen: maxLen} }
+
+// PlaceOnMap accepts a shared pin or a typed place name of at most maxLen characters.
+func PlaceOnMap(maxLen int) AnswerRule { return AnswerRule{Kind: PlaceAnswer, MaxLen: maxLen} }
+
+// Photo accepts one photo.
+func Photo() AnswerRule { return AnswerRule{Kind: PhotoAnswer} }
+
+func (r AnswerRule) allows(choice string) bool {
+	for _, c := range r.Choices {
+		if c == choice {
+			return true
+		}
+	}
+	return false
+}
+
+// Answer is what the student gave for one question. Choices are kept in Text.
+type Answer struct {
+	Text    string   `json:"t,omitempty"`
+	Lat     *float64 `json:"la,omitempty"`
+	Lon     *float64 `json:"lo,omitempty"`
+	Photo   string   `json:"ph,omitempty"`
+	Skipped bool     `json:"k,omitempty"`
+}
+
+// Pending is a yes/no or pick question laid over the current step.
+type Pending string
+
+// The questions that can be pending.
+const (
+	PendingNone     Pending = ""
+	PendingCancel   Pending = "cancel"   // throw the draft away?
+	PendingRestart  Pending = "restart"  // start a new idea although one is unfinished?
+	PendingLanguage Pending = "language" // pick a language (/language)
+)
+
+// State is everything the bot remembers about one student's conversation.
+// It is stored between messages (short JSON names keep it small).
+type State struct {
+	Lang      string            `json:"l,omitempty"`
+	ForumID   int64             `json:"fi,omitempty"`
+	ForumCode string            `json:"fc,omitempty"`
+	ForumName string            `json:"fn,omitempty"`
+	Step      StepID            `json:"s,omitempty"`
+	Draft     string            `json:"d,omitempty"` // id of the idea being written; tags its buttons
+	Answers   map[StepID]Answer `json:"a,omitempty"`
+	Editing   bool              `json:"e,omitempty"` // answering from the review screen
+	Pending   Pending           `json:"p,omitempty"`
+	PrivacyOK bool              `json:"ok,omitempty"`
+	Submitted int               `json:"n,omitempty"` // ideas sent in this forum
+	LastRef   string            `json:"r,omitempty"` // reference of the last idea sent
+}
+
+// Joined reports whether the student has joined a forum.
+func (s State) Joined() bool { return s.ForumID != 0 }
+
+// InProgress reports whether an idea is being written.
+func (s State) InProgress() bool {
+	return s.Joined() && s.Step != StepIdle && s.Step != StepDone
+}
+
+// InputKind is what happened in the chat.
+type InputKind int
+
+// The kinds of input.
+const (
+	InputText         InputKind = iota + 1 // the student wrote something
+	InputButton                            // the student tapped a button; Text holds its data
+	InputLocation                          // the student shared a place on the map
+	InputPhoto                             // the student sent a photo
+	InputMedia                             // a sticker, voice, video, file...: not usable as an answer
+	InputCommand                           // a command without arguments; Text holds its name
+	InputJoin                              // the student opened a join link; Join says what was found
+	InputSubmitted                         // the idea was stored; Reference is set
+	InputSubmitFailed                      // the idea could not be stored right now
+)
+
+// Commands a student can type.
+const (
+	CommandStart    = "start"
+	CommandNew      = "new"
+	CommandCancel   = "cancel"
+	CommandLanguage = "language"
+	CommandHelp     = "help"
+)
+
+// Input is one event in the conversation.
+type Input struct {
+	Kind      InputKind
+	Text      string // text, button data or command name
+	Lat, Lon  float64
+	Live      bool   // a live (moving) location
+	PhotoID   string // file id of the photo
+	Media     string // what kind of media, for InputMedia
+	Join      JoinResult
+	Reference string // for InputSubmitted
+	// LanguageHint is the student's app language, used until they choose.
+	LanguageHint string
+	// EventID is unique to this event and the same when it is delivered
+	// again; a new idea's draft id is derived from it, so storing is idempotent.
+	EventID string
+}
+
+// JoinResult is what the join code of a link led to.
+type JoinResult struct {
+	Found bool
+	Forum Forum
+}
+
+// Msg is a sentence to show: a locale key and the values it needs.
+// A value in Data may itself be a Msg, translated in the same language.
+type Msg struct {
+	Key   string
+	Data  map[string]any
+	Count *int // picks the plural form
+}
+
+// Button is one inline button: its label and the data it sends back.
+type Button struct {
+	Label Msg
+	Data  string
+}
+
+// Reply is one message to the student.
+type Reply struct {
+	Text    Msg
+	Buttons [][]Button
+	// ShareLocation, when set, shows a keyboard button that shares a place.
+	ShareLocation *Msg
+	// RemoveKeyboard hides that keyboard again.
+	RemoveKeyboard bool
+}
+
+// Effect is something the conversation asks the outside world to do.
+type Effect struct {
+	Submit *Submission
+}
+
+// Result is the outcome of handling one input.
+type Result struct {
+	State   State
+	Replies []Reply
+	Effects []Effect
+}
+
+// Handle is the conversation: given where the student is and what they did,
+// it decides where they are now, what they are told, and what must be stored.
+func Handle(st State, in Input, now time.Time) Result {
+	c := &conversation{st: st.clone(), in: in, now: now}
+	if c.st.Lang == "" {
+		c.st.Lang = LanguageFor(in.LanguageHint)
+	}
+	c.handle()
+	return Result{State: c.st, Replies: c.replies, Effects: c.effects}
+}
+
+// LanguageFor picks the supported language closest to an app language code.
+func LanguageFor(code string) string {
+	code = strings.ToLower(code)
+	if i := strings.IndexAny(code, "-_"); i > 0 {
+		code = code[:i]
+	}
+	switch code {
+	case "cs", "sk":
+		return "cs"
+	case "en":
+		return "en"
+	case "nb", "no", "nn":
+		return "nb"
+	case "uk":
+		return "uk"
+	}
+	return Languages[0]
+}
+
+func (s State) clone() State {
+	if s.Answers != nil {
+		answers := make(map[StepID]Answer, len(s.Answers))
+		for k, v := range s.Answers {
+			answers[k] = v
+		}
+		s.Answers = answers
+	}
+	return s
+}

@@ -1,0 +1,57 @@
+package flows
+
+// This file is the conversation "Můj nápad pro školu | město" (my idea for my
+// school | my town), written as data: one line per question, in the order a
+// student meets them. The texts behind the keys are in locales/*.toml.
+
+// Languages a student can talk to the bot in, Czech first.
+var Languages = []string{"cs", "en", "nb", "uk"}
+
+// Categories of an idea, shown as buttons.
+var Categories = []string{
+	"school", "environment", "transport", "leisure",
+	"culture", "public_space", "community", "misc",
+}
+
+// IdeaSteps are the questions, in order. Back goes to the one above, Cancel
+// throws the draft away (after asking), and optional questions have Skip.
+var IdeaSteps = []Step{
+	{ID: StepLanguage, Question: "language.ask", Answer: OneOf(Languages...)},
+	{ID: StepPrivacy, Question: "privacy.notice", Answer: OneOf("ok")},
+	{ID: StepScope, Question: "scope.ask", Answer: OneOf("school", "town", "both")},
+	{ID: StepWorksWell, Question: "works.ask", Answer: FreeText(1000), Optional: true},
+	{ID: StepImprove, Question: "improve.ask", Answer: FreeText(1000)},
+	{ID: StepTitle, Question: "title.ask", Answer: FreeText(100)},
+	{ID: StepDescription, Question: "description.ask", Answer: FreeText(2000)},
+	{ID: StepCategory, Question: "category.ask", Answer: OneOf(Categories...)},
+	{ID: StepPlace, Question: "place.ask", Answer: PlaceOnMap(200), Optional: true},
+	{ID: StepPhoto, Question: "photo.ask", Answer: Photo(), Optional: true},
+	{ID: StepHelp, Question: "help.ask", Answer: OneOf("yes", "maybe", "no")},
+}
+
+// Step names, short because they travel inside button data (64 bytes at most).
+const (
+	StepLanguage    StepID = "lang"
+	StepPrivacy     StepID = "privacy"
+	StepScope       StepID = "scope"
+	StepWorksWell   StepID = "works"
+	StepImprove     StepID = "improve"
+	StepTitle       StepID = "title"
+	StepDescription StepID = "desc"
+	StepCategory    StepID = "cat"
+	StepPlace       StepID = "place"
+	StepPhoto       StepID = "photo"
+	StepHelp        StepID = "help"
+	// After the questions: the student checks everything and sends it.
+	StepReview StepID = "review"
+	// The idea was sent; the student may add another.
+	StepDone StepID = "done"
+	// In a forum, with no idea in progress (after Cancel).
+	StepIdle StepID = ""
+)
+
+// Editable are the answers shown on the review screen, each with an Edit button.
+var Editable = []StepID{
+	StepScope, StepWorksWell, StepImprove, StepTitle, StepDescription,
+	StepCategory, StepPlace, StepPhoto, StepHelp,
+}

@@ -1,0 +1,386 @@
+package flows_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/healthycities/napad/flows"
+)
+
+// A whole idea, from the join link to the confirmation, in every language.
+func TestTranscriptWholeIdea(t *testing.T) {
+	for _, lang := range flows.Languages {
+		t.Run(lang, func(t *testing.T) {
+			s := newStudent(t, lang)
+			s.join(testForum)
+			s.tap(s.label("lang." + lang))
+			s.tap(s.label("privacy.ok"))
+			s.tap(s.label("scope.both"))
+			s.text("The new library and the teachers who listen.")
+			s.text("There is nowhere to sit outside during breaks.")
+			s.text("Benches in the school yard")
+			s.text("Put five benches and a little shade under the big linden tree, so we can sit outside between lessons.")
+			s.tap(s.label("cat.public_space"))
+			s.do("shares a pin", flows.Input{Kind: flows.InputLocation, Lat: 50.0281, Lon: 15.2003})
+			s.do("sends a photo", flows.Input{Kind: flows.InputPhoto, PhotoID: "AgACAgQAAxkBAAIB"})
+			s.tap(s.label("help.yes"))
+			s.tap(s.label("button.submit"))
+			golden(t, "whole_idea."+lang, s.log.String())
+
+			if len(s.stored) != 1 {
+				t.Fatalf("stored %d ideas, want 1", len(s.stored))
+			}
+			got := s.stored[0]
+			want := flows.Submission{
+				DraftID: "1001", ForumID: 7, Language: lang, Scope: "both",
+				WorksWell:   "The new library and the teachers who listen.",
+				Improve:     "There is nowhere to sit outside during breaks.",
+				Title:       "Benches in the school yard",
+				Description: "Put five benches and a little shade under the big linden tree, so we can sit outside between lessons.",
+				Category:    "public_space", PhotoFileID: "AgACAgQAAxkBAAIB", WantsToHelp: "yes", SubmittedAt: clock,
+			}
+			if got.Latitude == nil || *got.Latitude != 50.0281 || got.Longitude == nil || *got.Longitude != 15.2003 {
+				t.Errorf("place = %v, %v", got.Latitude, got.Longitude)
+			}
+			got.Latitude, got.Longitude = nil, nil
+			if got != want {
+				t.Errorf("stored\n%+v\nwant\n%+v", got, want)
+			}
+			if s.state.Step != flows.StepDone || s.state.Answers != nil || s.state.LastRef != "N-T001" {
+				t.Errorf("after sending: step %q, answers %v, ref %q", s.state.Step, s.state.Answers, s.state.LastRef)
+			}
+		})
+	}
+}
+
+// A bumpy ride: wrong kinds of input, going back, skipping, editing from the
+// review, a failed save, and a second idea.
+func TestTranscriptBumpy(t *testing.T) {
+	s := newStudent(t, "en-GB")
+	s.text("hello?")
+	s.join(flows.Forum{ID: 9, Name: "Old forum", Open: false})
+	s.do("opens a link with an unknown code", flows.Input{Kind: flows.InputJoin})
+	s.join(testForum)
+	s.text("English please")
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("button.back"))
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.school"))
+	s.do("sends a sticker", flows.Input{Kind: flows.InputMedia, Media: "sticker"})
+	s.tap(s.label("button.skip"))
+	s.text("   \u200b  ")
+	s.text("More plants in the classrooms")
+	s.text(strings.Repeat("A very long title ", 7))
+	s.text("Plants 🌱")
+	s.do("sends a voice message", flows.Input{Kind: flows.InputMedia, Media: "voice"})
+	s.text("Every classroom gets three plants that students water.")
+	s.text("environment")
+	s.tap(s.label("cat.environment"))
+	s.do("shares a live location", flows.Input{Kind: flows.InputLocation, Lat: 50.1, Lon: 14.4, Live: true})
+	s.text("Classroom 2.14")
+	s.text("no photo sorry")
+	s.tap(s.label("button.skip"))
+	s.tap(s.label("help.maybe"))
+	s.tap(s.label("edit.title"))
+	s.tap(s.label("button.back"))
+	s.tap(s.label("edit.title"))
+	s.text("Green classrooms 🌱")
+	s.failDB = true
+	s.tap(s.label("button.submit"))
+	s.failDB = false
+	s.tap(s.label("button.try_again"))
+	s.tap(s.label("button.new_idea"))
+	s.tap(s.label("scope.school"))
+	s.text("Quiet room for breaks")
+	s.tap(s.label("button.cancel"))
+	s.tap(s.label("button.no_continue"))
+	s.command("cancel")
+	s.tap(s.label("button.yes_delete"))
+	s.text("hi again")
+	s.command("language")
+	s.tap(s.label("lang.cs"))
+	s.command("help")
+	golden(t, "bumpy.en", s.log.String())
+
+	if len(s.stored) != 1 || s.stored[0].Title != "Green classrooms 🌱" || s.stored[0].PlaceText != "Classroom 2.14" ||
+		s.stored[0].WorksWell != "" || s.stored[0].PhotoFileID != "" || s.stored[0].Scope != "school" {
+		t.Errorf("stored %+v", s.stored)
+	}
+}
+
+func TestEveryQuestionHasBackAndCancel(t *testing.T) {
+	s := newStudent(t, "en")
+	s.join(testForum)
+	for _, step := range flows.IdeaSteps {
+		if s.state.Step != step.ID {
+			t.Fatalf("expected step %s, at %s", step.ID, s.state.Step)
+		}
+		var labels []string
+		for _, r := range s.last {
+			for _, row := range r.Buttons {
+				for _, b := range row {
+					labels = append(labels, s.render(b.Label))
+				}
+			}
+		}
+		if step.ID != flows.StepLanguage && !slices.Contains(labels, s.label("button.back")) {
+			t.Errorf("step %s has no Back: %v", step.ID, labels)
+		}
+		if !slices.Contains(labels, s.label("button.cancel")) {
+			t.Errorf("step %s has no Cancel: %v", step.ID, labels)
+		}
+		if step.Optional != slices.Contains(labels, s.label("button.skip")) {
+			t.Errorf("step %s: optional=%v but buttons %v", step.ID, step.Optional, labels)
+		}
+		// Answer it to get to the next one.
+		switch step.Answer.Kind {
+		case flows.ChoiceAnswer:
+			s.tap(s.label(string(step.ID) + "." + step.Answer.Choices[0]))
+		case flows.TextAnswer:
+			s.text("something")
+		default:
+			s.tap(s.label("button.skip"))
+		}
+	}
+	if s.state.Step != flows.StepReview {
+		t.Fatalf("after all questions at %s, want review", s.state.Step)
+	}
+}
+
+func TestTextRules(t *testing.T) {
+	cases := []struct {
+		name    string
+		at      flows.StepID
+		input   flows.Input
+		wantKey string // the problem reported, "" when accepted
+		stored  string
+	}{
+		{"plain", flows.StepTitle, text("Benches"), "", "Benches"},
+		{"trimmed", flows.StepTitle, text("  Benches \n"), "", "Benches"},
+		{"empty", flows.StepTitle, text(""), "error.empty", ""},
+		{"only spaces", flows.StepTitle, text(" \t\n "), "error.empty", ""},
+		{"only zero-width", flows.StepTitle, text("\u200b\ufeff"), "error.empty", ""},
+		{"control characters removed", flows.StepTitle, text("Ben\x00ch\x1bes"), "", "Benches"},
+		{"bidi override removed", flows.StepTitle, text("abc\u202edef"), "", "abcdef"},
+		{"emoji only", flows.StepTitle, text("🌳🪑"), "", "🌳🪑"},
+		{"emoji with joiner kept", flows.StepTitle, text("👩‍🎓 club"), "", "👩‍🎓 club"},
+		{"decomposed Czech is composed", flows.StepTitle, text("Lavic\u030ce"), "", "Lavičke"[:0] + "Lavič" + "e"},
+		{"exactly 100", flows.StepTitle, text(strings.Repeat("č", 100)), "", strings.Repeat("č", 100)},
+		{"101 is too long", flows.StepTitle, text(strings.Repeat("č", 101)), "error.too_long", ""},
+		{"5000 characters", flows.StepDescription, text(strings.Repeat("x", 5000)), "error.too_long", ""},
+		{"2000 fits the description", flows.StepDescription, text(strings.Repeat("x", 2000)), "", strings.Repeat("x", 2000)},
+		{"sticker", flows.StepTitle, flows.Input{Kind: flows.InputMedia, Media: "sticker"}, "error.text_expected", ""},
+		{"photo for text", flows.StepImprove, flows.Input{Kind: flows.InputPhoto, PhotoID: "x"}, "error.text_expected", ""},
+		{"location for text", flows.StepImprove, flows.Input{Kind: flows.InputLocation, Lat: 1, Lon: 1}, "error.text_expected", ""},
+		{"text for a choice", flows.StepCategory, text("nature"), "error.tap_button", ""},
+		{"text for a place", flows.StepPlace, text("By the fountain"), "", "By the fountain"},
+		{"sticker for a place", flows.StepPlace, flows.Input{Kind: flows.InputMedia, Media: "sticker"}, "error.place_expected", ""},
+		{"impossible coordinates", flows.StepPlace, flows.Input{Kind: flows.InputLocation, Lat: 91, Lon: 10}, "error.place_expected", ""},
+		{"live location", flows.StepPlace, flows.Input{Kind: flows.InputLocation, Lat: 50, Lon: 14, Live: true}, "error.live_location", ""},
+		{"text for a photo", flows.StepPhoto, text("here"), "error.photo_expected", ""},
+		{"video for a photo", flows.StepPhoto, flows.Input{Kind: flows.InputMedia, Media: "video"}, "error.photo_expected", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := atStep(tc.at)
+			res := flows.Handle(st, tc.input, clock)
+			if tc.wantKey == "" {
+				if res.State.Step == tc.at {
+					t.Fatalf("answer not accepted; replies %v", replyKeys(res))
+				}
+				if got := res.State.Answers[tc.at].Text; got != tc.stored {
+					t.Errorf("stored %q, want %q", got, tc.stored)
+				}
+				return
+			}
+			if res.State.Step != tc.at {
+				t.Fatalf("moved on to %s after a bad answer", res.State.Step)
+			}
+			if _, ok := res.State.Answers[tc.at]; ok {
+				t.Errorf("a bad answer was stored")
+			}
+			keys := replyKeys(res)
+			if len(keys) < 2 || keys[0] != tc.wantKey {
+				t.Fatalf("replies %v, want %s then the question again", keys, tc.wantKey)
+			}
+			step := stepOf(tc.at)
+			if !slices.Contains(keys, step.Question) {
+				t.Errorf("the question %s was not repeated: %v", step.Question, keys)
+			}
+		})
+	}
+}
+
+func TestTooLongSaysByHowMuch(t *testing.T) {
+	res := flows.Handle(atStep(flows.StepTitle), text(strings.Repeat("a", 103)), clock)
+	m := res.Replies[0].Text
+	if m.Key != "error.too_long" || m.Count == nil || *m.Count != 3 || m.Data["Max"] != 100 {
+		t.Fatalf("got %+v", m)
+	}
+}
+
+func TestButtonsAreChecked(t *testing.T) {
+	s := newStudent(t, "en")
+	s.join(testForum)
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	oldScope := s.buttonData(s.label("scope.town"))
+	s.tap(s.label("scope.town"))
+	before := s.state
+
+	forged := []string{
+		"",
+		"garbage",
+		"|||",
+		s.state.Draft + "|cat|pizza",      // not a choice of that question
+		s.state.Draft + "|scope|school",   // a question already answered
+		"999|works|x",                     // another idea's button
+		s.state.Draft + "|edit|title",     // edit outside the review
+		s.state.Draft + "|rev|submit",     // submit before the review
+		s.state.Draft + "|cf|yes",         // confirming nothing
+		s.state.Draft + "|nav|fly",        // unknown navigation
+		"|pl|cs",                          // language pick without /language
+		strings.Repeat("x", 65),           // longer than Telegram allows
+		s.state.Draft + "|works|<script>", // odd characters
+		oldScope,                          // a tap on an earlier question
+		s.state.Draft + "|nav|skip\n",     // a trailing newline
+		s.state.Draft + "|" + string(flows.StepPlace) + "|x", // another question's step
+	}
+	for _, data := range forged {
+		res := flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: data, EventID: "5"}, clock)
+		if res.State.Step != before.Step || len(res.State.Answers) != len(before.Answers) || res.State.Draft != before.Draft {
+			t.Errorf("button %q changed the state: %+v", data, res.State)
+		}
+		if len(res.Effects) != 0 {
+			t.Errorf("button %q caused effects", data)
+		}
+		keys := replyKeys(res)
+		if len(keys) < 2 || keys[0] != "error.stale_button" || keys[1] != "works.ask" {
+			t.Errorf("button %q: replies %v, want a polite note and the current question", data, keys)
+		}
+	}
+}
+
+func TestSubmitTwiceStoresOnce(t *testing.T) {
+	s := reviewReady(t)
+	submit := s.buttonData(s.label("button.submit"))
+	first := s.press(submit)
+	if len(first.Effects) != 1 {
+		t.Fatalf("first tap: %d effects", len(first.Effects))
+	}
+	second := s.press(submit)
+	if len(second.Effects) != 0 {
+		t.Fatalf("second tap stored again")
+	}
+	if keys := s.keys(); keys[0] != "submit.already" {
+		t.Errorf("second tap replies %v", keys)
+	}
+	if len(s.stored) != 1 {
+		t.Errorf("stored %d", len(s.stored))
+	}
+}
+
+func TestComingBackLater(t *testing.T) {
+	s := newStudent(t, "cs")
+	s.join(testForum)
+	s.tap(s.label("lang.cs"))
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.school"))
+	s.tap(s.label("button.skip"))
+	s.text("Málo laviček")
+	saved := s.state
+	// Days later, the same link again.
+	s.state = saved
+	s.join(testForum)
+	if s.state.Step != flows.StepTitle || s.state.Answers[flows.StepImprove].Text != "Málo laviček" {
+		t.Fatalf("after re-joining: step %s answers %v", s.state.Step, s.state.Answers)
+	}
+	if keys := s.keys(); keys[0] != "join.welcome_back" || keys[1] != "title.ask" {
+		t.Errorf("replies %v", keys)
+	}
+	// Or just /start.
+	s.command("start")
+	if keys := s.keys(); keys[0] != "join.welcome_back" || keys[1] != "title.ask" {
+		t.Errorf("replies %v", keys)
+	}
+	// /new with an unfinished idea asks first.
+	s.command("new")
+	if s.state.Pending != flows.PendingRestart {
+		t.Fatalf("pending %q", s.state.Pending)
+	}
+	s.tap(s.label("button.continue"))
+	if s.state.Step != flows.StepTitle || s.state.Answers[flows.StepImprove].Text != "Málo laviček" {
+		t.Fatalf("continue lost the answers: %+v", s.state)
+	}
+}
+
+func TestLanguageFromTelegram(t *testing.T) {
+	for hint, want := range map[string]string{"cs": "cs", "sk": "cs", "en-US": "en", "nb": "nb", "no": "nb", "nn": "nb", "uk": "uk", "": "cs", "de": "cs"} {
+		if got := flows.LanguageFor(hint); got != want {
+			t.Errorf("LanguageFor(%q) = %q, want %q", hint, got, want)
+		}
+		res := flows.Handle(flows.State{}, flows.Input{Kind: flows.InputJoin, Join: flows.JoinResult{Found: true, Forum: testForum}, LanguageHint: hint, EventID: "1"}, clock)
+		if res.State.Lang != want || res.State.Step != flows.StepLanguage {
+			t.Errorf("joined with %q: lang %q step %q", hint, res.State.Lang, res.State.Step)
+		}
+	}
+}
+
+func TestHandleDoesNotChangeItsInput(t *testing.T) {
+	s := reviewReady(t)
+	before := s.state
+	title := before.Answers[flows.StepTitle]
+	flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: s.buttonData(s.label("button.submit"))}, clock)
+	flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: s.buttonData(s.label("edit.title"))}, clock)
+	if before.Answers[flows.StepTitle] != title || before.Step != flows.StepReview {
+		t.Fatal("Handle modified the state it was given")
+	}
+}
+
+// --- helpers ---
+
+func text(s string) flows.Input { return flows.Input{Kind: flows.InputText, Text: s, EventID: "42"} }
+
+func replyKeys(res flows.Result) []string {
+	var keys []string
+	for _, r := range res.Replies {
+		keys = append(keys, r.Text.Key)
+	}
+	return keys
+}
+
+func stepOf(id flows.StepID) flows.Step {
+	for _, s := range flows.IdeaSteps {
+		if s.ID == id {
+			return s
+		}
+	}
+	panic("no step " + id)
+}
+
+// atStep is a student who joined and is being asked the question id.
+func atStep(id flows.StepID) flows.State {
+	return flows.State{Lang: "en", ForumID: 7, ForumName: "8.B", Step: id, Draft: "100", PrivacyOK: true, Answers: map[flows.StepID]flows.Answer{}}
+}
+
+func reviewReady(t *testing.T) *student {
+	s := newStudent(t, "en")
+	s.join(testForum)
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.town"))
+	s.text("Parks")
+	s.text("Bus stops")
+	s.text("Roof at the bus stop")
+	s.text("A roof at the stop by the school.")
+	s.tap(s.label("cat.transport"))
+	s.text("Bus stop Nádražní")
+	s.tap(s.label("button.skip"))
+	s.tap(s.label("help.no"))
+	if s.state.Step != flows.StepReview {
+		t.Fatalf("not at review: %s", s.state.Step)
+	}
+	return s
+}

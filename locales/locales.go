@@ -1,0 +1,137 @@
+// Package locales holds every sentence the bot says, one TOML file per
+// language, and renders them with the right plural forms.
+package locales
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+
+	"github.com/healthycities/napad/flows"
+)
+
+//go:embed *.toml
+var files embed.FS
+
+// Fallback is the language used when a student's language is unknown.
+const Fallback = "cs"
+
+// Catalog renders messages in the supported languages.
+type Catalog struct {
+	localizers map[string]*i18n.Localizer
+	languages  []string
+}
+
+// Load reads every locale file embedded in the binary.
+func Load() (*Catalog, error) {
+	bundle := i18n.NewBundle(language.Czech)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		return nil, fmt.Errorf("list locale files: %w", err)
+	}
+	c := &Catalog{localizers: map[string]*i18n.Localizer{}}
+	for _, e := range entries {
+		if _, err := bundle.LoadMessageFileFS(files, e.Name()); err != nil {
+			return nil, fmt.Errorf("load locale %s: %w", e.Name(), err)
+		}
+		lang := strings.TrimSuffix(e.Name(), ".toml")
+		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
+		c.languages = append(c.languages, lang)
+	}
+	sort.Strings(c.languages)
+	return c, nil
+}
+
+// Languages lists the languages that have a locale file.
+func (c *Catalog) Languages() []string { return c.languages }
+
+// Text renders the message key in lang. count, when not nil, picks the plural
+// form and is available to the template as {{.Count}}.
+func (c *Catalog) Text(lang, key string, data map[string]any, count *int) (string, error) {
+	loc, ok := c.localizers[lang]
+	if !ok {
+		loc = c.localizers[Fallback]
+	}
+	cfg := &i18n.LocalizeConfig{MessageID: key, TemplateData: data}
+	if count != nil {
+		td := make(map[string]any, len(data)+1)
+		for k, v := range data {
+			td[k] = v
+		}
+		td["Count"] = *count
+		cfg.TemplateData = td
+		cfg.PluralCount = *count
+	}
+	s, err := loc.Localize(cfg)
+	if err != nil {
+		return "", fmt.Errorf("render %q in %s: %w", key, lang, err)
+	}
+	return s, nil
+}
+
+// Keys lists every message key of one language's file, flattened with dots.
+func Keys(lang string) ([]string, error) {
+	raw, err := files.ReadFile(lang + ".toml")
+	if err != nil {
+		return nil, fmt.Errorf("read locale %s: %w", lang, err)
+	}
+	var tree map[string]any
+	if err := toml.Unmarshal(raw, &tree); err != nil {
+		return nil, fmt.Errorf("parse locale %s: %w", lang, err)
+	}
+	var keys []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			switch v := v.(type) {
+			case map[string]any:
+				if isPlural(v) {
+					keys = append(keys, prefix+k)
+				} else {
+					walk(prefix+k+".", v)
+				}
+			default:
+				keys = append(keys, prefix+k)
+			}
+		}
+	}
+	walk("", tree)
+	sort.Strings(keys)
+	return keys, nil
+}
+
+func isPlural(m map[string]any) bool {
+	_, ok := m["other"]
+	return ok
+}
+
+// Render renders a flow message in lang. Values that are messages themselves
+// (a category name, "—") are rendered first; coordinates get five decimals.
+func (c *Catalog) Render(lang string, m flows.Msg) (string, error) {
+	var data map[string]any
+	if len(m.Data) > 0 {
+		data = make(map[string]any, len(m.Data))
+		for k, v := range m.Data {
+			switch v := v.(type) {
+			case flows.Msg:
+				s, err := c.Render(lang, v)
+				if err != nil {
+					return "", err
+				}
+				data[k] = s
+			case float64:
+				data[k] = strconv.FormatFloat(v, 'f', 5, 64)
+			default:
+				data[k] = v
+			}
+		}
+	}
+	return c.Text(lang, m.Key, data, m.Count)
+}
