@@ -375,6 +375,9 @@ func (c *conversation) validText(raw string, maxLen int) (Answer, *Msg) {
 
 // record keeps a valid answer and moves on.
 func (c *conversation) record(step Step, a Answer) {
+	if c.st.Answers == nil { // an empty map is not stored
+		c.st.Answers = map[StepID]Answer{}
+	}
 	c.st.Answers[step.ID] = a
 	switch step.ID {
 	case StepLanguage:

@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -66,7 +67,7 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 		state = r2.State
 		replies = append(replies, r2.Replies...)
 	}
-	s.state = state
+	s.state = roundTrip(s.t, state)
 	s.last = replies
 	fmt.Fprintf(&s.log, "student: %s\n", label)
 	for _, r := range replies {
@@ -189,4 +190,18 @@ func golden(t *testing.T, name, got string) {
 	if string(want) != got {
 		t.Errorf("transcript %s differs from the golden file; run `go test ./flows -update` and review the diff.\n--- got ---\n%s", name, got)
 	}
+}
+
+// roundTrip stores and loads the state as the bot does between messages.
+func roundTrip(t testing.TB, st flows.State) flows.State {
+	t.Helper()
+	raw, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back flows.State
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	return back
 }
