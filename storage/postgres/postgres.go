@@ -1,0 +1,73 @@
+// Package postgres is the durable store of Nápad: forums and the suggestions
+// students send to them.
+//
+// The people writing suggestions are minors, so the schema holds no names and
+// no Telegram ids: a participant is only a keyed hash computed by the caller.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrForumNotFound is returned (wrapped) when an operation names a forum that
+// does not exist.
+var ErrForumNotFound = errors.New("forum not found")
+
+// Store reads and writes the bot's durable data. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	// newReference is a field so tests can force reference collisions.
+	newReference func(n int) (string, error)
+}
+
+// Open connects to the database at databaseURL and checks that it answers.
+// It does not migrate; call Migrate first.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s/%s: %w",
+			cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	return &Store{pool: pool, newReference: newReference}, nil
+}
+
+// Close waits for in-flight queries and closes all connections.
+func (s *Store) Close() {
+	s.pool.Close()
+}
+
+// Ping checks that the database answers, for health checks.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// isUniqueViolation reports whether err is a unique violation of constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	return isConstraintError(err, "23505", constraint)
+}
+
+// isForeignKeyViolation reports whether err is a foreign key violation of constraint.
+func isForeignKeyViolation(err error, constraint string) bool {
+	return isConstraintError(err, "23503", constraint)
+}
+
+func isConstraintError(err error, code, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code && pgErr.ConstraintName == constraint
+}

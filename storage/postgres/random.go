@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+)
+
+// referenceAlphabet has no 0/O, 1/I: references are read aloud and retyped.
+// Its 32 letters divide 256 evenly, so masking a random byte is unbiased.
+const referenceAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// newReference returns "N-" followed by n random characters of referenceAlphabet.
+func newReference(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random reference: %w", err)
+	}
+	for i := range b {
+		b[i] = referenceAlphabet[b[i]&31]
+	}
+	return "N-" + string(b), nil
+}
+
+// newJoinCode returns 96 random bits as 16 URL-safe characters, which fit in a
+// Telegram deep link (?start= allows up to 64 of A-Za-z0-9_-) and cannot be guessed.
+func newJoinCode() (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random join code: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// validJoinCode reports whether code could be a join code at all: 1..64
+// characters of A-Za-z0-9_-, the Telegram deep-link alphabet.
+func validJoinCode(code string) bool {
+	if len(code) == 0 || len(code) > 64 {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}

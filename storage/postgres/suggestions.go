@@ -1,0 +1,215 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/jackc/pgx/v5"
+)
+
+// Suggestion is a stored submission as read back from the database.
+type Suggestion struct {
+	flows.Submission
+	ID        int64
+	Reference string
+	CreatedAt time.Time
+}
+
+const (
+	// shortReferenceAttempts 4-character references are tried before growing
+	// to 5 characters; 32^4 ≈ 1M, so collisions only matter after many
+	// thousands of suggestions.
+	shortReferenceAttempts = 10
+	// referenceAttempts bounds all retries so a bug cannot loop forever.
+	referenceAttempts = 20
+)
+
+// Submit stores a finished submission and returns its reference (like
+// "N-7K2Q"). It is idempotent on s.DraftID: when that draft is already stored,
+// even by a concurrent call, it returns the existing reference and changes
+// nothing. A zero SubmittedAt is stored as the database's current time.
+// Submitting to a forum that does not exist returns an error wrapping
+// ErrForumNotFound. Whether the forum is open is the caller's decision.
+func (s *Store) Submit(ctx context.Context, sub flows.Submission) (reference string, err error) {
+	if err := validateSubmission(sub); err != nil {
+		return "", fmt.Errorf("postgres: submit: %w", err)
+	}
+	for attempt := range referenceAttempts {
+		n := 4
+		if attempt >= shortReferenceAttempts {
+			n = 5
+		}
+		ref, err := s.newReference(n)
+		if err != nil {
+			return "", fmt.Errorf("postgres: submit: %w", err)
+		}
+		ref, err = s.submitOnce(ctx, sub, ref)
+		if isUniqueViolation(err, "suggestions_reference_key") {
+			// Someone else holds this reference; the whole transaction was
+			// rolled back, so simply try again with a fresh one.
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("postgres: submit: %w", err)
+		}
+		return ref, nil
+	}
+	return "", fmt.Errorf("postgres: submit: no free reference after %d attempts", referenceAttempts)
+}
+
+func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string) (string, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("begin: %w", err)
+	}
+	// Rolls back unless committed; also undoes the participant upsert when
+	// the draft turns out to be stored already.
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO participants (id, language)
+		VALUES ($1, $2)
+		ON CONFLICT (id) DO UPDATE
+		SET language = EXCLUDED.language, updated_at = now()`,
+		sub.ParticipantID, sub.Language,
+	); err != nil {
+		return "", fmt.Errorf("upsert participant: %w", err)
+	}
+
+	var submittedAt *time.Time
+	if !sub.SubmittedAt.IsZero() {
+		submittedAt = &sub.SubmittedAt
+	}
+	// ON CONFLICT (draft_id) waits for a concurrent transaction inserting the
+	// same draft and then does nothing, so exactly one row wins. A clash on
+	// the reference is not covered and surfaces as an error to retry.
+	err = tx.QueryRow(ctx, `
+		INSERT INTO suggestions (
+			reference, draft_id, forum_id, participant_id, language, scope,
+			works_well, improve, title, description, category, place_text,
+			latitude, longitude, photo_file_id, wants_to_help, submitted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+			COALESCE($17, now()))
+		ON CONFLICT (draft_id) DO NOTHING
+		RETURNING reference`,
+		ref, sub.DraftID, sub.ForumID, sub.ParticipantID, sub.Language, sub.Scope,
+		sub.WorksWell, sub.Improve, sub.Title, sub.Description, sub.Category, sub.PlaceText,
+		sub.Latitude, sub.Longitude, sub.PhotoFileID, sub.WantsToHelp, submittedAt,
+	).Scan(&ref)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		// The draft is already stored. This statement sees rows committed
+		// after the INSERT began (READ COMMITTED), including the winner of a race.
+		var existing string
+		err := tx.QueryRow(ctx, `SELECT reference FROM suggestions WHERE draft_id = $1`,
+			sub.DraftID).Scan(&existing)
+		if err != nil {
+			return "", fmt.Errorf("find stored draft: %w", err)
+		}
+		return existing, nil
+	case isForeignKeyViolation(err, "suggestions_forum_id_fkey"):
+		return "", fmt.Errorf("forum %d: %w", sub.ForumID, ErrForumNotFound)
+	case err != nil:
+		return "", fmt.Errorf("insert suggestion: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", fmt.Errorf("commit: %w", err)
+	}
+	return ref, nil
+}
+
+// validateSubmission catches what the schema would reject, with a readable
+// message instead of a constraint name.
+func validateSubmission(sub flows.Submission) error {
+	switch {
+	case sub.DraftID == "":
+		return errors.New("draft id is required")
+	case sub.ParticipantID == "":
+		return errors.New("participant id is required")
+	case strings.TrimSpace(sub.Title) == "":
+		return errors.New("title is required")
+	case sub.ForumID <= 0:
+		return fmt.Errorf("invalid forum id %d", sub.ForumID)
+	}
+	switch sub.Scope {
+	case "school", "town", "both":
+	default:
+		return fmt.Errorf("invalid scope %q (want school, town or both)", sub.Scope)
+	}
+	if (sub.Latitude == nil) != (sub.Longitude == nil) {
+		return errors.New("latitude and longitude must be set together")
+	}
+	if sub.Latitude != nil {
+		lat, lon := *sub.Latitude, *sub.Longitude
+		// The negated comparisons also reject NaN.
+		if !(lat >= -90 && lat <= 90) || !(lon >= -180 && lon <= 180) {
+			return fmt.Errorf("location out of range: %v, %v", lat, lon)
+		}
+	}
+	return nil
+}
+
+// suggestionColumns matches scanSuggestion.
+const suggestionColumns = `
+	id, reference, created_at, draft_id, participant_id, forum_id, language, scope,
+	works_well, improve, title, description, category, place_text,
+	latitude, longitude, photo_file_id, wants_to_help, submitted_at`
+
+func scanSuggestion(row pgx.CollectableRow) (Suggestion, error) {
+	var s Suggestion
+	err := row.Scan(
+		&s.ID, &s.Reference, &s.CreatedAt, &s.DraftID, &s.ParticipantID, &s.ForumID,
+		&s.Language, &s.Scope, &s.WorksWell, &s.Improve, &s.Title, &s.Description,
+		&s.Category, &s.PlaceText, &s.Latitude, &s.Longitude, &s.PhotoFileID,
+		&s.WantsToHelp, &s.SubmittedAt,
+	)
+	return s, err
+}
+
+// SuggestionByReference finds a suggestion by its reference. found is false,
+// with a nil error, when there is none.
+func (s *Store) SuggestionByReference(ctx context.Context, ref string) (Suggestion, bool, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+suggestionColumns+` FROM suggestions WHERE reference = $1`, ref)
+	if err != nil {
+		return Suggestion{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
+	}
+	sug, err := pgx.CollectExactlyOneRow(rows, scanSuggestion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Suggestion{}, false, nil
+	}
+	if err != nil {
+		return Suggestion{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
+	}
+	return sug, true, nil
+}
+
+// SuggestionsByForum returns all suggestions of a forum, oldest first.
+func (s *Store) SuggestionsByForum(ctx context.Context, forumID int64) ([]Suggestion, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+suggestionColumns+` FROM suggestions WHERE forum_id = $1 ORDER BY id`, forumID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: suggestions by forum: %w", err)
+	}
+	sugs, err := pgx.CollectRows(rows, scanSuggestion)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: suggestions by forum: %w", err)
+	}
+	return sugs, nil
+}
+
+// CountSuggestionsByDraft returns how many rows hold draftID (0 or 1; the
+// schema forbids more), so tests can assert idempotency on the rows themselves.
+func (s *Store) CountSuggestionsByDraft(ctx context.Context, draftID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*) FROM suggestions WHERE draft_id = $1`, draftID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count suggestions by draft: %w", err)
+	}
+	return n, nil
+}
