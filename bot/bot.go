@@ -1,0 +1,195 @@
+// Package bot adapts Telegram to the conversation in package flows: it turns
+// updates into flow inputs, runs the flow's effects against the stores, and
+// turns the flow's replies into Telegram messages and keyboards.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
+)
+
+// Config is what the bot needs to know besides its stores.
+type Config struct {
+	Token          string
+	APIURL         string // Bot API base URL; empty means Telegram's
+	WebhookURL     string // empty means long polling
+	WebhookSecret  string
+	ParticipantKey []byte
+	StateTTL       time.Duration // how long an untouched conversation is kept
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Stores are the bot's storage, defined by the interfaces in ports.go.
+type Stores struct {
+	Conversations ConversationStore
+	Forums        ForumStore
+	Ideas         IdeaStore
+}
+
+// Bot is a running Nápad bot.
+type Bot struct {
+	api      *tgbot.Bot
+	http     *http.Client
+	cfg      Config
+	stores   Stores
+	catalog  *locales.Catalog
+	log      *slog.Logger
+	chats    *chatLocks
+	username string
+}
+
+// allowedUpdates are the only update types the bot asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+
+// New connects to the Bot API (getMe) and prepares the handlers.
+func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.StateTTL <= 0 {
+		cfg.StateTTL = 30 * 24 * time.Hour
+	}
+	catalog, err := locales.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load locales: %w", err)
+	}
+	b := &Bot{
+		http:    newHTTPClient(),
+		cfg:     cfg,
+		stores:  stores,
+		catalog: catalog,
+		log:     cfg.Logger,
+		chats:   newChatLocks(),
+	}
+	opts := []tgbot.Option{
+		tgbot.WithHTTPClient(pollTimeout+10*time.Second, b.http),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithNotAsyncHandlers(), // ordering is ours: see dispatch
+		tgbot.WithMiddlewares(b.recoverPanics, b.privateChatsOnly),
+		tgbot.WithDefaultHandler(b.onUpdate),
+		tgbot.WithErrorsHandler(func(err error) { b.log.Warn("telegram client", "err", redact(err, cfg.Token)) }),
+	}
+	if cfg.APIURL != "" {
+		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")))
+	}
+	api, err := tgbot.New(cfg.Token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create telegram client: %w", redact(err, cfg.Token))
+	}
+	b.api = api
+	for _, cmd := range []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp} {
+		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd))
+	}
+
+	me, err := withRetry(ctx, b.log, "getMe", func() (*models.User, error) { return api.GetMe(ctx) })
+	if err != nil {
+		return nil, fmt.Errorf("ask telegram who the bot is (check TELEGRAM_BOT_TOKEN): %w", redact(err, cfg.Token))
+	}
+	b.username = me.Username
+	return b, nil
+}
+
+// Username is the bot's Telegram username, used in join links.
+func (b *Bot) Username() string { return b.username }
+
+// JoinLink is the deep link that makes a student join the forum with code.
+func JoinLink(username, code string) string {
+	return "https://t.me/" + username + "?start=" + code
+}
+
+// SetCommands publishes the command menu in every language.
+func (b *Bot) SetCommands(ctx context.Context) error {
+	for _, lang := range append([]string{""}, flows.Languages...) {
+		textLang := lang
+		if textLang == "" {
+			textLang = flows.Languages[0]
+		}
+		var cmds []models.BotCommand
+		for _, c := range []string{flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp} {
+			cmds = append(cmds, models.BotCommand{Command: c, Description: b.text(textLang, flows.Msg{Key: "command." + c})})
+		}
+		_, err := withRetry(ctx, b.log, "setMyCommands", func() (bool, error) {
+			return b.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
+		})
+		if err != nil {
+			return fmt.Errorf("set command menu %q: %w", lang, redact(err, b.cfg.Token))
+		}
+	}
+	return nil
+}
+
+// newHTTPClient keeps connections to the Bot API open: the default transport
+// keeps only two idle connections per host, so under load most calls would
+// open a new TCP (and TLS) connection.
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 200
+	t.MaxIdleConnsPerHost = 100
+	t.IdleConnTimeout = 90 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t, Timeout: pollTimeout + 15*time.Second}
+}
+
+// redact removes the bot token from an error: HTTP errors quote the URL,
+// and the URL contains the token.
+func redact(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+}
+
+// withRetry calls a Bot API method again after a 429 (as long as Telegram
+// asks), a 5xx or a network error, a few times.
+func withRetry[T any](ctx context.Context, log *slog.Logger, method string, call func() (T, error)) (T, error) {
+	var zero T
+	delay := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		v, err := call()
+		if err == nil {
+			return v, nil
+		}
+		if attempt == 4 || !retryable(err) {
+			return zero, err
+		}
+		wait := delay
+		var tooMany *tgbot.TooManyRequestsError
+		if errors.As(err, &tooMany) && tooMany.RetryAfter > 0 {
+			wait = time.Duration(tooMany.RetryAfter) * time.Second
+		}
+		log.Debug("retrying telegram call", "method", method, "attempt", attempt, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		case <-time.After(wait):
+		}
+		delay *= 2
+	}
+}
+
+func retryable(err error) bool {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.Is(err, tgbot.ErrorForbidden), errors.Is(err, tgbot.ErrorBadRequest),
+		errors.Is(err, tgbot.ErrorUnauthorized), errors.Is(err, tgbot.ErrorNotFound), errors.Is(err, tgbot.ErrorConflict):
+		return false
+	}
+	return true
+}

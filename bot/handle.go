@@ -1,0 +1,311 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
+)
+
+// recoverPanics keeps one bad update from taking the bot down.
+func (b *Bot) recoverPanics(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("panic while handling an update", "update_id", u.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				// No dead end: the student hears something and can try again.
+				if chat := chatKey(u); chat > 0 {
+					b.sendKey(ctx, chat, locales.Fallback, "bot.try_again_later")
+				}
+			}
+		}()
+		next(ctx, api, u)
+	}
+}
+
+// privateChatsOnly lets through messages and button taps of private chats.
+// In a group the bot only explains, when addressed with a command, that it
+// works in private chats; everything else (channel posts, edits, update
+// types the bot does not use) is ignored.
+func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+		switch {
+		case u.Message != nil:
+			m := u.Message
+			if m.From == nil || m.From.IsBot {
+				return
+			}
+			if m.Chat.Type != models.ChatTypePrivate {
+				if strings.HasPrefix(m.Text, "/") {
+					b.sendKey(ctx, m.Chat.ID, flows.LanguageFor(m.From.LanguageCode), "bot.private_only")
+				}
+				return
+			}
+		case u.CallbackQuery != nil:
+			q := u.CallbackQuery
+			if m := q.Message.Message; m == nil || m.Chat.Type != models.ChatTypePrivate || m.Chat.ID != q.From.ID {
+				b.answerCallback(ctx, q.ID)
+				return
+			}
+		default:
+			return
+		}
+		next(ctx, api, u)
+	}
+}
+
+// onCommand handles a command typed at the start of a message.
+func (b *Bot) onCommand(name string) tgbot.HandlerFunc {
+	return func(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+		m := u.Message
+		if name == flows.CommandStart {
+			if code := startPayload(m.Text); code != "" {
+				b.converse(ctx, u, m.From, m.Chat.ID, func(ctx context.Context) (flows.Input, error) {
+					return b.joinInput(ctx, code)
+				})
+				return
+			}
+		}
+		b.converse(ctx, u, m.From, m.Chat.ID, func(context.Context) (flows.Input, error) {
+			return flows.Input{Kind: flows.InputCommand, Text: name}, nil
+		})
+	}
+}
+
+// onUpdate handles everything that is not a known command.
+func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+	switch {
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		b.answerCallback(ctx, q.ID)
+		b.converse(ctx, u, &q.From, q.Message.Message.Chat.ID, func(context.Context) (flows.Input, error) {
+			return flows.Input{Kind: flows.InputButton, Text: q.Data}, nil
+		})
+	case u.Message != nil:
+		m := u.Message
+		if name, ok := commandName(m); ok {
+			if slices.Contains(knownCommands, name) { // e.g. "/new@napad_bot"
+				b.onCommand(name)(ctx, api, u)
+				return
+			}
+			name = flows.CommandHelp // an unknown command: show what there is
+			b.converse(ctx, u, m.From, m.Chat.ID, func(context.Context) (flows.Input, error) {
+				return flows.Input{Kind: flows.InputCommand, Text: name}, nil
+			})
+			return
+		}
+		b.converse(ctx, u, m.From, m.Chat.ID, func(context.Context) (flows.Input, error) {
+			return messageInput(m), nil
+		})
+	}
+}
+
+var knownCommands = []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp}
+
+// joinCode is what Telegram allows in a deep link's start parameter.
+var joinCode = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func (b *Bot) joinInput(ctx context.Context, code string) (flows.Input, error) {
+	in := flows.Input{Kind: flows.InputJoin}
+	if !joinCode.MatchString(code) {
+		return in, nil
+	}
+	forum, found, err := b.stores.Forums.ForumByCode(ctx, code)
+	if err != nil {
+		return in, fmt.Errorf("look up join code: %w", err)
+	}
+	in.Join = flows.JoinResult{Found: found, Forum: forum}
+	return in, nil
+}
+
+// startPayload is the join code in "/start <code>".
+func startPayload(text string) string {
+	fields := strings.Fields(text)
+	if len(fields) < 2 {
+		return ""
+	}
+	return fields[1]
+}
+
+// commandName reads "/name" or "/name@bot" at the start of a message.
+func commandName(m *models.Message) (string, bool) {
+	for _, e := range m.Entities {
+		if e.Type == models.MessageEntityTypeBotCommand && e.Offset == 0 {
+			name := strings.TrimPrefix(strings.Fields(m.Text)[0], "/")
+			name, _, _ = strings.Cut(name, "@")
+			return strings.ToLower(name), true
+		}
+	}
+	return "", false
+}
+
+// messageInput says what a message is, as far as the conversation cares.
+func messageInput(m *models.Message) flows.Input {
+	switch {
+	case m.Location != nil:
+		return flows.Input{Kind: flows.InputLocation, Lat: m.Location.Latitude, Lon: m.Location.Longitude, Live: m.Location.LivePeriod > 0}
+	case len(m.Photo) > 0:
+		largest := m.Photo[0]
+		for _, p := range m.Photo[1:] {
+			if p.Width*p.Height > largest.Width*largest.Height {
+				largest = p
+			}
+		}
+		return flows.Input{Kind: flows.InputPhoto, PhotoID: largest.FileID}
+	case m.Text != "":
+		return flows.Input{Kind: flows.InputText, Text: m.Text}
+	case m.Sticker != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "sticker"}
+	case m.Voice != nil, m.Audio != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "voice"}
+	case m.Video != nil, m.VideoNote != nil, m.Animation != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "video"}
+	case m.Document != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "document"}
+	}
+	return flows.Input{Kind: flows.InputMedia, Media: "other"}
+}
+
+// envelope is what is stored per conversation: the flow's state plus the
+// ids of the last updates handled, which makes a redelivered update a no-op.
+type envelope struct {
+	State flows.State `json:"s"`
+	Seen  []int64     `json:"u,omitempty"`
+}
+
+const rememberUpdates = 16
+
+func (e *envelope) seen(id int64) bool { return slices.Contains(e.Seen, id) }
+
+func (e *envelope) remember(id int64) {
+	e.Seen = append(e.Seen, id)
+	if len(e.Seen) > rememberUpdates {
+		e.Seen = e.Seen[len(e.Seen)-rememberUpdates:]
+	}
+}
+
+// converse runs one step of a student's conversation: load the state, let
+// the flow decide, do what it asks (store the idea), save the state — only if
+// nobody else saved meanwhile — and then answer.
+func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User, chatID int64, input func(context.Context) (flows.Input, error)) {
+	pid := participantID(b.cfg.ParticipantKey, from.ID)
+	hint := flows.LanguageFor(from.LanguageCode)
+	for attempt := 1; attempt <= 3; attempt++ {
+		raw, version, err := b.stores.Conversations.Load(ctx, pid)
+		if err != nil {
+			b.unavailable(ctx, chatID, hint, fmt.Errorf("load conversation: %w", err))
+			return
+		}
+		var env envelope
+		if len(raw) > 0 {
+			if err := json.Unmarshal(raw, &env); err != nil {
+				b.log.Error("conversation state unreadable, starting afresh", "err", err)
+				env = envelope{}
+			}
+		}
+		if env.seen(u.ID) {
+			b.log.Debug("update already handled", "update_id", u.ID)
+			return
+		}
+		in, err := input(ctx)
+		if err != nil {
+			b.unavailable(ctx, chatID, hint, err)
+			return
+		}
+		in.EventID = strconv.FormatInt(u.ID, 10)
+		in.LanguageHint = from.LanguageCode
+		res := b.runEffects(ctx, pid, flows.Handle(env.State, in, b.cfg.Now()))
+		env.State = res.State
+		env.remember(u.ID)
+		data, err := json.Marshal(env)
+		if err != nil {
+			b.log.Error("encode conversation state", "err", err)
+			return
+		}
+		saved, err := b.stores.Conversations.Save(ctx, pid, version, data, b.cfg.StateTTL)
+		if err != nil {
+			b.unavailable(ctx, chatID, hint, fmt.Errorf("save conversation: %w", err))
+			return
+		}
+		if saved {
+			b.send(ctx, chatID, res.State.Lang, res.Replies)
+			return
+		}
+		b.log.Debug("conversation changed meanwhile, handling again", "update_id", u.ID, "attempt", attempt)
+	}
+	b.unavailable(ctx, chatID, hint, errors.New("conversation kept changing while being handled"))
+}
+
+// runEffects does what the flow asked for and feeds the outcome back to it.
+func (b *Bot) runEffects(ctx context.Context, pid string, res flows.Result) flows.Result {
+	for len(res.Effects) > 0 {
+		effect := res.Effects[0]
+		res.Effects = res.Effects[1:]
+		if effect.Submit == nil {
+			continue
+		}
+		sub := *effect.Submit
+		sub.ParticipantID = pid
+		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
+		in := flows.Input{Kind: flows.InputSubmitFailed}
+		ref, err := b.stores.Ideas.Submit(ctx, sub)
+		if err != nil {
+			b.log.Error("storing an idea failed; the draft stays in the conversation", "forum_id", sub.ForumID, "err", err)
+		} else {
+			b.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
+			in = flows.Input{Kind: flows.InputSubmitted, Reference: ref}
+		}
+		next := flows.Handle(res.State, in, b.cfg.Now())
+		res.State = next.State
+		res.Replies = append(res.Replies, next.Replies...)
+		res.Effects = append(res.Effects, next.Effects...)
+	}
+	return res
+}
+
+// unavailable tells the student to try again shortly when a store is down.
+func (b *Bot) unavailable(ctx context.Context, chatID int64, lang string, err error) {
+	b.log.Error("cannot handle update", "err", err)
+	b.sendKey(ctx, chatID, lang, "bot.try_again_later")
+}
+
+func (b *Bot) sendKey(ctx context.Context, chatID int64, lang, key string) {
+	b.send(ctx, chatID, lang, []flows.Reply{{Text: flows.Msg{Key: key}}})
+}
+
+// send delivers the replies in order; if the student blocked the bot, the
+// rest is dropped.
+func (b *Bot) send(ctx context.Context, chatID int64, lang string, replies []flows.Reply) {
+	for _, r := range replies {
+		for _, msg := range b.messages(chatID, lang, r) {
+			_, err := withRetry(ctx, b.log, "sendMessage", func() (*models.Message, error) {
+				return b.api.SendMessage(ctx, msg)
+			})
+			if errors.Is(err, tgbot.ErrorForbidden) {
+				b.log.Info("student blocked the bot; not sending", "err", err)
+				return
+			}
+			if err != nil {
+				b.log.Error("send message", "err", redact(err, b.cfg.Token))
+				return
+			}
+		}
+	}
+}
+
+func (b *Bot) answerCallback(ctx context.Context, id string) {
+	if _, err := b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
+		b.log.Debug("answer callback query", "err", redact(err, b.cfg.Token))
+	}
+}

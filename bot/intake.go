@@ -1,0 +1,220 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+)
+
+// pollTimeout is how long one getUpdates call waits for news.
+const pollTimeout = 25 * time.Second
+
+// handleTimeout bounds the work on one update, so a stuck store cannot hold
+// a chat forever.
+const handleTimeout = 30 * time.Second
+
+// RunPolling fetches updates with getUpdates until ctx ends. The offset that
+// confirms a batch to Telegram is sent only after the whole batch has been
+// handled, so an update is never dropped by a crash: at worst it comes again
+// and is recognised as a duplicate.
+func (b *Bot) RunPolling(ctx context.Context) error {
+	// A webhook left by an earlier run would make getUpdates fail.
+	if _, err := withRetry(ctx, b.log, "deleteWebhook", func() (bool, error) {
+		return b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{})
+	}); err != nil {
+		return fmt.Errorf("switch to long polling (deleteWebhook): %w", redact(err, b.cfg.Token))
+	}
+	b.log.Info("receiving updates by long polling", "bot", b.username)
+	var offset int64
+	backoff := time.Duration(0)
+	for {
+		if backoff > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		batch, retryAfter, err := b.getUpdates(ctx, offset)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			backoff = max(retryAfter, min(max(2*backoff, 100*time.Millisecond), 5*time.Second))
+			b.log.Warn("getUpdates failed", "err", redact(err, b.cfg.Token), "retry_in", backoff)
+			continue
+		}
+		backoff = 0
+		if len(batch) == 0 {
+			continue
+		}
+		b.dispatch(ctx, batch)
+		offset = batch[len(batch)-1].ID + 1
+	}
+}
+
+type apiResponse struct {
+	OK          bool              `json:"ok"`
+	Result      []json.RawMessage `json:"result"`
+	ErrorCode   int               `json:"error_code"`
+	Description string            `json:"description"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+// getUpdates is called directly: the library's polling loop confirms updates
+// as soon as it has read them, before they are handled.
+func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]*models.Update, time.Duration, error) {
+	body, _ := json.Marshal(map[string]any{
+		"offset":          offset,
+		"timeout":         int(pollTimeout / time.Second),
+		"allowed_updates": allowedUpdates,
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiURL("getUpdates"), bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, fmt.Errorf("build getUpdates request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("getUpdates: %w", err)
+	}
+	defer resp.Body.Close()
+	var r apiResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&r); err != nil {
+		return nil, 0, fmt.Errorf("getUpdates: read answer (HTTP %d): %w", resp.StatusCode, err)
+	}
+	if !r.OK {
+		return nil, time.Duration(r.Parameters.RetryAfter) * time.Second,
+			fmt.Errorf("getUpdates: telegram answered %d %s", r.ErrorCode, r.Description)
+	}
+	updates := make([]*models.Update, 0, len(r.Result))
+	for _, raw := range r.Result {
+		u := &models.Update{}
+		if err := json.Unmarshal(raw, u); err != nil {
+			// Keep its id so the offset moves past it; the update itself is skipped.
+			var head struct {
+				ID int64 `json:"update_id"`
+			}
+			_ = json.Unmarshal(raw, &head)
+			b.log.Warn("skipping an update that cannot be decoded", "update_id", head.ID, "err", err)
+			u = &models.Update{ID: head.ID}
+		}
+		updates = append(updates, u)
+	}
+	return updates, 0, nil
+}
+
+func (b *Bot) apiURL(method string) string {
+	base := b.cfg.APIURL
+	if base == "" {
+		base = "https://api.telegram.org"
+	}
+	return base + "/bot" + b.cfg.Token + "/" + method
+}
+
+// dispatch handles a batch: chats in parallel, each chat's updates in order.
+func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) {
+	byChat := map[int64][]*models.Update{}
+	var order []int64
+	for _, u := range batch {
+		id := chatKey(u)
+		if _, ok := byChat[id]; !ok {
+			order = append(order, id)
+		}
+		byChat[id] = append(byChat[id], u)
+	}
+	var wg sync.WaitGroup
+	for _, id := range order {
+		wg.Add(1)
+		go func(updates []*models.Update) {
+			defer wg.Done()
+			for _, u := range updates {
+				b.HandleUpdate(ctx, u)
+			}
+		}(byChat[id])
+	}
+	wg.Wait()
+}
+
+// HandleUpdate handles one update, after any earlier update of the same chat.
+// It finishes its work even if ctx is cancelled (a shutdown), within a bound.
+func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+	defer cancel()
+	unlock := b.chats.lock(chatKey(u))
+	defer unlock()
+	b.api.ProcessUpdate(ctx, u)
+}
+
+// StartWebhook asks Telegram to deliver updates to the webhook URL.
+func (b *Bot) StartWebhook(ctx context.Context) error {
+	_, err := withRetry(ctx, b.log, "setWebhook", func() (bool, error) {
+		return b.api.SetWebhook(ctx, &tgbot.SetWebhookParams{
+			URL:            b.cfg.WebhookURL,
+			SecretToken:    b.cfg.WebhookSecret,
+			AllowedUpdates: allowedUpdates,
+			MaxConnections: 40,
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("register webhook: %w", redact(err, b.cfg.Token))
+	}
+	b.log.Info("receiving updates by webhook", "bot", b.username)
+	return nil
+}
+
+// WebhookHandler receives updates that Telegram POSTs. Requests without the
+// secret token are refused; an update is answered only once it is handled,
+// so Telegram delivers it again if the bot dies meanwhile.
+func (b *Bot) WebhookHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		u := &models.Update{}
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(u); err != nil || u.ID == 0 {
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		b.HandleUpdate(r.Context(), u)
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// chatKey is the chat an update belongs to, for ordering.
+func chatKey(u *models.Update) int64 {
+	switch {
+	case u.Message != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		if m := u.CallbackQuery.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		return u.CallbackQuery.From.ID
+	case u.EditedMessage != nil:
+		return u.EditedMessage.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
+}

@@ -1,0 +1,125 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/go-telegram/bot/models"
+)
+
+func TestSplitTextKeepsEverythingWithinTheLimit(t *testing.T) {
+	cases := map[string]string{
+		"short":           "Ahoj",
+		"exactly":         strings.Repeat("a", 4096),
+		"one over":        strings.Repeat("a", 4097),
+		"lines":           strings.Repeat("Řádek s diakritikou.\n", 600),
+		"words":           strings.Repeat("slovo ", 2000),
+		"one long word":   strings.Repeat("x", 10000),
+		"emoji (2 units)": strings.Repeat("🌳", 3000),
+		"cyrillic":        strings.Repeat("Привіт світ ", 900),
+	}
+	for name, text := range cases {
+		t.Run(name, func(t *testing.T) {
+			parts := splitText(text, maxMessageLength)
+			var joined strings.Builder
+			for _, p := range parts {
+				if n := utf16Len(p); n > maxMessageLength || n == 0 {
+					t.Errorf("part of %d UTF-16 units", n)
+				}
+				if !utf8.ValidString(p) {
+					t.Error("a character was cut in half")
+				}
+				joined.WriteString(p)
+			}
+			// Only white space at the cuts may go.
+			if strip(joined.String()) != strip(text) {
+				t.Error("text lost in splitting")
+			}
+			if utf16Len(text) <= maxMessageLength && len(parts) != 1 {
+				t.Errorf("a short text was split into %d parts", len(parts))
+			}
+		})
+	}
+}
+
+func strip(s string) string { return strings.Join(strings.Fields(s), "") }
+
+func TestParticipantIDIsAStableKeyedPseudonym(t *testing.T) {
+	a := participantID([]byte("key-one-0123456789abcdef0123456789"), 123456789)
+	if a != participantID([]byte("key-one-0123456789abcdef0123456789"), 123456789) {
+		t.Error("not stable")
+	}
+	if a == participantID([]byte("key-two-0123456789abcdef0123456789"), 123456789) {
+		t.Error("does not depend on the key")
+	}
+	if a == participantID([]byte("key-one-0123456789abcdef0123456789"), 123456780) {
+		t.Error("does not depend on the user")
+	}
+	if len(a) != 32 || strings.Contains(a, "123456789") {
+		t.Errorf("pseudonym %q", a)
+	}
+}
+
+func TestMessageInput(t *testing.T) {
+	photo := &models.Message{Photo: []models.PhotoSize{{FileID: "small", Width: 90, Height: 60}, {FileID: "big", Width: 1280, Height: 853}, {FileID: "mid", Width: 320, Height: 213}}}
+	if in := messageInput(photo); in.PhotoID != "big" {
+		t.Errorf("photo: %+v", in)
+	}
+	live := &models.Message{Location: &models.Location{Latitude: 50, Longitude: 14, LivePeriod: 900}}
+	if in := messageInput(live); !in.Live || in.Lat != 50 {
+		t.Errorf("live location: %+v", in)
+	}
+	for name, m := range map[string]*models.Message{
+		"sticker":  {Sticker: &models.Sticker{}},
+		"voice":    {Voice: &models.Voice{}},
+		"video":    {Video: &models.Video{}},
+		"document": {Document: &models.Document{}},
+		"other":    {Dice: &models.Dice{}},
+	} {
+		if in := messageInput(m); in.Media != name {
+			t.Errorf("%s: %+v", name, in)
+		}
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	cmd := func(text string, length int) *models.Message {
+		return &models.Message{Text: text, Entities: []models.MessageEntity{{Type: models.MessageEntityTypeBotCommand, Offset: 0, Length: length}}}
+	}
+	for text, want := range map[string]string{"/new": "new", "/New@napad_bot": "new", "/start abc": "start", "/foo": "foo"} {
+		if got, ok := commandName(cmd(text, len(strings.Fields(text)[0]))); !ok || got != want {
+			t.Errorf("%q: %q %v", text, got, ok)
+		}
+	}
+	if _, ok := commandName(&models.Message{Text: "/new"}); ok {
+		t.Error("a command without its entity (typed oddly) counted")
+	}
+	if got := startPayload("/start  Zk3xQ9mP2aLw8RtY "); got != "Zk3xQ9mP2aLw8RtY" {
+		t.Errorf("payload %q", got)
+	}
+}
+
+func TestChatLocksSerialiseOneChat(t *testing.T) {
+	locks := newChatLocks()
+	inside := 0
+	done := make(chan bool)
+	for i := 0; i < 20; i++ {
+		go func() {
+			unlock := locks.lock(7)
+			inside++
+			if inside != 1 {
+				t.Error("two updates of one chat at once")
+			}
+			inside--
+			unlock()
+			done <- true
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		<-done
+	}
+	if len(locks.locks) != 0 {
+		t.Errorf("%d locks left behind", len(locks.locks))
+	}
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// config is everything read from the environment. Each setting is checked
+// when read, so a mistake stops start-up with one line naming the variable.
+type config struct {
+	Token          string
+	APIURL         string
+	BotUsername    string
+	DatabaseURL    string
+	RedisURL       string
+	RedisPrefix    string
+	WebhookURL     string
+	WebhookSecret  string
+	ListenAddr     string
+	ParticipantKey []byte
+	LogLevel       slog.Level
+	StateTTL       time.Duration
+}
+
+var (
+	tokenPattern    = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{20,}$`)
+	secretPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
+	usernamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{3,31}$`)
+)
+
+// minParticipantKey is the shortest PARTICIPANT_KEY accepted: the key is what
+// keeps pseudonyms from being reversed by trying every Telegram id.
+const minParticipantKey = 32
+
+type envReader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *envReader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *envReader) get(name, fallback string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func (r *envReader) required(name, hint string) string {
+	v := r.get(name, "")
+	if v == "" {
+		r.fail(name, "is not set: %s", hint)
+	}
+	return v
+}
+
+func (r *envReader) url(name string, v string, schemes ...string) {
+	if v == "" {
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		r.fail(name, "is not a valid URL (got %q)", redactURL(v))
+		return
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return
+		}
+	}
+	r.fail(name, "must start with %s:// (got %q)", strings.Join(schemes, ":// or "), u.Scheme)
+}
+
+// redactURL hides a password in a URL before it is shown in an error.
+func redactURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		return "<unparseable>"
+	}
+	return u.Redacted()
+}
+
+// needs says which settings a subcommand requires.
+type needs struct{ telegram, database, redis, participantKey bool }
+
+func loadConfig(getenv func(string) string, n needs) (config, error) {
+	r := &envReader{getenv: getenv}
+	var c config
+
+	c.LogLevel = slog.LevelInfo
+	if lvl := r.get("LOG_LEVEL", "info"); c.LogLevel.UnmarshalText([]byte(lvl)) != nil {
+		r.fail("LOG_LEVEL", "must be debug, info, warn or error (got %q)", lvl)
+	}
+
+	c.APIURL = strings.TrimRight(r.get("TELEGRAM_API_URL", ""), "/")
+	r.url("TELEGRAM_API_URL", c.APIURL, "https", "http")
+	c.BotUsername = strings.TrimPrefix(r.get("TELEGRAM_BOT_USERNAME", ""), "@")
+	if c.BotUsername != "" && !usernamePattern.MatchString(c.BotUsername) {
+		r.fail("TELEGRAM_BOT_USERNAME", "is not a Telegram bot username (got %q)", c.BotUsername)
+	}
+	if n.telegram {
+		c.Token = r.required("TELEGRAM_BOT_TOKEN", "put the token from @BotFather in .env")
+		if c.Token != "" && !tokenPattern.MatchString(c.Token) {
+			r.fail("TELEGRAM_BOT_TOKEN", "does not look like a bot token (expected <digits>:<secret> from @BotFather)")
+		}
+	}
+
+	if n.database {
+		c.DatabaseURL = r.required("DATABASE_URL", "e.g. postgres://napad:napad@localhost:5432/napad")
+		r.url("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
+	}
+	if n.redis {
+		c.RedisURL = r.required("REDIS_URL", "e.g. redis://localhost:6379/0")
+		r.url("REDIS_URL", c.RedisURL, "redis", "rediss")
+		c.RedisPrefix = r.get("REDIS_KEY_PREFIX", "napad:")
+	}
+	if n.participantKey {
+		key := r.required("PARTICIPANT_KEY", "set a long random secret, e.g. `openssl rand -hex 32`")
+		if key != "" && len(key) < minParticipantKey {
+			r.fail("PARTICIPANT_KEY", "is too short: use at least %d characters (e.g. `openssl rand -hex 32`)", minParticipantKey)
+		}
+		c.ParticipantKey = []byte(key)
+	}
+
+	c.WebhookURL = r.get("WEBHOOK_URL", "")
+	r.url("WEBHOOK_URL", c.WebhookURL, "https", "http")
+	c.WebhookSecret = r.get("WEBHOOK_SECRET", "")
+	if c.WebhookURL != "" {
+		switch {
+		case c.WebhookSecret == "":
+			r.fail("WEBHOOK_SECRET", "is not set: webhook mode needs a secret of 16–256 characters A-Z a-z 0-9 _ -")
+		case !secretPattern.MatchString(c.WebhookSecret):
+			r.fail("WEBHOOK_SECRET", "must be 16–256 characters of A-Z a-z 0-9 _ -")
+		}
+	}
+	c.ListenAddr = r.get("LISTEN_ADDR", ":8080")
+	if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil || port == "" {
+		r.fail("LISTEN_ADDR", "must be host:port or :port (got %q)", c.ListenAddr)
+	}
+
+	c.StateTTL = 30 * 24 * time.Hour
+	if v := r.get("CONVERSATION_TTL", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			r.fail("CONVERSATION_TTL", "must be a duration of at least 1h, e.g. 720h (got %q)", v)
+		}
+		c.StateTTL = d
+	}
+	return c, r.err
+}
+
+// webhookPath is where the webhook listens: the path of WEBHOOK_URL.
+func (c config) webhookPath() string {
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}

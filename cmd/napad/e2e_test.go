@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/postgres"
+)
+
+// A whole idea in every language, by long polling and by webhook; the row in
+// PostgreSQL holds every answer.
+func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) {
+			a := newApp(t, mode == "webhook")
+			f := a.forum("8.B – ZŠ Komenského")
+			for _, lang := range flows.Languages {
+				s := a.student(lang)
+				want := sampleAnswers[lang]
+				s.toReview(f.Code, want)
+				s.tap("button.submit")
+				thanks := s.expectCount("submit.thanks", one())
+				ref := regexpRef.FindString(thanks.Text)
+				if ref == "" {
+					t.Fatalf("%s: no reference in %q", lang, thanks.Text)
+				}
+				row := a.suggestion(ref)
+				checkRow(t, row, f, lang, want)
+			}
+			if n := len(a.suggestions(f)); n != len(flows.Languages) {
+				t.Errorf("%d rows, want %d", n, len(flows.Languages))
+			}
+			// The command menu was published in every language.
+			for _, lang := range append([]string{""}, flows.Languages...) {
+				if cmds := a.fake.Commands(lang); len(cmds) != 4 {
+					t.Errorf("commands for %q: %v", lang, cmds)
+				}
+			}
+		})
+	}
+}
+
+// A student stops halfway, the bot is restarted, and the student finishes.
+func TestE2ERestartMidConversation(t *testing.T) {
+	a := newApp(t, false)
+	f := a.forum("9.A")
+	s := a.student("cs")
+	want := sampleAnswers["cs"]
+	s.u.SendText("/start " + f.Code)
+	s.expect("language.ask")
+	s.tap("lang.cs")
+	s.expect("privacy.notice")
+	s.tap("privacy.ok")
+	s.expect("scope.ask")
+	s.tap("scope.school")
+	s.expect("works.ask")
+	s.u.SendText(want.works)
+	s.expect("improve.ask")
+	s.u.SendText(want.improve)
+	s.expect("title.ask")
+
+	a.stop()
+	s.u.SendText(want.title) // sent while the bot is down
+	a.start()
+
+	s.expect("description.ask")
+	s.u.SendText(want.description)
+	s.expect("category.ask")
+	s.tap("cat.public_space")
+	s.expect("place.ask")
+	s.u.SendText("Školní dvůr")
+	s.expect("photo.ask")
+	s.tap("button.skip")
+	s.expect("help.ask")
+	s.tap("help.maybe")
+	s.expect("review.summary")
+	s.tap("button.submit")
+	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
+	row := a.suggestion(ref)
+	if row.Scope != "school" || row.WorksWell != want.works || row.Improve != want.improve || row.Title != want.title ||
+		row.PlaceText != "Školní dvůr" || row.Latitude != nil || row.PhotoFileID != "" || row.WantsToHelp != "maybe" {
+		t.Errorf("row after restart: %+v", row.Submission)
+	}
+}
+
+// Submit tapped twice and the same update delivered again: one row.
+func TestE2ESubmitTwiceAndDuplicateUpdate(t *testing.T) {
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) {
+			a := newApp(t, mode == "webhook")
+			f := a.forum("7.C")
+			s := a.student("en")
+			s.toReview(f.Code, sampleAnswers["en"])
+			review := s.expect("review.summary")
+			label := s.render("button.submit")
+			first := s.u.Tap(review, label)
+			s.u.Tap(review, label)
+			a.fake.Redeliver(first)
+			s.expect("submit.already")
+			a.fake.Redeliver(first)
+			s.u.SendText("/help")
+			s.expect("about.help")
+			rows := a.suggestions(f)
+			if len(rows) != 1 {
+				t.Fatalf("%d rows, want 1", len(rows))
+			}
+			thanks := 0
+			for _, m := range a.fake.Sent(s.u.ID()) {
+				if s.pattern("submit.thanks", one()).MatchString(m.Text) {
+					thanks++
+				}
+			}
+			if thanks != 1 {
+				t.Errorf("%d confirmations, want 1", thanks)
+			}
+		})
+	}
+}
+
+// Bad input gets a clear answer, never a crash, and changes nothing.
+func TestE2EBadInput(t *testing.T) {
+	a := newApp(t, false)
+	f := a.forum("6.B")
+	s := a.student("en")
+
+	s.u.SendText("hello")
+	s.expect("start.how_to_join")
+	s.u.SendText("/start")
+	s.expect("start.how_to_join")
+	s.u.SendText("/start NoSuchCode123")
+	s.expect("join.unknown")
+	s.u.SendText("/start bad%code!")
+	s.expect("join.unknown")
+	s.u.SendText("/start " + strings.Repeat("x", 80))
+	s.expect("join.unknown")
+
+	s.u.SendText("/start " + f.Code)
+	s.expect("language.ask")
+	s.u.SendText("English")
+	s.expect("error.tap_button")
+	s.tap("lang.en")
+	s.expect("privacy.notice")
+	s.tap("privacy.ok")
+	s.expect("scope.ask")
+	s.tap("scope.town")
+	s.expect("works.ask")
+	s.u.SendSticker()
+	s.expect("error.text_expected")
+	s.u.SendVoice()
+	s.expect("error.text_expected")
+	s.u.SendVideo()
+	s.expect("error.text_expected")
+	s.tap("button.skip")
+	s.expect("improve.ask")
+	s.u.SendText(strings.Repeat("Příliš dlouhé. ", 400)) // 6,000 characters
+	s.expect("error.too_long")
+	s.u.SendText("\u200b\u200b  ")
+	s.expect("error.empty")
+	s.u.SendText("🙂🙂🙂")
+	s.expect("title.ask")
+
+	last := a.fake.Sent(s.u.ID())
+	msg := last[len(last)-1]
+	s.u.TapData(msg, "forged|data|here")
+	s.expect("error.stale_button")
+	s.u.TapData(msg, "999|scope|school")
+	s.expect("error.stale_button")
+	s.u.TapData(msg, strings.Repeat("z", 64))
+	s.expect("error.stale_button")
+
+	// Another student's button, a group chat, a channel post, an edit and an
+	// unknown update type: ignored or answered, never a crash.
+	other := a.student("cs")
+	other.u.SendText("/start " + f.Code)
+	other.expect("language.ask")
+	otherSent := a.fake.Sent(other.u.ID())
+	otherMsg := otherSent[len(otherSent)-1]
+	czech := a.renderIn("cs", "lang.cs")
+	button, _ := otherMsg.Button(czech)
+	// A forged tap by one student on a message in another student's chat.
+	tapID := a.fake.InjectRaw(fmt.Sprintf(`{"callback_query":{"id":"forged-1","from":{"id":%d,"is_bot":false,"first_name":"S"},"chat_instance":"x","data":%q,"message":{"message_id":%d,"date":1764300000,"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":true,"first_name":"Nápad"},"text":"x"}}}`,
+		s.u.ID(), button.CallbackData, otherMsg.MessageID, other.u.ID(), telegramtest.BotID))
+	a.fake.WaitCallbackAnswer(t, tapID, waitLong)
+	a.fake.InjectRaw(`{"message":{"message_id":1,"date":1764300000,"chat":{"id":-100123,"type":"group","title":"8.B"},"from":{"id":6001,"is_bot":false,"first_name":"A","language_code":"cs"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`)
+	a.fake.WaitFor(t, -100123, func(m telegramtest.SentMessage) bool {
+		return m.Text == a.renderIn("cs", "bot.private_only")
+	}, waitLong)
+	a.fake.InjectRaw(`{"channel_post":{"message_id":2,"date":1764300000,"chat":{"id":-100999,"type":"channel","title":"News"},"text":"hello"}}`)
+	a.fake.InjectRaw(`{"some_future_update":{"x":1}}`)
+	s.u.EditLast("edited text")
+	s.u.SendText("A title at last")
+	s.expect("description.ask")
+	if n := len(a.fake.Sent(other.u.ID())); n != len(otherSent) {
+		t.Errorf("a tap from another user changed the other chat (%d messages, was %d)", n, len(otherSent))
+	}
+	other.tap("lang.cs") // the other student's own tap still works
+	other.expect("privacy.notice")
+
+	// Closed forum.
+	if err := a.db.SetForumOpen(context.Background(), f.Code, false); err != nil {
+		t.Fatal(err)
+	}
+	late := a.student("uk")
+	late.u.SendText("/start " + f.Code)
+	late.expect("join.closed")
+	if len(a.suggestions(f)) != 0 {
+		t.Error("bad input stored an idea")
+	}
+	if n := len(a.fake.Sent(-100999)); n != 0 {
+		t.Errorf("the bot wrote %d messages into a channel", n)
+	}
+}
+
+// Webhook requests without the right secret are refused and change nothing.
+func TestE2EWebhookSecret(t *testing.T) {
+	a := newApp(t, true)
+	body := `{"update_id":99,"message":{"message_id":1,"date":1764300000,"chat":{"id":4242,"type":"private"},"from":{"id":4242,"is_bot":false,"first_name":"X"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`
+	for _, secret := range []string{"", "wrong_secret_0123456789"} {
+		req, _ := http.NewRequest(http.MethodPost, a.webhook, strings.NewReader(body))
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("secret %q: status %d, want 401", secret, resp.StatusCode)
+		}
+	}
+	if calls := a.fake.CallsTo("sendMessage"); len(calls) != 0 {
+		t.Errorf("an unauthenticated update made the bot send %d messages", len(calls))
+	}
+}
+
+// `napad forum create` prints a join link that works.
+func TestE2EForumCreateCommand(t *testing.T) {
+	a := newApp(t, false)
+	var out strings.Builder
+	err := run(context.Background(), []string{"forum", "create", "--name", "8.B – ZŠ Komenského", "--school", "ZŠ Komenského", "--town", "Kolín"}, a.getenv, &out, &out)
+	if err != nil {
+		t.Fatalf("forum create: %v\n%s", err, out.String())
+	}
+	prefix := "https://t.me/" + telegramtest.BotUsername + "?start="
+	i := strings.Index(out.String(), prefix)
+	if i < 0 {
+		t.Fatalf("no join link in:\n%s", out.String())
+	}
+	code := strings.Fields(out.String()[i+len(prefix):])[0]
+	s := a.student("cs")
+	s.u.SendText("/start " + code)
+	welcome := s.expect("join.welcome")
+	if !strings.Contains(welcome.Text, "8.B – ZŠ Komenského") {
+		t.Errorf("welcome %q lacks the forum name", welcome.Text)
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	base := map[string]string{
+		"TELEGRAM_BOT_TOKEN": testToken, "DATABASE_URL": "postgres://x@127.0.0.1:1/db", "REDIS_URL": "redis://127.0.0.1:1/0",
+		"PARTICIPANT_KEY": strings.Repeat("k", 32),
+	}
+	cases := map[string]map[string]string{
+		"TELEGRAM_BOT_TOKEN":  {"TELEGRAM_BOT_TOKEN": ""},
+		"TELEGRAM_BOT_TOKEN ": {"TELEGRAM_BOT_TOKEN": "not-a-token"},
+		"DATABASE_URL":        {"DATABASE_URL": "mysql://x"},
+		"REDIS_URL":           {"REDIS_URL": ""},
+		"PARTICIPANT_KEY":     {"PARTICIPANT_KEY": "short"},
+		"WEBHOOK_SECRET":      {"WEBHOOK_URL": "https://example.org/hook"},
+		"LISTEN_ADDR":         {"LISTEN_ADDR": "8080"},
+		"LOG_LEVEL":           {"LOG_LEVEL": "loud"},
+		"TELEGRAM_API_URL":    {"TELEGRAM_API_URL": "ftp://x"},
+	}
+	for name, change := range cases {
+		env := map[string]string{}
+		for k, v := range base {
+			env[k] = v
+		}
+		for k, v := range change {
+			env[k] = v
+		}
+		err := run(context.Background(), []string{"serve"}, func(k string) string { return env[k] }, &strings.Builder{}, &strings.Builder{})
+		if err == nil || !strings.HasPrefix(err.Error(), strings.TrimSpace(name)) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), testToken) {
+			t.Errorf("%s: the token is in the error", name)
+		}
+	}
+	if err := run(context.Background(), nil, func(string) string { return "" }, &strings.Builder{}, &strings.Builder{}); err == nil {
+		t.Error("no command accepted")
+	}
+}
+
+// --- helpers ---
+
+func (a *app) renderIn(lang, key string) string {
+	text, err := a.catalog.Render(lang, flows.Msg{Key: key})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return text
+}
+
+func (a *app) suggestion(ref string) postgres.Suggestion {
+	a.t.Helper()
+	s, found, err := a.db.SuggestionByReference(context.Background(), ref)
+	if err != nil || !found {
+		a.t.Fatalf("suggestion %s: found=%v err=%v", ref, found, err)
+	}
+	return s
+}
+
+func (a *app) suggestions(f flows.Forum) []postgres.Suggestion {
+	a.t.Helper()
+	rows, err := a.db.SuggestionsByForum(context.Background(), f.ID)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return rows
+}
+
+func checkRow(t *testing.T, row postgres.Suggestion, f flows.Forum, lang string, want answers) {
+	t.Helper()
+	got := row.Submission
+	if got.ForumID != f.ID || got.Language != lang || got.Scope != "both" || got.WorksWell != want.works ||
+		got.Improve != want.improve || got.Title != want.title || got.Description != want.description ||
+		got.Category != "public_space" || got.PhotoFileID != "AgACAgIAAxkBAAIBe2dPhoto" || got.WantsToHelp != "yes" {
+		t.Errorf("%s: row %+v", lang, got)
+	}
+	if got.Latitude == nil || *got.Latitude != 50.0281 || got.Longitude == nil || *got.Longitude != 15.2003 {
+		t.Errorf("%s: place %v %v", lang, got.Latitude, got.Longitude)
+	}
+	if len(got.ParticipantID) != 32 || strings.Contains(got.ParticipantID, strconv.Itoa(int(nextUserID))) {
+		t.Errorf("%s: participant id %q is not a pseudonym", lang, got.ParticipantID)
+	}
+}

@@ -1,0 +1,256 @@
+// Command napad runs the Nápad bot and its maintenance tasks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+
+	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/storage/postgres"
+	redisstore "github.com/healthycities/napad/storage/redis"
+)
+
+const usage = `Usage: napad <command>
+
+Commands:
+  serve                  run the bot (long polling, or webhook when WEBHOOK_URL is set)
+  migrate                bring the database schema up to date
+  forum create --name NAME [--school SCHOOL] [--town TOWN]
+                         create a forum and print its join link
+  healthcheck            exit 0 if the bot on LISTEN_ADDR is up (for Docker)
+
+Settings come from the environment; see README.md.
+`
+
+// errUsage marks a mistake in the command line.
+var errUsage = errors.New("see `napad help`")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "napad:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program; tests call it with their own arguments,
+// environment and output.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given: %w", errUsage)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, getenv, stdout)
+	case "forum":
+		return forum(ctx, args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q: %w", args[0], errUsage)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv, needs{telegram: true, database: true, redis: true, participantKey: true})
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+
+	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer db.Close()
+	rdb, err := redisstore.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
+	if err != nil {
+		return fmt.Errorf("connect to Redis: %w", err)
+	}
+	defer rdb.Close()
+
+	b, err := bot.New(ctx, bot.Config{
+		Token:          cfg.Token,
+		APIURL:         cfg.APIURL,
+		WebhookURL:     cfg.WebhookURL,
+		WebhookSecret:  cfg.WebhookSecret,
+		ParticipantKey: cfg.ParticipantKey,
+		StateTTL:       cfg.StateTTL,
+		Logger:         log,
+	}, bot.Stores{Conversations: rdb, Forums: db, Ideas: db})
+	if err != nil {
+		return err
+	}
+	if err := b.SetCommands(ctx); err != nil {
+		log.Warn("could not publish the command menu", "err", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	if cfg.WebhookURL != "" {
+		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	var runErr error
+	if cfg.WebhookURL != "" {
+		if runErr = b.StartWebhook(ctx); runErr == nil {
+			select {
+			case <-ctx.Done():
+			case runErr = <-serveErr:
+			}
+		}
+	} else {
+		runErr = b.RunPolling(ctx)
+	}
+
+	// Let webhook requests in flight finish: each is an update being handled.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("http server shutdown", "err", err)
+	}
+	log.Info("stopped")
+	if errors.Is(runErr, http.ErrServerClosed) {
+		return nil
+	}
+	return runErr
+}
+
+func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(getenv, needs{database: true})
+	if err != nil {
+		return err
+	}
+	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	fmt.Fprintln(stdout, "The database schema is up to date.")
+	return nil
+}
+
+func forum(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("forum needs a subcommand (create): %w", errUsage)
+	}
+	fs := flag.NewFlagSet("forum create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "forum name, e.g. \"8.B – ZŠ Komenského\" (required)")
+	school := fs.String("school", "", "school")
+	town := fs.String("town", "", "town")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("forum create: %w", errUsage)
+	}
+	if strings.TrimSpace(*name) == "" {
+		return fmt.Errorf("forum create needs --name: %w", errUsage)
+	}
+	cfg, err := loadConfig(getenv, needs{database: true})
+	if err != nil {
+		return err
+	}
+	username, err := botUsername(ctx, cfg, getenv)
+	if err != nil {
+		return err
+	}
+	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer db.Close()
+	f, err := db.CreateForum(ctx, strings.TrimSpace(*name), strings.TrimSpace(*school), strings.TrimSpace(*town))
+	if err != nil {
+		return fmt.Errorf("create forum: %w", err)
+	}
+	fmt.Fprintf(stdout, "Forum:     %s\nJoin code: %s\nJoin link: %s\n", f.Name, f.Code, bot.JoinLink(username, f.Code))
+	return nil
+}
+
+// botUsername is needed for join links: from TELEGRAM_BOT_USERNAME, or by
+// asking Telegram (getMe) with the token.
+func botUsername(ctx context.Context, cfg config, getenv func(string) string) (string, error) {
+	if cfg.BotUsername != "" {
+		return cfg.BotUsername, nil
+	}
+	tcfg, err := loadConfig(getenv, needs{telegram: true})
+	if err != nil {
+		return "", fmt.Errorf("%w (or set TELEGRAM_BOT_USERNAME to print links without asking Telegram)", err)
+	}
+	opts := []tgbot.Option{tgbot.WithSkipGetMe()}
+	if tcfg.APIURL != "" {
+		opts = append(opts, tgbot.WithServerURL(tcfg.APIURL))
+	}
+	api, err := tgbot.New(tcfg.Token, opts...)
+	if err != nil {
+		return "", fmt.Errorf("telegram client: %w", err)
+	}
+	me, err := api.GetMe(ctx)
+	if err != nil {
+		return "", fmt.Errorf("ask Telegram for the bot's username (or set TELEGRAM_BOT_USERNAME): %s",
+			strings.ReplaceAll(err.Error(), tcfg.Token, "<token>"))
+	}
+	return me.Username, nil
+}
+
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	cfg, err := loadConfig(getenv, needs{})
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(cfg.ListenAddr)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s", resp.Status)
+	}
+	return nil
+}
