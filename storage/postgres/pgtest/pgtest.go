@@ -70,12 +70,35 @@ func NewStore(t testing.TB) (*postgres.Store, string) {
 	return st, dbURL
 }
 
-// AdminURL returns TEST_DATABASE_URL, or DefaultAdminURL when it is unset.
+// ComposeAdminURL is the PostgreSQL of docker-compose.yml. A newcomer who ran
+// `docker compose up` has it on the default port, where DefaultAdminURL's
+// role does not exist, so it is tried second.
+const ComposeAdminURL = "postgres://napad:napad@127.0.0.1:5432/napad?sslmode=disable"
+
+var resolvedAdmin struct {
+	once sync.Once
+	url  string
+}
+
+// AdminURL returns TEST_DATABASE_URL; when it is unset, DefaultAdminURL or,
+// if only that one refuses, ComposeAdminURL.
 func AdminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return DefaultAdminURL
+	resolvedAdmin.once.Do(func() {
+		resolvedAdmin.url = DefaultAdminURL
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, u := range []string{DefaultAdminURL, ComposeAdminURL} {
+			if conn, err := pgx.Connect(ctx, u); err == nil {
+				_ = conn.Close(ctx)
+				resolvedAdmin.url = u
+				return
+			}
+		}
+	})
+	return resolvedAdmin.url
 }
 
 func createDatabase(t testing.TB, admin, template string) string {
