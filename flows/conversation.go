@@ -31,7 +31,10 @@ func (c *conversation) handle() {
 	case InputSubmitted:
 		c.submitted()
 	case InputSubmitFailed:
-		c.say("submit.failed", nil, row(c.button1("button.try_again", "rev", "submit")))
+		c.say("submit.failed", nil, row(c.button1("button.try_again", buttonReview, "submit")))
+	case InputEdited:
+		// What was answered stays answered; say how to change it instead.
+		c.say("error.edited", nil)
 	default:
 		c.answer()
 	}
@@ -55,19 +58,29 @@ func (c *conversation) join() {
 	case j.Forum.ID == c.st.ForumID && c.st.InProgress():
 		c.say("join.welcome_back", map[string]any{"Forum": j.Forum.Name})
 		c.ask()
+	case j.Forum.ID != c.st.ForumID && c.st.InProgress() && c.hasContent():
+		// Another forum's link mid-idea: ask before the unfinished idea goes.
+		c.st.Switch = &ForumRef{ID: j.Forum.ID, Code: j.Forum.Code, Name: j.Forum.Name}
+		c.st.Pending = PendingSwitch
+		c.askPending()
 	default:
-		if j.Forum.ID != c.st.ForumID {
-			c.st.Submitted, c.st.LastRef = 0, ""
-		}
-		c.st.ForumID, c.st.ForumCode, c.st.ForumName = j.Forum.ID, j.Forum.Code, j.Forum.Name
-		c.say("join.welcome", map[string]any{"Forum": j.Forum.Name})
-		c.startIdea()
+		c.enter(ForumRef{ID: j.Forum.ID, Code: j.Forum.Code, Name: j.Forum.Name})
 	}
+}
+
+// enter makes f the student's forum and starts an idea there.
+func (c *conversation) enter(f ForumRef) {
+	if f.ID != c.st.ForumID {
+		c.st.Submitted, c.st.LastRef = 0, ""
+	}
+	c.st.ForumID, c.st.ForumCode, c.st.ForumName = f.ID, f.Code, f.Name
+	c.say("join.welcome", map[string]any{"Forum": f.Name})
+	c.startIdea()
 }
 
 func (c *conversation) command(name string) {
 	if name != CommandHelp {
-		c.st.Pending = PendingNone
+		c.st.Pending, c.st.Switch = PendingNone, nil
 	}
 	switch name {
 	case CommandLanguage:
@@ -104,12 +117,17 @@ func (c *conversation) command(name string) {
 
 // newIdea starts another idea, asking first if that would throw one away.
 func (c *conversation) newIdea() {
-	if c.st.InProgress() && c.hasContent() {
+	switch {
+	case c.st.InProgress() && c.hasContent():
 		c.st.Pending = PendingRestart
 		c.askPending()
-		return
+	case c.st.InProgress():
+		// Nothing written yet (say, "new idea" tapped twice): keep this draft,
+		// so the buttons already on screen stay valid.
+		c.ask()
+	default:
+		c.startIdea()
 	}
-	c.startIdea()
 }
 
 func (c *conversation) startIdea() {
@@ -167,6 +185,10 @@ func (c *conversation) button() {
 	}
 	if b.draft != c.st.Draft || !c.st.InProgress() {
 		c.stale()
+		return
+	}
+	if b.step != string(c.st.Step) && c.st.Answers[StepID(b.step)].Text == b.value && c.st.Pending == PendingNone {
+		// The same choice tapped again (a double tap): it is already recorded.
 		return
 	}
 	if c.st.Pending != PendingNone {
@@ -256,6 +278,14 @@ func (c *conversation) confirm(answer string) {
 		c.discard()
 	case pending == PendingRestart && answer == "yes":
 		c.startIdea()
+	case pending == PendingSwitch && answer == "yes" && c.st.Switch != nil:
+		next := *c.st.Switch
+		c.st.Switch = nil
+		c.enter(next)
+	case pending == PendingSwitch && answer == "no":
+		c.st.Switch = nil
+		c.say("continue.ok", nil)
+		c.ask()
 	case answer == "no":
 		c.say("continue.ok", nil)
 		c.ask()
@@ -498,6 +528,14 @@ func (c *conversation) askPending() {
 		c.say("restart.confirm", nil, row(
 			c.button1("button.start_over", buttonConfirm, "yes"),
 			c.button1("button.continue", buttonConfirm, "no")))
+	case PendingSwitch:
+		data := map[string]any{"Forum": c.st.ForumName}
+		if c.st.Switch != nil {
+			data["NewForum"] = c.st.Switch.Name
+		}
+		c.say("switch.confirm", data, row(
+			c.button1("button.switch_forum", buttonConfirm, "yes"),
+			c.button1("button.continue", buttonConfirm, "no")))
 	}
 }
 
@@ -567,6 +605,9 @@ func (c *conversation) next(id StepID) StepID {
 }
 
 func (c *conversation) previous(id StepID) StepID {
+	if _, answered := c.st.Answers[StepPrivacy]; id == StepScope && !answered {
+		return "" // a later idea starts here: language and privacy were settled before
+	}
 	for i, s := range IdeaSteps {
 		if s.ID == id && i > 0 {
 			return IdeaSteps[i-1].ID

@@ -81,7 +81,15 @@ const (
 	PendingCancel   Pending = "cancel"   // throw the draft away?
 	PendingRestart  Pending = "restart"  // start a new idea although one is unfinished?
 	PendingLanguage Pending = "language" // pick a language (/language)
+	PendingSwitch   Pending = "switch"   // join another forum although an idea is unfinished?
 )
+
+// ForumRef is what the conversation remembers of a forum.
+type ForumRef struct {
+	ID   int64  `json:"i"`
+	Code string `json:"c,omitempty"`
+	Name string `json:"n,omitempty"`
+}
 
 // State is everything the bot remembers about one student's conversation.
 // It is stored between messages (short JSON names keep it small).
@@ -95,6 +103,7 @@ type State struct {
 	Answers   map[StepID]Answer `json:"a,omitempty"`
 	Editing   bool              `json:"e,omitempty"` // answering from the review screen
 	Pending   Pending           `json:"p,omitempty"`
+	Switch    *ForumRef         `json:"sw,omitempty"` // the forum of a join link opened mid-idea
 	PrivacyOK bool              `json:"ok,omitempty"`
 	Submitted int               `json:"n,omitempty"` // ideas sent in this forum
 	LastRef   string            `json:"r,omitempty"` // reference of the last idea sent
@@ -122,6 +131,7 @@ const (
 	InputJoin                              // the student opened a join link; Join says what was found
 	InputSubmitted                         // the idea was stored; Reference is set
 	InputSubmitFailed                      // the idea could not be stored right now
+	InputEdited                            // the student edited a message they had sent
 )
 
 // Commands a student can type.
@@ -212,14 +222,15 @@ func LanguageFor(code string) string {
 	switch code {
 	case "cs", "sk":
 		return "cs"
-	case "en":
-		return "en"
+	case "":
+		return Languages[0]
 	case "nb", "no", "nn":
 		return "nb"
 	case "uk":
 		return "uk"
 	}
-	return Languages[0]
+	// Any other app language: English is the one most students share.
+	return "en"
 }
 
 func (s State) clone() State {

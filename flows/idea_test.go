@@ -226,7 +226,6 @@ func TestButtonsAreChecked(t *testing.T) {
 	s.join(testForum)
 	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
-	oldScope := s.buttonData(s.label("scope.town"))
 	s.tap(s.label("scope.town"))
 	before := s.state
 
@@ -244,7 +243,6 @@ func TestButtonsAreChecked(t *testing.T) {
 		"|pl|cs",                          // language pick without /language
 		strings.Repeat("x", 65),           // longer than Telegram allows
 		s.state.Draft + "|works|<script>", // odd characters
-		oldScope,                          // a tap on an earlier question
 		s.state.Draft + "|nav|skip\n",     // a trailing newline
 		s.state.Draft + "|" + string(flows.StepPlace) + "|x", // another question's step
 	}
@@ -317,7 +315,7 @@ func TestComingBackLater(t *testing.T) {
 }
 
 func TestLanguageFromTelegram(t *testing.T) {
-	for hint, want := range map[string]string{"cs": "cs", "sk": "cs", "en-US": "en", "nb": "nb", "no": "nb", "nn": "nb", "uk": "uk", "": "cs", "de": "cs"} {
+	for hint, want := range map[string]string{"cs": "cs", "sk": "cs", "en-US": "en", "nb": "nb", "no": "nb", "nn": "nb", "uk": "uk", "": "cs", "de": "en", "pl": "en"} {
 		if got := flows.LanguageFor(hint); got != want {
 			t.Errorf("LanguageFor(%q) = %q, want %q", hint, got, want)
 		}
@@ -383,4 +381,82 @@ func reviewReady(t *testing.T) *student {
 		t.Fatalf("not at review: %s", s.state.Step)
 	}
 	return s
+}
+
+func TestDoubleTapIsIgnored(t *testing.T) {
+	s := newStudent(t, "en")
+	s.join(testForum)
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	scope := s.buttonData(s.label("scope.town"))
+	s.tap(s.label("scope.town"))
+	before := s.state
+	res := s.press(scope) // the same button again, before the next question arrived
+	if len(res.Replies) != 0 || len(res.Effects) != 0 || s.state.Step != before.Step {
+		t.Fatalf("a double tap answered %v and moved to %s", replyKeys(res), s.state.Step)
+	}
+	// "Add another idea" twice keeps one draft, so the first question's buttons still work.
+	s.command("cancel")
+	s.tap(s.label("button.yes_delete"))
+	newIdea := s.buttonData(s.label("button.new_idea"))
+	s.press(newIdea)
+	draft := s.state.Draft
+	s.press(newIdea)
+	if s.state.Draft != draft || s.state.Step != flows.StepScope {
+		t.Fatalf("second tap replaced the draft: %+v", s.state)
+	}
+	s.tap(s.label("scope.school"))
+	if s.state.Step != flows.StepWorksWell {
+		t.Fatalf("scope button stale after a double tap on new idea: %s", s.state.Step)
+	}
+}
+
+func TestAnotherForumLinkMidIdeaAsksFirst(t *testing.T) {
+	other := flows.Forum{ID: 8, Code: "other", Name: "9.C", Open: true}
+	s := newStudent(t, "en")
+	s.join(testForum)
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.town"))
+	s.text("The park")
+	s.join(other)
+	if s.state.ForumID != testForum.ID || s.state.Pending != flows.PendingSwitch || s.state.Answers[flows.StepWorksWell].Text != "The park" {
+		t.Fatalf("switched without asking: %+v", s.state)
+	}
+	s.tap(s.label("button.continue"))
+	if s.state.ForumID != testForum.ID || s.state.Step != flows.StepImprove || s.state.Switch != nil {
+		t.Fatalf("after continue: %+v", s.state)
+	}
+	s.join(other)
+	s.tap(s.label("button.switch_forum"))
+	if s.state.ForumID != other.ID || s.state.Step != flows.StepScope || len(s.state.Answers) != 0 {
+		t.Fatalf("after switching: %+v", s.state)
+	}
+	// With nothing written, a new link just switches.
+	s.join(testForum)
+	if s.state.ForumID != testForum.ID || s.state.Pending != flows.PendingNone {
+		t.Fatalf("empty draft: %+v", s.state)
+	}
+}
+
+func TestBackStopsAtTheFirstQuestionOfALaterIdea(t *testing.T) {
+	s := reviewReady(t)
+	s.tap(s.label("button.submit"))
+	s.tap(s.label("button.new_idea"))
+	for _, r := range s.last {
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				if s.render(b.Label) == s.label("button.back") {
+					t.Fatal("a later idea's first question offers Back into the privacy notice")
+				}
+			}
+		}
+	}
+}
+
+func TestEditedMessageIsExplained(t *testing.T) {
+	res := flows.Handle(atStep(flows.StepTitle), flows.Input{Kind: flows.InputEdited}, clock)
+	if keys := replyKeys(res); len(keys) != 1 || keys[0] != "error.edited" || res.State.Step != flows.StepTitle {
+		t.Fatalf("replies %v step %s", keys, res.State.Step)
+	}
 }
