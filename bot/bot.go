@@ -48,11 +48,14 @@ type Bot struct {
 	catalog  *locales.Catalog
 	log      *slog.Logger
 	chats    *chatLocks
+	retries  retryNotices
 	username string
+	// locationLabels are the location button's label in every language.
+	locationLabels map[string]bool
 }
 
 // allowedUpdates are the only update types the bot asks Telegram for.
-var allowedUpdates = []string{"message", "callback_query", "my_chat_member"}
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // New connects to the Bot API (getMe) and prepares the handlers.
 func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
@@ -93,6 +96,10 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		return nil, fmt.Errorf("create telegram client: %w", redact(err, cfg.Token))
 	}
 	b.api = api
+	b.locationLabels = map[string]bool{}
+	for _, lang := range flows.Languages {
+		b.locationLabels[b.text(lang, flows.Msg{Key: "place.share_button"})] = true
+	}
 	for _, cmd := range []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp} {
 		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd))
 	}

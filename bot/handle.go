@@ -15,7 +15,6 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/healthycities/napad/flows"
-	"github.com/healthycities/napad/locales"
 )
 
 // recoverPanics keeps one bad update from taking the bot down.
@@ -26,7 +25,7 @@ func (b *Bot) recoverPanics(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 				b.log.Error("panic while handling an update", "update_id", u.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				// No dead end: the student hears something and can try again.
 				if chat := chatKey(u); chat > 0 {
-					b.sendKey(ctx, chat, locales.Fallback, "bot.try_again_later")
+					b.sendKey(ctx, chat, flows.LanguageFor(languageCode(u)), "bot.try_again_later")
 				}
 			}
 		}()
@@ -54,8 +53,13 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 			}
 		case u.CallbackQuery != nil:
 			q := u.CallbackQuery
-			if m := q.Message.Message; m == nil || m.Chat.Type != models.ChatTypePrivate || m.Chat.ID != q.From.ID {
+			// A tap may only act in the tapping student's own private chat.
+			if chat, ok := callbackChat(q); !ok || chat.Type != models.ChatTypePrivate || chat.ID != q.From.ID {
 				b.answerCallback(ctx, q.ID)
+				return
+			}
+		case u.EditedMessage != nil:
+			if m := u.EditedMessage; m.From == nil || m.From.IsBot || m.Chat.Type != models.ChatTypePrivate {
 				return
 			}
 		default:
@@ -89,8 +93,14 @@ func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
 	case u.CallbackQuery != nil:
 		q := u.CallbackQuery
 		b.answerCallback(ctx, q.ID)
-		b.converse(ctx, u, &q.From, q.Message.Message.Chat.ID, func(context.Context) (flows.Input, error) {
+		chat, _ := callbackChat(q)
+		b.converse(ctx, u, &q.From, chat.ID, func(context.Context) (flows.Input, error) {
 			return flows.Input{Kind: flows.InputButton, Text: q.Data}, nil
+		})
+	case u.EditedMessage != nil:
+		m := u.EditedMessage
+		b.converse(ctx, u, m.From, m.Chat.ID, func(context.Context) (flows.Input, error) {
+			return flows.Input{Kind: flows.InputEdited}, nil
 		})
 	case u.Message != nil:
 		m := u.Message
@@ -106,9 +116,35 @@ func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
 			return
 		}
 		b.converse(ctx, u, m.From, m.Chat.ID, func(context.Context) (flows.Input, error) {
-			return messageInput(m), nil
+			return b.messageInput(m), nil
 		})
 	}
+}
+
+// callbackChat is the chat of the message whose button was tapped. Telegram
+// leaves out the content of old messages (InaccessibleMessage) but still
+// says which chat they are in: taps on days-old buttons must work.
+func callbackChat(q *models.CallbackQuery) (models.Chat, bool) {
+	switch {
+	case q.Message.Message != nil:
+		return q.Message.Message.Chat, true
+	case q.Message.InaccessibleMessage != nil:
+		return q.Message.InaccessibleMessage.Chat, true
+	}
+	return models.Chat{}, false
+}
+
+// languageCode is the app language of whoever sent the update.
+func languageCode(u *models.Update) string {
+	switch {
+	case u.Message != nil && u.Message.From != nil:
+		return u.Message.From.LanguageCode
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.LanguageCode
+	case u.EditedMessage != nil && u.EditedMessage.From != nil:
+		return u.EditedMessage.From.LanguageCode
+	}
+	return ""
 }
 
 var knownCommands = []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp}
@@ -121,6 +157,8 @@ func (b *Bot) joinInput(ctx context.Context, code string) (flows.Input, error) {
 	if !joinCode.MatchString(code) {
 		return in, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
 	forum, found, err := b.stores.Forums.ForumByCode(ctx, code)
 	if err != nil {
 		return in, fmt.Errorf("look up join code: %w", err)
@@ -151,6 +189,15 @@ func commandName(m *models.Message) (string, bool) {
 }
 
 // messageInput says what a message is, as far as the conversation cares.
+func (b *Bot) messageInput(m *models.Message) flows.Input {
+	if m.Text != "" && b.locationLabels[m.Text] {
+		// Some clients send the location button's label as text instead of
+		// the location: it is not the name of a place.
+		return flows.Input{Kind: flows.InputMedia, Media: "location_button"}
+	}
+	return messageInput(m)
+}
+
 func messageInput(m *models.Message) flows.Input {
 	switch {
 	case m.Location != nil:
@@ -182,6 +229,9 @@ func messageInput(m *models.Message) flows.Input {
 type envelope struct {
 	State flows.State `json:"s"`
 	Seen  []int64     `json:"u,omitempty"`
+	// Album is the media group of the last photo taken: the other photos of
+	// an album arrive as separate messages and are not answers to anything.
+	Album string `json:"al,omitempty"`
 }
 
 const rememberUpdates = 16
@@ -204,7 +254,7 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 	for attempt := 1; attempt <= 3; attempt++ {
 		raw, version, err := b.stores.Conversations.Load(ctx, pid)
 		if err != nil {
-			b.unavailable(ctx, chatID, hint, fmt.Errorf("load conversation: %w", err))
+			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("load conversation: %w", err))
 			return
 		}
 		var env envelope
@@ -220,14 +270,29 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 		}
 		in, err := input(ctx)
 		if err != nil {
-			b.unavailable(ctx, chatID, hint, err)
+			b.unavailable(ctx, u, chatID, hint, err)
 			return
 		}
-		in.EventID = strconv.FormatInt(u.ID, 10)
-		in.LanguageHint = from.LanguageCode
-		res := b.runEffects(ctx, pid, flows.Handle(env.State, in, b.cfg.Now()))
+		album := ""
+		if u.Message != nil {
+			album = u.Message.MediaGroupID
+		}
+		if album != "" && album == env.Album {
+			in = flows.Input{} // a further photo of an album already answered: nothing to say
+		}
+		var res flows.Result
+		if in.Kind == 0 {
+			res.State = env.State
+		} else {
+			in.EventID = strconv.FormatInt(u.ID, 10)
+			in.LanguageHint = from.LanguageCode
+			res = b.runEffects(ctx, pid, flows.Handle(env.State, in, b.cfg.Now()))
+		}
 		env.State = res.State
 		env.remember(u.ID)
+		if album != "" {
+			env.Album = album
+		}
 		data, err := json.Marshal(env)
 		if err != nil {
 			b.log.Error("encode conversation state", "err", err)
@@ -235,7 +300,7 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 		}
 		saved, err := b.stores.Conversations.Save(ctx, pid, version, data, b.cfg.StateTTL)
 		if err != nil {
-			b.unavailable(ctx, chatID, hint, fmt.Errorf("save conversation: %w", err))
+			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("save conversation: %w", err))
 			return
 		}
 		if saved {
@@ -244,7 +309,7 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 		}
 		b.log.Debug("conversation changed meanwhile, handling again", "update_id", u.ID, "attempt", attempt)
 	}
-	b.unavailable(ctx, chatID, hint, errors.New("conversation kept changing while being handled"))
+	b.unavailable(ctx, u, chatID, hint, errors.New("conversation kept changing while being handled"))
 }
 
 // runEffects does what the flow asked for and feeds the outcome back to it.
@@ -259,7 +324,11 @@ func (b *Bot) runEffects(ctx context.Context, pid string, res flows.Result) flow
 		sub.ParticipantID = pid
 		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
 		in := flows.Input{Kind: flows.InputSubmitFailed}
-		ref, err := b.stores.Ideas.Submit(ctx, sub)
+		// Its own deadline: a hanging database must leave time to save the
+		// conversation and tell the student.
+		submitCtx, cancel := context.WithTimeout(ctx, storeTimeout)
+		ref, err := b.stores.Ideas.Submit(submitCtx, sub)
+		cancel()
 		if err != nil {
 			b.log.Error("storing an idea failed; the draft stays in the conversation", "forum_id", sub.ForumID, "err", err)
 		} else {
@@ -274,10 +343,16 @@ func (b *Bot) runEffects(ctx context.Context, pid string, res flows.Result) flow
 	return res
 }
 
-// unavailable tells the student to try again shortly when a store is down.
-func (b *Bot) unavailable(ctx context.Context, chatID int64, lang string, err error) {
-	b.log.Error("cannot handle update", "err", err)
-	b.sendKey(ctx, chatID, lang, "bot.try_again_later")
+// unavailable marks the update to be handled again later (a store is down),
+// and tells the student once that the answer will come.
+func (b *Bot) unavailable(ctx context.Context, u *models.Update, chatID int64, lang string, err error) {
+	b.log.Error("cannot handle update now; it will be retried", "update_id", u.ID, "err", err)
+	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		o.retry = true
+	}
+	if b.retries.first(u.ID) {
+		b.sendKey(ctx, chatID, lang, "bot.try_again_later")
+	}
 }
 
 func (b *Bot) sendKey(ctx context.Context, chatID int64, lang, key string) {

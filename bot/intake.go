@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,8 +20,40 @@ import (
 const pollTimeout = 25 * time.Second
 
 // handleTimeout bounds the work on one update, so a stuck store cannot hold
-// a chat forever.
-const handleTimeout = 30 * time.Second
+// a chat forever; storeTimeout bounds one call to PostgreSQL.
+const (
+	handleTimeout = 30 * time.Second
+	storeTimeout  = 8 * time.Second
+)
+
+// errRetryLater means an update could not be handled because a store was
+// unreachable; it must be handled again, not confirmed.
+var errRetryLater = errors.New("a store is unreachable; handle the update again later")
+
+// outcome lets the handlers, which return nothing, report errRetryLater.
+type outcome struct{ retry bool }
+
+type outcomeKey struct{}
+
+// retryNotices remembers which updates the student was already told about,
+// so a retried update does not repeat "I'm stuck" every time.
+type retryNotices struct {
+	mu   sync.Mutex
+	seen map[int64]bool
+}
+
+func (r *retryNotices) first(updateID int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil || len(r.seen) > 10000 {
+		r.seen = map[int64]bool{}
+	}
+	if r.seen[updateID] {
+		return false
+	}
+	r.seen[updateID] = true
+	return true
+}
 
 // RunPolling fetches updates with getUpdates until ctx ends. The offset that
 // confirms a batch to Telegram is sent only after the whole batch has been
@@ -35,7 +68,7 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 	}
 	b.log.Info("receiving updates by long polling", "bot", b.username)
 	var offset int64
-	backoff := time.Duration(0)
+	var backoff, storeBackoff time.Duration
 	for {
 		if backoff > 0 {
 			select {
@@ -60,7 +93,16 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 		if len(batch) == 0 {
 			continue
 		}
-		b.dispatch(ctx, batch)
+		if failed := b.dispatch(ctx, batch); failed != 0 {
+			// Ask for the batch again from the first update that could not
+			// be handled; the ones after it that were handled are recognised
+			// as duplicates then.
+			offset = failed
+			storeBackoff = min(max(2*storeBackoff, time.Second), 30*time.Second)
+			backoff = storeBackoff
+			continue
+		}
+		storeBackoff = 0
 		offset = batch[len(batch)-1].ID + 1
 	}
 }
@@ -127,7 +169,9 @@ func (b *Bot) apiURL(method string) string {
 }
 
 // dispatch handles a batch: chats in parallel, each chat's updates in order.
-func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) {
+// It returns the lowest id of an update that must be handled again (0 if
+// none); a chat's later updates wait for it.
+func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) (failed int64) {
 	byChat := map[int64][]*models.Update{}
 	var order []int64
 	for _, u := range batch {
@@ -137,27 +181,44 @@ func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) {
 		}
 		byChat[id] = append(byChat[id], u)
 	}
-	var wg sync.WaitGroup
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
 	for _, id := range order {
 		wg.Add(1)
 		go func(updates []*models.Update) {
 			defer wg.Done()
 			for _, u := range updates {
-				b.HandleUpdate(ctx, u)
+				if err := b.HandleUpdate(ctx, u); err != nil {
+					mu.Lock()
+					if failed == 0 || u.ID < failed {
+						failed = u.ID
+					}
+					mu.Unlock()
+					return
+				}
 			}
 		}(byChat[id])
 	}
 	wg.Wait()
+	return failed
 }
 
 // HandleUpdate handles one update, after any earlier update of the same chat.
 // It finishes its work even if ctx is cancelled (a shutdown), within a bound.
-func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handleTimeout)
+// errRetryLater means it must be delivered again.
+func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
+	o := &outcome{}
+	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), outcomeKey{}, o), handleTimeout)
 	defer cancel()
 	unlock := b.chats.lock(chatKey(u))
 	defer unlock()
 	b.api.ProcessUpdate(ctx, u)
+	if o.retry {
+		return errRetryLater
+	}
+	return nil
 }
 
 // StartWebhook asks Telegram to deliver updates to the webhook URL.
@@ -192,11 +253,16 @@ func (b *Bot) WebhookHandler() http.Handler {
 			return
 		}
 		u := &models.Update{}
-		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(u); err != nil || u.ID == 0 {
-			http.Error(w, "bad update", http.StatusBadRequest)
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(u); err != nil {
+			// Answered 200 all the same: Telegram would only send it again.
+			b.log.Warn("skipping an update that cannot be decoded", "update_id", u.ID, "err", err)
 			return
 		}
-		b.HandleUpdate(r.Context(), u)
+		if err := b.HandleUpdate(r.Context(), u); err != nil {
+			// Telegram delivers it again later.
+			http.Error(w, "try again later", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	})
 }
@@ -207,14 +273,12 @@ func chatKey(u *models.Update) int64 {
 	case u.Message != nil:
 		return u.Message.Chat.ID
 	case u.CallbackQuery != nil:
-		if m := u.CallbackQuery.Message.Message; m != nil {
-			return m.Chat.ID
+		if chat, ok := callbackChat(u.CallbackQuery); ok {
+			return chat.ID
 		}
 		return u.CallbackQuery.From.ID
 	case u.EditedMessage != nil:
 		return u.EditedMessage.Chat.ID
-	case u.MyChatMember != nil:
-		return u.MyChatMember.Chat.ID
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -38,7 +39,8 @@ type app struct {
 	webhook string
 }
 
-func newApp(t *testing.T, webhook bool) *app {
+// newApp starts the program; setup functions may change its environment first.
+func newApp(t *testing.T, webhook bool, setup ...func(*app)) *app {
 	t.Helper()
 	fake := telegramtest.New(t, testToken)
 	db, dbURL := pgtest.NewStore(t)
@@ -64,9 +66,26 @@ func newApp(t *testing.T, webhook bool) *app {
 		a.env["WEBHOOK_URL"] = a.webhook
 		a.env["WEBHOOK_SECRET"] = testSecret
 	}
+	for _, f := range setup {
+		f(a)
+	}
 	a.start()
 	t.Cleanup(a.stop)
 	return a
+}
+
+// throughProxy routes the connection to the service behind the URL in the
+// environment variable through a proxy the test can cut.
+func throughProxy(variable string, proxy **tcpProxy) func(*app) {
+	return func(a *app) {
+		u, err := url.Parse(a.env[variable])
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		*proxy = newTCPProxy(a.t, u.Host)
+		u.Host = (*proxy).addr
+		a.env[variable] = u.String()
+	}
 }
 
 func (a *app) getenv(k string) string { return a.env[k] }

@@ -342,3 +342,113 @@ func checkRow(t *testing.T, row postgres.Suggestion, f flows.Forum, lang string,
 		t.Errorf("%s: participant id %q is not a pseudonym", lang, got.ParticipantID)
 	}
 }
+
+// Redis unreachable: the student hears once that the answer will come, and
+// the message is handled by itself when Redis is back.
+func TestE2ERedisOutage(t *testing.T) {
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) {
+			var redisProxy *tcpProxy
+			a := newApp(t, mode == "webhook", throughProxy("REDIS_URL", &redisProxy))
+			f := a.forum("5.A")
+			s := a.student("nb")
+			s.u.SendText("/start " + f.Code)
+			s.expect("language.ask")
+			s.tap("lang.nb")
+			s.expect("privacy.notice")
+
+			redisProxy.cut()
+			s.tap("privacy.ok")
+			s.expect("bot.try_again_later")
+			redisProxy.restore()
+			s.expect("scope.ask")
+
+			notices := 0
+			for _, m := range a.fake.Sent(s.u.ID()) {
+				if m.Text == s.render("bot.try_again_later") {
+					notices++
+				}
+			}
+			if notices != 1 {
+				t.Errorf("told %d times that the bot is stuck, want once", notices)
+			}
+			s.tap("scope.school")
+			s.expect("works.ask")
+		})
+	}
+}
+
+// Odd things students' apps send: a tap on a days-old message (Telegram then
+// leaves out its content), an album of photos, an edit, the location
+// button's label as text.
+func TestE2EOddUpdates(t *testing.T) {
+	a := newApp(t, false)
+	f := a.forum("4.B")
+	s := a.student("en")
+	s.u.SendText("/start " + f.Code)
+	s.expect("language.ask")
+	s.tap("lang.en")
+	privacy := s.expect("privacy.notice")
+	ok, _ := privacy.Button(s.render("privacy.ok"))
+	a.fake.InjectRaw(fmt.Sprintf(`{"callback_query":{"id":"old-1","from":{"id":%d,"is_bot":false,"first_name":"S","language_code":"en"},"chat_instance":"x","data":%q,"message":{"message_id":%d,"date":0,"chat":{"id":%d,"type":"private"}}}}`,
+		s.u.ID(), ok.CallbackData, privacy.MessageID, s.u.ID()))
+	s.expect("scope.ask")
+
+	s.tap("scope.both")
+	s.expect("works.ask")
+	s.u.EditLast("changed my mind")
+	s.expect("error.edited")
+	s.tap("button.skip")
+	s.expect("improve.ask")
+	s.u.SendText("Shade")
+	s.expect("title.ask")
+	s.u.SendText("Trees")
+	s.expect("description.ask")
+	s.u.SendText("Plant trees.")
+	s.expect("category.ask")
+	s.tap("cat.environment")
+	s.expect("place.ask")
+	s.u.SendText(s.render("place.share_button"))
+	s.expect("error.place_expected")
+	s.u.SendText("Town square")
+	s.expect("photo.ask")
+	for i, id := range []string{"album-photo-1", "album-photo-2", "album-photo-3"} {
+		a.fake.InjectRaw(fmt.Sprintf(`{"message":{"message_id":%d,"date":1764300000,"media_group_id":"album-7","chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"S","language_code":"en"},"photo":[{"file_id":%q,"file_unique_id":"u%d","width":1280,"height":960}]}}`,
+			900+i, s.u.ID(), s.u.ID(), id, i))
+	}
+	s.expect("help.ask")
+	s.u.SendText("/help")
+	s.expect("about.help")
+	for _, m := range a.fake.Sent(s.u.ID()) {
+		if m.Text == s.render("error.tap_button") {
+			t.Errorf("the extra photos of an album were answered: %q", m.Text)
+		}
+	}
+	s.tap("help.no")
+	s.expect("review.summary")
+	s.tap("button.submit")
+	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
+	if row := a.suggestion(ref); row.PhotoFileID != "album-photo-1" || row.PlaceText != "Town square" {
+		t.Errorf("row %+v", row.Submission)
+	}
+}
+
+// PostgreSQL unreachable at Submit: the draft stays, the student is asked to
+// tap again, and the idea is stored once when the database is back.
+func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
+	var pgProxy *tcpProxy
+	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy))
+	f := a.forum("3.C")
+	s := a.student("uk")
+	s.toReview(f.Code, sampleAnswers["uk"])
+	pgProxy.cut()
+	s.tap("button.submit")
+	s.expect("submit.failed")
+	pgProxy.restore()
+	s.tap("button.try_again")
+	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
+	checkRow(t, a.suggestion(ref), f, "uk", sampleAnswers["uk"])
+	if n := len(a.suggestions(f)); n != 1 {
+		t.Errorf("%d rows, want 1", n)
+	}
+}
