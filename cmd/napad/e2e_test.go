@@ -48,7 +48,13 @@ func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
 
 // A student stops halfway, the bot is restarted, and the student finishes.
 func TestE2ERestartMidConversation(t *testing.T) {
-	a := newApp(t, false)
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) { restartMidConversation(t, mode == "webhook") })
+	}
+}
+
+func restartMidConversation(t *testing.T, webhook bool) {
+	a := newApp(t, webhook)
 	f := a.forum("9.A")
 	s := a.student("cs")
 	want := sampleAnswers["cs"]
@@ -125,7 +131,13 @@ func TestE2ESubmitTwiceAndDuplicateUpdate(t *testing.T) {
 
 // Bad input gets a clear answer, never a crash, and changes nothing.
 func TestE2EBadInput(t *testing.T) {
-	a := newApp(t, false)
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) { badInput(t, mode == "webhook") })
+	}
+}
+
+func badInput(t *testing.T, webhook bool) {
+	a := newApp(t, webhook)
 	f := a.forum("6.B")
 	s := a.student("en")
 
