@@ -16,41 +16,37 @@ import (
 // A whole idea in every language, by long polling and by webhook; the row in
 // PostgreSQL holds every answer.
 func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
-	for _, mode := range []string{"polling", "webhook"} {
-		t.Run(mode, func(t *testing.T) {
-			a := newApp(t, mode == "webhook")
-			f := a.forum("8.B – ZŠ Komenského")
-			for _, lang := range flows.Languages {
-				s := a.student(lang)
-				want := sampleAnswers[lang]
-				s.toReview(f.Code, want)
-				s.tap("button.submit")
-				thanks := s.expectCount("submit.thanks", one())
-				ref := regexpRef.FindString(thanks.Text)
-				if ref == "" {
-					t.Fatalf("%s: no reference in %q", lang, thanks.Text)
-				}
-				row := a.suggestion(ref)
-				checkRow(t, row, f, lang, want)
+	inBothModes(t, func(t *testing.T, webhook bool) {
+		a := newApp(t, webhook)
+		f := a.forum("8.B – ZŠ Komenského")
+		for _, lang := range flows.Languages {
+			s := a.student(lang)
+			want := sampleAnswers[lang]
+			s.toReview(f.Code, want)
+			s.tap("button.submit")
+			thanks := s.expectCount("submit.thanks", one())
+			ref := regexpRef.FindString(thanks.Text)
+			if ref == "" {
+				t.Fatalf("%s: no reference in %q", lang, thanks.Text)
 			}
-			if n := len(a.suggestions(f)); n != len(flows.Languages) {
-				t.Errorf("%d rows, want %d", n, len(flows.Languages))
+			row := a.suggestion(ref)
+			checkRow(t, row, f, lang, want)
+		}
+		if n := len(a.suggestions(f)); n != len(flows.Languages) {
+			t.Errorf("%d rows, want %d", n, len(flows.Languages))
+		}
+		// The command menu was published in every language.
+		for _, lang := range append([]string{""}, flows.Languages...) {
+			if cmds := a.fake.Commands(lang); len(cmds) != 4 {
+				t.Errorf("commands for %q: %v", lang, cmds)
 			}
-			// The command menu was published in every language.
-			for _, lang := range append([]string{""}, flows.Languages...) {
-				if cmds := a.fake.Commands(lang); len(cmds) != 4 {
-					t.Errorf("commands for %q: %v", lang, cmds)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // A student stops halfway, the bot is restarted, and the student finishes.
 func TestE2ERestartMidConversation(t *testing.T) {
-	for _, mode := range []string{"polling", "webhook"} {
-		t.Run(mode, func(t *testing.T) { restartMidConversation(t, mode == "webhook") })
-	}
+	inBothModes(t, restartMidConversation)
 }
 
 func restartMidConversation(t *testing.T, webhook bool) {
@@ -97,43 +93,39 @@ func restartMidConversation(t *testing.T, webhook bool) {
 
 // Submit tapped twice and the same update delivered again: one row.
 func TestE2ESubmitTwiceAndDuplicateUpdate(t *testing.T) {
-	for _, mode := range []string{"polling", "webhook"} {
-		t.Run(mode, func(t *testing.T) {
-			a := newApp(t, mode == "webhook")
-			f := a.forum("7.C")
-			s := a.student("en")
-			s.toReview(f.Code, sampleAnswers["en"])
-			review := s.expect("review.summary")
-			label := s.render("button.submit")
-			first := s.u.Tap(review, label)
-			s.u.Tap(review, label)
-			a.fake.Redeliver(first)
-			s.expect("submit.already")
-			a.fake.Redeliver(first)
-			s.u.SendText("/help")
-			s.expect("about.help")
-			rows := a.suggestions(f)
-			if len(rows) != 1 {
-				t.Fatalf("%d rows, want 1", len(rows))
+	inBothModes(t, func(t *testing.T, webhook bool) {
+		a := newApp(t, webhook)
+		f := a.forum("7.C")
+		s := a.student("en")
+		s.toReview(f.Code, sampleAnswers["en"])
+		review := s.expect("review.summary")
+		label := s.render("button.submit")
+		first := s.u.Tap(review, label)
+		s.u.Tap(review, label)
+		a.fake.Redeliver(first)
+		s.expect("submit.already")
+		a.fake.Redeliver(first)
+		s.u.SendText("/help")
+		s.expect("about.help")
+		rows := a.suggestions(f)
+		if len(rows) != 1 {
+			t.Fatalf("%d rows, want 1", len(rows))
+		}
+		thanks := 0
+		for _, m := range a.fake.Sent(s.u.ID()) {
+			if s.pattern("submit.thanks", one()).MatchString(m.Text) {
+				thanks++
 			}
-			thanks := 0
-			for _, m := range a.fake.Sent(s.u.ID()) {
-				if s.pattern("submit.thanks", one()).MatchString(m.Text) {
-					thanks++
-				}
-			}
-			if thanks != 1 {
-				t.Errorf("%d confirmations, want 1", thanks)
-			}
-		})
-	}
+		}
+		if thanks != 1 {
+			t.Errorf("%d confirmations, want 1", thanks)
+		}
+	})
 }
 
 // Bad input gets a clear answer, never a crash, and changes nothing.
 func TestE2EBadInput(t *testing.T) {
-	for _, mode := range []string{"polling", "webhook"} {
-		t.Run(mode, func(t *testing.T) { badInput(t, mode == "webhook") })
-	}
+	inBothModes(t, badInput)
 }
 
 func badInput(t *testing.T, webhook bool) {
@@ -358,36 +350,34 @@ func checkRow(t *testing.T, row postgres.Suggestion, f flows.Forum, lang string,
 // Redis unreachable: the student hears once that the answer will come, and
 // the message is handled by itself when Redis is back.
 func TestE2ERedisOutage(t *testing.T) {
-	for _, mode := range []string{"polling", "webhook"} {
-		t.Run(mode, func(t *testing.T) {
-			var redisProxy *tcpProxy
-			a := newApp(t, mode == "webhook", throughProxy("REDIS_URL", &redisProxy))
-			f := a.forum("5.A")
-			s := a.student("nb")
-			s.u.SendText("/start " + f.Code)
-			s.expect("language.ask")
-			s.tap("lang.nb")
-			s.expect("privacy.notice")
+	inBothModes(t, func(t *testing.T, webhook bool) {
+		var redisProxy *tcpProxy
+		a := newApp(t, webhook, throughProxy("REDIS_URL", &redisProxy))
+		f := a.forum("5.A")
+		s := a.student("nb")
+		s.u.SendText("/start " + f.Code)
+		s.expect("language.ask")
+		s.tap("lang.nb")
+		s.expect("privacy.notice")
 
-			redisProxy.cut()
-			s.tap("privacy.ok")
-			s.expect("bot.try_again_later")
-			redisProxy.restore()
-			s.expect("scope.ask")
+		redisProxy.cut()
+		s.tap("privacy.ok")
+		s.expect("bot.try_again_later")
+		redisProxy.restore()
+		s.expect("scope.ask")
 
-			notices := 0
-			for _, m := range a.fake.Sent(s.u.ID()) {
-				if m.Text == s.render("bot.try_again_later") {
-					notices++
-				}
+		notices := 0
+		for _, m := range a.fake.Sent(s.u.ID()) {
+			if m.Text == s.render("bot.try_again_later") {
+				notices++
 			}
-			if notices != 1 {
-				t.Errorf("told %d times that the bot is stuck, want once", notices)
-			}
-			s.tap("scope.school")
-			s.expect("works.ask")
-		})
-	}
+		}
+		if notices != 1 {
+			t.Errorf("told %d times that the bot is stuck, want once", notices)
+		}
+		s.tap("scope.school")
+		s.expect("works.ask")
+	})
 }
 
 // Odd things students' apps send: a tap on a days-old message (Telegram then
@@ -462,5 +452,12 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	checkRow(t, a.suggestion(ref), f, "uk", sampleAnswers["uk"])
 	if n := len(a.suggestions(f)); n != 1 {
 		t.Errorf("%d rows, want 1", n)
+	}
+}
+
+// inBothModes runs a scenario with long polling and with a webhook.
+func inBothModes(t *testing.T, scenario func(t *testing.T, webhook bool)) {
+	for _, mode := range []string{"polling", "webhook"} {
+		t.Run(mode, func(t *testing.T) { scenario(t, mode == "webhook") })
 	}
 }

@@ -85,12 +85,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
-	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
+		return err
 	}
 	defer db.Close()
 	rdb, err := redisstore.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
@@ -154,6 +151,18 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	return runErr
 }
 
+// openDatabase brings the schema up to date and connects.
+func openDatabase(ctx context.Context, databaseURL string) (*postgres.Store, error) {
+	if err := postgres.Migrate(ctx, databaseURL); err != nil {
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	db, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return db, nil
+}
+
 func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {
@@ -190,12 +199,9 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return fmt.Errorf("connect to PostgreSQL: %w", err)
+		return err
 	}
 	defer db.Close()
 	f, err := db.CreateForum(ctx, strings.TrimSpace(*name), strings.TrimSpace(*school), strings.TrimSpace(*town))
