@@ -4,12 +4,25 @@ import "time"
 
 // Forum is a place students join through a link: a class, a school or a town.
 type Forum struct {
-	ID     int64
-	Code   string // join code used in https://t.me/<bot>?start=<code>
-	Name   string
-	School string
-	Town   string
-	Open   bool
+	ID        int64
+	Code      string // join code used in https://t.me/<bot>?start=<code>
+	Name      string
+	School    string
+	Town      string
+	Open      bool
+	Scope     string    // ideas it asks for: "school", "town" or "both"
+	Languages []string  // offered languages: a subset of "cs", "en", "nb", "uk", in that order
+	ClosesAt  time.Time // zero when there is no closing date
+	OwnerID   string    // participant id of the teacher who created it; "" when created from the CLI
+}
+
+// ForumStats is how far a forum's students got, for its teacher. It holds
+// counts only, so a teacher never learns who sent what.
+type ForumStats struct {
+	Joined         int       // opened the join link (or submitted)
+	InProgress     int       // joined but sent nothing yet
+	Submitted      int       // sent at least one idea; several ideas count once
+	LastSubmission time.Time // zero if none
 }
 
 // Submission is one finished idea, ready to be stored for the city.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/healthycities/napad/flows"
 	"github.com/jackc/pgx/v5"
@@ -12,25 +15,90 @@ import (
 
 // joinCodeAttempts bounds retries on a join code collision, which with 96
 // random bits should never happen; the bound only keeps a bug from looping.
+// Codes with the reserved invite prefix (1 in 4096) also use up an attempt.
 const joinCodeAttempts = 5
 
-// CreateForum stores a new open forum with a fresh random join code.
+// invitePrefix starts the deep-link parameter of teacher invite links
+// (?start=t_<code>). Join codes share that parameter, so they never start with it.
+const invitePrefix = "t_"
+
+// maxForumNameLen is in characters; longer names do not fit the bot's messages.
+const maxForumNameLen = 200
+
+// languages are the languages the bot speaks, in canonical order.
+var languages = []string{"cs", "en", "nb", "uk"}
+
+// ForumSpec describes a forum to create. Zero values mean defaults: Scope
+// "both", all Languages, no closing date, no owner (created from the CLI).
+type ForumSpec struct {
+	Name      string
+	School    string
+	Town      string
+	Scope     string    // "school", "town" or "both"
+	Languages []string  // any of "cs", "en", "nb", "uk"; stored deduplicated in that order
+	ClosesAt  time.Time // zero means no closing date
+	OwnerID   string    // participant id of the teacher creating it
+}
+
+// forumColumns matches scanForum.
+const forumColumns = `id, join_code, name, school, town, is_open, scope, languages, closes_at, owner_id`
+
+func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
+	var f flows.Forum
+	var closesAt *time.Time
+	var ownerID *string
+	err := row.Scan(&f.ID, &f.Code, &f.Name, &f.School, &f.Town, &f.Open,
+		&f.Scope, &f.Languages, &closesAt, &ownerID)
+	if closesAt != nil {
+		f.ClosesAt = *closesAt
+	}
+	if ownerID != nil {
+		f.OwnerID = *ownerID
+	}
+	return f, err
+}
+
+// CreateForum stores a new open forum with default settings and no owner,
+// as the CLI creates them.
 func (s *Store) CreateForum(ctx context.Context, name, school, town string) (flows.Forum, error) {
-	if strings.TrimSpace(name) == "" {
-		return flows.Forum{}, errors.New("postgres: create forum: name is required")
+	return s.CreateForumWith(ctx, ForumSpec{Name: name, School: school, Town: town})
+}
+
+// CreateForumWith stores a new open forum with a fresh random join code and
+// returns it as stored.
+func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Forum, error) {
+	spec, err := normalizeForumSpec(spec)
+	if err != nil {
+		return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
+	}
+	// NULL rather than zero values, so "no closing date" and "no owner" are
+	// plain SQL (closes_at IS NULL) and never a year-1 timestamp.
+	var closesAt *time.Time
+	if !spec.ClosesAt.IsZero() {
+		closesAt = &spec.ClosesAt
+	}
+	var ownerID *string
+	if spec.OwnerID != "" {
+		ownerID = &spec.OwnerID
 	}
 	for range joinCodeAttempts {
-		code, err := newJoinCode()
+		code, err := s.newCode()
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
 		}
-		f := flows.Forum{Code: code, Name: name, School: school, Town: town}
-		err = s.pool.QueryRow(ctx, `
-			INSERT INTO forums (join_code, name, school, town)
-			VALUES ($1, $2, $3, $4)
-			RETURNING id, is_open`,
-			code, name, school, town,
-		).Scan(&f.ID, &f.Open)
+		if strings.HasPrefix(code, invitePrefix) {
+			continue
+		}
+		rows, err := s.pool.Query(ctx, `
+			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			RETURNING `+forumColumns,
+			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closesAt, ownerID,
+		)
+		if err != nil {
+			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
+		}
+		f, err := pgx.CollectExactlyOneRow(rows, scanForum)
 		if isUniqueViolation(err, "forums_join_code_key") {
 			continue
 		}
@@ -39,7 +107,51 @@ func (s *Store) CreateForum(ctx context.Context, name, school, town string) (flo
 		}
 		return f, nil
 	}
-	return flows.Forum{}, fmt.Errorf("postgres: create forum: no unique join code after %d attempts", joinCodeAttempts)
+	return flows.Forum{}, fmt.Errorf("postgres: create forum: no usable join code after %d attempts", joinCodeAttempts)
+}
+
+// normalizeForumSpec validates spec and fills in its defaults.
+func normalizeForumSpec(spec ForumSpec) (ForumSpec, error) {
+	if strings.TrimSpace(spec.Name) == "" {
+		return spec, errors.New("name is required")
+	}
+	if n := utf8.RuneCountInString(spec.Name); n > maxForumNameLen {
+		return spec, fmt.Errorf("name has %d characters, at most %d allowed", n, maxForumNameLen)
+	}
+	switch spec.Scope {
+	case "":
+		spec.Scope = "both"
+	case "school", "town", "both":
+	default:
+		return spec, fmt.Errorf("invalid scope %q (want school, town or both)", spec.Scope)
+	}
+	langs, err := canonicalLanguages(spec.Languages)
+	if err != nil {
+		return spec, err
+	}
+	spec.Languages = langs
+	return spec, nil
+}
+
+// canonicalLanguages returns langs deduplicated in canonical order, or all
+// languages when langs is empty. The order is fixed so the bot's language
+// buttons do not depend on how a teacher happened to tick them.
+func canonicalLanguages(langs []string) ([]string, error) {
+	if len(langs) == 0 {
+		return slices.Clone(languages), nil
+	}
+	for _, l := range langs {
+		if !slices.Contains(languages, l) {
+			return nil, fmt.Errorf("invalid language %q (want cs, en, nb or uk)", l)
+		}
+	}
+	var out []string
+	for _, l := range languages {
+		if slices.Contains(langs, l) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // ForumByCode finds a forum by its join code. found is false, with a nil
@@ -50,33 +162,201 @@ func (s *Store) ForumByCode(ctx context.Context, code string) (forum flows.Forum
 	if !validJoinCode(code) {
 		return flows.Forum{}, false, nil
 	}
-	err = s.pool.QueryRow(ctx, `
-		SELECT id, join_code, name, school, town, is_open
-		FROM forums
-		WHERE join_code = $1`,
-		code,
-	).Scan(&forum.ID, &forum.Code, &forum.Name, &forum.School, &forum.Town, &forum.Open)
+	forum, found, err = s.forumWhere(ctx, `join_code = $1`, code)
+	if err != nil {
+		return flows.Forum{}, false, fmt.Errorf("postgres: forum by code: %w", err)
+	}
+	return forum, found, nil
+}
+
+// ForumByID finds a forum by its id. found is false, with a nil error, when
+// there is no such forum.
+func (s *Store) ForumByID(ctx context.Context, id int64) (forum flows.Forum, found bool, err error) {
+	if id <= 0 {
+		return flows.Forum{}, false, nil
+	}
+	forum, found, err = s.forumWhere(ctx, `id = $1`, id)
+	if err != nil {
+		return flows.Forum{}, false, fmt.Errorf("postgres: forum by id: %w", err)
+	}
+	return forum, found, nil
+}
+
+// forumWhere returns the one forum matching cond, a condition on a unique column.
+func (s *Store) forumWhere(ctx context.Context, cond string, arg any) (flows.Forum, bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+forumColumns+` FROM forums WHERE `+cond, arg)
+	if err != nil {
+		return flows.Forum{}, false, err
+	}
+	f, err := pgx.CollectExactlyOneRow(rows, scanForum)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return flows.Forum{}, false, nil
 	}
 	if err != nil {
-		return flows.Forum{}, false, fmt.Errorf("postgres: forum by code: %w", err)
+		return flows.Forum{}, false, err
 	}
-	return forum, true, nil
+	return f, true, nil
+}
+
+// ForumsByOwner returns the forums a teacher created, newest first.
+func (s *Store) ForumsByOwner(ctx context.Context, ownerID string) ([]flows.Forum, error) {
+	// "" would mean "created from the CLI", which is no owner to list by.
+	if ownerID == "" {
+		return nil, errors.New("postgres: forums by owner: owner id is required")
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+forumColumns+` FROM forums
+		WHERE owner_id = $1
+		ORDER BY created_at DESC, id DESC`, ownerID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: forums by owner: %w", err)
+	}
+	forums, err := pgx.CollectRows(rows, scanForum)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: forums by owner: %w", err)
+	}
+	return forums, nil
+}
+
+// AllForums returns every forum, newest first, for city staff.
+func (s *Store) AllForums(ctx context.Context) ([]flows.Forum, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+forumColumns+` FROM forums
+		ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: all forums: %w", err)
+	}
+	forums, err := pgx.CollectRows(rows, scanForum)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: all forums: %w", err)
+	}
+	return forums, nil
 }
 
 // SetForumOpen opens or closes the forum with the given join code. It returns
 // an error wrapping ErrForumNotFound when there is no such forum.
 func (s *Store) SetForumOpen(ctx context.Context, code string, open bool) error {
-	if !validJoinCode(code) {
-		return fmt.Errorf("postgres: set forum open: %w", ErrForumNotFound)
+	return s.updateForum(ctx, "set forum open", code, `is_open = $2`, open)
+}
+
+// SetForumClosesAt sets the closing date of the forum with the given join
+// code; the zero time removes it. Whether a forum past its closing date still
+// takes ideas is the caller's decision. It returns an error wrapping
+// ErrForumNotFound when there is no such forum.
+func (s *Store) SetForumClosesAt(ctx context.Context, code string, closesAt time.Time) error {
+	var v *time.Time
+	if !closesAt.IsZero() {
+		v = &closesAt
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE forums SET is_open = $2 WHERE join_code = $1`, code, open)
+	return s.updateForum(ctx, "set forum closes at", code, `closes_at = $2`, v)
+}
+
+// updateForum runs "UPDATE forums SET <set> WHERE join_code = $1" with arg as $2.
+func (s *Store) updateForum(ctx context.Context, op, code, set string, arg any) error {
+	if !validJoinCode(code) {
+		return fmt.Errorf("postgres: %s: %w", op, ErrForumNotFound)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE forums SET `+set+` WHERE join_code = $1`, code, arg)
 	if err != nil {
-		return fmt.Errorf("postgres: set forum open: %w", err)
+		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: set forum open: %w", ErrForumNotFound)
+		return fmt.Errorf("postgres: %s: %w", op, ErrForumNotFound)
 	}
 	return nil
+}
+
+// RecordJoin notes that a participant opened a forum's join link, so the
+// teacher can see who joined but has not sent anything yet. Joining again
+// changes nothing but the participant's language. A forum that does not
+// exist gives an error wrapping ErrForumNotFound.
+func (s *Store) RecordJoin(ctx context.Context, forumID int64, participantID, language string) error {
+	switch {
+	case forumID <= 0:
+		return fmt.Errorf("postgres: record join: invalid forum id %d", forumID)
+	case participantID == "":
+		return errors.New("postgres: record join: participant id is required")
+	case !slices.Contains(languages, language):
+		return fmt.Errorf("postgres: record join: invalid language %q", language)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: record join: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	if err := upsertParticipant(ctx, tx, participantID, language); err != nil {
+		return fmt.Errorf("postgres: record join: %w", err)
+	}
+	err = insertForumParticipant(ctx, tx, forumID, participantID)
+	if isForeignKeyViolation(err, "forum_participants_forum_id_fkey") {
+		return fmt.Errorf("postgres: record join: forum %d: %w", forumID, ErrForumNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: record join: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: record join: commit: %w", err)
+	}
+	return nil
+}
+
+// upsertParticipant creates the participant or updates their language.
+func upsertParticipant(ctx context.Context, tx pgx.Tx, participantID, language string) error {
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO participants (id, language)
+		VALUES ($1, $2)
+		ON CONFLICT (id) DO UPDATE
+		SET language = EXCLUDED.language, updated_at = now()`,
+		participantID, language,
+	); err != nil {
+		return fmt.Errorf("upsert participant: %w", err)
+	}
+	return nil
+}
+
+// insertForumParticipant records a join; the first one keeps its time.
+func insertForumParticipant(ctx context.Context, tx pgx.Tx, forumID int64, participantID string) error {
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO forum_participants (forum_id, participant_id)
+		VALUES ($1, $2)
+		ON CONFLICT (forum_id, participant_id) DO NOTHING`,
+		forumID, participantID,
+	); err != nil {
+		return fmt.Errorf("insert forum participant: %w", err)
+	}
+	return nil
+}
+
+// ForumStats counts how far the forum's students got. A forum that does not
+// exist gives an error wrapping ErrForumNotFound.
+func (s *Store) ForumStats(ctx context.Context, forumID int64) (flows.ForumStats, error) {
+	var exists bool
+	var stats flows.ForumStats
+	var last *time.Time
+	// One statement, so the counts come from a single snapshot and cannot
+	// disagree with each other.
+	err := s.pool.QueryRow(ctx, `
+		SELECT
+			EXISTS (SELECT 1 FROM forums WHERE id = $1),
+			(SELECT count(*) FROM forum_participants WHERE forum_id = $1),
+			count(DISTINCT participant_id),
+			max(created_at)
+		FROM suggestions
+		WHERE forum_id = $1`,
+		forumID,
+	).Scan(&exists, &stats.Joined, &stats.Submitted, &last)
+	if err != nil {
+		return flows.ForumStats{}, fmt.Errorf("postgres: forum stats: %w", err)
+	}
+	if !exists {
+		return flows.ForumStats{}, fmt.Errorf("postgres: forum stats: forum %d: %w", forumID, ErrForumNotFound)
+	}
+	// Submit records a join too, so submitters are a subset of the joined;
+	// max only guards against rows written around the store.
+	stats.InProgress = max(stats.Joined-stats.Submitted, 0)
+	if last != nil {
+		stats.LastSubmission = *last
+	}
+	return stats, nil
 }

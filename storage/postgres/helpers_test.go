@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,4 +62,28 @@ func tableExists(t *testing.T, conn *pgx.Conn, name string) bool {
 		t.Fatalf("check table %s: %v", name, err)
 	}
 	return exists
+}
+
+// sameForum compares forums field by field, ClosesAt by instant: PostgreSQL
+// keeps microseconds and pgx returns local times.
+func sameForum(a, b flows.Forum) bool {
+	if !a.ClosesAt.Equal(b.ClosesAt) {
+		return false
+	}
+	a.ClosesAt, b.ClosesAt = time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
+}
+
+// codeSequence returns a code generator yielding codes in turn, then
+// repeating the last one forever.
+func codeSequence(codes ...string) func() (string, error) {
+	var mu sync.Mutex
+	next := 0
+	return func() (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		c := codes[min(next, len(codes)-1)]
+		next++
+		return c, nil
+	}
 }

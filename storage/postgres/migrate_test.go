@@ -6,13 +6,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
-var tables = []string{"forums", "participants", "suggestions"}
+var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants"}
+
+// latestVersion is the number of the newest migration file.
+const latestVersion = 2
 
 func gooseVersion(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()
@@ -42,8 +46,8 @@ func TestMigrateTwiceIsIdempotent(t *testing.T) {
 			t.Errorf("table %s missing after migrate", tbl)
 		}
 	}
-	if v := gooseVersion(t, conn); v != 1 {
-		t.Errorf("goose version = %d, want 1", v)
+	if v := gooseVersion(t, conn); v != latestVersion {
+		t.Errorf("goose version = %d, want %d", v, latestVersion)
 	}
 	// Each migration is recorded once, not once per call.
 	var rows int
@@ -95,6 +99,16 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if _, err := st.Submit(ctx, submission(f.ID, "d1")); err != nil {
 		t.Fatalf("Submit after up/down/up: %v", err)
 	}
+	if s, err := st.ForumStats(ctx, f.ID); err != nil || s.Joined != 1 {
+		t.Errorf("ForumStats after up/down/up = %+v, %v", s, err)
+	}
+	code, err := st.CreateInvite(ctx, "Kolín", "", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatalf("CreateInvite after up/down/up: %v", err)
+	}
+	if _, res, err := st.RedeemInvite(ctx, code, "t", time.Now()); err != nil || res != postgres.InviteAccepted {
+		t.Errorf("RedeemInvite after up/down/up = %v, %v", res, err)
+	}
 }
 
 // Two processes starting at once must not both try to create the tables.
@@ -114,8 +128,8 @@ func TestMigrateConcurrent(t *testing.T) {
 		}
 	}
 	conn := connect(t, dbURL)
-	if v := gooseVersion(t, conn); v != 1 {
-		t.Errorf("goose version = %d, want 1", v)
+	if v := gooseVersion(t, conn); v != latestVersion {
+		t.Errorf("goose version = %d, want %d", v, latestVersion)
 	}
 }
 
@@ -124,8 +138,8 @@ func TestMigrateOnTemplateCopy(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewDatabase(t)
 	conn := connect(t, dbURL)
-	if v := gooseVersion(t, conn); v != 1 {
-		t.Fatalf("template copy at version %d, want 1", v)
+	if v := gooseVersion(t, conn); v != latestVersion {
+		t.Fatalf("template copy at version %d, want %d", v, latestVersion)
 	}
 	if err := postgres.Migrate(t.Context(), dbURL); err != nil {
 		t.Fatalf("Migrate: %v", err)

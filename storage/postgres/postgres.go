@@ -1,5 +1,5 @@
-// Package postgres is the durable store of Nápad: forums and the suggestions
-// students send to them.
+// Package postgres is the durable store of Nápad: forums, the suggestions
+// students send to them, and the teachers and staff who run forums.
 //
 // The people writing suggestions are minors, so the schema holds no names and
 // no Telegram ids: a participant is only a keyed hash computed by the caller.
@@ -23,6 +23,9 @@ type Store struct {
 	pool *pgxpool.Pool
 	// newReference is a field so tests can force reference collisions.
 	newReference func(n int) (string, error)
+	// newCode makes join and invite codes; a field so tests can force
+	// collisions and the reserved invite prefix.
+	newCode func() (string, error)
 }
 
 // Open connects to the database at databaseURL and checks that it answers.
@@ -41,7 +44,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect to %s/%s: %w",
 			cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	return &Store{pool: pool, newReference: newReference}, nil
+	return &Store{pool: pool, newReference: newReference, newCode: newCode}, nil
 }
 
 // Close waits for in-flight queries and closes all connections.

@@ -22,18 +22,19 @@ func newReference(n int) (string, error) {
 	return "N-" + string(b), nil
 }
 
-// newJoinCode returns 96 random bits as 16 URL-safe characters, which fit in a
-// Telegram deep link (?start= allows up to 64 of A-Za-z0-9_-) and cannot be guessed.
-func newJoinCode() (string, error) {
+// newCode returns 96 random bits as 16 URL-safe characters, which fit in a
+// Telegram deep link (?start= allows up to 64 of A-Za-z0-9_-) and cannot be
+// guessed. Join codes and teacher invite codes are both made this way.
+func newCode() (string, error) {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("random join code: %w", err)
+		return "", fmt.Errorf("random code: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// validJoinCode reports whether code could be a join code at all: 1..64
-// characters of A-Za-z0-9_-, the Telegram deep-link alphabet.
+// validJoinCode reports whether code could be a join or invite code at all:
+// 1..64 characters of A-Za-z0-9_-, the Telegram deep-link alphabet.
 func validJoinCode(code string) bool {
 	if len(code) == 0 || len(code) > 64 {
 		return false

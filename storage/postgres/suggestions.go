@@ -31,7 +31,8 @@ const (
 // Submit stores a finished submission and returns its reference (like
 // "N-7K2Q"). It is idempotent on s.DraftID: when that draft is already stored,
 // even by a concurrent call, it returns the existing reference and changes
-// nothing. A zero SubmittedAt is stored as the database's current time.
+// nothing. A zero SubmittedAt is stored as the database's current time. The
+// participant is recorded as joined to the forum, as by RecordJoin.
 // Submitting to a forum that does not exist returns an error wrapping
 // ErrForumNotFound. Whether the forum is open is the caller's decision.
 func (s *Store) Submit(ctx context.Context, sub flows.Submission) (reference string, err error) {
@@ -70,14 +71,8 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string
 	// the draft turns out to be stored already.
 	defer func() { _ = tx.Rollback(ctx) }()
 
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO participants (id, language)
-		VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE
-		SET language = EXCLUDED.language, updated_at = now()`,
-		sub.ParticipantID, sub.Language,
-	); err != nil {
-		return "", fmt.Errorf("upsert participant: %w", err)
+	if err := upsertParticipant(ctx, tx, sub.ParticipantID, sub.Language); err != nil {
+		return "", err
 	}
 
 	var submittedAt *time.Time
@@ -115,6 +110,12 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string
 		return "", fmt.Errorf("forum %d: %w", sub.ForumID, ErrForumNotFound)
 	case err != nil:
 		return "", fmt.Errorf("insert suggestion: %w", err)
+	}
+	// A submitter always counts as joined, even if the join itself was never
+	// recorded. After the suggestion, so an unknown forum is reported by its
+	// foreign key above.
+	if err := insertForumParticipant(ctx, tx, sub.ForumID, sub.ParticipantID); err != nil {
+		return "", err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return "", fmt.Errorf("commit: %w", err)
