@@ -28,6 +28,8 @@ type Config struct {
 	WebhookSecret  string
 	ParticipantKey []byte
 	StateTTL       time.Duration // how long an untouched conversation is kept
+	StaffIDs       []int64       // Telegram user ids of city staff
+	Location       *time.Location
 	Logger         *slog.Logger
 	Now            func() time.Time
 }
@@ -37,6 +39,7 @@ type Stores struct {
 	Conversations ConversationStore
 	Forums        ForumStore
 	Ideas         IdeaStore
+	People        PeopleStore
 }
 
 // Bot is a running Nápad bot.
@@ -49,6 +52,8 @@ type Bot struct {
 	log      *slog.Logger
 	chats    *chatLocks
 	retries  retryNotices
+	roles    roleCache
+	staff    map[int64]bool
 	username string
 	// locationLabels are the location button's label in every language.
 	locationLabels map[string]bool
@@ -68,6 +73,9 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 	if cfg.StateTTL <= 0 {
 		cfg.StateTTL = 30 * 24 * time.Hour
 	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
 	catalog, err := locales.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load locales: %w", err)
@@ -79,6 +87,10 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		catalog: catalog,
 		log:     cfg.Logger,
 		chats:   newChatLocks(),
+		staff:   map[int64]bool{},
+	}
+	for _, id := range cfg.StaffIDs {
+		b.staff[id] = true
 	}
 	opts := []tgbot.Option{
 		tgbot.WithHTTPClient(pollTimeout+10*time.Second, b.http),
@@ -100,7 +112,7 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 	for _, lang := range flows.Languages {
 		b.locationLabels[b.text(lang, flows.Msg{Key: "place.share_button"})] = true
 	}
-	for _, cmd := range []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp} {
+	for _, cmd := range knownCommands {
 		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd))
 	}
 

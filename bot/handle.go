@@ -73,16 +73,18 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 func (b *Bot) onCommand(name string) tgbot.HandlerFunc {
 	return func(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
 		m := u.Message
-		if name == flows.CommandStart {
-			if code := startPayload(m.Text); code != "" {
-				b.converse(ctx, u, m.From, m.Chat.ID, func(ctx context.Context) (flows.Input, error) {
-					return b.joinInput(ctx, code)
-				})
-				return
-			}
+		arg := commandArg(m.Text)
+		if name == flows.CommandStart && arg != "" {
+			b.converse(ctx, u, m.From, m.Chat.ID, func(ctx context.Context) (flows.Input, error) {
+				if code, ok := strings.CutPrefix(arg, invitePrefix); ok {
+					return b.inviteInput(ctx, code, participantID(b.cfg.ParticipantKey, m.From.ID))
+				}
+				return b.joinInput(ctx, arg)
+			})
+			return
 		}
 		b.converse(ctx, u, m.From, m.Chat.ID, func(context.Context) (flows.Input, error) {
-			return flows.Input{Kind: flows.InputCommand, Text: name}, nil
+			return flows.Input{Kind: flows.InputCommand, Text: name, Arg: arg}, nil
 		})
 	}
 }
@@ -147,7 +149,37 @@ func languageCode(u *models.Update) string {
 	return ""
 }
 
-var knownCommands = []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp}
+var knownCommands = []string{
+	flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
+	flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher,
+}
+
+// invitePrefix marks a teacher invite in a deep link: /start t_<code>.
+// Join codes never start with it.
+const invitePrefix = "t_"
+
+// InviteLink is the deep link that makes a Telegram account a teacher.
+func InviteLink(username, code string) string { return JoinLink(username, invitePrefix+code) }
+
+func (b *Bot) inviteInput(ctx context.Context, code, pid string) (flows.Input, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	town, result, err := b.stores.People.RedeemInvite(ctx, code, pid, b.cfg.Now())
+	if err != nil {
+		return flows.Input{}, fmt.Errorf("redeem teacher invite: %w", err)
+	}
+	if result == "used" {
+		// Opening one's own invite again (or a retried update) is no error.
+		if role, roleTown, err := b.stores.People.RoleOf(ctx, pid); err == nil && role == flows.RoleTeacher {
+			result, town = "accepted", roleTown
+		}
+	}
+	if result == "accepted" {
+		b.forgetRole(pid)
+		b.log.Info("teacher invite accepted", "town", town)
+	}
+	return flows.Input{Kind: flows.InputInvite, Invite: flows.InviteOutcome{Result: result, Town: town}}, nil
+}
 
 // joinCode is what Telegram allows in a deep link's start parameter.
 var joinCode = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -163,17 +195,18 @@ func (b *Bot) joinInput(ctx context.Context, code string) (flows.Input, error) {
 	if err != nil {
 		return in, fmt.Errorf("look up join code: %w", err)
 	}
-	in.Join = flows.JoinResult{Found: found, Forum: forum}
+	in.Join = flows.JoinResult{Found: found, Forum: b.local(forum)}
 	return in, nil
 }
 
-// startPayload is the join code in "/start <code>".
-func startPayload(text string) string {
+// commandArg is what follows the command: the code in "/start <code>",
+// the town in "/invite_teacher Kolín".
+func commandArg(text string) string {
 	fields := strings.Fields(text)
 	if len(fields) < 2 {
 		return ""
 	}
-	return fields[1]
+	return strings.Join(fields[1:], " ")
 }
 
 // commandName reads "/name" or "/name@bot" at the start of a message.
@@ -286,7 +319,9 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 		} else {
 			in.EventID = strconv.FormatInt(u.ID, 10)
 			in.LanguageHint = from.LanguageCode
-			res = b.runEffects(ctx, pid, flows.Handle(env.State, in, b.cfg.Now()))
+			in.Participant = pid
+			in.Actor = b.actor(ctx, from.ID, pid)
+			res = b.runEffects(ctx, pid, in, flows.Handle(env.State, in, b.now()))
 		}
 		env.State = res.State
 		env.remember(u.ID)
@@ -304,43 +339,12 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 			return
 		}
 		if saved {
-			b.send(ctx, chatID, res.State.Lang, res.Replies)
+			b.send(ctx, chatID, tappedMessage(u), res.State.Lang, res.Replies)
 			return
 		}
 		b.log.Debug("conversation changed meanwhile, handling again", "update_id", u.ID, "attempt", attempt)
 	}
 	b.unavailable(ctx, u, chatID, hint, errors.New("conversation kept changing while being handled"))
-}
-
-// runEffects does what the flow asked for and feeds the outcome back to it.
-func (b *Bot) runEffects(ctx context.Context, pid string, res flows.Result) flows.Result {
-	for len(res.Effects) > 0 {
-		effect := res.Effects[0]
-		res.Effects = res.Effects[1:]
-		if effect.Submit == nil {
-			continue
-		}
-		sub := *effect.Submit
-		sub.ParticipantID = pid
-		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
-		in := flows.Input{Kind: flows.InputSubmitFailed}
-		// Its own deadline: a hanging database must leave time to save the
-		// conversation and tell the student.
-		submitCtx, cancel := context.WithTimeout(ctx, storeTimeout)
-		ref, err := b.stores.Ideas.Submit(submitCtx, sub)
-		cancel()
-		if err != nil {
-			b.log.Error("storing an idea failed; the draft stays in the conversation", "forum_id", sub.ForumID, "err", err)
-		} else {
-			b.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
-			in = flows.Input{Kind: flows.InputSubmitted, Reference: ref}
-		}
-		next := flows.Handle(res.State, in, b.cfg.Now())
-		res.State = next.State
-		res.Replies = append(res.Replies, next.Replies...)
-		res.Effects = append(res.Effects, next.Effects...)
-	}
-	return res
 }
 
 // unavailable marks the update to be handled again later (a store is down),
@@ -356,27 +360,15 @@ func (b *Bot) unavailable(ctx context.Context, u *models.Update, chatID int64, l
 }
 
 func (b *Bot) sendKey(ctx context.Context, chatID int64, lang, key string) {
-	b.send(ctx, chatID, lang, []flows.Reply{{Text: flows.Msg{Key: key}}})
+	b.send(ctx, chatID, 0, lang, []flows.Reply{{Text: flows.Msg{Key: key}}})
 }
 
-// send delivers the replies in order; if the student blocked the bot, the
-// rest is dropped.
-func (b *Bot) send(ctx context.Context, chatID int64, lang string, replies []flows.Reply) {
-	for _, r := range replies {
-		for _, msg := range b.messages(chatID, lang, r) {
-			_, err := withRetry(ctx, b.log, "sendMessage", func() (*models.Message, error) {
-				return b.api.SendMessage(ctx, msg)
-			})
-			if errors.Is(err, tgbot.ErrorForbidden) {
-				b.log.Info("student blocked the bot; not sending", "err", err)
-				return
-			}
-			if err != nil {
-				b.log.Error("send message", "err", redact(err, b.cfg.Token))
-				return
-			}
-		}
+// tappedMessage is the id of the message whose button was tapped, if any.
+func tappedMessage(u *models.Update) int {
+	if u.CallbackQuery != nil && u.CallbackQuery.Message.Message != nil {
+		return u.CallbackQuery.Message.Message.ID
 	}
+	return 0
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id string) {

@@ -15,12 +15,28 @@ type ConversationStore interface {
 	Save(ctx context.Context, key string, expectedVersion int64, data []byte, ttl time.Duration) (saved bool, err error)
 }
 
-// ForumStore finds the forum behind a join code.
+// ForumStore finds, creates and changes forums, and counts who took part.
 type ForumStore interface {
 	ForumByCode(ctx context.Context, code string) (forum flows.Forum, found bool, err error)
+	ForumByID(ctx context.Context, id int64) (forum flows.Forum, found bool, err error)
+	ForumsByOwner(ctx context.Context, ownerID string) ([]flows.Forum, error)
+	AllForums(ctx context.Context) ([]flows.Forum, error)
+	CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error)
+	SetForumOpen(ctx context.Context, code string, open bool) error
+	SetForumClosesAt(ctx context.Context, code string, closesAt time.Time) error
+	RecordJoin(ctx context.Context, forumID int64, participantID, language string) error
+	ForumStats(ctx context.Context, forumID int64) (flows.ForumStats, error)
 }
 
 // IdeaStore stores finished ideas durably, once per draft however often asked.
 type IdeaStore interface {
 	Submit(ctx context.Context, s flows.Submission) (reference string, err error)
+}
+
+// PeopleStore knows who is a teacher, and hands out teacher invites.
+type PeopleStore interface {
+	RoleOf(ctx context.Context, participantID string) (role, town string, err error)
+	CreateInvite(ctx context.Context, town, createdBy string, expiresAt time.Time) (code string, err error)
+	// RedeemInvite's result is "accepted", "unknown", "used" or "expired".
+	RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (town, result string, err error)
 }

@@ -95,8 +95,11 @@ func TestCommandName(t *testing.T) {
 	if _, ok := commandName(&models.Message{Text: "/new"}); ok {
 		t.Error("a command without its entity (typed oddly) counted")
 	}
-	if got := startPayload("/start  Zk3xQ9mP2aLw8RtY "); got != "Zk3xQ9mP2aLw8RtY" {
+	if got := commandArg("/start  Zk3xQ9mP2aLw8RtY "); got != "Zk3xQ9mP2aLw8RtY" {
 		t.Errorf("payload %q", got)
+	}
+	if got := commandArg("/invite_teacher  Nové Město  nad Metují"); got != "Nové Město nad Metují" {
+		t.Errorf("argument %q", got)
 	}
 }
 

@@ -1,6 +1,9 @@
 package flows
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // conversation handles one input; it collects replies and effects as it goes.
 type conversation struct {
@@ -35,6 +38,20 @@ func (c *conversation) handle() {
 	case InputEdited:
 		// What was answered stays answered; say how to change it instead.
 		c.say("error.edited", nil)
+	case InputInvite:
+		c.inviteOpened(c.in.Invite)
+	case InputForumCreated:
+		c.forumCreated(*c.in.Created)
+	case InputForumList:
+		c.forumList(c.in.Forums)
+	case InputCard:
+		r := c.card(*c.in.Card)
+		r.Replace = true
+		c.replies = append(c.replies, r)
+	case InputInviteCreated:
+		c.inviteCreated(c.in.InviteCode, c.in.Text)
+	case InputStoreFailed:
+		c.say("error.store", nil)
 	default:
 		c.answer()
 	}
@@ -52,7 +69,7 @@ func (c *conversation) join() {
 	case !j.Found:
 		c.say("join.unknown", nil)
 		c.continueIfInProgress()
-	case !j.Forum.Open:
+	case !j.Forum.Open || (!j.Forum.ClosesAt.IsZero() && !c.now.Before(j.Forum.ClosesAt)):
 		c.say("join.closed", map[string]any{"Forum": j.Forum.Name})
 		c.continueIfInProgress()
 	case j.Forum.ID == c.st.ForumID && c.st.InProgress():
@@ -60,27 +77,47 @@ func (c *conversation) join() {
 		c.ask()
 	case j.Forum.ID != c.st.ForumID && c.st.InProgress() && c.hasContent():
 		// Another forum's link mid-idea: ask before the unfinished idea goes.
-		c.st.Switch = &ForumRef{ID: j.Forum.ID, Code: j.Forum.Code, Name: j.Forum.Name}
+		c.st.SwitchForum = &j.Forum
 		c.st.Pending = PendingSwitch
 		c.askPending()
 	default:
-		c.enter(ForumRef{ID: j.Forum.ID, Code: j.Forum.Code, Name: j.Forum.Name})
+		c.enter(j.Forum)
 	}
 }
 
 // enter makes f the student's forum and starts an idea there.
-func (c *conversation) enter(f ForumRef) {
+func (c *conversation) enter(f Forum) {
 	if f.ID != c.st.ForumID {
 		c.st.Submitted, c.st.LastRef = 0, ""
 	}
 	c.st.ForumID, c.st.ForumCode, c.st.ForumName = f.ID, f.Code, f.Name
+	c.st.ForumScope, c.st.ForumLangs = "", nil
+	if f.Scope == "school" || f.Scope == "town" {
+		c.st.ForumScope = f.Scope
+	}
+	if len(f.Languages) > 0 && len(f.Languages) < len(Languages) {
+		c.st.ForumLangs = append([]string(nil), f.Languages...)
+		if !contains(f.Languages, c.st.Lang) {
+			c.st.Lang = f.Languages[0]
+		}
+	}
+	c.effects = append(c.effects, Effect{Joined: &f})
 	c.say("join.welcome", map[string]any{"Forum": f.Name})
 	c.startIdea()
 }
 
 func (c *conversation) command(name string) {
+	if IsStaffCommand(name) {
+		c.teacherCommand(name)
+		return
+	}
+	if name == CommandCancel && c.st.Setup != nil {
+		c.st.Setup = nil
+		c.say("setup.cancelled", nil)
+		return
+	}
 	if name != CommandHelp {
-		c.st.Pending, c.st.Switch = PendingNone, nil
+		c.st.Pending, c.st.SwitchForum, c.st.Closing = PendingNone, nil, nil
 	}
 	switch name {
 	case CommandLanguage:
@@ -89,6 +126,9 @@ func (c *conversation) command(name string) {
 		return
 	case CommandHelp:
 		c.say("about.help", nil)
+		if c.in.Actor.Role != RoleStudent {
+			c.say("about.help_teacher", nil)
+		}
 		if c.st.InProgress() || c.st.Pending != PendingNone {
 			c.ask()
 		}
@@ -134,11 +174,41 @@ func (c *conversation) startIdea() {
 	c.st.Draft = c.in.EventID
 	c.st.Answers = map[StepID]Answer{}
 	c.st.Editing, c.st.Pending = false, PendingNone
-	c.st.Step = StepScope
+	if c.st.ForumScope != "" { // the forum is about the school, or the town, only
+		c.st.Answers[StepScope] = Answer{Text: c.st.ForumScope}
+	}
+	c.st.Step = c.next(StepPrivacy)
 	if !c.st.PrivacyOK {
-		c.st.Step = StepLanguage
+		c.st.Step = c.next("")
 	}
 	c.ask()
+}
+
+// skipped are questions the forum has already answered.
+func (c *conversation) skipped(id StepID) bool {
+	switch id {
+	case StepScope:
+		return c.st.ForumScope != ""
+	case StepLanguage:
+		return len(c.st.ForumLangs) == 1
+	}
+	return false
+}
+
+// languages are those the student may pick: the forum's, or all.
+func (c *conversation) languages() []string {
+	if len(c.st.ForumLangs) > 0 {
+		return c.st.ForumLangs
+	}
+	return Languages
+}
+
+// choices are the buttons of a question.
+func (c *conversation) choices(step Step) []string {
+	if step.ID == StepLanguage {
+		return c.languages()
+	}
+	return step.Answer.Choices
 }
 
 func (c *conversation) continueIfInProgress() {
@@ -155,6 +225,14 @@ func (c *conversation) button() {
 		c.stale()
 		return
 	}
+	switch b.step {
+	case buttonSetup, buttonSetupLang, buttonSetupNav:
+		c.setupButton(b)
+		return
+	case buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose:
+		c.forumButton(b)
+		return
+	}
 	// Buttons that work whatever idea they came from.
 	switch b.step {
 	case buttonNewIdea:
@@ -166,7 +244,7 @@ func (c *conversation) button() {
 		c.newIdea()
 		return
 	case buttonPickLanguage:
-		if c.st.Pending != PendingLanguage || !OneOf(Languages...).allows(b.value) {
+		if c.st.Pending != PendingLanguage || !contains(c.languages(), b.value) {
 			c.stale()
 			return
 		}
@@ -225,7 +303,7 @@ func (c *conversation) button() {
 		}
 	default:
 		step, ok := stepByID(StepID(b.step))
-		if !ok || step.ID != c.st.Step || step.Answer.Kind != ChoiceAnswer || !step.Answer.allows(b.value) {
+		if !ok || step.ID != c.st.Step || step.Answer.Kind != ChoiceAnswer || !contains(c.choices(step), b.value) {
 			c.stale()
 			return
 		}
@@ -278,12 +356,12 @@ func (c *conversation) confirm(answer string) {
 		c.discard()
 	case pending == PendingRestart && answer == "yes":
 		c.startIdea()
-	case pending == PendingSwitch && answer == "yes" && c.st.Switch != nil:
-		next := *c.st.Switch
-		c.st.Switch = nil
+	case pending == PendingSwitch && answer == "yes" && c.st.SwitchForum != nil:
+		next := *c.st.SwitchForum
+		c.st.SwitchForum = nil
 		c.enter(next)
 	case pending == PendingSwitch && answer == "no":
-		c.st.Switch = nil
+		c.st.SwitchForum = nil
 		c.say("continue.ok", nil)
 		c.ask()
 	case answer == "no":
@@ -323,6 +401,12 @@ func (c *conversation) hasContent() bool {
 
 func (c *conversation) answer() {
 	switch {
+	case c.st.Setup != nil:
+		c.setupAnswer()
+		return
+	case c.st.Pending == PendingClosingDate && c.st.Closing != nil:
+		c.closingDate()
+		return
 	case !c.st.Joined():
 		c.say("start.how_to_join", nil)
 		return
@@ -479,7 +563,7 @@ func (c *conversation) ask() {
 	}
 	data := map[string]any{"Forum": c.st.ForumName, "Max": step.Answer.MaxLen}
 	var rows [][]Button
-	for _, chunk := range chunks(step.Answer.Choices, choicesPerRow(step)) {
+	for _, chunk := range chunks(c.choices(step), choicesPerRow(step)) {
 		var r []Button
 		for _, choice := range chunk {
 			r = append(r, c.button1(string(step.ID)+"."+choice, string(step.ID), choice))
@@ -516,7 +600,7 @@ func (c *conversation) askPending() {
 	switch c.st.Pending {
 	case PendingLanguage:
 		var buttons []Button
-		for _, l := range Languages {
+		for _, l := range c.languages() {
 			buttons = append(buttons, Button{Label: Msg{Key: "lang." + l}, Data: encodeButton("", buttonPickLanguage, l)})
 		}
 		c.say("language.pick", nil, chunks(buttons, 2)...)
@@ -528,10 +612,16 @@ func (c *conversation) askPending() {
 		c.say("restart.confirm", nil, row(
 			c.button1("button.start_over", buttonConfirm, "yes"),
 			c.button1("button.continue", buttonConfirm, "no")))
+	case PendingClosingDate:
+		f := c.st.Closing
+		id := strconv.FormatInt(f.ID, 10)
+		c.say("forum.closes_ask", map[string]any{"Forum": f.Name}, row(
+			Button{Label: Msg{Key: "button.no_closing_date"}, Data: encodeButton("", buttonForumClose, id+":none")},
+			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumClose, id+":keep")}))
 	case PendingSwitch:
 		data := map[string]any{"Forum": c.st.ForumName}
-		if c.st.Switch != nil {
-			data["NewForum"] = c.st.Switch.Name
+		if c.st.SwitchForum != nil {
+			data["NewForum"] = c.st.SwitchForum.Name
 		}
 		c.say("switch.confirm", data, row(
 			c.button1("button.switch_forum", buttonConfirm, "yes"),
@@ -576,6 +666,9 @@ func (c *conversation) review() {
 	}
 	var edits []Button
 	for _, id := range Editable {
+		if c.skipped(id) {
+			continue
+		}
 		edits = append(edits, c.button1("edit."+string(id), buttonEdit, string(id)))
 	}
 	rows := chunks(edits, 2)
@@ -595,22 +688,33 @@ func (c *conversation) newIdeaButton() Button {
 	return Button{Label: Msg{Key: "button.new_idea"}, Data: encodeButton("", buttonNewIdea, "go")}
 }
 
+// next is the question after id ("" for the first), skipping what the forum answered.
 func (c *conversation) next(id StepID) StepID {
-	for i, s := range IdeaSteps {
-		if s.ID == id && i+1 < len(IdeaSteps) {
-			return IdeaSteps[i+1].ID
+	found := id == ""
+	for _, s := range IdeaSteps {
+		if found && !c.skipped(s.ID) {
+			return s.ID
 		}
+		found = found || s.ID == id
 	}
 	return StepReview
 }
 
 func (c *conversation) previous(id StepID) StepID {
-	if _, answered := c.st.Answers[StepPrivacy]; id == StepScope && !answered {
+	if _, answered := c.st.Answers[StepPrivacy]; id != StepLanguage && id != StepPrivacy && !answered && c.previousAll(id) == StepPrivacy {
 		return "" // a later idea starts here: language and privacy were settled before
 	}
-	for i, s := range IdeaSteps {
-		if s.ID == id && i > 0 {
-			return IdeaSteps[i-1].ID
+	return c.previousAll(id)
+}
+
+func (c *conversation) previousAll(id StepID) StepID {
+	prev := StepID("")
+	for _, s := range IdeaSteps {
+		if s.ID == id {
+			return prev
+		}
+		if !c.skipped(s.ID) {
+			prev = s.ID
 		}
 	}
 	return ""

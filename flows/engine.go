@@ -82,6 +82,8 @@ const (
 	PendingRestart  Pending = "restart"  // start a new idea although one is unfinished?
 	PendingLanguage Pending = "language" // pick a language (/language)
 	PendingSwitch   Pending = "switch"   // join another forum although an idea is unfinished?
+	// A teacher is asked for a forum's new closing date.
+	PendingClosingDate Pending = "closing"
 )
 
 // ForumRef is what the conversation remembers of a forum.
@@ -94,19 +96,26 @@ type ForumRef struct {
 // State is everything the bot remembers about one student's conversation.
 // It is stored between messages (short JSON names keep it small).
 type State struct {
-	Lang      string            `json:"l,omitempty"`
-	ForumID   int64             `json:"fi,omitempty"`
-	ForumCode string            `json:"fc,omitempty"`
-	ForumName string            `json:"fn,omitempty"`
-	Step      StepID            `json:"s,omitempty"`
-	Draft     string            `json:"d,omitempty"` // id of the idea being written; tags its buttons
-	Answers   map[StepID]Answer `json:"a,omitempty"`
-	Editing   bool              `json:"e,omitempty"` // answering from the review screen
-	Pending   Pending           `json:"p,omitempty"`
-	Switch    *ForumRef         `json:"sw,omitempty"` // the forum of a join link opened mid-idea
-	PrivacyOK bool              `json:"ok,omitempty"`
-	Submitted int               `json:"n,omitempty"` // ideas sent in this forum
-	LastRef   string            `json:"r,omitempty"` // reference of the last idea sent
+	Lang        string            `json:"l,omitempty"`
+	ForumID     int64             `json:"fi,omitempty"`
+	ForumCode   string            `json:"fc,omitempty"`
+	ForumName   string            `json:"fn,omitempty"`
+	Step        StepID            `json:"s,omitempty"`
+	Draft       string            `json:"d,omitempty"` // id of the idea being written; tags its buttons
+	Answers     map[StepID]Answer `json:"a,omitempty"`
+	Editing     bool              `json:"e,omitempty"` // answering from the review screen
+	Pending     Pending           `json:"p,omitempty"`
+	SwitchForum *Forum            `json:"sw,omitempty"` // the forum of a join link opened mid-idea
+	// What the forum lets students choose: a fixed scope, its languages.
+	ForumScope string   `json:"fs,omitempty"`
+	ForumLangs []string `json:"fl,omitempty"`
+	// Setup is a forum a teacher is setting up; Closing, the forum whose
+	// closing date is being changed.
+	Setup     *Setup    `json:"su,omitempty"`
+	Closing   *ForumRef `json:"cl,omitempty"`
+	PrivacyOK bool      `json:"ok,omitempty"`
+	Submitted int       `json:"n,omitempty"` // ideas sent in this forum
+	LastRef   string    `json:"r,omitempty"` // reference of the last idea sent
 }
 
 // Joined reports whether the student has joined a forum.
@@ -122,16 +131,22 @@ type InputKind int
 
 // The kinds of input.
 const (
-	InputText         InputKind = iota + 1 // the student wrote something
-	InputButton                            // the student tapped a button; Text holds its data
-	InputLocation                          // the student shared a place on the map
-	InputPhoto                             // the student sent a photo
-	InputMedia                             // a sticker, voice, video, file...: not usable as an answer
-	InputCommand                           // a command without arguments; Text holds its name
-	InputJoin                              // the student opened a join link; Join says what was found
-	InputSubmitted                         // the idea was stored; Reference is set
-	InputSubmitFailed                      // the idea could not be stored right now
-	InputEdited                            // the student edited a message they had sent
+	InputText          InputKind = iota + 1 // the student wrote something
+	InputButton                             // the student tapped a button; Text holds its data
+	InputLocation                           // the student shared a place on the map
+	InputPhoto                              // the student sent a photo
+	InputMedia                              // a sticker, voice, video, file...: not usable as an answer
+	InputCommand                            // a command without arguments; Text holds its name
+	InputJoin                               // the student opened a join link; Join says what was found
+	InputSubmitted                          // the idea was stored; Reference is set
+	InputSubmitFailed                       // the idea could not be stored right now
+	InputEdited                             // the student edited a message they had sent
+	InputInvite                             // a teacher invite link was opened; Invite says what came of it
+	InputForumCreated                       // the forum a teacher set up was created: Created
+	InputForumList                          // the forums a teacher may see: Forums
+	InputCard                               // a forum card to show again: Card
+	InputInviteCreated                      // a teacher invite was created: InviteCode (for the town in Text)
+	InputStoreFailed                        // what a teacher asked for could not be stored now
 )
 
 // Commands a student can type.
@@ -158,6 +173,18 @@ type Input struct {
 	// EventID is unique to this event and the same when it is delivered
 	// again; a new idea's draft id is derived from it, so storing is idempotent.
 	EventID string
+
+	// Who sent it: a student, a teacher or city staff, and their pseudonym.
+	Actor       Actor
+	Participant string
+	Arg         string // what follows a command, e.g. the town of /invite_teacher
+
+	// What the bot looked up or did for teachers.
+	Invite     InviteOutcome
+	Created    *Forum
+	Forums     []Forum
+	Card       *ForumCard
+	InviteCode string
 }
 
 // JoinResult is what the join code of a link led to.
@@ -188,11 +215,38 @@ type Reply struct {
 	ShareLocation *Msg
 	// RemoveKeyboard hides that keyboard again.
 	RemoveKeyboard bool
+	// QR, when set, is a forum whose QR code picture goes with the text.
+	QR *Forum
+	// Replace asks to show this in place of the message whose button was
+	// tapped (a refreshed card, a toggled choice), if there is one.
+	Replace bool
 }
 
-// Effect is something the conversation asks the outside world to do.
+// Effect is something the conversation asks the outside world to do. The
+// bot does it and, where there is an outcome, hands it back as an Input.
 type Effect struct {
-	Submit *Submission
+	Submit       *Submission
+	Joined       *Forum // count the student as a participant of the forum
+	CreateForum  *ForumSpec
+	ListForums   bool
+	LoadCard     int64 // load the forum and its figures, then handle the input again
+	SetOpen      *ForumOpen
+	SetClosesOn  *ForumClosing
+	CreateInvite *string // the town of a new teacher invite
+}
+
+// ForumOpen closes or reopens a forum.
+type ForumOpen struct {
+	ForumID int64
+	Code    string
+	Open    bool
+}
+
+// ForumClosing sets (or, with Day "", removes) a forum's closing date.
+type ForumClosing struct {
+	ForumID int64
+	Code    string
+	Day     string // 2006-01-02
 }
 
 // Result is the outcome of handling one input.

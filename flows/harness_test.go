@@ -34,6 +34,13 @@ type student struct {
 	log     strings.Builder
 	stored  []flows.Submission
 	failDB  bool
+	all     []flows.Reply // every reply so far, for buttons further up the chat
+	// For teachers and staff.
+	who    string
+	actor  flows.Actor
+	pid    string
+	forums []flows.Forum
+	stats  flows.ForumStats
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -42,7 +49,7 @@ func newStudent(t testing.TB, languageHint string) *student {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &student{t: t, catalog: c, hint: languageHint}
+	return &student{t: t, catalog: c, hint: languageHint, who: "student", pid: "pid-student"}
 }
 
 func (s *student) do(label string, in flows.Input) flows.Result {
@@ -50,26 +57,27 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 	s.events++
 	in.EventID = strconv.Itoa(1000 + s.events)
 	in.LanguageHint = s.hint
+	in.Actor, in.Participant = s.actor, s.pid
 	res := flows.Handle(s.state, in, clock)
-	replies := res.Replies
-	state := res.State
-	for _, e := range res.Effects {
-		if e.Submit == nil {
+	replies, state, effects := res.Replies, res.State, res.Effects
+	// Do what the flow asks, as the bot would, with stores kept in memory.
+	for len(effects) > 0 {
+		e := effects[0]
+		effects = effects[1:]
+		next, ok := s.effect(in, e)
+		if !ok {
 			continue
 		}
-		next := flows.Input{Kind: flows.InputSubmitFailed}
-		if !s.failDB {
-			s.stored = append(s.stored, *e.Submit)
-			s.refs++
-			next = flows.Input{Kind: flows.InputSubmitted, Reference: fmt.Sprintf("N-T%03d", s.refs)}
-		}
+		next.EventID, next.Actor, next.Participant = in.EventID, s.actor, s.pid
 		r2 := flows.Handle(state, next, clock)
 		state = r2.State
 		replies = append(replies, r2.Replies...)
+		effects = append(effects, r2.Effects...)
 	}
 	s.state = roundTrip(s.t, state)
 	s.last = replies
-	fmt.Fprintf(&s.log, "student: %s\n", label)
+	s.all = append(s.all, replies...)
+	fmt.Fprintf(&s.log, "%s: %s\n", s.who, label)
 	for _, r := range replies {
 		s.write(r)
 	}
@@ -77,16 +85,95 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 	return res
 }
 
+func (s *student) effect(in flows.Input, e flows.Effect) (flows.Input, bool) {
+	switch {
+	case e.Submit != nil:
+		if s.failDB {
+			return flows.Input{Kind: flows.InputSubmitFailed}, true
+		}
+		s.stored = append(s.stored, *e.Submit)
+		s.refs++
+		return flows.Input{Kind: flows.InputSubmitted, Reference: fmt.Sprintf("N-T%03d", s.refs)}, true
+	case e.CreateForum != nil:
+		sp := e.CreateForum
+		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), Name: sp.Name, School: sp.School,
+			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Open: true, OwnerID: s.pid}
+		if day, err := time.Parse("2006-01-02", sp.ClosesOn); err == nil {
+			f.ClosesAt = day.AddDate(0, 0, 1)
+		}
+		s.forums = append(s.forums, f)
+		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
+	case e.ListForums:
+		return flows.Input{Kind: flows.InputForumList, Forums: s.forums}, true
+	case e.LoadCard != 0:
+		for _, f := range s.forums {
+			if f.ID == e.LoadCard {
+				in.Card = &flows.ForumCard{Forum: f, Stats: s.stats}
+				return in, true
+			}
+		}
+		return flows.Input{Kind: flows.InputStoreFailed}, true
+	case e.SetOpen != nil:
+		for i := range s.forums {
+			if s.forums[i].ID == e.SetOpen.ForumID {
+				s.forums[i].Open = e.SetOpen.Open
+				return flows.Input{Kind: flows.InputCard, Card: &flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}, true
+			}
+		}
+	case e.SetClosesOn != nil:
+		for i := range s.forums {
+			if s.forums[i].ID == e.SetClosesOn.ForumID {
+				s.forums[i].ClosesAt = time.Time{}
+				if day, err := time.Parse("2006-01-02", e.SetClosesOn.Day); err == nil {
+					s.forums[i].ClosesAt = day.AddDate(0, 0, 1)
+				}
+				return flows.Input{Kind: flows.InputCard, Card: &flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}, true
+			}
+		}
+	case e.CreateInvite != nil:
+		return flows.Input{Kind: flows.InputInviteCreated, InviteCode: "inviteCODE123456", Text: *e.CreateInvite}, true
+	}
+	return flows.Input{}, false
+}
+
 func (s *student) render(m flows.Msg) string {
 	s.t.Helper()
-	text, err := s.catalog.Render(s.state.Lang, m)
+	text, err := s.catalog.Render(s.state.Lang, links(m))
 	if err != nil {
 		s.t.Fatalf("render %s: %v", m.Key, err)
 	}
 	return text
 }
 
+// links writes out links as the bot does.
+func links(m flows.Msg) flows.Msg {
+	if len(m.Data) == 0 {
+		return m
+	}
+	data := map[string]any{}
+	for k, v := range m.Data {
+		switch v := v.(type) {
+		case flows.JoinLink:
+			data[k] = "https://t.me/napad_bot?start=" + v.Code
+		case flows.InviteLink:
+			data[k] = "https://t.me/napad_bot?start=t_" + v.Code
+		case flows.Msg:
+			data[k] = links(v)
+		default:
+			data[k] = v
+		}
+	}
+	m.Data = data
+	return m
+}
+
 func (s *student) write(r flows.Reply) {
+	if r.QR != nil {
+		fmt.Fprintf(&s.log, "  bot: [a QR code picture of https://t.me/napad_bot?start=%s, titled “%s”]\n", r.QR.Code, r.QR.Name)
+	}
+	if r.Replace {
+		s.log.WriteString("  bot: (in place of the message whose button was tapped)\n")
+	}
 	for i, line := range strings.Split(s.render(r.Text), "\n") {
 		prefix := "  bot: "
 		if i > 0 {
@@ -125,11 +212,11 @@ func (s *student) command(name string) flows.Result {
 	return s.do("/"+name, flows.Input{Kind: flows.InputCommand, Text: name})
 }
 
-// tap presses the button with this label in the latest replies.
+// tap presses the button with this label on the latest message that has it.
 func (s *student) tap(label string) flows.Result {
 	s.t.Helper()
-	for i := len(s.last) - 1; i >= 0; i-- {
-		for _, row := range s.last[i].Buttons {
+	for i := len(s.all) - 1; i >= 0; i-- {
+		for _, row := range s.all[i].Buttons {
 			for _, b := range row {
 				if s.render(b.Label) == label {
 					return s.do("taps ["+label+"]", flows.Input{Kind: flows.InputButton, Text: b.Data})

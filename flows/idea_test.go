@@ -424,7 +424,7 @@ func TestAnotherForumLinkMidIdeaAsksFirst(t *testing.T) {
 		t.Fatalf("switched without asking: %+v", s.state)
 	}
 	s.tap(s.label("button.continue"))
-	if s.state.ForumID != testForum.ID || s.state.Step != flows.StepImprove || s.state.Switch != nil {
+	if s.state.ForumID != testForum.ID || s.state.Step != flows.StepImprove || s.state.SwitchForum != nil {
 		t.Fatalf("after continue: %+v", s.state)
 	}
 	s.join(other)

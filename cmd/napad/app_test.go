@@ -143,6 +143,13 @@ func (a *app) stop() {
 	case <-time.After(15 * time.Second):
 		a.t.Errorf("napad serve did not stop within 15 s")
 	}
+	if a.t.Failed() {
+		for _, line := range strings.Split(a.logs.String(), "\n") {
+			if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+				a.t.Log(line)
+			}
+		}
+	}
 	if strings.Contains(a.logs.String(), testToken) {
 		a.t.Errorf("the bot token appears in the logs")
 	}

@@ -6,8 +6,10 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -25,6 +27,8 @@ type config struct {
 	ParticipantKey []byte
 	LogLevel       slog.Level
 	StateTTL       time.Duration
+	StaffIDs       []int64
+	Location       *time.Location
 }
 
 var (
@@ -146,6 +150,22 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 	if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil || port == "" {
 		r.fail("LISTEN_ADDR", "must be host:port or :port (got %q)", c.ListenAddr)
 	}
+
+	for _, field := range strings.FieldsFunc(r.get("STAFF_TELEGRAM_IDS", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
+		id, err := strconv.ParseInt(field, 10, 64)
+		if err != nil || id <= 0 {
+			r.fail("STAFF_TELEGRAM_IDS", "must be Telegram user ids separated by commas (got %q)", field)
+			break
+		}
+		c.StaffIDs = append(c.StaffIDs, id)
+	}
+	tz := r.get("TIMEZONE", "Europe/Prague")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		r.fail("TIMEZONE", "is not a time zone name like Europe/Prague or Europe/Oslo (got %q)", tz)
+		loc = time.UTC
+	}
+	c.Location = loc
 
 	c.StateTTL = 30 * 24 * time.Hour
 	if v := r.get("CONVERSATION_TTL", ""); v != "" {

@@ -4,7 +4,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,8 +27,13 @@ const usage = `Usage: napad <command>
 Commands:
   serve                  run the bot (long polling, or webhook when WEBHOOK_URL is set)
   migrate                bring the database schema up to date
-  forum create --name NAME [--school SCHOOL] [--town TOWN]
+  forum create --name NAME [--school S] [--town T] [--scope school|town|both]
+               [--languages cs,en,nb,uk] [--closes 2026-12-15]
                          create a forum and print its join link
+  forum list             list forums with their participation
+  forum close CODE       stop taking ideas; forum reopen CODE takes them again
+  forum qr CODE -o FILE.png
+                         write the forum's QR code picture
   healthcheck            exit 0 if the bot on LISTEN_ADDR is up (for Docker)
 
 Settings come from the environment; see README.md.
@@ -103,8 +107,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		WebhookSecret:  cfg.WebhookSecret,
 		ParticipantKey: cfg.ParticipantKey,
 		StateTTL:       cfg.StateTTL,
+		StaffIDs:       cfg.StaffIDs,
+		Location:       cfg.Location,
 		Logger:         log,
-	}, bot.Stores{Conversations: rdb, Forums: db, Ideas: db})
+	}, bot.Stores{Conversations: rdb, Forums: database{db}, Ideas: db, People: database{db}})
 	if err != nil {
 		return err
 	}
@@ -172,43 +178,6 @@ func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 		return fmt.Errorf("migrate database: %w", err)
 	}
 	fmt.Fprintln(stdout, "The database schema is up to date.")
-	return nil
-}
-
-func forum(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("forum needs a subcommand (create): %w", errUsage)
-	}
-	fs := flag.NewFlagSet("forum create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	name := fs.String("name", "", "forum name, e.g. \"8.B – ZŠ Komenského\" (required)")
-	school := fs.String("school", "", "school")
-	town := fs.String("town", "", "town")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("forum create: %w", errUsage)
-	}
-	if strings.TrimSpace(*name) == "" {
-		return fmt.Errorf("forum create needs --name: %w", errUsage)
-	}
-	cfg, err := loadConfig(getenv, needs{database: true})
-	if err != nil {
-		return err
-	}
-	username, err := botUsername(ctx, cfg, getenv)
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	f, err := db.CreateForum(ctx, strings.TrimSpace(*name), strings.TrimSpace(*school), strings.TrimSpace(*town))
-	if err != nil {
-		return fmt.Errorf("create forum: %w", err)
-	}
-	fmt.Fprintf(stdout, "Forum:     %s\nJoin code: %s\nJoin link: %s\n", f.Name, f.Code, bot.JoinLink(username, f.Code))
 	return nil
 }
 

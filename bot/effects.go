@@ -1,0 +1,173 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+)
+
+// inviteValidFor is how long a teacher invite link works.
+const inviteValidFor = 7 * 24 * time.Hour
+
+// runEffects does what the flow asked for and feeds each outcome back to it,
+// until nothing is left to do. in is the input that started it all.
+func (b *Bot) runEffects(ctx context.Context, pid string, in flows.Input, res flows.Result) flows.Result {
+	for len(res.Effects) > 0 {
+		effect := res.Effects[0]
+		res.Effects = res.Effects[1:]
+		next, ok := b.do(ctx, pid, in, res.State, effect)
+		if !ok {
+			continue
+		}
+		next.EventID, next.LanguageHint, next.Participant, next.Actor = in.EventID, in.LanguageHint, in.Participant, in.Actor
+		out := flows.Handle(res.State, next, b.now())
+		res.State = out.State
+		res.Replies = append(res.Replies, out.Replies...)
+		res.Effects = append(res.Effects, out.Effects...)
+	}
+	return res
+}
+
+// do carries out one effect; ok says whether there is an outcome to hand back.
+func (b *Bot) do(ctx context.Context, pid string, in flows.Input, st flows.State, e flows.Effect) (next flows.Input, ok bool) {
+	// Each store call has its own deadline: a hanging database must leave
+	// time to save the conversation and answer.
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	failed := func(what string, err error) (flows.Input, bool) {
+		b.log.Error(what, "err", err)
+		return flows.Input{Kind: flows.InputStoreFailed}, true
+	}
+	switch {
+	case e.Submit != nil:
+		sub := *e.Submit
+		sub.ParticipantID = pid
+		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
+		ref, err := b.stores.Ideas.Submit(ctx, sub)
+		if err != nil {
+			b.log.Error("storing an idea failed; the draft stays in the conversation", "forum_id", sub.ForumID, "err", err)
+			return flows.Input{Kind: flows.InputSubmitFailed}, true
+		}
+		b.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
+		return flows.Input{Kind: flows.InputSubmitted, Reference: ref}, true
+
+	case e.Joined != nil:
+		// Only the teacher's count depends on it; the student goes on.
+		if err := b.stores.Forums.RecordJoin(ctx, e.Joined.ID, pid, st.Lang); err != nil {
+			b.log.Warn("recording a join failed", "forum_id", e.Joined.ID, "err", err)
+		}
+		return flows.Input{}, false
+
+	case e.CreateForum != nil:
+		closes, err := b.dayEnd(e.CreateForum.ClosesOn)
+		if err != nil {
+			return failed("forum closing date", err)
+		}
+		f, err := b.stores.Forums.CreateForum(ctx, *e.CreateForum, pid, closes)
+		if err != nil {
+			return failed("creating a forum failed", err)
+		}
+		b.log.Info("forum created", "forum_id", f.ID)
+		f = b.local(f)
+		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
+
+	case e.ListForums:
+		var forums []flows.Forum
+		var err error
+		if in.Actor.Role == flows.RoleStaff {
+			forums, err = b.stores.Forums.AllForums(ctx)
+		} else {
+			forums, err = b.stores.Forums.ForumsByOwner(ctx, pid)
+		}
+		if err != nil {
+			return failed("listing forums failed", err)
+		}
+		return flows.Input{Kind: flows.InputForumList, Forums: forums}, true
+
+	case e.LoadCard != 0:
+		card, found, err := b.card(ctx, e.LoadCard)
+		if err != nil || !found {
+			return failed("loading a forum card failed", fmt.Errorf("forum %d (found=%v): %w", e.LoadCard, found, err))
+		}
+		again := in // the same tap, now with the forum loaded
+		again.Card = &card
+		return again, true
+
+	case e.SetOpen != nil:
+		if err := b.stores.Forums.SetForumOpen(ctx, e.SetOpen.Code, e.SetOpen.Open); err != nil {
+			return failed("closing or reopening a forum failed", err)
+		}
+		b.log.Info("forum open changed", "forum_id", e.SetOpen.ForumID, "open", e.SetOpen.Open)
+		return b.cardInput(ctx, e.SetOpen.ForumID)
+
+	case e.SetClosesOn != nil:
+		closes, err := b.dayEnd(e.SetClosesOn.Day)
+		if err != nil {
+			return failed("forum closing date", err)
+		}
+		if err := b.stores.Forums.SetForumClosesAt(ctx, e.SetClosesOn.Code, closes); err != nil {
+			return failed("changing a closing date failed", err)
+		}
+		return b.cardInput(ctx, e.SetClosesOn.ForumID)
+
+	case e.CreateInvite != nil:
+		code, err := b.stores.People.CreateInvite(ctx, *e.CreateInvite, pid, b.now().Add(inviteValidFor))
+		if err != nil {
+			return failed("creating a teacher invite failed", err)
+		}
+		b.log.Info("teacher invite created", "town", *e.CreateInvite)
+		return flows.Input{Kind: flows.InputInviteCreated, InviteCode: code, Text: *e.CreateInvite}, true
+	}
+	return flows.Input{}, false
+}
+
+func (b *Bot) card(ctx context.Context, forumID int64) (flows.ForumCard, bool, error) {
+	f, found, err := b.stores.Forums.ForumByID(ctx, forumID)
+	if err != nil || !found {
+		return flows.ForumCard{}, found, err
+	}
+	stats, err := b.stores.Forums.ForumStats(ctx, forumID)
+	if err != nil {
+		return flows.ForumCard{}, true, err
+	}
+	if !stats.LastSubmission.IsZero() {
+		stats.LastSubmission = stats.LastSubmission.In(b.cfg.Location)
+	}
+	return flows.ForumCard{Forum: b.local(f), Stats: stats}, true, nil
+}
+
+func (b *Bot) cardInput(ctx context.Context, forumID int64) (flows.Input, bool) {
+	card, found, err := b.card(ctx, forumID)
+	if err != nil || !found {
+		b.log.Error("reloading a forum card failed", "forum_id", forumID, "err", err)
+		return flows.Input{Kind: flows.InputStoreFailed}, true
+	}
+	return flows.Input{Kind: flows.InputCard, Card: &card}, true
+}
+
+// now is the current time in the city's time zone, in which teachers give
+// closing dates.
+func (b *Bot) now() time.Time { return b.cfg.Now().In(b.cfg.Location) }
+
+// local shows a forum's times in the city's time zone.
+func (b *Bot) local(f flows.Forum) flows.Forum {
+	if !f.ClosesAt.IsZero() {
+		f.ClosesAt = f.ClosesAt.In(b.cfg.Location)
+	}
+	return f
+}
+
+// dayEnd is when a forum whose last day is day (2006-01-02) closes: at the
+// start of the next day in the city. "" means no closing date.
+func (b *Bot) dayEnd(day string) (time.Time, error) {
+	if day == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", day, b.cfg.Location)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("closing day %q: %w", day, err)
+	}
+	return t.AddDate(0, 0, 1), nil
+}

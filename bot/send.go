@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/qrcard"
+	"github.com/healthycities/napad/flows"
+)
+
+// send delivers the replies in order; if the student blocked the bot, the
+// rest is dropped. A reply marked Replace takes the place of the tapped
+// message (replaceID) when there is one.
+func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string, replies []flows.Reply) {
+	for _, r := range replies {
+		var err error
+		switch {
+		case r.QR != nil:
+			err = b.sendQR(ctx, chatID, lang, r)
+		case r.Replace && replaceID != 0:
+			err = b.edit(ctx, chatID, replaceID, lang, r)
+		default:
+			for _, msg := range b.messages(chatID, lang, r) {
+				if _, err = withRetry(ctx, b.log, "sendMessage", func() (*models.Message, error) {
+					return b.api.SendMessage(ctx, msg)
+				}); err != nil {
+					break
+				}
+			}
+		}
+		if errors.Is(err, tgbot.ErrorForbidden) {
+			b.log.Info("the bot was blocked in this chat; not sending", "err", err)
+			return
+		}
+		if err != nil {
+			b.log.Error("send message", "err", redact(err, b.cfg.Token))
+			return
+		}
+	}
+}
+
+// edit shows a reply in place of an earlier message of the bot.
+func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string, r flows.Reply) error {
+	msg := b.messages(chatID, lang, r)[0]
+	_, err := withRetry(ctx, b.log, "editMessageText", func() (*models.Message, error) {
+		return b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+			ChatID: chatID, MessageID: messageID, Text: msg.Text,
+			ReplyMarkup: msg.ReplyMarkup, LinkPreviewOptions: msg.LinkPreviewOptions,
+		})
+	})
+	if err != nil && strings.Contains(err.Error(), "message is not modified") {
+		return nil // a refresh with nothing new
+	}
+	return err
+}
+
+// sendQR sends the forum's QR code picture with the reply as its caption.
+func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
+	png, err := qrcard.PNG(JoinLink(b.username, r.QR.Code), r.QR.Name)
+	if err != nil {
+		return err
+	}
+	caption := b.text(lang, r.Text)
+	_, err = withRetry(ctx, b.log, "sendPhoto", func() (*models.Message, error) {
+		return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{
+			ChatID:  chatID,
+			Photo:   &models.InputFileUpload{Filename: "napad-" + r.QR.Code + ".png", Data: bytes.NewReader(png)},
+			Caption: caption,
+		})
+	})
+	return err
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/bot/qrcard"
+	"github.com/healthycities/napad/storage/postgres"
+)
+
+// forum is `napad forum create|list|close|reopen|qr`, for staff and scripts.
+func forum(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr): %w", errUsage)
+	}
+	cfg, err := loadConfig(getenv, needs{database: true})
+	if err != nil {
+		return err
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "create", "qr", "list", "close", "reopen":
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown forum subcommand %q: %w", sub, errUsage)
+	}
+	fs := flag.NewFlagSet("forum "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("name", "", "forum name, e.g. \"8.B – ZŠ Komenského\" (required)")
+	school := fs.String("school", "", "school")
+	town := fs.String("town", "", "town")
+	scope := fs.String("scope", "both", "what ideas are about: school, town or both")
+	languages := fs.String("languages", "cs,en,nb,uk", "languages students may choose, comma-separated")
+	closes := fs.String("closes", "", "last day students can send ideas, e.g. 2026-12-15 (in TIMEZONE)")
+	out := fs.String("o", "", "file to write the QR code picture (PNG) to")
+	if err := fs.Parse(reorderFlags(args)); err != nil {
+		return fmt.Errorf("forum %s: %w", sub, errUsage)
+	}
+	code := fs.Arg(0)
+	if (sub == "close" || sub == "reopen" || sub == "qr") && code == "" {
+		return fmt.Errorf("forum %s needs the forum's join code: %w", sub, errUsage)
+	}
+
+	var username string
+	if sub == "create" || sub == "qr" || sub == "list" {
+		if username, err = botUsername(ctx, cfg, getenv); err != nil {
+			return err
+		}
+	}
+	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	switch sub {
+	case "create":
+		if strings.TrimSpace(*name) == "" {
+			return fmt.Errorf("forum create needs --name: %w", errUsage)
+		}
+		spec := postgres.ForumSpec{
+			Name: strings.TrimSpace(*name), School: strings.TrimSpace(*school), Town: strings.TrimSpace(*town),
+			Scope: *scope, Languages: strings.Split(*languages, ","),
+		}
+		if *closes != "" {
+			day, err := time.ParseInLocation("2006-01-02", *closes, cfg.Location)
+			if err != nil {
+				return fmt.Errorf("--closes must be a day like 2026-12-15: %w", errUsage)
+			}
+			spec.ClosesAt = day.AddDate(0, 0, 1) // closes when its last day ends
+		}
+		f, err := db.CreateForumWith(ctx, spec)
+		if err != nil {
+			return fmt.Errorf("create forum: %w", err)
+		}
+		fmt.Fprintf(stdout, "Forum:     %s\nJoin code: %s\nJoin link: %s\n", f.Name, f.Code, bot.JoinLink(username, f.Code))
+	case "list":
+		forums, err := db.AllForums(ctx)
+		if err != nil {
+			return fmt.Errorf("list forums: %w", err)
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "CODE\tNAME\tTOWN\tOPEN\tCLOSES\tJOINED\tWRITING\tSENT\tLINK")
+		for _, f := range forums {
+			stats, err := db.ForumStats(ctx, f.ID)
+			if err != nil {
+				return fmt.Errorf("forum %s figures: %w", f.Code, err)
+			}
+			closesOn := "-"
+			if !f.ClosesAt.IsZero() {
+				closesOn = f.ClosesAt.In(cfg.Location).Add(-time.Second).Format("2006-01-02")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%d\t%d\t%d\t%s\n", f.Code, f.Name, f.Town, f.Open, closesOn,
+				stats.Joined, stats.InProgress, stats.Submitted, bot.JoinLink(username, f.Code))
+		}
+		return w.Flush()
+	case "close", "reopen":
+		if err := db.SetForumOpen(ctx, code, sub == "reopen"); err != nil {
+			if errors.Is(err, postgres.ErrForumNotFound) {
+				return fmt.Errorf("no forum has the join code %q", code)
+			}
+			return fmt.Errorf("forum %s: %w", sub, err)
+		}
+		fmt.Fprintf(stdout, "Forum %s is now %s.\n", code, map[bool]string{true: "open", false: "closed"}[sub == "reopen"])
+	case "qr":
+		if *out == "" {
+			return fmt.Errorf("forum qr needs -o FILE.png: %w", errUsage)
+		}
+		f, found, err := db.ForumByCode(ctx, code)
+		if err != nil {
+			return fmt.Errorf("forum qr: %w", err)
+		}
+		if !found {
+			return fmt.Errorf("no forum has the join code %q", code)
+		}
+		png, err := qrcard.PNG(bot.JoinLink(username, f.Code), f.Name)
+		if err != nil {
+			return fmt.Errorf("draw QR code: %w", err)
+		}
+		if err := os.WriteFile(*out, png, 0o644); err != nil {
+			return fmt.Errorf("write QR code: %w", err)
+		}
+		fmt.Fprintf(stdout, "Wrote %s (%d bytes): %s\n", *out, len(png), bot.JoinLink(username, f.Code))
+	}
+	return nil
+}
+
+// reorderFlags lets flags follow positional arguments ("qr CODE -o x.png"),
+// which the flag package alone does not allow.
+func reorderFlags(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return append(flags, rest...)
+}

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/healthycities/napad/bot/telegramtest"
+)
+
+const staffID = 4100
+
+// staffApp is the program with one city staff member configured.
+func staffApp(t *testing.T) *app {
+	return newApp(t, false, func(a *app) { a.env["STAFF_TELEGRAM_IDS"] = strconv.Itoa(staffID) })
+}
+
+var linkPattern = regexp.MustCompile(`https://t\.me/` + telegramtest.BotUsername + `\?start=([A-Za-z0-9_-]+)`)
+
+// The whole teacher story: staff invites a teacher, the teacher sets up a
+// forum and gets its link and QR code, three students arrive, and the
+// teacher's card counts them; a closed forum turns students away.
+func TestE2ETeacherForum(t *testing.T) {
+	a := staffApp(t)
+	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "cs"), lang: "cs"}
+	teacher := a.student("en")
+
+	// Staff invites a teacher; the invite works once.
+	staff.u.SendText("/invite_teacher Kolín")
+	invite := staff.expect("invite.created")
+	inviteLink := linkPattern.FindStringSubmatch(invite.Text)
+	if inviteLink == nil || !strings.HasPrefix(inviteLink[1], "t_") {
+		t.Fatalf("no invite link in %q", invite.Text)
+	}
+	teacher.u.SendText("/start " + inviteLink[1])
+	teacher.expect("invite.accepted")
+	intruder := a.student("cs")
+	intruder.u.SendText("/start " + inviteLink[1])
+	intruder.expect("invite.used")
+	intruder.u.SendText("/newforum")
+	intruder.expect("about.help")
+
+	// The teacher sets up a forum about the school only, in Czech and English.
+	teacher.u.SendText("/newforum")
+	teacher.expect("setup.name_ask")
+	teacher.u.SendText("8.B – ZŠ Komenského")
+	teacher.expect("setup.school_ask")
+	teacher.u.SendText("ZŠ Komenského")
+	town := teacher.expect("setup.town_ask")
+	teacher.u.Tap(town, "Use “Kolín”")
+	teacher.expect("setup.scope_ask")
+	teacher.tap("scope.school")
+	teacher.expect("setup.closes_ask")
+	teacher.u.SendText("31.2.2026")
+	teacher.expect("error.date")
+	teacher.tap("button.no_closing_date")
+	langs := teacher.expect("setup.languages_ask")
+	teacher.u.Tap(langs, "✅ 🇳🇴 Norsk")
+	langs = a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool {
+		_, ok := m.Button("⬜ 🇳🇴 Norsk")
+		return ok && m.MessageID == langs.MessageID
+	}, waitLong)
+	teacher.u.Tap(langs, "✅ 🇺🇦 Українська")
+	a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool {
+		_, ok := m.Button("⬜ 🇺🇦 Українська")
+		return ok
+	}, waitLong)
+	teacher.tap("button.done")
+	summary := teacher.expect("setup.summary")
+	if !strings.Contains(summary.Text, "CS, EN") || strings.Contains(summary.Text, "NB") {
+		t.Errorf("summary languages: %q", summary.Text)
+	}
+	teacher.tap("button.create_forum")
+	created := teacher.expect("setup.created")
+	join := linkPattern.FindStringSubmatch(created.Text)
+	if join == nil {
+		t.Fatalf("no join link in %q", created.Text)
+	}
+	qr := a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool { return m.Photo != nil }, waitLong)
+	if got := decodeQR(t, qr.Photo.Data); got != join[0] {
+		t.Fatalf("QR code says %q, the link is %q", got, join[0])
+	}
+	if !strings.Contains(qr.Caption, "8.B – ZŠ Komenského") || !strings.Contains(qr.Caption, join[0]) {
+		t.Errorf("QR caption %q", qr.Caption)
+	}
+	code := join[1]
+
+	// Three students: one finishes, one stops halfway, one only opens the link.
+	finisher := a.student("cs")
+	finisher.u.SendText("/start " + code)
+	langAsk := finisher.expect("language.ask")
+	if _, ok := langAsk.Button(finisher.render("lang.nb")); ok {
+		t.Error("a language the forum does not offer is offered")
+	}
+	finisher.tap("lang.cs")
+	finisher.expect("privacy.notice")
+	finisher.tap("privacy.ok")
+	finisher.expect("works.ask") // the forum is about the school: no scope question
+	finisher.tap("button.skip")
+	finisher.expect("improve.ask")
+	finisher.u.SendText("Málo laviček")
+	finisher.expect("title.ask")
+	finisher.u.SendText("Lavičky")
+	finisher.expect("description.ask")
+	finisher.u.SendText("Pět laviček na dvoře.")
+	finisher.expect("category.ask")
+	finisher.tap("cat.school")
+	finisher.expect("place.ask")
+	finisher.tap("button.skip")
+	finisher.expect("photo.ask")
+	finisher.tap("button.skip")
+	finisher.expect("help.ask")
+	finisher.tap("help.yes")
+	finisher.expect("review.summary")
+	finisher.tap("button.submit")
+	ref := regexpRef.FindString(finisher.expectCount("submit.thanks", one()).Text)
+	if row := a.suggestion(ref); row.Scope != "school" {
+		t.Errorf("scope of an idea in a school-only forum: %q", row.Scope)
+	}
+
+	halfway := a.student("en")
+	halfway.u.SendText("/start " + code)
+	halfway.expect("language.ask")
+	halfway.tap("lang.en")
+	halfway.expect("privacy.notice")
+	halfway.tap("privacy.ok")
+	halfway.expect("works.ask")
+	halfway.u.SendText("The garden")
+	halfway.expect("improve.ask")
+	// …and the lesson ends.
+
+	opener := a.student("uk")
+	opener.lang = "cs" // Ukrainian is not offered: the forum's first language is used
+	opener.u.SendText("/start " + code)
+	opener.expect("join.welcome")
+	opener.u.SendText("/start " + code) // opening it twice counts once
+	opener.expect("join.welcome_back")
+
+	// Students learn nothing about teachers' and staff commands.
+	for _, cmd := range []string{"/forums", "/newforum", "/invite_teacher Kolín"} {
+		halfway.u.SendText(cmd)
+		halfway.expect("about.help")
+	}
+	teacher.u.SendText("/invite_teacher Kolín") // teachers cannot invite teachers
+	teacher.expect("about.help")
+
+	// The teacher's card.
+	teacher.u.SendText("/forums")
+	list := teacher.expectCount("forum.list", one())
+	teacher.u.Tap(list, "📋 8.B – ZŠ Komenského")
+	card := teacher.expect("forum.card")
+	for _, want := range []string{"Joined: 3", "Still writing: 2", "Sent an idea: 1", "🟢 Open", "Last idea: just now", join[0]} {
+		if !strings.Contains(card.Text, want) {
+			t.Errorf("card lacks %q:\n%s", want, card.Text)
+		}
+	}
+	// A fourth student joins; Refresh updates the card in place.
+	late := a.student("cs")
+	late.u.SendText("/start " + code)
+	late.expect("language.ask")
+	teacher.u.Tap(card, "🔄 Refresh")
+	refreshed := a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool {
+		return m.MessageID == card.MessageID && strings.Contains(m.Text, "Joined: 4")
+	}, waitLong)
+	if !strings.Contains(refreshed.Text, "Still writing: 3") {
+		t.Errorf("refreshed card:\n%s", refreshed.Text)
+	}
+	// Show the QR code again, then close the forum.
+	teacher.u.Tap(refreshed, "📷 QR code")
+	again := a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool { return m.Photo != nil }, waitLong)
+	if decodeQR(t, again.Photo.Data) != join[0] {
+		t.Error("the QR code shown again is different")
+	}
+	teacher.u.Tap(refreshed, "🔒 Close")
+	a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool {
+		return m.MessageID == card.MessageID && strings.Contains(m.Text, "🔴 Closed")
+	}, waitLong)
+	closedOut := a.student("en")
+	closedOut.u.SendText("/start " + code)
+	closedOut.expect("join.closed")
+
+	// Another teacher's forum card is not this teacher's to manage.
+	other, err := a.db.CreateForum(context.Background(), "Someone else's", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher.u.TapData(refreshed, "|fo|"+strconv.FormatInt(other.ID, 10)+":0")
+	teacher.expect("forum.not_yours")
+	if f, _, _ := a.db.ForumByCode(context.Background(), other.Code); !f.Open {
+		t.Error("a teacher closed another teacher's forum")
+	}
+}
+
+func decodeQR(t *testing.T, data []byte) string {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("QR picture is not a PNG: %v", err)
+	}
+	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(gozxing.NewLuminanceSourceFromImage(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("QR picture does not decode: %v", err)
+	}
+	return res.GetText()
+}
+
+// `napad forum create|list|close|reopen|qr` for staff and scripts.
+func TestE2EForumCommands(t *testing.T) {
+	a := newApp(t, false)
+	cli := func(args ...string) string {
+		t.Helper()
+		var out strings.Builder
+		if err := run(context.Background(), args, a.getenv, &out, &out); err != nil {
+			t.Fatalf("napad %v: %v\n%s", args, err, out.String())
+		}
+		return out.String()
+	}
+	out := cli("forum", "create", "--name", "9.A – Gymnázium", "--town", "Kolín", "--scope", "town", "--languages", "cs,uk", "--closes", "2099-01-01")
+	join := linkPattern.FindStringSubmatch(out)
+	if join == nil {
+		t.Fatalf("no link in %q", out)
+	}
+	code := join[1]
+	f, _, err := a.db.ForumByCode(context.Background(), code)
+	if err != nil || f.Scope != "town" || strings.Join(f.Languages, ",") != "cs,uk" || f.ClosesAt.IsZero() {
+		t.Fatalf("created %+v, %v", f, err)
+	}
+	s := a.student("uk")
+	s.u.SendText("/start " + code)
+	s.expect("language.ask")
+
+	list := cli("forum", "list")
+	if !strings.Contains(list, code) || !strings.Contains(list, "9.A – Gymnázium") || !strings.Contains(list, "2099-01-01") {
+		t.Errorf("list:\n%s", list)
+	}
+	if fields := strings.Fields(list[strings.Index(list, code):]); len(fields) < 9 {
+		t.Errorf("list row: %v", fields)
+	}
+
+	cli("forum", "close", code)
+	late := a.student("cs")
+	late.u.SendText("/start " + code)
+	late.expect("join.closed")
+	cli("forum", "reopen", code)
+	late.u.SendText("/start " + code)
+	late.expect("join.welcome")
+
+	file := t.TempDir() + "/forum.png"
+	cli("forum", "qr", code, "-o", file)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodeQR(t, data); got != join[0] {
+		t.Errorf("QR file says %q, want %q", got, join[0])
+	}
+	var out2 strings.Builder
+	if err := run(context.Background(), []string{"forum", "close", "NoSuchCode"}, a.getenv, &out2, &out2); err == nil {
+		t.Error("closing an unknown forum succeeded")
+	}
+}

@@ -1,0 +1,586 @@
+package flows
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file is what teachers and city staff do in the chat: set up a forum
+// for a class (/newforum), watch how many students take part (/forums), and
+// invite teachers (/invite_teacher, staff only). Students who type these
+// commands are answered as if they did not exist.
+
+// Roles of the people the bot talks to.
+const (
+	RoleStudent = ""
+	RoleTeacher = "teacher"
+	RoleStaff   = "staff"
+)
+
+// Actor is who sent an input, as far as permissions go.
+type Actor struct {
+	Role string
+	Town string // the teacher's town, from their invite
+}
+
+// Teacher and staff commands.
+const (
+	CommandNewForum      = "newforum"
+	CommandForums        = "forums"
+	CommandInviteTeacher = "invite_teacher"
+)
+
+// ForumSetupSteps are the questions of /newforum, in order.
+var ForumSetupSteps = []Step{
+	{ID: SetupName, Question: "setup.name_ask", Answer: FreeText(100)},
+	{ID: SetupSchool, Question: "setup.school_ask", Answer: FreeText(100)},
+	{ID: SetupTown, Question: "setup.town_ask", Answer: FreeText(60)},
+	{ID: SetupScope, Question: "setup.scope_ask", Answer: OneOf("school", "town", "both")},
+	{ID: SetupCloses, Question: "setup.closes_ask", Answer: DateAnswer(), Optional: true},
+	{ID: SetupLanguages, Question: "setup.languages_ask", Answer: SomeOf(Languages...)},
+}
+
+// Steps of /newforum.
+const (
+	SetupName      StepID = "fname"
+	SetupSchool    StepID = "fschool"
+	SetupTown      StepID = "ftown"
+	SetupScope     StepID = "fscope"
+	SetupCloses    StepID = "fcloses"
+	SetupLanguages StepID = "flangs"
+	SetupConfirm   StepID = "fconfirm"
+)
+
+// The answer kinds only teachers meet.
+const (
+	DateAnswerKind AnswerKind = iota + 100 // a day, e.g. 15.12.2026
+	ManyAnswerKind                         // several of a few buttons, then Done
+)
+
+// DateAnswer accepts a day from today to a year ahead.
+func DateAnswer() AnswerRule { return AnswerRule{Kind: DateAnswerKind} }
+
+// SomeOf accepts one or more of the choices.
+func SomeOf(choices ...string) AnswerRule { return AnswerRule{Kind: ManyAnswerKind, Choices: choices} }
+
+// Setup is a forum being set up with /newforum.
+type Setup struct {
+	Step      StepID   `json:"s"`
+	Tag       string   `json:"t"`
+	Name      string   `json:"n,omitempty"`
+	School    string   `json:"sc,omitempty"`
+	Town      string   `json:"tw,omitempty"`
+	Scope     string   `json:"sp,omitempty"`
+	ClosesOn  string   `json:"c,omitempty"` // 2006-01-02, or "" for none
+	Languages []string `json:"l,omitempty"`
+}
+
+// ForumSpec is a forum to create.
+type ForumSpec struct {
+	Name, School, Town, Scope string
+	Languages                 []string
+	ClosesOn                  string // 2006-01-02 in the city's time zone, or ""
+}
+
+// ForumCard is a forum with its participation figures.
+type ForumCard struct {
+	Forum Forum
+	Stats ForumStats
+}
+
+// InviteOutcome is what opening a teacher invite link led to.
+type InviteOutcome struct {
+	Result string // "accepted", "unknown", "used", "expired"
+	Town   string
+}
+
+// JoinLink and InviteLink are links in a message; the bot writes them out,
+// because only it knows its own username.
+type (
+	JoinLink   struct{ Code string }
+	InviteLink struct{ Code string }
+)
+
+// Buttons of teachers' messages.
+const (
+	buttonSetup      = "fs" // a choice in /newforum
+	buttonSetupLang  = "fl" // toggle a language
+	buttonSetupNav   = "fn" // back, skip, cancel, done, create, use preset town
+	buttonForumCard  = "fc" // open a forum's card
+	buttonForumQR    = "fq" // show the QR code again
+	buttonForumOpen  = "fo" // close (0) or reopen (1): "<id>:<0|1>"
+	buttonForumClose = "fd" // change the closing date
+)
+
+// IsStaffCommand reports whether a command is for teachers or staff.
+func IsStaffCommand(name string) bool {
+	return name == CommandNewForum || name == CommandForums || name == CommandInviteTeacher
+}
+
+// teacherCommand handles /newforum, /forums and /invite_teacher.
+func (c *conversation) teacherCommand(name string) {
+	a := c.in.Actor
+	switch {
+	case name == CommandInviteTeacher && a.Role == RoleStaff:
+		town := strings.TrimSpace(c.in.Arg)
+		if town == "" {
+			town = a.Town
+		}
+		if town == "" {
+			c.say("invite.need_town", nil)
+			return
+		}
+		c.effects = append(c.effects, Effect{CreateInvite: &town})
+	case name == CommandNewForum && a.Role != RoleStudent:
+		c.st.Setup = &Setup{Step: SetupName, Tag: c.in.EventID, Town: a.Town, Languages: append([]string(nil), Languages...)}
+		c.askSetup()
+	case name == CommandForums && a.Role != RoleStudent:
+		c.effects = append(c.effects, Effect{ListForums: true})
+	default:
+		// A student learns nothing about teachers' commands.
+		c.command(CommandHelp)
+	}
+}
+
+// setupAnswer handles text while a forum is being set up.
+func (c *conversation) setupAnswer() {
+	su := c.st.Setup
+	step, ok := setupStep(su.Step)
+	if !ok || su.Step == SetupConfirm || (step.Answer.Kind != TextAnswer && step.Answer.Kind != DateAnswerKind) {
+		c.say("error.tap_button", nil)
+		c.askSetup()
+		return
+	}
+	if c.in.Kind != InputText {
+		c.say("error.text_expected", nil)
+		c.askSetup()
+		return
+	}
+	if step.Answer.Kind == DateAnswerKind {
+		day, problem := parseDay(c.in.Text, c.now)
+		if problem != "" {
+			c.say(problem, nil)
+			c.askSetup()
+			return
+		}
+		su.ClosesOn = day
+		c.nextSetup()
+		return
+	}
+	a, problem := c.validText(c.in.Text, step.Answer.MaxLen)
+	if problem != nil {
+		c.replies = append(c.replies, Reply{Text: *problem})
+		c.askSetup()
+		return
+	}
+	switch su.Step {
+	case SetupName:
+		su.Name = a.Text
+	case SetupSchool:
+		su.School = a.Text
+	case SetupTown:
+		su.Town = a.Text
+	}
+	c.nextSetup()
+}
+
+// setupButton handles a tap on a /newforum button.
+func (c *conversation) setupButton(b buttonData) {
+	su := c.st.Setup
+	if su == nil || b.draft != su.Tag {
+		c.stale()
+		return
+	}
+	switch b.step {
+	case buttonSetup:
+		if step, ok := setupStep(su.Step); ok && step.Answer.Kind == ChoiceAnswer && step.Answer.allows(b.value) {
+			su.Scope = b.value
+			c.nextSetup()
+			return
+		}
+	case buttonSetupLang:
+		if su.Step == SetupLanguages && OneOf(Languages...).allows(b.value) {
+			su.Languages = toggle(su.Languages, b.value)
+			c.askSetupReplacing()
+			return
+		}
+	case buttonSetupNav:
+		if c.setupNav(b.value) {
+			return
+		}
+	}
+	c.stale()
+}
+
+func (c *conversation) setupNav(what string) bool {
+	su := c.st.Setup
+	switch {
+	case what == "cancel":
+		c.st.Setup = nil
+		c.say("setup.cancelled", nil)
+	case what == "back" && su.Step != SetupName:
+		su.Step = previousSetup(su.Step)
+		c.askSetup()
+	case what == "skip" && su.Step == SetupCloses:
+		su.ClosesOn = ""
+		c.nextSetup()
+	case what == "town" && su.Step == SetupTown && c.in.Actor.Town != "":
+		su.Town = c.in.Actor.Town
+		c.nextSetup()
+	case what == "done" && su.Step == SetupLanguages:
+		if len(su.Languages) == 0 {
+			c.say("setup.languages_none", nil)
+			c.askSetup()
+			return true
+		}
+		c.nextSetup()
+	case what == "create" && su.Step == SetupConfirm:
+		spec := ForumSpec{Name: su.Name, School: su.School, Town: su.Town, Scope: su.Scope, Languages: su.Languages, ClosesOn: su.ClosesOn}
+		c.effects = append(c.effects, Effect{CreateForum: &spec})
+	default:
+		return false
+	}
+	return true
+}
+
+func (c *conversation) nextSetup() {
+	su := c.st.Setup
+	next := SetupConfirm
+	for i, s := range ForumSetupSteps {
+		if s.ID == su.Step && i+1 < len(ForumSetupSteps) {
+			next = ForumSetupSteps[i+1].ID
+		}
+	}
+	su.Step = next
+	c.askSetup()
+}
+
+func previousSetup(id StepID) StepID {
+	if id == SetupConfirm {
+		return ForumSetupSteps[len(ForumSetupSteps)-1].ID
+	}
+	for i, s := range ForumSetupSteps {
+		if s.ID == id && i > 0 {
+			return ForumSetupSteps[i-1].ID
+		}
+	}
+	return SetupName
+}
+
+func setupStep(id StepID) (Step, bool) {
+	for _, s := range ForumSetupSteps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+func (c *conversation) askSetupReplacing() {
+	c.askSetup()
+	c.replies[len(c.replies)-1].Replace = true
+}
+
+// askSetup shows the current /newforum question, or the summary to confirm.
+func (c *conversation) askSetup() {
+	su := c.st.Setup
+	btn := func(label, kind, value string) Button {
+		return Button{Label: Msg{Key: label}, Data: encodeButton(su.Tag, kind, value)}
+	}
+	nav := []Button{}
+	if su.Step != SetupName {
+		nav = append(nav, btn("button.back", buttonSetupNav, "back"))
+	}
+	nav = append(nav, btn("button.cancel", buttonSetupNav, "cancel"))
+	if su.Step == SetupConfirm {
+		c.say("setup.summary", c.setupData(), row(btn("button.create_forum", buttonSetupNav, "create")), nav)
+		return
+	}
+	step, _ := setupStep(su.Step)
+	var rows [][]Button
+	switch su.Step {
+	case SetupTown:
+		if c.in.Actor.Town != "" {
+			rows = append(rows, row(Button{Label: Msg{Key: "setup.town_use", Data: map[string]any{"Town": c.in.Actor.Town}}, Data: encodeButton(su.Tag, buttonSetupNav, "town")}))
+		}
+	case SetupScope:
+		var r []Button
+		for _, choice := range step.Answer.Choices {
+			r = append(r, btn("scope."+choice, buttonSetup, choice))
+		}
+		rows = append(rows, r)
+	case SetupCloses:
+		nav = append([]Button{btn("button.no_closing_date", buttonSetupNav, "skip")}, nav...)
+	case SetupLanguages:
+		var langs []Button
+		for _, l := range Languages {
+			key := "setup.language_off"
+			if contains(su.Languages, l) {
+				key = "setup.language_on"
+			}
+			langs = append(langs, Button{Label: Msg{Key: key, Data: map[string]any{"Language": Msg{Key: "lang." + l}}}, Data: encodeButton(su.Tag, buttonSetupLang, l)})
+		}
+		rows = append(rows, chunks(langs, 2)...)
+		rows = append(rows, row(btn("button.done", buttonSetupNav, "done")))
+	}
+	rows = append(rows, nav)
+	c.say(step.Question, map[string]any{"Max": step.Answer.MaxLen}, rows...)
+}
+
+func (c *conversation) setupData() map[string]any {
+	su := c.st.Setup
+	closes := any(Msg{Key: "forum.no_closing_date"})
+	if su.ClosesOn != "" {
+		closes = displayDay(su.ClosesOn)
+	}
+	var langs []string
+	for _, l := range su.Languages {
+		langs = append(langs, strings.ToUpper(l))
+	}
+	return map[string]any{
+		"Name": su.Name, "School": su.School, "Town": su.Town, "Scope": Msg{Key: "scope." + su.Scope},
+		"Closes": closes, "Languages": strings.Join(langs, ", "),
+	}
+}
+
+// --- results of what teachers asked for ---
+
+func (c *conversation) forumCreated(f Forum) {
+	c.st.Setup = nil
+	c.say("setup.created", map[string]any{"Forum": f.Name, "Link": JoinLink{Code: f.Code}})
+	c.replies = append(c.replies, c.qrReply(f), c.card(ForumCard{Forum: f}))
+}
+
+func (c *conversation) qrReply(f Forum) Reply {
+	return Reply{Text: Msg{Key: "forum.qr_caption", Data: map[string]any{"Forum": f.Name, "Link": JoinLink{Code: f.Code}}}, QR: &f}
+}
+
+func (c *conversation) forumList(forums []Forum) {
+	if len(forums) == 0 {
+		c.say("forum.none", nil)
+		return
+	}
+	var buttons []Button
+	for _, f := range forums {
+		buttons = append(buttons, Button{Label: Msg{Key: "forum.list_item", Data: map[string]any{"Forum": f.Name}}, Data: encodeButton("", buttonForumCard, strconv.FormatInt(f.ID, 10))})
+	}
+	c.sayCount("forum.list", len(forums), nil, chunks(buttons, 1)...)
+}
+
+// card shows a forum's participation, with what a teacher can do with it.
+func (c *conversation) card(fc ForumCard) Reply {
+	f, s := fc.Forum, fc.Stats
+	id := strconv.FormatInt(f.ID, 10)
+	status := Msg{Key: "forum.status_open"}
+	if !f.Open {
+		status = Msg{Key: "forum.status_closed"}
+	} else if !f.ClosesAt.IsZero() && !c.now.Before(f.ClosesAt) {
+		status = Msg{Key: "forum.status_past_closing"}
+	}
+	closes := any(Msg{Key: "forum.no_closing_date"})
+	if !f.ClosesAt.IsZero() {
+		// It closes at the first moment after its last day.
+		closes = f.ClosesAt.Add(-time.Second).Format("2. 1. 2006")
+	}
+	last := any(Msg{Key: "forum.no_submission_yet"})
+	if !s.LastSubmission.IsZero() {
+		last = ago(s.LastSubmission, c.now)
+	}
+	openButton := Button{Label: Msg{Key: "button.close_forum"}, Data: encodeButton("", buttonForumOpen, id+":0")}
+	if !f.Open {
+		openButton = Button{Label: Msg{Key: "button.reopen_forum"}, Data: encodeButton("", buttonForumOpen, id+":1")}
+	}
+	return Reply{
+		Text: Msg{Key: "forum.card", Data: map[string]any{
+			"Forum": f.Name, "Status": status, "Joined": s.Joined, "InProgress": s.InProgress,
+			"Submitted": s.Submitted, "Last": last, "Closes": closes, "Link": JoinLink{Code: f.Code},
+		}},
+		Buttons: [][]Button{
+			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},
+				Button{Label: Msg{Key: "button.show_qr"}, Data: encodeButton("", buttonForumQR, id)}),
+			row(openButton, Button{Label: Msg{Key: "button.closing_date"}, Data: encodeButton("", buttonForumClose, id)}),
+		},
+	}
+}
+
+// forumButton handles taps on a forum card: the bot has loaded the forum
+// (in.Card) and the flow checks it is the teacher's own.
+func (c *conversation) forumButton(b buttonData) {
+	a := c.in.Actor
+	if a.Role == RoleStudent {
+		c.stale()
+		return
+	}
+	id, arg, _ := strings.Cut(b.value, ":")
+	forumID, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || forumID <= 0 {
+		c.stale()
+		return
+	}
+	card := c.in.Card
+	if card == nil || card.Forum.ID != forumID {
+		// First the bot loads the forum; then this runs again with it.
+		c.effects = append(c.effects, Effect{LoadCard: forumID})
+		return
+	}
+	if !c.mayManage(card.Forum) {
+		c.say("forum.not_yours", nil)
+		return
+	}
+	switch b.step {
+	case buttonForumCard:
+		r := c.card(*card)
+		r.Replace = true
+		c.replies = append(c.replies, r)
+	case buttonForumQR:
+		c.replies = append(c.replies, c.qrReply(card.Forum))
+	case buttonForumOpen:
+		if arg != "0" && arg != "1" {
+			c.stale()
+			return
+		}
+		c.effects = append(c.effects, Effect{SetOpen: &ForumOpen{ForumID: forumID, Code: card.Forum.Code, Open: arg == "1"}})
+	case buttonForumClose:
+		switch arg {
+		case "": // from the card: ask for the day
+			c.st.Pending, c.st.Closing = PendingClosingDate, &ForumRef{ID: forumID, Code: card.Forum.Code, Name: card.Forum.Name}
+			c.askPending()
+		case "none":
+			c.st.Pending, c.st.Closing = PendingNone, nil
+			c.effects = append(c.effects, Effect{SetClosesOn: &ForumClosing{ForumID: forumID, Code: card.Forum.Code}})
+		case "keep":
+			c.st.Pending, c.st.Closing = PendingNone, nil
+			c.say("forum.closing_unchanged", nil)
+		default:
+			c.stale()
+		}
+	default:
+		c.stale()
+	}
+}
+
+func (c *conversation) mayManage(f Forum) bool {
+	return c.in.Actor.Role == RoleStaff || (c.in.Actor.Role == RoleTeacher && f.OwnerID != "" && f.OwnerID == c.in.Participant)
+}
+
+// closingDate handles the answer to "until when?" asked from a card.
+func (c *conversation) closingDate() {
+	f := c.st.Closing
+	if c.in.Kind != InputText {
+		c.say("error.text_expected", nil)
+		c.askPending()
+		return
+	}
+	day, problem := parseDay(c.in.Text, c.now)
+	if problem != "" {
+		c.say(problem, nil)
+		c.askPending()
+		return
+	}
+	c.st.Pending, c.st.Closing = PendingNone, nil
+	c.effects = append(c.effects, Effect{SetClosesOn: &ForumClosing{ForumID: f.ID, Code: f.Code, Day: day}})
+}
+
+func (c *conversation) inviteCreated(code, town string) {
+	c.say("invite.created", map[string]any{"Town": town, "Link": InviteLink{Code: code}, "Days": 7})
+}
+
+func (c *conversation) inviteOpened(o InviteOutcome) {
+	switch o.Result {
+	case "accepted":
+		c.say("invite.accepted", map[string]any{"Town": o.Town})
+	case "used":
+		c.say("invite.used", nil)
+	case "expired":
+		c.say("invite.expired", nil)
+	default:
+		c.say("invite.unknown", nil)
+	}
+}
+
+// parseDay reads a day a teacher typed: 15.12.2026, 15. 12. 2026, 15.12.,
+// 15/12/2026 or 2026-12-15. It must be from today to a year ahead.
+func parseDay(text string, now time.Time) (day string, problem string) {
+	s := strings.ReplaceAll(strings.TrimSpace(text), " ", "")
+	s = strings.ReplaceAll(s, "/", ".")
+	var t time.Time
+	var err error
+	switch {
+	case strings.Count(s, "-") == 2:
+		t, err = time.Parse("2006-01-02", s)
+	case strings.HasSuffix(s, ".") && strings.Count(s, ".") == 2:
+		t, err = time.Parse("2.1.2006", s+strconv.Itoa(now.Year()))
+		if err == nil && t.Before(startOfDay(now)) {
+			t = t.AddDate(1, 0, 0)
+		}
+	default:
+		t, err = time.Parse("2.1.2006", s)
+	}
+	if err != nil {
+		return "", "error.date"
+	}
+	if t.Before(startOfDay(now)) {
+		return "", "error.date_past"
+	}
+	if t.After(now.AddDate(1, 0, 0)) {
+		return "", "error.date_far"
+	}
+	return t.Format("2006-01-02"), ""
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+// ago says how long ago t was, as a teacher watching a lesson wants it.
+func ago(t, now time.Time) Msg {
+	d := now.Sub(t)
+	n := func(x float64) *int { v := int(x); return &v }
+	switch {
+	case d < time.Minute:
+		return Msg{Key: "forum.just_now"}
+	case d < time.Hour:
+		return Msg{Key: "forum.minutes_ago", Count: n(d.Minutes())}
+	case d < 24*time.Hour:
+		return Msg{Key: "forum.hours_ago", Count: n(d.Hours())}
+	}
+	return Msg{Key: "forum.days_ago", Count: n(d.Hours() / 24)}
+}
+
+func displayDay(day string) string {
+	t, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return day
+	}
+	return t.Format("2. 1. 2006")
+}
+
+func toggle(list []string, v string) []string {
+	if contains(list, v) {
+		var out []string
+		for _, x := range list {
+			if x != v {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, l := range Languages { // keep the canonical order
+		if l == v || contains(list, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+package flows_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+)
+
+func newTeacher(t *testing.T) *student {
+	s := newStudent(t, "en")
+	s.who, s.pid = "teacher", "pid-teacher"
+	s.actor = flows.Actor{Role: flows.RoleTeacher, Town: "Kolín"}
+	return s
+}
+
+// What a teacher sees: setting up a forum, its card, closing it.
+func TestTranscriptTeacher(t *testing.T) {
+	s := newTeacher(t)
+	s.do("opens the invite link", flows.Input{Kind: flows.InputInvite, Invite: flows.InviteOutcome{Result: "accepted", Town: "Kolín"}})
+	s.command(flows.CommandNewForum)
+	s.text("8.B – ZŠ Komenského")
+	s.do("sends a sticker", flows.Input{Kind: flows.InputMedia, Media: "sticker"})
+	s.text("ZŠ Komenského")
+	s.tap("Use “Kolín”")
+	s.tap(s.label("scope.school"))
+	s.text("1.1.2020")
+	s.text("15.12.")
+	s.tap("✅ 🇳🇴 Norsk")
+	s.tap("✅ 🇺🇦 Українська")
+	s.tap(s.label("button.done"))
+	s.tap(s.label("button.create_forum"))
+	s.stats = flows.ForumStats{Joined: 3, InProgress: 2, Submitted: 1, LastSubmission: clock.Add(-4 * time.Minute)}
+	s.command(flows.CommandForums)
+	s.tap("📋 8.B – ZŠ Komenského")
+	s.tap(s.label("button.refresh"))
+	s.tap(s.label("button.show_qr"))
+	s.tap(s.label("button.close_forum"))
+	s.tap(s.label("button.closing_date"))
+	s.tap(s.label("button.keep_closing_date"))
+	s.tap(s.label("button.closing_date"))
+	s.text("soon")
+	s.text("20.12.2026")
+	golden(t, "teacher.en", s.log.String())
+
+	f := s.forums[0]
+	if f.Scope != "school" || !slices.Equal(f.Languages, []string{"cs", "en"}) || f.Open || f.Town != "Kolín" || f.OwnerID != "pid-teacher" {
+		t.Errorf("forum %+v", f)
+	}
+	if want := time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC); !f.ClosesAt.Equal(want) {
+		t.Errorf("closes at %v, want %v", f.ClosesAt, want)
+	}
+}
+
+func TestStudentsCannotUseTeacherCommandsOrButtons(t *testing.T) {
+	s := newStudent(t, "en")
+	s.join(testForum)
+	for _, cmd := range []string{flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher} {
+		res := s.command(cmd)
+		if len(res.Effects) != 0 || s.state.Setup != nil || s.keys()[0] != "about.help" {
+			t.Errorf("/%s by a student: effects %v, replies %v", cmd, res.Effects, s.keys())
+		}
+	}
+	for _, data := range []string{"|fc|7", "|fo|7:0", "|fq|7", "|fd|7", "1|fs|school", "1|fn|create"} {
+		res := s.press(data)
+		if len(res.Effects) != 0 || s.keys()[0] != "error.stale_button" {
+			t.Errorf("%q by a student: effects %v, replies %v", data, res.Effects, s.keys())
+		}
+	}
+	// A teacher may not invite teachers; staff may.
+	teacher := newTeacher(t)
+	if res := teacher.command(flows.CommandInviteTeacher); len(res.Effects) != 0 {
+		t.Error("a teacher created an invite")
+	}
+	staff := newStudent(t, "cs")
+	staff.actor = flows.Actor{Role: flows.RoleStaff}
+	staff.do("/invite_teacher", flows.Input{Kind: flows.InputCommand, Text: flows.CommandInviteTeacher})
+	if staff.keys()[0] != "invite.need_town" {
+		t.Errorf("staff without a town: %v", staff.keys())
+	}
+	res := staff.do("/invite_teacher Kolín", flows.Input{Kind: flows.InputCommand, Text: flows.CommandInviteTeacher, Arg: "Kolín"})
+	if len(res.Effects) != 1 || *res.Effects[0].CreateInvite != "Kolín" || staff.keys()[0] != "invite.created" {
+		t.Errorf("staff invite: %v %v", res.Effects, staff.keys())
+	}
+}
+
+func TestTeacherManagesOnlyOwnForums(t *testing.T) {
+	s := newTeacher(t)
+	s.forums = []flows.Forum{{ID: 70, Code: "theirs", Name: "Not mine", Open: true, OwnerID: "pid-other"}}
+	res := s.press("|fo|70:0")
+	if len(res.Effects) != 1 || res.Effects[0].LoadCard != 70 {
+		t.Fatalf("first the forum is loaded: %+v", res.Effects)
+	}
+	if !s.forums[0].Open || s.keys()[0] != "forum.not_yours" {
+		t.Errorf("closed another teacher's forum: %+v, replies %v", s.forums[0], s.keys())
+	}
+	s.actor = flows.Actor{Role: flows.RoleStaff}
+	s.press("|fo|70:0")
+	if s.forums[0].Open {
+		t.Error("staff could not close a forum")
+	}
+}
+
+func TestForumSettingsShapeTheStudentConversation(t *testing.T) {
+	school := testForum
+	school.Scope, school.Languages = "school", []string{"cs", "en"}
+	s := newStudent(t, "uk")
+	s.join(school)
+	if s.state.Lang != "cs" {
+		t.Errorf("a language the forum does not offer: %s", s.state.Lang)
+	}
+	var offered []string
+	for _, row := range s.last[len(s.last)-1].Buttons {
+		for _, b := range row {
+			offered = append(offered, s.render(b.Label))
+		}
+	}
+	if slices.Contains(offered, "🇺🇦 Українська") || !slices.Contains(offered, "🇬🇧 English") {
+		t.Errorf("language buttons %v", offered)
+	}
+	if res := s.press(s.state.Draft + "|lang|uk"); len(res.Replies) == 0 || s.keys()[0] != "error.stale_button" {
+		t.Errorf("a forged language choice: %v", s.keys())
+	}
+	s.tap("🇬🇧 English")
+	s.tap(s.label("privacy.ok"))
+	if s.state.Step != flows.StepWorksWell || s.state.Answers[flows.StepScope].Text != "school" {
+		t.Fatalf("scope not skipped: %s %v", s.state.Step, s.state.Answers)
+	}
+	s.tap(s.label("button.back"))
+	if s.state.Step != flows.StepPrivacy {
+		t.Errorf("back from the first question goes to %s", s.state.Step)
+	}
+
+	// One language only: no language question at all.
+	czech := testForum
+	czech.ID, czech.Languages = 9, []string{"cs"}
+	s2 := newStudent(t, "en")
+	s2.join(czech)
+	if s2.state.Lang != "cs" || s2.state.Step != flows.StepPrivacy {
+		t.Errorf("single-language forum: lang %s step %s", s2.state.Lang, s2.state.Step)
+	}
+
+	// Past its closing date, a forum turns students away.
+	past := testForum
+	past.ID, past.ClosesAt = 11, clock.Add(-time.Hour)
+	s3 := newStudent(t, "en")
+	s3.join(past)
+	if s3.keys()[0] != "join.closed" || s3.state.Joined() {
+		t.Errorf("past closing date: %v", s3.keys())
+	}
+}
+
+func TestClosingDays(t *testing.T) {
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	cases := map[string]string{
+		"15.12.2026": "2026-12-15", "15. 12. 2026": "2026-12-15", "2026-12-15": "2026-12-15",
+		"15/12/2026": "2026-12-15", "28.11.2026": "2026-11-28", "15.12.": "2026-12-15", "5.1.": "2027-01-05",
+		"31.2.2026": "error.date", "tomorrow": "error.date", "": "error.date",
+		"27.11.2026": "error.date_past", "1.1.2028": "error.date_far",
+	}
+	for in, want := range cases {
+		s := newTeacher(t)
+		s.command(flows.CommandNewForum)
+		s.state.Setup.Step = flows.SetupCloses
+		s.text(in)
+		got := s.state.Setup.ClosesOn
+		if got == "" {
+			got = s.keys()[0]
+		}
+		if got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+	_ = now
+}
+
+func TestRemovingAClosingDate(t *testing.T) {
+	s := newTeacher(t)
+	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Open: true, OwnerID: "pid-teacher", ClosesAt: clock.Add(48 * time.Hour)}}
+	s.press("|fd|70")
+	if s.state.Pending != flows.PendingClosingDate {
+		t.Fatalf("pending %q", s.state.Pending)
+	}
+	s.tap(s.label("button.no_closing_date"))
+	if !s.forums[0].ClosesAt.IsZero() || s.state.Pending != flows.PendingNone {
+		t.Errorf("closing date %v, pending %q", s.forums[0].ClosesAt, s.state.Pending)
+	}
+}
