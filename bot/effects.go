@@ -73,6 +73,19 @@ func (b *Bot) do(ctx context.Context, pid string, in flows.Input, st flows.State
 		f = b.local(f)
 		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
 
+	case e.CheckForum != 0:
+		f, found, err := b.stores.Forums.ForumByID(ctx, e.CheckForum)
+		if err != nil {
+			return failed("checking a forum failed", err)
+		}
+		if !found {
+			f = flows.Forum{ID: e.CheckForum} // gone: it takes no ideas
+		}
+		f = b.local(f)
+		again := in
+		again.Current = &f
+		return again, true
+
 	case e.ListForums:
 		var forums []flows.Forum
 		var err error

@@ -320,7 +320,9 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 			in.EventID = strconv.FormatInt(u.ID, 10)
 			in.LanguageHint = from.LanguageCode
 			in.Participant = pid
-			in.Actor = b.actor(ctx, from.ID, pid)
+			if b.staff[from.ID] || needsRole(env.State, in) {
+				in.Actor = b.actor(ctx, from.ID, pid)
+			}
 			res = b.runEffects(ctx, pid, in, flows.Handle(env.State, in, b.now()))
 		}
 		env.State = res.State

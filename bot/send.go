@@ -38,8 +38,8 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 			return
 		}
 		if err != nil {
+			// The other replies may still arrive (a card after a failed picture).
 			b.log.Error("send message", "err", redact(err, b.cfg.Token))
-			return
 		}
 	}
 }

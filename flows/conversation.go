@@ -69,7 +69,7 @@ func (c *conversation) join() {
 	case !j.Found:
 		c.say("join.unknown", nil)
 		c.continueIfInProgress()
-	case !j.Forum.Open || (!j.Forum.ClosesAt.IsZero() && !c.now.Before(j.Forum.ClosesAt)):
+	case c.closed(j.Forum):
 		c.say("join.closed", map[string]any{"Forum": j.Forum.Name})
 		c.continueIfInProgress()
 	case j.Forum.ID == c.st.ForumID && c.st.InProgress():
@@ -77,7 +77,9 @@ func (c *conversation) join() {
 		c.ask()
 	case j.Forum.ID != c.st.ForumID && c.st.InProgress() && c.hasContent():
 		// Another forum's link mid-idea: ask before the unfinished idea goes.
-		c.st.SwitchForum = &j.Forum
+		f := j.Forum
+		f.OwnerID = "" // the student's state keeps nothing of the teacher
+		c.st.SwitchForum = &f
 		c.st.Pending = PendingSwitch
 		c.askPending()
 	default:
@@ -165,12 +167,24 @@ func (c *conversation) newIdea() {
 		// Nothing written yet (say, "new idea" tapped twice): keep this draft,
 		// so the buttons already on screen stay valid.
 		c.ask()
+	case c.in.Current == nil:
+		// First make sure the forum still takes ideas: the teacher may have
+		// closed it since the student joined.
+		c.effects = append(c.effects, Effect{CheckForum: c.st.ForumID})
+	case c.closed(*c.in.Current):
+		c.say("join.closed", map[string]any{"Forum": c.st.ForumName})
 	default:
 		c.startIdea()
 	}
 }
 
+// closed reports whether a forum no longer takes new ideas.
+func (c *conversation) closed(f Forum) bool {
+	return !f.Open || (!f.ClosesAt.IsZero() && !c.now.Before(f.ClosesAt))
+}
+
 func (c *conversation) startIdea() {
+	c.st.Setup = nil // a forum set-up left unfinished must not catch the answers
 	c.st.Draft = c.in.EventID
 	c.st.Answers = map[StepID]Answer{}
 	c.st.Editing, c.st.Pending = false, PendingNone

@@ -105,7 +105,7 @@ type State struct {
 	Answers     map[StepID]Answer `json:"a,omitempty"`
 	Editing     bool              `json:"e,omitempty"` // answering from the review screen
 	Pending     Pending           `json:"p,omitempty"`
-	SwitchForum *Forum            `json:"sw,omitempty"` // the forum of a join link opened mid-idea
+	SwitchForum *Forum            `json:"swf,omitempty"` // the forum of a join link opened mid-idea
 	// What the forum lets students choose: a fixed scope, its languages.
 	ForumScope string   `json:"fs,omitempty"`
 	ForumLangs []string `json:"fl,omitempty"`
@@ -168,6 +168,9 @@ type Input struct {
 	Media     string // what kind of media, for InputMedia
 	Join      JoinResult
 	Reference string // for InputSubmitted
+	// Current is the student's forum as it is now, looked up before a new
+	// idea is started.
+	Current *Forum
 	// LanguageHint is the student's app language, used until they choose.
 	LanguageHint string
 	// EventID is unique to this event and the same when it is delivered
@@ -230,6 +233,7 @@ type Effect struct {
 	CreateForum  *ForumSpec
 	ListForums   bool
 	LoadCard     int64 // load the forum and its figures, then handle the input again
+	CheckForum   int64 // load the forum into Input.Current, then handle the input again
 	SetOpen      *ForumOpen
 	SetClosesOn  *ForumClosing
 	CreateInvite *string // the town of a new teacher invite
@@ -287,6 +291,7 @@ func LanguageFor(code string) string {
 	return "en"
 }
 
+// clone copies everything Handle may change, so the caller's state stays as it was.
 func (s State) clone() State {
 	if s.Answers != nil {
 		answers := make(map[StepID]Answer, len(s.Answers))
@@ -294,6 +299,23 @@ func (s State) clone() State {
 			answers[k] = v
 		}
 		s.Answers = answers
+	}
+	if s.ForumLangs != nil {
+		s.ForumLangs = append([]string(nil), s.ForumLangs...)
+	}
+	if s.Setup != nil {
+		su := *s.Setup
+		su.Languages = append([]string(nil), su.Languages...)
+		s.Setup = &su
+	}
+	if s.Closing != nil {
+		cl := *s.Closing
+		s.Closing = &cl
+	}
+	if s.SwitchForum != nil {
+		f := *s.SwitchForum
+		f.Languages = append([]string(nil), f.Languages...)
+		s.SwitchForum = &f
 	}
 	return s
 }

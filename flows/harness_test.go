@@ -103,6 +103,15 @@ func (s *student) effect(in flows.Input, e flows.Effect) (flows.Input, bool) {
 		}
 		s.forums = append(s.forums, f)
 		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
+	case e.CheckForum != 0:
+		f := flows.Forum{ID: e.CheckForum} // unknown: not open
+		for _, known := range append([]flows.Forum{testForum}, s.forums...) {
+			if known.ID == e.CheckForum {
+				f = known
+			}
+		}
+		in.Current = &f
+		return in, true
 	case e.ListForums:
 		return flows.Input{Kind: flows.InputForumList, Forums: s.forums}, true
 	case e.LoadCard != 0:

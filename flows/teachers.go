@@ -81,6 +81,9 @@ type ForumSpec struct {
 	Name, School, Town, Scope string
 	Languages                 []string
 	ClosesOn                  string // 2006-01-02 in the city's time zone, or ""
+	// Key is the same however often this set-up's "create" is handled, so
+	// the forum is created once.
+	Key string
 }
 
 // ForumCard is a forum with its participation figures.
@@ -102,6 +105,9 @@ type (
 	InviteLink struct{ Code string }
 )
 
+// maxListedForums is how many forums /forums shows as buttons.
+const maxListedForums = 50
+
 // Buttons of teachers' messages.
 const (
 	buttonSetup      = "fs" // a choice in /newforum
@@ -113,6 +119,19 @@ const (
 	buttonForumClose = "fd" // change the closing date
 )
 
+// IsStaffButton reports whether button data belongs to teachers' messages.
+func IsStaffButton(data string) bool {
+	b, ok := parseButton(data)
+	if !ok {
+		return false
+	}
+	switch b.step {
+	case buttonSetup, buttonSetupLang, buttonSetupNav, buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose:
+		return true
+	}
+	return false
+}
+
 // IsStaffCommand reports whether a command is for teachers or staff.
 func IsStaffCommand(name string) bool {
 	return name == CommandNewForum || name == CommandForums || name == CommandInviteTeacher
@@ -121,6 +140,9 @@ func IsStaffCommand(name string) bool {
 // teacherCommand handles /newforum, /forums and /invite_teacher.
 func (c *conversation) teacherCommand(name string) {
 	a := c.in.Actor
+	if a.Role != RoleStudent && name != CommandNewForum {
+		c.st.Pending, c.st.Closing = PendingNone, nil
+	}
 	switch {
 	case name == CommandInviteTeacher && a.Role == RoleStaff:
 		town := strings.TrimSpace(c.in.Arg)
@@ -133,6 +155,7 @@ func (c *conversation) teacherCommand(name string) {
 		}
 		c.effects = append(c.effects, Effect{CreateInvite: &town})
 	case name == CommandNewForum && a.Role != RoleStudent:
+		c.st.Pending, c.st.Closing = PendingNone, nil
 		c.st.Setup = &Setup{Step: SetupName, Tag: c.in.EventID, Town: a.Town, Languages: append([]string(nil), Languages...)}
 		c.askSetup()
 	case name == CommandForums && a.Role != RoleStudent:
@@ -236,7 +259,7 @@ func (c *conversation) setupNav(what string) bool {
 		}
 		c.nextSetup()
 	case what == "create" && su.Step == SetupConfirm:
-		spec := ForumSpec{Name: su.Name, School: su.School, Town: su.Town, Scope: su.Scope, Languages: su.Languages, ClosesOn: su.ClosesOn}
+		spec := ForumSpec{Name: su.Name, School: su.School, Town: su.Town, Scope: su.Scope, Languages: su.Languages, ClosesOn: su.ClosesOn, Key: su.Tag}
 		c.effects = append(c.effects, Effect{CreateForum: &spec})
 	default:
 		return false
@@ -363,7 +386,11 @@ func (c *conversation) forumList(forums []Forum) {
 	}
 	var buttons []Button
 	for _, f := range forums {
-		buttons = append(buttons, Button{Label: Msg{Key: "forum.list_item", Data: map[string]any{"Forum": f.Name}}, Data: encodeButton("", buttonForumCard, strconv.FormatInt(f.ID, 10))})
+		// ":new": the card comes as a new message and the list stays.
+		buttons = append(buttons, Button{Label: Msg{Key: "forum.list_item", Data: map[string]any{"Forum": f.Name}}, Data: encodeButton("", buttonForumCard, strconv.FormatInt(f.ID, 10)+":new")})
+		if len(buttons) == maxListedForums {
+			break // Telegram limits a keyboard's size; the newest come first
+		}
 	}
 	c.sayCount("forum.list", len(forums), nil, chunks(buttons, 1)...)
 }
@@ -431,7 +458,7 @@ func (c *conversation) forumButton(b buttonData) {
 	switch b.step {
 	case buttonForumCard:
 		r := c.card(*card)
-		r.Replace = true
+		r.Replace = arg != "new"
 		c.replies = append(c.replies, r)
 	case buttonForumQR:
 		c.replies = append(c.replies, c.qrReply(card.Forum))
@@ -444,6 +471,7 @@ func (c *conversation) forumButton(b buttonData) {
 	case buttonForumClose:
 		switch arg {
 		case "": // from the card: ask for the day
+			c.st.Setup = nil
 			c.st.Pending, c.st.Closing = PendingClosingDate, &ForumRef{ID: forumID, Code: card.Forum.Code, Name: card.Forum.Name}
 			c.askPending()
 		case "none":
@@ -499,28 +527,50 @@ func (c *conversation) inviteOpened(o InviteOutcome) {
 	}
 }
 
-// parseDay reads a day a teacher typed: 15.12.2026, 15. 12. 2026, 15.12.,
-// 15/12/2026 or 2026-12-15. It must be from today to a year ahead.
+// parseDay reads a day a teacher typed: 15.12.2026, 15. 12. 2026, 15.12.26,
+// 15.12. or 15.12 (the next such day), 15/12/2026, 15 12 2026 or 2026-12-15.
+// It must be from today to a year ahead, in the city's time zone (now's).
 func parseDay(text string, now time.Time) (day string, problem string) {
-	s := strings.ReplaceAll(strings.TrimSpace(text), " ", "")
-	s = strings.ReplaceAll(s, "/", ".")
+	text = strings.TrimSpace(text)
+	today := startOfDay(now)
 	var t time.Time
-	var err error
-	switch {
-	case strings.Count(s, "-") == 2:
-		t, err = time.Parse("2006-01-02", s)
-	case strings.HasSuffix(s, ".") && strings.Count(s, ".") == 2:
-		t, err = time.Parse("2.1.2006", s+strconv.Itoa(now.Year()))
-		if err == nil && t.Before(startOfDay(now)) {
-			t = t.AddDate(1, 0, 0)
+	if strings.Count(text, "-") == 2 {
+		parsed, err := time.ParseInLocation("2006-01-02", text, now.Location())
+		if err != nil {
+			return "", "error.date"
 		}
-	default:
-		t, err = time.Parse("2.1.2006", s)
+		t = parsed
+	} else {
+		parts := strings.FieldsFunc(text, func(r rune) bool { return r == '.' || r == '/' || r == ' ' })
+		nums := make([]int, len(parts))
+		for i, p := range parts {
+			n, err := strconv.Atoi(p)
+			if err != nil {
+				return "", "error.date"
+			}
+			nums[i] = n
+		}
+		switch len(nums) {
+		case 2: // no year: the next such day
+			t = time.Date(now.Year(), time.Month(nums[1]), nums[0], 0, 0, 0, 0, now.Location())
+			if t.Before(today) {
+				t = t.AddDate(1, 0, 0)
+			}
+		case 3:
+			year := nums[2]
+			if year < 100 {
+				year += 2000
+			}
+			t = time.Date(year, time.Month(nums[1]), nums[0], 0, 0, 0, 0, now.Location())
+		default:
+			return "", "error.date"
+		}
+		// time.Date accepts 31.2. and moves it to March; a teacher meant something else.
+		if len(nums) >= 2 && (t.Day() != nums[0] || int(t.Month()) != nums[1]) {
+			return "", "error.date"
+		}
 	}
-	if err != nil {
-		return "", "error.date"
-	}
-	if t.Before(startOfDay(now)) {
+	if t.Before(today) {
 		return "", "error.date_past"
 	}
 	if t.After(now.AddDate(1, 0, 0)) {

@@ -152,10 +152,10 @@ func TestForumSettingsShapeTheStudentConversation(t *testing.T) {
 }
 
 func TestClosingDays(t *testing.T) {
-	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	cases := map[string]string{
 		"15.12.2026": "2026-12-15", "15. 12. 2026": "2026-12-15", "2026-12-15": "2026-12-15",
 		"15/12/2026": "2026-12-15", "28.11.2026": "2026-11-28", "15.12.": "2026-12-15", "5.1.": "2027-01-05",
+		"15.12": "2026-12-15", "15.12.26": "2026-12-15", "15.12.2026.": "2026-12-15", "15 12 2026": "2026-12-15",
 		"31.2.2026": "error.date", "tomorrow": "error.date", "": "error.date",
 		"27.11.2026": "error.date_past", "1.1.2028": "error.date_far",
 	}
@@ -172,7 +172,6 @@ func TestClosingDays(t *testing.T) {
 			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
 	}
-	_ = now
 }
 
 func TestRemovingAClosingDate(t *testing.T) {
@@ -185,5 +184,86 @@ func TestRemovingAClosingDate(t *testing.T) {
 	s.tap(s.label("button.no_closing_date"))
 	if !s.forums[0].ClosesAt.IsZero() || s.state.Pending != flows.PendingNone {
 		t.Errorf("closing date %v, pending %q", s.forums[0].ClosesAt, s.state.Pending)
+	}
+}
+
+func TestNoNewIdeaOnceTheForumClosed(t *testing.T) {
+	s := reviewReady(t)
+	s.tap(s.label("button.submit"))
+	closed := testForum
+	closed.Open = false
+	s.forums = []flows.Forum{closed}
+	res := s.tap(s.label("button.new_idea"))
+	if res.Effects[0].CheckForum != testForum.ID || s.keys()[0] != "join.closed" || s.state.InProgress() {
+		t.Fatalf("effects %+v replies %v state %+v", res.Effects, s.keys(), s.state)
+	}
+	s.command(flows.CommandNew)
+	if s.keys()[0] != "join.closed" {
+		t.Errorf("/new in a closed forum: %v", s.keys())
+	}
+	s.forums[0].Open = true
+	s.command(flows.CommandNew)
+	if !s.state.InProgress() {
+		t.Errorf("/new in a reopened forum: %v", s.keys())
+	}
+}
+
+func TestUnfinishedSetupDoesNotCatchAnswers(t *testing.T) {
+	s := newTeacher(t)
+	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Open: true, OwnerID: "pid-teacher"}}
+	s.command(flows.CommandNewForum)
+	s.press("|fd|70") // the closing date, from a card further up
+	s.text("20.12.2026")
+	if s.state.Setup != nil || s.forums[0].ClosesAt.IsZero() {
+		t.Fatalf("the date went elsewhere: setup %+v, forum %+v", s.state.Setup, s.forums[0])
+	}
+	s.command(flows.CommandNewForum)
+	s.join(testForum) // the teacher tries the students' link
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.town"))
+	s.text("The park")
+	if s.state.Setup != nil || s.state.Answers[flows.StepWorksWell].Text != "The park" {
+		t.Fatalf("an idea's answer went to the set-up: %+v", s.state)
+	}
+	s.press("|fd|70")
+	s.command(flows.CommandForums)
+	s.text("hello")
+	if s.keys()[0] == "error.date" {
+		t.Error("a closing-date question survived /forums")
+	}
+}
+
+func TestClosingDayInTheCityTimeZone(t *testing.T) {
+	for _, zone := range []string{"Europe/Prague", "Europe/Oslo", "America/New_York", "Pacific/Auckland"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Late evening: in zones west of UTC it is already tomorrow in UTC.
+		now := time.Date(2026, 11, 28, 23, 30, 0, 0, loc)
+		s := newTeacher(t)
+		s.command(flows.CommandNewForum)
+		s.state.Setup.Step = flows.SetupCloses
+		st := flows.Handle(s.state, flows.Input{Kind: flows.InputText, Text: "28.11.2026", Actor: s.actor, EventID: "9"}, now).State
+		if st.Setup.ClosesOn != "2026-11-28" {
+			t.Errorf("%s: today was refused (%q)", zone, st.Setup.ClosesOn)
+		}
+	}
+}
+
+func TestHandleDoesNotChangeATeachersState(t *testing.T) {
+	s := newTeacher(t)
+	s.command(flows.CommandNewForum)
+	s.text("Name")
+	s.text("School")
+	s.text("Town")
+	s.tap(s.label("scope.both"))
+	s.tap(s.label("button.no_closing_date"))
+	before := s.state
+	langs := append([]string(nil), before.Setup.Languages...)
+	flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: s.buttonData("✅ 🇳🇴 Norsk"), Actor: s.actor}, clock)
+	if !slices.Equal(before.Setup.Languages, langs) || before.Setup.Step != flows.SetupLanguages {
+		t.Fatalf("Handle changed the set-up it was given: %+v", before.Setup)
 	}
 }

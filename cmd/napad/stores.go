@@ -13,9 +13,13 @@ import (
 type database struct{ *postgres.Store }
 
 func (d database) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error) {
+	key := ""
+	if spec.Key != "" {
+		key = ownerID + ":" + spec.Key // set-up tags are unique per teacher only
+	}
 	return d.CreateForumWith(ctx, postgres.ForumSpec{
 		Name: spec.Name, School: spec.School, Town: spec.Town, Scope: spec.Scope,
-		Languages: spec.Languages, ClosesAt: closesAt, OwnerID: ownerID,
+		Languages: spec.Languages, ClosesAt: closesAt, OwnerID: ownerID, CreationKey: key,
 	})
 }
 

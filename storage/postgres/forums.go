@@ -38,6 +38,9 @@ type ForumSpec struct {
 	Languages []string  // any of "cs", "en", "nb", "uk"; stored deduplicated in that order
 	ClosesAt  time.Time // zero means no closing date
 	OwnerID   string    // participant id of the teacher creating it
+	// CreationKey, when set, makes creating idempotent: a second call with
+	// the same key returns the forum the first one created.
+	CreationKey string
 }
 
 // forumColumns matches scanForum.
@@ -77,9 +80,15 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 	if !spec.ClosesAt.IsZero() {
 		closesAt = &spec.ClosesAt
 	}
-	var ownerID *string
+	var ownerID, creationKey *string
 	if spec.OwnerID != "" {
 		ownerID = &spec.OwnerID
+	}
+	if spec.CreationKey != "" {
+		creationKey = &spec.CreationKey
+		if f, found, err := s.forumWhere(ctx, "creation_key = $1", spec.CreationKey); err != nil || found {
+			return f, err
+		}
 	}
 	for range joinCodeAttempts {
 		code, err := s.newCode()
@@ -90,10 +99,10 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 			continue
 		}
 		rows, err := s.pool.Query(ctx, `
-			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING `+forumColumns,
-			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closesAt, ownerID,
+			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closesAt, ownerID, creationKey,
 		)
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
@@ -101,6 +110,10 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 		f, err := pgx.CollectExactlyOneRow(rows, scanForum)
 		if isUniqueViolation(err, "forums_join_code_key") {
 			continue
+		}
+		if isUniqueViolation(err, "forums_creation_key_key") { // created meanwhile by the same request
+			f, _, err := s.forumWhere(ctx, "creation_key = $1", spec.CreationKey)
+			return f, err
 		}
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)

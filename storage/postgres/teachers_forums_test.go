@@ -1,9 +1,11 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -471,5 +473,45 @@ func TestTeacherSchemaConstraints(t *testing.T) {
 		if (err == nil) != c.ok {
 			t.Errorf("%s: err = %v, want ok=%v", name, err, c.ok)
 		}
+	}
+}
+
+// A teacher's "create" handled twice (a redelivered update, a retry after a
+// failed save) makes one forum.
+func TestCreateForumWithKeyIsIdempotent(t *testing.T) {
+	st, _ := newStore(t)
+	ctx := context.Background()
+	spec := postgres.ForumSpec{Name: "8.B", OwnerID: "teacher-1", CreationKey: "teacher-1:12345"}
+	first, err := st.CreateForumWith(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	codes := make([]string, 8)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := st.CreateForumWith(ctx, spec)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes[i] = f.Code
+		}()
+	}
+	wg.Wait()
+	for _, c := range codes {
+		if c != first.Code {
+			t.Fatalf("a second forum %q was created (first %q)", c, first.Code)
+		}
+	}
+	all, err := st.AllForums(ctx)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("%d forums, %v", len(all), err)
+	}
+	spec.CreationKey = "teacher-1:99999"
+	if other, err := st.CreateForumWith(ctx, spec); err != nil || other.Code == first.Code {
+		t.Errorf("another key: %+v, %v", other, err)
 	}
 }

@@ -10,6 +10,10 @@ ALTER TABLE forums
     -- NULL for forums created from the CLI. No foreign key: a teacher need
     -- not be a participant (they may never have sent an idea).
     ADD COLUMN owner_id  text        NULL,
+    -- Makes creating a forum idempotent: a teacher's "create" delivered or
+    -- handled twice yields one forum. NULL for forums from the CLI.
+    ADD COLUMN creation_key text     NULL,
+    ADD CONSTRAINT forums_creation_key_key UNIQUE (creation_key),
     ADD CONSTRAINT forums_scope_check CHECK (scope IN ('school', 'town', 'both')),
     -- Order and duplicates are the store's job; the schema keeps out unknown
     -- languages and an empty list, which would make the forum unusable.
@@ -74,6 +78,7 @@ DROP INDEX forums_owner_id_idx;
 ALTER TABLE forums
     DROP CONSTRAINT forums_languages_check,
     DROP CONSTRAINT forums_scope_check,
+    DROP COLUMN creation_key,
     DROP COLUMN owner_id,
     DROP COLUMN closes_at,
     DROP COLUMN languages,
