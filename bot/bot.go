@@ -132,6 +132,13 @@ func JoinLink(username, code string) string {
 	return "https://t.me/" + username + "?start=" + code
 }
 
+// studentCommands are in everyone's command menu; teachers also get
+// teacherCommands, in their own chat only.
+var (
+	studentCommands = []string{flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp}
+	teacherCommands = []string{flows.CommandNewForum, flows.CommandForums}
+)
+
 // SetCommands publishes the command menu in every language.
 func (b *Bot) SetCommands(ctx context.Context) error {
 	for _, lang := range append([]string{""}, flows.Languages...) {
@@ -139,16 +146,27 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 		if textLang == "" {
 			textLang = flows.Languages[0]
 		}
-		var cmds []models.BotCommand
-		for _, c := range []string{flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp} {
-			cmds = append(cmds, models.BotCommand{Command: c, Description: b.text(textLang, flows.Msg{Key: "command." + c})})
+		if err := b.setCommands(ctx, studentCommands, textLang, &tgbot.SetMyCommandsParams{LanguageCode: lang}); err != nil {
+			return err
 		}
-		_, err := withRetry(ctx, b.log, "setMyCommands", func() (bool, error) {
-			return b.api.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
-		})
-		if err != nil {
-			return fmt.Errorf("set command menu %q: %w", lang, redact(err, b.cfg.Token))
-		}
+	}
+	return nil
+}
+
+// setTeacherCommands shows a new teacher their commands in the menu of
+// their chat with the bot.
+func (b *Bot) setTeacherCommands(ctx context.Context, chatID int64, lang string) error {
+	return b.setCommands(ctx, append(teacherCommands, studentCommands...), lang,
+		&tgbot.SetMyCommandsParams{Scope: &models.BotCommandScopeChat{ChatID: chatID}})
+}
+
+func (b *Bot) setCommands(ctx context.Context, names []string, lang string, params *tgbot.SetMyCommandsParams) error {
+	for _, c := range names {
+		params.Commands = append(params.Commands, models.BotCommand{Command: c, Description: b.text(lang, flows.Msg{Key: "command." + c})})
+	}
+	_, err := withRetry(ctx, b.log, "setMyCommands", func() (bool, error) { return b.api.SetMyCommands(ctx, params) })
+	if err != nil {
+		return fmt.Errorf("set command menu %q: %w", params.LanguageCode, redact(err, b.cfg.Token))
 	}
 	return nil
 }

@@ -77,7 +77,13 @@ func (b *Bot) onCommand(name string) tgbot.HandlerFunc {
 		if name == flows.CommandStart && arg != "" {
 			b.converse(ctx, u, m.From, m.Chat.ID, func(ctx context.Context) (flows.Input, error) {
 				if code, ok := strings.CutPrefix(arg, invitePrefix); ok {
-					return b.inviteInput(ctx, code, participantID(b.cfg.ParticipantKey, m.From.ID))
+					in, err := b.inviteInput(ctx, code, participantID(b.cfg.ParticipantKey, m.From.ID))
+					if err == nil && in.Invite.Result == "accepted" {
+						if err := b.setTeacherCommands(ctx, m.Chat.ID, flows.LanguageFor(m.From.LanguageCode)); err != nil {
+							b.log.Warn("teacher command menu", "err", err)
+						}
+					}
+					return in, err
 				}
 				return b.joinInput(ctx, arg)
 			})

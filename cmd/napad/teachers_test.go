@@ -42,6 +42,12 @@ func TestE2ETeacherForum(t *testing.T) {
 	}
 	teacher.u.SendText("/start " + inviteLink[1])
 	teacher.expect("invite.accepted")
+	menu := a.fake.CommandsForScope("chat:"+strconv.FormatInt(teacher.u.ID(), 10), "")
+	if len(menu) == 0 || menu[0].Command != "newforum" {
+		t.Errorf("the teacher's command menu: %v", menu)
+	}
+	teacher.u.SendText("/start " + inviteLink[1]) // their own link again: no error
+	teacher.expect("invite.accepted")
 	intruder := a.student("cs")
 	intruder.u.SendText("/start " + inviteLink[1])
 	intruder.expect("invite.used")
