@@ -13,10 +13,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants"}
+var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts"}
 
 // latestVersion is the number of the newest migration file.
-const latestVersion = 2
+const latestVersion = 3
 
 func gooseVersion(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()

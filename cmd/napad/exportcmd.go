@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/export"
+	"github.com/healthycities/napad/storage/postgres"
+)
+
+// staffCommand is `napad export` and `napad status`, the staff's tools for
+// the ideas themselves.
+func staffCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if args[0] == "export" {
+		return exportCommand(ctx, args[1:], getenv, stdout, stderr)
+	}
+	return statusCommand(ctx, args[1:], getenv, stdout, stderr)
+}
+
+// exportCommand is `napad export`: ideas to an XLSX, CSV or GeoJSON file.
+func exportCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "", "xlsx, csv or geojson (default: from the -o file's extension)")
+	out := fs.String("o", "", "file to write (required)")
+	forumCode := fs.String("forum", "", "only the forum with this join code")
+	town := fs.String("town", "", "only forums in this town (exactly as stored)")
+	from := fs.String("from", "", "only ideas received on or after this day, e.g. 2026-01-01 (in TIMEZONE)")
+	to := fs.String("to", "", "only ideas received on or before this day, e.g. 2026-12-31 (in TIMEZONE)")
+	status := fs.String("status", "", "only ideas with this status: "+strings.Join(postgres.Statuses, ", "))
+	category := fs.String("category", "", "only ideas in this category: "+strings.Join(flows.Categories, ", "))
+	includeHidden := fs.Bool("include-hidden", false, "also export ideas staff hid (abusive, off topic, personal data)")
+	// No reorderFlags: export takes no positional arguments, and a boolean
+	// flag would swallow the argument after it.
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("export: %w", errUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("export: unexpected argument %q: %w", fs.Arg(0), errUsage)
+	}
+	if *out == "" {
+		return fmt.Errorf("export needs -o FILE: %w", errUsage)
+	}
+	if *format == "" {
+		*format = formatFromName(*out)
+	}
+	*format = strings.ToLower(*format)
+	if !export.IsFormat(*format) {
+		return fmt.Errorf("export needs --format %s (or an -o file ending in .xlsx, .csv or .geojson): %w",
+			strings.Join(export.Formats, "|"), errUsage)
+	}
+	cfg, err := loadConfig(getenv, needs{database: true})
+	if err != nil {
+		return err
+	}
+	filter := postgres.ExportFilter{
+		ForumCode: strings.TrimSpace(*forumCode), Town: strings.TrimSpace(*town),
+		Status: *status, Category: *category, IncludeHidden: *includeHidden,
+	}
+	if *status != "" && !slices.Contains(postgres.Statuses, *status) {
+		return fmt.Errorf("--status must be one of %s: %w", strings.Join(postgres.Statuses, ", "), errUsage)
+	}
+	if *category != "" && !slices.Contains(flows.Categories, *category) {
+		return fmt.Errorf("--category must be one of %s: %w", strings.Join(flows.Categories, ", "), errUsage)
+	}
+	if *from != "" {
+		if filter.From, err = time.ParseInLocation(time.DateOnly, *from, cfg.Location); err != nil {
+			return fmt.Errorf("--from must be a day like 2026-01-01: %w", errUsage)
+		}
+	}
+	if *to != "" {
+		day, err := time.ParseInLocation(time.DateOnly, *to, cfg.Location)
+		if err != nil {
+			return fmt.Errorf("--to must be a day like 2026-12-31: %w", errUsage)
+		}
+		filter.To = day.AddDate(0, 0, 1) // the whole last day counts
+	}
+	if !filter.From.IsZero() && !filter.To.IsZero() && !filter.From.Before(filter.To) {
+		return fmt.Errorf("--from must not be after --to: %w", errUsage)
+	}
+
+	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	seen, written, err := writeExport(ctx, db, filter, *format, *out, cfg.Location)
+	if errors.Is(err, postgres.ErrForumNotFound) {
+		return fmt.Errorf("no forum has the join code %q", filter.ForumCode)
+	}
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	hidden := ""
+	if !filter.IncludeHidden {
+		hidden = ", hidden ideas left out"
+	}
+	if *format == "geojson" && seen > written {
+		fmt.Fprintf(stdout, "Wrote %d ideas to %s (%s; %d without a place left out%s).\n",
+			written, *out, *format, seen-written, hidden)
+	} else {
+		fmt.Fprintf(stdout, "Wrote %d ideas to %s (%s%s).\n", written, *out, *format, hidden)
+	}
+	return nil
+}
+
+// writeExport streams the ideas into a temporary file next to name and
+// renames it into place only when complete, so a failed export never
+// leaves a truncated file that looks finished. The file is readable by its
+// owner only: it holds minors' own words.
+func writeExport(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format, name string,
+	loc *time.Location) (seen, written int, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	w, err := export.New(format, tmp, loc)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = db.ExportIdeas(ctx, filter, func(r export.Row) error {
+		seen++
+		return w.Write(r)
+	})
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, 0, err
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return 0, 0, err
+	}
+	return seen, w.Count(), nil
+}
+
+// formatFromName guesses the format from a file name's extension.
+func formatFromName(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx":
+		return "xlsx"
+	case ".csv":
+		return "csv"
+	case ".geojson":
+		return "geojson"
+	}
+	return ""
+}
+
+// refList collects --ref values: the flag may be repeated, and each value
+// may hold several references separated by commas or spaces.
+type refList []string
+
+func (r *refList) String() string { return strings.Join(*r, ",") }
+
+func (r *refList) Set(v string) error {
+	for _, ref := range strings.FieldsFunc(v, func(c rune) bool { return c == ',' || c == ' ' }) {
+		ref = postgres.NormalizeReference(ref)
+		if !slices.Contains(*r, ref) {
+			*r = append(*r, ref)
+		}
+	}
+	return nil
+}
+
+// statusCommand is `napad status set|hide|unhide`. Every change is audited
+// with the actor "cli".
+func statusCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("status needs a subcommand (set, hide, unhide): %w", errUsage)
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "set", "hide", "unhide":
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown status subcommand %q: %w", sub, errUsage)
+	}
+	fs := flag.NewFlagSet("status "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var refs refList
+	fs.Var(&refs, "ref", "reference of an idea, like N-7K2Q; repeat it or separate several with commas")
+	status := fs.String("status", "", "the new status: "+strings.Join(postgres.Statuses, ", "))
+	answer := fs.String("answer", "", "answer for the students (empty keeps the current one)")
+	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(postgres.HideReasons, ", "))
+	// Every flag here takes a value, so flags may follow references.
+	if err := fs.Parse(reorderFlags(args)); err != nil {
+		return fmt.Errorf("status %s: %w", sub, errUsage)
+	}
+	// References may also come as plain arguments.
+	for _, a := range fs.Args() {
+		_ = refs.Set(a)
+	}
+	if len(refs) == 0 {
+		return fmt.Errorf("status %s needs --ref N-XXXX: %w", sub, errUsage)
+	}
+	switch {
+	case sub == "set" && !slices.Contains(postgres.Statuses, *status):
+		return fmt.Errorf("status set needs --status, one of %s: %w", strings.Join(postgres.Statuses, ", "), errUsage)
+	case sub == "hide" && !slices.Contains(postgres.HideReasons, *reason):
+		return fmt.Errorf("status hide needs --reason, one of %s: %w", strings.Join(postgres.HideReasons, ", "), errUsage)
+	}
+	cfg, err := loadConfig(getenv, needs{database: true})
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// Check every reference first, so a typo in a bulk change changes nothing
+	// rather than half of the ideas.
+	var unknown []string
+	for _, ref := range refs {
+		if _, found, err := db.SuggestionByReference(ctx, ref); err != nil {
+			return fmt.Errorf("status %s: %w", sub, err)
+		} else if !found {
+			unknown = append(unknown, ref)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("no idea has the reference %s; nothing changed", strings.Join(unknown, ", "))
+	}
+
+	already := 0
+	for i, ref := range refs {
+		var err error
+		switch sub {
+		case "set":
+			var before postgres.StatusChange
+			before, _, err = db.SetStatus(ctx, ref, *status, *answer, postgres.CLIActor)
+			if before.Status == *status {
+				already++
+			}
+		case "hide":
+			err = db.Hide(ctx, ref, *reason, postgres.CLIActor)
+		case "unhide":
+			err = db.Unhide(ctx, ref, postgres.CLIActor)
+		}
+		if err != nil {
+			return fmt.Errorf("status %s %s (%d of %d changed before it): %w", sub, ref, i, len(refs), err)
+		}
+	}
+	switch sub {
+	case "set":
+		note := ""
+		if already > 0 {
+			note = fmt.Sprintf(" (%d already had it)", already)
+		}
+		fmt.Fprintf(stdout, "Set %s to %s%s: %s\n", ideas(len(refs)), *status, note, strings.Join(refs, ", "))
+	case "hide":
+		fmt.Fprintf(stdout, "Hid %s (%s): %s\n", ideas(len(refs)), *reason, strings.Join(refs, ", "))
+	case "unhide":
+		fmt.Fprintf(stdout, "Unhid %s: %s\n", ideas(len(refs)), strings.Join(refs, ", "))
+	}
+	return nil
+}
+
+func ideas(n int) string {
+	if n == 1 {
+		return "1 idea"
+	}
+	return fmt.Sprintf("%d ideas", n)
+}

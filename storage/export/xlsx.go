@@ -1,0 +1,176 @@
+package export
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// SheetName is the one sheet of the XLSX export.
+const SheetName = "Ideas"
+
+// XLSXDateFormat is the number format of the Date column: a real Excel
+// date, so staff can sort and filter by it, shown without seconds.
+const XLSXDateFormat = "yyyy-mm-dd hh:mm"
+
+// xlsxColWidths are in characters, wide enough for typical content without
+// making the long text columns unwieldy.
+var xlsxColWidths = [...]float64{
+	10, 24, 22, 14, 17, 9, 8, 14, // Reference … Category
+	40, 40, 30, 60, 24, 11, 11, // What works … Longitude
+	7, 13, 13, 40, 14, // Photo … Participant
+}
+
+// XLSXWriter writes ideas to an Excel workbook with one sheet, "Ideas": a
+// bold, frozen header row with an autofilter, real dates and numeric
+// coordinates. Rows stream to a temporary file as they come (excelize's
+// StreamWriter keeps at most 16 MB in memory), so memory stays flat however
+// many ideas there are; Close assembles the workbook and writes it out.
+//
+// Text is stored as inline strings, which Excel never evaluates, so unlike
+// the CSV export no apostrophe is needed against formula injection and the
+// cells hold exactly what the student wrote.
+type XLSXWriter struct {
+	w          io.Writer
+	f          *excelize.File
+	sw         *excelize.StreamWriter
+	loc        *time.Location
+	dateStyle  int
+	coordStyle int
+	row        int // last row written; 1 is the header
+	vals       []any
+	closed     bool
+}
+
+// NewXLSX starts a workbook that Close writes to w. Dates are shown in loc
+// (nil means Europe/Prague): Excel dates carry no time zone.
+func NewXLSX(w io.Writer, loc *time.Location) (*XLSXWriter, error) {
+	if loc == nil {
+		loc = DefaultLocation
+	}
+	x := &XLSXWriter{w: w, f: excelize.NewFile(), loc: loc, vals: make([]any, len(Headers))}
+	if err := x.start(); err != nil {
+		_ = x.f.Close()
+		return nil, fmt.Errorf("export xlsx: %w", err)
+	}
+	return x, nil
+}
+
+func (x *XLSXWriter) start() error {
+	f := x.f
+	if err := f.SetSheetName(f.GetSheetName(0), SheetName); err != nil {
+		return err
+	}
+	headerStyle, err := f.NewStyle(&excelize.Style{
+		Font:   &excelize.Font{Bold: true},
+		Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}},
+	})
+	if err != nil {
+		return err
+	}
+	dateFmt := XLSXDateFormat
+	if x.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err != nil {
+		return err
+	}
+	// Six decimals is about 10 cm, as precise as a phone's pin gets.
+	coordFmt := "0.000000"
+	if x.coordStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &coordFmt}); err != nil {
+		return err
+	}
+	if x.sw, err = f.NewStreamWriter(SheetName); err != nil {
+		return err
+	}
+	// Column widths and panes must be set before the first row is streamed.
+	for i, width := range xlsxColWidths {
+		if err := x.sw.SetColWidth(i+1, i+1, width); err != nil {
+			return err
+		}
+	}
+	if err := x.sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return err
+	}
+	header := make([]any, len(Headers))
+	for i, h := range Headers {
+		header[i] = excelize.Cell{StyleID: headerStyle, Value: h}
+	}
+	x.row = 1
+	return x.sw.SetRow("A1", header)
+}
+
+// Write adds one idea as the next row.
+func (x *XLSXWriter) Write(r Row) error {
+	if x.closed {
+		return errors.New("export xlsx: write after close")
+	}
+	v := x.vals
+	v[0], v[1], v[2], v[3] = r.Reference, r.Forum, r.School, r.Town
+	v[colDate] = nil
+	if !r.Date.IsZero() {
+		// Excel dates have no zone: the wall clock in loc is what staff
+		// expect. Seconds are enough, and sub-second fractions would only
+		// show up as rounding noise.
+		v[colDate] = excelize.Cell{StyleID: x.dateStyle, Value: r.Date.In(x.loc).Truncate(time.Second)}
+	}
+	v[5], v[6], v[7], v[8], v[9] = r.Language, r.Scope, r.Category, r.WorksWell, r.Improve
+	v[10], v[11], v[12] = r.Title, r.Description, r.PlaceText
+	v[colLatitude], v[colLongitude] = x.coord(r.Latitude), x.coord(r.Longitude)
+	v[15], v[16], v[17], v[18], v[19] = yesNo(r.HasPhoto), r.WantsToHelp, r.Status, r.StaffAnswer, r.Participant
+	// Empty strings become no cell at all rather than an empty text cell.
+	for i, val := range v {
+		if s, ok := val.(string); ok && s == "" {
+			v[i] = nil
+		}
+	}
+	x.row++
+	if err := x.sw.SetRow("A"+strconv.Itoa(x.row), v); err != nil {
+		return fmt.Errorf("export xlsx: %s: %w", r.Reference, err)
+	}
+	return nil
+}
+
+func (x *XLSXWriter) coord(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return excelize.Cell{StyleID: x.coordStyle, Value: *v}
+}
+
+// Count is the number of ideas written.
+func (x *XLSXWriter) Count() int { return x.row - 1 }
+
+// Close finishes the sheet, writes the workbook to the writer given to
+// NewXLSX and removes the temporary files. Closing again does nothing.
+func (x *XLSXWriter) Close() (err error) {
+	if x.closed {
+		return nil
+	}
+	x.closed = true
+	defer func() {
+		if cerr := x.f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("export xlsx: remove temporary files: %w", cerr)
+		}
+	}()
+	// The filter range is only known now. The stream writer emits the
+	// autoFilter element at Flush, so setting it here is still in time.
+	last, err := excelize.CoordinatesToCellName(len(Headers), x.row)
+	if err != nil {
+		return fmt.Errorf("export xlsx: %w", err)
+	}
+	if err := x.f.AutoFilter(SheetName, "A1:"+last, nil); err != nil {
+		return fmt.Errorf("export xlsx: autofilter: %w", err)
+	}
+	if err := x.sw.Flush(); err != nil {
+		return fmt.Errorf("export xlsx: finish sheet: %w", err)
+	}
+	if err := x.f.Write(x.w); err != nil {
+		return fmt.Errorf("export xlsx: write workbook: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package export_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/healthycities/napad/storage/export"
+)
+
+func writeXLSX(t testing.TB, rows []export.Row, loc *time.Location) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := export.NewXLSX(&buf, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.Count() != len(rows) {
+		t.Errorf("Count() = %d, want %d", w.Count(), len(rows))
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func openXLSX(t testing.TB, data []byte) *excelize.File {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not a workbook excelize can read: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	if got := f.GetSheetList(); len(got) != 1 || got[0] != export.SheetName {
+		t.Fatalf("sheets %v, want [%s]", got, export.SheetName)
+	}
+	return f
+}
+
+func cellName(col, row int) string {
+	name, err := excelize.CoordinatesToCellName(col+1, row)
+	if err != nil {
+		panic(err)
+	}
+	return name
+}
+
+// The workbook's cell values, as Excel shows them, against a golden file.
+func TestExportXLSXGolden(t *testing.T) {
+	f := openXLSX(t, writeXLSX(t, sampleRows(), nil))
+	rows, err := f.GetRows(export.SheetName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One JSON array per row, so a diff shows which row changed.
+	var got []byte
+	for _, row := range rows {
+		line, err := json.Marshal(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(append(got, line...), '\n')
+	}
+	golden(t, "ideas.xlsx.jsonl", got)
+}
+
+// Every value reads back as what was written, with its type: text as
+// text (formula-like text too, never a formula), dates as Excel dates in
+// the given location, coordinates as numbers.
+func TestExportXLSXRoundTrip(t *testing.T) {
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := sampleRows()
+	f := openXLSX(t, writeXLSX(t, rows, oslo))
+	raw := excelize.Options{RawCellValue: true}
+	for i, h := range export.Headers {
+		if v, _ := f.GetCellValue(export.SheetName, cellName(i, 1)); v != h {
+			t.Errorf("header %d = %q, want %q", i, v, h)
+		}
+	}
+	for i, r := range rows {
+		n := i + 2
+		texts := []string{r.Reference, r.Forum, r.School, r.Town, "", r.Language, r.Scope, r.Category,
+			r.WorksWell, r.Improve, r.Title, r.Description, r.PlaceText, "", "",
+			map[bool]string{true: "yes", false: "no"}[r.HasPhoto], r.WantsToHelp, r.Status, r.StaffAnswer, r.Participant}
+		for col, want := range texts {
+			if col == 4 || col == 13 || col == 14 {
+				continue
+			}
+			cell := cellName(col, n)
+			got, err := f.GetCellValue(export.SheetName, cell, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s %s = %q, want %q", r.Reference, export.Headers[col], got, want)
+			}
+			if want == "" {
+				continue
+			}
+			if typ, _ := f.GetCellType(export.SheetName, cell); typ != excelize.CellTypeInlineString {
+				t.Errorf("%s %s has type %v, want text", r.Reference, export.Headers[col], typ)
+			}
+			if formula, _ := f.GetCellFormula(export.SheetName, cell); formula != "" {
+				t.Errorf("%s %s is a formula %q", r.Reference, export.Headers[col], formula)
+			}
+		}
+
+		// A real date: a number whose wall clock is the time in Oslo.
+		v, _ := f.GetCellValue(export.SheetName, cellName(4, n), raw)
+		serial, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("%s date %q is not a number", r.Reference, v)
+		}
+		date, err := excelize.ExcelDateToTime(serial, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wall := r.Date.In(oslo)
+		want := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, time.UTC)
+		if d := date.Sub(want); d < -time.Millisecond || d > time.Millisecond {
+			t.Errorf("%s date %v, want %v", r.Reference, date, want)
+		}
+
+		for col, p := range map[int]*float64{13: r.Latitude, 14: r.Longitude} {
+			v, _ := f.GetCellValue(export.SheetName, cellName(col, n), raw)
+			if p == nil {
+				if v != "" {
+					t.Errorf("%s %s = %q, want empty", r.Reference, export.Headers[col], v)
+				}
+				continue
+			}
+			got, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.Abs(got-*p) > 1e-12 {
+				t.Errorf("%s %s = %q, want %v", r.Reference, export.Headers[col], v, *p)
+			}
+			if typ, _ := f.GetCellType(export.SheetName, cellName(col, n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("%s %s has type %v, want a number", r.Reference, export.Headers[col], typ)
+			}
+		}
+	}
+}
+
+// The sheet is ready to work with: bold frozen header with a filter, date
+// format on the dates, sensible widths.
+func TestExportXLSXLayout(t *testing.T) {
+	rows := sampleRows()
+	data := writeXLSX(t, rows, nil)
+	f := openXLSX(t, data)
+
+	panes, err := f.GetPanes(export.SheetName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !panes.Freeze || panes.YSplit != 1 || panes.XSplit != 0 || panes.TopLeftCell != "A2" {
+		t.Errorf("panes %+v, want the first row frozen", panes)
+	}
+
+	styleOf := func(cell string) *excelize.Style {
+		t.Helper()
+		id, err := f.GetCellStyle(export.SheetName, cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.GetStyle(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	for col := range export.Headers {
+		if st := styleOf(cellName(col, 1)); st.Font == nil || !st.Font.Bold {
+			t.Errorf("header %s is not bold", export.Headers[col])
+		}
+	}
+	if st := styleOf("B2"); st.Font != nil && st.Font.Bold {
+		t.Error("data rows are bold")
+	}
+	for n := 2; n <= len(rows)+1; n++ {
+		st := styleOf(cellName(4, n))
+		if st.CustomNumFmt == nil || *st.CustomNumFmt != export.XLSXDateFormat {
+			t.Errorf("date in row %d has number format %v/%d, want %q", n, st.CustomNumFmt, st.NumFmt, export.XLSXDateFormat)
+		}
+		if typ, _ := f.GetCellType(export.SheetName, cellName(4, n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			t.Errorf("date in row %d has cell type %v, want a number", n, typ)
+		}
+	}
+	if v, _ := f.GetCellValue(export.SheetName, "E2"); v != "2026-01-14 10:30" {
+		t.Errorf("E2 shows %q, want 2026-01-14 10:30 (Prague)", v)
+	}
+
+	// The autofilter covers the header and every row.
+	var filter bool
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm._FilterDatabase" && dn.RefersTo == "'Ideas'!$A$1:$T$6" {
+			filter = true
+		}
+	}
+	if !filter {
+		t.Errorf("no filter database name for A1:T6: %+v", f.GetDefinedName())
+	}
+	if sheet := sheetXML(t, data); !strings.Contains(sheet, `<autoFilter ref="A1:T6"`) &&
+		!strings.Contains(sheet, `<autoFilter ref="$A$1:$T$6"`) {
+		t.Errorf("no autoFilter A1:T6 in the sheet XML")
+	} else if strings.Contains(sheet, `filterMode="true"`) || strings.Contains(sheet, `filterMode="1"`) {
+		t.Error("the sheet claims a filter is applied")
+	}
+
+	for col, min := range map[string]float64{"A": 9, "B": 20, "E": 16, "L": 50, "S": 30} {
+		if w, err := f.GetColWidth(export.SheetName, col); err != nil || w < min {
+			t.Errorf("column %s width %v (%v), want at least %v", col, w, err, min)
+		}
+	}
+}
+
+func sheetXML(t *testing.T, data []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := zr.Open("xl/worksheets/sheet1.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestExportXLSXEmpty(t *testing.T) {
+	f := openXLSX(t, writeXLSX(t, nil, nil))
+	rows, err := f.GetRows(export.SheetName)
+	if err != nil || len(rows) != 1 {
+		t.Errorf("empty export: %d rows (%v), want the header only", len(rows), err)
+	}
+}

@@ -1,0 +1,140 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/export"
+)
+
+// PseudonymLen is how many characters of the participant id an export
+// shows: enough to tell a class's students apart and see who sent several
+// ideas, while the export never carries a full id that other tables key on.
+const PseudonymLen = 12
+
+// ExportFilter chooses the ideas to export. Zero values do not restrict.
+type ExportFilter struct {
+	ForumCode string    // join code of one forum
+	Town      string    // the forum's town, exactly as stored
+	From, To  time.Time // received at or after From, and before To
+	Status    string
+	Category  string
+	// IncludeHidden also exports ideas staff hid (abusive, off topic,
+	// personal data); they are left out by default.
+	IncludeHidden bool
+}
+
+// ExportIdeas calls each with every idea matching f, oldest first (by
+// received time, then id, so the order is stable). It streams: rows are
+// read from one query as each consumes them, never collected, so memory
+// does not grow with the number of ideas. An error from each stops the
+// export and is returned wrapped.
+//
+// Only what staff may see is selected: the student appears as a short
+// pseudonym, and no Telegram id, chat id, photo file id or contact is read.
+// A ForumCode that names no forum gives an error wrapping ErrForumNotFound,
+// so a mistyped code is not mistaken for a forum without ideas.
+func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(export.Row) error) error {
+	if err := validateExportFilter(f); err != nil {
+		return fmt.Errorf("postgres: export ideas: %w", err)
+	}
+	if f.ForumCode != "" {
+		var found bool
+		if validJoinCode(f.ForumCode) {
+			_, ok, err := s.forumWhere(ctx, `join_code = $1`, f.ForumCode)
+			if err != nil {
+				return fmt.Errorf("postgres: export ideas: %w", err)
+			}
+			found = ok
+		}
+		if !found {
+			return fmt.Errorf("postgres: export ideas: forum %q: %w", f.ForumCode, ErrForumNotFound)
+		}
+	}
+
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if !f.IncludeHidden {
+		where = append(where, `s.hidden_reason IS NULL`)
+	}
+	if f.ForumCode != "" {
+		add(`f.join_code = $%d`, f.ForumCode)
+	}
+	if f.Town != "" {
+		add(`f.town = $%d`, f.Town)
+	}
+	if !f.From.IsZero() {
+		add(`s.created_at >= $%d`, f.From)
+	}
+	if !f.To.IsZero() {
+		add(`s.created_at < $%d`, f.To)
+	}
+	if f.Status != "" {
+		add(`s.status = $%d`, f.Status)
+	}
+	if f.Category != "" {
+		add(`s.category = $%d`, f.Category)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, PseudonymLen)
+	// The columns are listed one by one (no s.*) so nothing identifying can
+	// slip into an export when columns are added to the table later.
+	rows, err := s.pool.Query(ctx, `
+		SELECT s.reference, f.name, f.school, f.town, s.created_at, s.language, s.scope,
+			s.category, s.works_well, s.improve, s.title, s.description, s.place_text,
+			s.latitude, s.longitude, s.photo_file_id <> '', s.wants_to_help, s.status,
+			s.staff_answer, left(s.participant_id, $`+fmt.Sprint(len(args))+`)
+		FROM suggestions s
+		JOIN forums f ON f.id = s.forum_id
+		`+cond+`
+		ORDER BY s.created_at, s.id`, args...)
+	if err != nil {
+		return fmt.Errorf("postgres: export ideas: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var r export.Row
+		if err := rows.Scan(&r.Reference, &r.Forum, &r.School, &r.Town, &r.Date, &r.Language, &r.Scope,
+			&r.Category, &r.WorksWell, &r.Improve, &r.Title, &r.Description, &r.PlaceText,
+			&r.Latitude, &r.Longitude, &r.HasPhoto, &r.WantsToHelp, &r.Status,
+			&r.StaffAnswer, &r.Participant); err != nil {
+			return fmt.Errorf("postgres: export ideas: row %d: %w", n+1, err)
+		}
+		if err := each(r); err != nil {
+			return fmt.Errorf("postgres: export ideas: %s: %w", r.Reference, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: export ideas: %w", err)
+	}
+	return nil
+}
+
+// validateExportFilter rejects values that can match nothing, so a typo
+// gives an error instead of an empty export that looks like "no ideas".
+func validateExportFilter(f ExportFilter) error {
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		return fmt.Errorf("invalid status %q (want %s)", f.Status, strings.Join(Statuses, ", "))
+	}
+	if f.Category != "" && !slices.Contains(flows.Categories, f.Category) {
+		return fmt.Errorf("invalid category %q (want %s)", f.Category, strings.Join(flows.Categories, ", "))
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return errors.New("the start of the period must be before its end")
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrSuggestionNotFound is returned (wrapped) when an operation names a
+// suggestion reference that does not exist.
+var ErrSuggestionNotFound = errors.New("suggestion not found")
+
+// Statuses are what can become of an idea, in the order it usually goes.
+var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
+
+// HideReasons are why staff may take an idea out of exports and lists.
+var HideReasons = []string{"abusive", "off_topic", "personal_data"}
+
+// CLIActor is the audit actor of changes made from the command line.
+const CLIActor = "cli"
+
+// maxStaffAnswerLen is in characters: the answer is sent to the student in a
+// Telegram message (at most 4096) together with the idea's title.
+const maxStaffAnswerLen = 2000
+
+// Audit actions written by this file.
+const (
+	ActionSetStatus = "suggestion.set_status"
+	ActionHide      = "suggestion.hide"
+	ActionUnhide    = "suggestion.unhide"
+)
+
+// StatusChange is a suggestion's staff-facing state just before or just
+// after a change. The JSON form is what the audit log keeps; the fields
+// without one are for whoever tells the student (who and about what).
+type StatusChange struct {
+	Reference    string `json:"reference"`
+	Status       string `json:"status"`
+	StaffAnswer  string `json:"staff_answer"`
+	HiddenReason string `json:"hidden_reason"` // "" when visible
+	// StatusChangedAt is zero when the status was never changed.
+	StatusChangedAt time.Time `json:"-"`
+	ParticipantID   string    `json:"-"`
+	Title           string    `json:"-"`
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	ID     int64
+	At     time.Time
+	Actor  string // participant id, or "cli"
+	Action string
+	Target string // a suggestion reference, for the actions above
+	Before json.RawMessage
+	After  json.RawMessage
+}
+
+// SetStatus sets what became of the idea with reference ref and, unless
+// answer is empty, the answer shown to its author; an empty answer keeps
+// the current one, so a bulk status change cannot wipe answers staff wrote.
+// status_changed_at moves only when the status really changes. The change
+// and its audit row (actor: a participant id or CLIActor) are one
+// transaction. An unknown reference gives an error wrapping
+// ErrSuggestionNotFound.
+func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string) (before, after StatusChange, err error) {
+	switch {
+	case !slices.Contains(Statuses, status):
+		return before, after, fmt.Errorf("postgres: set status: invalid status %q (want %s)",
+			status, strings.Join(Statuses, ", "))
+	case utf8.RuneCountInString(answer) > maxStaffAnswerLen:
+		return before, after, fmt.Errorf("postgres: set status: the answer has %d characters, at most %d allowed",
+			utf8.RuneCountInString(answer), maxStaffAnswerLen)
+	}
+	before, after, err = s.changeSuggestion(ctx, ActionSetStatus, ref, actor, `
+		status = $2,
+		staff_answer = CASE WHEN $3 = '' THEN staff_answer ELSE $3 END,
+		status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END`,
+		status, strings.TrimSpace(answer))
+	if err != nil {
+		return before, after, fmt.Errorf("postgres: set status: %w", err)
+	}
+	return before, after, nil
+}
+
+// Hide takes the idea with reference ref out of exports, for reason (one of
+// HideReasons). Hiding a hidden idea again changes its reason. An unknown
+// reference gives an error wrapping ErrSuggestionNotFound.
+func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
+	if !slices.Contains(HideReasons, reason) {
+		return fmt.Errorf("postgres: hide: invalid reason %q (want %s)", reason, strings.Join(HideReasons, ", "))
+	}
+	if _, _, err := s.changeSuggestion(ctx, ActionHide, ref, actor, `hidden_reason = $2`, reason); err != nil {
+		return fmt.Errorf("postgres: hide: %w", err)
+	}
+	return nil
+}
+
+// Unhide makes the idea with reference ref visible again. An unknown
+// reference gives an error wrapping ErrSuggestionNotFound.
+func (s *Store) Unhide(ctx context.Context, ref, actor string) error {
+	if _, _, err := s.changeSuggestion(ctx, ActionUnhide, ref, actor, `hidden_reason = NULL`); err != nil {
+		return fmt.Errorf("postgres: unhide: %w", err)
+	}
+	return nil
+}
+
+// statusColumns matches scanStatusChange.
+const statusColumns = `reference, status, staff_answer, hidden_reason, status_changed_at, participant_id, title`
+
+// scanStatusChange scans statusColumns followed by the extra destinations.
+func scanStatusChange(row pgx.Row, extra ...any) (StatusChange, error) {
+	var c StatusChange
+	var hidden *string
+	var changedAt *time.Time
+	dest := append([]any{&c.Reference, &c.Status, &c.StaffAnswer, &hidden, &changedAt, &c.ParticipantID, &c.Title}, extra...)
+	err := row.Scan(dest...)
+	if hidden != nil {
+		c.HiddenReason = *hidden
+	}
+	if changedAt != nil {
+		c.StatusChangedAt = *changedAt
+	}
+	return c, err
+}
+
+// changeSuggestion runs "UPDATE suggestions SET <set>" on the suggestion
+// with reference ref ($1 is its id, args follow as $2...) and records the
+// change in the audit log, all in one transaction: a change without its
+// audit row, or the reverse, must never be committed.
+func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor, set string, args ...any) (before, after StatusChange, err error) {
+	ref = NormalizeReference(ref)
+	switch {
+	case ref == "":
+		return before, after, errors.New("reference is required")
+	case strings.TrimSpace(actor) == "":
+		return before, after, errors.New("actor is required")
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return before, after, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	// FOR UPDATE: a concurrent change waits, so "before" in the audit log is
+	// really what this change replaced.
+	var id int64
+	before, err = scanStatusChange(tx.QueryRow(ctx,
+		`SELECT `+statusColumns+`, id FROM suggestions WHERE reference = $1 FOR UPDATE`, ref), &id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("%s: %w", ref, ErrSuggestionNotFound)
+	}
+	if err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("read %s: %w", ref, err)
+	}
+
+	after, err = scanStatusChange(tx.QueryRow(ctx,
+		`UPDATE suggestions SET `+set+` WHERE id = $1 RETURNING `+statusColumns,
+		append([]any{id}, args...)...))
+	if err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("update %s: %w", ref, err)
+	}
+	beforeJSON, err := json.Marshal(before)
+	if err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("audit %s: %w", ref, err)
+	}
+	afterJSON, err := json.Marshal(after)
+	if err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("audit %s: %w", ref, err)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO audit_log (actor, action, target, before, after)
+		VALUES ($1, $2, $3, $4, $5)`,
+		actor, action, ref, beforeJSON, afterJSON,
+	); err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("audit %s: %w", ref, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("commit: %w", err)
+	}
+	return before, after, nil
+}
+
+// NormalizeReference returns ref as references are stored: trimmed and in
+// capitals, since staff retype references read aloud or from a printout.
+func NormalizeReference(ref string) string {
+	return strings.ToUpper(strings.TrimSpace(ref))
+}
+
+// AuditLog returns the newest limit entries of the audit log, newest first.
+func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: audit log: limit must be positive, got %d", limit)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, at, actor, action, target, before, after
+		FROM audit_log
+		ORDER BY id DESC
+		LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit log: %w", err)
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
+		var e AuditEntry
+		var before, after []byte
+		err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &before, &after)
+		e.Before, e.After = before, after
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: audit log: %w", err)
+	}
+	return entries, nil
+}
