@@ -135,7 +135,10 @@ func JoinLink(username, code string) string {
 // studentCommands are in everyone's command menu; teachers also get
 // teacherCommands, in their own chat only.
 var (
-	studentCommands = []string{flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp}
+	studentCommands = []string{
+		flows.CommandNew, flows.CommandMyIdeas, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
+		flows.CommandMyData, flows.CommandDelete, flows.CommandStop,
+	}
 	teacherCommands = []string{flows.CommandNewForum, flows.CommandForums}
 )
 

@@ -13,17 +13,18 @@ const inviteValidFor = 7 * 24 * time.Hour
 
 // runEffects does what the flow asked for and feeds each outcome back to it,
 // until nothing is left to do. in is the input that started it all.
-func (b *Bot) runEffects(ctx context.Context, pid string, in flows.Input, res flows.Result) flows.Result {
+func (b *Bot) runEffects(ctx context.Context, pid string, chatID int64, in flows.Input, res flows.Result) flows.Result {
 	for len(res.Effects) > 0 {
 		effect := res.Effects[0]
 		res.Effects = res.Effects[1:]
-		next, ok := b.do(ctx, pid, in, res.State, effect)
+		next, ok := b.do(ctx, pid, chatID, in, res.State, effect)
 		if !ok {
 			continue
 		}
 		next.EventID, next.LanguageHint, next.Participant, next.Actor = in.EventID, in.LanguageHint, in.Participant, in.Actor
 		out := flows.Handle(res.State, next, b.now())
 		res.State = out.State
+		res.Forget = res.Forget || out.Forget
 		res.Replies = append(res.Replies, out.Replies...)
 		res.Effects = append(res.Effects, out.Effects...)
 	}
@@ -31,7 +32,7 @@ func (b *Bot) runEffects(ctx context.Context, pid string, in flows.Input, res fl
 }
 
 // do carries out one effect; ok says whether there is an outcome to hand back.
-func (b *Bot) do(ctx context.Context, pid string, in flows.Input, st flows.State, e flows.Effect) (next flows.Input, ok bool) {
+func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, st flows.State, e flows.Effect) (next flows.Input, ok bool) {
 	// Each store call has its own deadline: a hanging database must leave
 	// time to save the conversation and answer.
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
@@ -124,6 +125,43 @@ func (b *Bot) do(ctx context.Context, pid string, in flows.Input, st flows.State
 			return failed("changing a closing date failed", err)
 		}
 		return b.cardInput(ctx, e.SetClosesOn.ForumID)
+
+	case e.RememberContact:
+		if err := b.stores.People.SetContact(ctx, pid, chatID); err != nil {
+			b.log.Warn("remembering how to reach a student failed", "err", err)
+		}
+		return flows.Input{}, false
+
+	case e.StopMessages:
+		if err := b.stores.People.StopContact(ctx, pid, chatID, true); err != nil {
+			return failed("stopping messages failed", err)
+		}
+		return flows.Input{}, false
+
+	case e.ListMyIdeas:
+		ideas, err := b.stores.People.IdeasOf(ctx, pid)
+		if err != nil {
+			return failed("listing a student's ideas failed", err)
+		}
+		for i := range ideas {
+			ideas[i].SentAt = ideas[i].SentAt.In(b.cfg.Location)
+		}
+		return flows.Input{Kind: flows.InputMyIdeas, MyIdeas: ideas}, true
+
+	case e.ExportMyData:
+		data, err := b.stores.People.DataOf(ctx, pid)
+		if err != nil {
+			return failed("exporting a student's data failed", err)
+		}
+		return flows.Input{Kind: flows.InputMyData, MyData: &flows.File{Name: "napad-my-data.json", Data: data}}, true
+
+	case e.DeleteMe:
+		if _, err := b.stores.People.DeleteParticipant(ctx, pid); err != nil {
+			return failed("deleting a student's data failed", err)
+		}
+		b.forgetRole(pid)
+		b.log.Info("a participant deleted their data")
+		return flows.Input{Kind: flows.InputDeleted}, true
 
 	case e.CreateInvite != nil:
 		code, err := b.stores.People.CreateInvite(ctx, *e.CreateInvite, pid, b.now().Add(inviteValidFor))

@@ -157,6 +157,7 @@ func languageCode(u *models.Update) string {
 
 var knownCommands = []string{
 	flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
+	flows.CommandMyIdeas, flows.CommandMyData, flows.CommandDelete, flows.CommandStop,
 	flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher,
 }
 
@@ -329,7 +330,7 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 			if b.staff[from.ID] || needsRole(env.State, in) {
 				in.Actor = b.actor(ctx, from.ID, pid)
 			}
-			res = b.runEffects(ctx, pid, in, flows.Handle(env.State, in, b.now()))
+			res = b.runEffects(ctx, pid, chatID, in, flows.Handle(env.State, in, b.now()))
 		}
 		env.State = res.State
 		env.remember(u.ID)
@@ -339,6 +340,14 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 		data, err := json.Marshal(env)
 		if err != nil {
 			b.log.Error("encode conversation state", "err", err)
+			return
+		}
+		if res.Forget { // the student deleted their data: keep nothing
+			if err := b.stores.Conversations.Delete(ctx, pid); err != nil {
+				b.unavailable(ctx, u, chatID, hint, fmt.Errorf("delete conversation: %w", err))
+				return
+			}
+			b.send(ctx, chatID, 0, res.State.Lang, res.Replies)
 			return
 		}
 		saved, err := b.stores.Conversations.Save(ctx, pid, version, data, b.cfg.StateTTL)

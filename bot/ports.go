@@ -13,6 +13,7 @@ import (
 type ConversationStore interface {
 	Load(ctx context.Context, key string) (data []byte, version int64, err error)
 	Save(ctx context.Context, key string, expectedVersion int64, data []byte, ttl time.Duration) (saved bool, err error)
+	Delete(ctx context.Context, key string) error
 }
 
 // ForumStore finds, creates and changes forums, and counts who took part.
@@ -39,4 +40,13 @@ type PeopleStore interface {
 	CreateInvite(ctx context.Context, town, createdBy string, expiresAt time.Time) (code string, err error)
 	// RedeemInvite's result is "accepted", "unknown", "used" or "expired".
 	RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (town, result string, err error)
+
+	// A student's own data.
+	IdeasOf(ctx context.Context, participantID string) ([]flows.MyIdea, error)
+	DataOf(ctx context.Context, participantID string) ([]byte, error)
+	DeleteParticipant(ctx context.Context, participantID string) (bool, error)
+	// How to tell a student what became of their idea, unless they said /stop
+	// or blocked the bot.
+	SetContact(ctx context.Context, participantID string, chatID int64) error
+	StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error
 }

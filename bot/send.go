@@ -22,6 +22,8 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 		switch {
 		case r.QR != nil:
 			err = b.sendQR(ctx, chatID, lang, r)
+		case r.File != nil:
+			err = b.sendFile(ctx, chatID, lang, r)
 		case r.Replace && replaceID != 0:
 			err = b.edit(ctx, chatID, replaceID, lang, r)
 		default:
@@ -35,6 +37,10 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 		}
 		if errors.Is(err, tgbot.ErrorForbidden) {
 			b.log.Info("the bot was blocked in this chat; not sending", "err", err)
+			// Private chats have the user's id: never message them again.
+			if stopErr := b.stopPrivate(ctx, chatID); stopErr != nil {
+				b.log.Warn("marking a student unreachable failed", "err", stopErr)
+			}
 			return
 		}
 		if err != nil {
@@ -56,6 +62,26 @@ func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string
 	if err != nil && strings.Contains(err.Error(), "message is not modified") {
 		return nil // a refresh with nothing new
 	}
+	return err
+}
+
+// stopPrivate records that the student of a private chat blocked the bot.
+func (b *Bot) stopPrivate(ctx context.Context, chatID int64) error {
+	if chatID <= 0 { // a group: nobody's contact
+		return nil
+	}
+	return b.stores.People.StopContact(ctx, participantID(b.cfg.ParticipantKey, chatID), chatID, false)
+}
+
+// sendFile sends a file as a document with the reply as its caption.
+func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
+	_, err := withRetry(ctx, b.log, "sendDocument", func() (*models.Message, error) {
+		return b.api.SendDocument(ctx, &tgbot.SendDocumentParams{
+			ChatID:   chatID,
+			Document: &models.InputFileUpload{Filename: r.File.Name, Data: bytes.NewReader(r.File.Data)},
+			Caption:  b.text(lang, r.Text),
+		})
+	})
 	return err
 }
 

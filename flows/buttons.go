@@ -12,6 +12,7 @@ const (
 	buttonConfirm      = "cf"   // yes/no of a pending question
 	buttonNewIdea      = "new"  // start another idea (works from any message)
 	buttonPickLanguage = "pl"   // language chosen with /language
+	buttonDeleteAll    = "del"  // yes/no to deleting all of a student's data
 	maxButtonData      = 64
 )
 

@@ -12,6 +12,7 @@ type conversation struct {
 	now     time.Time
 	replies []Reply
 	effects []Effect
+	forget  bool
 }
 
 func (c *conversation) say(key string, data map[string]any, buttons ...[]Button) {
@@ -52,6 +53,12 @@ func (c *conversation) handle() {
 		c.inviteCreated(c.in.InviteCode, c.in.Text)
 	case InputStoreFailed:
 		c.say("error.store", nil)
+	case InputMyIdeas:
+		c.myIdeas(c.in.MyIdeas)
+	case InputMyData:
+		c.myData(c.in.MyData)
+	case InputDeleted:
+		c.deleted()
 	default:
 		c.answer()
 	}
@@ -120,6 +127,10 @@ func (c *conversation) command(name string) {
 	}
 	if name != CommandHelp {
 		c.st.Pending, c.st.SwitchForum, c.st.Closing = PendingNone, nil, nil
+	}
+	if isRightsCommand(name) {
+		c.rightsCommand(name)
+		return
 	}
 	switch name {
 	case CommandLanguage:
@@ -249,6 +260,14 @@ func (c *conversation) button() {
 	}
 	// Buttons that work whatever idea they came from.
 	switch b.step {
+	case buttonDeleteAll:
+		if c.st.Pending != PendingDelete {
+			c.stale()
+			return
+		}
+		c.st.Pending = PendingNone
+		c.confirmDelete(b.value)
+		return
 	case buttonNewIdea:
 		c.st.Pending = PendingNone
 		if !c.st.Joined() {
@@ -527,6 +546,7 @@ func (c *conversation) submitted() {
 	// The idea now lives in the database; the live state keeps no copy.
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
 	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.in.Reference}, row(c.newIdeaButton()))
+	c.effects = append(c.effects, Effect{RememberContact: true})
 }
 
 func (c *conversation) submission() Submission {
@@ -626,6 +646,10 @@ func (c *conversation) askPending() {
 		c.say("restart.confirm", nil, row(
 			c.button1("button.start_over", buttonConfirm, "yes"),
 			c.button1("button.continue", buttonConfirm, "no")))
+	case PendingDelete:
+		c.say("delete.confirm", nil, row(
+			Button{Label: Msg{Key: "button.delete_all"}, Data: encodeButton("", buttonDeleteAll, "yes")},
+			Button{Label: Msg{Key: "button.keep_data"}, Data: encodeButton("", buttonDeleteAll, "no")}))
 	case PendingClosingDate:
 		f := c.st.Closing
 		id := strconv.FormatInt(f.ID, 10)

@@ -147,6 +147,9 @@ const (
 	InputCard                               // a forum card to show again: Card
 	InputInviteCreated                      // a teacher invite was created: InviteCode (for the town in Text)
 	InputStoreFailed                        // what a teacher asked for could not be stored now
+	InputMyIdeas                            // the student's ideas: MyIdeas
+	InputMyData                             // everything stored about the student: MyData
+	InputDeleted                            // the student's data was deleted
 )
 
 // Commands a student can type.
@@ -188,6 +191,10 @@ type Input struct {
 	Forums     []Forum
 	Card       *ForumCard
 	InviteCode string
+
+	// What the bot looked up for a student's /myideas and /mydata.
+	MyIdeas []MyIdea
+	MyData  *File
 }
 
 // JoinResult is what the join code of a link led to.
@@ -223,6 +230,8 @@ type Reply struct {
 	// Replace asks to show this in place of the message whose button was
 	// tapped (a refreshed card, a toggled choice), if there is one.
 	Replace bool
+	// File, when set, is sent as a document with the text as its caption.
+	File *File
 }
 
 // Effect is something the conversation asks the outside world to do. The
@@ -237,6 +246,12 @@ type Effect struct {
 	SetOpen      *ForumOpen
 	SetClosesOn  *ForumClosing
 	CreateInvite *string // the town of a new teacher invite
+
+	RememberContact bool // keep the chat, to tell the student what becomes of their idea
+	ListMyIdeas     bool
+	ExportMyData    bool
+	StopMessages    bool // the student wants no more messages about their ideas
+	DeleteMe        bool // erase everything stored about the student
 }
 
 // ForumOpen closes or reopens a forum.
@@ -258,6 +273,8 @@ type Result struct {
 	State   State
 	Replies []Reply
 	Effects []Effect
+	// Forget asks to delete the stored conversation instead of saving State.
+	Forget bool
 }
 
 // Handle is the conversation: given where the student is and what they did,
@@ -268,7 +285,7 @@ func Handle(st State, in Input, now time.Time) Result {
 		c.st.Lang = LanguageFor(in.LanguageHint)
 	}
 	c.handle()
-	return Result{State: c.st, Replies: c.replies, Effects: c.effects}
+	return Result{State: c.st, Replies: c.replies, Effects: c.effects, Forget: c.forget}
 }
 
 // LanguageFor picks the supported language closest to an app language code.

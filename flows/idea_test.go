@@ -460,3 +460,40 @@ func TestEditedMessageIsExplained(t *testing.T) {
 		t.Fatalf("replies %v step %s", keys, res.State.Step)
 	}
 }
+
+func TestStudentDataCommands(t *testing.T) {
+	s := newStudent(t, "en")
+	s.command(flows.CommandDelete) // works before joining too
+	if s.state.Pending != flows.PendingDelete || s.keys()[0] != "delete.confirm" {
+		t.Fatalf("/delete: %v", s.keys())
+	}
+	s.tap(s.label("button.keep_data"))
+	if s.keys()[0] != "delete.kept" || s.state.Pending != flows.PendingNone {
+		t.Errorf("keep: %v", s.keys())
+	}
+	s.join(testForum)
+	s.command(flows.CommandDelete)
+	res := s.tap(s.label("button.delete_all"))
+	if len(res.Effects) != 1 || !res.Effects[0].DeleteMe {
+		t.Fatalf("effects %+v", res.Effects)
+	}
+	if after := flows.Handle(s.state, flows.Input{Kind: flows.InputDeleted}, clock); !after.Forget || after.State.Joined() {
+		t.Errorf("after deletion: forget=%v state %+v", after.Forget, after.State)
+	}
+	// A forged or stale delete button does nothing.
+	if res := s.press("|del|yes"); len(res.Effects) != 0 {
+		t.Error("a delete button without the question deleted")
+	}
+	res = s.command(flows.CommandStop)
+	if len(res.Effects) != 1 || !res.Effects[0].StopMessages || s.keys()[0] != "stop.done" {
+		t.Errorf("/stop: %+v %v", res.Effects, s.keys())
+	}
+	res = s.command(flows.CommandMyIdeas)
+	if len(res.Effects) != 1 || !res.Effects[0].ListMyIdeas {
+		t.Errorf("/myideas: %+v", res.Effects)
+	}
+	my := flows.Handle(s.state, flows.Input{Kind: flows.InputMyIdeas, MyIdeas: []flows.MyIdea{{Reference: "N-AAAA", Title: "Benches", Status: "selected", SentAt: clock}}}, clock)
+	if len(my.Replies) != 2 || my.Replies[1].Text.Data["Status"].(flows.Msg).Key != "status.selected" {
+		t.Errorf("/myideas replies %+v", my.Replies)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
 		}
 		// The command menu was published in every language.
 		for _, lang := range append([]string{""}, flows.Languages...) {
-			if cmds := a.fake.Commands(lang); len(cmds) != 4 {
+			if cmds := a.fake.Commands(lang); len(cmds) != 8 || cmds[0].Command != "new" {
 				t.Errorf("commands for %q: %v", lang, cmds)
 			}
 		}
@@ -460,4 +461,75 @@ func inBothModes(t *testing.T, scenario func(t *testing.T, webhook bool)) {
 	for _, mode := range []string{"polling", "webhook"} {
 		t.Run(mode, func(t *testing.T) { scenario(t, mode == "webhook") })
 	}
+}
+
+// A student sees their ideas, takes their data, stops messages and deletes
+// everything; afterwards nothing about them is left.
+func TestE2EStudentDataRights(t *testing.T) {
+	a := newApp(t, false)
+	f := a.forum("2.A")
+	s := a.student("en")
+	s.toReview(f.Code, sampleAnswers["en"])
+	s.tap("button.submit")
+	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
+
+	s.u.SendText("/myideas")
+	item := s.expect("myideas.item")
+	if !strings.Contains(item.Text, ref) || !strings.Contains(item.Text, sampleAnswers["en"].title) || !strings.Contains(item.Text, s.render("status.new")) {
+		t.Errorf("/myideas: %q", item.Text)
+	}
+
+	s.u.SendText("/mydata")
+	doc := a.fake.WaitFor(t, s.u.ID(), func(m telegramtest.SentMessage) bool { return m.Document != nil }, waitLong)
+	if !strings.Contains(string(doc.Document.Data), sampleAnswers["en"].description) || !strings.Contains(string(doc.Document.Data), ref) {
+		t.Errorf("/mydata file:\n%s", doc.Document.Data)
+	}
+	if strings.Contains(string(doc.Document.Data), "Student") { // the Telegram first name
+		t.Error("/mydata contains the student's Telegram name")
+	}
+
+	s.u.SendText("/stop")
+	s.expect("stop.done")
+
+	exported := func() string {
+		t.Helper()
+		file := t.TempDir() + "/ideas.csv"
+		var out strings.Builder
+		if err := run(context.Background(), []string{"export", "--format", "csv", "-o", file}, a.getenv, &out, &out); err != nil {
+			t.Fatalf("export: %v\n%s", err, out.String())
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	if csv := exported(); !strings.Contains(csv, ref) {
+		t.Fatalf("the idea is not in the export before /delete:\n%s", csv)
+	}
+
+	s.u.SendText("/delete")
+	s.expect("delete.confirm")
+	s.tap("button.keep_data")
+	s.expect("delete.kept")
+	if _, found, _ := a.db.SuggestionByReference(context.Background(), ref); !found {
+		t.Fatal("'keep it' deleted the idea")
+	}
+	s.u.SendText("/delete")
+	s.expect("delete.confirm")
+	s.tap("button.delete_all")
+	s.expect("delete.done")
+	if _, found, _ := a.db.SuggestionByReference(context.Background(), ref); found {
+		t.Error("the idea is still in PostgreSQL")
+	}
+	if n := len(a.suggestions(f)); n != 0 {
+		t.Errorf("%d ideas left in the forum", n)
+	}
+	if csv := exported(); strings.Contains(csv, ref) || strings.Contains(csv, sampleAnswers["en"].title) {
+		t.Errorf("the export still has the deleted idea:\n%s", csv)
+	}
+	s.u.SendText("/myideas")
+	s.expect("myideas.none")
+	s.u.SendText("hello")
+	s.expect("start.how_to_join") // the conversation is gone too
 }

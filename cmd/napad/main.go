@@ -34,6 +34,14 @@ Commands:
   forum close CODE       stop taking ideas; forum reopen CODE takes them again
   forum qr CODE -o FILE.png
                          write the forum's QR code picture
+  export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]
+         [--to 2026-12-31] [--status S] [--category C] [--include-hidden]
+                         export ideas for staff (hidden ideas only with --include-hidden)
+  status set --ref N-XXXX[,N-YYYY] --status S [--answer TEXT]
+                         record what became of ideas: new, under_review, selected,
+                         in_progress, done, not_feasible, duplicate
+  status hide --ref N-XXXX --reason abusive|off_topic|personal_data
+                         leave an idea out of exports; status unhide --ref N-XXXX undoes it
   healthcheck            exit 0 if the bot on LISTEN_ADDR is up (for Docker)
 
 Settings come from the environment; see README.md.
@@ -68,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, getenv, stdout)
 	case "forum":
 		return forum(ctx, args[1:], getenv, stdout, stderr)
+	case "export", "status":
+		return staffCommand(ctx, args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
 	case "help", "-h", "--help":
@@ -88,6 +98,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	redisstore.SetLogger(log)
 
 	db, err := openDatabase(ctx, cfg.DatabaseURL)
 	if err != nil {

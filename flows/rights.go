@@ -1,0 +1,97 @@
+package flows
+
+import "time"
+
+// What students may do with their own data: see their ideas and what
+// became of them (/myideas), get everything stored about them (/mydata),
+// delete it all (/delete), and stop being messaged (/stop).
+
+// Commands for students' data.
+const (
+	CommandMyIdeas = "myideas"
+	CommandMyData  = "mydata"
+	CommandDelete  = "delete"
+	CommandStop    = "stop"
+)
+
+// PendingDelete asks whether to really delete everything.
+const PendingDelete Pending = "delete"
+
+// MyIdea is one of a student's ideas as they see it.
+type MyIdea struct {
+	Reference, Title, Status, Answer, Forum string
+	SentAt                                  time.Time
+}
+
+// File is a file to send, such as a student's data.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Statuses an idea can have, in the order ideas usually go through them.
+var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
+
+func isRightsCommand(name string) bool {
+	switch name {
+	case CommandMyIdeas, CommandMyData, CommandDelete, CommandStop:
+		return true
+	}
+	return false
+}
+
+func (c *conversation) rightsCommand(name string) {
+	switch name {
+	case CommandMyIdeas:
+		c.effects = append(c.effects, Effect{ListMyIdeas: true})
+	case CommandMyData:
+		c.effects = append(c.effects, Effect{ExportMyData: true})
+	case CommandStop:
+		c.effects = append(c.effects, Effect{StopMessages: true})
+		c.say("stop.done", nil)
+	case CommandDelete:
+		c.st.Pending = PendingDelete
+		c.askPending()
+	}
+}
+
+func (c *conversation) myIdeas(ideas []MyIdea) {
+	if len(ideas) == 0 {
+		c.say("myideas.none", nil)
+		return
+	}
+	c.sayCount("myideas.header", len(ideas), nil)
+	for _, i := range ideas {
+		answer := any(Msg{Key: "myideas.no_answer"})
+		if i.Answer != "" {
+			answer = i.Answer
+		}
+		c.say("myideas.item", map[string]any{
+			"Ref": i.Reference, "Title": i.Title, "Forum": i.Forum,
+			"Status": Msg{Key: "status." + i.Status}, "Answer": answer,
+			"Date": i.SentAt.Format("2. 1. 2006"),
+		})
+	}
+}
+
+func (c *conversation) myData(f *File) {
+	c.replies = append(c.replies, Reply{Text: Msg{Key: "mydata.caption"}, File: f})
+}
+
+// confirmDelete handles the answer to "really delete everything?".
+func (c *conversation) confirmDelete(answer string) {
+	if answer != "yes" {
+		c.say("delete.kept", nil)
+		c.continueIfInProgress()
+		return
+	}
+	c.effects = append(c.effects, Effect{DeleteMe: true})
+}
+
+// deleted forgets the student entirely; only the language stays for the
+// goodbye, and even that is not stored.
+func (c *conversation) deleted() {
+	c.st = State{Lang: c.st.Lang}
+	c.forget = true
+	c.say("delete.done", nil)
+}

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/healthycities/napad/flows"
+)
+
+// Students' rights over their data: see it, take it with them, delete it,
+// and stop being contacted.
+
+// IdeasOf lists a student's ideas, newest first, with what the city made of them.
+func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyIdea, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT s.reference, s.title, s.status, s.staff_answer, s.created_at, f.name
+		FROM suggestions s JOIN forums f ON f.id = s.forum_id
+		WHERE s.participant_id = $1
+		ORDER BY s.created_at DESC, s.id DESC`, participantID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ideas of participant: %w", err)
+	}
+	ideas, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flows.MyIdea, error) {
+		var i flows.MyIdea
+		err := r.Scan(&i.Reference, &i.Title, &i.Status, &i.Answer, &i.SentAt, &i.Forum)
+		return i, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ideas of participant: %w", err)
+	}
+	return ideas, nil
+}
+
+// DataOf is everything stored about a student, as indented JSON: their
+// pseudonymous record, the forums they joined, every idea with every field,
+// and whether they may be contacted. It is what /mydata sends them.
+func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error) {
+	var doc []byte
+	err := s.pool.QueryRow(ctx, `
+		SELECT jsonb_pretty(jsonb_build_object(
+			'participant', (SELECT to_jsonb(p) FROM participants p WHERE p.id = $1),
+			'forums_joined', COALESCE((
+				SELECT jsonb_agg(jsonb_build_object('forum', f.name, 'school', f.school, 'town', f.town, 'joined_at', fp.joined_at) ORDER BY fp.joined_at)
+				FROM forum_participants fp JOIN forums f ON f.id = fp.forum_id WHERE fp.participant_id = $1), '[]'::jsonb),
+			'ideas', COALESCE((
+				SELECT jsonb_agg((to_jsonb(s) - 'id' - 'forum_id' - 'participant_id' - 'draft_id') || jsonb_build_object('forum', f.name) ORDER BY s.id)
+				FROM suggestions s JOIN forums f ON f.id = s.forum_id WHERE s.participant_id = $1), '[]'::jsonb),
+			'contact', (SELECT jsonb_build_object('telegram_chat', c.chat_id, 'notifications_stopped', c.opted_out, 'unreachable', c.unreachable)
+				FROM contacts c WHERE c.participant_id = $1),
+			'role', (SELECT jsonb_build_object('role', r.role, 'town', r.town) FROM roles r WHERE r.participant_id = $1)
+		))::text`, participantID).Scan(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: data of participant: %w", err)
+	}
+	return doc, nil
+}
+
+// DeleteParticipant erases a student: their record, and with it (by the
+// foreign keys) their ideas, forum memberships and contact. Their role and
+// the invites they redeemed lose the link to them. It says whether there
+// was anything to delete.
+func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bool, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres: delete participant: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	var ideas int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM suggestions WHERE participant_id = $1`, participantID).Scan(&ideas); err != nil {
+		return false, fmt.Errorf("postgres: delete participant: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM participants WHERE id = $1`, participantID)
+	if err != nil {
+		return false, fmt.Errorf("postgres: delete participant: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM roles WHERE participant_id = $1`, participantID); err != nil {
+		return false, fmt.Errorf("postgres: delete participant role: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE teacher_invites SET used_by = '' WHERE used_by = $1`, participantID); err != nil {
+		return false, fmt.Errorf("postgres: delete participant invites: %w", err)
+	}
+	// The audit log keeps that a deletion happened, not whose.
+	after, _ := json.Marshal(map[string]int{"ideas_deleted": ideas})
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, after) VALUES ('student', 'participant.delete', $1)`, after); err != nil {
+		return false, fmt.Errorf("postgres: delete participant audit: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("postgres: delete participant: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// SetContact remembers the chat to tell a student about their ideas. An
+// earlier /stop is kept.
+func (s *Store) SetContact(ctx context.Context, participantID string, chatID int64) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO contacts (participant_id, chat_id) VALUES ($1, $2)
+		ON CONFLICT (participant_id) DO UPDATE SET chat_id = EXCLUDED.chat_id, unreachable = false, updated_at = now()`,
+		participantID, chatID)
+	if err != nil {
+		return fmt.Errorf("postgres: set contact: %w", err)
+	}
+	return nil
+}
+
+// StopContact records /stop (optOut) or a blocked bot (unreachable): the
+// student is not messaged again, even if a later idea updates the contact.
+func (s *Store) StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error {
+	col := "unreachable"
+	if optOut {
+		col = "opted_out"
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO contacts (participant_id, chat_id, `+col+`)
+		SELECT $1, $2, true WHERE EXISTS (SELECT 1 FROM participants WHERE id = $1)
+		ON CONFLICT (participant_id) DO UPDATE SET `+col+` = true, updated_at = now()`,
+		participantID, chatID)
+	if err != nil {
+		return fmt.Errorf("postgres: stop contact: %w", err)
+	}
+	return nil
+}
