@@ -40,6 +40,7 @@ type Stores struct {
 	Forums        ForumStore
 	Ideas         IdeaStore
 	People        PeopleStore
+	Staff         StaffStore
 }
 
 // Bot is a running Nápad bot.

@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -163,6 +165,43 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		b.log.Info("a participant deleted their data")
 		return flows.Input{Kind: flows.InputDeleted}, true
 
+	case e.NextReview != nil:
+		return b.nextReview(ctx, e.NextReview.Skip, flows.Input{Kind: flows.InputReview})
+
+	case e.Review != nil:
+		known, err := b.stores.Staff.Review(ctx, *e.Review, pid)
+		if err != nil {
+			return failed("storing a review decision failed", err)
+		}
+		if !known {
+			return flows.Input{Kind: flows.InputReviewRefUnknown, Reference: e.Review.DuplicateOf}, true
+		}
+		b.log.Info("idea reviewed", "reference", e.Review.Ref, "decision", e.Review.Decision)
+		done := map[bool]string{true: "staffreview.hidden", false: "staffreview.accepted"}[strings.HasPrefix(e.Review.Decision, "hide_")]
+		if e.Review.Decision == flows.DecisionDuplicate {
+			done = "staffreview.duplicate"
+		}
+		return b.nextReview(ctx, st.ReviewSkip, flows.Input{Kind: flows.InputReview, Text: done, Reference: e.Review.Ref, Arg: e.Review.DuplicateOf})
+
+	case e.ExportForums != "":
+		forums, err := b.stores.Forums.AllForums(ctx)
+		if err != nil {
+			return failed("listing forums failed", err)
+		}
+		return flows.Input{Kind: flows.InputExportForums, Forums: forums, Text: e.ExportForums}, true
+
+	case e.Export != nil:
+		// Telegram uploads are sent from memory anyway; exports of a city's
+		// ideas are a few megabytes.
+		var buf bytes.Buffer
+		rows, err := b.stores.Staff.Export(ctx, e.Export.Format, e.Export.ForumID, &buf)
+		if err != nil {
+			return failed("exporting ideas failed", err)
+		}
+		b.log.Info("ideas exported", "format", e.Export.Format, "forum_id", e.Export.ForumID, "rows", rows)
+		name := "napad-ideas-" + b.now().Format("2006-01-02") + "." + e.Export.Format
+		return flows.Input{Kind: flows.InputExported, MyData: &flows.File{Name: name, Data: buf.Bytes()}, Count: rows}, true
+
 	case e.CreateInvite != nil:
 		code, err := b.stores.People.CreateInvite(ctx, *e.CreateInvite, pid, b.now().Add(inviteValidFor))
 		if err != nil {
@@ -172,6 +211,19 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		return flows.Input{Kind: flows.InputInviteCreated, InviteCode: code, Text: *e.CreateInvite}, true
 	}
 	return flows.Input{}, false
+}
+
+func (b *Bot) nextReview(ctx context.Context, skip []string, in flows.Input) (flows.Input, bool) {
+	item, found, err := b.stores.Staff.NextForReview(ctx, skip)
+	if err != nil {
+		b.log.Error("finding the next idea to review failed", "err", err)
+		return flows.Input{Kind: flows.InputStoreFailed}, true
+	}
+	if found {
+		item.SentAt = item.SentAt.In(b.cfg.Location)
+		in.Review = &item
+	}
+	return in, true
 }
 
 func (b *Bot) card(ctx context.Context, forumID int64) (flows.ForumCard, bool, error) {

@@ -158,7 +158,7 @@ func languageCode(u *models.Update) string {
 var knownCommands = []string{
 	flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
 	flows.CommandMyIdeas, flows.CommandMyData, flows.CommandDelete, flows.CommandStop,
-	flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher,
+	flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher, flows.CommandReview, flows.CommandExport,
 }
 
 // invitePrefix marks a teacher invite in a deep link: /start t_<code>.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -32,6 +33,16 @@ type ForumStore interface {
 // IdeaStore stores finished ideas durably, once per draft however often asked.
 type IdeaStore interface {
 	Submit(ctx context.Context, s flows.Submission) (reference string, err error)
+}
+
+// StaffStore is what city staff work with: the review queue and exports.
+type StaffStore interface {
+	NextForReview(ctx context.Context, skip []string) (flows.ReviewItem, bool, error)
+	// Review stores a decision; known is false when a duplicate's original
+	// does not exist.
+	Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error)
+	// Export writes the ideas of a forum (0: all) in format to w.
+	Export(ctx context.Context, format string, forumID int64, w io.Writer) (rows int, err error)
 }
 
 // PeopleStore knows who is a teacher, and hands out teacher invites.

@@ -19,6 +19,14 @@ import (
 func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string, replies []flows.Reply) {
 	for _, r := range replies {
 		var err error
+		if r.PhotoID != "" { // a student's photo, by Telegram's file id: never downloaded
+			_, err = withRetry(ctx, b.log, "sendPhoto", func() (*models.Message, error) {
+				return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: r.PhotoID}})
+			})
+			if err != nil {
+				b.log.Warn("showing a photo failed", "err", redact(err, b.cfg.Token))
+			}
+		}
 		switch {
 		case r.QR != nil:
 			err = b.sendQR(ctx, chatID, lang, r)

@@ -59,6 +59,15 @@ func (c *conversation) handle() {
 		c.myData(c.in.MyData)
 	case InputDeleted:
 		c.deleted()
+	case InputReview:
+		c.showReview(c.in.Review, c.in.Text, map[string]any{"Ref": c.in.Reference, "Of": c.in.Arg})
+	case InputReviewRefUnknown:
+		c.say("staffreview.dup_unknown", map[string]any{"Ref": c.in.Reference})
+	case InputExportForums:
+		c.exportForums(c.in.Text, c.in.Forums)
+	case InputExported:
+		count := c.in.Count
+		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: c.in.MyData})
 	default:
 		c.answer()
 	}
@@ -141,6 +150,9 @@ func (c *conversation) command(name string) {
 		c.say("about.help", nil)
 		if c.in.Actor.Role != RoleStudent {
 			c.say("about.help_teacher", nil)
+		}
+		if c.in.Actor.Role == RoleStaff {
+			c.say("about.help_staff", nil)
 		}
 		if c.st.InProgress() || c.st.Pending != PendingNone {
 			c.ask()
@@ -256,6 +268,9 @@ func (c *conversation) button() {
 		return
 	case buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose:
 		c.forumButton(b)
+		return
+	case buttonStaffReview, buttonExportFormat, buttonExportForum:
+		c.staffButton(b)
 		return
 	}
 	// Buttons that work whatever idea they came from.
@@ -439,6 +454,9 @@ func (c *conversation) answer() {
 		return
 	case c.st.Pending == PendingClosingDate && c.st.Closing != nil:
 		c.closingDate()
+		return
+	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
+		c.duplicateOf()
 		return
 	case !c.st.Joined():
 		c.say("start.how_to_join", nil)
@@ -646,6 +664,8 @@ func (c *conversation) askPending() {
 		c.say("restart.confirm", nil, row(
 			c.button1("button.start_over", buttonConfirm, "yes"),
 			c.button1("button.continue", buttonConfirm, "no")))
+	case PendingDuplicate:
+		c.say("staffreview.dup_ask", map[string]any{"Ref": c.st.Reviewing})
 	case PendingDelete:
 		c.say("delete.confirm", nil, row(
 			Button{Label: Msg{Key: "button.delete_all"}, Data: encodeButton("", buttonDeleteAll, "yes")},

@@ -111,11 +111,15 @@ type State struct {
 	ForumLangs []string `json:"fl,omitempty"`
 	// Setup is a forum a teacher is setting up; Closing, the forum whose
 	// closing date is being changed.
-	Setup     *Setup    `json:"su,omitempty"`
-	Closing   *ForumRef `json:"cl,omitempty"`
-	PrivacyOK bool      `json:"ok,omitempty"`
-	Submitted int       `json:"n,omitempty"` // ideas sent in this forum
-	LastRef   string    `json:"r,omitempty"` // reference of the last idea sent
+	Setup   *Setup    `json:"su,omitempty"`
+	Closing *ForumRef `json:"cl,omitempty"`
+	// Staff reviewing ideas: the one whose original is asked for, and those
+	// skipped in this round.
+	Reviewing  string   `json:"rvw,omitempty"`
+	ReviewSkip []string `json:"rvs,omitempty"`
+	PrivacyOK  bool     `json:"ok,omitempty"`
+	Submitted  int      `json:"n,omitempty"` // ideas sent in this forum
+	LastRef    string   `json:"r,omitempty"` // reference of the last idea sent
 }
 
 // Joined reports whether the student has joined a forum.
@@ -131,25 +135,29 @@ type InputKind int
 
 // The kinds of input.
 const (
-	InputText          InputKind = iota + 1 // the student wrote something
-	InputButton                             // the student tapped a button; Text holds its data
-	InputLocation                           // the student shared a place on the map
-	InputPhoto                              // the student sent a photo
-	InputMedia                              // a sticker, voice, video, file...: not usable as an answer
-	InputCommand                            // a command without arguments; Text holds its name
-	InputJoin                               // the student opened a join link; Join says what was found
-	InputSubmitted                          // the idea was stored; Reference is set
-	InputSubmitFailed                       // the idea could not be stored right now
-	InputEdited                             // the student edited a message they had sent
-	InputInvite                             // a teacher invite link was opened; Invite says what came of it
-	InputForumCreated                       // the forum a teacher set up was created: Created
-	InputForumList                          // the forums a teacher may see: Forums
-	InputCard                               // a forum card to show again: Card
-	InputInviteCreated                      // a teacher invite was created: InviteCode (for the town in Text)
-	InputStoreFailed                        // what a teacher asked for could not be stored now
-	InputMyIdeas                            // the student's ideas: MyIdeas
-	InputMyData                             // everything stored about the student: MyData
-	InputDeleted                            // the student's data was deleted
+	InputText             InputKind = iota + 1 // the student wrote something
+	InputButton                                // the student tapped a button; Text holds its data
+	InputLocation                              // the student shared a place on the map
+	InputPhoto                                 // the student sent a photo
+	InputMedia                                 // a sticker, voice, video, file...: not usable as an answer
+	InputCommand                               // a command without arguments; Text holds its name
+	InputJoin                                  // the student opened a join link; Join says what was found
+	InputSubmitted                             // the idea was stored; Reference is set
+	InputSubmitFailed                          // the idea could not be stored right now
+	InputEdited                                // the student edited a message they had sent
+	InputInvite                                // a teacher invite link was opened; Invite says what came of it
+	InputForumCreated                          // the forum a teacher set up was created: Created
+	InputForumList                             // the forums a teacher may see: Forums
+	InputCard                                  // a forum card to show again: Card
+	InputInviteCreated                         // a teacher invite was created: InviteCode (for the town in Text)
+	InputStoreFailed                           // what a teacher asked for could not be stored now
+	InputMyIdeas                               // the student's ideas: MyIdeas
+	InputMyData                                // everything stored about the student: MyData
+	InputDeleted                               // the student's data was deleted
+	InputReview                                // the next idea to review: Review (nil when none), after Text (a locale key) about Reference
+	InputReviewRefUnknown                      // the idea named as the original (Reference) does not exist
+	InputExportForums                          // the forums to choose from for an export in format Text
+	InputExported                              // the export file: MyData, with Count ideas
 )
 
 // Commands a student can type.
@@ -195,6 +203,10 @@ type Input struct {
 	// What the bot looked up for a student's /myideas and /mydata.
 	MyIdeas []MyIdea
 	MyData  *File
+
+	// What the bot looked up for staff.
+	Review *ReviewItem
+	Count  int
 }
 
 // JoinResult is what the join code of a link led to.
@@ -232,6 +244,8 @@ type Reply struct {
 	Replace bool
 	// File, when set, is sent as a document with the text as its caption.
 	File *File
+	// PhotoID, when set, is a photo students sent, shown before the text.
+	PhotoID string
 }
 
 // Effect is something the conversation asks the outside world to do. The
@@ -252,6 +266,11 @@ type Effect struct {
 	ExportMyData    bool
 	StopMessages    bool // the student wants no more messages about their ideas
 	DeleteMe        bool // erase everything stored about the student
+
+	NextReview   *ReviewQueue    // find the next idea for staff to review
+	Review       *ReviewDecision // store a review decision, then find the next idea
+	ExportForums string          // list forums to export from, in this format
+	Export       *ExportRequest
 }
 
 // ForumOpen closes or reopens a forum.

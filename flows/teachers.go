@@ -126,7 +126,8 @@ func IsStaffButton(data string) bool {
 		return false
 	}
 	switch b.step {
-	case buttonSetup, buttonSetupLang, buttonSetupNav, buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose:
+	case buttonSetup, buttonSetupLang, buttonSetupNav, buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose,
+		buttonStaffReview, buttonExportFormat, buttonExportForum:
 		return true
 	}
 	return false
@@ -134,7 +135,11 @@ func IsStaffButton(data string) bool {
 
 // IsStaffCommand reports whether a command is for teachers or staff.
 func IsStaffCommand(name string) bool {
-	return name == CommandNewForum || name == CommandForums || name == CommandInviteTeacher
+	switch name {
+	case CommandNewForum, CommandForums, CommandInviteTeacher, CommandReview, CommandExport:
+		return true
+	}
+	return false
 }
 
 // teacherCommand handles /newforum, /forums and /invite_teacher.
@@ -154,6 +159,8 @@ func (c *conversation) teacherCommand(name string) {
 			return
 		}
 		c.effects = append(c.effects, Effect{CreateInvite: &town})
+	case (name == CommandReview || name == CommandExport) && a.Role == RoleStaff:
+		c.staffCommand(name)
 	case name == CommandNewForum && a.Role != RoleStudent:
 		c.st.Pending, c.st.Closing = PendingNone, nil
 		c.st.Setup = &Setup{Step: SetupName, Tag: c.in.EventID, Town: a.Town, Languages: append([]string(nil), Languages...)}

@@ -267,3 +267,36 @@ func TestHandleDoesNotChangeATeachersState(t *testing.T) {
 		t.Fatalf("Handle changed the set-up it was given: %+v", before.Setup)
 	}
 }
+
+func TestOnlyStaffReviewAndExport(t *testing.T) {
+	for _, actor := range []flows.Actor{{}, {Role: flows.RoleTeacher, Town: "Kolín"}} {
+		s := newStudent(t, "en")
+		s.actor = actor
+		for _, cmd := range []string{flows.CommandReview, flows.CommandExport} {
+			if res := s.command(cmd); len(res.Effects) != 0 || s.keys()[0] != "about.help" {
+				t.Errorf("%q /%s: %+v %v", actor.Role, cmd, res.Effects, s.keys())
+			}
+		}
+		for _, data := range []string{"|rv|N-AAAA:accept", "|rv|N-AAAA:hide_abusive", "|ex|csv", "|exf|csv:0"} {
+			if res := s.press(data); len(res.Effects) != 0 {
+				t.Errorf("%q pressed %q: %+v", actor.Role, data, res.Effects)
+			}
+		}
+	}
+	staff := newStudent(t, "en")
+	staff.actor = flows.Actor{Role: flows.RoleStaff}
+	if res := staff.command(flows.CommandReview); len(res.Effects) != 1 || res.Effects[0].NextReview == nil {
+		t.Errorf("staff /review: %+v", res.Effects)
+	}
+	if res := staff.press("|rv|N-AAAA:hide_everything"); len(res.Effects) != 0 {
+		t.Errorf("an unknown hide reason: %+v", res.Effects)
+	}
+	if res := staff.press("|exf|pdf:0"); len(res.Effects) != 0 {
+		t.Errorf("an unknown format: %+v", res.Effects)
+	}
+	staff.press("|rv|N-AAAA:dup")
+	res := staff.text("n-bbbb")
+	if len(res.Effects) != 1 || *res.Effects[0].Review != (flows.ReviewDecision{Ref: "N-AAAA", Decision: flows.DecisionDuplicate, DuplicateOf: "N-BBBB"}) {
+		t.Errorf("duplicate: %+v", res.Effects)
+	}
+}

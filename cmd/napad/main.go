@@ -111,6 +111,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	defer rdb.Close()
 
+	store := database{Store: db, loc: cfg.Location}
 	b, err := bot.New(ctx, bot.Config{
 		Token:          cfg.Token,
 		APIURL:         cfg.APIURL,
@@ -121,7 +122,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffIDs:       cfg.StaffIDs,
 		Location:       cfg.Location,
 		Logger:         log,
-	}, bot.Stores{Conversations: rdb, Forums: database{db}, Ideas: db, People: database{db}})
+	}, bot.Stores{Conversations: rdb, Forums: store, Ideas: db, People: store, Staff: store})
 	if err != nil {
 		return err
 	}

@@ -2,15 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
 // database adapts the PostgreSQL store to the interfaces the bot defines,
 // converting the few types that differ.
-type database struct{ *postgres.Store }
+type database struct {
+	*postgres.Store
+	loc *time.Location // the city's, for dates in exports
+}
 
 func (d database) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error) {
 	key := ""
@@ -26,4 +33,32 @@ func (d database) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID
 func (d database) RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (string, string, error) {
 	town, result, err := d.Store.RedeemInvite(ctx, code, participantID, now)
 	return town, result.String(), err
+}
+
+func (d database) Review(ctx context.Context, dec flows.ReviewDecision, actor string) (bool, error) {
+	err := d.Store.Review(ctx, dec, actor)
+	if errors.Is(err, postgres.ErrSuggestionNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (d database) Export(ctx context.Context, format string, forumID int64, w io.Writer) (int, error) {
+	var filter postgres.ExportFilter
+	if forumID != 0 {
+		f, found, err := d.ForumByID(ctx, forumID)
+		if err != nil || !found {
+			return 0, fmt.Errorf("export forum %d (found=%v): %w", forumID, found, err)
+		}
+		filter.ForumCode = f.Code
+	}
+	ew, err := export.New(format, w, d.loc)
+	if err != nil {
+		return 0, err
+	}
+	if err := d.ExportIdeas(ctx, filter, ew.Write); err != nil {
+		return 0, err
+	}
+	err = ew.Close()
+	return ew.Count(), err
 }

@@ -1,0 +1,84 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/healthycities/napad/flows"
+)
+
+// NextForReview is the idea staff should look at next: not yet reviewed,
+// not hidden, possibly offensive ones first, then the oldest. skip are
+// references passed over in this round.
+func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewItem, bool, error) {
+	if skip == nil {
+		skip = []string{}
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT s.reference, f.name, s.title, s.description, s.works_well, s.improve, s.scope, s.category,
+		       s.place_text, s.photo_file_id, s.latitude, s.longitude, s.flagged, s.created_at
+		FROM suggestions s JOIN forums f ON f.id = s.forum_id
+		WHERE NOT s.reviewed AND s.hidden_reason IS NULL AND NOT (s.reference = ANY($1))
+		ORDER BY s.flagged DESC, s.id
+		LIMIT 1`, skip)
+	if err != nil {
+		return flows.ReviewItem{}, false, fmt.Errorf("postgres: next for review: %w", err)
+	}
+	item, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (flows.ReviewItem, error) {
+		var i flows.ReviewItem
+		err := r.Scan(&i.Ref, &i.Forum, &i.Title, &i.Description, &i.WorksWell, &i.Improve, &i.Scope, &i.Category,
+			&i.PlaceText, &i.PhotoID, &i.Lat, &i.Lon, &i.Flagged, &i.SentAt)
+		return i, err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return flows.ReviewItem{}, false, nil
+	}
+	if err != nil {
+		return flows.ReviewItem{}, false, fmt.Errorf("postgres: next for review: %w", err)
+	}
+	return item, true, nil
+}
+
+// Review stores what staff decided about an idea: accepted for
+// consideration (status under_review), hidden for a reason, or a duplicate
+// of another idea. Each is audited; the idea then counts as reviewed.
+func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) error {
+	ref := NormalizeReference(d.Ref)
+	switch {
+	case d.Decision == flows.DecisionAccept:
+		if _, _, err := s.SetStatus(ctx, ref, "under_review", "", actor); err != nil {
+			return err
+		}
+	case d.Decision == flows.DecisionDuplicate:
+		of := NormalizeReference(d.DuplicateOf)
+		if of == ref {
+			return fmt.Errorf("postgres: review: an idea cannot repeat itself: %w", ErrSuggestionNotFound)
+		}
+		if _, found, err := s.SuggestionByReference(ctx, of); err != nil || !found {
+			if err == nil {
+				err = fmt.Errorf("postgres: review: original %s: %w", of, ErrSuggestionNotFound)
+			}
+			return err
+		}
+		if _, _, err := s.SetStatus(ctx, ref, "duplicate", "", actor); err != nil {
+			return err
+		}
+		if _, err := s.pool.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {
+			return fmt.Errorf("postgres: review: duplicate of: %w", err)
+		}
+	case strings.HasPrefix(d.Decision, "hide_"):
+		if err := s.Hide(ctx, ref, strings.TrimPrefix(d.Decision, "hide_"), actor); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("postgres: review: unknown decision %q", d.Decision)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE suggestions SET reviewed = true WHERE reference = $1`, ref); err != nil {
+		return fmt.Errorf("postgres: review: mark reviewed: %w", err)
+	}
+	return nil
+}
