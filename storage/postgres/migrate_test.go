@@ -13,10 +13,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts"}
+var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts", "notifications"}
 
 // latestVersion is the number of the newest migration file.
-const latestVersion = 3
+const latestVersion = 4
 
 func gooseVersion(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()

@@ -78,7 +78,15 @@ func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string
 		return before, after, fmt.Errorf("postgres: set status: the answer has %d characters, at most %d allowed",
 			utf8.RuneCountInString(answer), maxStaffAnswerLen)
 	}
-	before, after, err = s.changeSuggestion(ctx, ActionSetStatus, ref, actor, `
+	// The author hears of a real change (status or answer), in the same
+	// transaction: a change never goes untold, nor is told but rolled back.
+	notify := func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error {
+		if after.Status == "new" || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
+			return nil
+		}
+		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
+	}
+	before, after, err = s.changeSuggestion(ctx, ActionSetStatus, ref, actor, notify, `
 		status = $2,
 		staff_answer = CASE WHEN $3 = '' THEN staff_answer ELSE $3 END,
 		status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END`,
@@ -96,7 +104,7 @@ func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
 	if !slices.Contains(HideReasons, reason) {
 		return fmt.Errorf("postgres: hide: invalid reason %q (want %s)", reason, strings.Join(HideReasons, ", "))
 	}
-	if _, _, err := s.changeSuggestion(ctx, ActionHide, ref, actor, `hidden_reason = $2`, reason); err != nil {
+	if _, _, err := s.changeSuggestion(ctx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason); err != nil {
 		return fmt.Errorf("postgres: hide: %w", err)
 	}
 	return nil
@@ -105,7 +113,7 @@ func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
 // Unhide makes the idea with reference ref visible again. An unknown
 // reference gives an error wrapping ErrSuggestionNotFound.
 func (s *Store) Unhide(ctx context.Context, ref, actor string) error {
-	if _, _, err := s.changeSuggestion(ctx, ActionUnhide, ref, actor, `hidden_reason = NULL`); err != nil {
+	if _, _, err := s.changeSuggestion(ctx, ActionUnhide, ref, actor, nil, `hidden_reason = NULL`); err != nil {
 		return fmt.Errorf("postgres: unhide: %w", err)
 	}
 	return nil
@@ -133,8 +141,11 @@ func scanStatusChange(row pgx.Row, extra ...any) (StatusChange, error) {
 // changeSuggestion runs "UPDATE suggestions SET <set>" on the suggestion
 // with reference ref ($1 is its id, args follow as $2...) and records the
 // change in the audit log, all in one transaction: a change without its
-// audit row, or the reverse, must never be committed.
-func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor, set string, args ...any) (before, after StatusChange, err error) {
+// audit row, or the reverse, must never be committed. then, unless nil,
+// runs in the transaction too, after the update.
+func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor string,
+	then func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error,
+	set string, args ...any) (before, after StatusChange, err error) {
 	ref = NormalizeReference(ref)
 	switch {
 	case ref == "":
@@ -180,6 +191,11 @@ func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor, set st
 		actor, action, ref, beforeJSON, afterJSON,
 	); err != nil {
 		return StatusChange{}, StatusChange{}, fmt.Errorf("audit %s: %w", ref, err)
+	}
+	if then != nil {
+		if err := then(ctx, tx, id, before, after); err != nil {
+			return StatusChange{}, StatusChange{}, fmt.Errorf("%s: %w", ref, err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return StatusChange{}, StatusChange{}, fmt.Errorf("commit: %w", err)
