@@ -41,6 +41,7 @@ type Stores struct {
 	Ideas         IdeaStore
 	People        PeopleStore
 	Staff         StaffStore
+	Notifications NotificationStore
 }
 
 // Bot is a running Nápad bot.

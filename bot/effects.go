@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
 )
 
 // inviteValidFor is how long a teacher invite link works.
@@ -48,6 +49,7 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		sub := *e.Submit
 		sub.ParticipantID = pid
 		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
+		sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
 		ref, err := b.stores.Ideas.Submit(ctx, sub)
 		if err != nil {
 			b.log.Error("storing an idea failed; the draft stays in the conversation", "forum_id", sub.ForumID, "err", err)
@@ -73,6 +75,8 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 			return failed("creating a forum failed", err)
 		}
 		b.log.Info("forum created", "forum_id", f.ID)
+		b.audit(ctx, pid, "forums.create", f.Code, map[string]any{"name": f.Name, "school": f.School, "town": f.Town,
+			"scope": f.Scope, "languages": f.Languages, "closes_at": f.ClosesAt})
 		f = b.local(f)
 		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
 
@@ -116,6 +120,7 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 			return failed("closing or reopening a forum failed", err)
 		}
 		b.log.Info("forum open changed", "forum_id", e.SetOpen.ForumID, "open", e.SetOpen.Open)
+		b.audit(ctx, pid, map[bool]string{true: "forums.reopen", false: "forums.close"}[e.SetOpen.Open], e.SetOpen.Code, nil)
 		return b.cardInput(ctx, e.SetOpen.ForumID)
 
 	case e.SetClosesOn != nil:
@@ -126,6 +131,7 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		if err := b.stores.Forums.SetForumClosesAt(ctx, e.SetClosesOn.Code, closes); err != nil {
 			return failed("changing a closing date failed", err)
 		}
+		b.audit(ctx, pid, "forums.closing_date", e.SetClosesOn.Code, map[string]any{"closes_at": closes})
 		return b.cardInput(ctx, e.SetClosesOn.ForumID)
 
 	case e.RememberContact:
@@ -199,6 +205,7 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 			return failed("exporting ideas failed", err)
 		}
 		b.log.Info("ideas exported", "format", e.Export.Format, "forum_id", e.Export.ForumID, "rows", rows)
+		b.audit(ctx, pid, "ideas.export", "", map[string]any{"format": e.Export.Format, "forum_id": e.Export.ForumID, "rows": rows})
 		name := "napad-ideas-" + b.now().Format("2006-01-02") + "." + e.Export.Format
 		return flows.Input{Kind: flows.InputExported, MyData: &flows.File{Name: name, Data: buf.Bytes()}, Count: rows}, true
 
@@ -208,9 +215,18 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 			return failed("creating a teacher invite failed", err)
 		}
 		b.log.Info("teacher invite created", "town", *e.CreateInvite)
+		b.audit(ctx, pid, "teacher.invite", "", map[string]any{"town": *e.CreateInvite})
 		return flows.Input{Kind: flows.InputInviteCreated, InviteCode: code, Text: *e.CreateInvite}, true
 	}
 	return flows.Input{}, false
+}
+
+// audit records a teacher's or staff member's action. The action is done
+// already; a failure to record it is logged, not shown to them.
+func (b *Bot) audit(ctx context.Context, actor, action, target string, after any) {
+	if err := b.stores.Staff.Audit(ctx, actor, action, target, after); err != nil {
+		b.log.Error("audit log", "action", action, "err", err)
+	}
 }
 
 func (b *Bot) nextReview(ctx context.Context, skip []string, in flows.Input) (flows.Input, bool) {

@@ -184,6 +184,7 @@ func (b *Bot) inviteInput(ctx context.Context, code, pid string) (flows.Input, e
 	if result == "accepted" {
 		b.forgetRole(pid)
 		b.log.Info("teacher invite accepted", "town", town)
+		b.audit(ctx, pid, "teacher.invite_accepted", "", map[string]any{"town": town})
 	}
 	return flows.Input{Kind: flows.InputInvite, Invite: flows.InviteOutcome{Result: result, Town: town}}, nil
 }

@@ -43,6 +43,8 @@ type StaffStore interface {
 	Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error)
 	// Export writes the ideas of a forum (0: all) in format to w.
 	Export(ctx context.Context, format string, forumID int64, w io.Writer) (rows int, err error)
+	// Audit records what a teacher or staff member did (actor: their pseudonym).
+	Audit(ctx context.Context, actor, action, target string, after any) error
 }
 
 // PeopleStore knows who is a teacher, and hands out teacher invites.
@@ -60,4 +62,29 @@ type PeopleStore interface {
 	// or blocked the bot.
 	SetContact(ctx context.Context, participantID string, chatID int64) error
 	StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error
+}
+
+// Notification is a change of an idea's status to tell its author about.
+type Notification struct {
+	SuggestionID  int64
+	ParticipantID string
+	ChatID        int64
+	Language      string
+	Reference     string
+	Title         string
+	Status        string
+	Answer        string // the city's answer; "" when there is none
+}
+
+// NotificationStore hands the notifier the status notifications that are
+// due, each to one notifier only for a while (a lease), and records what
+// became of them. Notifications nobody may get (after /stop, a blocked bot,
+// a hidden idea) are never handed out.
+type NotificationStore interface {
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	MarkNotified(ctx context.Context, suggestionID int64, at time.Time) error
+	// RetryNotification records a failed send; gaveUp says it will not be
+	// tried again.
+	RetryNotification(ctx context.Context, suggestionID int64, at time.Time) (gaveUp bool, err error)
+	DropNotification(ctx context.Context, suggestionID int64, at time.Time) error
 }

@@ -43,5 +43,7 @@ type Submission struct {
 	Longitude     *float64
 	PhotoFileID   string // Telegram file id, optional; the photo itself is never copied
 	WantsToHelp   string // "yes", "maybe" or "no"
-	SubmittedAt   time.Time
+	// Flagged: it may contain offensive words, so staff see it first.
+	Flagged     bool
+	SubmittedAt time.Time
 }

@@ -195,3 +195,27 @@ func TestRenderNestedMessages(t *testing.T) {
 		t.Error("a missing key rendered without error")
 	}
 }
+
+func TestMayBeProfane(t *testing.T) {
+	flagged := []string{
+		"This is shit", "SHITTY idea", "ty kurvo", "Kurvy všude", "je to na hovno", "Debilní škola",
+		"faen i helvete", "хуйня якась", "Пиздець", "сука", "you bitches", "Zmrde!",
+	}
+	for _, s := range flagged {
+		if !locales.MayBeProfane(s) {
+			t.Errorf("%q not flagged", s)
+		}
+	}
+	clean := []string{
+		"Lavičky na dvoře", "Scunthorpe", "Dickens in the library", "Hoveniers", "сукня для вистави",
+		"class assessment", "mrkev", "kukkerbusk", "kokosový dort", "", "🌳🌳",
+	}
+	for _, s := range clean {
+		if locales.MayBeProfane(s) {
+			t.Errorf("%q flagged", s)
+		}
+	}
+	if !locales.MayBeProfane("fine title", "but a shit description") {
+		t.Error("only the first text was checked")
+	}
+}

@@ -97,6 +97,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	notifyEvery, err := notifyInterval(getenv)
+	if err != nil {
+		return err
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 	redisstore.SetLogger(log)
 
@@ -111,6 +115,15 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	defer rdb.Close()
 
+	// The status notifier has connections of its own, so that it neither
+	// waits for nor adds to the ones serving conversations (after an outage
+	// each stale idle connection fails one student's request).
+	notifyDB, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer notifyDB.Close()
+
 	store := database{Store: db, loc: cfg.Location}
 	b, err := bot.New(ctx, bot.Config{
 		Token:          cfg.Token,
@@ -122,13 +135,26 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffIDs:       cfg.StaffIDs,
 		Location:       cfg.Location,
 		Logger:         log,
-	}, bot.Stores{Conversations: rdb, Forums: store, Ideas: db, People: store, Staff: store})
+	}, bot.Stores{Conversations: rdb, Forums: store, Ideas: db, People: store, Staff: store,
+		Notifications: database{Store: notifyDB, loc: cfg.Location}})
 	if err != nil {
 		return err
 	}
 	if err := b.SetCommands(ctx); err != nil {
 		log.Warn("could not publish the command menu", "err", err)
 	}
+
+	// Students hear what became of their ideas. Stopped (and waited for)
+	// before the database closes.
+	notifyCtx, stopNotifier := context.WithCancel(ctx)
+	notifierDone := make(chan struct{})
+	go func() {
+		defer close(notifierDone)
+		if err := b.RunNotifier(notifyCtx, notifyEvery); err != nil {
+			log.Error("status notifier stopped", "err", err)
+		}
+	}()
+	defer func() { stopNotifier(); <-notifierDone }()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
@@ -167,6 +193,20 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return nil
 	}
 	return runErr
+}
+
+// notifyInterval is NOTIFY_INTERVAL: how long the notifier waits when no
+// status notification is due (default 2s).
+func notifyInterval(getenv func(string) string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv("NOTIFY_INTERVAL"))
+	if v == "" {
+		return 2 * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > time.Hour {
+		return 0, fmt.Errorf("NOTIFY_INTERVAL must be a duration between 1ms and 1h, e.g. 2s (got %q)", v)
+	}
+	return d, nil
 }
 
 // openDatabase brings the schema up to date and connects.

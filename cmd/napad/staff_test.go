@@ -19,7 +19,7 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "en"), lang: "en"}
 
 	var refs []string
-	for i, title := range []string{"Benches in the yard", "Insulting title", "More benches"} {
+	for i, title := range []string{"Benches in the yard", "This school is shit", "More benches"} {
 		s := a.student("en")
 		want := sampleAnswers["en"]
 		want.title = title
@@ -35,18 +35,18 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	}
 
 	staff.u.SendText("/review")
-	card := staff.expect("staffreview.card")
-	if !strings.Contains(card.Text, "Benches in the yard") || !strings.Contains(card.Text, refs[0]) {
+	card := staff.expect("staffreview.card") // possibly offensive ideas come first
+	if !strings.Contains(card.Text, "This school is shit") || !strings.HasPrefix(card.Text, "⚠️") {
 		t.Fatalf("first card: %q", card.Text)
-	}
-	staff.u.Tap(card, staff.render("button.review_accept"))
-	staff.expect("staffreview.accepted")
-	card = staff.expect("staffreview.card")
-	if !strings.Contains(card.Text, "Insulting title") {
-		t.Fatalf("second card: %q", card.Text)
 	}
 	staff.u.Tap(card, staff.render("button.hide_abusive"))
 	staff.expect("staffreview.hidden")
+	card = staff.expect("staffreview.card")
+	if !strings.Contains(card.Text, "Benches in the yard") || !strings.Contains(card.Text, refs[0]) {
+		t.Fatalf("second card: %q", card.Text)
+	}
+	staff.u.Tap(card, staff.render("button.review_accept"))
+	staff.expect("staffreview.accepted")
 	card = staff.expect("staffreview.card")
 	staff.u.Tap(card, staff.render("button.review_duplicate"))
 	staff.expect("staffreview.dup_ask")
@@ -86,7 +86,7 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	if len(rows) != 3 { // header and the two visible ideas
 		t.Fatalf("%d rows:\n%s", len(rows), doc.Document.Data)
 	}
-	if strings.Contains(string(doc.Document.Data), "Insulting title") {
+	if strings.Contains(string(doc.Document.Data), "This school is shit") {
 		t.Error("a hidden idea was exported")
 	}
 	if !strings.Contains(doc.Caption, "2") {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
@@ -61,4 +62,16 @@ func (d database) Export(ctx context.Context, format string, forumID int64, w io
 	}
 	err = ew.Close()
 	return ew.Count(), err
+}
+
+func (d database) DueNotifications(ctx context.Context, now time.Time, limit int) ([]bot.Notification, error) {
+	due, err := d.Store.DueNotifications(ctx, now, limit)
+	out := make([]bot.Notification, len(due))
+	for i, n := range due {
+		out[i] = bot.Notification{
+			SuggestionID: n.SuggestionID, ParticipantID: n.ParticipantID, ChatID: n.ChatID, Language: n.Language,
+			Reference: n.Reference, Title: n.Title, Status: n.Status, Answer: n.Answer,
+		}
+	}
+	return out, err
 }

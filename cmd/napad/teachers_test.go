@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,6 +203,21 @@ func TestE2ETeacherForum(t *testing.T) {
 	teacher.expect("forum.not_yours")
 	if f, _, _ := a.db.ForumByCode(context.Background(), other.Code); !f.Open {
 		t.Error("a teacher closed another teacher's forum")
+	}
+
+	// Every teacher and staff action is in the audit log.
+	entries, err := a.db.AuditLog(context.Background(), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+	}
+	for _, want := range []string{"teacher.invite", "teacher.invite_accepted", "forums.create", "forums.close"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("audit log lacks %s: %v", want, actions)
+		}
 	}
 }
 
