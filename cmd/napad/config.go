@@ -29,6 +29,7 @@ type config struct {
 	StateTTL       time.Duration
 	StaffIDs       []int64
 	Location       *time.Location
+	RetentionDays  int // 0: keep the link between ideas and students
 }
 
 var (
@@ -166,6 +167,14 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		loc = time.UTC
 	}
 	c.Location = loc
+
+	if v := r.get("RETENTION_DAYS", ""); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 30 {
+			r.fail("RETENTION_DAYS", "must be a number of days, at least 30 (got %q)", v)
+		}
+		c.RetentionDays = days
+	}
 
 	c.StateTTL = 30 * 24 * time.Hour
 	if v := r.get("CONVERSATION_TTL", ""); v != "" {

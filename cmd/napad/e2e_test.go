@@ -533,3 +533,20 @@ func TestE2EStudentDataRights(t *testing.T) {
 	s.u.SendText("hello")
 	s.expect("start.how_to_join") // the conversation is gone too
 }
+
+func TestRetentionCommand(t *testing.T) {
+	a := newApp(t, false)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"retention"}, a.getenv, &out, &out); err == nil {
+		t.Error("retention ran without RETENTION_DAYS")
+	}
+	a.env["RETENTION_DAYS"] = "365"
+	out.Reset()
+	if err := run(context.Background(), []string{"retention"}, a.getenv, &out, &out); err != nil || !strings.Contains(out.String(), "0 ideas") {
+		t.Errorf("retention: %v %q", err, out.String())
+	}
+	a.env["RETENTION_DAYS"] = "7"
+	if err := run(context.Background(), []string{"retention"}, a.getenv, &out, &out); err == nil || !strings.HasPrefix(err.Error(), "RETENTION_DAYS") {
+		t.Errorf("a too short retention: %v", err)
+	}
+}

@@ -42,6 +42,7 @@ Commands:
                          in_progress, done, not_feasible, duplicate
   status hide --ref N-XXXX --reason abusive|off_topic|personal_data
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
+  retention              apply RETENTION_DAYS once (serve also does it daily)
   healthcheck            exit 0 if the bot on LISTEN_ADDR is up (for Docker)
 
 Settings come from the environment; see README.md.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return forum(ctx, args[1:], getenv, stdout, stderr)
 	case "export", "status":
 		return staffCommand(ctx, args, getenv, stdout, stderr)
+	case "retention":
+		return retention(ctx, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv)
 	case "help", "-h", "--help":
@@ -155,6 +158,12 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 	}()
 	defer func() { stopNotifier(); <-notifierDone }()
+	if cfg.RetentionDays > 0 {
+		retentionCtx, stopRetention := context.WithCancel(ctx)
+		retentionDone := make(chan struct{})
+		go func() { defer close(retentionDone); runRetention(retentionCtx, db, cfg.RetentionDays, log) }()
+		defer func() { stopRetention(); <-retentionDone }()
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })

@@ -95,7 +95,7 @@ func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(expor
 		SELECT s.reference, f.name, f.school, f.town, s.created_at, s.language, s.scope,
 			s.category, s.works_well, s.improve, s.title, s.description, s.place_text,
 			s.latitude, s.longitude, s.photo_file_id <> '', s.wants_to_help, s.status,
-			s.staff_answer, left(s.participant_id, $`+fmt.Sprint(len(args))+`)
+			s.staff_answer, coalesce(left(s.participant_id, $`+fmt.Sprint(len(args))+`), '')
 		FROM suggestions s
 		JOIN forums f ON f.id = s.forum_id
 		`+cond+`

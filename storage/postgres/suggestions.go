@@ -156,7 +156,7 @@ func validateSubmission(sub flows.Submission) error {
 
 // suggestionColumns matches scanSuggestion.
 const suggestionColumns = `
-	id, reference, created_at, draft_id, participant_id, forum_id, language, scope,
+	id, reference, created_at, draft_id, coalesce(participant_id, ''), forum_id, language, scope,
 	works_well, improve, title, description, category, place_text,
 	latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged`
 

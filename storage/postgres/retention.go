@@ -1,0 +1,55 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// RetentionActor is the audit log's actor for retention runs.
+const RetentionActor = "retention"
+
+// ApplyRetention removes the personal links of everything older than
+// cutoff: ideas keep their content (the city still needs them) but lose
+// their author and pending notifications; old forum memberships go; and a
+// student with nothing left (no idea, no role) is deleted with their
+// contact. It returns how many ideas were detached.
+func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (ideas int, err error) {
+	if cutoff.IsZero() {
+		return 0, fmt.Errorf("postgres: retention: a cutoff time is required")
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: retention: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	steps := []string{
+		`DELETE FROM notifications WHERE suggestion_id IN (
+			SELECT id FROM suggestions WHERE created_at < $1 AND participant_id IS NOT NULL)`,
+		// The draft id starts with the participant id, so it goes too.
+		`UPDATE suggestions SET participant_id = NULL, draft_id = 'retained:' || id
+			WHERE created_at < $1 AND participant_id IS NOT NULL`,
+		`DELETE FROM forum_participants WHERE joined_at < $1`,
+		`DELETE FROM participants p WHERE p.updated_at < $1
+			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = p.id)
+			AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.participant_id = p.id)`,
+	}
+	for i, q := range steps {
+		tag, err := tx.Exec(ctx, q, cutoff)
+		if err != nil {
+			return 0, fmt.Errorf("postgres: retention step %d: %w", i+1, err)
+		}
+		if i == 1 {
+			ideas = int(tag.RowsAffected())
+		}
+	}
+	after, _ := json.Marshal(map[string]any{"cutoff": cutoff, "ideas_detached": ideas})
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, after) VALUES ($1, 'retention.apply', $2)`, RetentionActor, after); err != nil {
+		return 0, fmt.Errorf("postgres: retention audit: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("postgres: retention: %w", err)
+	}
+	return ideas, nil
+}
