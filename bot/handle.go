@@ -220,8 +220,9 @@ func commandArg(text string) string {
 // commandName reads "/name" or "/name@bot" at the start of a message.
 func commandName(m *models.Message) (string, bool) {
 	for _, e := range m.Entities {
-		if e.Type == models.MessageEntityTypeBotCommand && e.Offset == 0 {
-			name := strings.TrimPrefix(strings.Fields(m.Text)[0], "/")
+		fields := strings.Fields(m.Text)
+		if e.Type == models.MessageEntityTypeBotCommand && e.Offset == 0 && len(fields) > 0 && strings.HasPrefix(m.Text, "/") {
+			name := strings.TrimPrefix(fields[0], "/")
 			name, _, _ = strings.Cut(name, "@")
 			return strings.ToLower(name), true
 		}

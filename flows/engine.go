@@ -300,6 +300,7 @@ type Result struct {
 // it decides where they are now, what they are told, and what must be stored.
 func Handle(st State, in Input, now time.Time) Result {
 	c := &conversation{st: st.clone(), in: in, now: now}
+	c.st.repair()
 	if c.st.Lang == "" {
 		c.st.Lang = LanguageFor(in.LanguageHint)
 	}
@@ -325,6 +326,22 @@ func LanguageFor(code string) string {
 	}
 	// Any other app language: English is the one most students share.
 	return "en"
+}
+
+// repair drops a pending question whose subject is missing, as in a state
+// written by another version of the bot: better to ask nothing than crash.
+func (s *State) repair() {
+	switch {
+	case s.Pending == PendingClosingDate && s.Closing == nil,
+		s.Pending == PendingDuplicate && s.Reviewing == "",
+		s.Pending == PendingSwitch && s.SwitchForum == nil:
+		s.Pending = PendingNone
+	}
+	if s.Pending == PendingCancel || s.Pending == PendingRestart {
+		if !s.InProgress() {
+			s.Pending = PendingNone
+		}
+	}
 }
 
 // clone copies everything Handle may change, so the caller's state stays as it was.

@@ -315,6 +315,9 @@ func (c *conversation) askSetupReplacing() {
 // askSetup shows the current /newforum question, or the summary to confirm.
 func (c *conversation) askSetup() {
 	su := c.st.Setup
+	if _, ok := setupStep(su.Step); !ok && su.Step != SetupConfirm {
+		su.Step = SetupName // a state written by another version: start the questions again
+	}
 	btn := func(label, kind, value string) Button {
 		return Button{Label: Msg{Key: label}, Data: encodeButton(su.Tag, kind, value)}
 	}

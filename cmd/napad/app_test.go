@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -89,6 +90,17 @@ func throughProxy(variable string, proxy **tcpProxy) func(*app) {
 }
 
 func (a *app) getenv(k string) string { return a.env[k] }
+
+// get requests a path of the bot's HTTP server and returns the status.
+func (a *app) get(t *testing.T, path string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + a.env["LISTEN_ADDR"] + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
 
 // start runs `napad serve` and waits until it receives updates.
 func (a *app) start() {

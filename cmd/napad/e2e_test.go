@@ -361,7 +361,16 @@ func TestE2ERedisOutage(t *testing.T) {
 		s.tap("lang.nb")
 		s.expect("privacy.notice")
 
+		if code := a.get(t, "/readyz"); code != http.StatusOK {
+			t.Errorf("/readyz with both stores up: %d", code)
+		}
 		redisProxy.cut()
+		if code := a.get(t, "/readyz"); code != http.StatusServiceUnavailable {
+			t.Errorf("/readyz with Redis cut: %d", code)
+		}
+		if code := a.get(t, "/healthz"); code != http.StatusOK {
+			t.Errorf("/healthz with Redis cut: %d", code)
+		}
 		s.tap("privacy.ok")
 		s.expect("bot.try_again_later")
 		redisProxy.restore()

@@ -167,6 +167,19 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	// Ready: both stores answer. A load balancer sends no updates to a
+	// replica that is not.
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		for name, ping := range map[string]func(context.Context) error{"postgresql": db.Ping, "redis": rdb.Ping} {
+			if err := ping(ctx); err != nil {
+				http.Error(w, name+" unreachable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
 	if cfg.WebhookURL != "" {
 		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
 	}
