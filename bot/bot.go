@@ -55,6 +55,7 @@ type Bot struct {
 	chats    *chatLocks
 	retries  retryNotices
 	roles    roleCache
+	limiter  *rateLimiter
 	staff    map[int64]bool
 	username string
 	// locationLabels are the location button's label in every language.
@@ -89,6 +90,7 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		catalog: catalog,
 		log:     cfg.Logger,
 		chats:   newChatLocks(),
+		limiter: newRateLimiter(studentBurst, studentPerSecond),
 		staff:   map[int64]bool{},
 	}
 	for _, id := range cfg.StaffIDs {

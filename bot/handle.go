@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -65,8 +66,41 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 		default:
 			return
 		}
+		if !b.withinLimit(ctx, u) {
+			return
+		}
 		next(ctx, api, u)
 	}
+}
+
+// withinLimit slows a flood from one student down: what is over the limit
+// is skipped (and the student told so, once), and nobody else waits for it.
+func (b *Bot) withinLimit(ctx context.Context, u *models.Update) bool {
+	var from *models.User
+	var chatID int64
+	switch {
+	case u.Message != nil:
+		from, chatID = u.Message.From, u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		from, chatID = u.EditedMessage.From, u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil:
+		from, chatID = &u.CallbackQuery.From, u.CallbackQuery.From.ID
+	}
+	if from == nil || b.staff[from.ID] {
+		return true
+	}
+	ok, warn := b.limiter.allow(from.ID, time.Now())
+	if ok {
+		return true
+	}
+	if u.CallbackQuery != nil {
+		b.answerCallback(ctx, u.CallbackQuery.ID)
+	}
+	if warn {
+		b.log.Info("a student is sending too fast; skipping", "update_id", u.ID)
+		b.sendKey(ctx, chatID, flows.LanguageFor(from.LanguageCode), "bot.slow_down")
+	}
+	return false
 }
 
 // onCommand handles a command typed at the start of a message.

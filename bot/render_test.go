@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
@@ -124,5 +125,36 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	}
 	if len(locks.locks) != 0 {
 		t.Errorf("%d locks left behind", len(locks.locks))
+	}
+}
+
+func TestRateLimiterCutsAFloodOnly(t *testing.T) {
+	r := newRateLimiter(studentBurst, studentPerSecond)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	allowed, warnings := 0, 0
+	for i := 0; i < 50; i++ { // 50 messages in 5 seconds
+		ok, warn := r.allow(1, now.Add(time.Duration(i)*100*time.Millisecond))
+		if ok {
+			allowed++
+		}
+		if warn {
+			warnings++
+		}
+	}
+	if allowed < studentBurst || allowed == 50 || warnings != 1 {
+		t.Errorf("allowed %d of 50, warned %d times", allowed, warnings)
+	}
+	if ok, _ := r.allow(2, now.Add(5*time.Second)); !ok {
+		t.Error("another student was slowed down")
+	}
+	// A whole idea typed fast is never cut.
+	for i := 0; i < 30; i++ {
+		if ok, _ := r.allow(3, now.Add(time.Duration(i)*200*time.Millisecond)); !ok {
+			t.Fatalf("message %d of a fast idea refused", i)
+		}
+	}
+	// After a pause the student may write again, and would be warned again.
+	if ok, _ := r.allow(1, now.Add(time.Minute)); !ok {
+		t.Error("still refused after a minute")
 	}
 }

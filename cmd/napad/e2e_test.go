@@ -559,3 +559,29 @@ func TestRetentionCommand(t *testing.T) {
 		t.Errorf("a too short retention: %v", err)
 	}
 }
+
+// A student sending 50 messages in a moment is slowed down politely, once,
+// and nobody else notices.
+func TestE2EFloodIsSlowedDown(t *testing.T) {
+	a := newApp(t, false)
+	f := a.forum("1.A")
+	s := a.student("en")
+	s.u.SendText("/start " + f.Code)
+	s.expect("language.ask")
+	for i := 0; i < 50; i++ {
+		s.u.SendText(fmt.Sprintf("message %d", i))
+	}
+	s.expect("bot.slow_down")
+	other := a.student("cs")
+	other.u.SendText("/start " + f.Code)
+	other.expect("language.ask")
+	warnings := 0
+	for _, m := range a.fake.Sent(s.u.ID()) {
+		if m.Text == s.render("bot.slow_down") {
+			warnings++
+		}
+	}
+	if warnings != 1 {
+		t.Errorf("told to slow down %d times", warnings)
+	}
+}
