@@ -41,6 +41,7 @@ type Stores struct {
 	Ideas         IdeaStore
 	People        PeopleStore
 	Staff         StaffStore
+	Outbox        OutboxStore
 	Notifications NotificationStore
 }
 

@@ -52,8 +52,11 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
 		ref, err := b.stores.Ideas.Submit(ctx, sub)
 		if err != nil {
-			b.log.Error("storing an idea failed; the draft stays in the conversation", "forum_id", sub.ForumID, "err", err)
-			return flows.Input{Kind: flows.InputSubmitFailed}, true
+			b.log.Error("storing an idea failed", "forum_id", sub.ForumID, "err", err)
+			if b.queue(ctx, sub, chatID, st.Lang) {
+				return flows.Input{Kind: flows.InputSubmitQueued}, true
+			}
+			return flows.Input{Kind: flows.InputSubmitFailed}, true // the draft stays in the conversation
 		}
 		b.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
 		return flows.Input{Kind: flows.InputSubmitted, Reference: ref}, true

@@ -17,6 +17,13 @@ type ConversationStore interface {
 	Delete(ctx context.Context, key string) error
 }
 
+// OutboxStore keeps finished ideas while PostgreSQL is unreachable.
+type OutboxStore interface {
+	PutOutbox(ctx context.Context, id string, data []byte) error
+	Outbox(ctx context.Context, limit int) (map[string][]byte, error)
+	DeleteOutbox(ctx context.Context, id string) error
+}
+
 // ForumStore finds, creates and changes forums, and counts who took part.
 type ForumStore interface {
 	ForumByCode(ctx context.Context, code string) (forum flows.Forum, found bool, err error)

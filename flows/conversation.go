@@ -34,6 +34,8 @@ func (c *conversation) handle() {
 		c.button()
 	case InputSubmitted:
 		c.submitted()
+	case InputSubmitQueued:
+		c.queued()
 	case InputSubmitFailed:
 		c.say("submit.failed", nil, row(c.button1("button.try_again", buttonReview, "submit")))
 	case InputEdited:
@@ -306,6 +308,10 @@ func (c *conversation) button() {
 		return
 	}
 	if c.st.Step == StepDone && b.step == buttonReview && b.value == "submit" {
+		if c.st.LastRef == "" { // kept safe, its code still on the way
+			c.say("submit.queued", nil, row(c.newIdeaButton()))
+			return
+		}
 		c.say("submit.already", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
 		return
 	}
@@ -466,7 +472,7 @@ func (c *conversation) answer() {
 		c.askPending()
 		return
 	case c.st.Step == StepDone:
-		c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		c.doneHint()
 		return
 	case c.st.Step == StepIdle:
 		c.say("idle.hint", nil, row(c.newIdeaButton()))
@@ -567,6 +573,23 @@ func (c *conversation) submitted() {
 	c.effects = append(c.effects, Effect{RememberContact: true})
 }
 
+func (c *conversation) doneHint() {
+	if c.st.LastRef == "" { // its reference is still on its way
+		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		return
+	}
+	c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+}
+
+// queued is submitted without a reference yet: the bot sends it when the
+// database has the idea.
+func (c *conversation) queued() {
+	c.st.Submitted++
+	c.st.LastRef = ""
+	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
+	c.say("submit.queued", nil, row(c.newIdeaButton()))
+}
+
 func (c *conversation) submission() Submission {
 	a := c.st.Answers
 	s := Submission{
@@ -602,7 +625,7 @@ func (c *conversation) ask() {
 		c.review()
 		return
 	case StepDone:
-		c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		c.doneHint()
 		return
 	case StepIdle:
 		c.say("idle.hint", nil, row(c.newIdeaButton()))

@@ -158,6 +158,9 @@ const (
 	InputReviewRefUnknown                      // the idea named as the original (Reference) does not exist
 	InputExportForums                          // the forums to choose from for an export in format Text
 	InputExported                              // the export file: MyData, with Count ideas
+	// The idea could not be stored in the database now, but it is kept safe
+	// and will be stored by itself; its reference comes later.
+	InputSubmitQueued
 )
 
 // Commands a student can type.

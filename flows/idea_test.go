@@ -497,3 +497,20 @@ func TestStudentDataCommands(t *testing.T) {
 		t.Errorf("/myideas replies %+v", my.Replies)
 	}
 }
+
+func TestIdeaKeptWhileTheDatabaseIsDown(t *testing.T) {
+	s := reviewReady(t)
+	submit := s.buttonData(s.label("button.submit"))
+	res := flows.Handle(s.state, flows.Input{Kind: flows.InputSubmitQueued}, clock)
+	if res.State.Step != flows.StepDone || res.State.Answers != nil || res.State.LastRef != "" || res.State.Submitted != 1 ||
+		replyKeys(res)[0] != "submit.queued" {
+		t.Fatalf("queued: %+v %v", res.State, replyKeys(res))
+	}
+	again := flows.Handle(res.State, flows.Input{Kind: flows.InputButton, Text: submit}, clock)
+	if len(again.Effects) != 0 || replyKeys(again)[0] != "submit.queued" {
+		t.Errorf("Submit again: %+v %v", again.Effects, replyKeys(again))
+	}
+	if keys := replyKeys(flows.Handle(res.State, flows.Input{Kind: flows.InputText, Text: "hi"}, clock)); keys[0] != "idle.hint" {
+		t.Errorf("text after queueing: %v", keys)
+	}
+}

@@ -445,23 +445,30 @@ func TestE2EOddUpdates(t *testing.T) {
 	}
 }
 
-// PostgreSQL unreachable at Submit: the draft stays, the student is asked to
-// tap again, and the idea is stored once when the database is back.
+// PostgreSQL unreachable at Submit: the idea is kept in the Redis outbox, the
+// student is told it is saved, and it is stored once PostgreSQL is back,
+// exactly once, and the student gets its code.
 func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	var pgProxy *tcpProxy
-	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy))
+	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy), func(a *app) { a.env["NOTIFY_INTERVAL"] = "100ms" })
 	f := a.forum("3.C")
 	s := a.student("uk")
 	s.toReview(f.Code, sampleAnswers["uk"])
 	pgProxy.cut()
 	s.tap("button.submit")
-	s.expect("submit.failed")
+	s.expect("submit.queued")
+	s.tap("button.submit") // the old button again: already kept
+	s.expect("submit.queued")
 	pgProxy.restore()
-	s.tap("button.try_again")
-	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
+	code := s.expect("submit.code_later")
+	ref := regexpRef.FindString(code.Text)
 	checkRow(t, a.suggestion(ref), f, "uk", sampleAnswers["uk"])
 	if n := len(a.suggestions(f)); n != 1 {
 		t.Errorf("%d rows, want 1", n)
+	}
+	s.u.SendText("/myideas")
+	if item := s.expect("myideas.item"); !strings.Contains(item.Text, ref) {
+		t.Errorf("/myideas after the outbox: %q", item.Text)
 	}
 }
 

@@ -138,7 +138,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffIDs:       cfg.StaffIDs,
 		Location:       cfg.Location,
 		Logger:         log,
-	}, bot.Stores{Conversations: rdb, Forums: store, Ideas: db, People: store, Staff: store,
+	}, bot.Stores{Conversations: rdb, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
 		Notifications: database{Store: notifyDB, loc: cfg.Location}})
 	if err != nil {
 		return err
@@ -158,6 +158,11 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 	}()
 	defer func() { stopNotifier(); <-notifierDone }()
+	// Ideas kept in Redis while PostgreSQL was unreachable are stored as soon as it is back.
+	outboxCtx, stopOutbox := context.WithCancel(ctx)
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); b.RunOutbox(outboxCtx, notifyEvery) }()
+	defer func() { stopOutbox(); <-outboxDone }()
 	if cfg.RetentionDays > 0 {
 		retentionCtx, stopRetention := context.WithCancel(ctx)
 		retentionDone := make(chan struct{})

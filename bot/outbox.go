@@ -1,0 +1,83 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+)
+
+// queuedIdea is what the outbox keeps: the idea and whom to tell its code.
+type queuedIdea struct {
+	Submission flows.Submission `json:"s"`
+	ChatID     int64            `json:"c"`
+	Lang       string           `json:"l"`
+}
+
+// queue keeps an idea that PostgreSQL could not take in the outbox; it says
+// whether that worked.
+func (b *Bot) queue(ctx context.Context, sub flows.Submission, chatID int64, lang string) bool {
+	if b.stores.Outbox == nil {
+		return false
+	}
+	// Its own deadline: the failed Submit may have used up the caller's.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	data, err := json.Marshal(queuedIdea{Submission: sub, ChatID: chatID, Lang: lang})
+	if err == nil {
+		err = b.stores.Outbox.PutOutbox(ctx, sub.DraftID, data)
+	}
+	if err != nil {
+		b.log.Error("keeping an idea in the outbox failed", "err", err)
+		return false
+	}
+	b.log.Warn("idea kept in the outbox until PostgreSQL takes it", "forum_id", sub.ForumID)
+	return true
+}
+
+// RunOutbox stores the ideas waiting in the outbox, once PostgreSQL takes
+// them, and tells each student the code of their idea. Submit is idempotent
+// on the draft, so an idea stored twice (a crash before it left the outbox)
+// is still one row.
+func (b *Bot) RunOutbox(ctx context.Context, every time.Duration) {
+	for {
+		b.drainOutbox(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+func (b *Bot) drainOutbox(ctx context.Context) {
+	items, err := b.stores.Outbox.Outbox(ctx, 50)
+	if err != nil {
+		b.log.Warn("reading the outbox failed", "err", err)
+		return
+	}
+	for id, data := range items {
+		var q queuedIdea
+		if err := json.Unmarshal(data, &q); err != nil {
+			b.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
+			continue
+		}
+		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
+		ref, err := b.stores.Ideas.Submit(storeCtx, q.Submission)
+		cancel()
+		if err != nil {
+			b.log.Warn("PostgreSQL still does not take the outbox", "err", err)
+			return // try again next round
+		}
+		if err := b.stores.People.SetContact(ctx, q.Submission.ParticipantID, q.ChatID); err != nil {
+			b.log.Warn("remembering how to reach a student failed", "err", err)
+		}
+		b.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Submission.ForumID)
+		b.send(ctx, q.ChatID, 0, q.Lang, []flows.Reply{{Text: flows.Msg{Key: "submit.code_later",
+			Data: map[string]any{"Ref": ref, "Title": q.Submission.Title}}}})
+		if err := b.stores.Outbox.DeleteOutbox(ctx, id); err != nil {
+			b.log.Warn("removing a stored idea from the outbox failed; it will be stored (once) again", "err", err)
+		}
+	}
+}
