@@ -130,17 +130,7 @@ func writeExport(ctx context.Context, db *postgres.Store, filter postgres.Export
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	w, err := export.New(format, tmp, loc)
-	if err != nil {
-		return 0, 0, err
-	}
-	err = db.ExportIdeas(ctx, filter, func(r export.Row) error {
-		seen++
-		return w.Write(r)
-	})
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
+	seen, written, err = exportIdeas(ctx, db, filter, format, tmp, loc)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -150,7 +140,29 @@ func writeExport(ctx context.Context, db *postgres.Store, filter postgres.Export
 	if err := os.Rename(tmp.Name(), name); err != nil {
 		return 0, 0, err
 	}
-	return seen, w.Count(), nil
+	return seen, written, nil
+}
+
+// exportIdeas writes the ideas matching filter to w in format; seen counts
+// the ideas read, written those in the file (GeoJSON leaves out ideas
+// without a place). Used by `napad export` and by /export in the chat.
+func exportIdeas(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format string, w io.Writer,
+	loc *time.Location) (seen, written int, err error) {
+	ew, err := export.New(format, w, loc)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = db.ExportIdeas(ctx, filter, func(r export.Row) error {
+		seen++
+		return ew.Write(r)
+	})
+	if cerr := ew.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return seen, ew.Count(), nil
 }
 
 // formatFromName guesses the format from a file name's extension.

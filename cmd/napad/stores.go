@@ -9,7 +9,6 @@ import (
 
 	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/flows"
-	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -53,15 +52,8 @@ func (d database) Export(ctx context.Context, format string, forumID int64, w io
 		}
 		filter.ForumCode = f.Code
 	}
-	ew, err := export.New(format, w, d.loc)
-	if err != nil {
-		return 0, err
-	}
-	if err := d.ExportIdeas(ctx, filter, ew.Write); err != nil {
-		return 0, err
-	}
-	err = ew.Close()
-	return ew.Count(), err
+	_, written, err := exportIdeas(ctx, d.Store, filter, format, w, d.loc)
+	return written, err
 }
 
 func (d database) DueNotifications(ctx context.Context, now time.Time, limit int) ([]bot.Notification, error) {
