@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -117,7 +118,7 @@ func (c *conversation) enter(f Forum) {
 	}
 	if len(f.Languages) > 0 && len(f.Languages) < len(Languages) {
 		c.st.ForumLangs = append([]string(nil), f.Languages...)
-		if !contains(f.Languages, c.st.Lang) {
+		if !slices.Contains(f.Languages, c.st.Lang) {
 			c.st.Lang = f.Languages[0]
 		}
 	}
@@ -294,7 +295,7 @@ func (c *conversation) button() {
 		c.newIdea()
 		return
 	case buttonPickLanguage:
-		if c.st.Pending != PendingLanguage || !contains(c.languages(), b.value) {
+		if c.st.Pending != PendingLanguage || !slices.Contains(c.languages(), b.value) {
 			c.stale()
 			return
 		}
@@ -335,7 +336,7 @@ func (c *conversation) button() {
 	case buttonNav:
 		c.navigate(b.value)
 	case buttonEdit:
-		if c.st.Step != StepReview || !containsStep(Editable, StepID(b.value)) {
+		if c.st.Step != StepReview || !slices.Contains(Editable, StepID(b.value)) {
 			c.stale()
 			return
 		}
@@ -357,7 +358,7 @@ func (c *conversation) button() {
 		}
 	default:
 		step, ok := stepByID(StepID(b.step))
-		if !ok || step.ID != c.st.Step || step.Answer.Kind != ChoiceAnswer || !contains(c.choices(step), b.value) {
+		if !ok || step.ID != c.st.Step || step.Answer.Kind != ChoiceAnswer || !slices.Contains(c.choices(step), b.value) {
 			c.stale()
 			return
 		}
@@ -808,15 +809,6 @@ func stepByID(id StepID) (Step, bool) {
 		}
 	}
 	return Step{}, false
-}
-
-func containsStep(ids []StepID, id StepID) bool {
-	for _, s := range ids {
-		if s == id {
-			return true
-		}
-	}
-	return false
 }
 
 func choicesPerRow(s Step) int {

@@ -54,15 +54,6 @@ func PlaceOnMap(maxLen int) AnswerRule { return AnswerRule{Kind: PlaceAnswer, Ma
 // Photo accepts one photo.
 func Photo() AnswerRule { return AnswerRule{Kind: PhotoAnswer} }
 
-func (r AnswerRule) allows(choice string) bool {
-	for _, c := range r.Choices {
-		if c == choice {
-			return true
-		}
-	}
-	return false
-}
-
 // Answer is what the student gave for one question. Choices are kept in Text.
 type Answer struct {
 	Text    string   `json:"t,omitempty"`

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ func (c *conversation) staffButton(b buttonData) {
 		switch {
 		case what == DecisionAccept:
 			c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: ref, Decision: DecisionAccept}})
-		case strings.HasPrefix(what, hidePrefix) && contains(hideReasons, strings.TrimPrefix(what, hidePrefix)):
+		case strings.HasPrefix(what, hidePrefix) && slices.Contains(hideReasons, strings.TrimPrefix(what, hidePrefix)):
 			c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: ref, Decision: what}})
 		case what == "dup":
 			c.st.Pending, c.st.Reviewing = PendingDuplicate, ref
@@ -103,7 +104,7 @@ func (c *conversation) staffButton(b buttonData) {
 			c.stale()
 		}
 	case buttonExportFormat:
-		if !contains(ExportFormats, b.value) {
+		if !slices.Contains(ExportFormats, b.value) {
 			c.stale()
 			return
 		}
@@ -111,7 +112,7 @@ func (c *conversation) staffButton(b buttonData) {
 	case buttonExportForum:
 		format, id, _ := strings.Cut(b.value, ":")
 		forumID, err := strconv.ParseInt(id, 10, 64)
-		if !contains(ExportFormats, format) || err != nil || forumID < 0 {
+		if !slices.Contains(ExportFormats, format) || err != nil || forumID < 0 {
 			c.stale()
 			return
 		}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,13 +225,13 @@ func (c *conversation) setupButton(b buttonData) {
 	}
 	switch b.step {
 	case buttonSetup:
-		if step, ok := setupStep(su.Step); ok && step.Answer.Kind == ChoiceAnswer && step.Answer.allows(b.value) {
+		if step, ok := setupStep(su.Step); ok && step.Answer.Kind == ChoiceAnswer && slices.Contains(step.Answer.Choices, b.value) {
 			su.Scope = b.value
 			c.nextSetup()
 			return
 		}
 	case buttonSetupLang:
-		if su.Step == SetupLanguages && OneOf(Languages...).allows(b.value) {
+		if su.Step == SetupLanguages && slices.Contains(Languages, b.value) {
 			su.Languages = toggle(su.Languages, b.value)
 			c.askSetupReplacing()
 			return
@@ -349,7 +350,7 @@ func (c *conversation) askSetup() {
 		var langs []Button
 		for _, l := range Languages {
 			key := "setup.language_off"
-			if contains(su.Languages, l) {
+			if slices.Contains(su.Languages, l) {
 				key = "setup.language_on"
 			}
 			langs = append(langs, Button{Label: Msg{Key: key, Data: map[string]any{"Language": Msg{Key: "lang." + l}}}, Data: encodeButton(su.Tag, buttonSetupLang, l)})
@@ -618,7 +619,7 @@ func displayDay(day string) string {
 }
 
 func toggle(list []string, v string) []string {
-	if contains(list, v) {
+	if slices.Contains(list, v) {
 		var out []string
 		for _, x := range list {
 			if x != v {
@@ -629,18 +630,9 @@ func toggle(list []string, v string) []string {
 	}
 	var out []string
 	for _, l := range Languages { // keep the canonical order
-		if l == v || contains(list, l) {
+		if l == v || slices.Contains(list, l) {
 			out = append(out, l)
 		}
 	}
 	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
