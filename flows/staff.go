@@ -128,6 +128,7 @@ var hideReasons = []string{"abusive", "off_topic", "personal_data"}
 func (c *conversation) duplicateOf() {
 	ref := strings.ToUpper(strings.TrimSpace(c.in.Text))
 	if c.in.Kind != InputText || ref == "" {
+		c.say("error.text_expected", nil)
 		c.askPending()
 		return
 	}

@@ -300,3 +300,13 @@ func TestOnlyStaffReviewAndExport(t *testing.T) {
 		t.Errorf("duplicate: %+v", res.Effects)
 	}
 }
+
+func TestDuplicateQuestionAnswersBadInput(t *testing.T) {
+	staff := newStudent(t, "en")
+	staff.actor = flows.Actor{Role: flows.RoleStaff}
+	staff.press("|rv|N-AAAA:dup")
+	res := staff.do("sends a sticker", flows.Input{Kind: flows.InputMedia, Media: "sticker"})
+	if keys := staff.keys(); len(res.Effects) != 0 || len(keys) != 2 || keys[0] != "error.text_expected" || keys[1] != "staffreview.dup_ask" {
+		t.Errorf("sticker: %v %+v", keys, res.Effects)
+	}
+}
