@@ -1,40 +1,67 @@
 package bot
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
-// chatLocks serialises the updates of one chat: the Telegram library would
-// otherwise run two quick taps of the same student at once.
+// chatLocks serialises the updates of one chat within this process, lowest
+// update id first: the Telegram library would otherwise run two quick taps
+// of the same student at once, and in no particular order. Across replicas
+// the conversation's turn in Redis does the same.
 type chatLocks struct {
 	mu    sync.Mutex
-	locks map[int64]*chatLock
+	chats map[int64]*chatQueue
 }
 
-type chatLock struct {
-	sync.Mutex
-	users int
+// chatQueue is one chat's holder flag and the updates waiting for it.
+type chatQueue struct {
+	held    bool
+	waiting []waiter
 }
 
-func newChatLocks() *chatLocks { return &chatLocks{locks: map[int64]*chatLock{}} }
+type waiter struct {
+	updateID int64
+	ready    chan struct{}
+}
 
-// lock blocks until the chat is free and returns the function that frees it.
-func (c *chatLocks) lock(chatID int64) (unlock func()) {
+func newChatLocks() *chatLocks { return &chatLocks{chats: map[int64]*chatQueue{}} }
+
+// lock blocks until the chat is free and no lower update id waits for it,
+// and returns the function that frees it.
+func (c *chatLocks) lock(chatID, updateID int64) (unlock func()) {
 	c.mu.Lock()
-	l, ok := c.locks[chatID]
+	q, ok := c.chats[chatID]
 	if !ok {
-		l = &chatLock{}
-		c.locks[chatID] = l
+		q = &chatQueue{}
+		c.chats[chatID] = q
 	}
-	l.users++
-	c.mu.Unlock()
-
-	l.Lock()
-	return func() {
-		l.Unlock()
-		c.mu.Lock()
-		l.users--
-		if l.users == 0 {
-			delete(c.locks, chatID)
-		}
+	if q.held {
+		ready := make(chan struct{})
+		q.waiting = append(q.waiting, waiter{updateID, ready})
+		c.mu.Unlock()
+		<-ready // handed over by the previous holder
+	} else {
+		q.held = true
 		c.mu.Unlock()
 	}
+	return func() { c.unlock(chatID, q) }
+}
+
+func (c *chatLocks) unlock(chatID int64, q *chatQueue) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(q.waiting) == 0 {
+		delete(c.chats, chatID)
+		return
+	}
+	next := 0
+	for i, w := range q.waiting {
+		if w.updateID < q.waiting[next].updateID {
+			next = i
+		}
+	}
+	ready := q.waiting[next].ready
+	q.waiting = slices.Delete(q.waiting, next, next+1)
+	close(ready) // still held: ownership passes to the next update
 }

@@ -321,72 +321,32 @@ func (e *envelope) remember(id int64) {
 	}
 }
 
-// converse runs one step of a student's conversation: load the state, let
-// the flow decide, do what it asks (store the idea), save the state — only if
-// nobody else saved meanwhile — and then answer.
+// converse runs one step of a student's conversation in the update's turn:
+// take the state, let the flow decide, do what it asks (store the idea), save
+// the state and then answer.
 func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User, chatID int64, input func(context.Context) (flows.Input, error)) {
 	pid := participantID(b.cfg.ParticipantKey, from.ID)
 	hint := flows.LanguageFor(from.LanguageCode)
 	for attempt := 1; attempt <= 3; attempt++ {
-		raw, version, err := b.stores.Conversations.Load(ctx, pid)
+		turn, err := b.stores.Conversations.Begin(ctx, pid, u.ID)
 		if err != nil {
-			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("load conversation: %w", err))
+			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("begin conversation turn: %w", err))
 			return
 		}
-		var env envelope
-		if len(raw) > 0 {
-			if err := json.Unmarshal(raw, &env); err != nil {
-				b.log.Error("conversation state unreadable, starting afresh", "err", err)
-				env = envelope{}
-			}
-		}
-		if env.seen(u.ID) {
-			b.log.Debug("update already handled", "update_id", u.ID)
-			return
-		}
-		in, err := input(ctx)
-		if err != nil {
-			b.unavailable(ctx, u, chatID, hint, err)
-			return
-		}
-		album := ""
-		if u.Message != nil {
-			album = u.Message.MediaGroupID
-		}
-		if album != "" && album == env.Album {
-			in = flows.Input{} // a further photo of an album already answered: nothing to say
-		}
-		var res flows.Result
-		if in.Kind == 0 {
-			res.State = env.State
-		} else {
-			in.EventID = strconv.FormatInt(u.ID, 10)
-			in.LanguageHint = from.LanguageCode
-			in.Participant = pid
-			if b.staff[from.ID] || needsRole(env.State, in) {
-				in.Actor = b.actor(ctx, from.ID, pid)
-			}
-			res = b.runEffects(ctx, pid, chatID, in, flows.Handle(env.State, in, b.now()))
-		}
-		env.State = res.State
-		env.remember(u.ID)
-		if album != "" {
-			env.Album = album
-		}
-		data, err := json.Marshal(env)
-		if err != nil {
-			b.log.Error("encode conversation state", "err", err)
+		res, data, done := b.step(ctx, u, from, pid, chatID, turn.State(), input)
+		if done {
+			b.endTurn(ctx, turn)
 			return
 		}
 		if res.Forget { // the student deleted their data: keep nothing
-			if err := b.stores.Conversations.Delete(ctx, pid); err != nil {
+			if err := turn.Forget(ctx); err != nil {
 				b.unavailable(ctx, u, chatID, hint, fmt.Errorf("delete conversation: %w", err))
 				return
 			}
 			b.send(ctx, chatID, 0, res.State.Lang, res.Replies)
 			return
 		}
-		saved, err := b.stores.Conversations.Save(ctx, pid, version, data, b.cfg.StateTTL)
+		saved, err := turn.Commit(ctx, data, b.cfg.StateTTL)
 		if err != nil {
 			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("save conversation: %w", err))
 			return
@@ -395,9 +355,67 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 			b.send(ctx, chatID, tappedMessage(u), res.State.Lang, res.Replies)
 			return
 		}
-		b.log.Debug("conversation changed meanwhile, handling again", "update_id", u.ID, "attempt", attempt)
+		b.log.Warn("conversation changed after its turn ran out, handling again", "update_id", u.ID, "attempt", attempt)
 	}
 	b.unavailable(ctx, u, chatID, hint, errors.New("conversation kept changing while being handled"))
+}
+
+// step decides what update u does to the conversation stored as raw. done is
+// true when there is nothing to save: the update was handled before, or its
+// input could not be read (then the student has been told).
+func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid string, chatID int64, raw []byte, input func(context.Context) (flows.Input, error)) (res flows.Result, data []byte, done bool) {
+	var env envelope
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &env); err != nil {
+			b.log.Error("conversation state unreadable, starting afresh", "err", err)
+			env = envelope{}
+		}
+	}
+	if env.seen(u.ID) {
+		b.log.Debug("update already handled", "update_id", u.ID)
+		return res, nil, true
+	}
+	in, err := input(ctx)
+	if err != nil {
+		b.unavailable(ctx, u, chatID, flows.LanguageFor(from.LanguageCode), err)
+		return res, nil, true
+	}
+	album := ""
+	if u.Message != nil {
+		album = u.Message.MediaGroupID
+	}
+	if album != "" && album == env.Album {
+		in = flows.Input{} // a further photo of an album already answered: nothing to say
+	}
+	if in.Kind == 0 {
+		res.State = env.State
+	} else {
+		in.EventID = strconv.FormatInt(u.ID, 10)
+		in.LanguageHint = from.LanguageCode
+		in.Participant = pid
+		if b.staff[from.ID] || needsRole(env.State, in) {
+			in.Actor = b.actor(ctx, from.ID, pid)
+		}
+		res = b.runEffects(ctx, pid, chatID, in, flows.Handle(env.State, in, b.now()))
+	}
+	env.State = res.State
+	env.remember(u.ID)
+	if album != "" {
+		env.Album = album
+	}
+	data, err = json.Marshal(env)
+	if err != nil {
+		b.log.Error("encode conversation state", "err", err)
+		return res, nil, true
+	}
+	return res, data, false
+}
+
+// endTurn lets the next update in; if Redis is gone, the turn runs out.
+func (b *Bot) endTurn(ctx context.Context, turn ConversationTurn) {
+	if err := turn.End(ctx); err != nil {
+		b.log.Warn("end conversation turn", "err", err)
+	}
 }
 
 // unavailable marks the update to be handled again later (a store is down),

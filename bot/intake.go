@@ -212,7 +212,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 	o := &outcome{}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), outcomeKey{}, o), handleTimeout)
 	defer cancel()
-	unlock := b.chats.lock(chatKey(u))
+	unlock := b.chats.lock(chatKey(u), u.ID)
 	defer unlock()
 	b.api.ProcessUpdate(ctx, u)
 	if o.retry {

@@ -8,13 +8,26 @@ import (
 	"github.com/healthycities/napad/flows"
 )
 
-// ConversationStore keeps each student's live conversation as an opaque,
-// versioned blob. Save succeeds only if nobody saved since the version that
-// was loaded, so two updates can never overwrite each other.
+// ConversationStore keeps each student's live conversation as an opaque blob.
+// An update handles a conversation only in its turn: one update at a time,
+// in the order of update ids, across all replicas of the bot.
 type ConversationStore interface {
-	Load(ctx context.Context, key string) (data []byte, version int64, err error)
-	Save(ctx context.Context, key string, expectedVersion int64, data []byte, ttl time.Duration) (saved bool, err error)
-	Delete(ctx context.Context, key string) error
+	// Begin waits for update updateID's turn on the conversation key.
+	Begin(ctx context.Context, key string, updateID int64) (ConversationTurn, error)
+}
+
+// ConversationTurn is an update's exclusive turn on a conversation. Exactly
+// one of Commit, Forget or End ends it.
+type ConversationTurn interface {
+	// State is the conversation as the turn found it (nil: a new one).
+	State() []byte
+	// Commit saves the new state; saved is false if the turn had run out
+	// and someone else changed the conversation meanwhile.
+	Commit(ctx context.Context, data []byte, ttl time.Duration) (saved bool, err error)
+	// Forget deletes the conversation.
+	Forget(ctx context.Context) error
+	// End leaves the conversation as it was.
+	End(ctx context.Context) error
 }
 
 // OutboxStore keeps finished ideas while PostgreSQL is unreachable.

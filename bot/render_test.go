@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -110,7 +112,7 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	done := make(chan bool)
 	for i := 0; i < 20; i++ {
 		go func() {
-			unlock := locks.lock(7)
+			unlock := locks.lock(7, int64(i%5)) // the same update may come twice
 			inside++
 			if inside != 1 {
 				t.Error("two updates of one chat at once")
@@ -123,8 +125,40 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		<-done
 	}
-	if len(locks.locks) != 0 {
-		t.Errorf("%d locks left behind", len(locks.locks))
+	if len(locks.chats) != 0 {
+		t.Errorf("%d locks left behind", len(locks.chats))
+	}
+}
+
+func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {
+	locks := newChatLocks()
+	unlock := locks.lock(7, 100)
+	var (
+		mu    sync.Mutex
+		order []int64
+		wg    sync.WaitGroup
+	)
+	for _, id := range []int64{104, 101, 103, 102} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			release := locks.lock(7, id)
+			mu.Lock()
+			order = append(order, id)
+			mu.Unlock()
+			release()
+		}()
+	}
+	for waiting := 0; waiting < 4; {
+		time.Sleep(time.Millisecond)
+		locks.mu.Lock()
+		waiting = len(locks.chats[7].waiting)
+		locks.mu.Unlock()
+	}
+	unlock()
+	wg.Wait()
+	if !slices.Equal(order, []int64{101, 102, 103, 104}) {
+		t.Fatalf("order %v", order)
 	}
 }
 

@@ -138,7 +138,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffIDs:       cfg.StaffIDs,
 		Location:       cfg.Location,
 		Logger:         log,
-	}, bot.Stores{Conversations: rdb, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
+	}, bot.Stores{Conversations: conversations{rdb}, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
 		Notifications: database{Store: notifyDB, loc: cfg.Location}})
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/redis"
 )
 
 // database adapts the PostgreSQL store to the interfaces the bot defines,
@@ -66,4 +67,15 @@ func (d database) DueNotifications(ctx context.Context, now time.Time, limit int
 		}
 	}
 	return out, err
+}
+
+// conversations adapts the Redis store's turns to the bot's interface.
+type conversations struct{ *redis.Store }
+
+func (c conversations) Begin(ctx context.Context, key string, updateID int64) (bot.ConversationTurn, error) {
+	turn, err := c.Store.Begin(ctx, key, updateID)
+	if err != nil {
+		return nil, err
+	}
+	return turn, nil
 }

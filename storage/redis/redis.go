@@ -50,6 +50,9 @@ return 1
 type Store struct {
 	client goredis.UniversalClient
 	prefix string
+
+	instance               string // this replica, in turn tokens
+	turnLimit, orderedWait time.Duration
 }
 
 // Open connects to the Redis at redisURL (redis:// or rediss://), checks the
@@ -69,9 +72,11 @@ func Open(ctx context.Context, redisURL, keyPrefix string) (*Store, error) {
 	// Preload the script so even the first Save is a single EVALSHA instead
 	// of a NOSCRIPT miss followed by EVAL. Run still falls back to EVAL if
 	// the cache is lost later (e.g. Redis restarted).
-	if err := saveScript.Load(ctx, client).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("redis: load save script on %s: %w", opts.Addr, err)
+	for _, script := range []*goredis.Script{saveScript, beginScript, endScript} {
+		if err := script.Load(ctx, client).Err(); err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis: load scripts on %s: %w", opts.Addr, err)
+		}
 	}
 	return New(client, keyPrefix), nil
 }
@@ -79,7 +84,7 @@ func Open(ctx context.Context, redisURL, keyPrefix string) (*Store, error) {
 // New wraps an existing client. The Store takes ownership: Close closes the
 // client.
 func New(client goredis.UniversalClient, keyPrefix string) *Store {
-	return &Store{client: client, prefix: keyPrefix}
+	return &Store{client: client, prefix: keyPrefix, instance: newInstanceID(), turnLimit: DefaultTurnLimit, orderedWait: DefaultOrderedWait}
 }
 
 // Close closes the underlying client.

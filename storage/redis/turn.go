@@ -1,0 +1,206 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Several bot replicas may receive updates of the same conversation at the
+// same time (webhook mode behind a load balancer, or Telegram delivering one
+// update twice). A conversation therefore has a turn: the update that holds
+// it is the only one handling the conversation, and waiting updates get it in
+// the order of their update ids, whichever replica they arrived at.
+//
+// Per conversation key K there are, besides the state hash K:
+//   - K:lock, the holder's token, with a time limit so that a replica that
+//     died while holding it does not block the student for ever;
+//   - K:q, a sorted set of the update ids waiting (score = update id).
+//
+// Both exist only while updates are in flight: the memory of a conversation
+// at rest is its state hash alone. Taking a turn returns the state, and
+// ending it saves the state, so a handled update costs two round trips.
+
+// beginScript takes the turn for update ARGV[1] if it is the lowest waiting
+// and nobody else holds the lock, and returns {1, version, data}; otherwise
+// {0}. The same token may take the lock again: an update retried after Redis
+// failed while it held its turn does not wait for its own lock to run out.
+//
+// KEYS[1] = state, KEYS[2] = lock, KEYS[3] = queue.
+// ARGV[1] = update id, ARGV[2] = token, ARGV[3] = lock time limit in ms,
+// ARGV[4] = "1" to drop waiting updates with lower ids (they waited in vain:
+// their replica is gone).
+var beginScript = goredis.NewScript(`
+redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+if ARGV[4] == '1' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1])
+end
+if redis.call('ZRANGE', KEYS[3], 0, 0)[1] ~= ARGV[1] then return {0} end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[2] then return {0} end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+local v = redis.call('HMGET', KEYS[1], 'v', 'd')
+return {1, v[1] or '0', v[2] or ''}
+`)
+
+// endScript ends a turn: with ARGV[7] = "save" it saves the state if its
+// version is still ARGV[1] (returning 1, else 0), with "delete" it deletes
+// the state (1), with "end" it changes nothing (1). In every case the update
+// leaves the queue and the lock is freed if this turn still holds it.
+//
+// KEYS as beginScript. ARGV[1] = expected version, ARGV[2] = new version,
+// ARGV[3] = data, ARGV[4] = ttl in ms, ARGV[5] = token, ARGV[6] = update id,
+// ARGV[7] = mode.
+var endScript = goredis.NewScript(`
+local done = 1
+if ARGV[7] == 'save' then
+  local cur = redis.call('HGET', KEYS[1], 'v') or '0'
+  if cur == ARGV[1] then
+    redis.call('HSET', KEYS[1], 'd', ARGV[3], 'v', ARGV[2])
+    redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  else
+    done = 0
+  end
+elseif ARGV[7] == 'delete' then
+  redis.call('DEL', KEYS[1])
+end
+redis.call('ZREM', KEYS[3], ARGV[6])
+if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
+return done
+`)
+
+// Defaults for how long a turn may be held before others may take it (far
+// longer than an update takes; should one take longer, Commit's version check
+// still keeps two updates from overwriting each other), and how long an update waits for
+// lower ids before it stops waiting for those that never take their turn
+// (their replica died after queueing).
+const (
+	DefaultTurnLimit   = 10 * time.Second
+	DefaultOrderedWait = 5 * time.Second
+	maxPoll            = 20 * time.Millisecond
+)
+
+// SetTurnLimits changes DefaultTurnLimit and DefaultOrderedWait, for tests
+// that play a replica dying while it holds a turn.
+func (s *Store) SetTurnLimits(turnLimit, orderedWait time.Duration) {
+	s.turnLimit, s.orderedWait = turnLimit, orderedWait
+}
+
+// Turn is an update's exclusive turn on a conversation, with the state as it
+// was when the turn began.
+type Turn struct {
+	Data    []byte
+	Version int64
+
+	store            *Store
+	key, lock, queue string
+	token            string
+	updateID         string
+}
+
+// newInstanceID tells this replica's turns from another's, so that two
+// deliveries of the same update to two replicas never share a lock.
+func newInstanceID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("redis: random instance id: %v", err))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Begin waits until it is update updateID's turn on the conversation key and
+// returns the state. Waiting updates go in order of their ids. The turn must
+// be ended with Commit, Forget or End.
+func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, error) {
+	k, err := s.fullKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("redis: begin: %w", err)
+	}
+	t := &Turn{
+		store: s, key: k, lock: k + ":lock", queue: k + ":q",
+		updateID: strconv.FormatInt(updateID, 10),
+	}
+	t.token = s.instance + ":" + t.updateID
+	keys := []string{t.key, t.lock, t.queue}
+	started := time.Now()
+	poll := time.Millisecond
+	for {
+		force := "0"
+		if time.Since(started) > s.orderedWait {
+			force = "1"
+		}
+		res, err := beginScript.Run(ctx, s.client, keys, t.updateID, t.token, s.turnLimit.Milliseconds(), force).Slice()
+		if err != nil {
+			return nil, fmt.Errorf("redis: begin turn on %q: %w", key, err)
+		}
+		if n, _ := res[0].(int64); n == 1 {
+			if len(res) != 3 {
+				return nil, fmt.Errorf("redis: begin turn on %q: unexpected reply %v", key, res)
+			}
+			vs, _ := res[1].(string)
+			t.Version, err = strconv.ParseInt(vs, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("redis: begin turn on %q: corrupt version %q", key, vs)
+			}
+			if d, _ := res[2].(string); d != "" {
+				t.Data = []byte(d)
+			}
+			return t, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("redis: waiting for turn on %q: %w", key, ctx.Err())
+		case <-time.After(poll):
+		}
+		poll = min(2*poll, maxPoll)
+	}
+}
+
+// State is the conversation's state when the turn began (nil if none).
+func (t *Turn) State() []byte { return t.Data }
+
+// Commit saves data as the conversation's new state, if nobody saved since
+// the turn began (only possible if the turn outlived its time limit), and
+// ends the turn. saved is false when the state had changed: begin again.
+func (t *Turn) Commit(ctx context.Context, data []byte, ttl time.Duration) (saved bool, err error) {
+	if ttl <= 0 {
+		return false, errors.New("redis: commit: ttl must be positive")
+	}
+	if t.Version == math.MaxInt64 {
+		return false, errors.New("redis: commit: version overflow")
+	}
+	return t.end(ctx, "save", data, max(ttl.Milliseconds(), 1))
+}
+
+// Forget deletes the conversation's state and ends the turn.
+func (t *Turn) Forget(ctx context.Context) error {
+	_, err := t.end(ctx, "delete", nil, 0)
+	return err
+}
+
+// End ends the turn without changing the state.
+func (t *Turn) End(ctx context.Context) error {
+	_, err := t.end(ctx, "end", nil, 0)
+	return err
+}
+
+func (t *Turn) end(ctx context.Context, mode string, data []byte, ttlMillis int64) (bool, error) {
+	if data == nil {
+		data = []byte{}
+	}
+	n, err := endScript.Run(ctx, t.store.client, []string{t.key, t.lock, t.queue},
+		strconv.FormatInt(t.Version, 10), strconv.FormatInt(t.Version+1, 10),
+		data, ttlMillis, t.token, t.updateID, mode).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis: %s turn: %w", mode, err)
+	}
+	return n == 1, nil
+}

@@ -1,0 +1,224 @@
+package redis_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/healthycities/napad/storage/redis"
+	"github.com/healthycities/napad/storage/redis/redistest"
+)
+
+func begin(t *testing.T, s *redis.Store, key string, updateID int64) *redis.Turn {
+	t.Helper()
+	turn, err := s.Begin(ctx(t), key, updateID)
+	if err != nil {
+		t.Fatalf("Begin(%d): %v", updateID, err)
+	}
+	return turn
+}
+
+func TestTurnLoadsAndSaves(t *testing.T) {
+	s, url, prefix := redistest.NewWithPrefix(t)
+	turn := begin(t, s, "conv", 1)
+	if turn.Data != nil || turn.Version != 0 {
+		t.Fatalf("new conversation: data %q version %d", turn.Data, turn.Version)
+	}
+	if saved, err := turn.Commit(ctx(t), []byte("step one"), time.Minute); err != nil || !saved {
+		t.Fatalf("Commit = %v, %v", saved, err)
+	}
+	turn = begin(t, s, "conv", 2)
+	if string(turn.Data) != "step one" || turn.Version != 1 {
+		t.Fatalf("second turn sees %q version %d", turn.Data, turn.Version)
+	}
+	if err := turn.End(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	// At rest, a conversation is its state alone: no lock, no queue left.
+	keys, err := rawClient(t, url).Keys(ctx(t), prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(keys, []string{prefix + "conv"}) {
+		t.Fatalf("keys at rest = %v, want only the state", keys)
+	}
+	if data, v, err := s.Load(ctx(t), "conv"); err != nil || string(data) != "step one" || v != 1 {
+		t.Fatalf("End changed the state: %q %d %v", data, v, err)
+	}
+}
+
+func TestTurnsGoOneAtATimeInUpdateOrder(t *testing.T) {
+	s, url, prefix := redistest.NewWithPrefix(t)
+	first := begin(t, s, "conv", 10)
+
+	var (
+		mu    sync.Mutex
+		order []int64
+		wg    sync.WaitGroup
+	)
+	// Later updates arrive in a scrambled order while 10 is being handled.
+	for _, id := range []int64{13, 11, 12} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			turn, err := s.Begin(context.Background(), "conv", id)
+			if err != nil {
+				t.Errorf("Begin(%d): %v", id, err)
+				return
+			}
+			mu.Lock()
+			order = append(order, id)
+			mu.Unlock()
+			time.Sleep(5 * time.Millisecond) // still holding: nobody else may be in
+			if saved, err := turn.Commit(context.Background(), []byte{byte(id)}, time.Minute); err != nil || !saved {
+				t.Errorf("Commit(%d) = %v, %v", id, saved, err)
+			}
+		}()
+	}
+	raw := rawClient(t, url)
+	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"conv:q").Result(); return n == 4 })
+	mu.Lock()
+	if len(order) != 0 {
+		t.Fatalf("%v took a turn while update 10 held it", order)
+	}
+	mu.Unlock()
+	if saved, err := first.Commit(ctx(t), []byte{10}, time.Minute); err != nil || !saved {
+		t.Fatalf("Commit(10) = %v, %v", saved, err)
+	}
+	wg.Wait()
+	if !slices.Equal(order, []int64{11, 12, 13}) {
+		t.Fatalf("turns taken in order %v, want 11 12 13", order)
+	}
+	if data, v, _ := s.Load(ctx(t), "conv"); string(data) != string([]byte{13}) || v != 4 {
+		t.Fatalf("final state %v version %d, want update 13's at version 4", data, v)
+	}
+}
+
+func TestTheSameUpdateTwiceWaitsForTheFirst(t *testing.T) {
+	// Telegram may deliver one update to two replicas: the second delivery
+	// must see the state the first one saved (and can then tell it is done).
+	s, url, prefix := redistest.NewWithPrefix(t)
+	replica2 := redis.New(rawClient(t, url), prefix)
+	first := begin(t, s, "conv", 7)
+	got := make(chan *redis.Turn)
+	go func() {
+		turn, err := replica2.Begin(context.Background(), "conv", 7)
+		if err != nil {
+			t.Errorf("second Begin: %v", err)
+		}
+		got <- turn
+	}()
+	select {
+	case <-got:
+		t.Fatal("the second delivery got a turn while the first held it")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if saved, err := first.Commit(ctx(t), []byte("handled 7"), time.Minute); err != nil || !saved {
+		t.Fatalf("Commit = %v, %v", saved, err)
+	}
+	second := <-got
+	if second == nil || string(second.Data) != "handled 7" {
+		t.Fatalf("second delivery saw %+v", second)
+	}
+	_ = second.End(ctx(t))
+}
+
+func TestATurnHeldByADeadReplicaRunsOut(t *testing.T) {
+	s := redistest.New(t)
+	s.SetTurnLimits(200*time.Millisecond, 100*time.Millisecond)
+	dead := begin(t, s, "conv", 1) // never ended
+	start := time.Now()
+	next := begin(t, s, "conv", 2)
+	if waited := time.Since(start); waited < 150*time.Millisecond {
+		t.Fatalf("took the turn after %v, while the dead one still held it", waited)
+	}
+	if saved, err := next.Commit(ctx(t), []byte("2"), time.Minute); err != nil || !saved {
+		t.Fatalf("Commit = %v, %v", saved, err)
+	}
+	// The dead replica's late commit must not overwrite what came after it.
+	if saved, err := dead.Commit(ctx(t), []byte("1"), time.Minute); err != nil || saved {
+		t.Fatalf("late Commit = %v, %v; want not saved", saved, err)
+	}
+	if data, _, _ := s.Load(ctx(t), "conv"); string(data) != "2" {
+		t.Fatalf("state = %q, want 2", data)
+	}
+}
+
+func TestAnUpdateQueuedByADeadReplicaStopsBlocking(t *testing.T) {
+	s, url, prefix := redistest.NewWithPrefix(t)
+	s.SetTurnLimits(time.Minute, 100*time.Millisecond)
+	// Update 5 queued and its replica died before it took its turn.
+	if err := rawClient(t, url).ZAdd(ctx(t), prefix+"conv:q", goredisZ(5)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	turn := begin(t, s, "conv", 6)
+	if err := turn.End(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestForgetDeletesTheState(t *testing.T) {
+	s := redistest.New(t)
+	mustSave(t, s, "conv", 0, []byte("secret"))
+	turn := begin(t, s, "conv", 1)
+	if err := turn.Forget(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if data, v, err := s.Load(ctx(t), "conv"); err != nil || data != nil || v != 0 {
+		t.Fatalf("after Forget: %q %d %v", data, v, err)
+	}
+	// and the turn is free again
+	if err := begin(t, s, "conv", 2).End(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestATurnIsTwoRoundTrips(t *testing.T) {
+	_, url, prefix := redistest.NewWithPrefix(t) // loads the scripts
+	client := rawClient(t, url)
+	counter := &commandCounter{}
+	client.AddHook(counter)
+	s := redis.New(client, prefix)
+	if err := s.Ping(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	counter.take()
+	turn := begin(t, s, "conv", 1)
+	if _, err := turn.Commit(ctx(t), []byte("x"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := counter.take(); len(got) != 2 {
+		t.Fatalf("an uncontended turn sent %v, want 2 commands", got)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 5 s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func goredisZ(id float64) goredis.Z { return goredis.Z{Score: id, Member: id} }
+
+func TestAnUpdateRetriedAfterAFailureTakesItsOwnTurnBack(t *testing.T) {
+	s := redistest.New(t)
+	s.SetTurnLimits(time.Minute, time.Minute)
+	_ = begin(t, s, "conv", 3) // Redis failed before this turn could end
+	start := time.Now()
+	turn := begin(t, s, "conv", 3)
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("the retried update waited %v for its own turn", waited)
+	}
+	if saved, err := turn.Commit(ctx(t), []byte("3"), time.Minute); err != nil || !saved {
+		t.Fatalf("Commit = %v, %v", saved, err)
+	}
+}
