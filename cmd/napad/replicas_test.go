@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+)
+
+// balancer stands where Telegram's webhook URL points, in front of two
+// replicas, and delivers as Telegram does: updates of different chats at the
+// same time, updates of one chat one after another (the next once the
+// previous one is accepted). It also gives every update to both replicas at
+// once, the worst case of a duplicate delivery: the next update of the chat
+// follows as soon as one replica accepts, while the other copy may still be
+// waiting. Each copy is sent again until its replica answers 200.
+type balancer struct {
+	t        *testing.T
+	replicas []string
+	srv      *httptest.Server
+	wg       sync.WaitGroup
+
+	mu       sync.Mutex
+	chats    map[int64]chan []byte
+	failures int // answers other than 200 (sent again)
+}
+
+func newBalancer(t *testing.T) *balancer {
+	b := &balancer{t: t, chats: map[int64]chan []byte{}}
+	b.srv = httptest.NewServer(http.HandlerFunc(b.receive))
+	t.Cleanup(func() {
+		b.mu.Lock()
+		for _, q := range b.chats {
+			close(q)
+		}
+		b.chats = nil
+		b.mu.Unlock()
+		b.wg.Wait()
+		b.srv.Close()
+	})
+	return b
+}
+
+func (b *balancer) receive(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	var u models.Update
+	if err == nil {
+		err = json.Unmarshal(body, &u)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	chat := int64(0)
+	switch {
+	case u.Message != nil:
+		chat = u.Message.Chat.ID
+	case u.CallbackQuery != nil:
+		chat = u.CallbackQuery.From.ID
+	}
+	secret := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	q, ok := b.chats[chat]
+	if !ok {
+		q = make(chan []byte, 64)
+		b.chats[chat] = q
+		b.wg.Add(1)
+		go b.deliverChat(q, secret)
+	}
+	q <- body
+}
+
+// deliverChat hands a chat's updates to both replicas, one update at a time.
+func (b *balancer) deliverChat(q chan []byte, secret string) {
+	defer b.wg.Done()
+	for body := range q {
+		accepted := make(chan struct{}, len(b.replicas))
+		for _, url := range b.replicas {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				b.forward(url, secret, body)
+				accepted <- struct{}{}
+			}()
+		}
+		<-accepted
+	}
+}
+
+func (b *balancer) forward(url, secret string, body []byte) {
+	deadline := time.Now().Add(waitLong)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		b.mu.Lock()
+		b.failures++
+		b.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Errorf("replica %s never accepted an update", url)
+}
+
+// Two `napad serve` replicas share PostgreSQL and Redis behind one webhook
+// URL. Students type several answers in a burst; every update reaches both
+// replicas. Each update is handled once and in order:
+// every answer lands in its own field, every question is asked once, and
+// each idea is stored once.
+func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
+	lb := newBalancer(t)
+	first := newApp(t, true, func(a *app) { a.env["WEBHOOK_URL"] = lb.srv.URL + "/telegram/webhook" })
+	second := newApp(t, true, func(b *app) {
+		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"} {
+			b.env[k] = first.env[k]
+		}
+		b.env["WEBHOOK_URL"] = first.env["WEBHOOK_URL"]
+		b.fake = first.fake
+	})
+	lb.mu.Lock()
+	lb.replicas = []string{
+		"http://" + first.env["LISTEN_ADDR"] + "/telegram/webhook",
+		"http://" + second.env["LISTEN_ADDR"] + "/telegram/webhook",
+	}
+	lb.mu.Unlock()
+
+	f := first.forum("Gymnázium Kolín")
+	var wg sync.WaitGroup
+	langs := []string{"cs", "en", "nb", "uk", "cs", "en"}
+	students := make([]*student, len(langs))
+	for i, lang := range langs {
+		students[i] = first.student(lang)
+	}
+	for _, s := range students {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := sampleAnswers[s.lang]
+			s.u.SendText("/start " + f.Code)
+			s.expect("language.ask")
+			s.tap("lang." + s.lang)
+			s.expect("privacy.notice")
+			s.tap("privacy.ok")
+			s.expect("scope.ask")
+			s.tap("scope.both")
+			s.expect("works.ask")
+			// Four answers typed one after another without waiting.
+			for _, text := range []string{want.works, want.improve, want.title, want.description} {
+				s.u.SendText(text)
+				time.Sleep(15 * time.Millisecond)
+			}
+			s.expect("category.ask")
+			s.tap("cat.public_space")
+			s.expect("place.ask")
+			s.u.SendLocation(50.0281, 15.2003)
+			s.expect("photo.ask")
+			s.u.SendPhoto("AgACAgIAAxkBAAIBe2dPhoto", 180000, "")
+			s.expect("help.ask")
+			s.tap("help.yes")
+			review := s.expect("review.summary")
+			label := s.render("button.submit")
+			s.u.Tap(review, label)
+			s.u.Tap(review, label) // a double tap, too
+			s.expectCount("submit.thanks", one())
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d deliveries refused and sent again", lb.failures)
+
+	rows := first.suggestions(f)
+	if len(rows) != len(students) {
+		t.Fatalf("%d ideas stored, want %d", len(rows), len(students))
+	}
+	for _, s := range students {
+		asked := map[string]int{}
+		for _, m := range first.fake.Sent(s.u.ID()) {
+			for _, key := range []string{"works.ask", "improve.ask", "title.ask", "description.ask", "category.ask", "submit.thanks"} {
+				var count *int
+				if key == "submit.thanks" {
+					count = one()
+				}
+				if s.pattern(key, count).MatchString(m.Text) {
+					asked[key]++
+				}
+			}
+		}
+		for key, n := range asked {
+			if n != 1 {
+				t.Errorf("student %d was sent %s %d times:\n%v", s.u.ID(), key, n, first.fake.Sent(s.u.ID()))
+			}
+		}
+	}
+	for _, row := range rows {
+		found := false
+		for lang, want := range sampleAnswers {
+			if row.Language == lang && row.WorksWell == want.works && row.Improve == want.improve &&
+				row.Title == want.title && row.Description == want.description {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("answers out of order: %+v", row.Submission)
+		}
+	}
+	// Both replicas did part of the work.
+	for i, a := range []*app{first, second} {
+		if !bytes.Contains([]byte(a.logs.String()), []byte(`"update already handled"`)) {
+			t.Errorf("replica %d never saw an update the other one had handled", i+1)
+		}
+	}
+}
