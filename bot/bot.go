@@ -32,6 +32,11 @@ type Config struct {
 	Location       *time.Location
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Messages per second in all and into one chat: 0 means Telegram's
+	// limits (DefaultMessagesPerSecond, DefaultChatMessagesPerSecond), a
+	// negative number none (a load test against a fake Bot API).
+	MessagesPerSecond     float64
+	ChatMessagesPerSecond float64
 }
 
 // Stores are the bot's storage, defined by the interfaces in ports.go.
@@ -57,6 +62,7 @@ type Bot struct {
 	retries  retryNotices
 	roles    roleCache
 	limiter  *rateLimiter
+	throttle *throttle
 	staff    map[int64]bool
 	username string
 	// locationLabels are the location button's label in every language.
@@ -92,7 +98,10 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		log:     cfg.Logger,
 		chats:   newChatLocks(),
 		limiter: newRateLimiter(studentBurst, studentPerSecond),
-		staff:   map[int64]bool{},
+		throttle: newThrottle(
+			orDefault(cfg.MessagesPerSecond, DefaultMessagesPerSecond),
+			orDefault(cfg.ChatMessagesPerSecond, DefaultChatMessagesPerSecond)),
+		staff: map[int64]bool{},
 	}
 	for _, id := range cfg.StaffIDs {
 		b.staff[id] = true
@@ -121,12 +130,23 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd))
 	}
 
-	me, err := withRetry(ctx, b.log, "getMe", func() (*models.User, error) { return api.GetMe(ctx) })
+	me, err := withRetry(ctx, b.throttle, b.log, "getMe", func() (*models.User, error) { return api.GetMe(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("ask telegram who the bot is (check TELEGRAM_BOT_TOKEN): %w", redact(err, cfg.Token))
 	}
 	b.username = me.Username
 	return b, nil
+}
+
+// orDefault is v, or def when v is 0; a negative v (no limit) becomes 0.
+func orDefault(v, def float64) float64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Username is the bot's Telegram username, used in join links.
@@ -172,7 +192,7 @@ func (b *Bot) setCommands(ctx context.Context, names []string, lang string, para
 	for _, c := range names {
 		params.Commands = append(params.Commands, models.BotCommand{Command: c, Description: b.text(lang, flows.Msg{Key: "command." + c})})
 	}
-	_, err := withRetry(ctx, b.log, "setMyCommands", func() (bool, error) { return b.api.SetMyCommands(ctx, params) })
+	_, err := withRetry(ctx, b.throttle, b.log, "setMyCommands", func() (bool, error) { return b.api.SetMyCommands(ctx, params) })
 	if err != nil {
 		return fmt.Errorf("set command menu %q: %w", params.LanguageCode, redact(err, b.cfg.Token))
 	}
@@ -202,10 +222,16 @@ func redact(err error, token string) error {
 
 // withRetry calls a Bot API method again after a 429 (as long as Telegram
 // asks), a 5xx or a network error, a few times.
-func withRetry[T any](ctx context.Context, log *slog.Logger, method string, call func() (T, error)) (T, error) {
+//
+// A 429 pauses every sender of the bot, not only this one: Telegram counts
+// them all together.
+func withRetry[T any](ctx context.Context, th *throttle, log *slog.Logger, method string, call func() (T, error)) (T, error) {
 	var zero T
 	delay := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
+		if err := th.awaitPause(ctx); err != nil {
+			return zero, err
+		}
 		v, err := call()
 		if err == nil {
 			return v, nil
@@ -217,6 +243,7 @@ func withRetry[T any](ctx context.Context, log *slog.Logger, method string, call
 		var tooMany *tgbot.TooManyRequestsError
 		if errors.As(err, &tooMany) && tooMany.RetryAfter > 0 {
 			wait = time.Duration(tooMany.RetryAfter) * time.Second
+			th.pauseFor(wait)
 		}
 		log.Debug("retrying telegram call", "method", method, "attempt", attempt, "wait", wait)
 		select {

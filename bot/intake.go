@@ -61,7 +61,7 @@ func (r *retryNotices) first(updateID int64) bool {
 // and is recognised as a duplicate.
 func (b *Bot) RunPolling(ctx context.Context) error {
 	// A webhook left by an earlier run would make getUpdates fail.
-	if _, err := withRetry(ctx, b.log, "deleteWebhook", func() (bool, error) {
+	if _, err := withRetry(ctx, b.throttle, b.log, "deleteWebhook", func() (bool, error) {
 		return b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{})
 	}); err != nil {
 		return fmt.Errorf("switch to long polling (deleteWebhook): %w", redact(err, b.cfg.Token))
@@ -223,7 +223,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 
 // StartWebhook asks Telegram to deliver updates to the webhook URL.
 func (b *Bot) StartWebhook(ctx context.Context) error {
-	_, err := withRetry(ctx, b.log, "setWebhook", func() (bool, error) {
+	_, err := withRetry(ctx, b.throttle, b.log, "setWebhook", func() (bool, error) {
 		return b.api.SetWebhook(ctx, &tgbot.SetWebhookParams{
 			URL:            b.cfg.WebhookURL,
 			SecretToken:    b.cfg.WebhookSecret,

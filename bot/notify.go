@@ -16,9 +16,6 @@ const (
 	// notifyBatch is how many due notifications the notifier takes at once:
 	// about a second of sending, well within the store's lease.
 	notifyBatch = 30
-	// notifyPerSecond keeps the notifier under Telegram's limit of about 30
-	// messages a second to different chats.
-	notifyPerSecond = 30
 	// notifyMaxBackoff is the longest wait between rounds while the store
 	// fails.
 	notifyMaxBackoff = time.Minute
@@ -29,8 +26,9 @@ const (
 
 // RunNotifier tells students what became of their ideas until ctx ends: it
 // takes the due notifications from the store and sends each in the
-// student's language, at most notifyPerSecond messages a second. When
-// nothing is due it waits every before asking again.
+// student's language, as fast as Telegram's limits allow after the replies
+// to students (see throttle). When nothing is due it waits every before
+// asking again.
 func (b *Bot) RunNotifier(ctx context.Context, every time.Duration) error {
 	if b.stores.Notifications == nil {
 		return errors.New("bot: notifier: no notification store")
@@ -38,10 +36,9 @@ func (b *Bot) RunNotifier(ctx context.Context, every time.Duration) error {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
-	pace := &pacer{interval: time.Second / notifyPerSecond}
 	backoff := every // while the store fails, waits grow up to notifyMaxBackoff
 	for {
-		n, err := b.notifyDue(ctx, pace)
+		n, err := b.notifyDue(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -64,7 +61,7 @@ func (b *Bot) RunNotifier(ctx context.Context, every time.Duration) error {
 }
 
 // notifyDue sends one batch of due notifications and says how many there were.
-func (b *Bot) notifyDue(ctx context.Context, pace *pacer) (int, error) {
+func (b *Bot) notifyDue(ctx context.Context) (int, error) {
 	storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
 	due, err := b.stores.Notifications.DueNotifications(storeCtx, b.cfg.Now(), notifyBatch)
 	cancel()
@@ -76,14 +73,14 @@ func (b *Bot) notifyDue(ctx context.Context, pace *pacer) (int, error) {
 			// The rest stay leased; once the lease is over they are sent.
 			break
 		}
-		b.notify(ctx, pace, n)
+		b.notify(ctx, n)
 	}
 	return len(due), nil
 }
 
 // notify sends one notification and records how it went.
-func (b *Bot) notify(ctx context.Context, pace *pacer, n Notification) {
-	err := b.sendNotification(ctx, pace, n)
+func (b *Bot) notify(ctx context.Context, n Notification) {
+	err := b.sendNotification(ctx, n)
 	if err != nil && ctx.Err() != nil {
 		return // shutting down: another round (or replica) sends it after the lease
 	}
@@ -120,9 +117,9 @@ func (b *Bot) notify(ctx context.Context, pace *pacer, n Notification) {
 }
 
 // sendNotification sends the notification's text, in parts if it is long.
-func (b *Bot) sendNotification(ctx context.Context, pace *pacer, n Notification) error {
+func (b *Bot) sendNotification(ctx context.Context, n Notification) error {
 	for _, part := range splitText(b.notificationText(n), maxMessageLength) {
-		if err := pace.wait(ctx); err != nil {
+		if err := b.throttle.slot(ctx, n.ChatID, true); err != nil {
 			return err
 		}
 		params := &tgbot.SendMessageParams{
@@ -130,7 +127,7 @@ func (b *Bot) sendNotification(ctx context.Context, pace *pacer, n Notification)
 			Text:               part,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 		}
-		if _, err := withRetry(ctx, b.log, "sendMessage", func() (*models.Message, error) {
+		if _, err := withRetry(ctx, b.throttle, b.log, "sendMessage", func() (*models.Message, error) {
 			return b.api.SendMessage(ctx, params)
 		}); err != nil {
 			return err
@@ -158,29 +155,6 @@ func (b *Bot) notificationText(n Notification) string {
 	}
 	b.log.Error("missing translation; notifying in English", "key", key, "lang", n.Language, "err", err)
 	return b.text(notifyFallbackLang, m)
-}
-
-// pacer spaces calls at least interval apart. It is used by one goroutine.
-type pacer struct {
-	interval time.Duration
-	next     time.Time
-}
-
-// wait blocks until the next call may be made, or ctx ends.
-func (p *pacer) wait(ctx context.Context) error {
-	now := time.Now()
-	if p.next.Before(now) {
-		p.next = now
-	}
-	d := p.next.Sub(now)
-	p.next = p.next.Add(p.interval)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	if !sleep(ctx, d) {
-		return ctx.Err()
-	}
-	return nil
 }
 
 // sleep waits d; false means ctx ended first.

@@ -169,23 +169,3 @@ func TestNotifier(t *testing.T) {
 		t.Errorf("%d messages sent in %v", notifyTestTotal, elapsed)
 	}
 }
-
-func TestPacerSpacesCalls(t *testing.T) {
-	p := &pacer{interval: 10 * time.Millisecond}
-	start := time.Now()
-	for range 11 {
-		if err := p.wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if d := time.Since(start); d < 100*time.Millisecond {
-		t.Errorf("11 calls in %v, want at least 100ms", d)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	p = &pacer{interval: time.Hour}
-	_ = p.wait(ctx) // the first call is free
-	if err := p.wait(ctx); err == nil {
-		t.Error("wait after cancel returned no error")
-	}
-}

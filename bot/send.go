@@ -20,7 +20,10 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 	for _, r := range replies {
 		var err error
 		if r.PhotoID != "" { // a student's photo, by Telegram's file id: never downloaded
-			_, err = withRetry(ctx, b.log, "sendPhoto", func() (*models.Message, error) {
+			if err := b.throttle.slot(ctx, chatID, false); err != nil {
+				return
+			}
+			_, err = withRetry(ctx, b.throttle, b.log, "sendPhoto", func() (*models.Message, error) {
 				return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: r.PhotoID}})
 			})
 			if err != nil {
@@ -36,7 +39,10 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 			err = b.edit(ctx, chatID, replaceID, lang, r)
 		default:
 			for _, msg := range b.messages(chatID, lang, r) {
-				if _, err = withRetry(ctx, b.log, "sendMessage", func() (*models.Message, error) {
+				if err = b.throttle.slot(ctx, chatID, false); err != nil {
+					break
+				}
+				if _, err = withRetry(ctx, b.throttle, b.log, "sendMessage", func() (*models.Message, error) {
 					return b.api.SendMessage(ctx, msg)
 				}); err != nil {
 					break
@@ -61,7 +67,10 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 // edit shows a reply in place of an earlier message of the bot.
 func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string, r flows.Reply) error {
 	msg := b.messages(chatID, lang, r)[0]
-	_, err := withRetry(ctx, b.log, "editMessageText", func() (*models.Message, error) {
+	if err := b.throttle.slot(ctx, chatID, false); err != nil {
+		return err
+	}
+	_, err := withRetry(ctx, b.throttle, b.log, "editMessageText", func() (*models.Message, error) {
 		return b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
 			ChatID: chatID, MessageID: messageID, Text: msg.Text,
 			ReplyMarkup: msg.ReplyMarkup, LinkPreviewOptions: msg.LinkPreviewOptions,
@@ -83,7 +92,10 @@ func (b *Bot) stopPrivate(ctx context.Context, chatID int64) error {
 
 // sendFile sends a file as a document with the reply as its caption.
 func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
-	_, err := withRetry(ctx, b.log, "sendDocument", func() (*models.Message, error) {
+	if err := b.throttle.slot(ctx, chatID, false); err != nil {
+		return err
+	}
+	_, err := withRetry(ctx, b.throttle, b.log, "sendDocument", func() (*models.Message, error) {
 		return b.api.SendDocument(ctx, &tgbot.SendDocumentParams{
 			ChatID:   chatID,
 			Document: &models.InputFileUpload{Filename: r.File.Name, Data: bytes.NewReader(r.File.Data)},
@@ -100,7 +112,10 @@ func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Rep
 		return err
 	}
 	caption := b.text(lang, r.Text)
-	_, err = withRetry(ctx, b.log, "sendPhoto", func() (*models.Message, error) {
+	if err := b.throttle.slot(ctx, chatID, false); err != nil {
+		return err
+	}
+	_, err = withRetry(ctx, b.throttle, b.log, "sendPhoto", func() (*models.Message, error) {
 		return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{
 			ChatID:  chatID,
 			Photo:   &models.InputFileUpload{Filename: "napad-" + r.QR.Code + ".png", Data: bytes.NewReader(png)},

@@ -61,6 +61,10 @@ func newApp(t *testing.T, webhook bool, setup ...func(*app)) *app {
 		"PARTICIPANT_KEY":    "e2e-participant-key-0123456789abcdef",
 		"LISTEN_ADDR":        addr,
 		"LOG_LEVEL":          "debug",
+		// Simulated students answer faster than anyone can read; pacing
+		// has tests of its own (TestE2ETelegramLimits).
+		"TELEGRAM_MESSAGES_PER_SECOND":      "0",
+		"TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
 	}
 	if webhook {
 		a.webhook = "http://" + addr + "/telegram/webhook"

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
+
+	"github.com/healthycities/napad/bot"
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -30,6 +32,9 @@ type config struct {
 	StaffIDs       []int64
 	Location       *time.Location
 	RetentionDays  int // 0: keep the link between ideas and students
+	// Telegram's sending limits (bot.Config: negative means none).
+	MessagesPerSecond     float64
+	ChatMessagesPerSecond float64
 }
 
 var (
@@ -58,6 +63,24 @@ func (r *envReader) get(name, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+// rate reads a number of messages per second; 0 turns the limit off (for
+// load tests against a fake Bot API), which bot.Config spells as negative.
+func (r *envReader) rate(name string, fallback float64) float64 {
+	v := r.get(name, "")
+	if v == "" {
+		return fallback
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n < 0 || n > 100000 {
+		r.fail(name, "must be a number of messages per second, or 0 for no limit (got %q)", v)
+		return fallback
+	}
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func (r *envReader) required(name, hint string) string {
@@ -175,6 +198,9 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		}
 		c.RetentionDays = days
 	}
+
+	c.MessagesPerSecond = r.rate("TELEGRAM_MESSAGES_PER_SECOND", bot.DefaultMessagesPerSecond)
+	c.ChatMessagesPerSecond = r.rate("TELEGRAM_CHAT_MESSAGES_PER_SECOND", bot.DefaultChatMessagesPerSecond)
 
 	c.StateTTL = 30 * 24 * time.Hour
 	if v := r.get("CONVERSATION_TTL", ""); v != "" {

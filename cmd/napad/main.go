@@ -138,6 +138,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffIDs:       cfg.StaffIDs,
 		Location:       cfg.Location,
 		Logger:         log,
+
+		MessagesPerSecond:     cfg.MessagesPerSecond,
+		ChatMessagesPerSecond: cfg.ChatMessagesPerSecond,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
 		Notifications: database{Store: notifyDB, loc: cfg.Location}})
 	if err != nil {
