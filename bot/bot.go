@@ -63,6 +63,7 @@ type Bot struct {
 	roles    roleCache
 	limiter  *rateLimiter
 	throttle *throttle
+	metrics  *metrics
 	staff    map[int64]bool
 	username string
 	// locationLabels are the location button's label in every language.
@@ -101,8 +102,10 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		throttle: newThrottle(
 			orDefault(cfg.MessagesPerSecond, DefaultMessagesPerSecond),
 			orDefault(cfg.ChatMessagesPerSecond, DefaultChatMessagesPerSecond)),
-		staff: map[int64]bool{},
+		metrics: newMetrics(outboxDepthFrom(stores.Outbox)),
+		staff:   map[int64]bool{},
 	}
+	b.http.Transport = countingTransport{next: b.http.Transport, calls: b.metrics.apiCalls}
 	for _, id := range cfg.StaffIDs {
 		b.staff[id] = true
 	}
@@ -130,7 +133,7 @@ func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
 		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd))
 	}
 
-	me, err := withRetry(ctx, b.throttle, b.log, "getMe", func() (*models.User, error) { return api.GetMe(ctx) })
+	me, err := withRetry(ctx, b, "getMe", func() (*models.User, error) { return api.GetMe(ctx) })
 	if err != nil {
 		return nil, fmt.Errorf("ask telegram who the bot is (check TELEGRAM_BOT_TOKEN): %w", redact(err, cfg.Token))
 	}
@@ -192,7 +195,7 @@ func (b *Bot) setCommands(ctx context.Context, names []string, lang string, para
 	for _, c := range names {
 		params.Commands = append(params.Commands, models.BotCommand{Command: c, Description: b.text(lang, flows.Msg{Key: "command." + c})})
 	}
-	_, err := withRetry(ctx, b.throttle, b.log, "setMyCommands", func() (bool, error) { return b.api.SetMyCommands(ctx, params) })
+	_, err := withRetry(ctx, b, "setMyCommands", func() (bool, error) { return b.api.SetMyCommands(ctx, params) })
 	if err != nil {
 		return fmt.Errorf("set command menu %q: %w", params.LanguageCode, redact(err, b.cfg.Token))
 	}
@@ -225,8 +228,9 @@ func redact(err error, token string) error {
 //
 // A 429 pauses every sender of the bot, not only this one: Telegram counts
 // them all together.
-func withRetry[T any](ctx context.Context, th *throttle, log *slog.Logger, method string, call func() (T, error)) (T, error) {
+func withRetry[T any](ctx context.Context, b *Bot, method string, call func() (T, error)) (T, error) {
 	var zero T
+	th, log := b.throttle, b.log
 	delay := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		if err := th.awaitPause(ctx); err != nil {
@@ -246,6 +250,7 @@ func withRetry[T any](ctx context.Context, th *throttle, log *slog.Logger, metho
 			th.pauseFor(wait)
 		}
 		log.Debug("retrying telegram call", "method", method, "attempt", attempt, "wait", wait)
+		b.metrics.retries.WithLabelValues(method).Inc()
 		select {
 		case <-ctx.Done():
 			return zero, ctx.Err()

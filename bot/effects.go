@@ -54,10 +54,13 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		if err != nil {
 			b.log.Error("storing an idea failed", "forum_id", sub.ForumID, "err", err)
 			if b.queue(ctx, sub, chatID, st.Lang) {
+				b.metrics.submissions.WithLabelValues("queued").Inc()
 				return flows.Input{Kind: flows.InputSubmitQueued}, true
 			}
+			b.metrics.submissions.WithLabelValues("failed").Inc()
 			return flows.Input{Kind: flows.InputSubmitFailed}, true // the draft stays in the conversation
 		}
+		b.metrics.submissions.WithLabelValues("stored").Inc()
 		b.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
 		return flows.Input{Kind: flows.InputSubmitted, Reference: ref}, true
 

@@ -23,6 +23,7 @@ func (b *Bot) recoverPanics(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 	return func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
 		defer func() {
 			if p := recover(); p != nil {
+				setOutcome(ctx, outcomePanic)
 				b.log.Error("panic while handling an update", "update_id", u.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				// No dead end: the student hears something and can try again.
 				if chat := chatKey(u); chat > 0 {
@@ -44,12 +45,14 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 		case u.Message != nil:
 			m := u.Message
 			if m.From == nil || m.From.IsBot {
+				setOutcome(ctx, outcomeIgnored)
 				return
 			}
 			if m.Chat.Type != models.ChatTypePrivate {
 				if strings.HasPrefix(m.Text, "/") {
 					b.sendKey(ctx, m.Chat.ID, flows.LanguageFor(m.From.LanguageCode), "bot.private_only")
 				}
+				setOutcome(ctx, outcomeIgnored)
 				return
 			}
 		case u.CallbackQuery != nil:
@@ -57,16 +60,20 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 			// A tap may only act in the tapping student's own private chat.
 			if chat, ok := callbackChat(q); !ok || chat.Type != models.ChatTypePrivate || chat.ID != q.From.ID {
 				b.answerCallback(ctx, q.ID)
+				setOutcome(ctx, outcomeIgnored)
 				return
 			}
 		case u.EditedMessage != nil:
 			if m := u.EditedMessage; m.From == nil || m.From.IsBot || m.Chat.Type != models.ChatTypePrivate {
+				setOutcome(ctx, outcomeIgnored)
 				return
 			}
 		default:
+			setOutcome(ctx, outcomeIgnored)
 			return
 		}
 		if !b.withinLimit(ctx, u) {
+			setOutcome(ctx, outcomeLimited)
 			return
 		}
 		next(ctx, api, u)
@@ -372,6 +379,7 @@ func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid
 		}
 	}
 	if env.seen(u.ID) {
+		setOutcome(ctx, outcomeDuplicate)
 		b.log.Debug("update already handled", "update_id", u.ID)
 		return res, nil, true
 	}

@@ -31,7 +31,17 @@ const (
 var errRetryLater = errors.New("a store is unreachable; handle the update again later")
 
 // outcome lets the handlers, which return nothing, report errRetryLater.
-type outcome struct{ retry bool }
+type outcome struct {
+	retry bool
+	label string // for metrics; "" is outcomeHandled
+}
+
+// setOutcome records what became of the update being handled.
+func setOutcome(ctx context.Context, label string) {
+	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		o.label = label
+	}
+}
 
 type outcomeKey struct{}
 
@@ -61,7 +71,7 @@ func (r *retryNotices) first(updateID int64) bool {
 // and is recognised as a duplicate.
 func (b *Bot) RunPolling(ctx context.Context) error {
 	// A webhook left by an earlier run would make getUpdates fail.
-	if _, err := withRetry(ctx, b.throttle, b.log, "deleteWebhook", func() (bool, error) {
+	if _, err := withRetry(ctx, b, "deleteWebhook", func() (bool, error) {
 		return b.api.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{})
 	}); err != nil {
 		return fmt.Errorf("switch to long polling (deleteWebhook): %w", redact(err, b.cfg.Token))
@@ -209,12 +219,21 @@ func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) (failed int6
 // It finishes its work even if ctx is cancelled (a shutdown), within a bound.
 // errRetryLater means it must be delivered again.
 func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
+	started := time.Now()
 	o := &outcome{}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), outcomeKey{}, o), handleTimeout)
 	defer cancel()
 	unlock := b.chats.lock(chatKey(u), u.ID)
 	defer unlock()
 	b.api.ProcessUpdate(ctx, u)
+	label := o.label
+	switch {
+	case o.retry:
+		label = outcomeRetry
+	case label == "":
+		label = outcomeHandled
+	}
+	b.metrics.updateDone(u, label, time.Since(started))
 	if o.retry {
 		return errRetryLater
 	}
@@ -223,7 +242,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 
 // StartWebhook asks Telegram to deliver updates to the webhook URL.
 func (b *Bot) StartWebhook(ctx context.Context) error {
-	_, err := withRetry(ctx, b.throttle, b.log, "setWebhook", func() (bool, error) {
+	_, err := withRetry(ctx, b, "setWebhook", func() (bool, error) {
 		return b.api.SetWebhook(ctx, &tgbot.SetWebhookParams{
 			URL:            b.cfg.WebhookURL,
 			SecretToken:    b.cfg.WebhookSecret,

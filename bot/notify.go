@@ -127,7 +127,7 @@ func (b *Bot) sendNotification(ctx context.Context, n Notification) error {
 			Text:               part,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 		}
-		if _, err := withRetry(ctx, b.throttle, b.log, "sendMessage", func() (*models.Message, error) {
+		if _, err := withRetry(ctx, b, "sendMessage", func() (*models.Message, error) {
 			return b.api.SendMessage(ctx, params)
 		}); err != nil {
 			return err

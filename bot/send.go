@@ -23,7 +23,7 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 			if err := b.throttle.slot(ctx, chatID, false); err != nil {
 				return
 			}
-			_, err = withRetry(ctx, b.throttle, b.log, "sendPhoto", func() (*models.Message, error) {
+			_, err = withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
 				return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: r.PhotoID}})
 			})
 			if err != nil {
@@ -42,7 +42,7 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 				if err = b.throttle.slot(ctx, chatID, false); err != nil {
 					break
 				}
-				if _, err = withRetry(ctx, b.throttle, b.log, "sendMessage", func() (*models.Message, error) {
+				if _, err = withRetry(ctx, b, "sendMessage", func() (*models.Message, error) {
 					return b.api.SendMessage(ctx, msg)
 				}); err != nil {
 					break
@@ -70,7 +70,7 @@ func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
 		return err
 	}
-	_, err := withRetry(ctx, b.throttle, b.log, "editMessageText", func() (*models.Message, error) {
+	_, err := withRetry(ctx, b, "editMessageText", func() (*models.Message, error) {
 		return b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
 			ChatID: chatID, MessageID: messageID, Text: msg.Text,
 			ReplyMarkup: msg.ReplyMarkup, LinkPreviewOptions: msg.LinkPreviewOptions,
@@ -95,7 +95,7 @@ func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.R
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
 		return err
 	}
-	_, err := withRetry(ctx, b.throttle, b.log, "sendDocument", func() (*models.Message, error) {
+	_, err := withRetry(ctx, b, "sendDocument", func() (*models.Message, error) {
 		return b.api.SendDocument(ctx, &tgbot.SendDocumentParams{
 			ChatID:   chatID,
 			Document: &models.InputFileUpload{Filename: r.File.Name, Data: bytes.NewReader(r.File.Data)},
@@ -115,7 +115,7 @@ func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Rep
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
 		return err
 	}
-	_, err = withRetry(ctx, b.throttle, b.log, "sendPhoto", func() (*models.Message, error) {
+	_, err = withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
 		return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{
 			ChatID:  chatID,
 			Photo:   &models.InputFileUpload{Filename: "napad-" + r.QR.Code + ".png", Data: bytes.NewReader(png)},

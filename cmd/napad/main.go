@@ -188,6 +188,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	// Prometheus metrics: counts and timings only, nothing about anyone.
+	mux.Handle("GET /metrics", b.MetricsHandler())
 	if cfg.WebhookURL != "" {
 		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
 	}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// metricValue is the value of the series in a Prometheus text exposition,
+// summed over series whose labels include all of labels ("" sums all).
+func metricValue(t *testing.T, body, name, labels string) float64 {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(\{[^}]*\})? ([0-9.e+-]+)$`)
+	total, found := 0.0, false
+	for _, m := range re.FindAllStringSubmatch(body, -1) {
+		ok := true
+		for _, l := range strings.Split(labels, ",") {
+			if l != "" && !strings.Contains(m[1], l) {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(m[2], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total, found = total+v, true
+	}
+	if !found {
+		t.Fatalf("no %s{%s} in the metrics", name, labels)
+	}
+	return total
+}
+
+func (a *app) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + a.env["LISTEN_ADDR"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	return string(body)
+}
+
+// /metrics counts updates by type and outcome, their latency, Bot API calls
+// by method and status, retries, submissions and the outbox, and says
+// nothing about any student.
+func TestE2EMetrics(t *testing.T) {
+	a := newApp(t, true)
+	f := a.forum("6.A")
+	s := a.student("cs")
+	s.toReview(f.Code, sampleAnswers["cs"])
+	a.fake.FailNext("sendMessage", 1, 502, "Bad Gateway", 0)
+	s.tap("button.submit")
+	s.expectCount("submit.thanks", one())
+	post := a.fake.InjectRaw(`{"channel_post":{"message_id":1,"date":1,"chat":{"id":-100123,"type":"channel","title":"x"},"text":"hi"}}`)
+	deadline := time.Now().Add(waitLong)
+	for !slices.Contains(a.fake.DeliveredUpdateIDs(), post) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	body := a.metrics(t)
+	if n := metricValue(t, body, "napad_updates_total", `type="other",outcome="ignored"`); n != 1 {
+		t.Errorf("%v channel posts ignored, want 1", n)
+	}
+
+	if n := metricValue(t, body, "napad_updates_total", `type="message",outcome="handled"`); n != 7 {
+		t.Errorf("%v messages handled, want 7", n)
+	}
+	if n := metricValue(t, body, "napad_updates_total", `type="callback_query",outcome="handled"`); n != 6 {
+		t.Errorf("%v taps handled, want 6", n)
+	}
+	if n := metricValue(t, body, "napad_update_duration_seconds_count", ""); n < 13 {
+		t.Errorf("latency observed %v times", n)
+	}
+	if n := metricValue(t, body, "napad_telegram_requests_total", `method="sendMessage",code="200"`); n < 10 {
+		t.Errorf("%v sendMessage calls counted", n)
+	}
+	if n := metricValue(t, body, "napad_telegram_requests_total", `method="sendMessage",code="502"`); n != 1 {
+		t.Errorf("%v failed sendMessage calls counted, want 1", n)
+	}
+	if n := metricValue(t, body, "napad_telegram_retries_total", `method="sendMessage"`); n != 1 {
+		t.Errorf("%v retries counted, want 1", n)
+	}
+	if n := metricValue(t, body, "napad_submissions_total", `result="stored"`); n != 1 {
+		t.Errorf("%v submissions stored, want 1", n)
+	}
+	if n := metricValue(t, body, "napad_outbox_depth", ""); n != 0 {
+		t.Errorf("outbox depth %v", n)
+	}
+	for _, secret := range []string{testToken, strconv.FormatInt(s.u.ID(), 10), sampleAnswers["cs"].title, "chat"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("the metrics mention %q", secret)
+		}
+	}
+}
