@@ -1,0 +1,81 @@
+package postgres_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
+)
+
+// BenchmarkSubmit stores one finished idea in the real PostgreSQL (a fresh
+// database from pgtest, as the tests use): a new participant, the
+// suggestion row with a fresh reference, and the forum participation, in
+// one transaction. Like the tests it fails without PostgreSQL. Run with
+//
+//	go test ./storage/postgres -run '^$' -bench Submit -benchmem
+func BenchmarkSubmit(b *testing.B) {
+	st, _ := pgtest.NewStore(b)
+	ctx := context.Background()
+	f, err := st.CreateForum(ctx, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
+	if err != nil {
+		b.Fatalf("CreateForum: %v", err)
+	}
+	lat, lon := 50.0281, 15.2003
+	sub := flows.Submission{
+		ForumID:     f.ID,
+		Language:    "cs",
+		Scope:       "both",
+		WorksWell:   "Nová knihovna a učitelé, kteří nás poslouchají.",
+		Improve:     "O přestávkách si venku nemáme kam sednout, takže všichni stojí na chodbě.",
+		Title:       "Lavičky na školním dvoře",
+		Description: "Dát pět laviček a trochu stínu pod velkou lípu, abychom mohli o přestávkách sedět venku a svačit tam.",
+		Category:    "public_space",
+		PlaceText:   "",
+		Latitude:    &lat,
+		Longitude:   &lon,
+		PhotoFileID: "AgACAgQAAxkBAAIBY2Zk1q3Xb7pL9mN0cR4sT6uV8wX0yZ1aB2cD3eF4gH5iJ6kL7mN8oP9qR",
+		WantsToHelp: "yes",
+		SubmittedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
+	}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		n++
+		sub.DraftID = "734513040-" + strconv.Itoa(n)
+		sub.ParticipantID = "p" + strconv.Itoa(n) + "-3f9a0c1d2e4b5a6978"
+		if _, err := st.Submit(ctx, sub); err != nil {
+			b.Fatalf("Submit %d: %v", n, err)
+		}
+	}
+}
+
+// BenchmarkSubmitAgain is the same draft submitted again (a redelivered
+// update, a retried tap): nothing is stored, the existing reference is
+// returned.
+func BenchmarkSubmitAgain(b *testing.B) {
+	st, _ := pgtest.NewStore(b)
+	ctx := context.Background()
+	f, err := st.CreateForum(ctx, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
+	if err != nil {
+		b.Fatalf("CreateForum: %v", err)
+	}
+	sub := flows.Submission{
+		DraftID: "734513040", ParticipantID: "3f9a0c1d2e4b5a6978", ForumID: f.ID, Language: "en", Scope: "school",
+		Improve: "There is nowhere to sit.", Title: "Benches in the school yard", Category: "public_space",
+		WantsToHelp: "maybe", SubmittedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
+	}
+	first, err := st.Submit(ctx, sub)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ref, err := st.Submit(ctx, sub)
+		if err != nil || ref != first {
+			b.Fatalf("Submit again: %q, %v; want %q", ref, err, first)
+		}
+	}
+}
