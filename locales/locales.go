@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -26,7 +27,14 @@ const Fallback = "cs"
 type Catalog struct {
 	localizers map[string]*i18n.Localizer
 	languages  []string
+	// fixed caches texts without data or count (questions, button labels:
+	// most of what is rendered). go-i18n matches languages on every call,
+	// which costs more than the rest of a step.
+	mu    sync.RWMutex
+	fixed map[fixedText]string
 }
+
+type fixedText struct{ lang, key string }
 
 // Load reads every locale file embedded in the binary.
 func Load() (*Catalog, error) {
@@ -36,7 +44,7 @@ func Load() (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list locale files: %w", err)
 	}
-	c := &Catalog{localizers: map[string]*i18n.Localizer{}}
+	c := &Catalog{localizers: map[string]*i18n.Localizer{}, fixed: map[fixedText]string{}}
 	for _, e := range entries {
 		if _, err := bundle.LoadMessageFileFS(files, e.Name()); err != nil {
 			return nil, fmt.Errorf("load locale %s: %w", e.Name(), err)
@@ -55,6 +63,26 @@ func (c *Catalog) Languages() []string { return c.languages }
 // Text renders the message key in lang. count, when not nil, picks the plural
 // form and is available to the template as {{.Count}}.
 func (c *Catalog) Text(lang, key string, data map[string]any, count *int) (string, error) {
+	if data == nil && count == nil {
+		id := fixedText{lang, key}
+		c.mu.RLock()
+		s, ok := c.fixed[id]
+		c.mu.RUnlock()
+		if ok {
+			return s, nil
+		}
+		s, err := c.localize(lang, key, nil, nil)
+		if err == nil {
+			c.mu.Lock()
+			c.fixed[id] = s
+			c.mu.Unlock()
+		}
+		return s, err
+	}
+	return c.localize(lang, key, data, count)
+}
+
+func (c *Catalog) localize(lang, key string, data map[string]any, count *int) (string, error) {
 	loc, ok := c.localizers[lang]
 	if !ok {
 		loc = c.localizers[Fallback]

@@ -219,3 +219,23 @@ func TestMayBeProfane(t *testing.T) {
 		t.Error("only the first text was checked")
 	}
 }
+
+func TestFixedTextsAreCachedPerLanguage(t *testing.T) {
+	c, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second round comes from the cache
+		cs, err1 := c.Text("cs", "button.skip", nil, nil)
+		en, err2 := c.Text("en", "button.skip", nil, nil)
+		if err1 != nil || err2 != nil || cs == en || cs == "" || en == "" {
+			t.Fatalf("cs %q (%v), en %q (%v)", cs, err1, en, err2)
+		}
+	}
+	if _, err := c.Text("cs", "no.such.key", nil, nil); err == nil {
+		t.Fatal("a missing key rendered")
+	}
+	if _, err := c.Text("cs", "no.such.key", nil, nil); err == nil {
+		t.Fatal("a missing key rendered the second time")
+	}
+}
