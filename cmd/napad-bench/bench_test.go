@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"go/build"
+	"mime/multipart"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+const (
+	defaultAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	defaultRedisURL = "redis://127.0.0.1:6379/0"
+	benchDatabase   = "napad_bench_test"
+)
+
+// The bench against the real bot: 20 students in closed loop all send their
+// idea, none is lost, and PostgreSQL holds exactly 20 ideas. Then a short
+// run in think mode.
+func TestBenchAgainstRealBot(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	dbURL := freshDatabase(ctx, t)
+	redisURL := reachableRedis(ctx, t)
+	bin := buildNapad(t)
+
+	t.Run("closed", func(t *testing.T) {
+		jsonPath := filepath.Join(t.TempDir(), "result.json")
+		var out, errOut strings.Builder
+		r, err := run(ctx, []string{"-spawn", bin, "-database-url", dbURL, "-redis-url", redisURL,
+			"-students", "20", "-mode", "closed", "-seed", "7", "-stall", "15s", "-timeout", "60s", "-q",
+			"-bot-log", filepath.Join(t.TempDir(), "bot.log"), "-json", jsonPath}, &out, &errOut)
+		if err != nil {
+			t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
+		}
+		t.Log("\n" + out.String())
+		if r.IdeasConfirmed != 20 || r.IdeasLost != 0 || r.StudentsCompleted != 20 {
+			t.Errorf("%d completed, %d lost, %d students finished; want 20, 0, 20 (lost: %v)",
+				r.IdeasConfirmed, r.IdeasLost, r.StudentsCompleted, r.LostWhy)
+		}
+		if r.IdeasStored == nil || *r.IdeasStored != 20 || *r.IdeaAuthors != 20 || *r.Duplicates != 0 {
+			t.Errorf("ideas stored %v from %v students, duplicates %v; want 20, 20, 0", deref(r.IdeasStored), deref(r.IdeaAuthors), deref(r.Duplicates))
+		}
+		// 13 updates each: join, language, privacy, scope, 4 texts, category,
+		// place, photo, help, send; every one answered.
+		if r.Updates != 20*13 || r.ReplyLatency.N != 20*13 || r.Redeliveries != 0 {
+			t.Errorf("%d updates, %d replies, %d redelivered; want 260, 260, 0", r.Updates, r.ReplyLatency.N, r.Redeliveries)
+		}
+		if len(r.BotSaid) > 0 || len(r.Problems) > 0 || r.BadAPICalls > 0 || r.Unsolicited > 0 {
+			t.Errorf("the bot complained %v; problems %v; %d bad API calls; %d unsolicited", r.BotSaid, r.Problems, r.BadAPICalls, r.Unsolicited)
+		}
+		if r.Bot == nil || r.Bot.CPUSeconds <= 0 || r.Bot.PeakRSSMB <= 0 {
+			t.Errorf("bot process not measured: %+v", r.Bot)
+		}
+		if r.Redis == nil || r.Redis.CommandsPerUpdate <= 0 || r.Postgres == nil || r.Postgres.XactsPerIdea <= 0 {
+			t.Errorf("stores not measured: %+v %+v", r.Redis, r.Postgres)
+		}
+		if r.RedisKeysRemoved == nil || *r.RedisKeysRemoved < 20 {
+			t.Errorf("Redis keys removed after the run: %v, want the 20 conversations at least", r.RedisKeysRemoved)
+		}
+		if left := keysUnder(ctx, t, redisURL, r.RedisPrefix); left != 0 {
+			t.Errorf("%d Redis keys left under %s", left, r.RedisPrefix)
+		}
+		if r.APICalls["sendMessage"] < 20*13 || r.APICalls["answerCallbackQuery"] == 0 {
+			t.Errorf("Bot API calls %v", r.APICalls)
+		}
+		var fromJSON report
+		data, err := os.ReadFile(jsonPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &fromJSON); err != nil || fromJSON.IdeasConfirmed != 20 || fromJSON.UpdatesPerS <= 0 {
+			t.Errorf("JSON result: %v %+v", err, fromJSON)
+		}
+		for _, text := range []string{"updates/s", "p99", "completed", "commands/update", "transactions/idea", "ms/update", "peak RSS"} {
+			if !strings.Contains(out.String(), text) {
+				t.Errorf("the table lacks %q", text)
+			}
+		}
+	})
+
+	t.Run("think", func(t *testing.T) {
+		var out, errOut strings.Builder
+		r, err := run(ctx, []string{"-spawn", bin, "-database-url", dbURL, "-redis-url", redisURL,
+			"-students", "10", "-mode", "think", "-think", "20ms", "-ramp", "200ms", "-ideas", "2",
+			"-stall", "15s", "-timeout", "60s", "-q", "-bot-log", filepath.Join(t.TempDir(), "bot.log")}, &out, &errOut)
+		if err != nil {
+			t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
+		}
+		if r.IdeasConfirmed != 20 || r.IdeasLost != 0 || r.IdeasStored == nil || *r.IdeasStored != 20 || *r.IdeaAuthors != 10 {
+			t.Errorf("%d confirmed, %d lost, %v stored from %v students; want 20, 0, 20, 10 (lost: %v)\n%s",
+				r.IdeasConfirmed, r.IdeasLost, deref(r.IdeasStored), deref(r.IdeaAuthors), r.LostWhy, out.String())
+		}
+		// The second idea starts with "Add another idea" and skips language and privacy.
+		if r.Updates != 10*(13+11) {
+			t.Errorf("%d updates, want %d", r.Updates, 10*(13+11))
+		}
+	})
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// freshDatabase (re)creates the bench's own database on the local
+// PostgreSQL and returns its URL. No PostgreSQL fails the test.
+func freshDatabase(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = defaultAdminURL
+	}
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("PostgreSQL at %s is needed: %v", redacted(admin), err)
+	}
+	defer conn.Close(ctx)
+	for _, sql := range []string{
+		"DROP DATABASE IF EXISTS " + benchDatabase + " WITH (FORCE)",
+		"CREATE DATABASE " + benchDatabase,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, admin); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+benchDatabase+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + benchDatabase
+	return u.String()
+}
+
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable URL>"
+	}
+	return u.Redacted()
+}
+
+// reachableRedis returns the Redis URL to use; no Redis fails the test.
+func reachableRedis(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	raw := os.Getenv("TEST_REDIS_URL")
+	if raw == "" {
+		raw = defaultRedisURL
+	}
+	opts, err := goredis.ParseURL(raw)
+	if err != nil {
+		t.Fatalf("TEST_REDIS_URL: %v", err)
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("Redis at %s is needed: %v", opts.Addr, err)
+	}
+	return raw
+}
+
+// keysUnder counts the Redis keys under prefix.
+func keysUnder(ctx context.Context, t *testing.T, redisURL, prefix string) int {
+	t.Helper()
+	opts, err := goredis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	n := 0
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		n++
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// buildNapad builds the bot from this repository.
+func buildNapad(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(build.Default.GOROOT, "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "napad")
+	cmd := exec.Command(goBin, "build", "-o", bin, "github.com/healthycities/napad/cmd/napad")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build napad: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// The multipart parser reads what mime/multipart (and so go-telegram/bot)
+// writes.
+func TestParseMultipart(t *testing.T) {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fields := map[string]string{
+		"chat_id":      "1000000000042",
+		"text":         "Ahoj 👋\r\nřádek dva -- a \"uvozovky\"",
+		"reply_markup": `{"inline_keyboard":[[{"text":"OK","callback_data":"5|privacy|ok"}]]}`,
+	}
+	for _, k := range []string{"chat_id", "text", "reply_markup"} {
+		fw, _ := w.CreateFormField(k)
+		_, _ = fw.Write([]byte(fields[k]))
+	}
+	fw, _ := w.CreateFormFile("photo", "x.png")
+	_, _ = fw.Write([]byte("\x89PNG\r\n--not-a-boundary"))
+	_ = w.Close()
+	var p apiParams
+	if err := parseMultipart(body.Bytes(), []byte(w.FormDataContentType()), &p); err != nil {
+		t.Fatal(err)
+	}
+	if string(p.chatID) != fields["chat_id"] || string(p.text) != fields["text"] || string(p.markup) != fields["reply_markup"] || !p.hasPayload {
+		t.Errorf("parsed %q %q %q %v", p.chatID, p.text, p.markup, p.hasPayload)
+	}
+	datas := callbackData(p.markup, nil)
+	if len(datas) != 1 || string(datas[0]) != "5|privacy|ok" {
+		t.Errorf("callback data %q", datas)
+	}
+	if step, value := splitData(datas[0]); string(step) != "privacy" || string(value) != "ok" {
+		t.Errorf("split %q %q", step, value)
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", "Ahoj 👋 „uvozovky“", "quote \" back \\ nl \n tab \t ctl \x01", "bad \xff utf8", "sep \u2028"} {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("%q: %s is not JSON: %v", s, got, err)
+			continue
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if back != want {
+			t.Errorf("%q came back as %q", s, back)
+		}
+	}
+}
+
+// Every question of the idea conversation is told apart by its text, in
+// every language.
+func TestClassifier(t *testing.T) {
+	c, err := newClassifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, lp := range c.langs {
+		for _, pk := range lp.questions {
+			if got := c.question(lang, append(bytes.Clone(pk.prefix), " …"...)); got != pk.key {
+				t.Errorf("%s: %s recognised as %q", lang, pk.key, got)
+			}
+		}
+		for _, pk := range lp.done {
+			if got := c.done(lang, append(bytes.Clone(pk.prefix), " …"...)); got != pk.key {
+				t.Errorf("%s: %s recognised as %q", lang, pk.key, got)
+			}
+		}
+	}
+}

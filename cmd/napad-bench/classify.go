@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
+)
+
+// Message keys a student recognises by their text, like a student reading
+// the question. Buttons tell the rest (their data names the question).
+var (
+	// questionKeys are asked with only Back/Skip/Cancel buttons: the text
+	// says which question it is.
+	questionKeys = []string{"works.ask", "improve.ask", "title.ask", "description.ask", "place.hint", "photo.ask"}
+	// doneKeys come with only the "Add another idea" button.
+	doneKeys = []string{"submit.thanks", "submit.queued", "submit.already", "done.hint", "idle.hint", "cancel.done", "cancel.nothing"}
+	// noteKeys are messages without buttons that the report counts: the bot
+	// refusing or failing something.
+	noteKeys = []string{
+		"error.stale_button", "error.tap_button", "error.text_expected", "error.place_expected", "error.photo_expected",
+		"error.live_location", "error.empty", "error.store", "error.edited", "error.too_long",
+		"bot.try_again_later", "bot.slow_down", "bot.unsupported", "bot.private_only", "submit.code_later",
+		"join.unknown", "join.closed", "start.how_to_join", "submit.failed",
+	}
+)
+
+type prefixKey struct {
+	key    string
+	prefix []byte
+}
+
+// classifier recognises the bot's messages by the fixed text before the
+// first value filled in.
+type classifier struct {
+	langs map[string]*langPrefixes
+}
+
+type langPrefixes struct {
+	questions, done, notes []prefixKey
+}
+
+func newClassifier() (*classifier, error) {
+	cat, err := locales.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load the bot's texts: %w", err)
+	}
+	c := &classifier{langs: map[string]*langPrefixes{}}
+	for _, lang := range flows.Languages {
+		lp := &langPrefixes{}
+		for _, set := range []struct {
+			keys []string
+			dst  *[]prefixKey
+		}{{questionKeys, &lp.questions}, {doneKeys, &lp.done}, {noteKeys, &lp.notes}} {
+			for _, key := range set.keys {
+				p, err := textPrefix(cat, lang, key)
+				if err != nil {
+					return nil, err
+				}
+				*set.dst = append(*set.dst, prefixKey{key: key, prefix: []byte(p)})
+			}
+		}
+		// Within a set no prefix may start another: the longest match
+		// would still win, but a clash means the texts changed under us.
+		for _, set := range [][]prefixKey{lp.questions, lp.done} {
+			for i, a := range set {
+				for j, b := range set {
+					if i != j && bytes.HasPrefix(a.prefix, b.prefix) {
+						return nil, fmt.Errorf("texts %s and %s (%s) cannot be told apart", a.key, b.key, lang)
+					}
+				}
+			}
+		}
+		c.langs[lang] = lp
+	}
+	return c, nil
+}
+
+// textPrefix is the text of key up to the first value filled in; for a
+// message with plural forms, the part all forms share.
+func textPrefix(cat *locales.Catalog, lang, key string) (string, error) {
+	var texts []string
+	if t, err := cat.Text(lang, key, nil, nil); err == nil {
+		texts = append(texts, t)
+	} else {
+		for _, n := range []int{1, 2, 5} {
+			count := n
+			t, err := cat.Text(lang, key, nil, &count)
+			if err != nil {
+				return "", fmt.Errorf("text %s in %s: %w", key, lang, err)
+			}
+			texts = append(texts, t)
+		}
+	}
+	var common string
+	for i, t := range texts {
+		t, _, _ = strings.Cut(t, "<no value>")
+		t = strings.TrimSpace(t)
+		if i == 0 {
+			common = t
+			continue
+		}
+		k := 0
+		for k < len(common) && k < len(t) && common[k] == t[k] {
+			k++
+		}
+		common = common[:k]
+	}
+	if common == "" {
+		return "", fmt.Errorf("text %s in %s starts with a value: cannot recognise it", key, lang)
+	}
+	return common, nil
+}
+
+// match returns the key whose prefix text starts with (the longest), or "".
+func match(set []prefixKey, text []byte) string {
+	best, n := "", 0
+	for _, pk := range set {
+		if len(pk.prefix) > n && bytes.HasPrefix(text, pk.prefix) {
+			best, n = pk.key, len(pk.prefix)
+		}
+	}
+	return best
+}
+
+// lookup tries the student's language first, then the others.
+func (c *classifier) lookup(lang string, text []byte, pick func(*langPrefixes) []prefixKey) string {
+	if lp := c.langs[lang]; lp != nil {
+		if k := match(pick(lp), text); k != "" {
+			return k
+		}
+	}
+	for l, lp := range c.langs {
+		if l == lang {
+			continue
+		}
+		if k := match(pick(lp), text); k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+func (c *classifier) question(lang string, text []byte) string {
+	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.questions })
+}
+
+func (c *classifier) done(lang string, text []byte) string {
+	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.done })
+}
+
+func (c *classifier) note(lang string, text []byte) string {
+	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.notes })
+}

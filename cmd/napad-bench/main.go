@@ -1,0 +1,593 @@
+// Command napad-bench is a load generator for the Nápad bot: it plays many
+// simulated students through the whole idea conversation against a running
+// `napad serve` in webhook mode, and measures what that costs the bot.
+//
+// The bench is Telegram for the bot: it contains a lean fake of the Bot API
+// (point the bot's TELEGRAM_API_URL at it) and POSTs updates to the bot's
+// webhook with the X-Telegram-Bot-Api-Secret-Token header, over at most the
+// max_connections the bot asked for in setWebhook (40). Each student joins
+// with /start <forum code>, answers every question — tapping the buttons
+// found in the reply_markup of the bot's messages, typing text, sending a
+// pin or a photo, or skipping — checks the summary, sends the idea and waits
+// for the confirmation with its code.
+//
+// Two modes:
+//
+//	-mode closed   each student answers as soon as the reply it waits for
+//	               arrives: the bot's capacity (updates/s).
+//	-mode think    each student pauses an exponentially distributed time
+//	               (mean -think) before answering, and the students start
+//	               spread over -ramp: latency at a realistic load.
+//
+// With -duration, a student who finished is replaced by a new one (a new
+// Telegram account) until that much time has passed, so the load holds
+// steady; a single student cannot go much faster than one idea (13 updates)
+// anyway without tripping the bot's per-student flood limit.
+//
+// Easiest is to let the bench start the bot (-spawn): it creates a forum
+// with `napad forum create`, starts `napad serve` with its fake Bot API, a
+// webhook on a free port, a fresh REDIS_KEY_PREFIX, random secrets and no
+// pacing to Telegram's message limits (TELEGRAM_MESSAGES_PER_SECOND=0,
+// TELEGRAM_CHAT_MESSAGES_PER_SECOND=0; -telegram-limits keeps them), waits
+// for /readyz, runs, stops the bot and deletes the run's Redis keys
+// (-keep-redis keeps them):
+//
+//	go build -o /tmp/napad ./cmd/napad
+//	go run ./cmd/napad-bench -spawn /tmp/napad \
+//	    -database-url postgres://postgres@127.0.0.1:5432/napad_bench?sslmode=disable \
+//	    -redis-url redis://127.0.0.1:6379/0 -students 500 -mode closed
+//	go run ./cmd/napad-bench -spawn /tmp/napad ... -students 1000 -mode think -think 1s -ramp 10s
+//
+// Without -spawn the bench prints the environment to give the bot (start the
+// bench first: the bot registers its webhook URL and secret with the fake),
+// waits for the bot's setWebhook, and measures the bot's process if given
+// -bot-pid. The forum is -forum CODE, or is created in -database-url.
+//
+// Students join with /start <code>, choose their language (one of the four,
+// by -seed), accept the privacy notice, pick a scope, type what works (or
+// skip, 15 %), what to improve, a title and a description of one to four
+// sentences, pick a category, send a pin (50 %), type a place (30 %) or skip,
+// send a photo (60 %) or skip, say whether they would help, and tap Send on
+// the summary: 13 updates. A later idea (-ideas) starts with the "Add
+// another idea" button and skips language and privacy: 11 updates.
+//
+// It reports updates/s; the latency from an update's POST to the bot's reply
+// (the message that asks the next question) reaching the fake API; completed
+// and lost conversations (lost: stalled past -stall, or the bot said
+// something no student could go on from) and, with -database-url, the ideas
+// stored for the forum (duplicates show as more ideas than confirmations);
+// Redis commands per update (INFO total_commands_processed and commandstats:
+// the whole Redis server, so other clients add noise); PostgreSQL
+// transactions per idea (pg_stat_database of the bot's database); the bot's
+// CPU per 1,000 updates and its peak RSS (/proc/<pid>). A human table goes to
+// stdout; -json FILE (or -json -) writes the same as JSON. Students' choices
+// follow -seed.
+//
+// The exit status is 0 when every conversation completed and nothing was
+// amiss, 3 when conversations were lost or ideas duplicated, 1 when the
+// bench itself failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// options are the command line.
+type options struct {
+	students       int
+	mode           benchMode
+	think, ramp    time.Duration
+	duration       time.Duration
+	ideas          int
+	stall          time.Duration
+	timeout        time.Duration
+	seed           uint64
+	conns          int
+	webhook        string
+	secret         string
+	apiListen      string
+	forum          string
+	databaseURL    string
+	redisURL       string
+	botPID         int
+	spawn          string
+	botListen      string
+	botLog         string
+	botLogLevel    string
+	notifyInterval string
+	telegramLimits bool
+	keepRedis      bool
+	jsonOut        string
+	cpuProfile     string
+	waitBot        time.Duration
+	pgSettle       time.Duration
+	userBase       int64
+	quiet          bool
+}
+
+const maxStudents = 20000
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("napad-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: napad-bench [flags]\n\nPlays simulated students through the idea conversation against `napad serve` (webhook mode).\nSee `go doc ./cmd/napad-bench` for how to run it.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load)")
+	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d", maxStudents))
+	fs.DurationVar(&o.think, "think", time.Second, "think mode: mean of the exponentially distributed pause before each answer")
+	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "think mode: the students' starts are spread evenly over this")
+	fs.DurationVar(&o.duration, "duration", 0, "if > 0, a student who finished is replaced by a new one until this much time has passed (steady load); 0: each student sends -ideas ideas and the run ends")
+	fs.IntVar(&o.ideas, "ideas", 1, "ideas each student sends (later ones through the \"Add another idea\" button; more than 2 trips the bot's flood limit in closed loop)")
+	fs.DurationVar(&o.stall, "stall", 30*time.Second, "a conversation is lost when the bot has not answered an update within this")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "the whole run ends after this; conversations still going are lost")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the students' choices (languages, answers, think times)")
+	fs.IntVar(&o.conns, "conns", 0, "webhook connections at once; 0: the max_connections the bot asked for in setWebhook (Telegram's behaviour)")
+	fs.StringVar(&o.webhook, "webhook", "", "the bot's webhook URL; default: the one the bot registers with setWebhook")
+	fs.StringVar(&o.secret, "secret", "", "the webhook's secret token; default: the one the bot registers with setWebhook")
+	fs.StringVar(&o.apiListen, "api-listen", "", "address of the fake Bot API (default 127.0.0.1:8081, or a free port with -spawn)")
+	fs.StringVar(&o.forum, "forum", "", "join code of the forum the students join; default: a new forum (needs -spawn or -database-url)")
+	fs.StringVar(&o.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "the bot's PostgreSQL (default $DATABASE_URL): for -spawn, the forum, counting ideas and pg_stat_database")
+	fs.StringVar(&o.redisURL, "redis-url", os.Getenv("REDIS_URL"), "the bot's Redis (default $REDIS_URL): for -spawn and INFO statistics")
+	fs.IntVar(&o.botPID, "bot-pid", 0, "process id of the bot, for its CPU time and memory (found by itself with -spawn)")
+	fs.StringVar(&o.spawn, "spawn", "", "`path` of a napad binary: the bench starts \"napad serve\" itself, creates the forum and stops the bot at the end")
+	fs.StringVar(&o.botListen, "bot-listen", "", "-spawn: LISTEN_ADDR of the bot (default a free 127.0.0.1 port)")
+	fs.StringVar(&o.botLog, "bot-log", "", "-spawn: file for the bot's log (default in the temporary directory)")
+	fs.StringVar(&o.botLogLevel, "bot-log-level", "info", "-spawn: LOG_LEVEL of the bot")
+	fs.StringVar(&o.notifyInterval, "notify-interval", "", "-spawn: NOTIFY_INTERVAL of the bot (default the bot's, 2s)")
+	fs.BoolVar(&o.telegramLimits, "telegram-limits", false, "-spawn: keep the bot's pacing to Telegram's limits (TELEGRAM_MESSAGES_PER_SECOND, TELEGRAM_CHAT_MESSAGES_PER_SECOND); by default they are 0 (off), as for any load test against a fake Bot API")
+	fs.BoolVar(&o.keepRedis, "keep-redis", false, "-spawn: keep the run's conversations in Redis (by default the keys under the run's REDIS_KEY_PREFIX are deleted at the end)")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file (- for stdout)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench itself to this file")
+	fs.DurationVar(&o.waitBot, "wait-bot", 2*time.Minute, "how long to wait for the bot to start (setWebhook, /readyz)")
+	fs.DurationVar(&o.pgSettle, "pg-settle", 11*time.Second, "without -spawn: wait this long after the run before reading pg_stat_database (PostgreSQL reports idle connections' counts up to ~10 s late)")
+	fs.Int64Var(&o.userBase, "user-base", 0, "Telegram id of the first simulated student; 0: a random one per run, so runs never share students")
+	fs.BoolVar(&o.quiet, "q", false, "no progress messages")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch *mode {
+	case "closed":
+		o.mode = modeClosed
+	case "think":
+		o.mode = modeThink
+	default:
+		return nil, fmt.Errorf("-mode must be closed or think (got %q)", *mode)
+	}
+	switch {
+	case o.students < 1 || o.students > maxStudents:
+		return nil, fmt.Errorf("-students must be 1..%d (got %d)", maxStudents, o.students)
+	case o.ideas < 1:
+		return nil, fmt.Errorf("-ideas must be at least 1")
+	case o.mode == modeThink && o.think <= 0:
+		return nil, fmt.Errorf("-think must be positive")
+	case o.stall <= 0 || o.timeout <= 0:
+		return nil, fmt.Errorf("-stall and -timeout must be positive")
+	case o.conns < 0:
+		return nil, fmt.Errorf("-conns must not be negative")
+	case o.spawn != "" && (o.databaseURL == "" || o.redisURL == ""):
+		return nil, fmt.Errorf("-spawn needs -database-url and -redis-url (or DATABASE_URL and REDIS_URL)")
+	case o.spawn == "" && o.forum == "" && o.databaseURL == "":
+		return nil, fmt.Errorf("without -spawn, give -forum CODE or -database-url to create one")
+	case (o.webhook == "") != (o.secret == ""):
+		return nil, fmt.Errorf("give -webhook and -secret together (or neither: they are learned from setWebhook)")
+	}
+	if o.apiListen == "" {
+		o.apiListen = "127.0.0.1:8081"
+		if o.spawn != "" {
+			o.apiListen = "127.0.0.1:0"
+		}
+	}
+	return o, nil
+}
+
+func main() {
+	// One P: the bench is all I/O and goroutine hand-offs, and on a small
+	// machine shared with the bot, Redis and PostgreSQL, a single scheduler
+	// thread wakes far fewer threads per update than one per CPU.
+	// NAPAD_BENCH_PROCS changes it (the spawned bot keeps its own GOMAXPROCS).
+	procs := 1
+	if v, err := strconv.Atoi(os.Getenv("NAPAD_BENCH_PROCS")); err == nil && v > 0 {
+		procs = v
+	}
+	runtime.GOMAXPROCS(procs)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "napad-bench:", err)
+		os.Exit(1)
+	}
+	if r.IdeasLost > 0 || len(r.Problems) > 0 {
+		os.Exit(3) // the run worked, the bot did not: lost conversations or duplicates
+	}
+}
+
+// run is the whole program; the test calls it in-process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report, error) {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	// With -json - stdout is the JSON alone; the table goes to stderr.
+	tableOut := stdout
+	if o.jsonOut == "-" {
+		tableOut = stderr
+	}
+	level := slog.LevelInfo
+	if o.quiet {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	cls, err := newClassifier()
+	if err != nil {
+		return nil, err
+	}
+	runID := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff)
+	userBase := o.userBase
+	if userBase == 0 {
+		// Far above real Telegram ids today, a fresh range for every run.
+		userBase = 1_000_000_000_000 + rand.Int64N(1_000_000)*100_000_000
+	}
+	pop := newPopulation(popConfig{
+		students: o.students, mode: o.mode, think: o.think, ramp: o.ramp, duration: o.duration,
+		ideas: o.ideas, stall: o.stall, seed: o.seed, userBase: userBase,
+	}, cls)
+
+	token := ""
+	if o.spawn != "" {
+		token = "7" + fmt.Sprint(100000000+rand.IntN(899999999)) + ":" + randomString(35)
+	}
+	api := newFakeAPI(token, pop, log)
+	if err := api.start(o.apiListen); err != nil {
+		return nil, err
+	}
+	defer api.close()
+
+	var (
+		bot    *botProcess
+		hook   webhookConfig
+		forum  = o.forum
+		botPID = o.botPID
+		prefix = "napad-bench:" + runID + ":"
+	)
+	stopBot := func() error { return nil }
+	if o.spawn != "" {
+		listen := o.botListen
+		if listen == "" {
+			if listen, err = freeAddr(); err != nil {
+				return nil, err
+			}
+		}
+		settings := botSettings{
+			token: token, apiURL: api.url(), databaseURL: o.databaseURL, redisURL: o.redisURL, prefix: prefix,
+			webhookURL: "http://" + listen + "/telegram/webhook", secret: randomString(40), listen: listen,
+			participantKey: randomString(48), logLevel: o.botLogLevel, notifyInterval: o.notifyInterval,
+			telegramLimits: o.telegramLimits,
+		}
+		env := settings.env()
+		if forum == "" {
+			log.Info("creating the bench forum", "with", o.spawn+" forum create")
+			if forum, err = createForumCLI(ctx, o.spawn, env, "napad-bench "+runID); err != nil {
+				return nil, err
+			}
+		}
+		logPath := o.botLog
+		if logPath == "" {
+			logPath = filepath.Join(os.TempDir(), "napad-bench-"+runID+".log")
+		}
+		if bot, err = spawnBot(o.spawn, env, logPath); err != nil {
+			return nil, err
+		}
+		var stopped bool
+		stopBot = func() error {
+			if stopped {
+				return nil
+			}
+			stopped = true
+			return bot.stop(20 * time.Second)
+		}
+		defer func() { _ = stopBot() }()
+		botPID = bot.pid()
+		log.Info("started napad serve", "pid", botPID, "listen", listen, "log", logPath)
+		if hook, err = waitReady(ctx, bot, listen, api, o.waitBot); err != nil {
+			return nil, err
+		}
+	} else {
+		printBotEnv(tableOut, api.url(), prefix)
+		if o.webhook != "" {
+			hook = webhookConfig{URL: o.webhook, Secret: o.secret, MaxConnections: 40}
+		} else {
+			log.Info("waiting for the bot's setWebhook", "fake_api", api.url(), "for", o.waitBot)
+			wctx, cancel := context.WithTimeout(ctx, o.waitBot)
+			hook, err = api.webhook(wctx)
+			cancel()
+			if err != nil {
+				return nil, err
+			}
+		}
+		if forum == "" {
+			if forum, err = createForumDB(ctx, o.databaseURL, "napad-bench "+runID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if o.webhook != "" {
+		hook.URL, hook.Secret = o.webhook, o.secret
+	}
+	pop.cfg.forumCode = forum
+	conns := o.conns
+	if conns == 0 {
+		conns = max(1, hook.MaxConnections)
+	}
+
+	// Before.
+	var rdb *goredis.Client
+	var redisBefore redisSnap
+	if o.redisURL != "" {
+		ropts, err := goredis.ParseURL(o.redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("parse -redis-url: %w", err)
+		}
+		rdb = goredis.NewClient(ropts)
+		defer rdb.Close()
+		if redisBefore, err = redisInfo(ctx, rdb); err != nil {
+			return nil, err
+		}
+	}
+	var pgw *pgWatch
+	var pgBefore pgSnap
+	if o.databaseURL != "" {
+		if pgw, err = openPGWatch(ctx, o.databaseURL); err != nil {
+			return nil, err
+		}
+		defer pgw.close(context.WithoutCancel(ctx))
+		if pgBefore, err = pgw.snap(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var procBefore procSample
+	var rss *rssSampler
+	if botPID > 0 {
+		if procBefore, err = readProc(botPID); err != nil {
+			return nil, err
+		}
+		rss = startRSSSampler(botPID, 200*time.Millisecond)
+	}
+
+	runCtx, cancelRun := context.WithTimeout(ctx, o.timeout)
+	defer cancelRun()
+	fatal := make(chan error, 1)
+	d, err := newDeliverer(pop, hook.URL, hook.Secret, conns, o.stall, func(err error) {
+		select {
+		case fatal <- err:
+		default:
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("running", "mode", o.mode.String(), "students", o.students, "forum", forum, "webhook", hook.URL, "connections", conns)
+	selfBefore := selfCPU()
+	busyBefore, totalBefore := machineCPU()
+	t0 := time.Now()
+	var steady atomic.Int64 // updates sent within -duration
+	if o.duration > 0 {
+		timer := time.AfterFunc(o.duration, func() { steady.Store(d.posted.Load()) })
+		defer timer.Stop()
+	}
+	pop.start(t0)
+
+	var runErr error
+	tick := time.NewTicker(250 * time.Millisecond)
+	lastLog := time.Now()
+loop:
+	for {
+		select {
+		case <-pop.done:
+			break loop
+		case err := <-fatal:
+			runErr = err
+			pop.stop("run aborted")
+			break loop
+		case <-runCtx.Done():
+			if ctx.Err() != nil {
+				runErr = ctx.Err()
+			}
+			pop.stop("-timeout reached")
+			break loop
+		case <-tick.C:
+			pop.watch()
+			if time.Since(lastLog) >= 5*time.Second {
+				lastLog = time.Now()
+				log.Info("progress", "elapsed", time.Since(t0).Round(time.Second), "updates", pop.updateSeq.Load()-500_000_000,
+					"running", pop.active.Load())
+			}
+		}
+	}
+	tick.Stop()
+	wall := time.Since(t0)
+	selfAfter := selfCPU()
+	busyAfter, totalAfter := machineCPU()
+	var procAfter procSample
+	var maxRSS int64
+	if botPID > 0 {
+		maxRSS = rss.finish()
+		if procAfter, err = readProc(botPID); err != nil {
+			return nil, err
+		}
+	}
+	d.close()
+	if runErr != nil {
+		msg := runErr.Error()
+		if bot != nil {
+			msg += "\nthe bot's log ends:\n" + bot.logTail(10)
+		}
+		return nil, errors.New(msg)
+	}
+
+	// After.
+	var redisAfter redisSnap
+	if rdb != nil {
+		if redisAfter, err = redisInfo(ctx, rdb); err != nil {
+			return nil, err
+		}
+	}
+	botErr := stopBot()
+	if botErr != nil {
+		log.Warn("stopping the bot", "err", botErr)
+	}
+	// The spawned bot's conversations were the bench's alone: do not leave
+	// them in Redis for CONVERSATION_TTL (30 days).
+	removedKeys := int64(-1)
+	if bot != nil && rdb != nil && !o.keepRedis {
+		if removedKeys, err = deleteKeys(ctx, rdb, prefix); err != nil {
+			log.Warn("removing the run's Redis keys", "prefix", prefix, "err", err)
+		}
+	}
+	var pgAfter pgSnap
+	pgHow := ""
+	if pgw != nil {
+		settle := o.pgSettle
+		if pgAfter, pgHow, err = pgw.settledSnap(ctx, bot != nil, settle); err != nil {
+			return nil, err
+		}
+	}
+
+	r := newReport(o, pop, d, api, conns, wall)
+	if n := steady.Load(); n > 0 {
+		r.SteadyUpdatesPerS = float64(n) / o.duration.Seconds()
+	}
+	r.Forum = forum
+	r.RedisPrefix = prefix
+	if removedKeys >= 0 {
+		r.RedisKeysRemoved = &removedKeys
+	}
+	if pgw != nil {
+		ideas, authors, err := countIdeas(ctx, o.databaseURL, forum)
+		if err != nil {
+			return nil, err
+		}
+		r.setIdeas(ideas, authors)
+		r.setPostgres(pgw, pgAfter.minus(pgBefore), pgHow)
+	}
+	if rdb != nil {
+		r.setRedis(redisBefore, redisAfter)
+	}
+	if botPID > 0 {
+		r.setBot(botPID, procAfter.cpu-procBefore.cpu, procAfter.hwmKB, maxRSS, bot != nil)
+	}
+	r.setBench(selfAfter-selfBefore, busyAfter-busyBefore, totalAfter-totalBefore)
+	if bot != nil {
+		r.BotLog = bot.logPath
+		if botErr != nil {
+			r.Problems = append(r.Problems, "stopping the bot: "+botErr.Error())
+		}
+		if n := countLogLevel(bot.logPath, "ERROR"); n > 0 {
+			r.Problems = append(r.Problems, fmt.Sprintf("the bot logged %d errors (see %s)", n, bot.logPath))
+		}
+	}
+	r.print(tableOut)
+	if o.jsonOut != "" {
+		if err := r.writeJSON(o.jsonOut, stdout); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// printBotEnv tells the user how to start the bot against the bench.
+func printBotEnv(w io.Writer, apiURL, prefix string) {
+	fmt.Fprintf(w, `Start (or restart) napad serve with, besides DATABASE_URL, REDIS_URL and PARTICIPANT_KEY:
+
+  TELEGRAM_API_URL=%s
+  TELEGRAM_BOT_TOKEN=<any token of the form 123456:ABC... of 20+ characters; the fake accepts every one>
+  WEBHOOK_URL=http://127.0.0.1:8080/telegram/webhook   (where the bot listens; the bench POSTs there)
+  WEBHOOK_SECRET=<16-256 characters A-Za-z0-9_->       (the bench learns it from setWebhook)
+  LISTEN_ADDR=127.0.0.1:8080
+  REDIS_KEY_PREFIX=%s                       (recommended: a fresh prefix per run)
+  TELEGRAM_MESSAGES_PER_SECOND=0 TELEGRAM_CHAT_MESSAGES_PER_SECOND=0   (no pacing to Telegram's limits)
+
+and give the bench -bot-pid PID for the bot's CPU and memory.
+
+`, apiURL, prefix)
+}
+
+// countLogLevel counts the log lines of a level in the bot's JSON log.
+func countLogLevel(path, level string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(data), `"level":"`+level+`"`)
+}
+
+// deleteKeys removes every Redis key under prefix and says how many.
+func deleteKeys(ctx context.Context, rdb *goredis.Client, prefix string) (int64, error) {
+	var removed int64
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	batch := make([]string, 0, 500)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := rdb.Unlink(ctx, batch...).Result()
+		removed += n
+		batch = batch[:0]
+		if err != nil {
+			return fmt.Errorf("unlink: %w", err)
+		}
+		return nil
+	}
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return removed, err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return removed, fmt.Errorf("scan: %w", err)
+	}
+	return removed, flush()
+}

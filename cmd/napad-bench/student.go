@@ -1,0 +1,579 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+)
+
+type benchMode int
+
+const (
+	modeClosed benchMode = iota // answer as soon as the reply is there
+	modeThink                   // pause an exponential think time first
+)
+
+func (m benchMode) String() string {
+	if m == modeThink {
+		return "think"
+	}
+	return "closed"
+}
+
+// popConfig is how the simulated students behave.
+type popConfig struct {
+	students  int // simultaneous students (slots)
+	mode      benchMode
+	think     time.Duration // mean think time (think mode)
+	ramp      time.Duration // first starts spread over this (think mode)
+	duration  time.Duration // > 0: a finished student is replaced until then
+	ideas     int           // ideas per student
+	stall     time.Duration // a conversation with no answer this long is lost
+	seed      uint64
+	userBase  int64 // Telegram id of slot 0's first student
+	forumCode string
+}
+
+// population is every simulated student. Each slot holds one student at a
+// time; with -duration a finished student is followed by a new one (a new
+// Telegram account), so the number of simultaneous students stays the same
+// without any of them tripping the bot's per-student rate limit.
+type population struct {
+	cfg     popConfig
+	cls     *classifier
+	t0      time.Time
+	slots   []*slot
+	enqueue func(job)
+
+	updateSeq atomic.Int64
+	cbSeq     atomic.Int64
+	active    atomic.Int64 // slots still running
+	stopping  atomic.Bool  // no new students, no new ideas
+	done      chan struct{}
+	doneOnce  sync.Once
+	late      atomic.Int64 // messages for students already gone
+	strangers atomic.Int64 // messages for chats of nobody
+	bodies    sync.Pool
+}
+
+type phase uint8
+
+const (
+	phOff   phase = iota // no student, or the student is finished
+	phThink              // the next update goes out when the timer fires
+	phWait               // an update is out; waiting for the reply that asks something
+)
+
+type actKind uint8
+
+const (
+	actStart actKind = iota // /start <forum code>, as the join link sends
+	actText
+	actTap
+	actLocation
+	actPhoto
+)
+
+type action struct {
+	kind     actKind
+	text     string
+	lat, lon float64
+}
+
+// slot is one simulated student at a time. Everything is guarded by mu,
+// except postAt, which the deliverer sets.
+type slot struct {
+	p   *population
+	idx int
+
+	mu        sync.Mutex
+	gen       int64 // how many students this slot has had, minus one
+	id        int64 // the student's Telegram id (= private chat id)
+	lang      string
+	pcg       *rand.PCG
+	rng       *rand.Rand
+	phase     phase
+	ideasLeft int
+	msgSeq    int64         // message ids in the chat
+	sentAt    time.Duration // the awaited update was handed to delivery
+	postAt    atomic.Int64  // its POST began (ns since t0)
+	next      action
+	tap       []byte // callback data of the button to tap
+	lastID    int64  // the message acted on
+	lastText  []byte
+	lastMark  []byte
+	cbuf      [][]byte
+	timer     *time.Timer
+
+	st    slotStats
+	lat   []uint32 // µs from POST to the reply that asks something
+	latAt []uint16 // the second of the run each lat arrived in
+	e2e   []uint32 // µs from handing the update over (incl. waiting for a webhook connection)
+}
+
+type slotStats struct {
+	students, studentsDone, studentsLost int
+	ideasDone, ideasLost                 int
+	updates                              int
+	unsolicited                          int
+	notes                                map[string]int
+	lostWhy                              map[string]int
+}
+
+func newPopulation(cfg popConfig, cls *classifier) *population {
+	p := &population{cfg: cfg, cls: cls, done: make(chan struct{})}
+	p.bodies.New = func() any { b := make([]byte, 0, 2048); return &b }
+	p.updateSeq.Store(500_000_000)
+	p.slots = make([]*slot, cfg.students)
+	for i := range p.slots {
+		pcg := rand.NewPCG(0, 0)
+		p.slots[i] = &slot{p: p, idx: i, gen: -1, pcg: pcg, rng: rand.New(pcg),
+			lat: make([]uint32, 0, 16), latAt: make([]uint16, 0, 16), e2e: make([]uint32, 0, 16)}
+	}
+	return p
+}
+
+func (p *population) now() time.Duration { return time.Since(p.t0) }
+
+// start lets the students begin: all at once in closed loop, spread over
+// the ramp in think mode.
+func (p *population) start(t0 time.Time) {
+	p.t0 = t0
+	p.active.Store(int64(len(p.slots)))
+	n := len(p.slots)
+	for i, s := range p.slots {
+		var delay time.Duration
+		if p.cfg.mode == modeThink && n > 1 {
+			delay = time.Duration(int64(p.cfg.ramp) * int64(i) / int64(n))
+		}
+		s.mu.Lock()
+		s.begin(delay)
+		s.mu.Unlock()
+	}
+}
+
+// begin puts a new student in the slot. s.mu is held.
+func (s *slot) begin(delay time.Duration) {
+	s.gen++
+	s.id = s.p.cfg.userBase + s.gen*int64(len(s.p.slots)) + int64(s.idx)
+	// Each student's choices depend on the seed and on who they are only,
+	// not on how the run was scheduled.
+	s.pcg.Seed(s.p.cfg.seed, uint64(s.idx)<<24^uint64(s.gen))
+	s.lang = flows.Languages[s.rng.IntN(len(flows.Languages))]
+	s.ideasLeft = max(1, s.p.cfg.ideas)
+	s.msgSeq = 0
+	s.st.students++
+	s.next = action{kind: actStart, text: "/start " + s.p.cfg.forumCode}
+	s.phase = phThink
+	s.schedule(delay)
+}
+
+// schedule sends s.next after delay. s.mu is held.
+func (s *slot) schedule(delay time.Duration) {
+	if delay <= 0 {
+		s.fire()
+		return
+	}
+	s.phase = phThink
+	gen := s.gen
+	s.timer = time.AfterFunc(delay, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.phase == phThink && s.gen == gen {
+			s.fire()
+		}
+	})
+}
+
+// thinkTime is how long the student pauses before answering.
+func (s *slot) thinkTime() time.Duration {
+	if s.p.cfg.mode != modeThink {
+		return 0
+	}
+	return time.Duration(s.rng.ExpFloat64() * float64(s.p.cfg.think))
+}
+
+// fire hands the update for s.next to delivery. s.mu is held.
+func (s *slot) fire() {
+	if s.p.stopping.Load() {
+		s.finish(false, "run ended")
+		return
+	}
+	bp := s.p.bodies.Get().(*[]byte)
+	*bp = s.appendUpdate((*bp)[:0])
+	s.phase = phWait
+	s.sentAt = s.p.now()
+	s.st.updates++
+	s.p.enqueue(job{s: s, body: bp})
+}
+
+// botMessage implements messageSink: the bot showed something in a chat.
+func (p *population) botMessage(chatID, messageID int64, text, markup []byte) (int64, bool) {
+	off := chatID - p.cfg.userBase
+	if off < 0 || len(p.slots) == 0 {
+		p.strangers.Add(1)
+		return 0, false
+	}
+	s := p.slots[off%int64(len(p.slots))]
+	gen := off / int64(len(p.slots))
+	now := p.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gen > s.gen || (gen == s.gen && s.gen < 0) {
+		p.strangers.Add(1)
+		return 0, false
+	}
+	if messageID == 0 {
+		s.msgSeq++
+		messageID = s.msgSeq
+	}
+	if gen < s.gen || s.phase == phOff {
+		p.late.Add(1)
+		return messageID, true
+	}
+	if !isInline(markup) {
+		// Said without buttons: the welcome, the place question with its
+		// location keyboard, "👌" — or a complaint the report counts.
+		if key := p.cls.note(s.lang, text); key != "" {
+			s.note(key)
+		}
+		return messageID, true
+	}
+	if s.phase != phWait {
+		s.st.unsolicited++
+		return messageID, true
+	}
+	if post := time.Duration(s.postAt.Load()); post > 0 && post <= now {
+		s.lat = append(s.lat, micros(now-post))
+		s.latAt = append(s.latAt, uint16(min(now/time.Second, 65535)))
+	}
+	s.e2e = append(s.e2e, micros(now-s.sentAt))
+	s.lastID = messageID
+	s.lastText = append(s.lastText[:0], text...)
+	s.lastMark = append(s.lastMark[:0], markup...)
+	s.react(text, markup)
+	return messageID, true
+}
+
+func micros(d time.Duration) uint32 {
+	if d < 0 {
+		return 0
+	}
+	return uint32(min(int64(d/time.Microsecond), 1<<32-1))
+}
+
+func (s *slot) note(key string) {
+	if s.st.notes == nil {
+		s.st.notes = map[string]int{}
+	}
+	s.st.notes[key]++
+}
+
+// react decides what the student does about a message with buttons, like a
+// student reading it: the buttons' data names the choice questions, the
+// text the questions to type an answer to. s.mu is held.
+func (s *slot) react(text, markup []byte) {
+	datas := callbackData(markup, s.cbuf[:0])
+	s.cbuf = datas[:0]
+	var choiceStep []byte
+	var nav, newIdea, review, confirm bool
+	for _, d := range datas {
+		switch step, _ := splitData(d); string(step) {
+		case "nav":
+			nav = true
+		case "new":
+			newIdea = true
+		case "rev":
+			review = true
+		case "cf":
+			confirm = true
+		case "lang", "privacy", "scope", "cat", "help", "pl":
+			choiceStep = step
+		}
+	}
+	switch {
+	case review:
+		s.tapValue(datas, "rev", "submit")
+	case choiceStep != nil:
+		s.choose(datas, choiceStep)
+	case confirm:
+		s.note("confirmation asked")
+		s.tapValue(datas, "cf", "no")
+	case nav:
+		s.answer(datas, text)
+	case newIdea:
+		switch key := s.p.cls.done(s.lang, text); key {
+		case "submit.thanks", "submit.queued":
+			s.st.ideasDone++
+			s.ideasLeft--
+			if s.ideasLeft > 0 && !s.p.stopping.Load() {
+				s.tapValue(datas, "new", "go")
+				return
+			}
+			s.finish(true, "")
+		default:
+			s.lose("unexpected: " + orUnknown(key))
+		}
+	default:
+		s.lose("unexpected buttons")
+	}
+}
+
+func orUnknown(key string) string {
+	if key == "" {
+		return "unrecognised message"
+	}
+	return key
+}
+
+// splitData splits button data "<draft>|<step>|<value>".
+func splitData(d []byte) (step, value []byte) {
+	i := bytes.IndexByte(d, '|')
+	if i < 0 {
+		return nil, nil
+	}
+	rest := d[i+1:]
+	j := bytes.IndexByte(rest, '|')
+	if j < 0 {
+		return nil, nil
+	}
+	return rest[:j], rest[j+1:]
+}
+
+// tapValue taps the button with that step and value, after thinking.
+func (s *slot) tapValue(datas [][]byte, step, value string) {
+	for _, d := range datas {
+		if st, v := splitData(d); string(st) == step && string(v) == value {
+			s.tapData(d)
+			return
+		}
+	}
+	s.lose("no button " + step + "|" + value)
+}
+
+func (s *slot) tapData(d []byte) {
+	s.tap = append(s.tap[:0], d...)
+	s.next = action{kind: actTap}
+	s.schedule(s.thinkTime())
+}
+
+// choose picks an answer of a choice question: the student's own language,
+// OK to the privacy notice, anything for the rest.
+func (s *slot) choose(datas [][]byte, step []byte) {
+	var options [][]byte
+	for _, d := range datas {
+		st, v := splitData(d)
+		if !bytes.Equal(st, step) {
+			continue
+		}
+		if (string(step) == "lang" || string(step) == "pl") && string(v) == s.lang {
+			s.tapData(d)
+			return
+		}
+		options = append(options, d)
+	}
+	if len(options) == 0 {
+		s.lose("no choice")
+		return
+	}
+	s.tapData(options[s.rng.IntN(len(options))])
+}
+
+// answer types (or skips, or sends a pin or a photo for) a question that has
+// only Back/Skip/Cancel buttons.
+func (s *slot) answer(datas [][]byte, text []byte) {
+	pool := answers[s.lang]
+	r := s.rng.Float64()
+	key := s.p.cls.question(s.lang, text)
+	switch key {
+	case "works.ask":
+		if r < 0.15 {
+			s.tapValue(datas, "nav", "skip")
+			return
+		}
+		s.typeText(pick(s.rng, pool.works))
+	case "improve.ask":
+		s.typeText(pick(s.rng, pool.improve))
+	case "title.ask":
+		s.typeText(pick(s.rng, pool.titles))
+	case "description.ask":
+		n := 1 + s.rng.IntN(4)
+		desc := pick(s.rng, pool.sentences)
+		for range n - 1 {
+			desc += " " + pick(s.rng, pool.sentences)
+		}
+		s.typeText(desc)
+	case "place.hint":
+		switch {
+		case r < 0.5:
+			s.next = action{kind: actLocation, lat: 50.0281 + (s.rng.Float64()-0.5)*0.04, lon: 15.2003 + (s.rng.Float64()-0.5)*0.06}
+			s.schedule(s.thinkTime())
+		case r < 0.8:
+			s.typeText(pick(s.rng, pool.places))
+		default:
+			s.tapValue(datas, "nav", "skip")
+		}
+	case "photo.ask":
+		if r < 0.6 {
+			s.next = action{kind: actPhoto}
+			s.schedule(s.thinkTime())
+			return
+		}
+		s.tapValue(datas, "nav", "skip")
+	default:
+		s.lose("unexpected: " + orUnknown(key))
+	}
+}
+
+func pick(rng *rand.Rand, from []string) string { return from[rng.IntN(len(from))] }
+
+func (s *slot) typeText(t string) {
+	s.next = action{kind: actText, text: t}
+	s.schedule(s.thinkTime())
+}
+
+// lose gives up the conversation: the bot said something no student could
+// go on from.
+func (s *slot) lose(why string) { s.finish(false, why) }
+
+// finish ends the current student's conversation and, while the run lasts,
+// puts a new student in the slot. s.mu is held.
+func (s *slot) finish(ok bool, why string) {
+	if s.phase == phOff {
+		return
+	}
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.phase = phOff
+	if ok {
+		s.st.studentsDone++
+	} else {
+		s.st.studentsLost++
+		s.st.ideasLost++
+		if s.st.lostWhy == nil {
+			s.st.lostWhy = map[string]int{}
+		}
+		s.st.lostWhy[why]++
+	}
+	p := s.p
+	if p.cfg.duration > 0 && !p.stopping.Load() && p.now() < p.cfg.duration {
+		s.begin(s.thinkTime())
+		return
+	}
+	if p.active.Add(-1) == 0 {
+		p.doneOnce.Do(func() { close(p.done) })
+	}
+}
+
+// watch loses the conversations whose update the bot has had for longer
+// than the stall timeout without answering. An update still waiting for a
+// webhook connection is Telegram's queue, not the bot's: it does not stall.
+func (p *population) watch() {
+	now := p.now()
+	for _, s := range p.slots {
+		s.mu.Lock()
+		if post := time.Duration(s.postAt.Load()); s.phase == phWait && post >= s.sentAt && now-post > p.cfg.stall {
+			s.finish(false, "stalled: no answer within "+p.cfg.stall.String())
+		}
+		s.mu.Unlock()
+	}
+}
+
+// stop ends every conversation still going (the run's time is up).
+func (p *population) stop(why string) {
+	p.stopping.Store(true)
+	for _, s := range p.slots {
+		s.mu.Lock()
+		s.finish(false, why)
+		s.mu.Unlock()
+	}
+}
+
+// appendUpdate writes the update for s.next as Telegram would send it.
+func (s *slot) appendUpdate(b []byte) []byte {
+	now := time.Now().Unix()
+	b = append(b, `{"update_id":`...)
+	b = appendInt(b, s.p.updateSeq.Add(1))
+	if s.next.kind == actTap {
+		b = append(b, `,"callback_query":{"id":"`...)
+		b = appendInt(b, 4_000_000_000_000_000_000+s.p.cbSeq.Add(1))
+		b = append(b, `","from":`...)
+		b = s.appendUser(b)
+		b = append(b, `,"message":{"message_id":`...)
+		b = appendInt(b, s.lastID)
+		b = append(b, `,"from":`...)
+		b = append(b, botUserJSON...)
+		b = append(b, `,"chat":`...)
+		b = s.appendChat(b)
+		b = append(b, `,"date":`...)
+		b = appendInt(b, now)
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, s.lastText)
+		if isInline(s.lastMark) {
+			b = append(b, `,"reply_markup":`...)
+			b = append(b, s.lastMark...)
+		}
+		b = append(b, `},"chat_instance":"`...)
+		b = appendInt(b, s.id*7919%1_000_000_007+1_000_000_000_000)
+		b = append(b, `","data":`...)
+		b = appendJSONString(b, s.tap)
+		return append(b, `}}`...)
+	}
+	s.msgSeq++
+	b = append(b, `,"message":{"message_id":`...)
+	b = appendInt(b, s.msgSeq)
+	b = append(b, `,"from":`...)
+	b = s.appendUser(b)
+	b = append(b, `,"chat":`...)
+	b = s.appendChat(b)
+	b = append(b, `,"date":`...)
+	b = appendInt(b, now)
+	switch s.next.kind {
+	case actStart:
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, s.next.text)
+		b = append(b, `,"entities":[{"offset":0,"length":6,"type":"bot_command"}]`...)
+	case actText:
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, s.next.text)
+	case actLocation:
+		b = append(b, `,"location":{"latitude":`...)
+		b = strconv.AppendFloat(b, s.next.lat, 'f', 6, 64)
+		b = append(b, `,"longitude":`...)
+		b = strconv.AppendFloat(b, s.next.lon, 'f', 6, 64)
+		b = append(b, '}')
+	case actPhoto:
+		file := s.id*131 + s.msgSeq
+		b = append(b, `,"photo":[{"file_id":"AgACAgIAAxkBAAIB`...)
+		b = appendInt(b, file)
+		b = append(b, `s","file_unique_id":"AQAD`...)
+		b = appendInt(b, file)
+		b = append(b, `s","file_size":1510,"width":90,"height":68},{"file_id":"AgACAgIAAxkBAAIB`...)
+		b = appendInt(b, file)
+		b = append(b, `x","file_unique_id":"AQAD`...)
+		b = appendInt(b, file)
+		b = append(b, `x","file_size":182311,"width":1280,"height":960}]`...)
+	}
+	return append(b, `}}`...)
+}
+
+func (s *slot) appendUser(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendInt(b, s.id)
+	b = append(b, `,"is_bot":false,"first_name":"Student","language_code":"`...)
+	b = append(b, s.lang...)
+	return append(b, `"}`...)
+}
+
+func (s *slot) appendChat(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendInt(b, s.id)
+	return append(b, `,"first_name":"Student","type":"private"}`...)
+}
