@@ -451,7 +451,7 @@ func tappedMessage(u *models.Update) int {
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id string) {
-	if _, err := b.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
+	if err := b.postJSON(ctx, "answerCallbackQuery", &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
 		b.log.Debug("answer callback query", "err", redact(err, b.cfg.Token))
 	}
 }

@@ -127,8 +127,8 @@ func (b *Bot) sendNotification(ctx context.Context, n Notification) error {
 			Text:               part,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 		}
-		if _, err := withRetry(ctx, b, "sendMessage", func() (*models.Message, error) {
-			return b.api.SendMessage(ctx, params)
+		if _, err := withRetry(ctx, b, "sendMessage", func() (struct{}, error) {
+			return struct{}{}, b.postJSON(ctx, "sendMessage", params)
 		}); err != nil {
 			return err
 		}

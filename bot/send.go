@@ -42,8 +42,8 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 				if err = b.throttle.slot(ctx, chatID, false); err != nil {
 					break
 				}
-				if _, err = withRetry(ctx, b, "sendMessage", func() (*models.Message, error) {
-					return b.api.SendMessage(ctx, msg)
+				if _, err = withRetry(ctx, b, "sendMessage", func() (struct{}, error) {
+					return struct{}{}, b.postJSON(ctx, "sendMessage", msg)
 				}); err != nil {
 					break
 				}
@@ -70,8 +70,8 @@ func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
 		return err
 	}
-	_, err := withRetry(ctx, b, "editMessageText", func() (*models.Message, error) {
-		return b.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+	_, err := withRetry(ctx, b, "editMessageText", func() (struct{}, error) {
+		return struct{}{}, b.postJSON(ctx, "editMessageText", &tgbot.EditMessageTextParams{
 			ChatID: chatID, MessageID: messageID, Text: msg.Text,
 			ReplyMarkup: msg.ReplyMarkup, LinkPreviewOptions: msg.LinkPreviewOptions,
 		})
