@@ -81,7 +81,7 @@ func (w *flowWalker) do(in flows.Input) {
 	in.Participant = w.pid
 	res := flows.Handle(w.env.State, in, benchNow)
 	for _, e := range res.Effects {
-		if e.Joined == nil && !e.RememberContact {
+		if e.Joined == nil {
 			w.tb.Fatalf("unexpected effect %+v", e)
 		}
 	}

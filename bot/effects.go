@@ -48,6 +48,7 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 	case e.Submit != nil:
 		sub := *e.Submit
 		sub.ParticipantID = pid
+		sub.ContactChat = chatID
 		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
 		sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
 		ref, err := b.stores.Ideas.Submit(ctx, sub)
@@ -139,12 +140,6 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 		}
 		b.audit(ctx, pid, "forums.closing_date", e.SetClosesOn.Code, map[string]any{"closes_at": closes})
 		return b.cardInput(ctx, e.SetClosesOn.ForumID)
-
-	case e.RememberContact:
-		if err := b.stores.People.SetContact(ctx, pid, chatID); err != nil {
-			b.log.Warn("remembering how to reach a student failed", "err", err)
-		}
-		return flows.Input{}, false
 
 	case e.StopMessages:
 		if err := b.stores.People.StopContact(ctx, pid, chatID, true); err != nil {

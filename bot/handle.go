@@ -340,9 +340,10 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("begin conversation turn: %w", err))
 			return
 		}
-		res, data, done := b.step(ctx, u, from, pid, chatID, turn.State(), input)
+		res, data, done := b.step(ctx, u, from, pid, chatID, turn, input)
 		if done {
 			b.endTurn(ctx, turn)
+			b.send(ctx, chatID, 0, res.State.Lang, res.Replies)
 			return
 		}
 		if res.Forget { // the student deleted their data: keep nothing
@@ -367,12 +368,13 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 	b.unavailable(ctx, u, chatID, hint, errors.New("conversation kept changing while being handled"))
 }
 
-// step decides what update u does to the conversation stored as raw. done is
-// true when there is nothing to save: the update was handled before, or its
-// input could not be read (then the student has been told).
-func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid string, chatID int64, raw []byte, input func(context.Context) (flows.Input, error)) (res flows.Result, data []byte, done bool) {
+// step decides what update u does to the conversation as the turn found it.
+// done is true when there is nothing to save: the update was handled before
+// (res may then hold replies to send again), or its input could not be read
+// (then the student has been told).
+func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid string, chatID int64, turn ConversationTurn, input func(context.Context) (flows.Input, error)) (res flows.Result, data []byte, done bool) {
 	var env envelope
-	if len(raw) > 0 {
+	if raw := turn.State(); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &env); err != nil {
 			b.log.Error("conversation state unreadable, starting afresh", "err", err)
 			env = envelope{}
@@ -381,6 +383,14 @@ func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid
 	if env.seen(u.ID) {
 		setOutcome(ctx, outcomeDuplicate)
 		b.log.Debug("update already handled", "update_id", u.ID)
+		// The last update handled, delivered again while nobody else was at
+		// it: whoever handled it saved the conversation but may have stopped
+		// before answering (killed, or Redis failed after saving). Say again
+		// what the student is to do now, rather than leave them waiting.
+		if u.ID == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() {
+			res.State = env.State
+			res.Replies = flows.Repeat(env.State)
+		}
 		return res, nil, true
 	}
 	in, err := input(ctx)

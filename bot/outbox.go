@@ -63,15 +63,15 @@ func (b *Bot) drainOutbox(ctx context.Context) {
 			b.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
 			continue
 		}
+		if q.Submission.ContactChat == 0 { // queued before ideas carried it
+			q.Submission.ContactChat = q.ChatID
+		}
 		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
 		ref, err := b.stores.Ideas.Submit(storeCtx, q.Submission)
 		cancel()
 		if err != nil {
 			b.log.Warn("PostgreSQL still does not take the outbox", "err", err)
 			return // try again next round
-		}
-		if err := b.stores.People.SetContact(ctx, q.Submission.ParticipantID, q.ChatID); err != nil {
-			b.log.Warn("remembering how to reach a student failed", "err", err)
 		}
 		b.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Submission.ForumID)
 		b.send(ctx, q.ChatID, 0, q.Lang, []flows.Reply{{Text: flows.Msg{Key: "submit.code_later",

@@ -21,6 +21,9 @@ type ConversationStore interface {
 type ConversationTurn interface {
 	// State is the conversation as the turn found it (nil: a new one).
 	State() []byte
+	// WaitedForOthers: another update, or another delivery of this one,
+	// held the conversation first.
+	WaitedForOthers() bool
 	// Commit saves the new state; saved is false if the turn had run out
 	// and someone else changed the conversation meanwhile.
 	Commit(ctx context.Context, data []byte, ttl time.Duration) (saved bool, err error)
@@ -78,9 +81,8 @@ type PeopleStore interface {
 	IdeasOf(ctx context.Context, participantID string) ([]flows.MyIdea, error)
 	DataOf(ctx context.Context, participantID string) ([]byte, error)
 	DeleteParticipant(ctx context.Context, participantID string) (bool, error)
-	// How to tell a student what became of their idea, unless they said /stop
-	// or blocked the bot.
-	SetContact(ctx context.Context, participantID string, chatID int64) error
+	// Not to tell a student what became of their ideas any more: they said
+	// /stop or blocked the bot. (How to reach them is stored with each idea.)
 	StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error
 }
 

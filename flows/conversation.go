@@ -571,7 +571,6 @@ func (c *conversation) submitted() {
 	// The idea now lives in the database; the live state keeps no copy.
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
 	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.in.Reference}, row(c.newIdeaButton()))
-	c.effects = append(c.effects, Effect{RememberContact: true})
 }
 
 func (c *conversation) doneHint() {

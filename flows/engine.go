@@ -255,11 +255,10 @@ type Effect struct {
 	SetClosesOn  *ForumClosing
 	CreateInvite *string // the town of a new teacher invite
 
-	RememberContact bool // keep the chat, to tell the student what becomes of their idea
-	ListMyIdeas     bool
-	ExportMyData    bool
-	StopMessages    bool // the student wants no more messages about their ideas
-	DeleteMe        bool // erase everything stored about the student
+	ListMyIdeas  bool
+	ExportMyData bool
+	StopMessages bool // the student wants no more messages about their ideas
+	DeleteMe     bool // erase everything stored about the student
 
 	NextReview   *ReviewQueue    // find the next idea for staff to review
 	Review       *ReviewDecision // store a review decision, then find the next idea
@@ -300,6 +299,22 @@ func Handle(st State, in Input, now time.Time) Result {
 	}
 	c.handle()
 	return Result{State: c.st, Replies: c.replies, Effects: c.effects, Forget: c.forget}
+}
+
+// Repeat is what the conversation says again when its last answer may not
+// have reached the student (the bot stopped after saving the conversation and
+// before sending): the idea's confirmation if that was the last thing, else
+// the question the student is at. Nothing changes.
+func Repeat(st State) []Reply {
+	c := &conversation{st: st.clone()}
+	c.st.repair()
+	switch {
+	case c.st.Step == StepDone && c.st.LastRef != "" && c.st.Pending == PendingNone:
+		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+	case c.st.Joined() || c.st.Pending != PendingNone:
+		c.ask()
+	}
+	return c.replies
 }
 
 // LanguageFor picks the supported language closest to an app language code.

@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -512,5 +513,39 @@ func TestIdeaKeptWhileTheDatabaseIsDown(t *testing.T) {
 	}
 	if keys := replyKeys(flows.Handle(res.State, flows.Input{Kind: flows.InputText, Text: "hi"}, clock)); keys[0] != "idle.hint" {
 		t.Errorf("text after queueing: %v", keys)
+	}
+}
+
+// Repeat says again what the student last heard: the question they are at,
+// or the confirmation of the idea they just sent; it changes nothing.
+func TestRepeatSaysTheCurrentQuestionAgain(t *testing.T) {
+	s := newStudent(t, "en")
+	if got := flows.Repeat(s.state); len(got) != 0 {
+		t.Fatalf("a new conversation repeats %v", got)
+	}
+	s.join(testForum)
+	s.tap(s.label("lang.en"))
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.school"))
+	res := s.text("The library")
+	before := s.state
+	again := flows.Repeat(s.state)
+	if len(again) != 1 || again[0].Text.Key != res.Replies[len(res.Replies)-1].Text.Key || again[0].Text.Key != "improve.ask" {
+		t.Fatalf("repeated %+v, last said %+v", again, res.Replies)
+	}
+	if !reflect.DeepEqual(before, s.state) {
+		t.Fatal("Repeat changed the state")
+	}
+	s.text("Nowhere to sit")
+	s.text("Benches")
+	s.text("Five benches under the lime tree")
+	s.tap(s.label("cat.public_space"))
+	s.do("shares a pin", flows.Input{Kind: flows.InputLocation, Lat: 50.0281, Lon: 15.2003})
+	s.tap(s.label("button.skip"))
+	s.tap(s.label("help.no"))
+	s.tap(s.label("button.submit"))
+	again = flows.Repeat(s.state)
+	if len(again) != 1 || again[0].Text.Key != "submit.thanks" || again[0].Text.Data["Ref"] != s.state.LastRef || s.state.LastRef == "" {
+		t.Fatalf("after submitting, repeated %+v (ref %q)", again, s.state.LastRef)
 	}
 }

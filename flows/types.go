@@ -46,4 +46,7 @@ type Submission struct {
 	// Flagged: it may contain offensive words, so staff see it first.
 	Flagged     bool
 	SubmittedAt time.Time
+	// ContactChat is where to tell the student what became of the idea
+	// (set by the bot; 0: nowhere). It is stored with the idea, in one go.
+	ContactChat int64
 }

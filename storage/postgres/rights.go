@@ -96,15 +96,18 @@ func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bo
 // SetContact remembers the chat to tell a student about their ideas. An
 // earlier /stop is kept.
 func (s *Store) SetContact(ctx context.Context, participantID string, chatID int64) error {
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO contacts (participant_id, chat_id) VALUES ($1, $2)
-		ON CONFLICT (participant_id) DO UPDATE SET chat_id = EXCLUDED.chat_id, unreachable = false, updated_at = now()`,
-		participantID, chatID)
+	_, err := s.pool.Exec(ctx, upsertContact, participantID, chatID)
 	if err != nil {
 		return fmt.Errorf("postgres: set contact: %w", err)
 	}
 	return nil
 }
+
+// upsertContact remembers a student's chat; one who had blocked the bot and
+// writes again is reachable again, one who said /stop stays opted out.
+const upsertContact = `
+	INSERT INTO contacts (participant_id, chat_id) VALUES ($1, $2)
+	ON CONFLICT (participant_id) DO UPDATE SET chat_id = EXCLUDED.chat_id, unreachable = false, updated_at = now()`
 
 // StopContact records /stop (optOut) or a blocked bot (unreachable): the
 // student is not messaged again, even if a later idea updates the contact.

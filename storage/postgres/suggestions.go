@@ -117,6 +117,13 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string
 	if err := insertForumParticipant(ctx, tx, sub.ForumID, sub.ParticipantID); err != nil {
 		return "", err
 	}
+	// How to reach the author, in the same transaction: an idea is never
+	// stored without it (the student would never hear what became of it).
+	if sub.ContactChat != 0 {
+		if _, err := tx.Exec(ctx, upsertContact, sub.ParticipantID, sub.ContactChat); err != nil {
+			return "", fmt.Errorf("store contact: %w", err)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return "", fmt.Errorf("commit: %w", err)
 	}

@@ -99,6 +99,9 @@ func (s *Store) SetTurnLimits(turnLimit, orderedWait time.Duration) {
 type Turn struct {
 	Data    []byte
 	Version int64
+	// Waited: another update (or another delivery of this one) held the
+	// conversation when this one came.
+	Waited bool
 
 	store            *Store
 	key, lock, queue string
@@ -155,6 +158,7 @@ func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, e
 			}
 			return t, nil
 		}
+		t.Waited = true
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("redis: waiting for turn on %q: %w", key, ctx.Err())
@@ -166,6 +170,9 @@ func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, e
 
 // State is the conversation's state when the turn began (nil if none).
 func (t *Turn) State() []byte { return t.Data }
+
+// WaitedForOthers says whether another update held the conversation first.
+func (t *Turn) WaitedForOthers() bool { return t.Waited }
 
 // Commit saves data as the conversation's new state, if nobody saved since
 // the turn began (only possible if the turn outlived its time limit), and

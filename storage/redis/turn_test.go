@@ -25,8 +25,8 @@ func begin(t *testing.T, s *redis.Store, key string, updateID int64) *redis.Turn
 func TestTurnLoadsAndSaves(t *testing.T) {
 	s, url, prefix := redistest.NewWithPrefix(t)
 	turn := begin(t, s, "conv", 1)
-	if turn.Data != nil || turn.Version != 0 {
-		t.Fatalf("new conversation: data %q version %d", turn.Data, turn.Version)
+	if turn.Data != nil || turn.Version != 0 || turn.WaitedForOthers() {
+		t.Fatalf("new conversation: data %q version %d waited %v", turn.Data, turn.Version, turn.Waited)
 	}
 	if saved, err := turn.Commit(ctx(t), []byte("step one"), time.Minute); err != nil || !saved {
 		t.Fatalf("Commit = %v, %v", saved, err)
@@ -121,7 +121,7 @@ func TestTheSameUpdateTwiceWaitsForTheFirst(t *testing.T) {
 		t.Fatalf("Commit = %v, %v", saved, err)
 	}
 	second := <-got
-	if second == nil || string(second.Data) != "handled 7" {
+	if second == nil || string(second.Data) != "handled 7" || !second.WaitedForOthers() {
 		t.Fatalf("second delivery saw %+v", second)
 	}
 	_ = second.End(ctx(t))
