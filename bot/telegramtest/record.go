@@ -125,6 +125,9 @@ type chat struct {
 	byID      map[int]*botMessage
 	user      map[int]*models.Message // messages from users, for replies and deletion
 	actionSeq uint64                  // seq of the last user action, WaitFor's starting point
+	// changed is closed and replaced when a bot message of this chat
+	// changes, waking Await without waking everyone else's.
+	changed chan struct{}
 }
 
 type botMessage struct {
@@ -137,7 +140,7 @@ type botMessage struct {
 func (s *Server) chatLocked(m models.Chat) *chat {
 	c := s.chats[m.ID]
 	if c == nil {
-		c = &chat{model: m, nextMsgID: 1, byID: map[int]*botMessage{}, user: map[int]*models.Message{}}
+		c = &chat{model: m, nextMsgID: 1, byID: map[int]*botMessage{}, user: map[int]*models.Message{}, changed: make(chan struct{})}
 		s.chats[m.ID] = c
 	}
 	return c
@@ -147,6 +150,10 @@ func (s *Server) chatLocked(m models.Chat) *chat {
 func (s *Server) touchLocked(m *botMessage) {
 	s.seq++
 	m.changeSeq = s.seq
+	if c := s.chats[m.sent.ChatID]; c != nil {
+		close(c.changed)
+		c.changed = make(chan struct{})
+	}
 	s.notifyLocked()
 }
 

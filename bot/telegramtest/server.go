@@ -15,8 +15,12 @@
 //	msg := srv.WaitFor(t, u.ID(), func(m telegramtest.SentMessage) bool { return len(m.InlineKeyboard) > 0 }, 2*time.Second)
 //	u.Tap(msg, "Nový nápad")
 //
+// Faults: FailNext, SetDown, FailRandomly (429s and 5xx under load) and
+// HoldNext (a call kept on its way, to stop a bot at an exact point).
+//
 // All methods are safe for concurrent use. Methods that fail the test (Wait*,
-// User actions on misuse) must be called from the test's goroutine.
+// User actions on misuse) must be called from the test's goroutine; Await is
+// the wait for simulated users in goroutines of their own.
 package telegramtest
 
 import (
@@ -66,6 +70,8 @@ type Server struct {
 	calls    []Call
 	failures map[string][]failure
 	down     bool
+	random   *randomFailures // FailRandomly
+	holds    []*Hold         // armed by HoldNext, not yet caught a call
 
 	users map[int64]*User
 	chats map[int64]*chat
@@ -390,6 +396,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		result any
 		err    error
 	)
+	// A call the fake would carry out may be held (HoldNext) or fail at
+	// random (FailRandomly).
+	valid := !s.down && pathOK && token == s.token && known && perr == nil
+	if valid {
+		if hold := s.takeHoldLocked(s.calls[idx]); hold != nil && !s.holdLocked(r.Context(), hold) {
+			// The bot gave up on the call while it was held: never carried out.
+			s.calls[idx].Status = StatusClientGone
+			s.calls[idx].Error = "telegramtest: the client went away while the call was held"
+			s.notifyLocked()
+			s.mu.Unlock()
+			return
+		}
+	}
+	var random *apiError
+	if valid && len(s.failures[strings.ToLower(method)]) == 0 {
+		random = s.randomFailureLocked()
+	}
 	switch {
 	case s.down:
 		// An outage answers at the frontend, before the token is looked at.
@@ -407,6 +430,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f := q[0]
 		s.failures[strings.ToLower(method)] = q[1:]
 		err = &apiError{code: f.code, desc: f.desc, retryAfter: f.retryAfter}
+	case random != nil:
+		err = random
 	case h.blocking:
 		s.mu.Unlock()
 		result, err = h.fn(s, r.Context(), params{vals, files})
