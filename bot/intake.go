@@ -77,7 +77,19 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 		return fmt.Errorf("switch to long polling (deleteWebhook): %w", redact(err, b.cfg.Token))
 	}
 	b.log.Info("receiving updates by long polling", "bot", b.username)
-	var offset int64
+	var offset, confirmed int64
+	// On the way out, confirm what was handled since the last getUpdates:
+	// otherwise Telegram delivers it again to the next process.
+	defer func() {
+		if offset == confirmed {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, _, err := b.getUpdates(ctx, offset, 0); err != nil {
+			b.log.Warn("confirming the last updates handled failed; they will come again", "err", redact(err, b.cfg.Token))
+		}
+	}()
 	var backoff, storeBackoff time.Duration
 	for {
 		if backoff > 0 {
@@ -90,7 +102,7 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		batch, retryAfter, err := b.getUpdates(ctx, offset)
+		batch, retryAfter, err := b.getUpdates(ctx, offset, pollTimeout)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -99,6 +111,7 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 			b.log.Warn("getUpdates failed", "err", redact(err, b.cfg.Token), "retry_in", backoff)
 			continue
 		}
+		confirmed = offset
 		backoff = 0
 		if len(batch) == 0 {
 			continue
@@ -128,13 +141,18 @@ type apiResponse struct {
 }
 
 // getUpdates is called directly: the library's polling loop confirms updates
-// as soon as it has read them, before they are handled.
-func (b *Bot) getUpdates(ctx context.Context, offset int64) ([]*models.Update, time.Duration, error) {
-	body, _ := json.Marshal(map[string]any{
+// as soon as it has read them, before they are handled. With wait 0 it only
+// confirms the updates below offset (and asks for at most one, not handled).
+func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) ([]*models.Update, time.Duration, error) {
+	params := map[string]any{
 		"offset":          offset,
-		"timeout":         int(pollTimeout / time.Second),
+		"timeout":         int(wait / time.Second),
 		"allowed_updates": allowedUpdates,
-	})
+	}
+	if wait == 0 {
+		params["limit"] = 1
+	}
+	body, _ := json.Marshal(params)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiURL("getUpdates"), bytes.NewReader(body))
 	if err != nil {
 		return nil, 0, fmt.Errorf("build getUpdates request: %w", err)
