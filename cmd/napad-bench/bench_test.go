@@ -22,6 +22,7 @@ const (
 	defaultAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	defaultRedisURL = "redis://127.0.0.1:6379/0"
 	benchDatabase   = "napad_bench_test"
+	notifyDatabase  = "napad_bench_notify_test"
 )
 
 // The bench against the real bot: 20 students in closed loop all send their
@@ -30,7 +31,7 @@ const (
 func TestBenchAgainstRealBot(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	dbURL := freshDatabase(ctx, t)
+	dbURL := freshDatabase(ctx, t, benchDatabase)
 	redisURL := reachableRedis(ctx, t)
 	bin := buildNapad(t)
 
@@ -108,6 +109,80 @@ func TestBenchAgainstRealBot(t *testing.T) {
 	})
 }
 
+// Status notifications at Telegram's ceiling: 60 made due at once reach
+// their 60 students at 30 messages/s — so no sooner than 59/30 s after the
+// first — without a single 429 from a fake Bot API that refuses the 31st
+// message within any second, each once, and all recorded as sent.
+func TestNotifyAtTelegramCeiling(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	dbURL := freshDatabase(ctx, t, notifyDatabase)
+	redisURL := reachableRedis(ctx, t)
+	bin := buildNapad(t)
+
+	var out, errOut strings.Builder
+	r, err := run(ctx, []string{"-spawn", bin, "-database-url", dbURL, "-redis-url", redisURL,
+		"-mode", "notify", "-notifications", "60", "-timeout", "30s", "-q",
+		"-bot-log", filepath.Join(t.TempDir(), "bot.log")}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	t.Log("\n" + out.String())
+	nr := r.Notify
+	if nr == nil {
+		t.Fatal("no notification results")
+	}
+	if nr.Delivered != 60 || nr.Duplicates != 0 || nr.WrongText != 0 || nr.Strangers != 0 || nr.MarkedSent != 60 {
+		t.Errorf("%d of 60 notified, %d twice, %d wrong, %d to strangers, %d recorded as sent; want 60, 0, 0, 0, 60",
+			nr.Delivered, nr.Duplicates, nr.WrongText, nr.Strangers, nr.MarkedSent)
+	}
+	if nr.TooManyRequests != 0 || nr.MaxAttemptsInWindow > 30 || nr.ChatViolations != 0 {
+		t.Errorf("%d 429s, up to %d messages tried within a second, %d per-chat violations; want 0, ≤ 30, 0",
+			nr.TooManyRequests, nr.MaxAttemptsInWindow, nr.ChatViolations)
+	}
+	// 60 messages at 30/s are 59 gaps of 1/30 s after the first.
+	if nr.TotalS < 1.9 || nr.TotalS >= 10 {
+		t.Errorf("60 notifications took %.2f s; want 1.9 s (30 messages/s) to 10 s", nr.TotalS)
+	}
+	if r.APICalls["sendMessage"] != 60 || len(r.Problems) > 0 {
+		t.Errorf("Bot API calls %v; problems %v", r.APICalls, r.Problems)
+	}
+	for _, text := range []string{"messages/s", "429", "1-s window"} {
+		if !strings.Contains(out.String(), text) {
+			t.Errorf("the table lacks %q", text)
+		}
+	}
+}
+
+// The fake's Telegram limits: the 31st message within a second is refused,
+// a fourth one into a chat within a second is counted.
+func TestTelegramLimits(t *testing.T) {
+	l := newTelegramLimits(30, 3)
+	for i := range 30 {
+		if !l.admit(int64(i % 10)) {
+			t.Fatalf("message %d refused", i+1)
+		}
+	}
+	if l.admit(99) {
+		t.Error("the 31st message within a second was let through")
+	}
+	s := l.stats()
+	if s.refused != 1 || s.chatViolations != 0 || len(s.accepted) != 30 || len(s.attempts) != 31 {
+		t.Errorf("refused %d, chat violations %d, %d accepted of %d; want 1, 0, 30 of 31", s.refused, s.chatViolations, len(s.accepted), len(s.attempts))
+	}
+	l = newTelegramLimits(30, 3)
+	for range 4 {
+		l.admit(7)
+	}
+	if s := l.stats(); s.chatViolations != 1 {
+		t.Errorf("4 messages into one chat at once: %d violations, want 1", s.chatViolations)
+	}
+	ms := int64(time.Millisecond)
+	if got := maxInWindow([]int64{0, 500 * ms, 999 * ms, 1000 * ms, 1200 * ms, 1999 * ms}, time.Second); got != 4 {
+		t.Errorf("maxInWindow = %d, want 4 (500, 999, 1000, 1200 ms)", got)
+	}
+}
+
 func deref(p *int64) any {
 	if p == nil {
 		return nil
@@ -115,9 +190,9 @@ func deref(p *int64) any {
 	return *p
 }
 
-// freshDatabase (re)creates the bench's own database on the local
+// freshDatabase (re)creates one of the bench's own databases on the local
 // PostgreSQL and returns its URL. No PostgreSQL fails the test.
-func freshDatabase(ctx context.Context, t *testing.T) string {
+func freshDatabase(ctx context.Context, t *testing.T, name string) string {
 	t.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
@@ -129,8 +204,8 @@ func freshDatabase(ctx context.Context, t *testing.T) string {
 	}
 	defer conn.Close(ctx)
 	for _, sql := range []string{
-		"DROP DATABASE IF EXISTS " + benchDatabase + " WITH (FORCE)",
-		"CREATE DATABASE " + benchDatabase,
+		"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)",
+		"CREATE DATABASE " + name,
 	} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
@@ -140,7 +215,7 @@ func freshDatabase(ctx context.Context, t *testing.T) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if c, err := pgx.Connect(ctx, admin); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+benchDatabase+" WITH (FORCE)")
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 			_ = c.Close(ctx)
 		}
 	})
@@ -148,7 +223,7 @@ func freshDatabase(ctx context.Context, t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Path = "/" + benchDatabase
+	u.Path = "/" + name
 	return u.String()
 }
 

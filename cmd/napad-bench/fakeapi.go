@@ -84,6 +84,9 @@ type fakeAPI struct {
 	token string // the accepted token; "" accepts any
 	sink  messageSink
 	log   *slog.Logger
+	// limits, unless nil, refuses messages beyond Telegram's rate with 429
+	// (-mode notify).
+	limits *telegramLimits
 
 	calls    [numMethods]atomic.Int64
 	badCalls atomic.Int64 // refused: bad token, unparseable parameters
@@ -221,6 +224,12 @@ func (f *fakeAPI) handle(b, _, target, contentType, body []byte) ([]byte, int) {
 		return f.fail(b, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
 	case mSendMessage, mEditMessageText, mEditMessageReplyMarkup, mEditMessageCaption,
 		mSendPhoto, mSendDocument, mSendLocation:
+		if f.limits != nil && m != mEditMessageText && m != mEditMessageReplyMarkup && m != mEditMessageCaption {
+			// Telegram's limits are on messages sent, not on edits.
+			if chatID, ok := parseInt(p.chatID); ok && !f.limits.admit(chatID) {
+				return append(b, tooManyRequests...), http.StatusTooManyRequests
+			}
+		}
 		var ok bool
 		if b, ok = f.message(b, m, &p); !ok {
 			f.badCalls.Add(1)

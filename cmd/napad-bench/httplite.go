@@ -271,6 +271,8 @@ func reasonPhrase(code int) string {
 		return "Not Found"
 	case 409:
 		return "Conflict"
+	case 429:
+		return "Too Many Requests"
 	}
 	return "Status"
 }

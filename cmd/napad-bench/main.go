@@ -11,13 +11,30 @@
 // pin or a photo, or skipping — checks the summary, sends the idea and waits
 // for the confirmation with its code.
 //
-// Two modes:
+// Three modes:
 //
 //	-mode closed   each student answers as soon as the reply it waits for
 //	               arrives: the bot's capacity (updates/s).
 //	-mode think    each student pauses an exponentially distributed time
 //	               (mean -think) before answering, and the students start
 //	               spread over -ramp: latency at a realistic load.
+//	-mode notify   no conversations: -notifications status notifications
+//	               (default 3,000) made due at once, at Telegram's limits.
+//
+// In notify mode (with -spawn only) the bench writes -notifications ideas
+// from as many students into the bot's database, each with the contact the
+// bot would have stored for the student's private chat (the participant ids
+// made with the spawned bot's PARTICIPANT_KEY), starts `napad serve` with
+// Telegram's default limits (30 messages/s, 1/s per chat) and NOTIFY_INTERVAL
+// 200ms (-notify-interval), and then changes the status of every idea in one
+// transaction that writes what `SetStatus` writes for each: the status, its
+// audit row and a notification due now. The fake Bot API then behaves like
+// Telegram at its limit: a message beyond 30 within any sliding second is
+// answered 429 "retry after 1", and messages into one chat beyond 3 within a
+// second are counted. It reports the time from the COMMIT until the last
+// student got their notification, messages/s, the 429s, the most messages in
+// any 1-s window, and whether each student got exactly one message naming
+// their idea and PostgreSQL recorded every notification as sent.
 //
 // With -duration, a student who finished is replaced by a new one (a new
 // Telegram account) until that much time has passed, so the load holds
@@ -64,7 +81,8 @@
 // follow -seed.
 //
 // The exit status is 0 when every conversation completed and nothing was
-// amiss, 3 when conversations were lost or ideas duplicated, 1 when the
+// amiss, 3 when conversations were lost or ideas duplicated (in notify mode:
+// a 429, a notification missing, sent twice or not recorded), 1 when the
 // bench itself failed.
 package main
 
@@ -121,6 +139,8 @@ type options struct {
 	pgSettle       time.Duration
 	userBase       int64
 	quiet          bool
+	notifications  int
+	apiRate        int
 }
 
 const maxStudents = 20000
@@ -133,7 +153,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprintf(stderr, "Usage: napad-bench [flags]\n\nPlays simulated students through the idea conversation against `napad serve` (webhook mode).\nSee `go doc ./cmd/napad-bench` for how to run it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load)")
+	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); notify: -notifications status notifications at Telegram's limits (needs -spawn)")
+	fs.IntVar(&o.apiRate, "api-rate", telegramPerSecond, "notify mode: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
+	fs.IntVar(&o.notifications, "notifications", 3000, fmt.Sprintf("notify mode: status notifications made due at once, one per student, 1..%d", maxNotifications))
 	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d", maxStudents))
 	fs.DurationVar(&o.think, "think", time.Second, "think mode: mean of the exponentially distributed pause before each answer")
 	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "think mode: the students' starts are spread evenly over this")
@@ -154,8 +176,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.botListen, "bot-listen", "", "-spawn: LISTEN_ADDR of the bot (default a free 127.0.0.1 port)")
 	fs.StringVar(&o.botLog, "bot-log", "", "-spawn: file for the bot's log (default in the temporary directory)")
 	fs.StringVar(&o.botLogLevel, "bot-log-level", "info", "-spawn: LOG_LEVEL of the bot")
-	fs.StringVar(&o.notifyInterval, "notify-interval", "", "-spawn: NOTIFY_INTERVAL of the bot (default the bot's, 2s)")
-	fs.BoolVar(&o.telegramLimits, "telegram-limits", false, "-spawn: keep the bot's pacing to Telegram's limits (TELEGRAM_MESSAGES_PER_SECOND, TELEGRAM_CHAT_MESSAGES_PER_SECOND); by default they are 0 (off), as for any load test against a fake Bot API")
+	fs.StringVar(&o.notifyInterval, "notify-interval", "", "-spawn: NOTIFY_INTERVAL of the bot (default the bot's, 2s; in notify mode "+defaultNotifyPoll+")")
+	fs.BoolVar(&o.telegramLimits, "telegram-limits", false, "-spawn: keep the bot's pacing to Telegram's limits (TELEGRAM_MESSAGES_PER_SECOND, TELEGRAM_CHAT_MESSAGES_PER_SECOND); by default they are 0 (off), as for any load test against a fake Bot API; notify mode always keeps them")
 	fs.BoolVar(&o.keepRedis, "keep-redis", false, "-spawn: keep the run's conversations in Redis (by default the keys under the run's REDIS_KEY_PREFIX are deleted at the end)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file (- for stdout)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench itself to this file")
@@ -174,12 +196,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.mode = modeClosed
 	case "think":
 		o.mode = modeThink
+	case "notify":
+		o.mode = modeNotify
 	default:
-		return nil, fmt.Errorf("-mode must be closed or think (got %q)", *mode)
+		return nil, fmt.Errorf("-mode must be closed, think or notify (got %q)", *mode)
 	}
 	switch {
 	case o.students < 1 || o.students > maxStudents:
 		return nil, fmt.Errorf("-students must be 1..%d (got %d)", maxStudents, o.students)
+	case o.mode == modeNotify && (o.notifications < 1 || o.notifications > maxNotifications):
+		return nil, fmt.Errorf("-notifications must be 1..%d (got %d)", maxNotifications, o.notifications)
+	case o.mode == modeNotify && o.apiRate < 1:
+		return nil, fmt.Errorf("-api-rate must be positive")
+	case o.mode == modeNotify && o.spawn == "":
+		return nil, fmt.Errorf("-mode notify needs -spawn (the bench prepares the students' contacts with the bot's PARTICIPANT_KEY)")
 	case o.ideas < 1:
 		return nil, fmt.Errorf("-ideas must be at least 1")
 	case o.mode == modeThink && o.think <= 0:
@@ -256,6 +286,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 			return nil, fmt.Errorf("cpu profile: %w", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+
+	if o.mode == modeNotify {
+		return runNotify(ctx, o, log, tableOut, stdout)
 	}
 
 	cls, err := newClassifier()

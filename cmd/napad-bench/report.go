@@ -64,6 +64,8 @@ type report struct {
 	RedisPrefix       string           `json:"redis_key_prefix"`
 	RedisKeysRemoved  *int64           `json:"redis_keys_removed,omitempty"`
 	Problems          []string         `json:"problems,omitempty"`
+
+	Notify *notifyReport `json:"notifications,omitempty"` // -mode notify
 }
 
 // second is what happened in one second of the run.

@@ -16,11 +16,15 @@ type benchMode int
 const (
 	modeClosed benchMode = iota // answer as soon as the reply is there
 	modeThink                   // pause an exponential think time first
+	modeNotify                  // no students talking: status notifications (notify.go)
 )
 
 func (m benchMode) String() string {
-	if m == modeThink {
+	switch m {
+	case modeThink:
 		return "think"
+	case modeNotify:
+		return "notify"
 	}
 	return "closed"
 }
