@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"regexp"
@@ -102,5 +103,23 @@ func TestE2EMetrics(t *testing.T) {
 		if strings.Contains(body, secret) {
 			t.Errorf("the metrics mention %q", secret)
 		}
+	}
+}
+
+// `napad healthcheck` (the Docker healthcheck) succeeds while the bot on
+// LISTEN_ADDR is up, and fails when nothing answers there.
+func TestHealthcheckCommand(t *testing.T) {
+	a := newApp(t, false)
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"healthcheck"}, a.getenv, &out, &out); err != nil {
+		t.Fatalf("healthcheck with the bot up: %v %s", err, out.String())
+	}
+	down := map[string]string{}
+	for k, v := range a.env {
+		down[k] = v
+	}
+	down["LISTEN_ADDR"] = freeAddr(t)
+	if err := run(t.Context(), []string{"healthcheck"}, func(k string) string { return down[k] }, &out, &out); err == nil {
+		t.Fatal("healthcheck succeeded with nothing listening")
 	}
 }
