@@ -58,3 +58,17 @@ func TestPostJSONSpeaksTheBotAPI(t *testing.T) {
 		t.Errorf("network error %v", err)
 	}
 }
+
+func TestWebhookReplyIsAMethodCall(t *testing.T) {
+	if body := (&webhookReply{}).body(); body != nil {
+		t.Fatalf("no call, yet a body %s", body)
+	}
+	r := &webhookReply{method: "answerCallbackQuery", params: &tgbot.AnswerCallbackQueryParams{CallbackQueryID: "q-1"}}
+	var got map[string]any
+	if err := json.Unmarshal(r.body(), &got); err != nil {
+		t.Fatalf("%s: %v", r.body(), err)
+	}
+	if got["method"] != "answerCallbackQuery" || got["callback_query_id"] != "q-1" || len(got) != 2 {
+		t.Fatalf("body %s", r.body())
+	}
+}

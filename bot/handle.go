@@ -461,7 +461,13 @@ func tappedMessage(u *models.Update) int {
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id string) {
-	if err := b.postJSON(ctx, "answerCallbackQuery", &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
+	params := &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}
+	if reply, ok := ctx.Value(webhookReplyKey{}).(*webhookReply); ok && reply.method == "" {
+		// Answered with the webhook's response: no request of its own.
+		reply.method, reply.params = "answerCallbackQuery", params
+		return
+	}
+	if err := b.postJSON(ctx, "answerCallbackQuery", params); err != nil {
 		b.log.Debug("answer callback query", "err", redact(err, b.cfg.Token))
 	}
 }

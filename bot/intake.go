@@ -295,13 +295,47 @@ func (b *Bot) WebhookHandler() http.Handler {
 			b.log.Warn("skipping an update that cannot be decoded", "update_id", u.ID, "err", err)
 			return
 		}
-		if err := b.HandleUpdate(r.Context(), u); err != nil {
+		reply := &webhookReply{}
+		if err := b.HandleUpdate(context.WithValue(r.Context(), webhookReplyKey{}, reply), u); err != nil {
 			// Telegram delivers it again later.
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
+		if body := reply.body(); body != nil {
+			b.metrics.apiCalls.WithLabelValues(reply.method, "webhook_reply").Inc()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// webhookReply is a Bot API call made by answering the webhook's request
+// (Telegram carries it out; its result is not known), which saves a request
+// per update. Only calls whose result does not matter go there: the answer
+// to a tapped button.
+type webhookReply struct {
+	method string
+	params any
+}
+
+type webhookReplyKey struct{}
+
+// body is the webhook's response: params as a JSON object with "method"
+// added, or nil if there is no call to make.
+func (r *webhookReply) body() []byte {
+	if r.method == "" {
+		return nil
+	}
+	params, err := json.Marshal(r.params)
+	if err != nil || len(params) < 2 || params[0] != '{' {
+		return nil
+	}
+	if len(params) == 2 { // {}
+		return []byte(`{"method":"` + r.method + `"}`)
+	}
+	return append([]byte(`{"method":"`+r.method+`",`), params[1:]...)
 }
 
 // chatKey is the chat an update belongs to, for ordering.

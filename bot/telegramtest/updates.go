@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -331,10 +333,29 @@ func (s *Server) post(cfg webhookConfig, body []byte) string {
 	if err != nil {
 		return fmt.Sprintf("Connection failed: %v", err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	_ = resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return "Wrong response from the webhook: " + resp.Status
 	}
+	s.webhookReply(resp.Header.Get("Content-Type"), answer)
 	return ""
+}
+
+// webhookReply carries out a Bot API method the bot gave in its answer to a
+// webhook request, as Telegram does ("method" among the parameters); like
+// Telegram, it tells nobody how that went. The call is recorded as any other.
+func (s *Server) webhookReply(contentType string, body []byte) {
+	if len(body) == 0 || !strings.HasPrefix(contentType, "application/json") {
+		return
+	}
+	var m struct {
+		Method string `json:"method"`
+	}
+	if json.Unmarshal(body, &m) != nil || m.Method == "" {
+		return
+	}
+	req := httptest.NewRequest(http.MethodPost, "/bot"+s.token+"/"+m.Method, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	s.ServeHTTP(httptest.NewRecorder(), req)
 }

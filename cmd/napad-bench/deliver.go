@@ -32,6 +32,9 @@ type deliverer struct {
 	retryUp time.Duration // give an update up after failing this long
 	client  *http.Client  // for https webhooks; http ones use liteClient
 	posted  atomic.Int64  // first deliveries so far
+	// onReply gets the body of a webhook answer that carries a Bot API
+	// call ("method"), which Telegram would carry out.
+	onReply func(answer []byte)
 }
 
 type workerStats struct {
@@ -92,7 +95,9 @@ func (d *deliverer) close() {
 }
 
 // poster sends one update; one per worker, each with its own connection.
-type poster func(body []byte) (status int, err error)
+// poster posts an update and returns the webhook's status and answer body
+// (valid until the next call).
+type poster func(body []byte) (status int, answer []byte, err error)
 
 func (d *deliverer) newPoster() poster {
 	if d.client == nil {
@@ -108,19 +113,19 @@ func (d *deliverer) newPoster() poster {
 		"X-Telegram-Bot-Api-Secret-Token": {d.secret},
 	}
 	raw := d.url.String()
-	return func(body []byte) (int, error) {
+	return func(body []byte) (int, []byte, error) {
 		req, err := http.NewRequest(http.MethodPost, raw, bytes.NewReader(body))
 		if err != nil {
-			return 0, fmt.Errorf("webhook request: %w", err)
+			return 0, nil, fmt.Errorf("webhook request: %w", err)
 		}
 		req.Header = hdr
 		resp, err := d.client.Do(req)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
-		return resp.StatusCode, nil
+		return resp.StatusCode, answer, nil
 	}
 }
 
@@ -145,9 +150,12 @@ func (d *deliverer) deliver(w *workerStats, post poster, j job) {
 	backoff := 100 * time.Millisecond
 	for {
 		start := d.p.now()
-		status, err := post(body)
+		status, answer, err := post(body)
 		if err == nil && status == http.StatusOK {
 			w.resp = append(w.resp, micros(d.p.now()-start))
+			if len(answer) > 0 && d.onReply != nil {
+				d.onReply(answer)
+			}
 			return
 		}
 		if err != nil {

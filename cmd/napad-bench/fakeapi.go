@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -157,6 +158,18 @@ func (f *fakeAPI) counts() map[string]int64 {
 		}
 	}
 	return out
+}
+
+// webhookReply carries out a Bot API call the bot made in its answer to a
+// webhook POST, as Telegram does (the bot answers a tap this way).
+func (f *fakeAPI) webhookReply(answer []byte) {
+	var m struct {
+		Method string `json:"method"`
+	}
+	if json.Unmarshal(answer, &m) != nil || m.Method == "" {
+		return
+	}
+	f.handle(nil, nil, []byte("/bot"+f.token+"/"+m.Method), []byte("application/json"), answer)
 }
 
 // handle answers POST/GET /bot<token>/<method>: it appends the answer to b

@@ -304,17 +304,17 @@ func newLiteClient(host, path string, headers [][2]string, timeout time.Duration
 
 // post sends body and returns the response status. A connection the server
 // closed while idle is replaced once, before any answer was read.
-func (c *liteClient) post(body []byte) (int, error) {
+func (c *liteClient) post(body []byte) (int, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		reused := c.conn != nil
 		status, err := c.exchange(body)
 		if err == nil {
-			return status, nil
+			return status, c.discard, nil
 		}
 		c.drop()
 		var ne net.Error
 		if !reused || attempt > 0 || errors.As(err, &ne) && ne.Timeout() {
-			return 0, err
+			return 0, nil, err
 		}
 	}
 }

@@ -440,6 +440,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	if err != nil {
 		return nil, err
 	}
+	d.onReply = api.webhookReply
 	log.Info("running", "mode", o.mode.String(), "students", o.students, "forum", forum, "webhook", hook.URL, "connections", conns)
 	selfBefore := selfCPU()
 	busyBefore, totalBefore := machineCPU()

@@ -90,6 +90,14 @@ func TestE2EMetrics(t *testing.T) {
 	if n := metricValue(t, body, "napad_telegram_requests_total", `method="sendMessage",code="502"`); n != 1 {
 		t.Errorf("%v failed sendMessage calls counted, want 1", n)
 	}
+	// In webhook mode a tap is answered in the webhook's response, not by a
+	// request of its own.
+	if n := metricValue(t, body, "napad_telegram_requests_total", `method="answerCallbackQuery",code="webhook_reply"`); n != 6 {
+		t.Errorf("%v taps answered in the webhook's response, want 6", n)
+	}
+	if n := len(a.fake.CallsTo("answerCallbackQuery")); n != 6 {
+		t.Errorf("the fake Bot API carried out %d callback answers, want 6", n)
+	}
 	if n := metricValue(t, body, "napad_telegram_retries_total", `method="sendMessage"`); n != 1 {
 		t.Errorf("%v retries counted, want 1", n)
 	}
