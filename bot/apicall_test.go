@@ -53,6 +53,11 @@ func TestPostJSONSpeaksTheBotAPI(t *testing.T) {
 	if err := b.postJSON(ctx, "sendMessage", params); !errors.Is(err, tgbot.ErrorBadRequest) || retryable(err) {
 		t.Errorf("400 gave %v", err)
 	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel() // a cancelled call stays a cancellation (not retried), without the token
+	if err := b.postJSON(cancelled, "sendMessage", params); !errors.Is(err, context.Canceled) || retryable(err) || strings.Contains(err.Error(), token) {
+		t.Errorf("cancelled call gave %v", err)
+	}
 	srv.Close() // a network error must not show the token
 	if err := b.postJSON(ctx, "sendMessage", params); err == nil || strings.Contains(err.Error(), token) {
 		t.Errorf("network error %v", err)

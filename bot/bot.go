@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -220,8 +221,27 @@ func redact(err error, token string) error {
 	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+	// A network error quotes the URL: blank it there and keep the error
+	// itself, so that errors.Is still sees a timeout or a cancellation.
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		urlErr.URL = strings.ReplaceAll(urlErr.URL, token, "<token>")
+		if !strings.Contains(err.Error(), token) {
+			return err
+		}
+	}
+	return redactedError{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
 }
+
+// redactedError is an error whose text had the token; it still unwraps to
+// the original, whose text must not be logged.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
 
 // withRetry calls a Bot API method again after a 429 (as long as Telegram
 // asks), a 5xx or a network error, a few times.

@@ -28,8 +28,8 @@ type waiter struct {
 func newChatLocks() *chatLocks { return &chatLocks{chats: map[int64]*chatQueue{}} }
 
 // lock blocks until the chat is free and no lower update id waits for it,
-// and returns the function that frees it.
-func (c *chatLocks) lock(chatID, updateID int64) (unlock func()) {
+// and returns the function that frees it; waited says whether it had to.
+func (c *chatLocks) lock(chatID, updateID int64) (unlock func(), waited bool) {
 	c.mu.Lock()
 	q, ok := c.chats[chatID]
 	if !ok {
@@ -41,11 +41,12 @@ func (c *chatLocks) lock(chatID, updateID int64) (unlock func()) {
 		q.waiting = append(q.waiting, waiter{updateID, ready})
 		c.mu.Unlock()
 		<-ready // handed over by the previous holder
+		waited = true
 	} else {
 		q.held = true
 		c.mu.Unlock()
 	}
-	return func() { c.unlock(chatID, q) }
+	return func() { c.unlock(chatID, q) }, waited
 }
 
 func (c *chatLocks) unlock(chatID int64, q *chatQueue) {

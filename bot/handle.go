@@ -340,7 +340,7 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 			b.unavailable(ctx, u, chatID, hint, fmt.Errorf("begin conversation turn: %w", err))
 			return
 		}
-		res, data, done := b.step(ctx, u, from, pid, chatID, turn, input)
+		res, data, done := b.stepInTurn(ctx, u, from, pid, chatID, turn, input)
 		if done {
 			b.endTurn(ctx, turn)
 			b.send(ctx, chatID, 0, res.State.Lang, res.Replies)
@@ -368,6 +368,18 @@ func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User,
 	b.unavailable(ctx, u, chatID, hint, errors.New("conversation kept changing while being handled"))
 }
 
+// stepInTurn is step, ending the turn if step panics: the student's next
+// update must not wait for it to run out.
+func (b *Bot) stepInTurn(ctx context.Context, u *models.Update, from *models.User, pid string, chatID int64, turn ConversationTurn, input func(context.Context) (flows.Input, error)) (flows.Result, []byte, bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.endTurn(context.WithoutCancel(ctx), turn)
+			panic(p) // recoverPanics answers the student
+		}
+	}()
+	return b.step(ctx, u, from, pid, chatID, turn, input)
+}
+
 // step decides what update u does to the conversation as the turn found it.
 // done is true when there is nothing to save: the update was handled before
 // (res may then hold replies to send again), or its input could not be read
@@ -387,7 +399,7 @@ func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid
 		// it: whoever handled it saved the conversation but may have stopped
 		// before answering (killed, or Redis failed after saving). Say again
 		// what the student is to do now, rather than leave them waiting.
-		if u.ID == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() {
+		if u.ID == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() && !waitedInProcess(ctx) {
 			res.State = env.State
 			res.Replies = flows.Repeat(env.State)
 		}
@@ -427,6 +439,13 @@ func (b *Bot) step(ctx context.Context, u *models.Update, from *models.User, pid
 		return res, nil, true
 	}
 	return res, data, false
+}
+
+// waitedInProcess says whether the update waited for another of its chat in
+// this process before its turn.
+func waitedInProcess(ctx context.Context) bool {
+	o, ok := ctx.Value(outcomeKey{}).(*outcome)
+	return ok && o.waited
 }
 
 // endTurn lets the next update in; if Redis is gone, the turn runs out.

@@ -34,6 +34,9 @@ var errRetryLater = errors.New("a store is unreachable; handle the update again 
 type outcome struct {
 	retry bool
 	label string // for metrics; "" is outcomeHandled
+	// waited: another update of the chat was being handled in this process
+	// when this one came (see step's replay).
+	waited bool
 }
 
 // setOutcome records what became of the update being handled.
@@ -91,6 +94,10 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 		}
 	}()
 	var backoff, storeBackoff time.Duration
+	// handled holds the updates handled since the offset last moved: when a
+	// batch is fetched again from one that failed, they are not handled (and
+	// answered) again.
+	handled := map[int64]bool{}
 	for {
 		if backoff > 0 {
 			select {
@@ -116,7 +123,7 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 		if len(batch) == 0 {
 			continue
 		}
-		if failed := b.dispatch(ctx, batch); failed != 0 {
+		if failed := b.dispatch(ctx, batch, handled); failed != 0 {
 			// Ask for the batch again from the first update that could not
 			// be handled; the ones after it that were handled are recognised
 			// as duplicates then.
@@ -127,6 +134,7 @@ func (b *Bot) RunPolling(ctx context.Context) error {
 		}
 		storeBackoff = 0
 		offset = batch[len(batch)-1].ID + 1
+		clear(handled)
 	}
 }
 
@@ -198,11 +206,15 @@ func (b *Bot) apiURL(method string) string {
 
 // dispatch handles a batch: chats in parallel, each chat's updates in order.
 // It returns the lowest id of an update that must be handled again (0 if
-// none); a chat's later updates wait for it.
-func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) (failed int64) {
+// none); a chat's later updates wait for it. Updates in handled are skipped;
+// those handled now are added.
+func (b *Bot) dispatch(ctx context.Context, batch []*models.Update, handled map[int64]bool) (failed int64) {
 	byChat := map[int64][]*models.Update{}
 	var order []int64
 	for _, u := range batch {
+		if handled[u.ID] {
+			continue
+		}
 		id := chatKey(u)
 		if _, ok := byChat[id]; !ok {
 			order = append(order, id)
@@ -218,12 +230,15 @@ func (b *Bot) dispatch(ctx context.Context, batch []*models.Update) (failed int6
 		go func(updates []*models.Update) {
 			defer wg.Done()
 			for _, u := range updates {
-				if err := b.HandleUpdate(ctx, u); err != nil {
-					mu.Lock()
-					if failed == 0 || u.ID < failed {
-						failed = u.ID
-					}
-					mu.Unlock()
+				err := b.HandleUpdate(ctx, u)
+				mu.Lock()
+				if err == nil {
+					handled[u.ID] = true
+				} else if failed == 0 || u.ID < failed {
+					failed = u.ID
+				}
+				mu.Unlock()
+				if err != nil {
 					return
 				}
 			}
@@ -241,7 +256,8 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 	o := &outcome{}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), outcomeKey{}, o), handleTimeout)
 	defer cancel()
-	unlock := b.chats.lock(chatKey(u), u.ID)
+	unlock, waited := b.chats.lock(chatKey(u), u.ID)
+	o.waited = waited
 	defer unlock()
 	b.api.ProcessUpdate(ctx, u)
 	label := o.label

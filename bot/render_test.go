@@ -112,7 +112,7 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	done := make(chan bool)
 	for i := 0; i < 20; i++ {
 		go func() {
-			unlock := locks.lock(7, int64(i%5)) // the same update may come twice
+			unlock, _ := locks.lock(7, int64(i%5)) // the same update may come twice
 			inside++
 			if inside != 1 {
 				t.Error("two updates of one chat at once")
@@ -132,7 +132,7 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 
 func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {
 	locks := newChatLocks()
-	unlock := locks.lock(7, 100)
+	unlock, _ := locks.lock(7, 100)
 	var (
 		mu    sync.Mutex
 		order []int64
@@ -142,7 +142,10 @@ func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			release := locks.lock(7, id)
+			release, waited := locks.lock(7, id)
+			if !waited {
+				t.Errorf("update %d did not wait", id)
+			}
 			mu.Lock()
 			order = append(order, id)
 			mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/healthycities/napad/bot/telegramtest"
 	"github.com/healthycities/napad/flows"
@@ -597,5 +598,57 @@ func TestE2EFloodIsSlowedDown(t *testing.T) {
 	}
 	if warnings != 1 {
 		t.Errorf("told to slow down %d times", warnings)
+	}
+}
+
+// In long polling, an update that must wait for PostgreSQL makes Telegram
+// hand out the updates after it again, round after round; those already
+// handled (another student's answer) are neither handled nor answered again.
+func TestE2EOthersAreNotAnsweredTwiceWhileOneUpdateWaits(t *testing.T) {
+	var pgProxy *tcpProxy
+	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy))
+	f := a.forum("4.D")
+	b := a.student("en")
+	b.u.SendText("/start " + f.Code)
+	b.expect("language.ask")
+	b.tap("lang.en")
+	b.expect("privacy.notice")
+	b.tap("privacy.ok")
+	b.expect("scope.ask")
+	b.tap("scope.school")
+	b.expect("works.ask")
+
+	pgProxy.cut()
+	late := a.student("cs")
+	waiting := late.u.SendText("/start " + f.Code) // needs PostgreSQL: waits
+	b.u.SendText("The library")                    // needs only Redis: answered
+	b.expect("improve.ask")
+	// Wait for two more rounds of fetching from the waiting update.
+	refetches := func() int {
+		n := 0
+		for _, c := range a.fake.CallsTo("getUpdates") {
+			if c.Params["offset"] == strconv.FormatInt(waiting, 10) {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(waitLong)
+	for start := refetches(); refetches() < start+2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiting update was not fetched again")
+		}
+	}
+	pgProxy.restore()
+	late.expect("language.ask")
+
+	asked := 0
+	for _, m := range a.fake.Sent(b.u.ID()) {
+		if b.pattern("improve.ask", nil).MatchString(m.Text) {
+			asked++
+		}
+	}
+	if asked != 1 {
+		t.Errorf("the other student was asked the next question %d times, want once", asked)
 	}
 }
