@@ -48,7 +48,9 @@ func (b *Bot) do(ctx context.Context, pid string, chatID int64, in flows.Input, 
 	case e.Submit != nil:
 		sub := *e.Submit
 		sub.ParticipantID = pid
-		sub.ContactChat = chatID
+		if !sub.Quiet {
+			sub.ContactChat = chatID
+		}
 		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
 		sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
 		ref, err := b.stores.Ideas.Submit(ctx, sub)

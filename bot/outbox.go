@@ -63,7 +63,7 @@ func (b *Bot) drainOutbox(ctx context.Context) {
 			b.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
 			continue
 		}
-		if q.Submission.ContactChat == 0 { // queued before ideas carried it
+		if q.Submission.ContactChat == 0 && !q.Submission.Quiet { // queued before ideas carried it
 			q.Submission.ContactChat = q.ChatID
 		}
 		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)

@@ -608,6 +608,7 @@ func (c *conversation) submission() Submission {
 		PhotoFileID: a[StepPhoto].Photo,
 		WantsToHelp: a[StepHelp].Text,
 		SubmittedAt: c.now.UTC(),
+		Quiet:       c.st.Quiet,
 	}
 	return s
 }

@@ -111,6 +111,9 @@ type State struct {
 	PrivacyOK  bool     `json:"ok,omitempty"`
 	Submitted  int      `json:"n,omitempty"` // ideas sent in this forum
 	LastRef    string   `json:"r,omitempty"` // reference of the last idea sent
+	// Quiet: the student said /stop; later ideas keep no way to reach them,
+	// even if they had sent none before (and so had no contact to mark).
+	Quiet bool `json:"q,omitempty"`
 }
 
 // Joined reports whether the student has joined a forum.

@@ -47,6 +47,7 @@ func (c *conversation) rightsCommand(name string) {
 	case CommandMyData:
 		c.effects = append(c.effects, Effect{ExportMyData: true})
 	case CommandStop:
+		c.st.Quiet = true
 		c.effects = append(c.effects, Effect{StopMessages: true})
 		c.say("stop.done", nil)
 	case CommandDelete:

@@ -49,4 +49,6 @@ type Submission struct {
 	// ContactChat is where to tell the student what became of the idea
 	// (set by the bot; 0: nowhere). It is stored with the idea, in one go.
 	ContactChat int64
+	// Quiet: the student said /stop, so no ContactChat.
+	Quiet bool
 }

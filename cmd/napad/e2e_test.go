@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/healthycities/napad/bot/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
@@ -650,5 +652,33 @@ func TestE2EOthersAreNotAnsweredTwiceWhileOneUpdateWaits(t *testing.T) {
 	}
 	if asked != 1 {
 		t.Errorf("the other student was asked the next question %d times, want once", asked)
+	}
+}
+
+// A student who said /stop before sending any idea is not kept reachable by
+// a later one: no contact is stored, so no status message can come.
+func TestE2EStopBeforeTheFirstIdea(t *testing.T) {
+	a := newApp(t, false)
+	f := a.forum("2.A")
+	s := a.student("en")
+	s.u.SendText("/stop")
+	s.expect("stop.done")
+	s.toReview(f.Code, sampleAnswers["en"])
+	s.tap("button.submit")
+	s.expectCount("submit.thanks", one())
+	if n := len(a.suggestions(f)); n != 1 {
+		t.Fatalf("%d ideas, want 1", n)
+	}
+	conn, err := pgx.Connect(t.Context(), a.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var contacts int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM contacts WHERE NOT opted_out`).Scan(&contacts); err != nil {
+		t.Fatal(err)
+	}
+	if contacts != 0 {
+		t.Errorf("%d reachable contacts after /stop, want 0", contacts)
 	}
 }
