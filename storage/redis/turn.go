@@ -38,13 +38,19 @@ import (
 // ARGV[4] = "1" to drop waiting updates with lower ids (they waited in vain:
 // their replica is gone).
 var beginScript = goredis.NewScript(`
+local holder = redis.call('GET', KEYS[2])
+if (not holder or holder == ARGV[2]) and redis.call('EXISTS', KEYS[3]) == 0 then
+  -- Nobody holds it and nobody waits: the usual case, without the queue.
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  local v = redis.call('HMGET', KEYS[1], 'v', 'd')
+  return {1, v[1] or '0', v[2] or ''}
+end
 redis.call('ZADD', KEYS[3], 'NX', ARGV[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if ARGV[4] == '1' then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1])
 end
 if redis.call('ZRANGE', KEYS[3], 0, 0)[1] ~= ARGV[1] then return {0} end
-local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[2] then return {0} end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 local v = redis.call('HMGET', KEYS[1], 'v', 'd')

@@ -80,7 +80,8 @@ func TestTurnsGoOneAtATimeInUpdateOrder(t *testing.T) {
 		}()
 	}
 	raw := rawClient(t, url)
-	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"conv:q").Result(); return n == 4 })
+	// 10 holds the turn (without queueing: nobody waited); 11-13 queue.
+	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"conv:q").Result(); return n == 3 })
 	mu.Lock()
 	if len(order) != 0 {
 		t.Fatalf("%v took a turn while update 10 held it", order)
