@@ -148,6 +148,7 @@ func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, e
 		}
 		res, err := beginScript.Run(ctx, s.client, keys, t.updateID, t.token, s.turnLimit.Milliseconds(), force).Slice()
 		if err != nil {
+			s.leaveQueue(ctx, t) // the script may have run all the same
 			return nil, fmt.Errorf("redis: begin turn on %q: %w", key, err)
 		}
 		if n, _ := res[0].(int64); n == 1 {
@@ -167,11 +168,20 @@ func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, e
 		t.Waited = true
 		select {
 		case <-ctx.Done():
+			s.leaveQueue(ctx, t)
 			return nil, fmt.Errorf("redis: waiting for turn on %q: %w", key, ctx.Err())
 		case <-time.After(poll):
 		}
 		poll = min(2*poll, maxPoll)
 	}
+}
+
+// leaveQueue takes an update that gives up waiting out of the queue, so that
+// later updates do not wait for it in vain (best effort: Redis may be down).
+func (s *Store) leaveQueue(ctx context.Context, t *Turn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	_ = s.client.ZRem(ctx, t.queue, t.updateID).Err()
 }
 
 // State is the conversation's state when the turn began (nil if none).

@@ -223,3 +223,23 @@ func TestAnUpdateRetriedAfterAFailureTakesItsOwnTurnBack(t *testing.T) {
 		t.Fatalf("Commit = %v, %v", saved, err)
 	}
 }
+
+func TestAnUpdateThatGivesUpLeavesTheQueue(t *testing.T) {
+	s, url, prefix := redistest.NewWithPrefix(t)
+	holder := begin(t, s, "conv", 1)
+	_ = begin(t, s, "other", 1) // unrelated
+	waiting, cancel := context.WithTimeout(ctx(t), 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Begin(waiting, "conv", 2); err == nil {
+		t.Fatal("took a turn that was held")
+	}
+	if n, _ := rawClient(t, url).ZCard(ctx(t), prefix+"conv:q").Result(); n != 0 {
+		t.Fatalf("%d updates left in the queue after giving up", n)
+	}
+	if saved, err := holder.Commit(ctx(t), []byte("1"), time.Minute); err != nil || !saved {
+		t.Fatalf("Commit = %v, %v", saved, err)
+	}
+	if err := begin(t, s, "conv", 3).End(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+}
