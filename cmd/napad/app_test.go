@@ -43,31 +43,9 @@ type app struct {
 // newApp starts the program; setup functions may change its environment first.
 func newApp(t *testing.T, webhook bool, setup ...func(*app)) *app {
 	t.Helper()
-	fake := telegramtest.New(t, testToken)
-	db, dbURL := pgtest.NewStore(t)
-	_, redisURL, prefix := redistest.NewWithPrefix(t)
-	catalog, err := locales.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &app{t: t, fake: fake, db: db, catalog: catalog, logs: &lockedBuffer{}}
-	addr := freeAddr(t)
-	a.env = map[string]string{
-		"TELEGRAM_BOT_TOKEN": testToken,
-		"TELEGRAM_API_URL":   fake.URL(),
-		"DATABASE_URL":       dbURL,
-		"REDIS_URL":          redisURL,
-		"REDIS_KEY_PREFIX":   prefix,
-		"PARTICIPANT_KEY":    "e2e-participant-key-0123456789abcdef",
-		"LISTEN_ADDR":        addr,
-		"LOG_LEVEL":          "debug",
-		// Simulated students answer faster than anyone can read; pacing
-		// has tests of its own (TestE2ETelegramLimits).
-		"TELEGRAM_MESSAGES_PER_SECOND":      "0",
-		"TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
-	}
+	a := prepareApp(t)
 	if webhook {
-		a.webhook = "http://" + addr + "/telegram/webhook"
+		a.webhook = "http://" + a.env["LISTEN_ADDR"] + "/telegram/webhook"
 		a.env["WEBHOOK_URL"] = a.webhook
 		a.env["WEBHOOK_SECRET"] = testSecret
 	}
@@ -76,6 +54,35 @@ func newApp(t *testing.T, webhook bool, setup ...func(*app)) *app {
 	}
 	a.start()
 	t.Cleanup(a.stop)
+	return a
+}
+
+// prepareApp makes what the program needs — the fake Bot API, a database, a
+// Redis key prefix and the environment (long polling) — without starting it.
+func prepareApp(t *testing.T) *app {
+	t.Helper()
+	fake := telegramtest.New(t, testToken)
+	db, dbURL := pgtest.NewStore(t)
+	_, redisURL, prefix := redistest.NewWithPrefix(t)
+	catalog, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{t: t, fake: fake, db: db, catalog: catalog, logs: &lockedBuffer{}}
+	a.env = map[string]string{
+		"TELEGRAM_BOT_TOKEN": testToken,
+		"TELEGRAM_API_URL":   fake.URL(),
+		"DATABASE_URL":       dbURL,
+		"REDIS_URL":          redisURL,
+		"REDIS_KEY_PREFIX":   prefix,
+		"PARTICIPANT_KEY":    "e2e-participant-key-0123456789abcdef",
+		"LISTEN_ADDR":        freeAddr(t),
+		"LOG_LEVEL":          "debug",
+		// Simulated students answer faster than anyone can read; pacing
+		// has tests of its own (TestE2ETelegramLimits).
+		"TELEGRAM_MESSAGES_PER_SECOND":      "0",
+		"TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
+	}
 	return a
 }
 
@@ -231,6 +238,19 @@ func (s *student) expectCount(key string, count *int) telegramtest.SentMessage {
 	s.t.Helper()
 	re := s.pattern(key, count)
 	return s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool { return re.MatchString(m.Text) }, waitLong)
+}
+
+// count is how many messages of the chat say key (count picks the plural).
+func (s *student) count(key string, count *int) int {
+	s.t.Helper()
+	re := s.pattern(key, count)
+	n := 0
+	for _, m := range s.a.fake.Sent(s.u.ID()) {
+		if re.MatchString(m.Text) {
+			n++
+		}
+	}
+	return n
 }
 
 // tap presses the button labelled with key on the latest message that has it.

@@ -18,9 +18,6 @@ import (
 
 	"github.com/healthycities/napad/bot/telegramtest"
 	"github.com/healthycities/napad/flows"
-	"github.com/healthycities/napad/locales"
-	"github.com/healthycities/napad/storage/postgres/pgtest"
-	"github.com/healthycities/napad/storage/redis/redistest"
 )
 
 // These tests run the real binary as a child process and end it with
@@ -87,35 +84,9 @@ func raceEnabled() bool {
 	return false
 }
 
-// newChildApp prepares what newApp prepares — the fake Bot API, a database,
-// a Redis key prefix and the environment — without starting the program:
-// the tests start it as a child process with start.
-func newChildApp(t *testing.T) *app {
-	t.Helper()
-	fake := telegramtest.New(t, testToken)
-	db, dbURL := pgtest.NewStore(t)
-	_, redisURL, prefix := redistest.NewWithPrefix(t)
-	catalog, err := locales.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &app{t: t, fake: fake, db: db, catalog: catalog, logs: &lockedBuffer{}}
-	a.env = map[string]string{
-		"TELEGRAM_BOT_TOKEN": testToken,
-		"TELEGRAM_API_URL":   fake.URL(),
-		"DATABASE_URL":       dbURL,
-		"REDIS_URL":          redisURL,
-		"REDIS_KEY_PREFIX":   prefix,
-		"PARTICIPANT_KEY":    "e2e-participant-key-0123456789abcdef",
-		"LISTEN_ADDR":        freeAddr(t),
-		"LOG_LEVEL":          "debug",
-		// Simulated students answer faster than Telegram lets a bot write
-		// into one chat; pacing is not what these tests are about.
-		"TELEGRAM_MESSAGES_PER_SECOND":      "0",
-		"TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
-	}
-	return a
-}
+// newChildApp prepares what newApp prepares without starting the program:
+// the tests start it as a child process with startChild.
+func newChildApp(t *testing.T) *app { return prepareApp(t) }
 
 // child is one `napad serve` process.
 type child struct {
