@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"slices"
 	"sync"
 )
@@ -17,7 +18,7 @@ type chatLocks struct {
 // chatQueue is one chat's holder flag and the updates waiting for it.
 type chatQueue struct {
 	held    bool
-	waiting []waiter
+	waiting []*waiter
 }
 
 type waiter struct {
@@ -28,25 +29,35 @@ type waiter struct {
 func newChatLocks() *chatLocks { return &chatLocks{chats: map[int64]*chatQueue{}} }
 
 // lock blocks until the chat is free and no lower update id waits for it,
-// and returns the function that frees it; waited says whether it had to.
-func (c *chatLocks) lock(chatID, updateID int64) (unlock func(), waited bool) {
+// and returns the function that frees it; waited says whether it had to. If
+// ctx ends first, it stops waiting and returns ctx's error.
+func (c *chatLocks) lock(ctx context.Context, chatID, updateID int64) (unlock func(), waited bool, err error) {
 	c.mu.Lock()
 	q, ok := c.chats[chatID]
 	if !ok {
 		q = &chatQueue{}
 		c.chats[chatID] = q
 	}
-	if q.held {
-		ready := make(chan struct{})
-		q.waiting = append(q.waiting, waiter{updateID, ready})
-		c.mu.Unlock()
-		<-ready // handed over by the previous holder
-		waited = true
-	} else {
+	if !q.held {
 		q.held = true
 		c.mu.Unlock()
+		return func() { c.unlock(chatID, q) }, false, nil
 	}
-	return func() { c.unlock(chatID, q) }, waited
+	w := &waiter{updateID, make(chan struct{})}
+	q.waiting = append(q.waiting, w)
+	c.mu.Unlock()
+	select {
+	case <-w.ready: // handed over by the previous holder
+	case <-ctx.Done():
+		c.mu.Lock()
+		if i := slices.Index(q.waiting, w); i >= 0 {
+			q.waiting = slices.Delete(q.waiting, i, i+1)
+			c.mu.Unlock()
+			return nil, true, ctx.Err()
+		}
+		c.mu.Unlock() // handed over just now: it is ours to free
+	}
+	return func() { c.unlock(chatID, q) }, true, nil
 }
 
 func (c *chatLocks) unlock(chatID int64, q *chatQueue) {

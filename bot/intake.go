@@ -256,7 +256,11 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 	o := &outcome{}
 	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), outcomeKey{}, o), handleTimeout)
 	defer cancel()
-	unlock, waited := b.chats.lock(chatKey(u), u.ID)
+	unlock, waited, err := b.chats.lock(ctx, chatKey(u), u.ID)
+	if err != nil { // waited as long as handling may take: let it come again
+		b.metrics.updateDone(u, outcomeRetry, time.Since(started))
+		return errRetryLater
+	}
 	o.waited = waited
 	defer unlock()
 	b.api.ProcessUpdate(ctx, u)

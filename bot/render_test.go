@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -112,7 +113,7 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	done := make(chan bool)
 	for i := 0; i < 20; i++ {
 		go func() {
-			unlock, _ := locks.lock(7, int64(i%5)) // the same update may come twice
+			unlock, _, _ := locks.lock(context.Background(), 7, int64(i%5)) // the same update may come twice
 			inside++
 			if inside != 1 {
 				t.Error("two updates of one chat at once")
@@ -132,7 +133,7 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 
 func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {
 	locks := newChatLocks()
-	unlock, _ := locks.lock(7, 100)
+	unlock, _, _ := locks.lock(context.Background(), 7, 100)
 	var (
 		mu    sync.Mutex
 		order []int64
@@ -142,7 +143,7 @@ func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			release, waited := locks.lock(7, id)
+			release, waited, _ := locks.lock(context.Background(), 7, id)
 			if !waited {
 				t.Errorf("update %d did not wait", id)
 			}
@@ -163,6 +164,25 @@ func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {
 	if !slices.Equal(order, []int64{101, 102, 103, 104}) {
 		t.Fatalf("order %v", order)
 	}
+}
+
+func TestChatLocksStopWaitingWhenTheContextEnds(t *testing.T) {
+	locks := newChatLocks()
+	unlock, _, _ := locks.lock(context.Background(), 7, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, waited, err := locks.lock(ctx, 7, 2); err == nil || !waited {
+		t.Fatalf("lock of a held chat after the context ended: waited %v, err %v", waited, err)
+	}
+	unlock()
+	if len(locks.chats) != 0 {
+		t.Fatal("the update that gave up is still waiting")
+	}
+	next, waited, err := locks.lock(context.Background(), 7, 3)
+	if err != nil || waited {
+		t.Fatalf("the chat is not free again: waited %v, err %v", waited, err)
+	}
+	next()
 }
 
 func TestRateLimiterCutsAFloodOnly(t *testing.T) {
