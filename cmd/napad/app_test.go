@@ -270,14 +270,7 @@ func (s *student) tap(key string) int64 {
 // toReview drives the student from the join link to the review screen.
 func (s *student) toReview(code string, a answers) {
 	s.t.Helper()
-	s.u.SendText("/start " + code)
-	s.expect("language.ask")
-	s.tap("lang." + s.lang)
-	s.expect("privacy.notice")
-	s.tap("privacy.ok")
-	s.expect("scope.ask")
-	s.tap("scope.both")
-	s.expect("works.ask")
+	s.toFirstQuestion(code, "scope.both")
 	s.u.SendText(a.works)
 	s.expect("improve.ask")
 	s.u.SendText(a.improve)
@@ -285,6 +278,27 @@ func (s *student) toReview(code string, a answers) {
 	s.u.SendText(a.title)
 	s.expect("description.ask")
 	s.u.SendText(a.description)
+	s.fromCategoryToReview()
+}
+
+// toFirstQuestion opens the join link, picks the language, accepts the
+// privacy notice and the scope, and waits for "what works well".
+func (s *student) toFirstQuestion(code, scope string) {
+	s.t.Helper()
+	s.u.SendText("/start " + code)
+	s.expect("language.ask")
+	s.tap("lang." + s.lang)
+	s.expect("privacy.notice")
+	s.tap("privacy.ok")
+	s.expect("scope.ask")
+	s.tap(scope)
+	s.expect("works.ask")
+}
+
+// fromCategoryToReview answers from the category question (a public space,
+// a pin, a photo, yes to helping) to the review screen.
+func (s *student) fromCategoryToReview() {
+	s.t.Helper()
 	s.expect("category.ask")
 	s.tap("cat.public_space")
 	s.expect("place.ask")

@@ -149,27 +149,13 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			want := sampleAnswers[s.lang]
-			s.u.SendText("/start " + f.Code)
-			s.expect("language.ask")
-			s.tap("lang." + s.lang)
-			s.expect("privacy.notice")
-			s.tap("privacy.ok")
-			s.expect("scope.ask")
-			s.tap("scope.both")
-			s.expect("works.ask")
+			s.toFirstQuestion(f.Code, "scope.both")
 			// Four answers typed one after another without waiting.
 			for _, text := range []string{want.works, want.improve, want.title, want.description} {
 				s.u.SendText(text)
 				time.Sleep(15 * time.Millisecond)
 			}
-			s.expect("category.ask")
-			s.tap("cat.public_space")
-			s.expect("place.ask")
-			s.u.SendLocation(50.0281, 15.2003)
-			s.expect("photo.ask")
-			s.u.SendPhoto("AgACAgIAAxkBAAIBe2dPhoto", 180000, "")
-			s.expect("help.ask")
-			s.tap("help.yes")
+			s.fromCategoryToReview()
 			review := s.expect("review.summary")
 			label := s.render("button.submit")
 			s.u.Tap(review, label)
