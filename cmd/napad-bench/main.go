@@ -554,20 +554,9 @@ loop:
 	r.setBench(selfAfter-selfBefore, busyAfter-busyBefore, totalAfter-totalBefore)
 	if bot != nil {
 		r.BotLog = bot.logPath
-		if botErr != nil {
-			r.Problems = append(r.Problems, "stopping the bot: "+botErr.Error())
-		}
-		if n := countLogLevel(bot.logPath, "ERROR"); n > 0 {
-			r.Problems = append(r.Problems, fmt.Sprintf("the bot logged %d errors (see %s)", n, bot.logPath))
-		}
+		r.noteBotEnd(bot, botErr)
 	}
-	r.print(tableOut)
-	if o.jsonOut != "" {
-		if err := r.writeJSON(o.jsonOut, stdout); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
+	return r, r.output(r.print, o, tableOut, stdout)
 }
 
 // printBotEnv tells the user how to start the bot against the bench.

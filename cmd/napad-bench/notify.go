@@ -678,19 +678,8 @@ wait:
 	if nr.MarkedSent != int64(n) {
 		r.Problems = append(r.Problems, fmt.Sprintf("PostgreSQL has %d of %d notifications recorded as sent", nr.MarkedSent, n))
 	}
-	if botErr != nil {
-		r.Problems = append(r.Problems, "stopping the bot: "+botErr.Error())
-	}
-	if c := countLogLevel(bot.logPath, "ERROR"); c > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("the bot logged %d errors (see %s)", c, bot.logPath))
-	}
-	r.printNotify(tableOut)
-	if o.jsonOut != "" {
-		if err := r.writeJSON(o.jsonOut, stdout); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
+	r.noteBotEnd(bot, botErr)
+	return r, r.output(r.printNotify, o, tableOut, stdout)
 }
 
 // sinkFunc is a messageSink made of a function.

@@ -395,6 +395,26 @@ func callsText(m map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
+// noteBotEnd records among the problems how the spawned bot ended and
+// whether it logged errors.
+func (r *report) noteBotEnd(bot *botProcess, stopErr error) {
+	if stopErr != nil {
+		r.Problems = append(r.Problems, "stopping the bot: "+stopErr.Error())
+	}
+	if n := countLogLevel(bot.logPath, "ERROR"); n > 0 {
+		r.Problems = append(r.Problems, fmt.Sprintf("the bot logged %d errors (see %s)", n, bot.logPath))
+	}
+}
+
+// output prints the table with print and writes the JSON if asked.
+func (r *report) output(print func(io.Writer), o *options, table, stdout io.Writer) error {
+	print(table)
+	if o.jsonOut != "" {
+		return r.writeJSON(o.jsonOut, stdout)
+	}
+	return nil
+}
+
 func (r *report) writeJSON(path string, stdout io.Writer) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
