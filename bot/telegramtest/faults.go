@@ -64,6 +64,7 @@ type Hold struct {
 	match   func(Call) bool
 	arrived chan struct{} // closed when a call is held
 	release chan struct{} // closed by Release
+	gone    chan struct{} // closed when the bot gave up on the held call
 	once    sync.Once
 	call    Call // the held call once arrived; guarded by srv.mu
 }
@@ -85,6 +86,7 @@ func (s *Server) HoldNext(method string, match func(Call) bool) *Hold {
 		match:   match,
 		arrived: make(chan struct{}),
 		release: make(chan struct{}),
+		gone:    make(chan struct{}),
 	}
 	s.mu.Lock()
 	s.holds = append(s.holds, h)
@@ -108,6 +110,22 @@ func (h *Hold) Wait(t testing.TB, timeout time.Duration) Call {
 	h.srv.mu.Lock()
 	defer h.srv.mu.Unlock()
 	return copyCall(h.call)
+}
+
+// WaitGone waits until the bot has given up on the held call (its process
+// died, or it cancelled the request); it fails the test after timeout. A test
+// that kills the bot calls it before Release: the fake notices a closed
+// connection a moment after the process is gone, and a call released before
+// that would still be carried out.
+func (h *Hold) WaitGone(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-h.gone:
+	case <-timer.C:
+		t.Fatalf("telegramtest: the bot did not give up on the held %s call within %v", h.method, timeout)
+	}
 }
 
 // Release lets the held call go on to be carried out; if no call is held
@@ -147,6 +165,7 @@ func (s *Server) holdLocked(ctx context.Context, h *Hold) bool {
 	case <-h.release:
 		return ctx.Err() == nil
 	case <-ctx.Done():
+		close(h.gone)
 	case <-s.ctx.Done():
 	}
 	return false

@@ -298,6 +298,7 @@ func TestKillMidConversation(t *testing.T) {
 		t.Fatalf("the held getUpdates has offset %s, want %d", held.Params["offset"], lastUpdate+1)
 	}
 	first.kill()
+	confirm.WaitGone(t, waitLong)
 	confirm.Release()
 
 	// Half of the students answer while no bot is running.
@@ -369,6 +370,7 @@ func TestKillMidSubmission(t *testing.T) {
 			t.Fatalf("the held confirmation %q lacks the stored reference %s", held.Params["text"], ref)
 		}
 		first.kill()
+		inFlight.WaitGone(t, waitLong)
 		inFlight.Release()
 
 		startChild(t, a, bin)
@@ -402,6 +404,7 @@ func TestKillMidSubmission(t *testing.T) {
 		ref := regexpRef.FindString(k.expectCount("submit.thanks", one()).Text)
 		confirm.Wait(t, waitLong)
 		first.kill()
+		confirm.WaitGone(t, waitLong)
 		confirm.Release()
 
 		startChild(t, a, bin)
