@@ -29,11 +29,13 @@ const (
 // idea, none is lost, and PostgreSQL holds exactly 20 ideas. Then a short
 // run in think mode.
 func TestBenchAgainstRealBot(t *testing.T) {
+	// The build comes first and outside the deadline: compiling on a busy
+	// 2-core machine (the rest of the suite builds too) can take a minute.
+	bin := buildNapad(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dbURL := freshDatabase(ctx, t, benchDatabase)
 	redisURL := reachableRedis(ctx, t)
-	bin := buildNapad(t)
 
 	t.Run("closed", func(t *testing.T) {
 		jsonPath := filepath.Join(t.TempDir(), "result.json")
@@ -114,11 +116,11 @@ func TestBenchAgainstRealBot(t *testing.T) {
 // first — without a single 429 from a fake Bot API that refuses the 31st
 // message within any second, each once, and all recorded as sent.
 func TestNotifyAtTelegramCeiling(t *testing.T) {
+	bin := buildNapad(t) // outside the deadline, as above
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dbURL := freshDatabase(ctx, t, notifyDatabase)
 	redisURL := reachableRedis(ctx, t)
-	bin := buildNapad(t)
 
 	var out, errOut strings.Builder
 	r, err := run(ctx, []string{"-spawn", bin, "-database-url", dbURL, "-redis-url", redisURL,
