@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/storage/postgres"

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 )
 
 // With Telegram's default limits, the bot sends at most a burst of three

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 )
 
 // SIGTERM while a student's answer is being handled: napad serve stops

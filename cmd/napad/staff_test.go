@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 )
 
 // City staff go through new ideas and take them home as a file; students

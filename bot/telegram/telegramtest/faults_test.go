@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-telegram/bot"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 )
 
 func TestFailRandomly(t *testing.T) {

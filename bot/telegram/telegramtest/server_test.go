@@ -21,7 +21,7 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/healthycities/napad/bot/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
 )
 
 const token = "777000111:AAtest-token"
