@@ -17,8 +17,8 @@ type queuedIdea struct {
 
 // queue keeps an idea that PostgreSQL could not take in the outbox; it says
 // whether that worked.
-func (b *Bot) queue(ctx context.Context, sub flows.Submission, chatID int64, lang string) bool {
-	if b.stores.Outbox == nil {
+func (rt *Runtime) queue(ctx context.Context, sub flows.Submission, chatID int64, lang string) bool {
+	if rt.stores.Outbox == nil {
 		return false
 	}
 	// Its own deadline: the failed Submit may have used up the caller's.
@@ -26,23 +26,23 @@ func (b *Bot) queue(ctx context.Context, sub flows.Submission, chatID int64, lan
 	defer cancel()
 	data, err := json.Marshal(queuedIdea{Submission: sub, ChatID: chatID, Lang: lang})
 	if err == nil {
-		err = b.stores.Outbox.PutOutbox(ctx, sub.DraftID, data)
+		err = rt.stores.Outbox.PutOutbox(ctx, sub.DraftID, data)
 	}
 	if err != nil {
-		b.log.Error("keeping an idea in the outbox failed", "err", err)
+		rt.log.Error("keeping an idea in the outbox failed", "err", err)
 		return false
 	}
-	b.log.Warn("idea kept in the outbox until PostgreSQL takes it", "forum_id", sub.ForumID)
+	rt.log.Warn("idea kept in the outbox until PostgreSQL takes it", "forum_id", sub.ForumID)
 	return true
 }
 
 // RunOutbox stores the ideas waiting in the outbox, once PostgreSQL takes
-// them, and tells each student the code of their idea. Submit is idempotent
+// them, and tells each student the code of their idea through ch. Submit is idempotent
 // on the draft, so an idea stored twice (a crash before it left the outbox)
 // is still one row.
-func (b *Bot) RunOutbox(ctx context.Context, every time.Duration) {
+func (rt *Runtime) RunOutbox(ctx context.Context, every time.Duration, ch Channel) {
 	for {
-		b.drainOutbox(ctx)
+		rt.drainOutbox(ctx, ch)
 		select {
 		case <-ctx.Done():
 			return
@@ -51,33 +51,33 @@ func (b *Bot) RunOutbox(ctx context.Context, every time.Duration) {
 	}
 }
 
-func (b *Bot) drainOutbox(ctx context.Context) {
-	items, err := b.stores.Outbox.Outbox(ctx, 50)
+func (rt *Runtime) drainOutbox(ctx context.Context, ch Channel) {
+	items, err := rt.stores.Outbox.Outbox(ctx, 50)
 	if err != nil {
-		b.log.Warn("reading the outbox failed", "err", err)
+		rt.log.Warn("reading the outbox failed", "err", err)
 		return
 	}
 	for id, data := range items {
 		var q queuedIdea
 		if err := json.Unmarshal(data, &q); err != nil {
-			b.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
+			rt.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
 			continue
 		}
 		if q.Submission.ContactChat == 0 && !q.Submission.Quiet { // queued before ideas carried it
 			q.Submission.ContactChat = q.ChatID
 		}
 		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
-		ref, err := b.stores.Ideas.Submit(storeCtx, q.Submission)
+		ref, err := rt.stores.Ideas.Submit(storeCtx, q.Submission)
 		cancel()
 		if err != nil {
-			b.log.Warn("PostgreSQL still does not take the outbox", "err", err)
+			rt.log.Warn("PostgreSQL still does not take the outbox", "err", err)
 			return // try again next round
 		}
-		b.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Submission.ForumID)
-		b.send(ctx, q.ChatID, 0, q.Lang, []flows.Reply{{Text: flows.Msg{Key: "submit.code_later",
-			Data: map[string]any{"Ref": ref, "Title": q.Submission.Title}}}})
-		if err := b.stores.Outbox.DeleteOutbox(ctx, id); err != nil {
-			b.log.Warn("removing a stored idea from the outbox failed; it will be stored (once) again", "err", err)
+		rt.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Submission.ForumID)
+		_ = rt.Deliver(ctx, ch, q.Submission.ParticipantID, Delivery{Chat: q.ChatID, Lang: q.Lang, Replies: []flows.Reply{{
+			Text: flows.Msg{Key: "submit.code_later", Data: map[string]any{"Ref": ref, "Title": q.Submission.Title}}}}})
+		if err := rt.stores.Outbox.DeleteOutbox(ctx, id); err != nil {
+			rt.log.Warn("removing a stored idea from the outbox failed; it will be stored (once) again", "err", err)
 		}
 	}
 }

@@ -27,34 +27,34 @@ type roleCache struct {
 	roles map[string]cachedRole
 }
 
-// actor says whether the sender is staff (from STAFF_TELEGRAM_IDS), a
+// actor says whether the sender is staff (from the configuration), a
 // teacher (from the database), or a student.
-func (b *Bot) actor(ctx context.Context, telegramID int64, pid string) flows.Actor {
-	if b.staff[telegramID] {
+func (rt *Runtime) actor(ctx context.Context, pid string) flows.Actor {
+	if rt.staff[pid] {
 		return flows.Actor{Role: flows.RoleStaff}
 	}
 	now := time.Now()
-	b.roles.mu.Lock()
-	cached, ok := b.roles.roles[pid]
-	b.roles.mu.Unlock()
+	rt.roles.mu.Lock()
+	cached, ok := rt.roles.roles[pid]
+	rt.roles.mu.Unlock()
 	if ok && now.Sub(cached.fetched) < roleCacheFor {
 		return cached.actor
 	}
 	ctx, cancel := context.WithTimeout(ctx, roleTimeout)
 	defer cancel()
-	role, town, err := b.stores.People.RoleOf(ctx, pid)
+	role, town, err := rt.stores.People.RoleOf(ctx, pid)
 	a, fetched := flows.Actor{Role: role, Town: town}, now
 	if err != nil {
 		// Keep what was known, or treat them as a student, and ask again soon.
-		b.log.Warn("role lookup failed", "err", err)
+		rt.log.Warn("role lookup failed", "err", err)
 		a, fetched = cached.actor, now.Add(roleFailedFor-roleCacheFor)
 	}
-	b.roles.mu.Lock()
-	if b.roles.roles == nil || len(b.roles.roles) > 100000 {
-		b.roles.roles = map[string]cachedRole{}
+	rt.roles.mu.Lock()
+	if rt.roles.roles == nil || len(rt.roles.roles) > 100000 {
+		rt.roles.roles = map[string]cachedRole{}
 	}
-	b.roles.roles[pid] = cachedRole{actor: a, fetched: fetched}
-	b.roles.mu.Unlock()
+	rt.roles.roles[pid] = cachedRole{actor: a, fetched: fetched}
+	rt.roles.mu.Unlock()
 	return a
 }
 
@@ -74,8 +74,8 @@ func needsRole(st flows.State, in flows.Input) bool {
 }
 
 // forgetRole makes the next update look the role up again.
-func (b *Bot) forgetRole(pid string) {
-	b.roles.mu.Lock()
-	delete(b.roles.roles, pid)
-	b.roles.mu.Unlock()
+func (rt *Runtime) forgetRole(pid string) {
+	rt.roles.mu.Lock()
+	delete(rt.roles.roles, pid)
+	rt.roles.mu.Unlock()
 }

@@ -3,7 +3,6 @@ package bot
 import (
 	"encoding/json"
 	"testing"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -42,9 +41,7 @@ func TestRedisMemoryPerConversation(t *testing.T) {
 			t.Fatal(err)
 		}
 		jsonBytes += len(data)
-		if ok, err := store.Save(ctx, pid, 0, data, 30*24*time.Hour); err != nil || !ok {
-			t.Fatalf("save %d: %v %v", i, ok, err)
-		}
+		saveConversation(t, store, pid, data)
 		keys[i] = prefix + pid
 	}
 

@@ -357,7 +357,7 @@ func (c *conversation) button() {
 			c.stale()
 		}
 	default:
-		step, ok := stepByID(StepID(b.step))
+		step, ok := StepByID(StepID(b.step))
 		if !ok || step.ID != c.st.Step || step.Answer.Kind != ChoiceAnswer || !slices.Contains(c.choices(step), b.value) {
 			c.stale()
 			return
@@ -383,7 +383,7 @@ func (c *conversation) stale() {
 }
 
 func (c *conversation) navigate(where string) {
-	step, ok := stepByID(c.st.Step)
+	step, ok := StepByID(c.st.Step)
 	switch {
 	case where == "cancel":
 		c.cancel()
@@ -483,7 +483,7 @@ func (c *conversation) answer() {
 		c.ask()
 		return
 	}
-	step, ok := stepByID(c.st.Step)
+	step, ok := StepByID(c.st.Step)
 	if !ok { // a state written by an older version: start the idea afresh
 		c.startIdea()
 		return
@@ -632,7 +632,7 @@ func (c *conversation) ask() {
 		c.say("idle.hint", nil, row(c.newIdeaButton()))
 		return
 	}
-	step, ok := stepByID(c.st.Step)
+	step, ok := StepByID(c.st.Step)
 	if !ok {
 		c.startIdea()
 		return
@@ -802,7 +802,8 @@ func (c *conversation) previousAll(id StepID) StepID {
 	return ""
 }
 
-func stepByID(id StepID) (Step, bool) {
+// StepByID is the idea question with this id.
+func StepByID(id StepID) (Step, bool) {
 	for _, s := range IdeaSteps {
 		if s.ID == id {
 			return s, true

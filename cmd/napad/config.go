@@ -11,7 +11,7 @@ import (
 	"time"
 	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
 
-	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/bot/telegram"
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -32,7 +32,7 @@ type config struct {
 	StaffIDs       []int64
 	Location       *time.Location
 	RetentionDays  int // 0: keep the link between ideas and students
-	// Telegram's sending limits (bot.Config: negative means none).
+	// Telegram's sending limits (telegram.Config: negative means none).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
 }
@@ -66,7 +66,7 @@ func (r *envReader) get(name, fallback string) string {
 }
 
 // rate reads a number of messages per second; 0 turns the limit off (for
-// load tests against a fake Bot API), which bot.Config spells as negative.
+// load tests against a fake Bot API), which telegram.Config spells as negative.
 func (r *envReader) rate(name string, fallback float64) float64 {
 	v := r.get(name, "")
 	if v == "" {
@@ -199,8 +199,8 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		c.RetentionDays = days
 	}
 
-	c.MessagesPerSecond = r.rate("TELEGRAM_MESSAGES_PER_SECOND", bot.DefaultMessagesPerSecond)
-	c.ChatMessagesPerSecond = r.rate("TELEGRAM_CHAT_MESSAGES_PER_SECOND", bot.DefaultChatMessagesPerSecond)
+	c.MessagesPerSecond = r.rate("TELEGRAM_MESSAGES_PER_SECOND", telegram.DefaultMessagesPerSecond)
+	c.ChatMessagesPerSecond = r.rate("TELEGRAM_CHAT_MESSAGES_PER_SECOND", telegram.DefaultChatMessagesPerSecond)
 
 	c.StateTTL = 30 * 24 * time.Hour
 	if v := r.get("CONVERSATION_TTL", ""); v != "" {

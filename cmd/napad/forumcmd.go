@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/bot/qrcard"
+	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -82,7 +82,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return fmt.Errorf("create forum: %w", err)
 		}
-		fmt.Fprintf(stdout, "Forum:     %s\nJoin code: %s\nJoin link: %s\n", f.Name, f.Code, bot.JoinLink(username, f.Code))
+		fmt.Fprintf(stdout, "Forum:     %s\nJoin code: %s\nJoin link: %s\n", f.Name, f.Code, telegram.JoinLink(username, f.Code))
 	case "list":
 		forums, err := db.AllForums(ctx)
 		if err != nil {
@@ -100,7 +100,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 				closesOn = f.ClosesAt.In(cfg.Location).Add(-time.Second).Format("2006-01-02")
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%d\t%d\t%d\t%s\n", f.Code, f.Name, f.Town, f.Open, closesOn,
-				stats.Joined, stats.InProgress, stats.Submitted, bot.JoinLink(username, f.Code))
+				stats.Joined, stats.InProgress, stats.Submitted, telegram.JoinLink(username, f.Code))
 		}
 		return w.Flush()
 	case "close", "reopen":
@@ -122,14 +122,14 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if !found {
 			return fmt.Errorf("no forum has the join code %q", code)
 		}
-		png, err := qrcard.PNG(bot.JoinLink(username, f.Code), f.Name)
+		png, err := qrcard.PNG(telegram.JoinLink(username, f.Code), f.Name)
 		if err != nil {
 			return fmt.Errorf("draw QR code: %w", err)
 		}
 		if err := os.WriteFile(*out, png, 0o644); err != nil {
 			return fmt.Errorf("write QR code: %w", err)
 		}
-		fmt.Fprintf(stdout, "Wrote %s (%d bytes): %s\n", *out, len(png), bot.JoinLink(username, f.Code))
+		fmt.Fprintf(stdout, "Wrote %s (%d bytes): %s\n", *out, len(png), telegram.JoinLink(username, f.Code))
 	}
 	return nil
 }

@@ -15,9 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	tgbot "github.com/go-telegram/bot"
-
 	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/storage/postgres"
 	redisstore "github.com/healthycities/napad/storage/redis"
 )
@@ -128,21 +127,30 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	defer notifyDB.Close()
 
 	store := database{Store: db, loc: cfg.Location}
-	b, err := bot.New(ctx, bot.Config{
-		Token:          cfg.Token,
-		APIURL:         cfg.APIURL,
-		WebhookURL:     cfg.WebhookURL,
-		WebhookSecret:  cfg.WebhookSecret,
+	staff := make([]string, len(cfg.StaffIDs))
+	for i, id := range cfg.StaffIDs {
+		staff[i] = telegram.UserKey(id)
+	}
+	rt, err := bot.New(bot.Config{
 		ParticipantKey: cfg.ParticipantKey,
 		StateTTL:       cfg.StateTTL,
-		StaffIDs:       cfg.StaffIDs,
+		StaffUsers:     staff,
 		Location:       cfg.Location,
 		Logger:         log,
+	}, bot.Stores{Conversations: conversations{rdb}, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
+		Notifications: database{Store: notifyDB, loc: cfg.Location}})
+	if err != nil {
+		return err
+	}
+	b, err := telegram.New(ctx, telegram.Config{
+		Token:         cfg.Token,
+		APIURL:        cfg.APIURL,
+		WebhookURL:    cfg.WebhookURL,
+		WebhookSecret: cfg.WebhookSecret,
 
 		MessagesPerSecond:     cfg.MessagesPerSecond,
 		ChatMessagesPerSecond: cfg.ChatMessagesPerSecond,
-	}, bot.Stores{Conversations: conversations{rdb}, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
-		Notifications: database{Store: notifyDB, loc: cfg.Location}})
+	}, rt)
 	if err != nil {
 		return err
 	}
@@ -156,7 +164,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	notifierDone := make(chan struct{})
 	go func() {
 		defer close(notifierDone)
-		if err := b.RunNotifier(notifyCtx, notifyEvery); err != nil {
+		if err := rt.RunNotifier(notifyCtx, notifyEvery, b); err != nil {
 			log.Error("status notifier stopped", "err", err)
 		}
 	}()
@@ -164,7 +172,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	// Ideas kept in Redis while PostgreSQL was unreachable are stored as soon as it is back.
 	outboxCtx, stopOutbox := context.WithCancel(ctx)
 	outboxDone := make(chan struct{})
-	go func() { defer close(outboxDone); b.RunOutbox(outboxCtx, notifyEvery) }()
+	go func() { defer close(outboxDone); rt.RunOutbox(outboxCtx, notifyEvery, b) }()
 	defer func() { stopOutbox(); <-outboxDone }()
 	if cfg.RetentionDays > 0 {
 		retentionCtx, stopRetention := context.WithCancel(ctx)
@@ -189,7 +197,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	// Prometheus metrics: counts and timings only, nothing about anyone.
-	mux.Handle("GET /metrics", b.MetricsHandler())
+	mux.Handle("GET /metrics", rt.MetricsHandler())
 	if cfg.WebhookURL != "" {
 		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
 	}
@@ -275,20 +283,11 @@ func botUsername(ctx context.Context, cfg config, getenv func(string) string) (s
 	if err != nil {
 		return "", fmt.Errorf("%w (or set TELEGRAM_BOT_USERNAME to print links without asking Telegram)", err)
 	}
-	opts := []tgbot.Option{tgbot.WithSkipGetMe()}
-	if tcfg.APIURL != "" {
-		opts = append(opts, tgbot.WithServerURL(tcfg.APIURL))
-	}
-	api, err := tgbot.New(tcfg.Token, opts...)
+	username, err := telegram.Username(ctx, tcfg.Token, tcfg.APIURL)
 	if err != nil {
-		return "", fmt.Errorf("telegram client: %w", err)
+		return "", fmt.Errorf("%w (or set TELEGRAM_BOT_USERNAME)", err)
 	}
-	me, err := api.GetMe(ctx)
-	if err != nil {
-		return "", fmt.Errorf("ask Telegram for the bot's username (or set TELEGRAM_BOT_USERNAME): %s",
-			strings.ReplaceAll(err.Error(), tcfg.Token, "<token>"))
-	}
-	return me.Username, nil
+	return username, nil
 }
 
 func healthcheck(ctx context.Context, getenv func(string) string) error {

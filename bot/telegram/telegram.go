@@ -1,7 +1,8 @@
-// Package bot adapts Telegram to the conversation in package flows: it turns
-// updates into flow inputs, runs the flow's effects against the stores, and
-// turns the flow's replies into Telegram messages and keyboards.
-package bot
+// Package telegram is Nápad's Telegram channel: it turns Telegram updates
+// into events for the conversation runtime (package bot) and the runtime's
+// replies into Telegram messages and keyboards, within Telegram's limits. It
+// is the only package that speaks the Bot API.
+package telegram
 
 import (
 	"context"
@@ -11,28 +12,23 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/flows"
-	"github.com/healthycities/napad/locales"
 )
 
-// Config is what the bot needs to know besides its stores.
+// Config is what the Telegram channel needs.
 type Config struct {
-	Token          string
-	APIURL         string // Bot API base URL; empty means Telegram's
-	WebhookURL     string // empty means long polling
-	WebhookSecret  string
-	ParticipantKey []byte
-	StateTTL       time.Duration // how long an untouched conversation is kept
-	StaffIDs       []int64       // Telegram user ids of city staff
-	Location       *time.Location
-	Logger         *slog.Logger
-	Now            func() time.Time
+	Token         string
+	APIURL        string // Bot API base URL; empty means Telegram's
+	WebhookURL    string // empty means long polling
+	WebhookSecret string
 	// Messages per second in all and into one chat: 0 means Telegram's
 	// limits (DefaultMessagesPerSecond, DefaultChatMessagesPerSecond), a
 	// negative number none (a load test against a fake Bot API).
@@ -40,32 +36,18 @@ type Config struct {
 	ChatMessagesPerSecond float64
 }
 
-// Stores are the bot's storage, defined by the interfaces in ports.go.
-type Stores struct {
-	Conversations ConversationStore
-	Forums        ForumStore
-	Ideas         IdeaStore
-	People        PeopleStore
-	Staff         StaffStore
-	Outbox        OutboxStore
-	Notifications NotificationStore
-}
-
-// Bot is a running Nápad bot.
+// Bot is the Telegram channel of a runtime.
 type Bot struct {
 	api      *tgbot.Bot
 	http     *http.Client
 	cfg      Config
-	stores   Stores
-	catalog  *locales.Catalog
+	rt       *bot.Runtime
+	texts    *bot.Texts
 	log      *slog.Logger
 	chats    *chatLocks
-	retries  retryNotices
-	roles    roleCache
 	limiter  *rateLimiter
 	throttle *throttle
 	metrics  *metrics
-	staff    map[int64]bool
 	username string
 	// locationLabels are the location button's label in every language.
 	locationLabels map[string]bool
@@ -74,42 +56,33 @@ type Bot struct {
 // allowedUpdates are the only update types the bot asks Telegram for.
 var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
+// UserKey is how a Telegram user is known to the runtime (see
+// bot.Runtime.ParticipantID).
+func UserKey(telegramUserID int64) string {
+	return "telegram-user:" + strconv.FormatInt(telegramUserID, 10)
+}
+
+// participant is the pseudonym of a Telegram user.
+func (b *Bot) participant(telegramUserID int64) string {
+	return b.rt.ParticipantID(UserKey(telegramUserID))
+}
+
 // New connects to the Bot API (getMe) and prepares the handlers.
-func New(ctx context.Context, cfg Config, stores Stores) (*Bot, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.StateTTL <= 0 {
-		cfg.StateTTL = 30 * 24 * time.Hour
-	}
-	if cfg.Location == nil {
-		cfg.Location = time.UTC
-	}
-	catalog, err := locales.Load()
-	if err != nil {
-		return nil, fmt.Errorf("load locales: %w", err)
-	}
+func New(ctx context.Context, cfg Config, rt *bot.Runtime) (*Bot, error) {
 	b := &Bot{
 		http:    newHTTPClient(),
 		cfg:     cfg,
-		stores:  stores,
-		catalog: catalog,
-		log:     cfg.Logger,
+		rt:      rt,
+		log:     rt.Logger(),
 		chats:   newChatLocks(),
 		limiter: newRateLimiter(studentBurst, studentPerSecond),
 		throttle: newThrottle(
 			orDefault(cfg.MessagesPerSecond, DefaultMessagesPerSecond),
 			orDefault(cfg.ChatMessagesPerSecond, DefaultChatMessagesPerSecond)),
-		metrics: newMetrics(outboxDepthFrom(stores.Outbox)),
-		staff:   map[int64]bool{},
+		metrics: newMetrics(rt.Metrics()),
 	}
+	b.texts = rt.Texts(b)
 	b.http.Transport = countingTransport{next: b.http.Transport, calls: b.metrics.apiCalls}
-	for _, id := range cfg.StaffIDs {
-		b.staff[id] = true
-	}
 	opts := []tgbot.Option{
 		tgbot.WithHTTPClient(pollTimeout+10*time.Second, b.http),
 		tgbot.WithSkipGetMe(),
@@ -153,13 +126,34 @@ func orDefault(v, def float64) float64 {
 	return v
 }
 
-// Username is the bot's Telegram username, used in join links.
-func (b *Bot) Username() string { return b.username }
+// Username asks Telegram (getMe) for the bot's username, for join links
+// printed without a running bot.
+func Username(ctx context.Context, token, apiURL string) (string, error) {
+	opts := []tgbot.Option{tgbot.WithSkipGetMe()}
+	if apiURL != "" {
+		opts = append(opts, tgbot.WithServerURL(strings.TrimRight(apiURL, "/")))
+	}
+	api, err := tgbot.New(token, opts...)
+	if err != nil {
+		return "", fmt.Errorf("telegram client: %w", redact(err, token))
+	}
+	me, err := api.GetMe(ctx)
+	if err != nil {
+		return "", fmt.Errorf("ask Telegram for the bot's username: %w", redact(err, token))
+	}
+	return me.Username, nil
+}
 
 // JoinLink is the deep link that makes a student join the forum with code.
 func JoinLink(username, code string) string {
 	return "https://t.me/" + username + "?start=" + code
 }
+
+// JoinLink is this bot's join link for a forum's code.
+func (b *Bot) JoinLink(code string) string { return JoinLink(b.username, code) }
+
+// InviteLink is this bot's link that makes a Telegram account a teacher.
+func (b *Bot) InviteLink(code string) string { return JoinLink(b.username, bot.InviteCode(code)) }
 
 // studentCommands are in everyone's command menu; teachers also get
 // teacherCommands, in their own chat only.
@@ -185,11 +179,16 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 	return nil
 }
 
-// setTeacherCommands shows a new teacher their commands in the menu of
-// their chat with the bot.
-func (b *Bot) setTeacherCommands(ctx context.Context, chatID int64, lang string) error {
-	return b.setCommands(ctx, append(teacherCommands, studentCommands...), lang,
-		&tgbot.SetMyCommandsParams{Scope: &models.BotCommandScopeChat{ChatID: chatID}})
+// RoleChanged shows a new teacher their commands in the menu of their chat
+// with the bot.
+func (b *Bot) RoleChanged(ctx context.Context, chatID int64, role, lang string) {
+	if role != flows.RoleTeacher {
+		return
+	}
+	if err := b.setCommands(ctx, append(teacherCommands, studentCommands...), lang,
+		&tgbot.SetMyCommandsParams{Scope: &models.BotCommandScopeChat{ChatID: chatID}}); err != nil {
+		b.log.Warn("teacher command menu", "err", err)
+	}
 }
 
 func (b *Bot) setCommands(ctx context.Context, names []string, lang string, params *tgbot.SetMyCommandsParams) error {

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -48,22 +48,6 @@ func TestSplitTextKeepsEverythingWithinTheLimit(t *testing.T) {
 }
 
 func strip(s string) string { return strings.Join(strings.Fields(s), "") }
-
-func TestParticipantIDIsAStableKeyedPseudonym(t *testing.T) {
-	a := participantID([]byte("key-one-0123456789abcdef0123456789"), 123456789)
-	if a != participantID([]byte("key-one-0123456789abcdef0123456789"), 123456789) {
-		t.Error("not stable")
-	}
-	if a == participantID([]byte("key-two-0123456789abcdef0123456789"), 123456789) {
-		t.Error("does not depend on the key")
-	}
-	if a == participantID([]byte("key-one-0123456789abcdef0123456789"), 123456780) {
-		t.Error("does not depend on the user")
-	}
-	if len(a) != 32 || strings.Contains(a, "123456789") {
-		t.Errorf("pseudonym %q", a)
-	}
-}
 
 func TestMessageInput(t *testing.T) {
 	photo := &models.Message{Photo: []models.PhotoSize{{FileID: "small", Width: 90, Height: 60}, {FileID: "big", Width: 1280, Height: 853}, {FileID: "mid", Width: 320, Height: 213}}}

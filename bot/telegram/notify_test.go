@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
 )
 
 const notifyTestToken = "123456789:AAH-napad_notify_token_0123456789abcdef"
@@ -20,14 +22,14 @@ const notifyTestToken = "123456789:AAH-napad_notify_token_0123456789abcdef"
 // became of each.
 type fakeNotifications struct {
 	mu      sync.Mutex
-	due     []Notification
+	due     []bot.Notification
 	sent    []int64
 	retried []int64
 	dropped []int64
 	done    chan struct{} // closed when every notification has an outcome
 }
 
-func (f *fakeNotifications) DueNotifications(_ context.Context, _ time.Time, limit int) ([]Notification, error) {
+func (f *fakeNotifications) DueNotifications(_ context.Context, _ time.Time, limit int) ([]bot.Notification, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := min(limit, len(f.due))
@@ -62,7 +64,7 @@ func (f *fakeNotifications) DropNotification(_ context.Context, id int64, _ time
 
 // fakePeople records StopContact; nothing else is called.
 type fakePeople struct {
-	PeopleStore
+	bot.PeopleStore
 	mu      sync.Mutex
 	stopped []string
 }
@@ -82,10 +84,10 @@ func TestNotifier(t *testing.T) {
 	store := &fakeNotifications{done: make(chan struct{})}
 	people := &fakePeople{}
 	langs := []string{"cs", "en", "nb", "uk"}
-	var all []Notification
+	var all []bot.Notification
 	for i := range notifyTestTotal - 1 {
 		u := fake.NewUser(int64(7000+i), "Student", "")
-		n := Notification{
+		n := bot.Notification{
 			SuggestionID: int64(i + 1), ParticipantID: fmt.Sprintf("p%d", i), ChatID: u.ID(),
 			Language: langs[i%len(langs)], Reference: fmt.Sprintf("N-%04d", i), Title: "Lavičky",
 			Status: "selected",
@@ -96,7 +98,7 @@ func TestNotifier(t *testing.T) {
 		all = append(all, n)
 	}
 	// Telegram knows no such chat: a Bad Request, tried again later.
-	all = append(all, Notification{SuggestionID: notifyTestTotal, ParticipantID: "gone", ChatID: 999, Language: "cs",
+	all = append(all, bot.Notification{SuggestionID: notifyTestTotal, ParticipantID: "gone", ChatID: 999, Language: "cs",
 		Reference: "N-GONE", Title: "x", Status: "done"})
 	store.due = slices.Clone(all)
 	// The first student blocked the bot; the second send fails once with a 500.
@@ -105,16 +107,19 @@ func TestNotifier(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b, err := New(ctx, Config{
-		Token: notifyTestToken, APIURL: fake.URL(), ParticipantKey: []byte("k"),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}, Stores{Notifications: store, People: people})
+	rt, err := bot.New(bot.Config{
+		ParticipantKey: []byte("k"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, bot.Stores{Notifications: store, People: people})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(ctx, Config{Token: notifyTestToken, APIURL: fake.URL()}, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stopped := make(chan error, 1)
 	start := time.Now()
-	go func() { stopped <- b.RunNotifier(ctx, 20*time.Millisecond) }()
+	go func() { stopped <- rt.RunNotifier(ctx, 20*time.Millisecond, b) }()
 	select {
 	case <-store.done:
 	case <-time.After(15 * time.Second):
@@ -137,16 +142,20 @@ func TestNotifier(t *testing.T) {
 	}
 
 	// Everyone else got their message, in their language.
+	catalog, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, n := range all[1 : notifyTestTotal-1] {
 		key := "notify.status"
 		if n.Answer != "" {
 			key = "notify.with_answer"
 		}
-		want, err := b.catalog.Render(n.Language, flows.Msg{Key: key, Data: map[string]any{
+		want, err := catalog.Render(n.Language, flows.Msg{Key: key, Data: map[string]any{
 			"Ref": n.Reference, "Title": n.Title, "Status": flows.Msg{Key: "status." + n.Status}, "Answer": n.Answer,
 		}})
 		if err != nil {
-			want = b.notificationText(n) // not translated yet: English
+			t.Fatal(err)
 		}
 		got := fake.Sent(n.ChatID)
 		if len(got) != 1 || got[0].Text != want {

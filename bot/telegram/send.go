@@ -1,27 +1,32 @@
-package bot
+package telegram
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/bot/qrcard"
 	"github.com/healthycities/napad/flows"
 )
 
-// send delivers the replies in order; if the student blocked the bot, the
-// rest is dropped. A reply marked Replace takes the place of the tapped
-// message (replaceID) when there is one.
-func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string, replies []flows.Reply) {
-	for _, r := range replies {
+// Send delivers the replies in order (bot.Channel). If the student blocked
+// the bot, the rest is dropped and the error wraps bot.ErrUnreachable. A
+// reply marked Replace takes the place of the tapped message (d.Replace)
+// when there is one.
+func (b *Bot) Send(ctx context.Context, d bot.Delivery) error {
+	chatID, lang := d.Chat, d.Lang
+	var failed error
+	for _, r := range d.Replies {
 		var err error
 		if r.PhotoID != "" { // a student's photo, by Telegram's file id: never downloaded
-			if err := b.throttle.slot(ctx, chatID, false); err != nil {
-				return
+			if err := b.throttle.slot(ctx, chatID, d.Background); err != nil {
+				return err
 			}
 			_, err = withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
 				return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: r.PhotoID}})
@@ -35,11 +40,11 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 			err = b.sendQR(ctx, chatID, lang, r)
 		case r.File != nil:
 			err = b.sendFile(ctx, chatID, lang, r)
-		case r.Replace && replaceID != 0:
-			err = b.edit(ctx, chatID, replaceID, lang, r)
+		case r.Replace && d.Replace != 0:
+			err = b.edit(ctx, chatID, d.Replace, lang, r)
 		default:
 			for _, msg := range b.messages(chatID, lang, r) {
-				if err = b.throttle.slot(ctx, chatID, false); err != nil {
+				if err = b.throttle.slot(ctx, chatID, d.Background); err != nil {
 					break
 				}
 				if _, err = withRetry(ctx, b, "sendMessage", func() (struct{}, error) {
@@ -50,18 +55,25 @@ func (b *Bot) send(ctx context.Context, chatID int64, replaceID int, lang string
 			}
 		}
 		if errors.Is(err, tgbot.ErrorForbidden) {
-			b.log.Info("the bot was blocked in this chat; not sending", "err", err)
-			// Private chats have the user's id: never message them again.
-			if stopErr := b.stopPrivate(ctx, chatID); stopErr != nil {
-				b.log.Warn("marking a student unreachable failed", "err", stopErr)
-			}
-			return
+			return fmt.Errorf("%w: %w", bot.ErrUnreachable, redact(err, b.cfg.Token))
 		}
 		if err != nil {
 			// The other replies may still arrive (a card after a failed picture).
-			b.log.Error("send message", "err", redact(err, b.cfg.Token))
+			err = redact(err, b.cfg.Token)
+			b.log.Error("send message", "err", err)
+			failed = errors.Join(failed, err)
 		}
 	}
+	return failed
+}
+
+// sendKey says one sentence in a chat, outside any conversation.
+func (b *Bot) sendKey(ctx context.Context, chatID int64, lang, key string) {
+	pid := ""
+	if chatID > 0 { // a private chat has its user's id; a group is nobody's contact
+		pid = b.participant(chatID)
+	}
+	_ = b.rt.Deliver(ctx, b, pid, bot.Delivery{Chat: chatID, Lang: lang, Replies: []flows.Reply{{Text: flows.Msg{Key: key}}}})
 }
 
 // edit shows a reply in place of an earlier message of the bot.
@@ -82,14 +94,6 @@ func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string
 	return err
 }
 
-// stopPrivate records that the student of a private chat blocked the bot.
-func (b *Bot) stopPrivate(ctx context.Context, chatID int64) error {
-	if chatID <= 0 { // a group: nobody's contact
-		return nil
-	}
-	return b.stores.People.StopContact(ctx, participantID(b.cfg.ParticipantKey, chatID), chatID, false)
-}
-
 // sendFile sends a file as a document with the reply as its caption.
 func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
@@ -107,7 +111,7 @@ func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.R
 
 // sendQR sends the forum's QR code picture with the reply as its caption.
 func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
-	png, err := qrcard.PNG(JoinLink(b.username, r.QR.Code), r.QR.Name)
+	png, err := qrcard.PNG(b.JoinLink(r.QR.Code), r.QR.Name)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"bytes"
@@ -14,17 +14,15 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"github.com/healthycities/napad/bot"
 )
 
 // pollTimeout is how long one getUpdates call waits for news.
 const pollTimeout = 25 * time.Second
 
 // handleTimeout bounds the work on one update, so a stuck store cannot hold
-// a chat forever; storeTimeout bounds one call to PostgreSQL.
-const (
-	handleTimeout = 30 * time.Second
-	storeTimeout  = 8 * time.Second
-)
+// a chat forever.
+const handleTimeout = 30 * time.Second
 
 // errRetryLater means an update could not be handled because a store was
 // unreachable; it must be handled again, not confirmed.
@@ -33,7 +31,7 @@ var errRetryLater = errors.New("a store is unreachable; handle the update again 
 // outcome lets the handlers, which return nothing, report errRetryLater.
 type outcome struct {
 	retry bool
-	label string // for metrics; "" is outcomeHandled
+	label string // for metrics; "" is handled
 	// waited: another update of the chat was being handled in this process
 	// when this one came (see step's replay).
 	waited bool
@@ -47,26 +45,6 @@ func setOutcome(ctx context.Context, label string) {
 }
 
 type outcomeKey struct{}
-
-// retryNotices remembers which updates the student was already told about,
-// so a retried update does not repeat "I'm stuck" every time.
-type retryNotices struct {
-	mu   sync.Mutex
-	seen map[int64]bool
-}
-
-func (r *retryNotices) first(updateID int64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.seen == nil || len(r.seen) > 10000 {
-		r.seen = map[int64]bool{}
-	}
-	if r.seen[updateID] {
-		return false
-	}
-	r.seen[updateID] = true
-	return true
-}
 
 // RunPolling fetches updates with getUpdates until ctx ends. The offset that
 // confirms a batch to Telegram is sent only after the whole batch has been
@@ -258,7 +236,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 	defer cancel()
 	unlock, waited, err := b.chats.lock(ctx, chatKey(u), u.ID)
 	if err != nil { // waited as long as handling may take: let it come again
-		b.metrics.updateDone(u, outcomeRetry, time.Since(started))
+		b.metrics.updateDone(u, string(bot.Retry), time.Since(started))
 		return errRetryLater
 	}
 	o.waited = waited
@@ -267,9 +245,9 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 	label := o.label
 	switch {
 	case o.retry:
-		label = outcomeRetry
+		label = string(bot.Retry)
 	case label == "":
-		label = outcomeHandled
+		label = string(bot.Handled)
 	}
 	b.metrics.updateDone(u, label, time.Since(started))
 	if o.retry {

@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"context"
@@ -153,4 +153,16 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// sleep waits d; false means ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

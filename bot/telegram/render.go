@@ -1,4 +1,4 @@
-package bot
+package telegram
 
 import (
 	"strings"
@@ -14,38 +14,7 @@ import (
 const maxMessageLength = 4096
 
 // text renders a flow message in the student's language.
-func (b *Bot) text(lang string, m flows.Msg) string {
-	s, err := b.catalog.Render(lang, b.withLinks(m))
-	if err != nil {
-		// A test fails on any missing key; in production say something rather than nothing.
-		b.log.Error("missing translation", "key", m.Key, "lang", lang, "err", err)
-		return m.Key
-	}
-	return s
-}
-
-// withLinks writes out the links in a message: only the bot knows its
-// username.
-func (b *Bot) withLinks(m flows.Msg) flows.Msg {
-	if len(m.Data) == 0 {
-		return m
-	}
-	data := make(map[string]any, len(m.Data))
-	for k, v := range m.Data {
-		switch v := v.(type) {
-		case flows.JoinLink:
-			data[k] = JoinLink(b.username, v.Code)
-		case flows.InviteLink:
-			data[k] = InviteLink(b.username, v.Code)
-		case flows.Msg:
-			data[k] = b.withLinks(v)
-		default:
-			data[k] = v
-		}
-	}
-	m.Data = data
-	return m
-}
+func (b *Bot) text(lang string, m flows.Msg) string { return b.texts.Render(lang, m) }
 
 // messages turns one flow reply into the Telegram messages that show it: long
 // texts are split, and the keyboard goes with the last part.

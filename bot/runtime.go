@@ -1,0 +1,129 @@
+// Package bot runs Nápad's conversations for any channel: it takes an event
+// (a message, a tap) in the conversation's turn, lets the flow decide, does
+// what the flow asks (store an idea, create a forum) and hands the replies
+// to the channel that delivers them. It also keeps ideas safe while
+// PostgreSQL is down (the outbox) and tells students what became of their
+// ideas (the notifier). It knows nothing of Telegram: bot/telegram adapts
+// Telegram's updates and messages to it, and any other channel can do the
+// same.
+package bot
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
+)
+
+// Config is what the runtime needs to know besides its stores.
+type Config struct {
+	// ParticipantKey keys the pseudonyms students are stored under.
+	ParticipantKey []byte
+	StateTTL       time.Duration // how long an untouched conversation is kept
+	// StaffUsers are city staff, as channel user keys (see ParticipantID).
+	StaffUsers []string
+	Location   *time.Location // the city's: closing dates, times shown
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Stores are the runtime's storage, defined by the interfaces in ports.go.
+type Stores struct {
+	Conversations ConversationStore
+	Forums        ForumStore
+	Ideas         IdeaStore
+	People        PeopleStore
+	Staff         StaffStore
+	Outbox        OutboxStore
+	Notifications NotificationStore
+}
+
+// Runtime runs conversations; channels feed it events.
+type Runtime struct {
+	cfg     Config
+	stores  Stores
+	catalog *locales.Catalog
+	log     *slog.Logger
+	staff   map[string]bool // participant ids
+	roles   roleCache
+	retries retryNotices
+	metrics *metrics
+}
+
+// New prepares a runtime.
+func New(cfg Config, stores Stores) (*Runtime, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.StateTTL <= 0 {
+		cfg.StateTTL = 30 * 24 * time.Hour
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	catalog, err := locales.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load locales: %w", err)
+	}
+	rt := &Runtime{
+		cfg:     cfg,
+		stores:  stores,
+		catalog: catalog,
+		log:     cfg.Logger,
+		staff:   map[string]bool{},
+		metrics: newMetrics(outboxDepthFrom(stores.Outbox)),
+	}
+	for _, user := range cfg.StaffUsers {
+		rt.staff[rt.ParticipantID(user)] = true
+	}
+	return rt, nil
+}
+
+// ParticipantID is the pseudonym a person is known by everywhere anything is
+// stored: a keyed hash of their user key in a channel (for Telegram,
+// "telegram-user:<id>"). Without the key it cannot be reversed or linked to
+// other data sets.
+func (rt *Runtime) ParticipantID(userKey string) string {
+	m := hmac.New(sha256.New, rt.cfg.ParticipantKey)
+	m.Write([]byte(userKey))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// IsStaff reports whether a participant is city staff.
+func (rt *Runtime) IsStaff(pid string) bool { return rt.staff[pid] }
+
+// Logger is the runtime's logger, for the channels.
+func (rt *Runtime) Logger() *slog.Logger { return rt.log }
+
+// now is the current time in the city's time zone, in which teachers give
+// closing dates.
+func (rt *Runtime) now() time.Time { return rt.cfg.Now().In(rt.cfg.Location) }
+
+// local shows a forum's times in the city's time zone.
+func (rt *Runtime) local(f flows.Forum) flows.Forum {
+	if !f.ClosesAt.IsZero() {
+		f.ClosesAt = f.ClosesAt.In(rt.cfg.Location)
+	}
+	return f
+}
+
+// dayEnd is when a forum whose last day is day (2006-01-02) closes: at the
+// start of the next day in the city. "" means no closing date.
+func (rt *Runtime) dayEnd(day string) (time.Time, error) {
+	if day == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", day, rt.cfg.Location)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("closing day %q: %w", day, err)
+	}
+	return t.AddDate(0, 0, 1), nil
+}

@@ -1,0 +1,281 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/flows"
+)
+
+// recoverPanics keeps one bad update from taking the bot down.
+func (b *Bot) recoverPanics(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+		defer func() {
+			if p := recover(); p != nil {
+				setOutcome(ctx, outcomePanic)
+				b.log.Error("panic while handling an update", "update_id", u.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				// No dead end: the student hears something and can try again.
+				if chat := chatKey(u); chat > 0 {
+					b.sendKey(ctx, chat, flows.LanguageFor(languageCode(u)), "bot.try_again_later")
+				}
+			}
+		}()
+		next(ctx, api, u)
+	}
+}
+
+// privateChatsOnly lets through messages and button taps of private chats.
+// In a group the bot only explains, when addressed with a command, that it
+// works in private chats; everything else (channel posts, edits, update
+// types the bot does not use) is ignored.
+func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
+	return func(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+		switch {
+		case u.Message != nil:
+			m := u.Message
+			if m.From == nil || m.From.IsBot {
+				setOutcome(ctx, outcomeIgnored)
+				return
+			}
+			if m.Chat.Type != models.ChatTypePrivate {
+				if strings.HasPrefix(m.Text, "/") {
+					b.sendKey(ctx, m.Chat.ID, flows.LanguageFor(m.From.LanguageCode), "bot.private_only")
+				}
+				setOutcome(ctx, outcomeIgnored)
+				return
+			}
+		case u.CallbackQuery != nil:
+			q := u.CallbackQuery
+			// A tap may only act in the tapping student's own private chat.
+			if chat, ok := callbackChat(q); !ok || chat.Type != models.ChatTypePrivate || chat.ID != q.From.ID {
+				b.answerCallback(ctx, q.ID)
+				setOutcome(ctx, outcomeIgnored)
+				return
+			}
+		case u.EditedMessage != nil:
+			if m := u.EditedMessage; m.From == nil || m.From.IsBot || m.Chat.Type != models.ChatTypePrivate {
+				setOutcome(ctx, outcomeIgnored)
+				return
+			}
+		default:
+			setOutcome(ctx, outcomeIgnored)
+			return
+		}
+		if !b.withinLimit(ctx, u) {
+			setOutcome(ctx, outcomeLimited)
+			return
+		}
+		next(ctx, api, u)
+	}
+}
+
+// withinLimit slows a flood from one student down: what is over the limit
+// is skipped (and the student told so, once), and nobody else waits for it.
+func (b *Bot) withinLimit(ctx context.Context, u *models.Update) bool {
+	var from *models.User
+	var chatID int64
+	switch {
+	case u.Message != nil:
+		from, chatID = u.Message.From, u.Message.Chat.ID
+	case u.EditedMessage != nil:
+		from, chatID = u.EditedMessage.From, u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil:
+		from, chatID = &u.CallbackQuery.From, u.CallbackQuery.From.ID
+	}
+	if from == nil || b.rt.IsStaff(b.participant(from.ID)) {
+		return true
+	}
+	ok, warn := b.limiter.allow(from.ID, time.Now())
+	if ok {
+		return true
+	}
+	if u.CallbackQuery != nil {
+		b.answerCallback(ctx, u.CallbackQuery.ID)
+	}
+	if warn {
+		b.log.Info("a student is sending too fast; skipping", "update_id", u.ID)
+		b.sendKey(ctx, chatID, flows.LanguageFor(from.LanguageCode), "bot.slow_down")
+	}
+	return false
+}
+
+// onCommand handles a command typed at the start of a message. /start with
+// a code is a join link or a teacher invite: the runtime looks it up.
+func (b *Bot) onCommand(name string) tgbot.HandlerFunc {
+	return func(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+		m := u.Message
+		b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{Kind: flows.InputCommand, Text: name, Arg: commandArg(m.Text)})
+	}
+}
+
+// onUpdate handles everything that is not a known command.
+func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
+	switch {
+	case u.CallbackQuery != nil:
+		q := u.CallbackQuery
+		b.answerCallback(ctx, q.ID)
+		chat, _ := callbackChat(q)
+		b.converse(ctx, u, &q.From, chat.ID, flows.Input{Kind: flows.InputButton, Text: q.Data})
+	case u.EditedMessage != nil:
+		m := u.EditedMessage
+		b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{Kind: flows.InputEdited})
+	case u.Message != nil:
+		m := u.Message
+		if name, ok := commandName(m); ok {
+			if slices.Contains(knownCommands, name) { // e.g. "/new@napad_bot"
+				b.onCommand(name)(ctx, api, u)
+				return
+			}
+			// An unknown command: show what there is.
+			b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{Kind: flows.InputCommand, Text: flows.CommandHelp})
+			return
+		}
+		b.converse(ctx, u, m.From, m.Chat.ID, b.messageInput(m))
+	}
+}
+
+// callbackChat is the chat of the message whose button was tapped. Telegram
+// leaves out the content of old messages (InaccessibleMessage) but still
+// says which chat they are in: taps on days-old buttons must work.
+func callbackChat(q *models.CallbackQuery) (models.Chat, bool) {
+	switch {
+	case q.Message.Message != nil:
+		return q.Message.Message.Chat, true
+	case q.Message.InaccessibleMessage != nil:
+		return q.Message.InaccessibleMessage.Chat, true
+	}
+	return models.Chat{}, false
+}
+
+// languageCode is the app language of whoever sent the update.
+func languageCode(u *models.Update) string {
+	switch {
+	case u.Message != nil && u.Message.From != nil:
+		return u.Message.From.LanguageCode
+	case u.CallbackQuery != nil:
+		return u.CallbackQuery.From.LanguageCode
+	case u.EditedMessage != nil && u.EditedMessage.From != nil:
+		return u.EditedMessage.From.LanguageCode
+	}
+	return ""
+}
+
+var knownCommands = []string{
+	flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
+	flows.CommandMyIdeas, flows.CommandMyData, flows.CommandDelete, flows.CommandStop,
+	flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher, flows.CommandReview, flows.CommandExport,
+}
+
+// commandArg is what follows the command: the code in "/start <code>",
+// the town in "/invite_teacher Kolín".
+func commandArg(text string) string {
+	fields := strings.Fields(text)
+	if len(fields) < 2 {
+		return ""
+	}
+	return strings.Join(fields[1:], " ")
+}
+
+// commandName reads "/name" or "/name@bot" at the start of a message.
+func commandName(m *models.Message) (string, bool) {
+	for _, e := range m.Entities {
+		fields := strings.Fields(m.Text)
+		if e.Type == models.MessageEntityTypeBotCommand && e.Offset == 0 && len(fields) > 0 && strings.HasPrefix(m.Text, "/") {
+			name := strings.TrimPrefix(fields[0], "/")
+			name, _, _ = strings.Cut(name, "@")
+			return strings.ToLower(name), true
+		}
+	}
+	return "", false
+}
+
+// messageInput says what a message is, as far as the conversation cares.
+func (b *Bot) messageInput(m *models.Message) flows.Input {
+	if m.Text != "" && b.locationLabels[m.Text] {
+		// Some clients send the location button's label as text instead of
+		// the location: it is not the name of a place.
+		return flows.Input{Kind: flows.InputMedia, Media: "location_button"}
+	}
+	return messageInput(m)
+}
+
+func messageInput(m *models.Message) flows.Input {
+	switch {
+	case m.Location != nil:
+		return flows.Input{Kind: flows.InputLocation, Lat: m.Location.Latitude, Lon: m.Location.Longitude, Live: m.Location.LivePeriod > 0}
+	case len(m.Photo) > 0:
+		largest := m.Photo[0]
+		for _, p := range m.Photo[1:] {
+			if p.Width*p.Height > largest.Width*largest.Height {
+				largest = p
+			}
+		}
+		return flows.Input{Kind: flows.InputPhoto, PhotoID: largest.FileID}
+	case m.Text != "":
+		return flows.Input{Kind: flows.InputText, Text: m.Text}
+	case m.Sticker != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "sticker"}
+	case m.Voice != nil, m.Audio != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "voice"}
+	case m.Video != nil, m.VideoNote != nil, m.Animation != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "video"}
+	case m.Document != nil:
+		return flows.Input{Kind: flows.InputMedia, Media: "document"}
+	}
+	return flows.Input{Kind: flows.InputMedia, Media: "other"}
+}
+
+// converse hands the update to the runtime as an event of the sender's
+// conversation.
+func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User, chatID int64, in flows.Input) {
+	ev := bot.Event{
+		ID:           u.ID,
+		Participant:  b.participant(from.ID),
+		Chat:         chatID,
+		LanguageHint: from.LanguageCode,
+		Input:        in,
+		Replace:      tappedMessage(u),
+	}
+	if u.Message != nil {
+		ev.Group = u.Message.MediaGroupID
+	}
+	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		ev.Waited = o.waited
+	}
+	switch b.rt.Converse(ctx, b, ev) {
+	case bot.Duplicate:
+		setOutcome(ctx, string(bot.Duplicate))
+	case bot.Retry:
+		if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+			o.retry = true
+		}
+	}
+}
+
+// tappedMessage is the id of the message whose button was tapped, if any.
+func tappedMessage(u *models.Update) int {
+	if u.CallbackQuery != nil && u.CallbackQuery.Message.Message != nil {
+		return u.CallbackQuery.Message.Message.ID
+	}
+	return 0
+}
+
+func (b *Bot) answerCallback(ctx context.Context, id string) {
+	params := &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}
+	if reply, ok := ctx.Value(webhookReplyKey{}).(*webhookReply); ok && reply.method == "" {
+		// Answered with the webhook's response: no request of its own.
+		reply.method, reply.params = "answerCallbackQuery", params
+		return
+	}
+	if err := b.postJSON(ctx, "answerCallbackQuery", params); err != nil {
+		b.log.Debug("answer callback query", "err", redact(err, b.cfg.Token))
+	}
+}
