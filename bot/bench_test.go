@@ -99,7 +99,7 @@ func BenchmarkConverseStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	saveConversation(b, store, pid, data)
-	in := flows.Input{Kind: flows.InputText, Text: flowtest.Answers["en"][flows.StepDescription], LanguageHint: "en", Participant: pid}
+	in := flows.Input{What: flows.Text{Text: flowtest.Answers["en"][flows.StepDescription]}, LanguageHint: "en", Participant: pid}
 	update := int64(900_000_000)
 	var out []byte
 	b.ReportAllocs()

@@ -45,8 +45,8 @@ type Event struct {
 	Chat        int64  // where the replies go
 	// LanguageHint is the person's app language, used until they choose.
 	LanguageHint string
-	// Input is what happened. Kind 0: nothing for the conversation to
-	// answer, but the event counts as handled.
+	// Input is what happened. Input.What nil: nothing for the
+	// conversation to answer, but the event counts as handled.
 	Input flows.Input
 	// Group is set on the messages of one album: only the first is an
 	// answer; the others are passed over.

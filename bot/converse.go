@@ -119,16 +119,16 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 	if ev.Group != "" && ev.Group == env.Album {
 		in = flows.Input{} // a further photo of an album already answered: nothing to say
 	}
-	if in.Kind == 0 {
+	if in.What == nil {
 		res.State = env.State
 	} else {
 		in.EventID = strconv.FormatInt(ev.ID, 10)
 		in.LanguageHint = ev.LanguageHint
 		in.Participant = ev.Participant
-		if rt.IsStaff(ev.Participant) || needsRole(env.State, in) {
+		if rt.IsStaff(ev.Participant) || flows.NeedsActor(env.State, in) {
 			in.Actor = rt.actor(ctx, ev.Participant)
 		}
-		res = rt.runEffects(ctx, ev.Participant, ev.Chat, in, flows.Handle(env.State, in, rt.now()))
+		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in)
 	}
 	env.State = res.State
 	env.remember(ev.ID)
@@ -184,17 +184,18 @@ func (r *retryNotices) first(id int64) bool {
 // code is a forum's join link, or a teacher invite.
 func (rt *Runtime) resolve(ctx context.Context, ch Channel, ev Event) (flows.Input, error) {
 	in := ev.Input
-	if in.Kind != flows.InputCommand || in.Text != flows.CommandStart || in.Arg == "" {
+	start, ok := in.What.(flows.CommandSent)
+	if !ok || start.Name != flows.CommandStart || start.Arg == "" {
 		return in, nil
 	}
-	if code, ok := strings.CutPrefix(in.Arg, invitePrefix); ok {
+	if code, ok := strings.CutPrefix(start.Arg, invitePrefix); ok {
 		in, err := rt.inviteInput(ctx, code, ev.Participant)
-		if err == nil && in.Invite.Result == "accepted" {
+		if opened, _ := in.What.(flows.InviteOpened); err == nil && opened.Outcome.Result == "accepted" {
 			ch.RoleChanged(ctx, ev.Chat, flows.RoleTeacher, flows.LanguageFor(ev.LanguageHint))
 		}
 		return in, err
 	}
-	return rt.joinInput(ctx, in.Arg)
+	return rt.joinInput(ctx, start.Arg)
 }
 
 // invitePrefix marks a teacher invite in a join link: /start t_<code>.
@@ -222,23 +223,21 @@ func (rt *Runtime) inviteInput(ctx context.Context, code, pid string) (flows.Inp
 		rt.log.Info("teacher invite accepted", "town", town)
 		rt.audit(ctx, pid, "teacher.invite_accepted", "", map[string]any{"town": town})
 	}
-	return flows.Input{Kind: flows.InputInvite, Invite: flows.InviteOutcome{Result: result, Town: town}}, nil
+	return flows.Input{What: flows.InviteOpened{Outcome: flows.InviteOutcome{Result: result, Town: town}}}, nil
 }
 
 // joinCode is what a join code may look like (Telegram's deep-link limit).
 var joinCode = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 func (rt *Runtime) joinInput(ctx context.Context, code string) (flows.Input, error) {
-	in := flows.Input{Kind: flows.InputJoin}
 	if !joinCode.MatchString(code) {
-		return in, nil
+		return flows.Input{What: flows.JoinLinkOpened{}}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	forum, found, err := rt.stores.Forums.ForumByCode(ctx, code)
 	if err != nil {
-		return in, fmt.Errorf("look up join code: %w", err)
+		return flows.Input{}, fmt.Errorf("look up join code: %w", err)
 	}
-	in.Join = flows.JoinResult{Found: found, Forum: rt.local(forum)}
-	return in, nil
+	return flows.Input{What: flows.JoinLinkOpened{Found: found, Forum: rt.local(forum)}}, nil
 }

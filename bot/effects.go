@@ -14,214 +14,276 @@ import (
 // inviteValidFor is how long a teacher invite link works.
 const inviteValidFor = 7 * 24 * time.Hour
 
-// runEffects does what the flow asked for and feeds each outcome back to it,
-// until nothing is left to do. in is the input that started it all.
-func (rt *Runtime) runEffects(ctx context.Context, pid string, chatID int64, in flows.Input, res flows.Result) flows.Result {
-	for len(res.Effects) > 0 {
-		effect := res.Effects[0]
-		res.Effects = res.Effects[1:]
-		next, ok := rt.do(ctx, pid, chatID, in, res.State, effect)
-		if !ok {
-			continue
-		}
-		next.EventID, next.LanguageHint, next.Participant, next.Actor = in.EventID, in.LanguageHint, in.Participant, in.Actor
-		out := flows.Handle(res.State, next, rt.now())
-		res.State = out.State
-		res.Forget = res.Forget || out.Forget
-		res.Replies = append(res.Replies, out.Replies...)
-		res.Effects = append(res.Effects, out.Effects...)
-	}
-	return res
+// effect is one effect being carried out: who asked, where they are, and
+// the conversation as it was when they asked.
+type effect struct {
+	pid  string
+	chat int64
+	in   flows.Input // the input that asked for it
+	st   flows.State
+}
+
+// run handles in and carries out every effect the conversation asks for.
+func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input) flows.Result {
+	return flows.Run(st, in, rt.now(), func(st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
+		// Each store call has its own deadline: a hanging database must leave
+		// time to save the conversation and answer.
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		return rt.do(ctx, effect{pid: pid, chat: chat, in: in, st: st}, e)
+	})
 }
 
 // do carries out one effect; ok says whether there is an outcome to hand back.
-func (rt *Runtime) do(ctx context.Context, pid string, chatID int64, in flows.Input, st flows.State, e flows.Effect) (next flows.Input, ok bool) {
-	// Each store call has its own deadline: a hanging database must leave
-	// time to save the conversation and answer.
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	failed := func(what string, err error) (flows.Input, bool) {
-		rt.log.Error(what, "err", err)
-		return flows.Input{Kind: flows.InputStoreFailed}, true
+func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows.Input, ok bool) {
+	switch e := e.(type) {
+	case flows.SubmitIdea:
+		return rt.submitIdea(ctx, x, e)
+	case flows.CountJoin:
+		return rt.countJoin(ctx, x, e)
+	case flows.CheckForum:
+		return rt.checkForum(ctx, x, e)
+	case flows.LoadCard:
+		return rt.loadCard(ctx, x, e)
+	case flows.CreateForum:
+		return rt.createForum(ctx, x, e)
+	case flows.ListForums:
+		return rt.listForums(ctx, x)
+	case flows.SetForumOpen:
+		return rt.setForumOpen(ctx, x, e)
+	case flows.SetClosingDate:
+		return rt.setClosingDate(ctx, x, e)
+	case flows.CreateInvite:
+		return rt.createInvite(ctx, x, e)
+	case flows.ListMyIdeas:
+		return rt.listMyIdeas(ctx, x)
+	case flows.ExportMyData:
+		return rt.exportMyData(ctx, x)
+	case flows.StopMessages:
+		return rt.stopMessages(ctx, x)
+	case flows.DeleteMe:
+		return rt.deleteMe(ctx, x)
+	case flows.NextReview:
+		return rt.nextReview(ctx, e.Skip, flows.ReviewNext{})
+	case flows.StoreReview:
+		return rt.storeReview(ctx, x, e)
+	case flows.ListExportForums:
+		return rt.listExportForums(ctx, e)
+	case flows.ExportIdeas:
+		return rt.exportIdeas(ctx, x, e)
 	}
-	switch {
-	case e.Submit != nil:
-		sub := *e.Submit
-		sub.ParticipantID = pid
-		if !sub.Quiet {
-			sub.ContactChat = chatID
-		}
-		sub.DraftID = pid + ":" + sub.DraftID // update ids are unique per bot only
-		sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
-		ref, err := rt.stores.Ideas.Submit(ctx, sub)
-		if err != nil {
-			rt.log.Error("storing an idea failed", "forum_id", sub.ForumID, "err", err)
-			if rt.queue(ctx, sub, chatID, st.Lang) {
-				rt.metrics.submissions.WithLabelValues("queued").Inc()
-				return flows.Input{Kind: flows.InputSubmitQueued}, true
-			}
-			rt.metrics.submissions.WithLabelValues("failed").Inc()
-			return flows.Input{Kind: flows.InputSubmitFailed}, true // the draft stays in the conversation
-		}
-		rt.metrics.submissions.WithLabelValues("stored").Inc()
-		rt.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
-		return flows.Input{Kind: flows.InputSubmitted, Reference: ref}, true
+	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
+	return flows.Input{}, false
+}
 
-	case e.Joined != nil:
-		// Only the teacher's count depends on it; the student goes on.
-		if err := rt.stores.Forums.RecordJoin(ctx, e.Joined.ID, pid, st.Lang); err != nil {
-			rt.log.Warn("recording a join failed", "forum_id", e.Joined.ID, "err", err)
-		}
-		return flows.Input{}, false
+// failed logs why an effect could not be carried out and tells the flow.
+func (rt *Runtime) failed(what string, err error) (flows.Input, bool) {
+	rt.log.Error(what, "err", err)
+	return flows.Input{What: flows.StoreFailed{}}, true
+}
 
-	case e.CreateForum != nil:
-		closes, err := rt.dayEnd(e.CreateForum.ClosesOn)
-		if err != nil {
-			return failed("forum closing date", err)
-		}
-		f, err := rt.stores.Forums.CreateForum(ctx, *e.CreateForum, pid, closes)
-		if err != nil {
-			return failed("creating a forum failed", err)
-		}
-		rt.log.Info("forum created", "forum_id", f.ID)
-		rt.audit(ctx, pid, "forums.create", f.Code, map[string]any{"name": f.Name, "school": f.School, "town": f.Town,
-			"scope": f.Scope, "languages": f.Languages, "closes_at": f.ClosesAt})
-		f = rt.local(f)
-		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
+func outcome(what flows.Happened) (flows.Input, bool) { return flows.Input{What: what}, true }
 
-	case e.CheckForum != 0:
-		f, found, err := rt.stores.Forums.ForumByID(ctx, e.CheckForum)
-		if err != nil {
-			return failed("checking a forum failed", err)
+func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea) (flows.Input, bool) {
+	sub := e.Idea
+	sub.ParticipantID = x.pid
+	if !sub.Quiet {
+		sub.ContactChat = x.chat
+	}
+	sub.DraftID = x.pid + ":" + sub.DraftID // update ids are unique per bot only
+	sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
+	ref, err := rt.stores.Ideas.Submit(ctx, sub)
+	if err != nil {
+		rt.log.Error("storing an idea failed", "forum_id", sub.ForumID, "err", err)
+		if rt.queue(ctx, sub, x.chat, x.st.Lang) {
+			rt.metrics.submissions.WithLabelValues("queued").Inc()
+			return outcome(flows.SubmitQueued{})
 		}
-		if !found {
-			f = flows.Forum{ID: e.CheckForum} // gone: it takes no ideas
-		}
-		f = rt.local(f)
-		again := in
-		again.Current = &f
-		return again, true
+		rt.metrics.submissions.WithLabelValues("failed").Inc()
+		return outcome(flows.SubmitFailed{}) // the draft stays in the conversation
+	}
+	rt.metrics.submissions.WithLabelValues("stored").Inc()
+	rt.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
+	return outcome(flows.Submitted{Ref: ref})
+}
 
-	case e.ListForums:
-		var forums []flows.Forum
-		var err error
-		if in.Actor.Role == flows.RoleStaff {
-			forums, err = rt.stores.Forums.AllForums(ctx)
-		} else {
-			forums, err = rt.stores.Forums.ForumsByOwner(ctx, pid)
-		}
-		if err != nil {
-			return failed("listing forums failed", err)
-		}
-		return flows.Input{Kind: flows.InputForumList, Forums: forums}, true
-
-	case e.LoadCard != 0:
-		card, found, err := rt.card(ctx, e.LoadCard)
-		if err != nil || !found {
-			return failed("loading a forum card failed", fmt.Errorf("forum %d (found=%v): %w", e.LoadCard, found, err))
-		}
-		again := in // the same tap, now with the forum loaded
-		again.Card = &card
-		return again, true
-
-	case e.SetOpen != nil:
-		if err := rt.stores.Forums.SetForumOpen(ctx, e.SetOpen.Code, e.SetOpen.Open); err != nil {
-			return failed("closing or reopening a forum failed", err)
-		}
-		rt.log.Info("forum open changed", "forum_id", e.SetOpen.ForumID, "open", e.SetOpen.Open)
-		rt.audit(ctx, pid, map[bool]string{true: "forums.reopen", false: "forums.close"}[e.SetOpen.Open], e.SetOpen.Code, nil)
-		return rt.cardInput(ctx, e.SetOpen.ForumID)
-
-	case e.SetClosesOn != nil:
-		closes, err := rt.dayEnd(e.SetClosesOn.Day)
-		if err != nil {
-			return failed("forum closing date", err)
-		}
-		if err := rt.stores.Forums.SetForumClosesAt(ctx, e.SetClosesOn.Code, closes); err != nil {
-			return failed("changing a closing date failed", err)
-		}
-		rt.audit(ctx, pid, "forums.closing_date", e.SetClosesOn.Code, map[string]any{"closes_at": closes})
-		return rt.cardInput(ctx, e.SetClosesOn.ForumID)
-
-	case e.StopMessages:
-		if err := rt.stores.People.StopContact(ctx, pid, chatID, true); err != nil {
-			return failed("stopping messages failed", err)
-		}
-		return flows.Input{}, false
-
-	case e.ListMyIdeas:
-		ideas, err := rt.stores.People.IdeasOf(ctx, pid)
-		if err != nil {
-			return failed("listing a student's ideas failed", err)
-		}
-		for i := range ideas {
-			ideas[i].SentAt = ideas[i].SentAt.In(rt.cfg.Location)
-		}
-		return flows.Input{Kind: flows.InputMyIdeas, MyIdeas: ideas}, true
-
-	case e.ExportMyData:
-		data, err := rt.stores.People.DataOf(ctx, pid)
-		if err != nil {
-			return failed("exporting a student's data failed", err)
-		}
-		return flows.Input{Kind: flows.InputMyData, MyData: &flows.File{Name: "napad-my-data.json", Data: data}}, true
-
-	case e.DeleteMe:
-		if _, err := rt.stores.People.DeleteParticipant(ctx, pid); err != nil {
-			return failed("deleting a student's data failed", err)
-		}
-		rt.forgetRole(pid)
-		rt.log.Info("a participant deleted their data")
-		return flows.Input{Kind: flows.InputDeleted}, true
-
-	case e.NextReview != nil:
-		return rt.nextReview(ctx, e.NextReview.Skip, flows.Input{Kind: flows.InputReview})
-
-	case e.Review != nil:
-		known, err := rt.stores.Staff.Review(ctx, *e.Review, pid)
-		if err != nil {
-			return failed("storing a review decision failed", err)
-		}
-		if !known {
-			return flows.Input{Kind: flows.InputReviewRefUnknown, Reference: e.Review.DuplicateOf}, true
-		}
-		rt.log.Info("idea reviewed", "reference", e.Review.Ref, "decision", e.Review.Decision)
-		done := map[bool]string{true: "staffreview.hidden", false: "staffreview.accepted"}[strings.HasPrefix(e.Review.Decision, "hide_")]
-		if e.Review.Decision == flows.DecisionDuplicate {
-			done = "staffreview.duplicate"
-		}
-		return rt.nextReview(ctx, st.ReviewSkip, flows.Input{Kind: flows.InputReview, Text: done, Reference: e.Review.Ref, Arg: e.Review.DuplicateOf})
-
-	case e.ExportForums != "":
-		forums, err := rt.stores.Forums.AllForums(ctx)
-		if err != nil {
-			return failed("listing forums failed", err)
-		}
-		return flows.Input{Kind: flows.InputExportForums, Forums: forums, Text: e.ExportForums}, true
-
-	case e.Export != nil:
-		// Telegram uploads are sent from memory anyway; exports of a city's
-		// ideas are a few megabytes.
-		var buf bytes.Buffer
-		rows, err := rt.stores.Staff.Export(ctx, e.Export.Format, e.Export.ForumID, &buf)
-		if err != nil {
-			return failed("exporting ideas failed", err)
-		}
-		rt.log.Info("ideas exported", "format", e.Export.Format, "forum_id", e.Export.ForumID, "rows", rows)
-		rt.audit(ctx, pid, "ideas.export", "", map[string]any{"format": e.Export.Format, "forum_id": e.Export.ForumID, "rows": rows})
-		name := "napad-ideas-" + rt.now().Format("2006-01-02") + "." + e.Export.Format
-		return flows.Input{Kind: flows.InputExported, MyData: &flows.File{Name: name, Data: buf.Bytes()}, Count: rows}, true
-
-	case e.CreateInvite != nil:
-		code, err := rt.stores.People.CreateInvite(ctx, *e.CreateInvite, pid, rt.now().Add(inviteValidFor))
-		if err != nil {
-			return failed("creating a teacher invite failed", err)
-		}
-		rt.log.Info("teacher invite created", "town", *e.CreateInvite)
-		rt.audit(ctx, pid, "teacher.invite", "", map[string]any{"town": *e.CreateInvite})
-		return flows.Input{Kind: flows.InputInviteCreated, InviteCode: code, Text: *e.CreateInvite}, true
+func (rt *Runtime) countJoin(ctx context.Context, x effect, e flows.CountJoin) (flows.Input, bool) {
+	// Only the teacher's count depends on it; the student goes on.
+	if err := rt.stores.Forums.RecordJoin(ctx, e.Forum.ID, x.pid, x.st.Lang); err != nil {
+		rt.log.Warn("recording a join failed", "forum_id", e.Forum.ID, "err", err)
 	}
 	return flows.Input{}, false
+}
+
+func (rt *Runtime) checkForum(ctx context.Context, x effect, e flows.CheckForum) (flows.Input, bool) {
+	f, found, err := rt.stores.Forums.ForumByID(ctx, e.ForumID)
+	if err != nil {
+		return rt.failed("checking a forum failed", err)
+	}
+	if !found {
+		f = flows.Forum{ID: e.ForumID} // gone: it takes no ideas
+	}
+	f = rt.local(f)
+	again := x.in
+	again.Current = &f
+	return again, true
+}
+
+func (rt *Runtime) loadCard(ctx context.Context, x effect, e flows.LoadCard) (flows.Input, bool) {
+	card, found, err := rt.card(ctx, e.ForumID)
+	if err != nil || !found {
+		return rt.failed("loading a forum card failed", fmt.Errorf("forum %d (found=%v): %w", e.ForumID, found, err))
+	}
+	again := x.in // the same tap, now with the forum loaded
+	again.Card = &card
+	return again, true
+}
+
+func (rt *Runtime) createForum(ctx context.Context, x effect, e flows.CreateForum) (flows.Input, bool) {
+	closes, err := rt.dayEnd(e.Spec.ClosesOn)
+	if err != nil {
+		return rt.failed("forum closing date", err)
+	}
+	f, err := rt.stores.Forums.CreateForum(ctx, e.Spec, x.pid, closes)
+	if err != nil {
+		return rt.failed("creating a forum failed", err)
+	}
+	rt.log.Info("forum created", "forum_id", f.ID)
+	rt.audit(ctx, x.pid, "forums.create", f.Code, map[string]any{"name": f.Name, "school": f.School, "town": f.Town,
+		"scope": f.Scope, "languages": f.Languages, "closes_at": f.ClosesAt})
+	return outcome(flows.ForumCreated{Forum: rt.local(f)})
+}
+
+func (rt *Runtime) listForums(ctx context.Context, x effect) (flows.Input, bool) {
+	var forums []flows.Forum
+	var err error
+	if x.in.Actor.Role == flows.RoleStaff {
+		forums, err = rt.stores.Forums.AllForums(ctx)
+	} else {
+		forums, err = rt.stores.Forums.ForumsByOwner(ctx, x.pid)
+	}
+	if err != nil {
+		return rt.failed("listing forums failed", err)
+	}
+	return outcome(flows.ForumsListed{Forums: forums})
+}
+
+func (rt *Runtime) setForumOpen(ctx context.Context, x effect, e flows.SetForumOpen) (flows.Input, bool) {
+	if err := rt.stores.Forums.SetForumOpen(ctx, e.Code, e.Open); err != nil {
+		return rt.failed("closing or reopening a forum failed", err)
+	}
+	rt.log.Info("forum open changed", "forum_id", e.ForumID, "open", e.Open)
+	rt.audit(ctx, x.pid, map[bool]string{true: "forums.reopen", false: "forums.close"}[e.Open], e.Code, nil)
+	return rt.reloadCard(ctx, e.ForumID)
+}
+
+func (rt *Runtime) setClosingDate(ctx context.Context, x effect, e flows.SetClosingDate) (flows.Input, bool) {
+	closes, err := rt.dayEnd(e.Day)
+	if err != nil {
+		return rt.failed("forum closing date", err)
+	}
+	if err := rt.stores.Forums.SetForumClosesAt(ctx, e.Code, closes); err != nil {
+		return rt.failed("changing a closing date failed", err)
+	}
+	rt.audit(ctx, x.pid, "forums.closing_date", e.Code, map[string]any{"closes_at": closes})
+	return rt.reloadCard(ctx, e.ForumID)
+}
+
+func (rt *Runtime) createInvite(ctx context.Context, x effect, e flows.CreateInvite) (flows.Input, bool) {
+	code, err := rt.stores.People.CreateInvite(ctx, e.Town, x.pid, rt.now().Add(inviteValidFor))
+	if err != nil {
+		return rt.failed("creating a teacher invite failed", err)
+	}
+	rt.log.Info("teacher invite created", "town", e.Town)
+	rt.audit(ctx, x.pid, "teacher.invite", "", map[string]any{"town": e.Town})
+	return outcome(flows.InviteCreated{Code: code, Town: e.Town})
+}
+
+func (rt *Runtime) listMyIdeas(ctx context.Context, x effect) (flows.Input, bool) {
+	ideas, err := rt.stores.People.IdeasOf(ctx, x.pid)
+	if err != nil {
+		return rt.failed("listing a student's ideas failed", err)
+	}
+	for i := range ideas {
+		ideas[i].SentAt = ideas[i].SentAt.In(rt.cfg.Location)
+	}
+	return outcome(flows.MyIdeasListed{Ideas: ideas})
+}
+
+func (rt *Runtime) exportMyData(ctx context.Context, x effect) (flows.Input, bool) {
+	data, err := rt.stores.People.DataOf(ctx, x.pid)
+	if err != nil {
+		return rt.failed("exporting a student's data failed", err)
+	}
+	return outcome(flows.MyDataExported{File: flows.File{Name: "napad-my-data.json", Data: data}})
+}
+
+func (rt *Runtime) stopMessages(ctx context.Context, x effect) (flows.Input, bool) {
+	if err := rt.stores.People.StopContact(ctx, x.pid, x.chat, true); err != nil {
+		return rt.failed("stopping messages failed", err)
+	}
+	return flows.Input{}, false
+}
+
+func (rt *Runtime) deleteMe(ctx context.Context, x effect) (flows.Input, bool) {
+	if _, err := rt.stores.People.DeleteParticipant(ctx, x.pid); err != nil {
+		return rt.failed("deleting a student's data failed", err)
+	}
+	rt.forgetRole(x.pid)
+	rt.log.Info("a participant deleted their data")
+	return outcome(flows.Deleted{})
+}
+
+func (rt *Runtime) storeReview(ctx context.Context, x effect, e flows.StoreReview) (flows.Input, bool) {
+	d := e.Decision
+	known, err := rt.stores.Staff.Review(ctx, d, x.pid)
+	if err != nil {
+		return rt.failed("storing a review decision failed", err)
+	}
+	if !known {
+		return outcome(flows.ReviewRefUnknown{Ref: d.DuplicateOf})
+	}
+	rt.log.Info("idea reviewed", "reference", d.Ref, "decision", d.Decision)
+	done := map[bool]string{true: "staffreview.hidden", false: "staffreview.accepted"}[strings.HasPrefix(d.Decision, "hide_")]
+	if d.Decision == flows.DecisionDuplicate {
+		done = "staffreview.duplicate"
+	}
+	return rt.nextReview(ctx, x.st.ReviewSkip, flows.ReviewNext{Done: done, Ref: d.Ref, Of: d.DuplicateOf})
+}
+
+// nextReview finds the next idea to review, for the message next.
+func (rt *Runtime) nextReview(ctx context.Context, skip []string, next flows.ReviewNext) (flows.Input, bool) {
+	item, found, err := rt.stores.Staff.NextForReview(ctx, skip)
+	if err != nil {
+		return rt.failed("finding the next idea to review failed", err)
+	}
+	if found {
+		item.SentAt = item.SentAt.In(rt.cfg.Location)
+		next.Item = &item
+	}
+	return outcome(next)
+}
+
+func (rt *Runtime) listExportForums(ctx context.Context, e flows.ListExportForums) (flows.Input, bool) {
+	forums, err := rt.stores.Forums.AllForums(ctx)
+	if err != nil {
+		return rt.failed("listing forums failed", err)
+	}
+	return outcome(flows.ExportForumsListed{Format: e.Format, Forums: forums})
+}
+
+func (rt *Runtime) exportIdeas(ctx context.Context, x effect, e flows.ExportIdeas) (flows.Input, bool) {
+	// Uploads are sent from memory anyway; exports of a city's ideas are a
+	// few megabytes.
+	var buf bytes.Buffer
+	rows, err := rt.stores.Staff.Export(ctx, e.Format, e.ForumID, &buf)
+	if err != nil {
+		return rt.failed("exporting ideas failed", err)
+	}
+	rt.log.Info("ideas exported", "format", e.Format, "forum_id", e.ForumID, "rows", rows)
+	rt.audit(ctx, x.pid, "ideas.export", "", map[string]any{"format": e.Format, "forum_id": e.ForumID, "rows": rows})
+	name := "napad-ideas-" + rt.now().Format("2006-01-02") + "." + e.Format
+	return outcome(flows.Exported{File: flows.File{Name: name, Data: buf.Bytes()}, Count: rows})
 }
 
 // audit records a teacher's or staff member's action. The action is done
@@ -230,19 +292,6 @@ func (rt *Runtime) audit(ctx context.Context, actor, action, target string, afte
 	if err := rt.stores.Staff.Audit(ctx, actor, action, target, after); err != nil {
 		rt.log.Error("audit log", "action", action, "err", err)
 	}
-}
-
-func (rt *Runtime) nextReview(ctx context.Context, skip []string, in flows.Input) (flows.Input, bool) {
-	item, found, err := rt.stores.Staff.NextForReview(ctx, skip)
-	if err != nil {
-		rt.log.Error("finding the next idea to review failed", "err", err)
-		return flows.Input{Kind: flows.InputStoreFailed}, true
-	}
-	if found {
-		item.SentAt = item.SentAt.In(rt.cfg.Location)
-		in.Review = &item
-	}
-	return in, true
 }
 
 func (rt *Runtime) card(ctx context.Context, forumID int64) (flows.ForumCard, bool, error) {
@@ -260,11 +309,11 @@ func (rt *Runtime) card(ctx context.Context, forumID int64) (flows.ForumCard, bo
 	return flows.ForumCard{Forum: rt.local(f), Stats: stats}, true, nil
 }
 
-func (rt *Runtime) cardInput(ctx context.Context, forumID int64) (flows.Input, bool) {
+// reloadCard is the forum's card after a change, to show in place of the old.
+func (rt *Runtime) reloadCard(ctx context.Context, forumID int64) (flows.Input, bool) {
 	card, found, err := rt.card(ctx, forumID)
 	if err != nil || !found {
-		rt.log.Error("reloading a forum card failed", "forum_id", forumID, "err", err)
-		return flows.Input{Kind: flows.InputStoreFailed}, true
+		return rt.failed("reloading a forum card failed", fmt.Errorf("forum %d (found=%v): %w", forumID, found, err))
 	}
-	return flows.Input{Kind: flows.InputCard, Card: &card}, true
+	return outcome(flows.CardReloaded{Card: card})
 }

@@ -58,21 +58,6 @@ func (rt *Runtime) actor(ctx context.Context, pid string) flows.Actor {
 	return a
 }
 
-// needsRole reports whether handling an input depends on the sender's role:
-// teachers' commands and buttons, a forum set-up, /help. Everything else a
-// student does is the same for everyone, and needs no database.
-func needsRole(st flows.State, in flows.Input) bool {
-	switch {
-	case st.Setup != nil || st.Closing != nil:
-		return true
-	case in.Kind == flows.InputCommand:
-		return flows.IsStaffCommand(in.Text) || in.Text == flows.CommandHelp
-	case in.Kind == flows.InputButton:
-		return flows.IsStaffButton(in.Text)
-	}
-	return false
-}
-
 // forgetRole makes the next update look the role up again.
 func (rt *Runtime) forgetRole(pid string) {
 	rt.roles.mu.Lock()

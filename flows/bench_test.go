@@ -57,8 +57,7 @@ func benchStep(b *testing.B, st flows.State, in flows.Input, want flows.StepID) 
 // the description, after scope, what works, what to improve and the title.
 func BenchmarkHandleText(b *testing.B) {
 	s := benchStudent(b, "en", flows.StepDescription)
-	in := flows.Input{Kind: flows.InputText, EventID: "2001", LanguageHint: "en", Participant: s.pid,
-		Text: "Put five benches and a little shade under the big linden tree, so we can sit outside between lessons."}
+	in := flows.Input{What: flows.Text{Text: "Put five benches and a little shade under the big linden tree, so we can sit outside between lessons."}, EventID: "2001", LanguageHint: "en", Participant: s.pid}
 	benchStep(b, s.state, in, flows.StepCategory)
 }
 
@@ -66,8 +65,7 @@ func BenchmarkHandleText(b *testing.B) {
 // (the text is normalised to NFC and checked character by character).
 func BenchmarkHandleTextCzech(b *testing.B) {
 	s := benchStudent(b, "cs", flows.StepDescription)
-	in := flows.Input{Kind: flows.InputText, EventID: "2001", LanguageHint: "cs", Participant: s.pid,
-		Text: "Dát pět laviček a trochu stínu pod velkou lípu, abychom mohli o přestávkách sedět venku. Děkujeme!"}
+	in := flows.Input{What: flows.Text{Text: "Dát pět laviček a trochu stínu pod velkou lípu, abychom mohli o přestávkách sedět venku. Děkujeme!"}, EventID: "2001", LanguageHint: "cs", Participant: s.pid}
 	benchStep(b, s.state, in, flows.StepCategory)
 }
 
@@ -76,7 +74,6 @@ func BenchmarkHandleTextCzech(b *testing.B) {
 // location keyboard).
 func BenchmarkHandleButton(b *testing.B) {
 	s := benchStudent(b, "en", flows.StepCategory)
-	in := flows.Input{Kind: flows.InputButton, EventID: "2001", LanguageHint: "en", Participant: s.pid,
-		Text: s.buttonData(s.label("cat.public_space"))}
+	in := flows.Input{What: flows.Tap{Data: s.buttonData(s.label("cat.public_space"))}, EventID: "2001", LanguageHint: "en", Participant: s.pid}
 	benchStep(b, s.state, in, flows.StepPlace)
 }

@@ -26,52 +26,52 @@ func (c *conversation) sayCount(key string, count int, data map[string]any, butt
 
 func (c *conversation) handle() {
 	leavingPlace := c.st.Step == StepPlace && c.st.Pending == PendingNone
-	switch c.in.Kind {
-	case InputJoin:
-		c.join()
-	case InputCommand:
-		c.command(c.in.Text)
-	case InputButton:
-		c.button()
-	case InputSubmitted:
-		c.submitted()
-	case InputSubmitQueued:
+	switch w := c.in.What.(type) {
+	case JoinLinkOpened:
+		c.join(w)
+	case CommandSent:
+		c.command(w)
+	case Tap:
+		c.button(w.Data)
+	case Submitted:
+		c.submitted(w.Ref)
+	case SubmitQueued:
 		c.queued()
-	case InputSubmitFailed:
+	case SubmitFailed:
 		c.say("submit.failed", nil, row(c.button1("button.try_again", buttonReview, "submit")))
-	case InputEdited:
+	case Edited:
 		// What was answered stays answered; say how to change it instead.
 		c.say("error.edited", nil)
-	case InputInvite:
-		c.inviteOpened(c.in.Invite)
-	case InputForumCreated:
-		c.forumCreated(*c.in.Created)
-	case InputForumList:
-		c.forumList(c.in.Forums)
-	case InputCard:
-		r := c.card(*c.in.Card)
+	case InviteOpened:
+		c.inviteOpened(w.Outcome)
+	case ForumCreated:
+		c.forumCreated(w.Forum)
+	case ForumsListed:
+		c.forumList(w.Forums)
+	case CardReloaded:
+		r := c.card(w.Card)
 		r.Replace = true
 		c.replies = append(c.replies, r)
-	case InputInviteCreated:
-		c.inviteCreated(c.in.InviteCode, c.in.Text)
-	case InputStoreFailed:
+	case InviteCreated:
+		c.inviteCreated(w.Code, w.Town)
+	case StoreFailed:
 		c.say("error.store", nil)
-	case InputMyIdeas:
-		c.myIdeas(c.in.MyIdeas)
-	case InputMyData:
-		c.myData(c.in.MyData)
-	case InputDeleted:
+	case MyIdeasListed:
+		c.myIdeas(w.Ideas)
+	case MyDataExported:
+		c.myData(w.File)
+	case Deleted:
 		c.deleted()
-	case InputReview:
-		c.showReview(c.in.Review, c.in.Text, map[string]any{"Ref": c.in.Reference, "Of": c.in.Arg})
-	case InputReviewRefUnknown:
-		c.say("staffreview.dup_unknown", map[string]any{"Ref": c.in.Reference})
-	case InputExportForums:
-		c.exportForums(c.in.Text, c.in.Forums)
-	case InputExported:
-		count := c.in.Count
-		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: c.in.MyData})
-	default:
+	case ReviewNext:
+		c.showReview(w.Item, w.Done, map[string]any{"Ref": w.Ref, "Of": w.Of})
+	case ReviewRefUnknown:
+		c.say("staffreview.dup_unknown", map[string]any{"Ref": w.Ref})
+	case ExportForumsListed:
+		c.exportForums(w.Format, w.Forums)
+	case Exported:
+		count := w.Count
+		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})
+	default: // Text, Location, PhotoSent, Media: an answer
 		c.answer()
 	}
 	// The location keyboard stays until the student leaves the place question.
@@ -80,10 +80,11 @@ func (c *conversation) handle() {
 	}
 }
 
+func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
+
 // --- joining and commands ---
 
-func (c *conversation) join() {
-	j := c.in.Join
+func (c *conversation) join(j JoinLinkOpened) {
 	switch {
 	case !j.Found:
 		c.say("join.unknown", nil)
@@ -122,65 +123,80 @@ func (c *conversation) enter(f Forum) {
 			c.st.Lang = f.Languages[0]
 		}
 	}
-	c.effects = append(c.effects, Effect{Joined: &f})
+	c.do(CountJoin{Forum: f})
 	c.say("join.welcome", map[string]any{"Forum": f.Name})
 	c.startIdea()
 }
 
-func (c *conversation) command(name string) {
-	if IsStaffCommand(name) {
-		c.teacherCommand(name)
+// command runs a command, if the person may use it; anything else is
+// answered with /help (a student learns nothing about teachers' commands).
+func (c *conversation) command(w CommandSent) {
+	cmd, ok := CommandNamed(w.Name)
+	if !ok || !c.in.Actor.May(cmd.Who) {
+		cmd, _ = CommandNamed(CommandHelp)
+	}
+	if !cmd.KeepsQuestion {
+		c.st.Pending, c.st.SwitchForum, c.st.Closing, c.st.Reviewing = PendingNone, nil, nil, ""
+	}
+	cmd.run(c, w)
+}
+
+// start without a join code (a join link is a JoinLinkOpened).
+func (c *conversation) start(CommandSent) {
+	if !c.joined() {
 		return
 	}
-	if name == CommandCancel && c.st.Setup != nil {
+	if c.st.InProgress() {
+		c.say("join.welcome_back", map[string]any{"Forum": c.st.ForumName})
+	}
+	c.ask()
+}
+
+func (c *conversation) newCommand(CommandSent) {
+	if c.joined() {
+		c.newIdea()
+	}
+}
+
+func (c *conversation) cancelCommand(CommandSent) {
+	switch {
+	case c.st.Setup != nil:
 		c.st.Setup = nil
 		c.say("setup.cancelled", nil)
-		return
+	case !c.joined():
+	case c.st.InProgress():
+		c.cancel()
+	default:
+		c.say("cancel.nothing", nil, row(c.newIdea1()))
 	}
-	if name != CommandHelp {
-		c.st.Pending, c.st.SwitchForum, c.st.Closing = PendingNone, nil, nil
+}
+
+func (c *conversation) languageCommand(CommandSent) {
+	c.st.Pending = PendingLanguage
+	c.askPending()
+}
+
+func (c *conversation) help(CommandSent) {
+	c.say("about.help", nil)
+	if c.in.Actor.May(Teachers) {
+		c.say("about.help_teacher", nil)
 	}
-	if isRightsCommand(name) {
-		c.rightsCommand(name)
-		return
+	if c.in.Actor.May(Staff) {
+		c.say("about.help_staff", nil)
 	}
-	switch name {
-	case CommandLanguage:
-		c.st.Pending = PendingLanguage
-		c.askPending()
-		return
-	case CommandHelp:
-		c.say("about.help", nil)
-		if c.in.Actor.Role != RoleStudent {
-			c.say("about.help_teacher", nil)
-		}
-		if c.in.Actor.Role == RoleStaff {
-			c.say("about.help_staff", nil)
-		}
-		if c.st.InProgress() || c.st.Pending != PendingNone {
-			c.ask()
-		}
-		return
-	}
-	if !c.st.Joined() {
-		c.say("start.how_to_join", nil)
-		return
-	}
-	switch name {
-	case CommandNew:
-		c.newIdea()
-	case CommandCancel:
-		if c.st.InProgress() {
-			c.cancel()
-		} else {
-			c.say("cancel.nothing", nil, row(c.newIdeaButton()))
-		}
-	default: // start without a join code
-		if c.st.InProgress() {
-			c.say("join.welcome_back", map[string]any{"Forum": c.st.ForumName})
-		}
+	if c.st.InProgress() || c.st.Pending != PendingNone {
 		c.ask()
 	}
+}
+
+// joined says whether the student is in a forum, and tells them how to
+// join one if not.
+func (c *conversation) joined() bool {
+	if !c.st.Joined() {
+		c.say("start.how_to_join", nil)
+		return false
+	}
+	return true
 }
 
 // newIdea starts another idea, asking first if that would throw one away.
@@ -196,7 +212,7 @@ func (c *conversation) newIdea() {
 	case c.in.Current == nil:
 		// First make sure the forum still takes ideas: the teacher may have
 		// closed it since the student joined.
-		c.effects = append(c.effects, Effect{CheckForum: c.st.ForumID})
+		c.do(CheckForum{ForumID: c.st.ForumID})
 	case c.closed(*c.in.Current):
 		c.say("join.closed", map[string]any{"Forum": c.st.ForumName})
 	default:
@@ -259,61 +275,57 @@ func (c *conversation) continueIfInProgress() {
 
 // --- buttons ---
 
-func (c *conversation) button() {
-	b, ok := parseButton(c.in.Text)
+// button routes a tap by the kind of button, if the person may tap it.
+func (c *conversation) button(data string) {
+	b, ok := parseButton(data)
 	if !ok {
 		c.stale()
 		return
 	}
-	switch b.step {
-	case buttonSetup, buttonSetupLang, buttonSetupNav:
-		c.setupButton(b)
-		return
-	case buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose:
-		c.forumButton(b)
-		return
-	case buttonStaffReview, buttonExportFormat, buttonExportForum:
-		c.staffButton(b)
+	kind, _ := buttonKindOf(b.step)
+	if !c.in.Actor.May(kind.Who) {
+		c.stale()
 		return
 	}
-	// Buttons that work whatever idea they came from.
-	switch b.step {
-	case buttonDeleteAll:
-		if c.st.Pending != PendingDelete {
-			c.stale()
-			return
-		}
-		c.st.Pending = PendingNone
-		c.confirmDelete(b.value)
+	kind.run(c, b)
+}
+
+func (c *conversation) deleteButton(b buttonData) {
+	if c.st.Pending != PendingDelete {
+		c.stale()
 		return
-	case buttonNewIdea:
-		c.st.Pending = PendingNone
-		if !c.st.Joined() {
-			c.say("start.how_to_join", nil)
-			return
-		}
+	}
+	c.st.Pending = PendingNone
+	c.confirmDelete(b.value)
+}
+
+func (c *conversation) newIdeaButton(buttonData) {
+	c.st.Pending = PendingNone
+	if c.joined() {
 		c.newIdea()
-		return
-	case buttonPickLanguage:
-		if c.st.Pending != PendingLanguage || !slices.Contains(c.languages(), b.value) {
-			c.stale()
-			return
-		}
-		c.st.Lang, c.st.Pending = b.value, PendingNone
-		c.say("language.changed", nil)
-		if !c.st.Joined() {
-			c.say("start.how_to_join", nil)
-			return
-		}
-		c.ask()
+	}
+}
+
+func (c *conversation) pickLanguageButton(b buttonData) {
+	if c.st.Pending != PendingLanguage || !slices.Contains(c.languages(), b.value) {
+		c.stale()
 		return
 	}
+	c.st.Lang, c.st.Pending = b.value, PendingNone
+	c.say("language.changed", nil)
+	if c.joined() {
+		c.ask()
+	}
+}
+
+// ideaButton handles the buttons of the idea being written.
+func (c *conversation) ideaButton(b buttonData) {
 	if c.st.Step == StepDone && b.step == buttonReview && b.value == "submit" {
 		if c.st.LastRef == "" { // kept safe, its code still on the way
-			c.say("submit.queued", nil, row(c.newIdeaButton()))
+			c.say("submit.queued", nil, row(c.newIdea1()))
 			return
 		}
-		c.say("submit.already", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		c.say("submit.already", map[string]any{"Ref": c.st.LastRef}, row(c.newIdea1()))
 		return
 	}
 	if b.draft != c.st.Draft || !c.st.InProgress() {
@@ -349,8 +361,7 @@ func (c *conversation) button() {
 		}
 		switch b.value {
 		case "submit":
-			sub := c.submission()
-			c.effects = append(c.effects, Effect{Submit: &sub})
+			c.do(SubmitIdea{Idea: c.submission()})
 		case "cancel":
 			c.cancel()
 		default:
@@ -376,7 +387,7 @@ func (c *conversation) stale() {
 	case c.st.InProgress():
 		c.ask()
 	case c.st.Joined():
-		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		c.say("idle.hint", nil, row(c.newIdea1()))
 	default:
 		c.say("start.how_to_join", nil)
 	}
@@ -440,7 +451,7 @@ func (c *conversation) cancel() {
 
 func (c *conversation) discard() {
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepIdle, nil, false, ""
-	c.say("cancel.done", nil, row(c.newIdeaButton()))
+	c.say("cancel.done", nil, row(c.newIdea1()))
 }
 
 func (c *conversation) hasContent() bool {
@@ -476,7 +487,7 @@ func (c *conversation) answer() {
 		c.doneHint()
 		return
 	case c.st.Step == StepIdle:
-		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		c.say("idle.hint", nil, row(c.newIdea1()))
 		return
 	case c.st.Step == StepReview:
 		c.say("error.tap_button", nil)
@@ -499,36 +510,36 @@ func (c *conversation) answer() {
 
 // validate turns the input into an answer for the step, or says what is wrong.
 func (c *conversation) validate(step Step) (Answer, *Msg) {
-	in := c.in
 	rule := step.Answer
 	switch rule.Kind {
 	case ChoiceAnswer:
 		return Answer{}, &Msg{Key: "error.tap_button"}
 	case TextAnswer:
-		if in.Kind != InputText {
+		text, ok := c.in.What.(Text)
+		if !ok {
 			return Answer{}, &Msg{Key: "error.text_expected"}
 		}
-		return c.validText(in.Text, rule.MaxLen)
+		return c.validText(text.Text, rule.MaxLen)
 	case PlaceAnswer:
-		switch in.Kind {
-		case InputLocation:
-			if in.Live {
+		switch w := c.in.What.(type) {
+		case Location:
+			if w.Live {
 				return Answer{}, &Msg{Key: "error.live_location"}
 			}
-			if !validCoordinates(in.Lat, in.Lon) {
+			if !validCoordinates(w.Lat, w.Lon) {
 				return Answer{}, &Msg{Key: "error.place_expected"}
 			}
-			lat, lon := in.Lat, in.Lon
-			return Answer{Lat: &lat, Lon: &lon}, nil
-		case InputText:
-			return c.validText(in.Text, rule.MaxLen)
+			return Answer{Lat: &w.Lat, Lon: &w.Lon}, nil
+		case Text:
+			return c.validText(w.Text, rule.MaxLen)
 		}
 		return Answer{}, &Msg{Key: "error.place_expected"}
 	case PhotoAnswer:
-		if in.Kind != InputPhoto || in.PhotoID == "" {
+		photo, ok := c.in.What.(PhotoSent)
+		if !ok || photo.FileID == "" {
 			return Answer{}, &Msg{Key: "error.photo_expected"}
 		}
-		return Answer{Photo: in.PhotoID}, nil
+		return Answer{Photo: photo.FileID}, nil
 	}
 	return Answer{}, &Msg{Key: "error.tap_button"}
 }
@@ -565,20 +576,20 @@ func (c *conversation) record(step Step, a Answer) {
 	c.ask()
 }
 
-func (c *conversation) submitted() {
+func (c *conversation) submitted(ref string) {
 	c.st.Submitted++
-	c.st.LastRef = c.in.Reference
+	c.st.LastRef = ref
 	// The idea now lives in the database; the live state keeps no copy.
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
-	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.in.Reference}, row(c.newIdeaButton()))
+	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": ref}, row(c.newIdea1()))
 }
 
 func (c *conversation) doneHint() {
 	if c.st.LastRef == "" { // its reference is still on its way
-		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		c.say("idle.hint", nil, row(c.newIdea1()))
 		return
 	}
-	c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+	c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdea1()))
 }
 
 // queued is submitted without a reference yet: the bot sends it when the
@@ -587,7 +598,7 @@ func (c *conversation) queued() {
 	c.st.Submitted++
 	c.st.LastRef = ""
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
-	c.say("submit.queued", nil, row(c.newIdeaButton()))
+	c.say("submit.queued", nil, row(c.newIdea1()))
 }
 
 func (c *conversation) submission() Submission {
@@ -629,7 +640,7 @@ func (c *conversation) ask() {
 		c.doneHint()
 		return
 	case StepIdle:
-		c.say("idle.hint", nil, row(c.newIdeaButton()))
+		c.say("idle.hint", nil, row(c.newIdea1()))
 		return
 	}
 	step, ok := StepByID(c.st.Step)
@@ -766,7 +777,8 @@ func (c *conversation) button1(label, step, value string) Button {
 	return Button{Label: Msg{Key: label}, Data: encodeButton(c.st.Draft, step, value)}
 }
 
-func (c *conversation) newIdeaButton() Button {
+// newIdea1 is the button that starts another idea.
+func (c *conversation) newIdea1() Button {
 	return Button{Label: Msg{Key: "button.new_idea"}, Data: encodeButton("", buttonNewIdea, "go")}
 }
 

@@ -124,94 +124,6 @@ func (s State) InProgress() bool {
 	return s.Joined() && s.Step != StepIdle && s.Step != StepDone
 }
 
-// InputKind is what happened in the chat.
-type InputKind int
-
-// The kinds of input.
-const (
-	InputText             InputKind = iota + 1 // the student wrote something
-	InputButton                                // the student tapped a button; Text holds its data
-	InputLocation                              // the student shared a place on the map
-	InputPhoto                                 // the student sent a photo
-	InputMedia                                 // a sticker, voice, video, file...: not usable as an answer
-	InputCommand                               // a command without arguments; Text holds its name
-	InputJoin                                  // the student opened a join link; Join says what was found
-	InputSubmitted                             // the idea was stored; Reference is set
-	InputSubmitFailed                          // the idea could not be stored right now
-	InputEdited                                // the student edited a message they had sent
-	InputInvite                                // a teacher invite link was opened; Invite says what came of it
-	InputForumCreated                          // the forum a teacher set up was created: Created
-	InputForumList                             // the forums a teacher may see: Forums
-	InputCard                                  // a forum card to show again: Card
-	InputInviteCreated                         // a teacher invite was created: InviteCode (for the town in Text)
-	InputStoreFailed                           // what a teacher asked for could not be stored now
-	InputMyIdeas                               // the student's ideas: MyIdeas
-	InputMyData                                // everything stored about the student: MyData
-	InputDeleted                               // the student's data was deleted
-	InputReview                                // the next idea to review: Review (nil when none), after Text (a locale key) about Reference
-	InputReviewRefUnknown                      // the idea named as the original (Reference) does not exist
-	InputExportForums                          // the forums to choose from for an export in format Text
-	InputExported                              // the export file: MyData, with Count ideas
-	// The idea could not be stored in the database now, but it is kept safe
-	// and will be stored by itself; its reference comes later.
-	InputSubmitQueued
-)
-
-// Commands a student can type.
-const (
-	CommandStart    = "start"
-	CommandNew      = "new"
-	CommandCancel   = "cancel"
-	CommandLanguage = "language"
-	CommandHelp     = "help"
-)
-
-// Input is one event in the conversation.
-type Input struct {
-	Kind      InputKind
-	Text      string // text, button data or command name
-	Lat, Lon  float64
-	Live      bool   // a live (moving) location
-	PhotoID   string // file id of the photo
-	Media     string // what kind of media, for InputMedia
-	Join      JoinResult
-	Reference string // for InputSubmitted
-	// Current is the student's forum as it is now, looked up before a new
-	// idea is started.
-	Current *Forum
-	// LanguageHint is the student's app language, used until they choose.
-	LanguageHint string
-	// EventID is unique to this event and the same when it is delivered
-	// again; a new idea's draft id is derived from it, so storing is idempotent.
-	EventID string
-
-	// Who sent it: a student, a teacher or city staff, and their pseudonym.
-	Actor       Actor
-	Participant string
-	Arg         string // what follows a command, e.g. the town of /invite_teacher
-
-	// What the bot looked up or did for teachers.
-	Invite     InviteOutcome
-	Created    *Forum
-	Forums     []Forum
-	Card       *ForumCard
-	InviteCode string
-
-	// What the bot looked up for a student's /myideas and /mydata.
-	MyIdeas []MyIdea
-	MyData  *File
-
-	// What the bot looked up for staff.
-	Review *ReviewItem
-	Count  int
-}
-
-// JoinResult is what the join code of a link led to.
-type JoinResult struct {
-	Found bool
-	Forum Forum
-}
-
 // Msg is a sentence to show: a locale key and the values it needs.
 // A value in Data may itself be a Msg, translated in the same language.
 type Msg struct {
@@ -245,44 +157,6 @@ type Reply struct {
 	PhotoID string
 }
 
-// Effect is something the conversation asks the outside world to do. The
-// bot does it and, where there is an outcome, hands it back as an Input.
-type Effect struct {
-	Submit       *Submission
-	Joined       *Forum // count the student as a participant of the forum
-	CreateForum  *ForumSpec
-	ListForums   bool
-	LoadCard     int64 // load the forum and its figures, then handle the input again
-	CheckForum   int64 // load the forum into Input.Current, then handle the input again
-	SetOpen      *ForumOpen
-	SetClosesOn  *ForumClosing
-	CreateInvite *string // the town of a new teacher invite
-
-	ListMyIdeas  bool
-	ExportMyData bool
-	StopMessages bool // the student wants no more messages about their ideas
-	DeleteMe     bool // erase everything stored about the student
-
-	NextReview   *ReviewQueue    // find the next idea for staff to review
-	Review       *ReviewDecision // store a review decision, then find the next idea
-	ExportForums string          // list forums to export from, in this format
-	Export       *ExportRequest
-}
-
-// ForumOpen closes or reopens a forum.
-type ForumOpen struct {
-	ForumID int64
-	Code    string
-	Open    bool
-}
-
-// ForumClosing sets (or, with Day "", removes) a forum's closing date.
-type ForumClosing struct {
-	ForumID int64
-	Code    string
-	Day     string // 2006-01-02
-}
-
 // Result is the outcome of handling one input.
 type Result struct {
 	State   State
@@ -304,6 +178,33 @@ func Handle(st State, in Input, now time.Time) Result {
 	return Result{State: c.st, Replies: c.replies, Effects: c.effects, Forget: c.forget}
 }
 
+// Run handles in and then, one by one, the effects the conversation asks
+// for: do carries an effect out and may hand back its outcome (ok), which
+// is handled in turn, from the same person; its effects join the queue.
+// The result has every reply in order, and in Effects every effect that
+// was carried out. in is given to do for the effects that look something
+// up and handle the input again.
+func Run(st State, in Input, now time.Time, do func(st State, in Input, e Effect) (next Input, ok bool)) Result {
+	res := Handle(st, in, now)
+	queue := res.Effects
+	for len(queue) > 0 {
+		effect := queue[0]
+		queue = queue[1:]
+		next, ok := do(res.State, in, effect)
+		if !ok {
+			continue
+		}
+		next.EventID, next.LanguageHint, next.Participant, next.Actor = in.EventID, in.LanguageHint, in.Participant, in.Actor
+		out := Handle(res.State, next, now)
+		res.State = out.State
+		res.Forget = res.Forget || out.Forget
+		res.Replies = append(res.Replies, out.Replies...)
+		res.Effects = append(res.Effects, out.Effects...)
+		queue = append(queue, out.Effects...)
+	}
+	return res
+}
+
 // Repeat is what the conversation says again when its last answer may not
 // have reached the student (the bot stopped after saving the conversation and
 // before sending): the idea's confirmation if that was the last thing, else
@@ -313,7 +214,7 @@ func Repeat(st State) []Reply {
 	c.st.repair()
 	switch {
 	case c.st.Step == StepDone && c.st.LastRef != "" && c.st.Pending == PendingNone:
-		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef}, row(c.newIdeaButton()))
+		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef}, row(c.newIdea1()))
 	case c.st.Joined() || c.st.Pending != PendingNone:
 		c.ask()
 	}

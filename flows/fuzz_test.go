@@ -23,16 +23,16 @@ func FuzzHandle(f *testing.F) {
 		kind  int
 		text  string
 	}{
-		{`{}`, int(flows.InputText), "hello"},
-		{`{"l":"cs","fi":7,"fn":"8.B","s":"title","d":"100","a":{"scope":{"t":"school"}},"ok":true}`, int(flows.InputText), "Lavičky"},
-		{`{"l":"en","fi":7,"s":"review","d":"100","a":{"scope":{"t":"town"},"improve":{"t":"x"},"title":{"t":"y"}},"ok":true}`, int(flows.InputButton), "100|rev|submit"},
-		{`{"l":"uk","fi":7,"s":"cat","d":"5","ok":true}`, int(flows.InputButton), "5|cat|misc"},
-		{`{"l":"nb","fi":7,"s":"place","d":"5","p":"cancel","ok":true}`, int(flows.InputButton), "5|cf|yes"},
-		{`{"l":"en","su":{"s":"flangs","t":"9","l":["cs"]}}`, int(flows.InputButton), "9|fl|cs"},
-		{`{"l":"en","fi":1,"s":"bogus","p":"nonsense"}`, int(flows.InputCommand), "new"},
-		{`{"l":"xx","fi":-1,"s":"done","r":"N-AAAA"}`, int(flows.InputMedia), ""},
-		{`{"l":"cs","cl":{"i":3,"n":"F"},"p":"closing"}`, int(flows.InputText), "31.2.2026"},
-		{`{"l":"en","p":"delete"}`, int(flows.InputButton), "|del|yes"},
+		{`{}`, kindText, "hello"},
+		{`{"l":"cs","fi":7,"fn":"8.B","s":"title","d":"100","a":{"scope":{"t":"school"}},"ok":true}`, kindText, "Lavičky"},
+		{`{"l":"en","fi":7,"s":"review","d":"100","a":{"scope":{"t":"town"},"improve":{"t":"x"},"title":{"t":"y"}},"ok":true}`, kindTap, "100|rev|submit"},
+		{`{"l":"uk","fi":7,"s":"cat","d":"5","ok":true}`, kindTap, "5|cat|misc"},
+		{`{"l":"nb","fi":7,"s":"place","d":"5","p":"cancel","ok":true}`, kindTap, "5|cf|yes"},
+		{`{"l":"en","su":{"s":"flangs","t":"9","l":["cs"]}}`, kindTap, "9|fl|cs"},
+		{`{"l":"en","fi":1,"s":"bogus","p":"nonsense"}`, kindCommand, "new"},
+		{`{"l":"xx","fi":-1,"s":"done","r":"N-AAAA"}`, kindMedia, ""},
+		{`{"l":"cs","cl":{"i":3,"n":"F"},"p":"closing"}`, kindText, "31.2.2026"},
+		{`{"l":"en","p":"delete"}`, kindTap, "|del|yes"},
 	} {
 		f.Add(seed.state, seed.kind, seed.text, 50.1, 14.4)
 	}
@@ -42,16 +42,11 @@ func FuzzHandle(f *testing.F) {
 			return
 		}
 		before, _ := json.Marshal(st)
-		// What students and teachers can send; the other kinds carry what the
-		// bot itself looked up.
-		userKinds := []flows.InputKind{flows.InputText, flows.InputButton, flows.InputLocation, flows.InputPhoto,
-			flows.InputMedia, flows.InputCommand, flows.InputJoin, flows.InputEdited}
 		if kind < 0 {
 			kind = -kind
 		}
-		in := flows.Input{Kind: userKinds[kind%len(userKinds)], Text: text, Lat: lat, Lon: lon, EventID: "77",
-			PhotoID: text, Arg: text, Actor: flows.Actor{Role: []string{"", "teacher", "staff"}[len(text)%3]},
-			Join: flows.JoinResult{Found: len(text)%2 == 0, Forum: flows.Forum{ID: int64(len(text)), Name: text, Open: true, Languages: []string{"cs"}}}}
+		in := flows.Input{What: userInput(kind, text, lat, lon), EventID: "77",
+			Actor: flows.Actor{Role: []string{"", "teacher", "staff"}[len(text)%3]}}
 		res := flows.Handle(st, in, clock)
 		after, _ := json.Marshal(st)
 		if !reflect.DeepEqual(before, after) {
@@ -78,4 +73,38 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The kinds of input a fuzzed case sends: what students and teachers can
+// send (the others carry what the bot itself looked up).
+const (
+	kindText = iota
+	kindTap
+	kindLocation
+	kindPhoto
+	kindMedia
+	kindCommand
+	kindJoin
+	kindEdited
+	userKinds
+)
+
+func userInput(kind int, text string, lat, lon float64) flows.Happened {
+	switch kind % userKinds {
+	case kindText:
+		return flows.Text{Text: text}
+	case kindTap:
+		return flows.Tap{Data: text}
+	case kindLocation:
+		return flows.Location{Lat: lat, Lon: lon}
+	case kindPhoto:
+		return flows.PhotoSent{FileID: text}
+	case kindMedia:
+		return flows.Media{Kind: text}
+	case kindCommand:
+		return flows.CommandSent{Name: text, Arg: text}
+	case kindJoin:
+		return flows.JoinLinkOpened{Found: len(text)%2 == 0, Forum: flows.Forum{ID: int64(len(text)), Name: text, Open: true, Languages: []string{"cs"}}}
+	}
+	return flows.Edited{}
 }

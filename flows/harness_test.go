@@ -58,22 +58,8 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 	in.EventID = strconv.Itoa(1000 + s.events)
 	in.LanguageHint = s.hint
 	in.Actor, in.Participant = s.actor, s.pid
-	res := flows.Handle(s.state, in, clock)
-	replies, state, effects := res.Replies, res.State, res.Effects
-	// Do what the flow asks, as the bot would, with stores kept in memory.
-	for len(effects) > 0 {
-		e := effects[0]
-		effects = effects[1:]
-		next, ok := s.effect(in, e)
-		if !ok {
-			continue
-		}
-		next.EventID, next.Actor, next.Participant = in.EventID, s.actor, s.pid
-		r2 := flows.Handle(state, next, clock)
-		state = r2.State
-		replies = append(replies, r2.Replies...)
-		effects = append(effects, r2.Effects...)
-	}
+	res := flows.Run(s.state, in, clock, s.effect)
+	replies, state := res.Replies, res.State
 	s.state = roundTrip(s.t, state)
 	s.last = replies
 	s.all = append(s.all, replies...)
@@ -85,62 +71,63 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 	return res
 }
 
-func (s *student) effect(in flows.Input, e flows.Effect) (flows.Input, bool) {
-	switch {
-	case e.Submit != nil:
+// effect does what the flow asks, as the bot would, with stores kept in memory.
+func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
+	switch e := e.(type) {
+	case flows.SubmitIdea:
 		if s.failDB {
-			return flows.Input{Kind: flows.InputSubmitFailed}, true
+			return flows.Input{What: flows.SubmitFailed{}}, true
 		}
-		s.stored = append(s.stored, *e.Submit)
+		s.stored = append(s.stored, e.Idea)
 		s.refs++
-		return flows.Input{Kind: flows.InputSubmitted, Reference: fmt.Sprintf("N-T%03d", s.refs)}, true
-	case e.CreateForum != nil:
-		sp := e.CreateForum
+		return flows.Input{What: flows.Submitted{Ref: fmt.Sprintf("N-T%03d", s.refs)}}, true
+	case flows.CreateForum:
+		sp := e.Spec
 		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), Name: sp.Name, School: sp.School,
 			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Open: true, OwnerID: s.pid}
 		if day, err := time.Parse("2006-01-02", sp.ClosesOn); err == nil {
 			f.ClosesAt = day.AddDate(0, 0, 1)
 		}
 		s.forums = append(s.forums, f)
-		return flows.Input{Kind: flows.InputForumCreated, Created: &f}, true
-	case e.CheckForum != 0:
-		f := flows.Forum{ID: e.CheckForum} // unknown: not open
+		return flows.Input{What: flows.ForumCreated{Forum: f}}, true
+	case flows.CheckForum:
+		f := flows.Forum{ID: e.ForumID} // unknown: not open
 		for _, known := range append([]flows.Forum{testForum}, s.forums...) {
-			if known.ID == e.CheckForum {
+			if known.ID == e.ForumID {
 				f = known
 			}
 		}
 		in.Current = &f
 		return in, true
-	case e.ListForums:
-		return flows.Input{Kind: flows.InputForumList, Forums: s.forums}, true
-	case e.LoadCard != 0:
+	case flows.ListForums:
+		return flows.Input{What: flows.ForumsListed{Forums: s.forums}}, true
+	case flows.LoadCard:
 		for _, f := range s.forums {
-			if f.ID == e.LoadCard {
+			if f.ID == e.ForumID {
 				in.Card = &flows.ForumCard{Forum: f, Stats: s.stats}
 				return in, true
 			}
 		}
-		return flows.Input{Kind: flows.InputStoreFailed}, true
-	case e.SetOpen != nil:
+		return flows.Input{What: flows.StoreFailed{}}, true
+	case flows.SetForumOpen:
 		for i := range s.forums {
-			if s.forums[i].ID == e.SetOpen.ForumID {
-				s.forums[i].Open = e.SetOpen.Open
-				return flows.Input{Kind: flows.InputCard, Card: &flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}, true
+			if s.forums[i].ID == e.ForumID {
+				s.forums[i].Open = e.Open
+				return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}}, true
 			}
 		}
-	case e.SetClosesOn != nil:
+	case flows.SetClosingDate:
 		for i := range s.forums {
-			if s.forums[i].ID == e.SetClosesOn.ForumID {
+			if s.forums[i].ID == e.ForumID {
 				s.forums[i].ClosesAt = time.Time{}
-				if day, err := time.Parse("2006-01-02", e.SetClosesOn.Day); err == nil {
+				if day, err := time.Parse("2006-01-02", e.Day); err == nil {
 					s.forums[i].ClosesAt = day.AddDate(0, 0, 1)
 				}
-				return flows.Input{Kind: flows.InputCard, Card: &flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}, true
+				return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}}, true
 			}
 		}
-	case e.CreateInvite != nil:
-		return flows.Input{Kind: flows.InputInviteCreated, InviteCode: "inviteCODE123456", Text: *e.CreateInvite}, true
+	case flows.CreateInvite:
+		return flows.Input{What: flows.InviteCreated{Code: "inviteCODE123456", Town: e.Town}}, true
 	}
 	return flows.Input{}, false
 }
@@ -206,7 +193,7 @@ func (s *student) write(r flows.Reply) {
 }
 
 func (s *student) join(f flows.Forum) flows.Result {
-	return s.do("opens the join link of “"+f.Name+"”", flows.Input{Kind: flows.InputJoin, Join: flows.JoinResult{Found: true, Forum: f}})
+	return s.do("opens the join link of “"+f.Name+"”", flows.Input{What: flows.JoinLinkOpened{Found: true, Forum: f}})
 }
 
 func (s *student) text(t string) flows.Result {
@@ -214,11 +201,11 @@ func (s *student) text(t string) flows.Result {
 	if len(label) > 60 {
 		label = label[:60] + "…"
 	}
-	return s.do("writes “"+label+"”", flows.Input{Kind: flows.InputText, Text: t})
+	return s.do("writes “"+label+"”", flows.Input{What: flows.Text{Text: t}})
 }
 
 func (s *student) command(name string) flows.Result {
-	return s.do("/"+name, flows.Input{Kind: flows.InputCommand, Text: name})
+	return s.do("/"+name, flows.Input{What: flows.CommandSent{Name: name}})
 }
 
 // tap presses the button with this label on the latest message that has it.
@@ -228,7 +215,7 @@ func (s *student) tap(label string) flows.Result {
 		for _, row := range s.all[i].Buttons {
 			for _, b := range row {
 				if s.render(b.Label) == label {
-					return s.do("taps ["+label+"]", flows.Input{Kind: flows.InputButton, Text: b.Data})
+					return s.do("taps ["+label+"]", flows.Input{What: flows.Tap{Data: b.Data}})
 				}
 			}
 		}
@@ -254,7 +241,7 @@ func (s *student) buttonData(label string) string {
 }
 
 func (s *student) press(data string) flows.Result {
-	return s.do("sends button data “"+data+"”", flows.Input{Kind: flows.InputButton, Text: data})
+	return s.do("sends button data “"+data+"”", flows.Input{What: flows.Tap{Data: data}})
 }
 
 func (s *student) keys() []string {

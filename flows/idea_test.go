@@ -23,8 +23,8 @@ func TestTranscriptWholeIdea(t *testing.T) {
 			s.text("Benches in the school yard")
 			s.text("Put five benches and a little shade under the big linden tree, so we can sit outside between lessons.")
 			s.tap(s.label("cat.public_space"))
-			s.do("shares a pin", flows.Input{Kind: flows.InputLocation, Lat: 50.0281, Lon: 15.2003})
-			s.do("sends a photo", flows.Input{Kind: flows.InputPhoto, PhotoID: "AgACAgQAAxkBAAIB"})
+			s.do("shares a pin", flows.Input{What: flows.Location{Lat: 50.0281, Lon: 15.2003}})
+			s.do("sends a photo", flows.Input{What: flows.PhotoSent{FileID: "AgACAgQAAxkBAAIB"}})
 			s.tap(s.label("help.yes"))
 			s.tap(s.label("button.submit"))
 			golden(t, "whole_idea."+lang, s.log.String())
@@ -61,7 +61,7 @@ func TestTranscriptBumpy(t *testing.T) {
 	s := newStudent(t, "en-GB")
 	s.text("hello?")
 	s.join(flows.Forum{ID: 9, Name: "Old forum", Open: false})
-	s.do("opens a link with an unknown code", flows.Input{Kind: flows.InputJoin})
+	s.do("opens a link with an unknown code", flows.Input{What: flows.JoinLinkOpened{}})
 	s.join(testForum)
 	s.text("English please")
 	s.tap(s.label("lang.en"))
@@ -69,17 +69,17 @@ func TestTranscriptBumpy(t *testing.T) {
 	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.school"))
-	s.do("sends a sticker", flows.Input{Kind: flows.InputMedia, Media: "sticker"})
+	s.do("sends a sticker", flows.Input{What: flows.Media{Kind: "sticker"}})
 	s.tap(s.label("button.skip"))
 	s.text("   \u200b  ")
 	s.text("More plants in the classrooms")
 	s.text(strings.Repeat("A very long title ", 7))
 	s.text("Plants 🌱")
-	s.do("sends a voice message", flows.Input{Kind: flows.InputMedia, Media: "voice"})
+	s.do("sends a voice message", flows.Input{What: flows.Media{Kind: "voice"}})
 	s.text("Every classroom gets three plants that students water.")
 	s.text("environment")
 	s.tap(s.label("cat.environment"))
-	s.do("shares a live location", flows.Input{Kind: flows.InputLocation, Lat: 50.1, Lon: 14.4, Live: true})
+	s.do("shares a live location", flows.Input{What: flows.Location{Lat: 50.1, Lon: 14.4, Live: true}})
 	s.text("Classroom 2.14")
 	s.text("no photo sorry")
 	s.tap(s.label("button.skip"))
@@ -172,16 +172,16 @@ func TestTextRules(t *testing.T) {
 		{"101 is too long", flows.StepTitle, text(strings.Repeat("č", 101)), "error.too_long", ""},
 		{"5000 characters", flows.StepDescription, text(strings.Repeat("x", 5000)), "error.too_long", ""},
 		{"2000 fits the description", flows.StepDescription, text(strings.Repeat("x", 2000)), "", strings.Repeat("x", 2000)},
-		{"sticker", flows.StepTitle, flows.Input{Kind: flows.InputMedia, Media: "sticker"}, "error.text_expected", ""},
-		{"photo for text", flows.StepImprove, flows.Input{Kind: flows.InputPhoto, PhotoID: "x"}, "error.text_expected", ""},
-		{"location for text", flows.StepImprove, flows.Input{Kind: flows.InputLocation, Lat: 1, Lon: 1}, "error.text_expected", ""},
+		{"sticker", flows.StepTitle, flows.Input{What: flows.Media{Kind: "sticker"}}, "error.text_expected", ""},
+		{"photo for text", flows.StepImprove, flows.Input{What: flows.PhotoSent{FileID: "x"}}, "error.text_expected", ""},
+		{"location for text", flows.StepImprove, flows.Input{What: flows.Location{Lat: 1, Lon: 1}}, "error.text_expected", ""},
 		{"text for a choice", flows.StepCategory, text("nature"), "error.tap_button", ""},
 		{"text for a place", flows.StepPlace, text("By the fountain"), "", "By the fountain"},
-		{"sticker for a place", flows.StepPlace, flows.Input{Kind: flows.InputMedia, Media: "sticker"}, "error.place_expected", ""},
-		{"impossible coordinates", flows.StepPlace, flows.Input{Kind: flows.InputLocation, Lat: 91, Lon: 10}, "error.place_expected", ""},
-		{"live location", flows.StepPlace, flows.Input{Kind: flows.InputLocation, Lat: 50, Lon: 14, Live: true}, "error.live_location", ""},
+		{"sticker for a place", flows.StepPlace, flows.Input{What: flows.Media{Kind: "sticker"}}, "error.place_expected", ""},
+		{"impossible coordinates", flows.StepPlace, flows.Input{What: flows.Location{Lat: 91, Lon: 10}}, "error.place_expected", ""},
+		{"live location", flows.StepPlace, flows.Input{What: flows.Location{Lat: 50, Lon: 14, Live: true}}, "error.live_location", ""},
 		{"text for a photo", flows.StepPhoto, text("here"), "error.photo_expected", ""},
-		{"video for a photo", flows.StepPhoto, flows.Input{Kind: flows.InputMedia, Media: "video"}, "error.photo_expected", ""},
+		{"video for a photo", flows.StepPhoto, flows.Input{What: flows.Media{Kind: "video"}}, "error.photo_expected", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -248,7 +248,7 @@ func TestButtonsAreChecked(t *testing.T) {
 		s.state.Draft + "|" + string(flows.StepPlace) + "|x", // another question's step
 	}
 	for _, data := range forged {
-		res := flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: data, EventID: "5"}, clock)
+		res := flows.Handle(before, flows.Input{What: flows.Tap{Data: data}, EventID: "5"}, clock)
 		if res.State.Step != before.Step || len(res.State.Answers) != len(before.Answers) || res.State.Draft != before.Draft {
 			t.Errorf("button %q changed the state: %+v", data, res.State)
 		}
@@ -320,7 +320,7 @@ func TestLanguageFromTelegram(t *testing.T) {
 		if got := flows.LanguageFor(hint); got != want {
 			t.Errorf("LanguageFor(%q) = %q, want %q", hint, got, want)
 		}
-		res := flows.Handle(flows.State{}, flows.Input{Kind: flows.InputJoin, Join: flows.JoinResult{Found: true, Forum: testForum}, LanguageHint: hint, EventID: "1"}, clock)
+		res := flows.Handle(flows.State{}, flows.Input{What: flows.JoinLinkOpened{Found: true, Forum: testForum}, LanguageHint: hint, EventID: "1"}, clock)
 		if res.State.Lang != want || res.State.Step != flows.StepLanguage {
 			t.Errorf("joined with %q: lang %q step %q", hint, res.State.Lang, res.State.Step)
 		}
@@ -331,8 +331,8 @@ func TestHandleDoesNotChangeItsInput(t *testing.T) {
 	s := reviewReady(t)
 	before := s.state
 	title := before.Answers[flows.StepTitle]
-	flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: s.buttonData(s.label("button.submit"))}, clock)
-	flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: s.buttonData(s.label("edit.title"))}, clock)
+	flows.Handle(before, flows.Input{What: flows.Tap{Data: s.buttonData(s.label("button.submit"))}}, clock)
+	flows.Handle(before, flows.Input{What: flows.Tap{Data: s.buttonData(s.label("edit.title"))}}, clock)
 	if before.Answers[flows.StepTitle] != title || before.Step != flows.StepReview {
 		t.Fatal("Handle modified the state it was given")
 	}
@@ -340,7 +340,7 @@ func TestHandleDoesNotChangeItsInput(t *testing.T) {
 
 // --- helpers ---
 
-func text(s string) flows.Input { return flows.Input{Kind: flows.InputText, Text: s, EventID: "42"} }
+func text(s string) flows.Input { return flows.Input{What: flows.Text{Text: s}, EventID: "42"} }
 
 func replyKeys(res flows.Result) []string {
 	var keys []string
@@ -456,7 +456,7 @@ func TestBackStopsAtTheFirstQuestionOfALaterIdea(t *testing.T) {
 }
 
 func TestEditedMessageIsExplained(t *testing.T) {
-	res := flows.Handle(atStep(flows.StepTitle), flows.Input{Kind: flows.InputEdited}, clock)
+	res := flows.Handle(atStep(flows.StepTitle), flows.Input{What: flows.Edited{}}, clock)
 	if keys := replyKeys(res); len(keys) != 1 || keys[0] != "error.edited" || res.State.Step != flows.StepTitle {
 		t.Fatalf("replies %v step %s", keys, res.State.Step)
 	}
@@ -475,10 +475,10 @@ func TestStudentDataCommands(t *testing.T) {
 	s.join(testForum)
 	s.command(flows.CommandDelete)
 	res := s.tap(s.label("button.delete_all"))
-	if len(res.Effects) != 1 || !res.Effects[0].DeleteMe {
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.DeleteMe{}) {
 		t.Fatalf("effects %+v", res.Effects)
 	}
-	if after := flows.Handle(s.state, flows.Input{Kind: flows.InputDeleted}, clock); !after.Forget || after.State.Joined() {
+	if after := flows.Handle(s.state, flows.Input{What: flows.Deleted{}}, clock); !after.Forget || after.State.Joined() {
 		t.Errorf("after deletion: forget=%v state %+v", after.Forget, after.State)
 	}
 	// A forged or stale delete button does nothing.
@@ -486,14 +486,14 @@ func TestStudentDataCommands(t *testing.T) {
 		t.Error("a delete button without the question deleted")
 	}
 	res = s.command(flows.CommandStop)
-	if len(res.Effects) != 1 || !res.Effects[0].StopMessages || s.keys()[0] != "stop.done" {
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.StopMessages{}) || s.keys()[0] != "stop.done" {
 		t.Errorf("/stop: %+v %v", res.Effects, s.keys())
 	}
 	res = s.command(flows.CommandMyIdeas)
-	if len(res.Effects) != 1 || !res.Effects[0].ListMyIdeas {
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.ListMyIdeas{}) {
 		t.Errorf("/myideas: %+v", res.Effects)
 	}
-	my := flows.Handle(s.state, flows.Input{Kind: flows.InputMyIdeas, MyIdeas: []flows.MyIdea{{Reference: "N-AAAA", Title: "Benches", Status: "selected", SentAt: clock}}}, clock)
+	my := flows.Handle(s.state, flows.Input{What: flows.MyIdeasListed{Ideas: []flows.MyIdea{{Reference: "N-AAAA", Title: "Benches", Status: "selected", SentAt: clock}}}}, clock)
 	if len(my.Replies) != 2 || my.Replies[1].Text.Data["Status"].(flows.Msg).Key != "status.selected" {
 		t.Errorf("/myideas replies %+v", my.Replies)
 	}
@@ -502,16 +502,16 @@ func TestStudentDataCommands(t *testing.T) {
 func TestIdeaKeptWhileTheDatabaseIsDown(t *testing.T) {
 	s := reviewReady(t)
 	submit := s.buttonData(s.label("button.submit"))
-	res := flows.Handle(s.state, flows.Input{Kind: flows.InputSubmitQueued}, clock)
+	res := flows.Handle(s.state, flows.Input{What: flows.SubmitQueued{}}, clock)
 	if res.State.Step != flows.StepDone || res.State.Answers != nil || res.State.LastRef != "" || res.State.Submitted != 1 ||
 		replyKeys(res)[0] != "submit.queued" {
 		t.Fatalf("queued: %+v %v", res.State, replyKeys(res))
 	}
-	again := flows.Handle(res.State, flows.Input{Kind: flows.InputButton, Text: submit}, clock)
+	again := flows.Handle(res.State, flows.Input{What: flows.Tap{Data: submit}}, clock)
 	if len(again.Effects) != 0 || replyKeys(again)[0] != "submit.queued" {
 		t.Errorf("Submit again: %+v %v", again.Effects, replyKeys(again))
 	}
-	if keys := replyKeys(flows.Handle(res.State, flows.Input{Kind: flows.InputText, Text: "hi"}, clock)); keys[0] != "idle.hint" {
+	if keys := replyKeys(flows.Handle(res.State, flows.Input{What: flows.Text{Text: "hi"}}, clock)); keys[0] != "idle.hint" {
 		t.Errorf("text after queueing: %v", keys)
 	}
 }
@@ -540,7 +540,7 @@ func TestRepeatSaysTheCurrentQuestionAgain(t *testing.T) {
 	s.text("Benches")
 	s.text("Five benches under the lime tree")
 	s.tap(s.label("cat.public_space"))
-	s.do("shares a pin", flows.Input{Kind: flows.InputLocation, Lat: 50.0281, Lon: 15.2003})
+	s.do("shares a pin", flows.Input{What: flows.Location{Lat: 50.0281, Lon: 15.2003}})
 	s.tap(s.label("button.skip"))
 	s.tap(s.label("help.no"))
 	s.tap(s.label("button.submit"))

@@ -6,14 +6,6 @@ import "time"
 // became of them (/myideas), get everything stored about them (/mydata),
 // delete it all (/delete), and stop being messaged (/stop).
 
-// Commands for students' data.
-const (
-	CommandMyIdeas = "myideas"
-	CommandMyData  = "mydata"
-	CommandDelete  = "delete"
-	CommandStop    = "stop"
-)
-
 // PendingDelete asks whether to really delete everything.
 const PendingDelete Pending = "delete"
 
@@ -32,28 +24,19 @@ type File struct {
 // Statuses an idea can have, in the order ideas usually go through them.
 var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
 
-func isRightsCommand(name string) bool {
-	switch name {
-	case CommandMyIdeas, CommandMyData, CommandDelete, CommandStop:
-		return true
-	}
-	return false
+func (c *conversation) myIdeasCommand(CommandSent) { c.do(ListMyIdeas{}) }
+
+func (c *conversation) myDataCommand(CommandSent) { c.do(ExportMyData{}) }
+
+func (c *conversation) stopCommand(CommandSent) {
+	c.st.Quiet = true
+	c.do(StopMessages{})
+	c.say("stop.done", nil)
 }
 
-func (c *conversation) rightsCommand(name string) {
-	switch name {
-	case CommandMyIdeas:
-		c.effects = append(c.effects, Effect{ListMyIdeas: true})
-	case CommandMyData:
-		c.effects = append(c.effects, Effect{ExportMyData: true})
-	case CommandStop:
-		c.st.Quiet = true
-		c.effects = append(c.effects, Effect{StopMessages: true})
-		c.say("stop.done", nil)
-	case CommandDelete:
-		c.st.Pending = PendingDelete
-		c.askPending()
-	}
+func (c *conversation) deleteCommand(CommandSent) {
+	c.st.Pending = PendingDelete
+	c.askPending()
 }
 
 func (c *conversation) myIdeas(ideas []MyIdea) {
@@ -75,8 +58,8 @@ func (c *conversation) myIdeas(ideas []MyIdea) {
 	}
 }
 
-func (c *conversation) myData(f *File) {
-	c.replies = append(c.replies, Reply{Text: Msg{Key: "mydata.caption"}, File: f})
+func (c *conversation) myData(f File) {
+	c.replies = append(c.replies, Reply{Text: Msg{Key: "mydata.caption"}, File: &f})
 }
 
 // confirmDelete handles the answer to "really delete everything?".
@@ -86,7 +69,7 @@ func (c *conversation) confirmDelete(answer string) {
 		c.continueIfInProgress()
 		return
 	}
-	c.effects = append(c.effects, Effect{DeleteMe: true})
+	c.do(DeleteMe{})
 }
 
 // deleted forgets the student entirely; only the language stays for the

@@ -11,12 +11,6 @@ import (
 // and take the ideas home as a file (/export). Only staff may; anyone else
 // is answered as if the commands did not exist.
 
-// Staff commands.
-const (
-	CommandReview = "review"
-	CommandExport = "export"
-)
-
 // PendingDuplicate asks staff for the reference of the idea a reviewed one repeats.
 const PendingDuplicate Pending = "duplicate"
 
@@ -40,12 +34,6 @@ type ReviewDecision struct {
 	Ref, Decision, DuplicateOf string
 }
 
-// ExportRequest is an export staff asked for: a format, and a forum or all (0).
-type ExportRequest struct {
-	Format  string
-	ForumID int64
-}
-
 // ExportFormats are the files staff can get.
 var ExportFormats = []string{"xlsx", "csv", "geojson"}
 
@@ -61,54 +49,47 @@ const (
 	maxReviewSkips     = 200
 )
 
-func (c *conversation) staffCommand(name string) {
-	c.st.Pending, c.st.Reviewing = PendingNone, ""
-	switch name {
-	case CommandReview:
-		c.st.ReviewSkip = nil
-		c.effects = append(c.effects, Effect{NextReview: &ReviewQueue{}})
-	case CommandExport:
-		var buttons []Button
-		for _, f := range ExportFormats {
-			buttons = append(buttons, Button{Label: Msg{Key: exportFormatLabels[f]}, Data: encodeButton("", buttonExportFormat, f)})
+func (c *conversation) reviewCommand(CommandSent) {
+	c.st.ReviewSkip = nil
+	c.do(NextReview{})
+}
+
+func (c *conversation) exportCommand(CommandSent) {
+	var buttons []Button
+	for _, f := range ExportFormats {
+		buttons = append(buttons, Button{Label: Msg{Key: exportFormatLabels[f]}, Data: encodeButton("", buttonExportFormat, f)})
+	}
+	c.say("export.pick_format", nil, buttons)
+}
+
+func (c *conversation) reviewButton(b buttonData) {
+	ref, what, _ := strings.Cut(b.value, ":")
+	switch {
+	case what == DecisionAccept:
+		c.do(StoreReview{Decision: ReviewDecision{Ref: ref, Decision: DecisionAccept}})
+	case strings.HasPrefix(what, hidePrefix) && slices.Contains(hideReasons, strings.TrimPrefix(what, hidePrefix)):
+		c.do(StoreReview{Decision: ReviewDecision{Ref: ref, Decision: what}})
+	case what == "dup":
+		c.st.Pending, c.st.Reviewing = PendingDuplicate, ref
+		c.askPending()
+	case what == "skip":
+		if len(c.st.ReviewSkip) < maxReviewSkips {
+			c.st.ReviewSkip = append(c.st.ReviewSkip, ref)
 		}
-		c.say("export.pick_format", nil, buttons)
+		c.do(NextReview{Skip: c.st.ReviewSkip})
+	default:
+		c.stale()
 	}
 }
 
-// ReviewQueue says which ideas to pass over: those skipped in this round.
-type ReviewQueue struct{ Skip []string }
-
-func (c *conversation) staffButton(b buttonData) {
-	if c.in.Actor.Role != RoleStaff {
-		c.stale()
-		return
-	}
+func (c *conversation) exportButton(b buttonData) {
 	switch b.step {
-	case buttonStaffReview:
-		ref, what, _ := strings.Cut(b.value, ":")
-		switch {
-		case what == DecisionAccept:
-			c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: ref, Decision: DecisionAccept}})
-		case strings.HasPrefix(what, hidePrefix) && slices.Contains(hideReasons, strings.TrimPrefix(what, hidePrefix)):
-			c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: ref, Decision: what}})
-		case what == "dup":
-			c.st.Pending, c.st.Reviewing = PendingDuplicate, ref
-			c.askPending()
-		case what == "skip":
-			if len(c.st.ReviewSkip) < maxReviewSkips {
-				c.st.ReviewSkip = append(c.st.ReviewSkip, ref)
-			}
-			c.effects = append(c.effects, Effect{NextReview: &ReviewQueue{Skip: c.st.ReviewSkip}})
-		default:
-			c.stale()
-		}
 	case buttonExportFormat:
 		if !slices.Contains(ExportFormats, b.value) {
 			c.stale()
 			return
 		}
-		c.effects = append(c.effects, Effect{ExportForums: b.value})
+		c.do(ListExportForums{Format: b.value})
 	case buttonExportForum:
 		format, id, _ := strings.Cut(b.value, ":")
 		forumID, err := strconv.ParseInt(id, 10, 64)
@@ -116,7 +97,7 @@ func (c *conversation) staffButton(b buttonData) {
 			c.stale()
 			return
 		}
-		c.effects = append(c.effects, Effect{Export: &ExportRequest{Format: format, ForumID: forumID}})
+		c.do(ExportIdeas{Format: format, ForumID: forumID})
 	default:
 		c.stale()
 	}
@@ -126,8 +107,9 @@ var hideReasons = []string{"abusive", "off_topic", "personal_data"}
 
 // duplicateOf handles the reference typed for "a duplicate of which idea?".
 func (c *conversation) duplicateOf() {
-	ref := strings.ToUpper(strings.TrimSpace(c.in.Text))
-	if c.in.Kind != InputText || ref == "" {
+	text, _ := c.in.What.(Text)
+	ref := strings.ToUpper(strings.TrimSpace(text.Text))
+	if ref == "" {
 		c.say("error.text_expected", nil)
 		c.askPending()
 		return
@@ -137,7 +119,7 @@ func (c *conversation) duplicateOf() {
 	}
 	reviewing := c.st.Reviewing
 	c.st.Pending, c.st.Reviewing = PendingNone, ""
-	c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: reviewing, Decision: DecisionDuplicate, DuplicateOf: ref}})
+	c.do(StoreReview{Decision: ReviewDecision{Ref: reviewing, Decision: DecisionDuplicate, DuplicateOf: ref}})
 }
 
 // showReview shows the next idea to review, after saying what was done

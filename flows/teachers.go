@@ -25,13 +25,6 @@ type Actor struct {
 	Town string // the teacher's town, from their invite
 }
 
-// Teacher and staff commands.
-const (
-	CommandNewForum      = "newforum"
-	CommandForums        = "forums"
-	CommandInviteTeacher = "invite_teacher"
-)
-
 // ForumSetupSteps are the questions of /newforum, in order.
 var ForumSetupSteps = []Step{
 	{ID: SetupName, Question: "setup.name_ask", Answer: FreeText(100)},
@@ -120,59 +113,24 @@ const (
 	buttonForumClose = "fd" // change the closing date
 )
 
-// IsStaffButton reports whether button data belongs to teachers' messages.
-func IsStaffButton(data string) bool {
-	b, ok := parseButton(data)
-	if !ok {
-		return false
+func (c *conversation) inviteTeacher(w CommandSent) {
+	town := strings.TrimSpace(w.Arg)
+	if town == "" {
+		town = c.in.Actor.Town
 	}
-	switch b.step {
-	case buttonSetup, buttonSetupLang, buttonSetupNav, buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose,
-		buttonStaffReview, buttonExportFormat, buttonExportForum:
-		return true
+	if town == "" {
+		c.say("invite.need_town", nil)
+		return
 	}
-	return false
+	c.do(CreateInvite{Town: town})
 }
 
-// IsStaffCommand reports whether a command is for teachers or staff.
-func IsStaffCommand(name string) bool {
-	switch name {
-	case CommandNewForum, CommandForums, CommandInviteTeacher, CommandReview, CommandExport:
-		return true
-	}
-	return false
+func (c *conversation) newForum(CommandSent) {
+	c.st.Setup = &Setup{Step: SetupName, Tag: c.in.EventID, Town: c.in.Actor.Town, Languages: append([]string(nil), Languages...)}
+	c.askSetup()
 }
 
-// teacherCommand handles /newforum, /forums and /invite_teacher.
-func (c *conversation) teacherCommand(name string) {
-	a := c.in.Actor
-	if a.Role != RoleStudent && name != CommandNewForum {
-		c.st.Pending, c.st.Closing = PendingNone, nil
-	}
-	switch {
-	case name == CommandInviteTeacher && a.Role == RoleStaff:
-		town := strings.TrimSpace(c.in.Arg)
-		if town == "" {
-			town = a.Town
-		}
-		if town == "" {
-			c.say("invite.need_town", nil)
-			return
-		}
-		c.effects = append(c.effects, Effect{CreateInvite: &town})
-	case (name == CommandReview || name == CommandExport) && a.Role == RoleStaff:
-		c.staffCommand(name)
-	case name == CommandNewForum && a.Role != RoleStudent:
-		c.st.Pending, c.st.Closing = PendingNone, nil
-		c.st.Setup = &Setup{Step: SetupName, Tag: c.in.EventID, Town: a.Town, Languages: append([]string(nil), Languages...)}
-		c.askSetup()
-	case name == CommandForums && a.Role != RoleStudent:
-		c.effects = append(c.effects, Effect{ListForums: true})
-	default:
-		// A student learns nothing about teachers' commands.
-		c.command(CommandHelp)
-	}
-}
+func (c *conversation) forums(CommandSent) { c.do(ListForums{}) }
 
 // setupAnswer handles text while a forum is being set up.
 func (c *conversation) setupAnswer() {
@@ -183,13 +141,14 @@ func (c *conversation) setupAnswer() {
 		c.askSetup()
 		return
 	}
-	if c.in.Kind != InputText {
+	text, ok := c.in.What.(Text)
+	if !ok {
 		c.say("error.text_expected", nil)
 		c.askSetup()
 		return
 	}
 	if step.Answer.Kind == DateAnswerKind {
-		day, problem := parseDay(c.in.Text, c.now)
+		day, problem := parseDay(text.Text, c.now)
 		if problem != "" {
 			c.say(problem, nil)
 			c.askSetup()
@@ -199,7 +158,7 @@ func (c *conversation) setupAnswer() {
 		c.nextSetup()
 		return
 	}
-	a, problem := c.validText(c.in.Text, step.Answer.MaxLen)
+	a, problem := c.validText(text.Text, step.Answer.MaxLen)
 	if problem != nil {
 		c.replies = append(c.replies, Reply{Text: *problem})
 		c.askSetup()
@@ -268,7 +227,7 @@ func (c *conversation) setupNav(what string) bool {
 		c.nextSetup()
 	case what == "create" && su.Step == SetupConfirm:
 		spec := ForumSpec{Name: su.Name, School: su.School, Town: su.Town, Scope: su.Scope, Languages: su.Languages, ClosesOn: su.ClosesOn, Key: su.Tag}
-		c.effects = append(c.effects, Effect{CreateForum: &spec})
+		c.do(CreateForum{Spec: spec})
 	default:
 		return false
 	}
@@ -445,11 +404,6 @@ func (c *conversation) card(fc ForumCard) Reply {
 // forumButton handles taps on a forum card: the bot has loaded the forum
 // (in.Card) and the flow checks it is the teacher's own.
 func (c *conversation) forumButton(b buttonData) {
-	a := c.in.Actor
-	if a.Role == RoleStudent {
-		c.stale()
-		return
-	}
 	id, arg, _ := strings.Cut(b.value, ":")
 	forumID, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || forumID <= 0 {
@@ -459,7 +413,7 @@ func (c *conversation) forumButton(b buttonData) {
 	card := c.in.Card
 	if card == nil || card.Forum.ID != forumID {
 		// First the bot loads the forum; then this runs again with it.
-		c.effects = append(c.effects, Effect{LoadCard: forumID})
+		c.do(LoadCard{ForumID: forumID})
 		return
 	}
 	if !c.mayManage(card.Forum) {
@@ -478,7 +432,7 @@ func (c *conversation) forumButton(b buttonData) {
 			c.stale()
 			return
 		}
-		c.effects = append(c.effects, Effect{SetOpen: &ForumOpen{ForumID: forumID, Code: card.Forum.Code, Open: arg == "1"}})
+		c.do(SetForumOpen{ForumID: forumID, Code: card.Forum.Code, Open: arg == "1"})
 	case buttonForumClose:
 		switch arg {
 		case "": // from the card: ask for the day
@@ -487,7 +441,7 @@ func (c *conversation) forumButton(b buttonData) {
 			c.askPending()
 		case "none":
 			c.st.Pending, c.st.Closing = PendingNone, nil
-			c.effects = append(c.effects, Effect{SetClosesOn: &ForumClosing{ForumID: forumID, Code: card.Forum.Code}})
+			c.do(SetClosingDate{ForumID: forumID, Code: card.Forum.Code})
 		case "keep":
 			c.st.Pending, c.st.Closing = PendingNone, nil
 			c.say("forum.closing_unchanged", nil)
@@ -506,19 +460,20 @@ func (c *conversation) mayManage(f Forum) bool {
 // closingDate handles the answer to "until when?" asked from a card.
 func (c *conversation) closingDate() {
 	f := c.st.Closing
-	if c.in.Kind != InputText {
+	text, ok := c.in.What.(Text)
+	if !ok {
 		c.say("error.text_expected", nil)
 		c.askPending()
 		return
 	}
-	day, problem := parseDay(c.in.Text, c.now)
+	day, problem := parseDay(text.Text, c.now)
 	if problem != "" {
 		c.say(problem, nil)
 		c.askPending()
 		return
 	}
 	c.st.Pending, c.st.Closing = PendingNone, nil
-	c.effects = append(c.effects, Effect{SetClosesOn: &ForumClosing{ForumID: f.ID, Code: f.Code, Day: day}})
+	c.do(SetClosingDate{ForumID: f.ID, Code: f.Code, Day: day})
 }
 
 func (c *conversation) inviteCreated(code, town string) {

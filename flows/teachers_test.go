@@ -18,10 +18,10 @@ func newTeacher(t *testing.T) *student {
 // What a teacher sees: setting up a forum, its card, closing it.
 func TestTranscriptTeacher(t *testing.T) {
 	s := newTeacher(t)
-	s.do("opens the invite link", flows.Input{Kind: flows.InputInvite, Invite: flows.InviteOutcome{Result: "accepted", Town: "Kolín"}})
+	s.do("opens the invite link", flows.Input{What: flows.InviteOpened{Outcome: flows.InviteOutcome{Result: "accepted", Town: "Kolín"}}})
 	s.command(flows.CommandNewForum)
 	s.text("8.B – ZŠ Komenského")
-	s.do("sends a sticker", flows.Input{Kind: flows.InputMedia, Media: "sticker"})
+	s.do("sends a sticker", flows.Input{What: flows.Media{Kind: "sticker"}})
 	s.text("ZŠ Komenského")
 	s.tap("Use “Kolín”")
 	s.tap(s.label("scope.school"))
@@ -75,12 +75,12 @@ func TestStudentsCannotUseTeacherCommandsOrButtons(t *testing.T) {
 	}
 	staff := newStudent(t, "cs")
 	staff.actor = flows.Actor{Role: flows.RoleStaff}
-	staff.do("/invite_teacher", flows.Input{Kind: flows.InputCommand, Text: flows.CommandInviteTeacher})
+	staff.do("/invite_teacher", flows.Input{What: flows.CommandSent{Name: flows.CommandInviteTeacher}})
 	if staff.keys()[0] != "invite.need_town" {
 		t.Errorf("staff without a town: %v", staff.keys())
 	}
-	res := staff.do("/invite_teacher Kolín", flows.Input{Kind: flows.InputCommand, Text: flows.CommandInviteTeacher, Arg: "Kolín"})
-	if len(res.Effects) != 1 || *res.Effects[0].CreateInvite != "Kolín" || staff.keys()[0] != "invite.created" {
+	res := staff.do("/invite_teacher Kolín", flows.Input{What: flows.CommandSent{Name: flows.CommandInviteTeacher, Arg: "Kolín"}})
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.CreateInvite{Town: "Kolín"}) || staff.keys()[0] != "invite.created" {
 		t.Errorf("staff invite: %v %v", res.Effects, staff.keys())
 	}
 }
@@ -89,7 +89,7 @@ func TestTeacherManagesOnlyOwnForums(t *testing.T) {
 	s := newTeacher(t)
 	s.forums = []flows.Forum{{ID: 70, Code: "theirs", Name: "Not mine", Open: true, OwnerID: "pid-other"}}
 	res := s.press("|fo|70:0")
-	if len(res.Effects) != 1 || res.Effects[0].LoadCard != 70 {
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.LoadCard{ForumID: 70}) {
 		t.Fatalf("first the forum is loaded: %+v", res.Effects)
 	}
 	if !s.forums[0].Open || s.keys()[0] != "forum.not_yours" {
@@ -194,7 +194,7 @@ func TestNoNewIdeaOnceTheForumClosed(t *testing.T) {
 	closed.Open = false
 	s.forums = []flows.Forum{closed}
 	res := s.tap(s.label("button.new_idea"))
-	if res.Effects[0].CheckForum != testForum.ID || s.keys()[0] != "join.closed" || s.state.InProgress() {
+	if res.Effects[0] != flows.Effect(flows.CheckForum{ForumID: testForum.ID}) || s.keys()[0] != "join.closed" || s.state.InProgress() {
 		t.Fatalf("effects %+v replies %v state %+v", res.Effects, s.keys(), s.state)
 	}
 	s.command(flows.CommandNew)
@@ -245,7 +245,7 @@ func TestClosingDayInTheCityTimeZone(t *testing.T) {
 		s := newTeacher(t)
 		s.command(flows.CommandNewForum)
 		s.state.Setup.Step = flows.SetupCloses
-		st := flows.Handle(s.state, flows.Input{Kind: flows.InputText, Text: "28.11.2026", Actor: s.actor, EventID: "9"}, now).State
+		st := flows.Handle(s.state, flows.Input{What: flows.Text{Text: "28.11.2026"}, Actor: s.actor, EventID: "9"}, now).State
 		if st.Setup.ClosesOn != "2026-11-28" {
 			t.Errorf("%s: today was refused (%q)", zone, st.Setup.ClosesOn)
 		}
@@ -262,7 +262,7 @@ func TestHandleDoesNotChangeATeachersState(t *testing.T) {
 	s.tap(s.label("button.no_closing_date"))
 	before := s.state
 	langs := append([]string(nil), before.Setup.Languages...)
-	flows.Handle(before, flows.Input{Kind: flows.InputButton, Text: s.buttonData("✅ 🇳🇴 Norsk"), Actor: s.actor}, clock)
+	flows.Handle(before, flows.Input{What: flows.Tap{Data: s.buttonData("✅ 🇳🇴 Norsk")}, Actor: s.actor}, clock)
 	if !slices.Equal(before.Setup.Languages, langs) || before.Setup.Step != flows.SetupLanguages {
 		t.Fatalf("Handle changed the set-up it was given: %+v", before.Setup)
 	}
@@ -285,7 +285,7 @@ func TestOnlyStaffReviewAndExport(t *testing.T) {
 	}
 	staff := newStudent(t, "en")
 	staff.actor = flows.Actor{Role: flows.RoleStaff}
-	if res := staff.command(flows.CommandReview); len(res.Effects) != 1 || res.Effects[0].NextReview == nil {
+	if res := staff.command(flows.CommandReview); len(res.Effects) != 1 || !isNextReview(res.Effects[0]) {
 		t.Errorf("staff /review: %+v", res.Effects)
 	}
 	if res := staff.press("|rv|N-AAAA:hide_everything"); len(res.Effects) != 0 {
@@ -296,7 +296,7 @@ func TestOnlyStaffReviewAndExport(t *testing.T) {
 	}
 	staff.press("|rv|N-AAAA:dup")
 	res := staff.text("n-bbbb")
-	if len(res.Effects) != 1 || *res.Effects[0].Review != (flows.ReviewDecision{Ref: "N-AAAA", Decision: flows.DecisionDuplicate, DuplicateOf: "N-BBBB"}) {
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.StoreReview{Decision: flows.ReviewDecision{Ref: "N-AAAA", Decision: flows.DecisionDuplicate, DuplicateOf: "N-BBBB"}}) {
 		t.Errorf("duplicate: %+v", res.Effects)
 	}
 }
@@ -305,8 +305,13 @@ func TestDuplicateQuestionAnswersBadInput(t *testing.T) {
 	staff := newStudent(t, "en")
 	staff.actor = flows.Actor{Role: flows.RoleStaff}
 	staff.press("|rv|N-AAAA:dup")
-	res := staff.do("sends a sticker", flows.Input{Kind: flows.InputMedia, Media: "sticker"})
+	res := staff.do("sends a sticker", flows.Input{What: flows.Media{Kind: "sticker"}})
 	if keys := staff.keys(); len(res.Effects) != 0 || len(keys) != 2 || keys[0] != "error.text_expected" || keys[1] != "staffreview.dup_ask" {
 		t.Errorf("sticker: %v %+v", keys, res.Effects)
 	}
+}
+
+func isNextReview(e flows.Effect) bool {
+	_, ok := e.(flows.NextReview)
+	return ok
 }

@@ -93,8 +93,8 @@ func keysUsedByCode(t *testing.T) []string {
 	for _, l := range flows.Languages {
 		keys["lang."+l] = true
 	}
-	for _, c := range []string{flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp} {
-		keys["command."+c] = true
+	for _, c := range flows.Commands {
+		keys["command."+c.Name] = true
 	}
 
 	all, err := locales.Keys("en")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -112,7 +111,7 @@ func (b *Bot) withinLimit(ctx context.Context, u *models.Update) bool {
 func (b *Bot) onCommand(name string) tgbot.HandlerFunc {
 	return func(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
 		m := u.Message
-		b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{Kind: flows.InputCommand, Text: name, Arg: commandArg(m.Text)})
+		b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{What: flows.CommandSent{Name: name, Arg: commandArg(m.Text)}})
 	}
 }
 
@@ -123,19 +122,19 @@ func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
 		q := u.CallbackQuery
 		b.answerCallback(ctx, q.ID)
 		chat, _ := callbackChat(q)
-		b.converse(ctx, u, &q.From, chat.ID, flows.Input{Kind: flows.InputButton, Text: q.Data})
+		b.converse(ctx, u, &q.From, chat.ID, flows.Input{What: flows.Tap{Data: q.Data}})
 	case u.EditedMessage != nil:
 		m := u.EditedMessage
-		b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{Kind: flows.InputEdited})
+		b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{What: flows.Edited{}})
 	case u.Message != nil:
 		m := u.Message
 		if name, ok := commandName(m); ok {
-			if slices.Contains(knownCommands, name) { // e.g. "/new@napad_bot"
+			if _, known := flows.CommandNamed(name); known { // e.g. "/new@napad_bot"
 				b.onCommand(name)(ctx, api, u)
 				return
 			}
 			// An unknown command: show what there is.
-			b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{Kind: flows.InputCommand, Text: flows.CommandHelp})
+			b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{What: flows.CommandSent{Name: flows.CommandHelp}})
 			return
 		}
 		b.converse(ctx, u, m.From, m.Chat.ID, b.messageInput(m))
@@ -168,12 +167,6 @@ func languageCode(u *models.Update) string {
 	return ""
 }
 
-var knownCommands = []string{
-	flows.CommandStart, flows.CommandNew, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
-	flows.CommandMyIdeas, flows.CommandMyData, flows.CommandDelete, flows.CommandStop,
-	flows.CommandNewForum, flows.CommandForums, flows.CommandInviteTeacher, flows.CommandReview, flows.CommandExport,
-}
-
 // commandArg is what follows the command: the code in "/start <code>",
 // the town in "/invite_teacher Kolín".
 func commandArg(text string) string {
@@ -202,7 +195,7 @@ func (b *Bot) messageInput(m *models.Message) flows.Input {
 	if m.Text != "" && b.locationLabels[m.Text] {
 		// Some clients send the location button's label as text instead of
 		// the location: it is not the name of a place.
-		return flows.Input{Kind: flows.InputMedia, Media: "location_button"}
+		return flows.Input{What: flows.Media{Kind: "location_button"}}
 	}
 	return messageInput(m)
 }
@@ -210,7 +203,7 @@ func (b *Bot) messageInput(m *models.Message) flows.Input {
 func messageInput(m *models.Message) flows.Input {
 	switch {
 	case m.Location != nil:
-		return flows.Input{Kind: flows.InputLocation, Lat: m.Location.Latitude, Lon: m.Location.Longitude, Live: m.Location.LivePeriod > 0}
+		return flows.Input{What: flows.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude, Live: m.Location.LivePeriod > 0}}
 	case len(m.Photo) > 0:
 		largest := m.Photo[0]
 		for _, p := range m.Photo[1:] {
@@ -218,19 +211,19 @@ func messageInput(m *models.Message) flows.Input {
 				largest = p
 			}
 		}
-		return flows.Input{Kind: flows.InputPhoto, PhotoID: largest.FileID}
+		return flows.Input{What: flows.PhotoSent{FileID: largest.FileID}}
 	case m.Text != "":
-		return flows.Input{Kind: flows.InputText, Text: m.Text}
+		return flows.Input{What: flows.Text{Text: m.Text}}
 	case m.Sticker != nil:
-		return flows.Input{Kind: flows.InputMedia, Media: "sticker"}
+		return flows.Input{What: flows.Media{Kind: "sticker"}}
 	case m.Voice != nil, m.Audio != nil:
-		return flows.Input{Kind: flows.InputMedia, Media: "voice"}
+		return flows.Input{What: flows.Media{Kind: "voice"}}
 	case m.Video != nil, m.VideoNote != nil, m.Animation != nil:
-		return flows.Input{Kind: flows.InputMedia, Media: "video"}
+		return flows.Input{What: flows.Media{Kind: "video"}}
 	case m.Document != nil:
-		return flows.Input{Kind: flows.InputMedia, Media: "document"}
+		return flows.Input{What: flows.Media{Kind: "document"}}
 	}
-	return flows.Input{Kind: flows.InputMedia, Media: "other"}
+	return flows.Input{What: flows.Media{Kind: "other"}}
 }
 
 // converse hands the update to the runtime as an event of the sender's

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/healthycities/napad/flows"
 )
 
 func TestSplitTextKeepsEverythingWithinTheLimit(t *testing.T) {
@@ -51,11 +52,11 @@ func strip(s string) string { return strings.Join(strings.Fields(s), "") }
 
 func TestMessageInput(t *testing.T) {
 	photo := &models.Message{Photo: []models.PhotoSize{{FileID: "small", Width: 90, Height: 60}, {FileID: "big", Width: 1280, Height: 853}, {FileID: "mid", Width: 320, Height: 213}}}
-	if in := messageInput(photo); in.PhotoID != "big" {
+	if in := messageInput(photo); in.What != (flows.PhotoSent{FileID: "big"}) {
 		t.Errorf("photo: %+v", in)
 	}
 	live := &models.Message{Location: &models.Location{Latitude: 50, Longitude: 14, LivePeriod: 900}}
-	if in := messageInput(live); !in.Live || in.Lat != 50 {
+	if in := messageInput(live); in.What != (flows.Location{Lat: 50, Lon: 14, Live: true}) {
 		t.Errorf("live location: %+v", in)
 	}
 	for name, m := range map[string]*models.Message{
@@ -65,7 +66,7 @@ func TestMessageInput(t *testing.T) {
 		"document": {Document: &models.Document{}},
 		"other":    {Dice: &models.Dice{}},
 	} {
-		if in := messageInput(m); in.Media != name {
+		if in := messageInput(m); in.What != (flows.Media{Kind: name}) {
 			t.Errorf("%s: %+v", name, in)
 		}
 	}

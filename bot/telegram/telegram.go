@@ -5,6 +5,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type Config struct {
 	APIURL        string // Bot API base URL; empty means Telegram's
 	WebhookURL    string // empty means long polling
 	WebhookSecret string
+	// StaffIDs are the Telegram user ids of city staff, for their command
+	// menu (the runtime knows them as staff by their pseudonyms).
+	StaffIDs []int64
 	// Messages per second in all and into one chat: 0 means Telegram's
 	// limits (DefaultMessagesPerSecond, DefaultChatMessagesPerSecond), a
 	// negative number none (a load test against a fake Bot API).
@@ -103,8 +107,8 @@ func New(ctx context.Context, cfg Config, rt *bot.Runtime) (*Bot, error) {
 	for _, lang := range flows.Languages {
 		b.locationLabels[b.text(lang, flows.Msg{Key: "place.share_button"})] = true
 	}
-	for _, cmd := range knownCommands {
-		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd))
+	for _, cmd := range flows.Commands {
+		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd.Name, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd.Name))
 	}
 
 	me, err := withRetry(ctx, b, "getMe", func() (*models.User, error) { return api.GetMe(ctx) })
@@ -155,39 +159,31 @@ func (b *Bot) JoinLink(code string) string { return JoinLink(b.username, code) }
 // InviteLink is this bot's link that makes a Telegram account a teacher.
 func (b *Bot) InviteLink(code string) string { return JoinLink(b.username, bot.InviteCode(code)) }
 
-// studentCommands are in everyone's command menu; teachers also get
-// teacherCommands, in their own chat only.
-var (
-	studentCommands = []string{
-		flows.CommandNew, flows.CommandMyIdeas, flows.CommandCancel, flows.CommandLanguage, flows.CommandHelp,
-		flows.CommandMyData, flows.CommandDelete, flows.CommandStop,
-	}
-	teacherCommands = []string{flows.CommandNewForum, flows.CommandForums}
-)
-
-// SetCommands publishes the command menu in every language.
+// SetCommands publishes the command menus in every language: everyone's,
+// and in each staff member's own chat, staff's (flows.Menu). A staff chat
+// Telegram does not know yet (they never opened the bot) is skipped.
 func (b *Bot) SetCommands(ctx context.Context) error {
 	for _, lang := range append([]string{""}, flows.Languages...) {
-		textLang := lang
-		if textLang == "" {
-			textLang = flows.Languages[0]
-		}
-		if err := b.setCommands(ctx, studentCommands, textLang, &tgbot.SetMyCommandsParams{LanguageCode: lang}); err != nil {
+		textLang := cmp.Or(lang, flows.Languages[0])
+		if err := b.setCommands(ctx, flows.Menu(flows.RoleStudent), textLang, &tgbot.SetMyCommandsParams{LanguageCode: lang}); err != nil {
 			return err
+		}
+		for _, id := range b.cfg.StaffIDs {
+			if err := b.setCommands(ctx, flows.Menu(flows.RoleStaff), textLang,
+				&tgbot.SetMyCommandsParams{LanguageCode: lang, Scope: &models.BotCommandScopeChat{ChatID: id}}); err != nil {
+				b.log.Warn("staff command menu", "err", err)
+			}
 		}
 	}
 	return nil
 }
 
-// RoleChanged shows a new teacher their commands in the menu of their chat
-// with the bot.
+// RoleChanged shows someone whose role changed (a teacher invite accepted)
+// their commands in the menu of their chat with the bot.
 func (b *Bot) RoleChanged(ctx context.Context, chatID int64, role, lang string) {
-	if role != flows.RoleTeacher {
-		return
-	}
-	if err := b.setCommands(ctx, append(teacherCommands, studentCommands...), lang,
+	if err := b.setCommands(ctx, flows.Menu(role), lang,
 		&tgbot.SetMyCommandsParams{Scope: &models.BotCommandScopeChat{ChatID: chatID}}); err != nil {
-		b.log.Warn("teacher command menu", "err", err)
+		b.log.Warn("command menu for a new role", "role", role, "err", err)
 	}
 }
 

@@ -147,6 +147,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		APIURL:        cfg.APIURL,
 		WebhookURL:    cfg.WebhookURL,
 		WebhookSecret: cfg.WebhookSecret,
+		StaffIDs:      cfg.StaffIDs,
 
 		MessagesPerSecond:     cfg.MessagesPerSecond,
 		ChatMessagesPerSecond: cfg.ChatMessagesPerSecond,

@@ -147,7 +147,7 @@ func (w *Walker) Do(in flows.Input) {
 	in.Participant = w.PID
 	res := flows.Handle(w.State, in, w.Now)
 	for _, e := range res.Effects {
-		if e.Joined == nil {
+		if _, ok := e.(flows.CountJoin); !ok {
 			w.TB.Fatalf("unexpected effect %+v", e)
 		}
 	}
@@ -172,13 +172,13 @@ func (w *Walker) Act(a Action) {
 		if !ok {
 			w.TB.Fatalf("no button %s|%s in %+v", a.Step, a.Tap, w.Last.Replies)
 		}
-		w.Do(flows.Input{Kind: flows.InputButton, Text: d})
+		w.Do(flows.Input{What: flows.Tap{Data: d}})
 	case a.Text != "":
-		w.Do(flows.Input{Kind: flows.InputText, Text: a.Text})
+		w.Do(flows.Input{What: flows.Text{Text: a.Text}})
 	case a.Pin != nil:
-		w.Do(flows.Input{Kind: flows.InputLocation, Lat: a.Pin.Lat, Lon: a.Pin.Lon})
+		w.Do(flows.Input{What: flows.Location{Lat: a.Pin.Lat, Lon: a.Pin.Lon}})
 	case a.Photo != "":
-		w.Do(flows.Input{Kind: flows.InputPhoto, PhotoID: a.Photo})
+		w.Do(flows.Input{What: flows.PhotoSent{FileID: a.Photo}})
 	default:
 		w.TB.Fatalf("cannot act %+v", a)
 	}
@@ -186,7 +186,7 @@ func (w *Walker) Act(a Action) {
 
 // Join opens the join link of forum f.
 func (w *Walker) Join(f flows.Forum) {
-	w.Do(flows.Input{Kind: flows.InputJoin, Join: flows.JoinResult{Found: true, Forum: f}})
+	w.Do(flows.Input{What: flows.JoinLinkOpened{Found: true, Forum: f}})
 }
 
 // WalkTo joins Forum and answers the idea's questions until the student is

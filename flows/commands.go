@@ -1,0 +1,150 @@
+package flows
+
+import "slices"
+
+// This file is every command a person can type and every kind of button,
+// with who may use it: routing, role checks, the command menus and /help
+// all come from these two tables. A command's menu text is the locale key
+// "command.<name>".
+
+// Audience is who may use a command or a button.
+type Audience int
+
+// The audiences, each a superset of the next.
+const (
+	Everyone Audience = iota // students, teachers and staff
+	Teachers                 // teachers and staff
+	Staff                    // city staff only
+)
+
+// May reports whether the actor belongs to the audience.
+func (a Actor) May(who Audience) bool {
+	switch who {
+	case Teachers:
+		return a.Role == RoleTeacher || a.Role == RoleStaff
+	case Staff:
+		return a.Role == RoleStaff
+	}
+	return true
+}
+
+// Command is one command, /name.
+type Command struct {
+	Name   string
+	Who    Audience
+	InMenu bool // listed in the chat's command menu
+	// ShowsRole: its answer depends on the person's role, so the role is
+	// looked up even if everyone may use it.
+	ShowsRole bool
+	// KeepsQuestion: a question the person was asked stays open (for /help).
+	KeepsQuestion bool
+	run           func(*conversation, CommandSent)
+}
+
+// Commands are all commands, the menu's order: staff's, teachers', then
+// everyone's.
+var Commands = []Command{
+	{Name: CommandReview, Who: Staff, InMenu: true, run: (*conversation).reviewCommand},
+	{Name: CommandExport, Who: Staff, InMenu: true, run: (*conversation).exportCommand},
+	{Name: CommandInviteTeacher, Who: Staff, InMenu: true, run: (*conversation).inviteTeacher},
+	{Name: CommandNewForum, Who: Teachers, InMenu: true, run: (*conversation).newForum},
+	{Name: CommandForums, Who: Teachers, InMenu: true, run: (*conversation).forums},
+	{Name: CommandStart, run: (*conversation).start},
+	{Name: CommandNew, InMenu: true, run: (*conversation).newCommand},
+	{Name: CommandMyIdeas, InMenu: true, run: (*conversation).myIdeasCommand},
+	{Name: CommandCancel, InMenu: true, run: (*conversation).cancelCommand},
+	{Name: CommandLanguage, InMenu: true, run: (*conversation).languageCommand},
+	{Name: CommandHelp, InMenu: true, ShowsRole: true, KeepsQuestion: true, run: (*conversation).help},
+	{Name: CommandMyData, InMenu: true, run: (*conversation).myDataCommand},
+	{Name: CommandDelete, InMenu: true, run: (*conversation).deleteCommand},
+	{Name: CommandStop, InMenu: true, run: (*conversation).stopCommand},
+}
+
+// The commands' names.
+const (
+	CommandStart         = "start"
+	CommandNew           = "new"
+	CommandCancel        = "cancel"
+	CommandLanguage      = "language"
+	CommandHelp          = "help"
+	CommandMyIdeas       = "myideas"
+	CommandMyData        = "mydata"
+	CommandDelete        = "delete"
+	CommandStop          = "stop"
+	CommandNewForum      = "newforum"
+	CommandForums        = "forums"
+	CommandInviteTeacher = "invite_teacher"
+	CommandReview        = "review"
+	CommandExport        = "export"
+)
+
+// CommandNamed is the command called name.
+func CommandNamed(name string) (Command, bool) {
+	i := slices.IndexFunc(Commands, func(c Command) bool { return c.Name == name })
+	if i < 0 {
+		return Command{}, false
+	}
+	return Commands[i], true
+}
+
+// Menu is the command menu of someone with role: the names, in order.
+func Menu(role string) []string {
+	a := Actor{Role: role}
+	var names []string
+	for _, c := range Commands {
+		if c.InMenu && a.May(c.Who) {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+// buttonKind is what a button does, by the kind in its data ("<tag>|<kind>|<value>").
+type buttonKind struct {
+	Kinds []string
+	Who   Audience
+	run   func(*conversation, buttonData)
+}
+
+// buttonKinds are the buttons that are not answers to the idea's questions
+// (those are ideaButton's). Who may tap them is checked here, once.
+var buttonKinds = []buttonKind{
+	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
+	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
+	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
+	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
+	{Kinds: []string{buttonNewIdea}, run: (*conversation).newIdeaButton},
+	{Kinds: []string{buttonPickLanguage}, run: (*conversation).pickLanguageButton},
+}
+
+func buttonKindOf(kind string) (buttonKind, bool) {
+	i := slices.IndexFunc(buttonKinds, func(k buttonKind) bool { return slices.Contains(k.Kinds, kind) })
+	if i < 0 {
+		return buttonKind{Kinds: []string{kind}, run: (*conversation).ideaButton}, false
+	}
+	return buttonKinds[i], true
+}
+
+// NeedsActor reports whether handling in depends on who sent it: a command
+// or button not for everyone, /help, or an answer to a question only
+// teachers and staff are asked. Everything else a student does is the same
+// for everyone, so the bot need not look the role up.
+func NeedsActor(st State, in Input) bool {
+	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" {
+		return true
+	}
+	switch w := in.What.(type) {
+	case CommandSent:
+		c, ok := CommandNamed(w.Name)
+		return !ok || c.Who != Everyone || c.ShowsRole
+	case Tap:
+		b, ok := parseButton(w.Data)
+		if !ok {
+			return false
+		}
+		k, _ := buttonKindOf(b.step)
+		return k.Who != Everyone
+	}
+	return false
+}

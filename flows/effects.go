@@ -1,0 +1,80 @@
+package flows
+
+// Effect is something the conversation asks the outside world to do. The
+// bot does it and, where there is an outcome, hands it back as an input
+// (see Run). The set is closed: only the types in this file are effects.
+type Effect interface{ effect() }
+
+// What the conversation asks for.
+type (
+	// SubmitIdea stores a finished idea (outcome: Submitted, SubmitQueued or
+	// SubmitFailed).
+	SubmitIdea struct{ Idea Submission }
+	// CountJoin counts the student as a participant of the forum.
+	CountJoin struct{ Forum Forum }
+	// CheckForum looks the student's forum up into Input.Current, then the
+	// input is handled again.
+	CheckForum struct{ ForumID int64 }
+	// LoadCard looks a forum and its figures up into Input.Card, then the
+	// input is handled again.
+	LoadCard struct{ ForumID int64 }
+	// CreateForum creates the forum a teacher set up (ForumCreated).
+	CreateForum struct{ Spec ForumSpec }
+	// ListForums lists the forums the teacher may see (ForumsListed).
+	ListForums struct{}
+	// SetForumOpen closes or reopens a forum (CardReloaded).
+	SetForumOpen struct {
+		ForumID int64
+		Code    string
+		Open    bool
+	}
+	// SetClosingDate sets (or, with Day "", removes) a forum's closing date;
+	// Day is 2006-01-02 in the city's time zone (CardReloaded).
+	SetClosingDate struct {
+		ForumID int64
+		Code    string
+		Day     string
+	}
+	// CreateInvite makes a teacher invite for a town (InviteCreated).
+	CreateInvite struct{ Town string }
+	// ListMyIdeas lists the student's ideas (MyIdeasListed).
+	ListMyIdeas struct{}
+	// ExportMyData gathers everything stored about the student (MyDataExported).
+	ExportMyData struct{}
+	// StopMessages: no more messages about the student's ideas.
+	StopMessages struct{}
+	// DeleteMe erases everything stored about the student (Deleted).
+	DeleteMe struct{}
+	// NextReview finds the next idea for staff to review, passing over
+	// those skipped in this round (ReviewNext).
+	NextReview struct{ Skip []string }
+	// StoreReview stores what staff decided, then finds the next idea
+	// (ReviewNext, or ReviewRefUnknown).
+	StoreReview struct{ Decision ReviewDecision }
+	// ListExportForums lists the forums to export from, in Format
+	// (ExportForumsListed).
+	ListExportForums struct{ Format string }
+	// ExportIdeas makes the export file of a forum (0: all) in Format (Exported).
+	ExportIdeas struct {
+		Format  string
+		ForumID int64
+	}
+)
+
+func (SubmitIdea) effect()       {}
+func (CountJoin) effect()        {}
+func (CheckForum) effect()       {}
+func (LoadCard) effect()         {}
+func (CreateForum) effect()      {}
+func (ListForums) effect()       {}
+func (SetForumOpen) effect()     {}
+func (SetClosingDate) effect()   {}
+func (CreateInvite) effect()     {}
+func (ListMyIdeas) effect()      {}
+func (ExportMyData) effect()     {}
+func (StopMessages) effect()     {}
+func (DeleteMe) effect()         {}
+func (NextReview) effect()       {}
+func (StoreReview) effect()      {}
+func (ListExportForums) effect() {}
+func (ExportIdeas) effect()      {}

@@ -1,0 +1,126 @@
+package flows
+
+// Input is one event in the conversation: what happened, who did it, and
+// what the bot looked up for it.
+type Input struct {
+	// What happened: one of the types below.
+	What Happened
+	// EventID is unique to this event and the same when it is delivered
+	// again; a new idea's draft id is derived from it, so storing is idempotent.
+	EventID string
+	// LanguageHint is the person's app language, used until they choose.
+	LanguageHint string
+	// Who sent it: a student, a teacher or city staff, and their pseudonym.
+	Actor       Actor
+	Participant string
+	// Current is the student's forum as it is now, looked up (CheckForum)
+	// before a new idea is started.
+	Current *Forum
+	// Card is a forum with its figures, looked up (LoadCard) before a tap
+	// on a forum card is handled.
+	Card *ForumCard
+}
+
+// Happened is what a person did in the chat, or the outcome of an effect.
+// The set is closed: only the types in this file are inputs.
+type Happened interface{ happened() }
+
+// What a person does.
+type (
+	// Text is a message the person wrote.
+	Text struct{ Text string }
+	// Tap is a button tapped; Data is what the button carries.
+	Tap struct{ Data string }
+	// Location is a place shared on the map; Live: a moving location.
+	Location struct {
+		Lat, Lon float64
+		Live     bool
+	}
+	// PhotoSent is a photo sent, by the channel's file id.
+	PhotoSent struct{ FileID string }
+	// Media is something not usable as an answer: a sticker, voice, video,
+	// a file... Kind says which.
+	Media struct{ Kind string }
+	// CommandSent is /name, with what follows it (Arg).
+	CommandSent struct{ Name, Arg string }
+	// Edited is an edit of a message sent earlier.
+	Edited struct{}
+	// JoinLinkOpened is a forum's join link opened: what its code led to.
+	JoinLinkOpened struct {
+		Found bool
+		Forum Forum
+	}
+	// InviteOpened is a teacher invite link opened, and what came of it.
+	InviteOpened struct{ Outcome InviteOutcome }
+)
+
+// What the bot did when the conversation asked (see effects.go).
+type (
+	// Submitted: the idea was stored under Ref.
+	Submitted struct{ Ref string }
+	// SubmitQueued: the idea could not be stored in the database now, but
+	// it is kept safe and will be stored by itself; its reference comes later.
+	SubmitQueued struct{}
+	// SubmitFailed: the idea could not be stored, nor kept; the draft stays.
+	SubmitFailed struct{}
+	// StoreFailed: what a teacher or staff member asked for could not be
+	// done now.
+	StoreFailed struct{}
+	// ForumCreated is the forum a teacher set up.
+	ForumCreated struct{ Forum Forum }
+	// ForumsListed are the forums a teacher may see.
+	ForumsListed struct{ Forums []Forum }
+	// CardReloaded is a forum card to show again, in place of the old one.
+	CardReloaded struct{ Card ForumCard }
+	// InviteCreated is a new teacher invite for Town.
+	InviteCreated struct{ Code, Town string }
+	// MyIdeasListed are the student's ideas.
+	MyIdeasListed struct{ Ideas []MyIdea }
+	// MyDataExported is everything stored about the student.
+	MyDataExported struct{ File File }
+	// Deleted: the student's data was deleted.
+	Deleted struct{}
+	// ReviewNext is the next idea to review (nil when none), after Done (a
+	// locale key, or "") about idea Ref, a duplicate of Of.
+	ReviewNext struct {
+		Item          *ReviewItem
+		Done, Ref, Of string
+	}
+	// ReviewRefUnknown: the idea named as the original (Ref) does not exist.
+	ReviewRefUnknown struct{ Ref string }
+	// ExportForumsListed are the forums to choose from for an export in Format.
+	ExportForumsListed struct {
+		Format string
+		Forums []Forum
+	}
+	// Exported is the export file, with Count ideas.
+	Exported struct {
+		File  File
+		Count int
+	}
+)
+
+func (Text) happened()               {}
+func (Tap) happened()                {}
+func (Location) happened()           {}
+func (PhotoSent) happened()          {}
+func (Media) happened()              {}
+func (CommandSent) happened()        {}
+func (Edited) happened()             {}
+func (JoinLinkOpened) happened()     {}
+func (InviteOpened) happened()       {}
+func (Submitted) happened()          {}
+func (SubmitQueued) happened()       {}
+func (SubmitFailed) happened()       {}
+func (StoreFailed) happened()        {}
+func (ForumCreated) happened()       {}
+func (ForumsListed) happened()       {}
+func (CardReloaded) happened()       {}
+func (InviteCreated) happened()      {}
+func (MyIdeasListed) happened()      {}
+func (MyDataExported) happened()     {}
+func (Deleted) happened()            {}
+func (ReviewNext) happened()         {}
+func (ReviewRefUnknown) happened()   {}
+func (ExportForumsListed) happened() {}
+func (Exported) happened()           {}
