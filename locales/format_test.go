@@ -33,44 +33,41 @@ func TestFormatsPerLanguage(t *testing.T) {
 	september := time.Date(2026, 9, 30, 9, 5, 0, 0, prague)
 
 	type want struct {
-		date, dateTime                  string
-		newYear, newYearTime, lastDay   string
-		september                       string
-		decimals, integers, coordinates []string
+		date, dateTime                string
+		newYear, newYearTime, lastDay string
+		september                     string
+		decimals, integers            []string
 	}
 	decimals := []float64{3.5, 0.25, 12345.678, -1.5, 2000.5, 7}
 	integers := []int{7, 999, 2000, 12345, 1234567, -12345}
-	coordinates := []float64{50.0281, 15.2003, -0.1278, 0}
+	// A decimal comma, and a no-break space between thousands from 10 000.
+	commaDecimals := []string{"3,5", "0,25", "12" + nbsp + "345,678", "-1,5", "2000,5", "7"}
+	spaceIntegers := []string{"7", "999", "2000", "12" + nbsp + "345", "1" + nbsp + "234" + nbsp + "567", "-12" + nbsp + "345"}
 	cases := map[string]want{
 		"cs": {
 			date: "2. 1. 2026", dateTime: "2. 1. 2026 15:04",
 			newYear: "1. 1. 2027", newYearTime: "1. 1. 2027 00:10", lastDay: "15. 12. 2026", september: "30. 9. 2026 09:05",
-			decimals:    []string{"3,5", "0,25", "12" + nbsp + "345,678", "-1,5", "2000,5", "7"},
-			integers:    []string{"7", "999", "2000", "12" + nbsp + "345", "1" + nbsp + "234" + nbsp + "567", "-12" + nbsp + "345"},
-			coordinates: []string{"50.02810", "15.20030", "-0.12780", "0.00000"},
+			decimals: commaDecimals, integers: spaceIntegers,
 		},
 		"en": {
 			date: "2 Jan 2026", dateTime: "2 Jan 2026, 15:04",
 			newYear: "1 Jan 2027", newYearTime: "1 Jan 2027, 00:10", lastDay: "15 Dec 2026", september: "30 Sep 2026, 09:05",
-			decimals:    []string{"3.5", "0.25", "12,345.678", "-1.5", "2,000.5", "7"},
-			integers:    []string{"7", "999", "2,000", "12,345", "1,234,567", "-12,345"},
-			coordinates: []string{"50.02810", "15.20030", "-0.12780", "0.00000"},
+			decimals: []string{"3.5", "0.25", "12,345.678", "-1.5", "2,000.5", "7"},
+			integers: []string{"7", "999", "2,000", "12,345", "1,234,567", "-12,345"},
 		},
 		"nb": {
 			date: "2.1.2026", dateTime: "2.1.2026 kl. 15:04",
 			newYear: "1.1.2027", newYearTime: "1.1.2027 kl. 00:10", lastDay: "15.12.2026", september: "30.9.2026 kl. 09:05",
-			decimals:    []string{"3,5", "0,25", "12" + nbsp + "345,678", "-1,5", "2000,5", "7"},
-			integers:    []string{"7", "999", "2000", "12" + nbsp + "345", "1" + nbsp + "234" + nbsp + "567", "-12" + nbsp + "345"},
-			coordinates: []string{"50.02810", "15.20030", "-0.12780", "0.00000"},
+			decimals: commaDecimals, integers: spaceIntegers,
 		},
 		"uk": {
 			date: "02.01.2026", dateTime: "02.01.2026, 15:04",
 			newYear: "01.01.2027", newYearTime: "01.01.2027, 00:10", lastDay: "15.12.2026", september: "30.09.2026, 09:05",
-			decimals:    []string{"3,5", "0,25", "12" + nbsp + "345,678", "-1,5", "2000,5", "7"},
-			integers:    []string{"7", "999", "2000", "12" + nbsp + "345", "1" + nbsp + "234" + nbsp + "567", "-12" + nbsp + "345"},
-			coordinates: []string{"50.02810", "15.20030", "-0.12780", "0.00000"},
+			decimals: commaDecimals, integers: spaceIntegers,
 		},
 	}
+	// Coordinates are the same in every language.
+	coordinates := map[float64]string{50.0281: "50.02810", 15.2003: "15.20030", -0.1278: "-0.12780", 0: "0.00000"}
 	if len(cases) != len(c.Languages()) {
 		t.Errorf("cases for %d languages, files for %v", len(cases), c.Languages())
 	}
@@ -102,8 +99,8 @@ func TestFormatsPerLanguage(t *testing.T) {
 			check(fmt.Sprint("integer ", n), fmt.Sprint(f.value(n)), w.integers[i])
 			check(fmt.Sprint("int64 ", n), fmt.Sprint(f.value(int64(n))), w.integers[i])
 		}
-		for i, x := range coordinates {
-			check(fmt.Sprint("coordinate ", x), coord(f.value(x)), w.coordinates[i])
+		for x, want := range coordinates {
+			check(fmt.Sprint("coordinate ", x), coord(f.value(x)), want)
 		}
 		// What is not a time or a coordinate passes through: a rendered
 		// "no closing date", or nothing when a caller renders without data.
