@@ -126,6 +126,8 @@ func (s State) InProgress() bool {
 
 // Msg is a sentence to show: a locale key and the values it needs.
 // A value in Data may itself be a Msg, translated in the same language.
+// Times (time.Time, already in the city's zone) and numbers go in as they
+// are: the locale writes them in the reader's language.
 type Msg struct {
 	Key   string
 	Data  map[string]any

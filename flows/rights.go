@@ -53,7 +53,7 @@ func (c *conversation) myIdeas(ideas []MyIdea) {
 		c.say("myideas.item", map[string]any{
 			"Ref": i.Reference, "Title": i.Title, "Forum": i.Forum,
 			"Status": Msg{Key: "status." + i.Status}, "Answer": answer,
-			"Date": i.SentAt.Format("2. 1. 2006"),
+			"Date": i.SentAt,
 		})
 	}
 }

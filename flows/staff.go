@@ -152,7 +152,7 @@ func (c *conversation) showReview(item *ReviewItem, done string, doneData map[st
 	}
 	c.replies = append(c.replies, Reply{
 		Text: Msg{Key: "staffreview.card", Data: map[string]any{
-			"Ref": item.Ref, "Forum": item.Forum, "Date": item.SentAt.Format("2. 1. 2006 15:04"), "Flag": flag,
+			"Ref": item.Ref, "Forum": item.Forum, "Date": item.SentAt, "Flag": flag,
 			"Title": item.Title, "Scope": Msg{Key: "scope." + item.Scope}, "WorksWell": orNone(item.WorksWell),
 			"Improve": item.Improve, "Description": item.Description, "Category": Msg{Key: "cat." + item.Category}, "Place": place,
 		}},

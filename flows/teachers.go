@@ -378,7 +378,7 @@ func (c *conversation) card(fc ForumCard) Reply {
 	closes := any(Msg{Key: "forum.no_closing_date"})
 	if !f.ClosesAt.IsZero() {
 		// It closes at the first moment after its last day.
-		closes = f.ClosesAt.Add(-time.Second).Format("2. 1. 2006")
+		closes = f.ClosesAt.Add(-time.Second)
 	}
 	last := any(Msg{Key: "forum.no_submission_yet"})
 	if !s.LastSubmission.IsZero() {
@@ -565,12 +565,14 @@ func ago(t, now time.Time) Msg {
 	return Msg{Key: "forum.days_ago", Count: n(d.Hours() / 24)}
 }
 
-func displayDay(day string) string {
+// displayDay is a day as stored (2006-01-02), as a time for the message to
+// write in its language.
+func displayDay(day string) any {
 	t, err := time.Parse("2006-01-02", day)
 	if err != nil {
 		return day
 	}
-	return t.Format("2. 1. 2006")
+	return t
 }
 
 func toggle(list []string, v string) []string {

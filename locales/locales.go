@@ -6,7 +6,6 @@ import (
 	"embed"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -26,6 +25,7 @@ const Fallback = "cs"
 // Catalog renders messages in the supported languages.
 type Catalog struct {
 	localizers map[string]*i18n.Localizer
+	formats    map[string]*formats
 	languages  []string
 	// fixed caches texts without data or count (questions, button labels:
 	// most of what is rendered). go-i18n matches languages on every call,
@@ -44,12 +44,19 @@ func Load() (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list locale files: %w", err)
 	}
-	c := &Catalog{localizers: map[string]*i18n.Localizer{}, fixed: map[fixedText]string{}}
+	c := &Catalog{localizers: map[string]*i18n.Localizer{}, formats: map[string]*formats{}, fixed: map[fixedText]string{}}
 	for _, e := range entries {
 		if _, err := bundle.LoadMessageFileFS(files, e.Name()); err != nil {
 			return nil, fmt.Errorf("load locale %s: %w", e.Name(), err)
 		}
 		lang := strings.TrimSuffix(e.Name(), ".toml")
+		raw, err := files.ReadFile(e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read locale %s: %w", lang, err)
+		}
+		if c.formats[lang], err = readFormats(lang, raw); err != nil {
+			return nil, err
+		}
 		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
 		c.languages = append(c.languages, lang)
 	}
@@ -61,7 +68,8 @@ func Load() (*Catalog, error) {
 func (c *Catalog) Languages() []string { return c.languages }
 
 // Text renders the message key in lang. count, when not nil, picks the plural
-// form and is available to the template as {{.Count}}.
+// form and is available to the template as {{.Count}}. Times and numbers in
+// data are written in the language's way (see format.go).
 func (c *Catalog) Text(lang, key string, data map[string]any, count *int) (string, error) {
 	if data == nil && count == nil {
 		id := fixedText{lang, key}
@@ -71,7 +79,7 @@ func (c *Catalog) Text(lang, key string, data map[string]any, count *int) (strin
 		if ok {
 			return s, nil
 		}
-		s, err := c.localize(lang, key, nil, nil)
+		s, err := c.localize(lang, key, nil, nil, nil)
 		if err == nil {
 			c.mu.Lock()
 			c.fixed[id] = s
@@ -79,22 +87,35 @@ func (c *Catalog) Text(lang, key string, data map[string]any, count *int) (strin
 		}
 		return s, err
 	}
-	return c.localize(lang, key, data, count)
+	f := c.formatsFor(lang)
+	td := make(map[string]any, len(data)+1)
+	for k, v := range data {
+		td[k] = f.value(v)
+	}
+	return c.localize(lang, key, f, td, count)
 }
 
-func (c *Catalog) localize(lang, key string, data map[string]any, count *int) (string, error) {
+// formatsFor is how lang writes times and numbers.
+func (c *Catalog) formatsFor(lang string) *formats {
+	if f, ok := c.formats[lang]; ok {
+		return f
+	}
+	return c.formats[Fallback]
+}
+
+// localize renders key with data already written for lang (td: nil, or a map
+// of its own that gets the count).
+func (c *Catalog) localize(lang, key string, f *formats, td map[string]any, count *int) (string, error) {
 	loc, ok := c.localizers[lang]
 	if !ok {
 		loc = c.localizers[Fallback]
 	}
-	cfg := &i18n.LocalizeConfig{MessageID: key, TemplateData: data}
-	if count != nil {
-		td := make(map[string]any, len(data)+1)
-		for k, v := range data {
-			td[k] = v
-		}
-		td["Count"] = *count
+	cfg := &i18n.LocalizeConfig{MessageID: key, TemplateParser: templateParser}
+	if td != nil {
 		cfg.TemplateData = td
+	}
+	if count != nil {
+		td["Count"] = f.integer(int64(*count))
 		cfg.PluralCount = *count
 	}
 	s, err := loc.Localize(cfg)
@@ -141,25 +162,25 @@ func isPlural(m map[string]any) bool {
 }
 
 // Render renders a flow message in lang. Values that are messages themselves
-// (a category name, "—") are rendered first; coordinates get five decimals.
+// (a category name, "—") are rendered first; times and numbers are written
+// in the language's way (see format.go).
 func (c *Catalog) Render(lang string, m flows.Msg) (string, error) {
-	var data map[string]any
-	if len(m.Data) > 0 {
-		data = make(map[string]any, len(m.Data))
-		for k, v := range m.Data {
-			switch v := v.(type) {
-			case flows.Msg:
-				s, err := c.Render(lang, v)
-				if err != nil {
-					return "", err
-				}
-				data[k] = s
-			case float64:
-				data[k] = strconv.FormatFloat(v, 'f', 5, 64)
-			default:
-				data[k] = v
+	if len(m.Data) == 0 && m.Count == nil {
+		return c.Text(lang, m.Key, nil, nil)
+	}
+	f := c.formatsFor(lang)
+	data := make(map[string]any, len(m.Data)+1)
+	for k, v := range m.Data {
+		switch v := v.(type) {
+		case flows.Msg:
+			s, err := c.Render(lang, v)
+			if err != nil {
+				return "", err
 			}
+			data[k] = s
+		default:
+			data[k] = f.value(v)
 		}
 	}
-	return c.Text(lang, m.Key, data, m.Count)
+	return c.localize(lang, m.Key, f, data, m.Count)
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/locales"
@@ -237,5 +238,81 @@ func TestFixedTextsAreCachedPerLanguage(t *testing.T) {
 	}
 	if _, err := c.Text("cs", "no.such.key", nil, nil); err == nil {
 		t.Fatal("a missing key rendered the second time")
+	}
+}
+
+// Every locale file says how its language writes dates, times and numbers.
+func TestEveryLanguageDefinesTheFormats(t *testing.T) {
+	for _, lang := range flows.Languages {
+		keys, err := locales.Keys(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range locales.FormatKeys() {
+			if !slices.Contains(keys, k) {
+				t.Errorf("%s.toml lacks %s", lang, k)
+			}
+		}
+	}
+}
+
+// The messages that show times and numbers write them in the reader's
+// language, as flows hands them over: times already in the city's zone.
+func TestMessagesWriteTimesAndNumbersInTheirLanguage(t *testing.T) {
+	c := load(t)
+	prague, err := time.LoadLocation("Europe/Prague")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	sent := time.Date(2027, 1, 1, 0, 10, 0, 0, prague) // 31 December in UTC
+	lastDay := time.Date(2026, 12, 15, 23, 59, 59, 0, prague)
+	lat, lon := 50.0281, 15.2003
+	want := map[string][]string{
+		"cs": {"1. 1. 2027", "1. 1. 2027 00:10", "15. 12. 2026", "Připojili se: 12\u00a0345", "(50.02810, 15.20030)", "o 2000 znaků delší, než se sem vejde – limit je 2500."},
+		"en": {"1 Jan 2027", "1 Jan 2027, 00:10", "15 Dec 2026", "Joined: 12,345", "(50.02810, 15.20030)", "2,000 characters too long – the limit is 2,500."},
+		"nb": {"1.1.2027", "1.1.2027 kl. 00:10", "15.12.2026", "Har blitt med: 12\u00a0345", "(50.02810, 15.20030)", "2000 tegn for langt – grensen er 2500."},
+		"uk": {"01.01.2027", "01.01.2027, 00:10", "15.12.2026", "Долучилися: 12\u00a0345", "(50.02810, 15.20030)", "на 2000 символів — ліміт 2500."},
+	}
+	for _, lang := range flows.Languages {
+		w := want[lang]
+		render := func(m flows.Msg) string {
+			t.Helper()
+			s, err := c.Render(lang, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		has := func(what, text, part string) {
+			t.Helper()
+			if !strings.Contains(text, part) {
+				t.Errorf("%s %s: %q lacks %q", lang, what, text, part)
+			}
+		}
+		item := render(flows.Msg{Key: "myideas.item", Data: map[string]any{
+			"Ref": "N-AAAA", "Title": "Lavičky", "Forum": "8.B", "Status": flows.Msg{Key: "status.new"}, "Answer": "", "Date": sent,
+		}})
+		has("my idea", item, "8.B, "+w[0]+"\n")
+		card := render(flows.Msg{Key: "staffreview.card", Data: map[string]any{
+			"Ref": "N-AAAA", "Forum": "8.B", "Date": sent, "Flag": "", "Title": "Lavičky", "Scope": flows.Msg{Key: "scope.school"},
+			"WorksWell": "", "Improve": "", "Description": "", "Category": flows.Msg{Key: "cat.school"},
+			"Place": flows.Msg{Key: "review.pin", Data: map[string]any{"Lat": lat, "Lon": lon}},
+		}})
+		has("staff card", card, "8.B · "+w[1]+"\n")
+		has("staff card", card, w[4])
+		forum := render(flows.Msg{Key: "forum.card", Data: map[string]any{
+			"Forum": "8.B", "Status": flows.Msg{Key: "forum.status_open"}, "Joined": 12345, "InProgress": 0, "Submitted": 0,
+			"Last": flows.Msg{Key: "forum.just_now"}, "Closes": lastDay, "Link": "https://t.me/x",
+		}})
+		has("forum card", forum, w[2]+"\n")
+		has("forum card", forum, w[3]+"\n")
+		noDate := render(flows.Msg{Key: "forum.card", Data: map[string]any{"Closes": flows.Msg{Key: "forum.no_closing_date"}}})
+		has("forum card without a closing date", noDate, render(flows.Msg{Key: "forum.no_closing_date"}))
+		over := 2000
+		long, err := c.Text(lang, "error.too_long", map[string]any{"Max": 2500}, &over)
+		if err != nil {
+			t.Fatal(err)
+		}
+		has("count", long, w[5])
 	}
 }
