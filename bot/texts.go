@@ -58,6 +58,12 @@ func (t *Texts) withLinks(m flows.Msg) flows.Msg {
 			data[k] = t.links.InviteLink(v.Code)
 		case flows.Msg:
 			data[k] = t.withLinks(v)
+		case flows.Lines:
+			lines := make(flows.Lines, len(v))
+			for i, m := range v {
+				lines[i] = t.withLinks(m)
+			}
+			data[k] = lines
 		default:
 			data[k] = v
 		}

@@ -28,7 +28,8 @@ func (a Actor) May(who Audience) bool {
 	return true
 }
 
-// Command is one command, /name.
+// Command is one command, /name. Its line in /help is the locale key
+// "commandhelp.<name>".
 type Command struct {
 	Name   string
 	Who    Audience
@@ -41,9 +42,13 @@ type Command struct {
 	run           func(*conversation, CommandSent)
 }
 
-// Commands are all commands, the menu's order: staff's, teachers', then
-// everyone's.
-var Commands = []Command{
+// Commands are all commands, in the order of the menu and of /help:
+// staff's, teachers', then everyone's. (Set in init: /help lists them.)
+var Commands []Command
+
+func init() { Commands = commands }
+
+var commands = []Command{
 	{Name: CommandReview, Who: Staff, InMenu: true, run: (*conversation).reviewCommand},
 	{Name: CommandExport, Who: Staff, InMenu: true, run: (*conversation).exportCommand},
 	{Name: CommandInviteTeacher, Who: Staff, InMenu: true, run: (*conversation).inviteTeacher},
@@ -51,13 +56,24 @@ var Commands = []Command{
 	{Name: CommandForums, Who: Teachers, InMenu: true, run: (*conversation).forums},
 	{Name: CommandStart, run: (*conversation).start},
 	{Name: CommandNew, InMenu: true, run: (*conversation).newCommand},
-	{Name: CommandMyIdeas, InMenu: true, run: (*conversation).myIdeasCommand},
 	{Name: CommandCancel, InMenu: true, run: (*conversation).cancelCommand},
-	{Name: CommandLanguage, InMenu: true, run: (*conversation).languageCommand},
-	{Name: CommandHelp, InMenu: true, ShowsRole: true, KeepsQuestion: true, run: (*conversation).help},
+	{Name: CommandMyIdeas, InMenu: true, run: (*conversation).myIdeasCommand},
 	{Name: CommandMyData, InMenu: true, run: (*conversation).myDataCommand},
 	{Name: CommandDelete, InMenu: true, run: (*conversation).deleteCommand},
 	{Name: CommandStop, InMenu: true, run: (*conversation).stopCommand},
+	{Name: CommandLanguage, InMenu: true, run: (*conversation).languageCommand},
+	{Name: CommandHelp, InMenu: true, ShowsRole: true, KeepsQuestion: true, run: (*conversation).help},
+}
+
+// helpLines are the /help lines of the menu's commands for exactly who.
+func helpLines(who Audience) Lines {
+	var lines Lines
+	for _, c := range Commands {
+		if c.InMenu && c.Who == who {
+			lines = append(lines, Msg{Key: "commandhelp." + c.Name})
+		}
+	}
+	return lines
 }
 
 // The commands' names.

@@ -177,12 +177,12 @@ func (c *conversation) languageCommand(CommandSent) {
 }
 
 func (c *conversation) help(CommandSent) {
-	c.say("about.help", nil)
+	c.say("about.help", map[string]any{"Commands": helpLines(Everyone)})
 	if c.in.Actor.May(Teachers) {
-		c.say("about.help_teacher", nil)
+		c.say("about.help_teacher", map[string]any{"Commands": helpLines(Teachers)})
 	}
 	if c.in.Actor.May(Staff) {
-		c.say("about.help_staff", nil)
+		c.say("about.help_staff", map[string]any{"Commands": helpLines(Staff)})
 	}
 	if c.st.InProgress() || c.st.Pending != PendingNone {
 		c.ask()

@@ -134,6 +134,9 @@ type Msg struct {
 	Count *int // picks the plural form
 }
 
+// Lines are messages shown one per line, as one value of a Msg's Data.
+type Lines []Msg
+
 // Button is one inline button: its label and the data it sends back.
 type Button struct {
 	Label Msg

@@ -178,6 +178,16 @@ func (c *Catalog) Render(lang string, m flows.Msg) (string, error) {
 				return "", err
 			}
 			data[k] = s
+		case flows.Lines:
+			lines := make([]string, len(v))
+			for i, m := range v {
+				s, err := c.Render(lang, m)
+				if err != nil {
+					return "", err
+				}
+				lines[i] = s
+			}
+			data[k] = strings.Join(lines, "\n")
 		default:
 			data[k] = f.value(v)
 		}

@@ -96,6 +96,9 @@ func keysUsedByCode(t *testing.T) []string {
 	}
 	for _, c := range flows.Commands {
 		keys["command."+c.Name] = true
+		if c.InMenu {
+			keys["commandhelp."+c.Name] = true
+		}
 	}
 
 	all, err := locales.Keys("en")
