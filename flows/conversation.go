@@ -653,7 +653,7 @@ func (c *conversation) ask() {
 	for _, chunk := range chunks(c.choices(step), choicesPerRow(step)) {
 		var r []Button
 		for _, choice := range chunk {
-			r = append(r, c.button1(string(step.ID)+"."+choice, string(step.ID), choice))
+			r = append(r, c.button1(ChoiceLabel(step.ID, choice), string(step.ID), choice))
 		}
 		rows = append(rows, r)
 	}
@@ -813,6 +813,9 @@ func (c *conversation) previousAll(id StepID) StepID {
 	}
 	return ""
 }
+
+// ChoiceLabel is the locale key of a choice's button: "<step>.<choice>".
+func ChoiceLabel(step StepID, choice string) string { return string(step) + "." + choice }
 
 // StepByID is the idea question with this id.
 func StepByID(id StepID) (Step, bool) {

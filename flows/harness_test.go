@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 	"github.com/healthycities/napad/locales"
 )
 
@@ -194,6 +195,23 @@ func (s *student) write(r flows.Reply) {
 
 func (s *student) join(f flows.Forum) flows.Result {
 	return s.do("opens the join link of “"+f.Name+"”", flows.Input{What: flows.JoinLinkOpened{Found: true, Forum: f}})
+}
+
+// act does what a student does at a question (see flowtest.AnswerFor).
+func (s *student) act(a flowtest.Action) flows.Result {
+	s.t.Helper()
+	switch {
+	case a.Tap != "":
+		return s.tap(s.label(flows.ChoiceLabel(a.Step, a.Tap)))
+	case a.Text != "":
+		return s.text(a.Text)
+	case a.Pin != nil:
+		return s.do("shares a pin", flows.Input{What: flows.Location{Lat: a.Pin.Lat, Lon: a.Pin.Lon}})
+	case a.Photo != "":
+		return s.do("sends a photo", flows.Input{What: flows.PhotoSent{FileID: a.Photo}})
+	}
+	s.t.Fatalf("cannot act %+v", a)
+	return flows.Result{}
 }
 
 func (s *student) text(t string) flows.Result {

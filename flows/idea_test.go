@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 )
 
 // A whole idea, from the join link to the confirmation, in every language.
@@ -15,17 +16,16 @@ func TestTranscriptWholeIdea(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			s := newStudent(t, lang)
 			s.join(testForum)
-			s.tap(s.label("lang." + lang))
-			s.tap(s.label("privacy.ok"))
-			s.tap(s.label("scope.both"))
-			s.text("The new library and the teachers who listen.")
-			s.text("There is nowhere to sit outside during breaks.")
-			s.text("Benches in the school yard")
-			s.text("Put five benches and a little shade under the big linden tree, so we can sit outside between lessons.")
-			s.tap(s.label("cat.public_space"))
-			s.do("shares a pin", flows.Input{What: flows.Location{Lat: 50.0281, Lon: 15.2003}})
-			s.do("sends a photo", flows.Input{What: flows.PhotoSent{FileID: "AgACAgQAAxkBAAIB"}})
-			s.tap(s.label("help.yes"))
+			for _, step := range flowtest.Steps("", flows.StepReview) {
+				a := flowtest.AnswerFor(step, lang)
+				if text, ok := wholeIdeaTexts[step.ID]; ok {
+					a.Text = text
+				}
+				if a.Photo != "" {
+					a.Photo = "AgACAgQAAxkBAAIB"
+				}
+				s.act(a)
+			}
 			s.tap(s.label("button.submit"))
 			golden(t, "whole_idea."+lang, s.log.String())
 
@@ -35,10 +35,10 @@ func TestTranscriptWholeIdea(t *testing.T) {
 			got := s.stored[0]
 			want := flows.Submission{
 				DraftID: "1001", ForumID: 7, Language: lang, Scope: "both",
-				WorksWell:   "The new library and the teachers who listen.",
-				Improve:     "There is nowhere to sit outside during breaks.",
-				Title:       "Benches in the school yard",
-				Description: "Put five benches and a little shade under the big linden tree, so we can sit outside between lessons.",
+				WorksWell:   wholeIdeaTexts[flows.StepWorksWell],
+				Improve:     wholeIdeaTexts[flows.StepImprove],
+				Title:       wholeIdeaTexts[flows.StepTitle],
+				Description: wholeIdeaTexts[flows.StepDescription],
 				Category:    "public_space", PhotoFileID: "AgACAgQAAxkBAAIB", WantsToHelp: "yes", SubmittedAt: clock,
 			}
 			if got.Latitude == nil || *got.Latitude != 50.0281 || got.Longitude == nil || *got.Longitude != 15.2003 {
@@ -53,6 +53,14 @@ func TestTranscriptWholeIdea(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wholeIdeaTexts are what the whole idea's student writes, in every language.
+var wholeIdeaTexts = map[flows.StepID]string{
+	flows.StepWorksWell:   "The new library and the teachers who listen.",
+	flows.StepImprove:     "There is nowhere to sit outside during breaks.",
+	flows.StepTitle:       "Benches in the school yard",
+	flows.StepDescription: "Put five benches and a little shade under the big linden tree, so we can sit outside between lessons.",
 }
 
 // A bumpy ride: wrong kinds of input, going back, skipping, editing from the

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
@@ -267,18 +269,87 @@ func (s *student) tap(key string) int64 {
 	return 0
 }
 
-// toReview drives the student from the join link to the review screen.
-func (s *student) toReview(code string, a answers) {
+// flowQuestion is one question of ideaFlow: the message that asks it and,
+// but for the summary, the question itself.
+type flowQuestion struct {
+	ask  string
+	step flows.Step
+}
+
+// ideaFlow is the whole idea as every end-to-end student answers it: the
+// questions of flows.IdeaSteps, then the summary, where the student taps
+// Submit.
+var ideaFlow = func() []flowQuestion {
+	var qs []flowQuestion
+	for _, step := range flowtest.Steps("", flows.StepReview) {
+		qs = append(qs, flowQuestion{ask: step.Question, step: step})
+	}
+	return append(qs, flowQuestion{ask: "review.summary", step: flows.Step{ID: flows.StepReview}})
+}()
+
+// questionIndex is the index of the question with step id in ideaFlow.
+func questionIndex(id flows.StepID) int {
+	for i, q := range ideaFlow {
+		if q.step.ID == id {
+			return i
+		}
+	}
+	panic("no question " + string(id))
+}
+
+// answer does at question q what a student writing in lang does
+// (flowtest.AnswerFor; texts from want, choices from choose when given),
+// pressing buttons with tap. At the summary that is a tap on Submit.
+func answer(u *telegramtest.User, lang string, q flowQuestion, want, choose map[flows.StepID]string, tap func(key string) (int64, error)) (int64, error) {
+	if q.step.ID == flows.StepReview {
+		return tap("button.submit")
+	}
+	a := flowtest.AnswerFor(q.step, lang)
+	if t, ok := want[q.step.ID]; ok && a.Text != "" {
+		a.Text = t
+	}
+	if c, ok := choose[q.step.ID]; ok {
+		a.Tap = c
+	}
+	switch {
+	case a.Tap != "":
+		return tap(flows.ChoiceLabel(q.step.ID, a.Tap))
+	case a.Text != "":
+		return u.SendText(a.Text), nil
+	case a.Pin != nil:
+		return u.SendLocation(a.Pin.Lat, a.Pin.Lon), nil
+	case a.Photo != "":
+		return u.SendPhoto(a.Photo, 180000, ""), nil
+	}
+	return 0, fmt.Errorf("no answer to %s", q.ask)
+}
+
+// answer answers question q as the test's student, with want's texts.
+func (s *student) answer(q flowQuestion, want map[flows.StepID]string, choose map[flows.StepID]string) int64 {
 	s.t.Helper()
-	s.toFirstQuestion(code, "scope.both")
-	s.u.SendText(a.works)
-	s.expect("improve.ask")
-	s.u.SendText(a.improve)
-	s.expect("title.ask")
-	s.u.SendText(a.title)
-	s.expect("description.ask")
-	s.u.SendText(a.description)
-	s.fromCategoryToReview()
+	id, err := answer(s.u, s.lang, q, want, choose, func(key string) (int64, error) { return s.tap(key), nil })
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return id
+}
+
+// walk answers from question from (asked already, or about to be) until
+// the student is asked until.
+func (s *student) walk(from, until flows.StepID, want, choose map[flows.StepID]string) {
+	s.t.Helper()
+	for _, q := range ideaFlow[questionIndex(from):questionIndex(until)] {
+		s.expect(q.ask)
+		s.answer(q, want, choose)
+	}
+	s.expect(ideaFlow[questionIndex(until)].ask)
+}
+
+// toReview drives the student from the join link to the review screen.
+func (s *student) toReview(code string, want map[flows.StepID]string) {
+	s.t.Helper()
+	s.u.SendText("/start " + code)
+	s.walk(flows.StepLanguage, flows.StepReview, want, nil)
 }
 
 // toFirstQuestion opens the join link, picks the language, accepts the
@@ -286,37 +357,14 @@ func (s *student) toReview(code string, a answers) {
 func (s *student) toFirstQuestion(code, scope string) {
 	s.t.Helper()
 	s.u.SendText("/start " + code)
-	s.expect("language.ask")
-	s.tap("lang." + s.lang)
-	s.expect("privacy.notice")
-	s.tap("privacy.ok")
-	s.expect("scope.ask")
-	s.tap(scope)
-	s.expect("works.ask")
+	s.walk(flows.StepLanguage, flows.StepWorksWell, nil, map[flows.StepID]string{flows.StepScope: scope})
 }
 
 // fromCategoryToReview answers from the category question (a public space,
 // a pin, a photo, yes to helping) to the review screen.
 func (s *student) fromCategoryToReview() {
 	s.t.Helper()
-	s.expect("category.ask")
-	s.tap("cat.public_space")
-	s.expect("place.ask")
-	s.u.SendLocation(50.0281, 15.2003)
-	s.expect("photo.ask")
-	s.u.SendPhoto("AgACAgIAAxkBAAIBe2dPhoto", 180000, "")
-	s.expect("help.ask")
-	s.tap("help.yes")
-	s.expect("review.summary")
-}
-
-type answers struct{ works, improve, title, description string }
-
-var sampleAnswers = map[string]answers{
-	"cs": {"Nová knihovna a učitelé, kteří poslouchají.", "Venku není kde sedět o přestávkách.", "Lavičky na školním dvoře", "Pět laviček a trochu stínu pod velkou lípou, abychom mohli sedět venku mezi hodinami."},
-	"en": {"The new library.", "Nowhere to sit outside.", "Benches in the yard", "Five benches under the big linden tree."},
-	"nb": {"Det nye biblioteket.", "Ingen steder å sitte ute.", "Benker i skolegården", "Fem benker under det store lindetreet, så vi kan sitte ute i friminuttene."},
-	"uk": {"Нова бібліотека.", "Ніде сидіти надворі на перервах.", "Лавки у шкільному дворі", "П'ять лавок під великою липою, щоб можна було сидіти надворі між уроками."},
+	s.walk(flows.StepCategory, flows.StepReview, nil, nil)
 }
 
 func one() *int { n := 1; return &n }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -25,7 +26,7 @@ func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
 		f := a.forum("8.B – ZŠ Komenského")
 		for _, lang := range flows.Languages {
 			s := a.student(lang)
-			want := sampleAnswers[lang]
+			want := flowtest.Answers[lang]
 			s.toReview(f.Code, want)
 			s.tap("button.submit")
 			thanks := s.expectCount("submit.thanks", one())
@@ -57,19 +58,19 @@ func restartMidConversation(t *testing.T, webhook bool) {
 	a := newApp(t, webhook)
 	f := a.forum("9.A")
 	s := a.student("cs")
-	want := sampleAnswers["cs"]
-	s.toFirstQuestion(f.Code, "scope.school")
-	s.u.SendText(want.works)
+	want := flowtest.Answers["cs"]
+	s.toFirstQuestion(f.Code, "school")
+	s.u.SendText(want[flows.StepWorksWell])
 	s.expect("improve.ask")
-	s.u.SendText(want.improve)
+	s.u.SendText(want[flows.StepImprove])
 	s.expect("title.ask")
 
 	a.stop()
-	s.u.SendText(want.title) // sent while the bot is down
+	s.u.SendText(want[flows.StepTitle]) // sent while the bot is down
 	a.start()
 
 	s.expect("description.ask")
-	s.u.SendText(want.description)
+	s.u.SendText(want[flows.StepDescription])
 	s.expect("category.ask")
 	s.tap("cat.public_space")
 	s.expect("place.ask")
@@ -82,7 +83,7 @@ func restartMidConversation(t *testing.T, webhook bool) {
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 	row := a.suggestion(ref)
-	if row.Scope != "school" || row.WorksWell != want.works || row.Improve != want.improve || row.Title != want.title ||
+	if row.Scope != "school" || row.WorksWell != want[flows.StepWorksWell] || row.Improve != want[flows.StepImprove] || row.Title != want[flows.StepTitle] ||
 		row.PlaceText != "Školní dvůr" || row.Latitude != nil || row.PhotoFileID != "" || row.WantsToHelp != "maybe" {
 		t.Errorf("row after restart: %+v", row.Submission)
 	}
@@ -96,7 +97,7 @@ func TestE2ESubmitTwiceAndDuplicateUpdate(t *testing.T) {
 		a := newApp(t, webhook)
 		f := a.forum("7.C")
 		s := a.student("en")
-		s.toReview(f.Code, sampleAnswers["en"])
+		s.toReview(f.Code, flowtest.Answers["en"])
 		review := s.expect("review.summary")
 		label := s.render("button.submit")
 		first := s.u.Tap(review, label)
@@ -327,15 +328,15 @@ func (a *app) suggestions(f flows.Forum) []postgres.Suggestion {
 	return rows
 }
 
-func checkRow(t *testing.T, row postgres.Suggestion, f flows.Forum, lang string, want answers) {
+func checkRow(t *testing.T, row postgres.Suggestion, f flows.Forum, lang string, want map[flows.StepID]string) {
 	t.Helper()
 	got := row.Submission
-	if got.ForumID != f.ID || got.Language != lang || got.Scope != "both" || got.WorksWell != want.works ||
-		got.Improve != want.improve || got.Title != want.title || got.Description != want.description ||
-		got.Category != "public_space" || got.PhotoFileID != "AgACAgIAAxkBAAIBe2dPhoto" || got.WantsToHelp != "yes" {
+	if got.ForumID != f.ID || got.Language != lang || got.Scope != "both" || got.WorksWell != want[flows.StepWorksWell] ||
+		got.Improve != want[flows.StepImprove] || got.Title != want[flows.StepTitle] || got.Description != want[flows.StepDescription] ||
+		got.Category != "public_space" || got.PhotoFileID != flowtest.Photo || got.WantsToHelp != "yes" {
 		t.Errorf("%s: row %+v", lang, got)
 	}
-	if got.Latitude == nil || *got.Latitude != 50.0281 || got.Longitude == nil || *got.Longitude != 15.2003 {
+	if got.Latitude == nil || *got.Latitude != flowtest.Kolin.Lat || got.Longitude == nil || *got.Longitude != flowtest.Kolin.Lon {
 		t.Errorf("%s: place %v %v", lang, got.Latitude, got.Longitude)
 	}
 	if len(got.ParticipantID) != 32 || strings.Contains(got.ParticipantID, strconv.Itoa(int(nextUserID))) {
@@ -448,7 +449,7 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy), func(a *app) { a.env["NOTIFY_INTERVAL"] = "100ms" })
 	f := a.forum("3.C")
 	s := a.student("uk")
-	s.toReview(f.Code, sampleAnswers["uk"])
+	s.toReview(f.Code, flowtest.Answers["uk"])
 	pgProxy.cut()
 	s.tap("button.submit")
 	s.expect("submit.queued")
@@ -457,7 +458,7 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	pgProxy.restore()
 	code := s.expect("submit.code_later")
 	ref := regexpRef.FindString(code.Text)
-	checkRow(t, a.suggestion(ref), f, "uk", sampleAnswers["uk"])
+	checkRow(t, a.suggestion(ref), f, "uk", flowtest.Answers["uk"])
 	if n := len(a.suggestions(f)); n != 1 {
 		t.Errorf("%d rows, want 1", n)
 	}
@@ -480,19 +481,19 @@ func TestE2EStudentDataRights(t *testing.T) {
 	a := newApp(t, false)
 	f := a.forum("2.A")
 	s := a.student("en")
-	s.toReview(f.Code, sampleAnswers["en"])
+	s.toReview(f.Code, flowtest.Answers["en"])
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 
 	s.u.SendText("/myideas")
 	item := s.expect("myideas.item")
-	if !strings.Contains(item.Text, ref) || !strings.Contains(item.Text, sampleAnswers["en"].title) || !strings.Contains(item.Text, s.render("status.new")) {
+	if !strings.Contains(item.Text, ref) || !strings.Contains(item.Text, flowtest.Answers["en"][flows.StepTitle]) || !strings.Contains(item.Text, s.render("status.new")) {
 		t.Errorf("/myideas: %q", item.Text)
 	}
 
 	s.u.SendText("/mydata")
 	doc := a.fake.WaitFor(t, s.u.ID(), func(m telegramtest.SentMessage) bool { return m.Document != nil }, waitLong)
-	if !strings.Contains(string(doc.Document.Data), sampleAnswers["en"].description) || !strings.Contains(string(doc.Document.Data), ref) {
+	if !strings.Contains(string(doc.Document.Data), flowtest.Answers["en"][flows.StepDescription]) || !strings.Contains(string(doc.Document.Data), ref) {
 		t.Errorf("/mydata file:\n%s", doc.Document.Data)
 	}
 	if strings.Contains(string(doc.Document.Data), "Student") { // the Telegram first name
@@ -536,7 +537,7 @@ func TestE2EStudentDataRights(t *testing.T) {
 	if n := len(a.suggestions(f)); n != 0 {
 		t.Errorf("%d ideas left in the forum", n)
 	}
-	if csv := exported(); strings.Contains(csv, ref) || strings.Contains(csv, sampleAnswers["en"].title) {
+	if csv := exported(); strings.Contains(csv, ref) || strings.Contains(csv, flowtest.Answers["en"][flows.StepTitle]) {
 		t.Errorf("the export still has the deleted idea:\n%s", csv)
 	}
 	s.u.SendText("/myideas")
@@ -596,7 +597,7 @@ func TestE2EOthersAreNotAnsweredTwiceWhileOneUpdateWaits(t *testing.T) {
 	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy))
 	f := a.forum("4.D")
 	b := a.student("en")
-	b.toFirstQuestion(f.Code, "scope.school")
+	b.toFirstQuestion(f.Code, "school")
 
 	pgProxy.cut()
 	late := a.student("cs")
@@ -635,7 +636,7 @@ func TestE2EStopBeforeTheFirstIdea(t *testing.T) {
 	s := a.student("en")
 	s.u.SendText("/stop")
 	s.expect("stop.done")
-	s.toReview(f.Code, sampleAnswers["en"])
+	s.toReview(f.Code, flowtest.Answers["en"])
 	s.tap("button.submit")
 	s.expectCount("submit.thanks", one())
 	if n := len(a.suggestions(f)); n != 1 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 )
 
 // These tests run the real binary as a child process and end it with
@@ -181,7 +182,7 @@ func (c *child) check() {
 // killed9 is a student of the SIGKILL tests, somewhere in ideaFlow.
 type killed9 struct {
 	*student
-	want answers
+	want map[flows.StepID]string
 	at   int // index in ideaFlow of the question the student was last asked
 	// repeated is the question the bot asks twice: the update answered by it
 	// came again after the kill, and the bot, not knowing whether its answer
@@ -192,7 +193,7 @@ type killed9 struct {
 // answerCurrent answers the question the student is at and returns the
 // update id; the answer to the last question is the tap on Submit.
 func (k *killed9) answerCurrent() int64 {
-	return ideaFlow[k.at].answer(k.student, k.want)
+	return k.answer(ideaFlow[k.at], k.want, nil)
 }
 
 // advance answers questions until the student is asked question stop.
@@ -276,7 +277,7 @@ func TestKillMidConversation(t *testing.T) {
 	var students []*killed9
 	for i, stop := range []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11} {
 		lang := flows.Languages[i%len(flows.Languages)]
-		k := &killed9{student: a.student(lang), want: sampleAnswers[lang], at: -1}
+		k := &killed9{student: a.student(lang), want: flowtest.Answers[lang], at: -1}
 		students = append(students, k)
 		if i == 0 {
 			continue // the last to move, below
@@ -351,7 +352,7 @@ func TestKillMidSubmission(t *testing.T) {
 		a := newChildApp(t)
 		f := a.forum("7.A")
 		first := startChild(t, a, bin)
-		k := &killed9{student: a.student("cs"), want: sampleAnswers["cs"], at: -1}
+		k := &killed9{student: a.student("cs"), want: flowtest.Answers["cs"], at: -1}
 		k.advance(f.Code, len(ideaFlow)-1)
 
 		thanks := k.pattern("submit.thanks", one())
@@ -396,7 +397,7 @@ func TestKillMidSubmission(t *testing.T) {
 		a := newChildApp(t)
 		f := a.forum("7.B")
 		first := startChild(t, a, bin)
-		k := &killed9{student: a.student("en"), want: sampleAnswers["en"], at: -1}
+		k := &killed9{student: a.student("en"), want: flowtest.Answers["en"], at: -1}
 		k.advance(f.Code, len(ideaFlow)-1)
 
 		confirm := holdConfirmation(a.fake)

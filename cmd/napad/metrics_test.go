@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 )
 
 // metricValue is the value of the series in a Prometheus text exposition,
@@ -61,7 +64,7 @@ func TestE2EMetrics(t *testing.T) {
 	a := newApp(t, true)
 	f := a.forum("6.A")
 	s := a.student("cs")
-	s.toReview(f.Code, sampleAnswers["cs"])
+	s.toReview(f.Code, flowtest.Answers["cs"])
 	a.fake.FailNext("sendMessage", 1, 502, "Bad Gateway", 0)
 	s.tap("button.submit")
 	s.expectCount("submit.thanks", one())
@@ -107,7 +110,7 @@ func TestE2EMetrics(t *testing.T) {
 	if n := metricValue(t, body, "napad_outbox_depth", ""); n != 0 {
 		t.Errorf("outbox depth %v", n)
 	}
-	for _, secret := range []string{testToken, strconv.FormatInt(s.u.ID(), 10), sampleAnswers["cs"].title, "chat"} {
+	for _, secret := range []string{testToken, strconv.FormatInt(s.u.ID(), 10), flowtest.Answers["cs"][flows.StepTitle], "chat"} {
 		if strings.Contains(body, secret) {
 			t.Errorf("the metrics mention %q", secret)
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 )
 
 // balancer stands where Telegram's webhook URL points, in front of two
@@ -148,10 +150,10 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			want := sampleAnswers[s.lang]
-			s.toFirstQuestion(f.Code, "scope.both")
+			want := flowtest.Answers[s.lang]
+			s.toFirstQuestion(f.Code, "both")
 			// Four answers typed one after another without waiting.
-			for _, text := range []string{want.works, want.improve, want.title, want.description} {
+			for _, text := range []string{want[flows.StepWorksWell], want[flows.StepImprove], want[flows.StepTitle], want[flows.StepDescription]} {
 				s.u.SendText(text)
 				time.Sleep(15 * time.Millisecond)
 			}
@@ -201,9 +203,9 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 	}
 	for _, row := range rows {
 		found := false
-		for lang, want := range sampleAnswers {
-			if row.Language == lang && row.WorksWell == want.works && row.Improve == want.improve &&
-				row.Title == want.title && row.Description == want.description {
+		for lang, want := range flowtest.Answers {
+			if row.Language == lang && row.WorksWell == want[flows.StepWorksWell] && row.Improve == want[flows.StepImprove] &&
+				row.Title == want[flows.StepTitle] && row.Description == want[flows.StepDescription] {
 				found = true
 			}
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 	"github.com/healthycities/napad/storage/redis"
 )
 
@@ -84,7 +85,7 @@ func TestSoak(t *testing.T) {
 	var ss []*soakStudent
 	for i := range students {
 		lang := flows.Languages[i%len(flows.Languages)]
-		s := &soakStudent{texts: texts, fake: a.fake, u: a.student(lang).u, lang: lang, want: sampleAnswers[lang], seen: map[int]bool{},
+		s := &soakStudent{texts: texts, fake: a.fake, u: a.student(lang).u, lang: lang, want: flowtest.Answers[lang], seen: map[int]bool{},
 			patience: soakPatience * time.Duration(max(1, students/500))}
 		ss = append(ss, s)
 	}
@@ -101,9 +102,9 @@ func TestSoak(t *testing.T) {
 	}
 	for r := range plan {
 		plan[r] = round{
-			redis:    take(2*group, stepIndex("title.ask")),      // answer the title while Redis is down
-			pgSubmit: take(2*group, stepIndex("review.summary")), // tap Submit while PostgreSQL is down
-			pgJoin:   take(group, -1),                            // open the join link while PostgreSQL is down
+			redis:    take(2*group, questionIndex(flows.StepTitle)),  // answer the title while Redis is down
+			pgSubmit: take(2*group, questionIndex(flows.StepReview)), // tap Submit while PostgreSQL is down
+			pgJoin:   take(group, -1),                                // open the join link while PostgreSQL is down
 		}
 	}
 
@@ -266,25 +267,6 @@ func TestSoak(t *testing.T) {
 	}
 }
 
-// ideaFlow is the whole idea, question by question, as toReview answers it.
-var ideaFlow = []struct {
-	ask    string
-	answer func(s *student, a answers) int64
-}{
-	{"language.ask", func(s *student, _ answers) int64 { return s.tap("lang." + s.lang) }},
-	{"privacy.notice", func(s *student, _ answers) int64 { return s.tap("privacy.ok") }},
-	{"scope.ask", func(s *student, _ answers) int64 { return s.tap("scope.both") }},
-	{"works.ask", func(s *student, a answers) int64 { return s.u.SendText(a.works) }},
-	{"improve.ask", func(s *student, a answers) int64 { return s.u.SendText(a.improve) }},
-	{"title.ask", func(s *student, a answers) int64 { return s.u.SendText(a.title) }},
-	{"description.ask", func(s *student, a answers) int64 { return s.u.SendText(a.description) }},
-	{"category.ask", func(s *student, _ answers) int64 { return s.tap("cat.public_space") }},
-	{"place.ask", func(s *student, _ answers) int64 { return s.u.SendLocation(50.0281, 15.2003) }},
-	{"photo.ask", func(s *student, _ answers) int64 { return s.u.SendPhoto("AgACAgIAAxkBAAIBe2dPhoto", 180000, "") }},
-	{"help.ask", func(s *student, _ answers) int64 { return s.tap("help.yes") }},
-	{"review.summary", func(s *student, _ answers) int64 { return s.tap("button.submit") }},
-}
-
 // soakGate holds a group of students at a step until the test opens it.
 type soakGate struct {
 	step    int // index in ideaFlow of the question they stop at; -1: before joining
@@ -331,21 +313,17 @@ func newSoakTexts(t *testing.T, a *app) *soakTexts {
 			x.patterns[lang][key] = s.pattern(key, nil)
 		}
 		x.patterns[lang]["submit.thanks"] = s.pattern("submit.thanks", one())
-		for _, key := range []string{"lang." + lang, "privacy.ok", "scope.both", "cat.public_space", "help.yes", "button.submit", "button.try_again"} {
+		for _, q := range ideaFlow {
+			for _, c := range q.step.Answer.Choices {
+				key := flows.ChoiceLabel(q.step.ID, c)
+				x.labels[lang][key] = s.render(key)
+			}
+		}
+		for _, key := range []string{"button.submit", "button.try_again"} {
 			x.labels[lang][key] = s.render(key)
 		}
 	}
 	return x
-}
-
-// stepIndex is the index of a question in ideaFlow.
-func stepIndex(ask string) int {
-	for i, step := range ideaFlow {
-		if step.ask == ask {
-			return i
-		}
-	}
-	panic("no question " + ask)
 }
 
 // soakStudent is a simulated student running in a goroutine of its own.
@@ -354,7 +332,7 @@ type soakStudent struct {
 	fake  *telegramtest.Server
 	u     *telegramtest.User
 	lang  string
-	want  answers
+	want  map[flows.StepID]string
 	gates []*soakGate
 	// patience is how long the student waits for an answer.
 	patience time.Duration
@@ -413,33 +391,8 @@ func (s *soakStudent) leaveGates() {
 
 // answer answers question i, asked in message asked.
 func (s *soakStudent) answer(i int, asked telegramtest.SentMessage) error {
-	switch ideaFlow[i].ask {
-	case "language.ask":
-		return s.tap(asked, "lang."+s.lang)
-	case "privacy.notice":
-		return s.tap(asked, "privacy.ok")
-	case "scope.ask":
-		return s.tap(asked, "scope.both")
-	case "works.ask":
-		s.u.SendText(s.want.works)
-	case "improve.ask":
-		s.u.SendText(s.want.improve)
-	case "title.ask":
-		s.u.SendText(s.want.title)
-	case "description.ask":
-		s.u.SendText(s.want.description)
-	case "category.ask":
-		return s.tap(asked, "cat.public_space")
-	case "place.ask":
-		s.u.SendLocation(50.0281, 15.2003)
-	case "photo.ask":
-		s.u.SendPhoto("AgACAgIAAxkBAAIBe2dPhoto", 180000, "")
-	case "help.ask":
-		return s.tap(asked, "help.yes")
-	default:
-		return fmt.Errorf("no answer to %s", ideaFlow[i].ask)
-	}
-	return nil
+	_, err := answer(s.u, s.lang, ideaFlow[i], s.want, nil, func(key string) (int64, error) { return 0, s.tap(asked, key) })
+	return err
 }
 
 // tap presses a button of msg; User.Tap would fail the test from this

@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
 )
 
 // City staff go through new ideas and take them home as a file; students
@@ -21,8 +23,8 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	var refs []string
 	for i, title := range []string{"Benches in the yard", "This school is shit", "More benches"} {
 		s := a.student("en")
-		want := sampleAnswers["en"]
-		want.title = title
+		want := flowtest.Answers["en"]
+		want[flows.StepTitle] = title
 		s.toReview(f.Code, want)
 		s.tap("button.submit")
 		refs = append(refs, regexpRef.FindString(s.expectCount("submit.thanks", one()).Text))

@@ -111,6 +111,23 @@ func answerText(id flows.StepID, lang string) string {
 	return "An answer to " + string(id)
 }
 
+// Steps are the idea's questions from from (inclusive; "" for the first)
+// up to until (exclusive; StepReview for all), in the order they are asked.
+func Steps(from, until flows.StepID) []flows.Step {
+	var steps []flows.Step
+	in := from == ""
+	for _, s := range flows.IdeaSteps {
+		if s.ID == until {
+			break
+		}
+		in = in || s.ID == from
+		if in {
+			steps = append(steps, s)
+		}
+	}
+	return steps
+}
+
 // ButtonData finds the data of the button that taps value at step among
 // buttons' data, as the flow encodes it ("<draft>|<step>|<value>").
 func ButtonData(data []string, step flows.StepID, value string) (string, bool) {
