@@ -9,6 +9,7 @@
 package flows
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -232,15 +233,13 @@ func LanguageFor(code string) string {
 	if i := strings.IndexAny(code, "-_"); i > 0 {
 		code = code[:i]
 	}
-	switch code {
-	case "cs", "sk":
-		return "cs"
-	case "":
+	switch {
+	case code == "":
 		return Languages[0]
-	case "nb", "no", "nn":
-		return "nb"
-	case "uk":
-		return "uk"
+	case slices.Contains(Languages, code):
+		return code
+	case LanguageAliases[code] != "":
+		return LanguageAliases[code]
 	}
 	// Any other app language: English is the one most students share.
 	return "en"

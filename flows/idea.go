@@ -4,8 +4,13 @@ package flows
 // school | my town), written as data: one line per question, in the order a
 // student meets them. The texts behind the keys are in locales/*.toml.
 
-// Languages a student can talk to the bot in, Czech first.
+// Languages a student can talk to the bot in, Czech first. Each has its
+// file in locales/ (which also gives the language's own name).
 var Languages = []string{"cs", "en", "nb", "uk"}
+
+// LanguageAliases are app languages close enough to one of Languages to be
+// spoken to in it.
+var LanguageAliases = map[string]string{"sk": "cs", "no": "nb", "nn": "nb"}
 
 // Categories of an idea, shown as buttons.
 var Categories = []string{

@@ -71,6 +71,11 @@ func (c *Catalog) Languages() []string { return c.languages }
 // form and is available to the template as {{.Count}}. Times and numbers in
 // data are written in the language's way (see format.go).
 func (c *Catalog) Text(lang, key string, data map[string]any, count *int) (string, error) {
+	if code, ok := strings.CutPrefix(key, "lang."); ok && c.localizers[code] != nil {
+		// A language is called by its own name ("language.self" of its
+		// file) in every language, so a new language adds only its file.
+		lang, key = code, "language.self"
+	}
 	if data == nil && count == nil {
 		id := fixedText{lang, key}
 		c.mu.RLock()

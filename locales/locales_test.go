@@ -319,3 +319,22 @@ func TestMessagesWriteTimesAndNumbersInTheirLanguage(t *testing.T) {
 		has("count", long, w[5])
 	}
 }
+
+// A language is called by its own name, whatever language the message is in.
+func TestLanguagesAreCalledByTheirOwnName(t *testing.T) {
+	c, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range flows.Languages {
+		own, err := c.Text(code, "language.self", nil, nil)
+		if err != nil || own == "" {
+			t.Fatalf("%s has no language.self: %v", code, err)
+		}
+		for _, in := range flows.Languages {
+			if got, err := c.Render(in, flows.Msg{Key: "lang." + code}); err != nil || got != own {
+				t.Errorf("lang.%s in %s = %q (%v), want %q", code, in, got, err, own)
+			}
+		}
+	}
+}
