@@ -722,41 +722,15 @@ func (c *conversation) askPending() {
 	}
 }
 
+// review shows every answer, one line per question, with a button to
+// change each and one to send.
 func (c *conversation) review() {
-	a := c.st.Answers
-	none := Msg{Key: "review.none"}
-	text := func(id StepID) any {
-		if t := a[id].Text; t != "" {
-			return t
-		}
-		return none
+	var answers Lines
+	for _, id := range Editable {
+		step, _ := StepByID(id)
+		answers = append(answers, Msg{Key: "summary." + string(id), Data: map[string]any{"Value": c.shown(step)}})
 	}
-	choice := func(id StepID) any {
-		if t := a[id].Text; t != "" {
-			return Msg{Key: string(id) + "." + t}
-		}
-		return none
-	}
-	place := text(StepPlace)
-	if p := a[StepPlace]; p.Lat != nil && p.Lon != nil {
-		place = Msg{Key: "review.pin", Data: map[string]any{"Lat": *p.Lat, "Lon": *p.Lon}}
-	}
-	photo := any(none)
-	if a[StepPhoto].Photo != "" {
-		photo = Msg{Key: "review.photo_attached"}
-	}
-	data := map[string]any{
-		"Forum":       c.st.ForumName,
-		"Scope":       choice(StepScope),
-		"WorksWell":   text(StepWorksWell),
-		"Improve":     text(StepImprove),
-		"Title":       text(StepTitle),
-		"Description": text(StepDescription),
-		"Category":    choice(StepCategory),
-		"Place":       place,
-		"Photo":       photo,
-		"Help":        choice(StepHelp),
-	}
+	data := map[string]any{"Answers": answers}
 	var edits []Button
 	for _, id := range Editable {
 		if c.skipped(id) {
@@ -769,6 +743,22 @@ func (c *conversation) review() {
 		row(c.button1("button.submit", buttonReview, "submit")),
 		row(c.button1("button.delete_idea", buttonReview, "cancel")))
 	c.say("review.summary", data, rows...)
+}
+
+// shown is the answer to step as the summary shows it.
+func (c *conversation) shown(step Step) any {
+	a := c.st.Answers[step.ID]
+	switch {
+	case step.Answer.Kind == ChoiceAnswer && a.Text != "":
+		return Msg{Key: ChoiceLabel(step.ID, a.Text)}
+	case a.Lat != nil && a.Lon != nil:
+		return Msg{Key: "review.pin", Data: map[string]any{"Lat": *a.Lat, "Lon": *a.Lon}}
+	case a.Photo != "":
+		return Msg{Key: "review.photo_attached"}
+	case a.Text != "":
+		return a.Text
+	}
+	return Msg{Key: "review.none"}
 }
 
 // --- helpers ---

@@ -90,6 +90,7 @@ func keysUsedByCode(t *testing.T) []string {
 	}
 	for _, id := range flows.Editable {
 		keys["edit."+string(id)] = true
+		keys["summary."+string(id)] = true
 	}
 	for _, l := range flows.Languages {
 		keys["lang."+l] = true
