@@ -64,15 +64,6 @@ type formats struct {
 // formatKeys are the keys every locale file's [format] table must define.
 var formatKeys = []string{"date", "datetime", "decimal", "group", "group_from"}
 
-// FormatKeys lists the keys of the [format] table, as message keys.
-func FormatKeys() []string {
-	keys := make([]string, len(formatKeys))
-	for i, k := range formatKeys {
-		keys[i] = "format." + k
-	}
-	return keys
-}
-
 // readFormats reads and checks the [format] table of a locale file.
 func readFormats(lang string, raw []byte) (*formats, error) {
 	var file struct {

@@ -64,9 +64,6 @@ func Load() (*Catalog, error) {
 	return c, nil
 }
 
-// Languages lists the languages that have a locale file.
-func (c *Catalog) Languages() []string { return c.languages }
-
 // Text renders the message key in lang. count, when not nil, picks the plural
 // form and is available to the template as {{.Count}}. Times and numbers in
 // data are written in the language's way (see format.go).
@@ -128,42 +125,6 @@ func (c *Catalog) localize(lang, key string, f *formats, td map[string]any, coun
 		return "", fmt.Errorf("render %q in %s: %w", key, lang, err)
 	}
 	return s, nil
-}
-
-// Keys lists every message key of one language's file, flattened with dots.
-func Keys(lang string) ([]string, error) {
-	raw, err := files.ReadFile(lang + ".toml")
-	if err != nil {
-		return nil, fmt.Errorf("read locale %s: %w", lang, err)
-	}
-	var tree map[string]any
-	if err := toml.Unmarshal(raw, &tree); err != nil {
-		return nil, fmt.Errorf("parse locale %s: %w", lang, err)
-	}
-	var keys []string
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			switch v := v.(type) {
-			case map[string]any:
-				if isPlural(v) {
-					keys = append(keys, prefix+k)
-				} else {
-					walk(prefix+k+".", v)
-				}
-			default:
-				keys = append(keys, prefix+k)
-			}
-		}
-	}
-	walk("", tree)
-	sort.Strings(keys)
-	return keys, nil
-}
-
-func isPlural(m map[string]any) bool {
-	_, ok := m["other"]
-	return ok
 }
 
 // Render renders a flow message in lang. Values that are messages themselves
