@@ -79,6 +79,7 @@ func prepareApp(t *testing.T) *app {
 		"REDIS_KEY_PREFIX":   prefix,
 		"PARTICIPANT_KEY":    "e2e-participant-key-0123456789abcdef",
 		"LISTEN_ADDR":        freeAddr(t),
+		"METRICS_ADDR":       freeAddr(t),
 		"LOG_LEVEL":          "debug",
 		// Simulated students answer faster than anyone can read; pacing
 		// has tests of its own (TestE2ETelegramLimits).
@@ -104,10 +105,11 @@ func throughProxy(variable string, proxy **tcpProxy) func(*app) {
 
 func (a *app) getenv(k string) string { return a.env[k] }
 
-// get requests a path of the bot's HTTP server and returns the status.
-func (a *app) get(t *testing.T, path string) int {
+// getOps requests a path of the bot's HTTP server for operators
+// (METRICS_ADDR) and returns the status.
+func (a *app) getOps(t *testing.T, path string) int {
 	t.Helper()
-	resp, err := http.Get("http://" + a.env["LISTEN_ADDR"] + path)
+	resp, err := http.Get("http://" + a.env["METRICS_ADDR"] + path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}

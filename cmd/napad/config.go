@@ -26,6 +26,7 @@ type config struct {
 	WebhookURL     string
 	WebhookSecret  string
 	ListenAddr     string
+	MetricsAddr    string // /metrics, /readyz, /healthz: not for the internet
 	ParticipantKey []byte
 	LogLevel       slog.Level
 	StateTTL       time.Duration
@@ -81,6 +82,15 @@ func (r *envReader) rate(name string, fallback float64) float64 {
 		return -1
 	}
 	return n
+}
+
+// addr is a listening address, host:port or :port.
+func (r *envReader) addr(name, fallback string) string {
+	v := r.get(name, fallback)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		r.fail(name, "must be host:port or :port (got %q)", v)
+	}
+	return v
 }
 
 func (r *envReader) required(name, hint string) string {
@@ -170,9 +180,13 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 			r.fail("WEBHOOK_SECRET", "must be 16–256 characters of A-Z a-z 0-9 _ -")
 		}
 	}
-	c.ListenAddr = r.get("LISTEN_ADDR", ":8080")
-	if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil || port == "" {
-		r.fail("LISTEN_ADDR", "must be host:port or :port (got %q)", c.ListenAddr)
+	if c.WebhookURL != "" && c.webhookPath() == "/" {
+		r.fail("WEBHOOK_URL", "needs a path of its own, e.g. https://bot.example.org/telegram/webhook (got %q)", c.WebhookURL)
+	}
+	c.ListenAddr = r.addr("LISTEN_ADDR", ":8080")
+	c.MetricsAddr = r.addr("METRICS_ADDR", "127.0.0.1:9090")
+	if c.MetricsAddr == c.ListenAddr {
+		r.fail("METRICS_ADDR", "must differ from LISTEN_ADDR: metrics and readiness are not for the internet (got %q)", c.MetricsAddr)
 	}
 
 	for _, field := range strings.FieldsFunc(r.get("STAFF_TELEGRAM_IDS", ""), func(r rune) bool { return r == ',' || r == ' ' }) {

@@ -276,6 +276,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		"PARTICIPANT_KEY":     {"PARTICIPANT_KEY": "short"},
 		"WEBHOOK_SECRET":      {"WEBHOOK_URL": "https://example.org/hook"},
 		"LISTEN_ADDR":         {"LISTEN_ADDR": "8080"},
+		"WEBHOOK_URL":         {"WEBHOOK_URL": "https://example.org/", "WEBHOOK_SECRET": testSecret},
+		"WEBHOOK_URL ":        {"WEBHOOK_URL": "https://example.org", "WEBHOOK_SECRET": testSecret},
+		"METRICS_ADDR":        {"METRICS_ADDR": ":8080"},
 		"LOG_LEVEL":           {"LOG_LEVEL": "loud"},
 		"TELEGRAM_API_URL":    {"TELEGRAM_API_URL": "ftp://x"},
 	}
@@ -357,14 +360,14 @@ func TestE2ERedisOutage(t *testing.T) {
 		s.tap("lang.nb")
 		s.expect("privacy.notice")
 
-		if code := a.get(t, "/readyz"); code != http.StatusOK {
+		if code := a.getOps(t, "/readyz"); code != http.StatusOK {
 			t.Errorf("/readyz with both stores up: %d", code)
 		}
 		redisProxy.cut()
-		if code := a.get(t, "/readyz"); code != http.StatusServiceUnavailable {
+		if code := a.getOps(t, "/readyz"); code != http.StatusServiceUnavailable {
 			t.Errorf("/readyz with Redis cut: %d", code)
 		}
-		if code := a.get(t, "/healthz"); code != http.StatusOK {
+		if code := a.getOps(t, "/healthz"); code != http.StatusOK {
 			t.Errorf("/healthz with Redis cut: %d", code)
 		}
 		s.tap("privacy.ok")

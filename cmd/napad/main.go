@@ -42,7 +42,7 @@ Commands:
   status hide --ref N-XXXX --reason abusive|off_topic|personal_data
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
   retention              apply RETENTION_DAYS once (serve also does it daily)
-  healthcheck            exit 0 if the bot on LISTEN_ADDR is up (for Docker)
+  healthcheck            exit 0 if the bot on METRICS_ADDR is up (for Docker)
 
 Settings come from the environment; see README.md.
 `
@@ -182,11 +182,19 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		defer func() { stopRetention(); <-retentionDone }()
 	}
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	healthz := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
+	// The public server has the webhook only (and /healthz); readiness and
+	// metrics are on METRICS_ADDR, loopback by default.
+	public := http.NewServeMux()
+	public.HandleFunc("GET /healthz", healthz)
+	if cfg.WebhookURL != "" {
+		public.Handle(cfg.webhookPath(), b.WebhookHandler())
+	}
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", healthz)
 	// Ready: both stores answer. A load balancer sends no updates to a
 	// replica that is not.
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		for name, ping := range map[string]func(context.Context) error{"postgresql": db.Ping, "redis": rdb.Ping} {
@@ -198,18 +206,25 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	// Prometheus metrics: counts and timings only, nothing about anyone.
-	mux.Handle("GET /metrics", rt.MetricsHandler())
-	if cfg.WebhookURL != "" {
-		mux.Handle(cfg.webhookPath(), b.WebhookHandler())
+	ops.Handle("GET /metrics", rt.MetricsHandler())
+	serveErr := make(chan error, 2)
+	var servers []*http.Server
+	for _, s := range []struct {
+		name, addr string
+		handler    http.Handler
+	}{{"LISTEN_ADDR", cfg.ListenAddr, public}, {"METRICS_ADDR", cfg.MetricsAddr, ops}} {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			for _, srv := range servers {
+				_ = srv.Close()
+			}
+			return fmt.Errorf("listen on %s %s: %w", s.name, s.addr, err)
+		}
+		srv := newHTTPServer(s.handler)
+		servers = append(servers, srv)
+		go func() { serveErr <- srv.Serve(ln) }()
+		log.Info("listening", "setting", s.name, "addr", ln.Addr().String())
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String())
 
 	var runErr error
 	if cfg.WebhookURL != "" {
@@ -226,14 +241,37 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	// Let webhook requests in flight finish: each is an update being handled.
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("http server shutdown", "err", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("http server shutdown", "err", err)
+		}
 	}
 	log.Info("stopped")
 	if errors.Is(runErr, http.ErrServerClosed) {
 		return nil
 	}
 	return runErr
+}
+
+// The HTTP servers' limits. A webhook request is answered once its update
+// is handled (at most 30 s, see bot/telegram), so writing may take that
+// long; reading a request may not: a client that announces a body and never
+// sends it is cut off.
+var (
+	httpReadTimeout  = 15 * time.Second
+	httpWriteTimeout = 45 * time.Second
+	httpIdleTimeout  = 60 * time.Second
+)
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, httpReadTimeout),
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // notifyInterval is NOTIFY_INTERVAL: how long the notifier waits when no
@@ -296,7 +334,7 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	_, port, _ := net.SplitHostPort(cfg.ListenAddr)
+	_, port, _ := net.SplitHostPort(cfg.MetricsAddr)
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)

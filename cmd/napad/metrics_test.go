@@ -45,7 +45,7 @@ func metricValue(t *testing.T, body, name, labels string) float64 {
 
 func (a *app) metrics(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get("http://" + a.env["LISTEN_ADDR"] + "/metrics")
+	resp, err := http.Get("http://" + a.env["METRICS_ADDR"] + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestE2EMetrics(t *testing.T) {
 }
 
 // `napad healthcheck` (the Docker healthcheck) succeeds while the bot on
-// LISTEN_ADDR is up, and fails when nothing answers there.
+// METRICS_ADDR is up, and fails when nothing answers there.
 func TestHealthcheckCommand(t *testing.T) {
 	a := newApp(t, false)
 	var out bytes.Buffer
@@ -129,7 +129,7 @@ func TestHealthcheckCommand(t *testing.T) {
 	for k, v := range a.env {
 		down[k] = v
 	}
-	down["LISTEN_ADDR"] = freeAddr(t)
+	down["METRICS_ADDR"] = freeAddr(t)
 	if err := run(t.Context(), []string{"healthcheck"}, func(k string) string { return down[k] }, &out, &out); err == nil {
 		t.Fatal("healthcheck succeeded with nothing listening")
 	}
