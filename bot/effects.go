@@ -30,6 +30,10 @@ func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.Sta
 		// time to save the conversation and answer.
 		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 		defer cancel()
+		if !in.Actor.May(flows.Requires(e)) {
+			rt.log.Warn("an effect asked for without the role it needs", "effect", fmt.Sprintf("%T", e), "role", in.Actor.Role)
+			return flows.Input{What: flows.NotAllowed{}}, true
+		}
 		return rt.do(ctx, effect{pid: pid, chat: chat, in: in, st: st}, e)
 	})
 }

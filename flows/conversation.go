@@ -56,6 +56,14 @@ func (c *conversation) handle() {
 		c.inviteCreated(w.Code, w.Town)
 	case StoreFailed:
 		c.say("error.store", nil)
+	case NotAllowed:
+		// Whatever teachers' or staff's question was open goes with the role.
+		c.st.Setup, c.st.Closing, c.st.Reviewing = nil, nil, ""
+		if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate {
+			c.st.Pending = PendingNone
+		}
+		c.say("error.not_allowed", nil)
+		c.continueIfInProgress()
 	case MyIdeasListed:
 		c.myIdeas(w.Ideas)
 	case MyDataExported:

@@ -61,6 +61,19 @@ type (
 	}
 )
 
+// Requires is who may ask for e: the bot checks it again where the effect
+// is carried out, since a conversation can outlive a role (a set-up begun
+// by a teacher who is a teacher no more).
+func Requires(e Effect) Audience {
+	switch e.(type) {
+	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate:
+		return Teachers
+	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
+		return Staff
+	}
+	return Everyone
+}
+
 func (SubmitIdea) effect()       {}
 func (CountJoin) effect()        {}
 func (CheckForum) effect()       {}

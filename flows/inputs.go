@@ -66,6 +66,8 @@ type (
 	// StoreFailed: what a teacher or staff member asked for could not be
 	// done now.
 	StoreFailed struct{}
+	// NotAllowed: what was asked for needs a role the person no longer has.
+	NotAllowed struct{}
 	// ForumCreated is the forum a teacher set up.
 	ForumCreated struct{ Forum Forum }
 	// ForumsListed are the forums a teacher may see.
@@ -113,6 +115,7 @@ func (Submitted) happened()          {}
 func (SubmitQueued) happened()       {}
 func (SubmitFailed) happened()       {}
 func (StoreFailed) happened()        {}
+func (NotAllowed) happened()         {}
 func (ForumCreated) happened()       {}
 func (ForumsListed) happened()       {}
 func (CardReloaded) happened()       {}

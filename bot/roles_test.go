@@ -1,0 +1,127 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/redis"
+	"github.com/healthycities/napad/storage/redis/redistest"
+)
+
+// A conversation can outlive a role: a teacher asked for a forum's closing
+// date, or staff for the original of a duplicate, and then lost the role.
+// Their answer must not change anything: the role is checked again where
+// the effect runs.
+func TestPrivilegedEffectsNeedTheRoleStill(t *testing.T) {
+	for name, st := range map[string]flows.State{
+		"closing date": {Lang: "en", Pending: flows.PendingClosingDate, Closing: &flows.ForumRef{ID: 3, Code: "Zk3xQ9mP2aLw8RtY", Name: "8.B"}},
+		"duplicate":    {Lang: "en", Pending: flows.PendingDuplicate, Reviewing: "N-AAAA"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			forums, staff := &recordingForums{}, &recordingStaff{}
+			rt, err := New(Config{ParticipantKey: []byte("k"), Now: func() time.Time { return time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC) }},
+				Stores{Conversations: turns{redistest.New(t)}, Forums: forums, Staff: staff, People: formerTeacher{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid := rt.ParticipantID("test-user:1")
+			saveState(t, rt, pid, st)
+			ch := &recordingChannel{}
+			in := flows.Input{What: flows.Text{Text: "15.12.2026"}}
+			if name == "duplicate" {
+				in = flows.Input{What: flows.Text{Text: "N-BBBB"}}
+			}
+			if out := rt.Converse(t.Context(), ch, Event{ID: 2, Participant: pid, Chat: 1, Input: in}); out != Handled {
+				t.Fatalf("outcome %s", out)
+			}
+			if forums.changed > 0 || staff.reviewed > 0 {
+				t.Errorf("the effect ran: %d closing dates, %d reviews", forums.changed, staff.reviewed)
+			}
+			if keys := ch.keys(); len(keys) == 0 || keys[0] != "error.not_allowed" {
+				t.Errorf("replies %v, want error.not_allowed first", keys)
+			}
+		})
+	}
+}
+
+// saveState stores st as pid's conversation, as Converse would.
+func saveState(t *testing.T, rt *Runtime, pid string, st flows.State) {
+	t.Helper()
+	data, err := json.Marshal(envelope{State: st, Seen: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn, err := rt.stores.Conversations.Begin(t.Context(), pid, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := turn.Commit(t.Context(), data, time.Hour); err != nil || !ok {
+		t.Fatalf("save: %v %v", ok, err)
+	}
+}
+
+// turns is the Redis store as a ConversationStore.
+type turns struct{ *redis.Store }
+
+func (s turns) Begin(ctx context.Context, key string, id int64) (ConversationTurn, error) {
+	return s.Store.Begin(ctx, key, id)
+}
+
+type recordingChannel struct {
+	mu         sync.Mutex
+	deliveries []Delivery
+}
+
+func (c *recordingChannel) Send(_ context.Context, d Delivery) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deliveries = append(c.deliveries, d)
+	return nil
+}
+
+func (c *recordingChannel) RoleChanged(context.Context, int64, string, string) {}
+
+func (c *recordingChannel) keys() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var keys []string
+	for _, d := range c.deliveries {
+		for _, r := range d.Replies {
+			keys = append(keys, r.Text.Key)
+		}
+	}
+	return keys
+}
+
+// formerTeacher is a person who is a student now.
+type formerTeacher struct{ PeopleStore }
+
+func (formerTeacher) RoleOf(context.Context, string) (string, string, error) {
+	return flows.RoleStudent, "", nil
+}
+
+type recordingForums struct {
+	ForumStore
+	changed int
+}
+
+func (f *recordingForums) SetForumClosesAt(context.Context, string, time.Time) error {
+	f.changed++
+	return nil
+}
+
+type recordingStaff struct {
+	StaffStore
+	reviewed int
+}
+
+func (s *recordingStaff) Review(context.Context, flows.ReviewDecision, string) (bool, error) {
+	s.reviewed++
+	return true, nil
+}
+
+func (s *recordingStaff) Audit(context.Context, string, string, string, any) error { return nil }
