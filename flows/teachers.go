@@ -382,7 +382,7 @@ func (c *conversation) card(fc ForumCard) Reply {
 	}
 	last := any(Msg{Key: "forum.no_submission_yet"})
 	if !s.LastSubmission.IsZero() {
-		last = ago(s.LastSubmission, c.now)
+		last = lastIdea(s.LastSubmission, c.now)
 	}
 	openButton := Button{Label: Msg{Key: "button.close_forum"}, Data: encodeButton("", buttonForumOpen, id+":0")}
 	if !f.Open {
@@ -550,19 +550,17 @@ func startOfDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
 }
 
-// ago says how long ago t was, as a teacher watching a lesson wants it.
-func ago(t, now time.Time) Msg {
-	d := now.Sub(t)
-	n := func(x float64) *int { v := int(x); return &v }
+// lastIdea says when the last idea came, only roughly: today, in the past
+// week, or earlier. Anything finer would let a teacher who watched the
+// class tell who sent it.
+func lastIdea(t, now time.Time) Msg {
 	switch {
-	case d < time.Minute:
-		return Msg{Key: "forum.just_now"}
-	case d < time.Hour:
-		return Msg{Key: "forum.minutes_ago", Count: n(d.Minutes())}
-	case d < 24*time.Hour:
-		return Msg{Key: "forum.hours_ago", Count: n(d.Hours())}
+	case !t.Before(startOfDay(now)):
+		return Msg{Key: "forum.last_today"}
+	case !t.Before(startOfDay(now).AddDate(0, 0, -6)):
+		return Msg{Key: "forum.last_week"}
 	}
-	return Msg{Key: "forum.days_ago", Count: n(d.Hours() / 24)}
+	return Msg{Key: "forum.last_earlier"}
 }
 
 // displayDay is a day as stored (2006-01-02), as a time for the message to

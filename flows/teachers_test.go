@@ -315,3 +315,22 @@ func isNextReview(e flows.Effect) bool {
 	_, ok := e.(flows.NextReview)
 	return ok
 }
+
+// The forum card says only roughly when the last idea came: a teacher who
+// watched the class must not tell from it who sent what.
+func TestForumCardSaysOnlyRoughlyWhenTheLastIdeaCame(t *testing.T) {
+	now := time.Date(2026, 12, 3, 9, 30, 0, 0, time.UTC) // a Thursday
+	for last, want := range map[time.Time]string{
+		now.Add(-4 * time.Minute):                      "forum.last_today",
+		time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC):   "forum.last_today",
+		time.Date(2026, 12, 2, 23, 59, 0, 0, time.UTC): "forum.last_week",
+		time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC):  "forum.last_week",
+		time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC): "forum.last_earlier",
+	} {
+		card := flows.ForumCard{Forum: flows.Forum{ID: 1, Code: "c", Name: "F", Open: true}, Stats: flows.ForumStats{Submitted: 1, LastSubmission: last}}
+		res := flows.Handle(flows.State{Lang: "en"}, flows.Input{What: flows.CardReloaded{Card: card}}, now)
+		if got := res.Replies[0].Text.Data["Last"].(flows.Msg).Key; got != want {
+			t.Errorf("last idea at %s: %s, want %s", last, got, want)
+		}
+	}
+}

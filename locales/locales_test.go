@@ -306,7 +306,7 @@ func TestMessagesWriteTimesAndNumbersInTheirLanguage(t *testing.T) {
 		has("staff card", card, w[4])
 		forum := render(flows.Msg{Key: "forum.card", Data: map[string]any{
 			"Forum": "8.B", "Status": flows.Msg{Key: "forum.status_open"}, "Joined": 12345, "InProgress": 0, "Submitted": 0,
-			"Last": flows.Msg{Key: "forum.just_now"}, "Closes": lastDay, "Link": "https://t.me/x",
+			"Last": flows.Msg{Key: "forum.last_today"}, "Closes": lastDay, "Link": "https://t.me/x",
 		}})
 		has("forum card", forum, w[2]+"\n")
 		has("forum card", forum, w[3]+"\n")
