@@ -40,7 +40,12 @@ var ErrUnreachable = errors.New("the person cannot be reached in this chat")
 type Event struct {
 	// ID orders the events of a conversation, lowest first, and is the same
 	// when the event is delivered again (Telegram's update id).
-	ID          int64
+	ID int64
+	// Key tells this event from the conversation's recent ones: the same
+	// when it is delivered again, and different for a new event even where
+	// the channel reuses ids (Telegram starts its update ids anew after a
+	// quiet week, and for a new bot token).
+	Key         int64
 	Participant string // pseudonym, from ParticipantID
 	Chat        int64  // where the replies go
 	// LanguageHint is the person's app language, used until they choose.

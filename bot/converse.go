@@ -2,12 +2,13 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +21,7 @@ import (
 const storeTimeout = 8 * time.Second
 
 // envelope is what is stored per conversation: the flow's state plus the
-// ids of the last events handled, which makes a redelivered event a no-op.
+// keys of the last events handled, which makes a redelivered event a no-op.
 type envelope struct {
 	State flows.State `json:"s"`
 	Seen  []int64     `json:"u,omitempty"`
@@ -100,13 +101,13 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 			env = envelope{}
 		}
 	}
-	if env.seen(ev.ID) {
+	if env.seen(ev.Key) {
 		rt.log.Debug("update already handled", "update_id", ev.ID)
 		// The last event handled, delivered again while nobody else was at
 		// it: whoever handled it saved the conversation but may have stopped
 		// before answering (killed, or Redis failed after saving). Say again
 		// what the student is to do now, rather than leave them waiting.
-		if ev.ID == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() && !ev.Waited {
+		if ev.Key == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() && !ev.Waited {
 			res.State = env.State
 			res.Replies = flows.Repeat(env.State)
 		}
@@ -122,7 +123,7 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 	if in.What == nil {
 		res.State = env.State
 	} else {
-		in.EventID = strconv.FormatInt(ev.ID, 10)
+		in.EventID = newEventID()
 		in.LanguageHint = ev.LanguageHint
 		in.Participant = ev.Participant
 		if rt.IsStaff(ev.Participant) || flows.NeedsActor(env.State, in) {
@@ -131,7 +132,7 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in)
 	}
 	env.State = res.State
-	env.remember(ev.ID)
+	env.remember(ev.Key)
 	if ev.Group != "" {
 		env.Album = ev.Group
 	}
@@ -141,6 +142,14 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 		return res, nil, Handled
 	}
 	return res, data, ""
+}
+
+// newEventID is a random id for an event being handled: 48 bits, as 8
+// characters that fit in button data.
+func newEventID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // endTurn lets the next event in; if Redis is gone, the turn runs out.

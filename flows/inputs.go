@@ -5,8 +5,11 @@ package flows
 type Input struct {
 	// What happened: one of the types below.
 	What Happened
-	// EventID is unique to this event and the same when it is delivered
-	// again; a new idea's draft id is derived from it, so storing is idempotent.
+	// EventID is new for every event handled, never reused: a new idea's
+	// draft id (and so its row in the database) and a forum set-up's key
+	// come from it. (Ids the channel gives, like Telegram's update ids,
+	// repeat over time; the draft, once in the state, is what makes
+	// sending it twice store it once.)
 	EventID string
 	// LanguageHint is the person's app language, used until they choose.
 	LanguageHint string

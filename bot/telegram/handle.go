@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -141,6 +142,27 @@ func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
 	}
 }
 
+// eventKey tells an update from the chat's recent ones even when its id
+// repeats an earlier update's (Telegram's ids start anew after a quiet week
+// and for a new bot token): the id with what the update is about — a
+// message (its id and time), an edit (and its time), a tap (Telegram's
+// unique query id). A redelivery has the same key.
+func eventKey(u *models.Update) int64 {
+	h := fnv.New64a()
+	fmt.Fprint(h, u.ID)
+	switch {
+	case u.CallbackQuery != nil:
+		fmt.Fprint(h, "|q|", u.CallbackQuery.ID)
+	case u.EditedMessage != nil:
+		m := u.EditedMessage
+		fmt.Fprint(h, "|e|", m.Chat.ID, "|", m.ID, "|", m.EditDate)
+	case u.Message != nil:
+		m := u.Message
+		fmt.Fprint(h, "|m|", m.Chat.ID, "|", m.ID, "|", m.Date)
+	}
+	return int64(h.Sum64())
+}
+
 // callbackChat is the chat of the message whose button was tapped. Telegram
 // leaves out the content of old messages (InaccessibleMessage) but still
 // says which chat they are in: taps on days-old buttons must work.
@@ -231,6 +253,7 @@ func messageInput(m *models.Message) flows.Input {
 func (b *Bot) converse(ctx context.Context, u *models.Update, from *models.User, chatID int64, in flows.Input) {
 	ev := bot.Event{
 		ID:           u.ID,
+		Key:          eventKey(u),
 		Participant:  b.participant(from.ID),
 		Chat:         chatID,
 		LanguageHint: from.LanguageCode,

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"path"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -239,8 +240,8 @@ func (u *User) tapTargetLocked(msg SentMessage) (*botMessage, string) {
 
 func (u *User) callbackLocked(m *botMessage, data string) int64 {
 	s := u.srv
-	s.serial++
-	qid := strconv.FormatInt(4_000_000_000_000_000_000+s.serial, 10)
+	// Telegram's query ids are unique to the query, across bots too.
+	qid := strconv.FormatInt(4_000_000_000_000_000_000+queryIDs.Add(1), 10)
 	msg := m.model
 	upd := &models.Update{CallbackQuery: &models.CallbackQuery{
 		ID:           qid,
@@ -253,6 +254,9 @@ func (u *User) callbackLocked(m *botMessage, data string) int64 {
 	s.callbacks[qid] = &callbackState{updateID: id}
 	return id
 }
+
+// queryIDs numbers callback queries across every fake in the process.
+var queryIDs atomic.Int64
 
 // chatInstance is stable per chat, like Telegram's opaque chat_instance.
 func chatInstance(chatID int64) string {
