@@ -46,12 +46,16 @@ func (e *envelope) remember(id int64) {
 // state and then answer through ch.
 func (rt *Runtime) Converse(ctx context.Context, ch Channel, ev Event) Outcome {
 	hint := flows.LanguageFor(ev.LanguageHint)
+	// An attempt that lost its save to a newer state is made again; what
+	// its effects did stays done and is not done twice (an invite, an
+	// audit row).
+	var done effectsDone
 	for attempt := 1; attempt <= 3; attempt++ {
 		turn, err := rt.stores.Conversations.Begin(ctx, ev.Participant, ev.ID)
 		if err != nil {
 			return rt.unavailable(ctx, ch, ev, hint, fmt.Errorf("begin conversation turn: %w", err))
 		}
-		res, data, outcome := rt.stepInTurn(ctx, ch, ev, turn)
+		res, data, outcome := rt.stepInTurn(ctx, ch, ev, turn, &done)
 		if outcome != "" {
 			rt.endTurn(ctx, turn)
 			_ = rt.Deliver(ctx, ch, ev.Participant, Delivery{Chat: ev.Chat, Lang: res.State.Lang, Replies: res.Replies})
@@ -79,21 +83,21 @@ func (rt *Runtime) Converse(ctx context.Context, ch Channel, ev Event) Outcome {
 
 // stepInTurn is step, ending the turn if step panics: the student's next
 // event must not wait for it to run out.
-func (rt *Runtime) stepInTurn(ctx context.Context, ch Channel, ev Event, turn ConversationTurn) (flows.Result, []byte, Outcome) {
+func (rt *Runtime) stepInTurn(ctx context.Context, ch Channel, ev Event, turn ConversationTurn, done *effectsDone) (flows.Result, []byte, Outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			rt.endTurn(context.WithoutCancel(ctx), turn)
 			panic(p) // the channel answers the student
 		}
 	}()
-	return rt.step(ctx, ch, ev, turn)
+	return rt.step(ctx, ch, ev, turn, done)
 }
 
 // step decides what event ev does to the conversation as the turn found it.
 // A non-empty outcome means there is nothing to save: the event was handled
 // before (res may then hold replies to send again), or its input could not
 // be read (then the student has been told).
-func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn ConversationTurn) (res flows.Result, data []byte, outcome Outcome) {
+func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn ConversationTurn, done *effectsDone) (res flows.Result, data []byte, outcome Outcome) {
 	var env envelope
 	if raw := turn.State(); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &env); err != nil {
@@ -129,7 +133,7 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 		if rt.IsStaff(ev.Participant) || flows.NeedsActor(env.State, in) {
 			in.Actor = rt.actor(ctx, ev.Participant)
 		}
-		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in)
+		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in, done)
 	}
 	env.State = res.State
 	env.remember(ev.Key)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -23,19 +24,58 @@ type effect struct {
 	st   flows.State
 }
 
-// run handles in and carries out every effect the conversation asks for.
-func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input) flows.Result {
+// run handles in and carries out every effect the conversation asks for;
+// an effect in done (carried out by an earlier attempt at the same event)
+// is not carried out again: its outcome is handed back as it was.
+func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input, done *effectsDone) flows.Result {
 	return flows.Run(st, in, rt.now(), func(st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
-		// Each store call has its own deadline: a hanging database must leave
-		// time to save the conversation and answer.
-		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		defer cancel()
-		if !in.Actor.May(flows.Requires(e)) {
-			rt.log.Warn("an effect asked for without the role it needs", "effect", fmt.Sprintf("%T", e), "role", in.Actor.Role)
-			return flows.Input{What: flows.NotAllowed{}}, true
+		if out, ok, found := done.lookup(e); found {
+			return out, ok
 		}
-		return rt.do(ctx, effect{pid: pid, chat: chat, in: in, st: st}, e)
+		out, ok := rt.carryOut(ctx, pid, chat, st, in, e)
+		done.add(e, out, ok)
+		return out, ok
 	})
+}
+
+// effectsDone are the effects carried out while handling one event, with
+// their outcomes.
+type effectsDone struct{ list []effectDone }
+
+type effectDone struct {
+	effect flows.Effect
+	out    flows.Input
+	ok     bool
+}
+
+func (d *effectsDone) lookup(e flows.Effect) (flows.Input, bool, bool) {
+	for _, x := range d.list {
+		if reflect.DeepEqual(x.effect, e) {
+			return x.out, x.ok, true
+		}
+	}
+	return flows.Input{}, false, false
+}
+
+func (d *effectsDone) add(e flows.Effect, out flows.Input, ok bool) {
+	switch out.What.(type) {
+	case flows.StoreFailed, flows.SubmitFailed: // nothing happened: may be tried again
+		return
+	}
+	d.list = append(d.list, effectDone{effect: e, out: out, ok: ok})
+}
+
+// carryOut does one effect, if the person may ask for it.
+func (rt *Runtime) carryOut(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
+	if !in.Actor.May(flows.Requires(e)) {
+		rt.log.Warn("an effect asked for without the role it needs", "effect", fmt.Sprintf("%T", e), "role", in.Actor.Role)
+		return flows.Input{What: flows.NotAllowed{}}, true
+	}
+	// Each store call has its own deadline: a hanging database must leave
+	// time to save the conversation and answer.
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	return rt.do(ctx, effect{pid: pid, chat: chat, in: in, st: st}, e)
 }
 
 // do carries out one effect; ok says whether there is an outcome to hand back.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func (f *recordingForums) SetForumClosesAt(context.Context, string, time.Time) e
 
 type recordingStaff struct {
 	StaffStore
-	reviewed int
+	reviewed, audits int
 }
 
 func (s *recordingStaff) Review(context.Context, flows.ReviewDecision, string) (bool, error) {
@@ -124,4 +125,73 @@ func (s *recordingStaff) Review(context.Context, flows.ReviewDecision, string) (
 	return true, nil
 }
 
-func (s *recordingStaff) Audit(context.Context, string, string, string, any) error { return nil }
+func (s *recordingStaff) Audit(context.Context, string, string, string, any) error {
+	s.audits++
+	return nil
+}
+
+// A step whose save loses to a newer state is handled again, but what its
+// effects did is not done twice: one invite, one audit row, one answer.
+func TestAStepHandledAgainDoesNotRepeatItsEffects(t *testing.T) {
+	people := &invitingStaff{}
+	staff := &recordingStaff{}
+	conversations := &losingFirstSave{turns: turns{redistest.New(t)}}
+	rt, err := New(Config{ParticipantKey: []byte("k"), StaffUsers: []string{"test-user:1"}},
+		Stores{Conversations: conversations, Staff: staff, People: people})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := rt.ParticipantID("test-user:1")
+	ch := &recordingChannel{}
+	in := flows.Input{What: flows.CommandSent{Name: flows.CommandInviteTeacher, Arg: "Kolín"}}
+	if out := rt.Converse(t.Context(), ch, Event{ID: 7, Key: 7, Participant: pid, Chat: 1, Input: in}); out != Handled {
+		t.Fatalf("outcome %s", out)
+	}
+	if conversations.lost != 1 {
+		t.Fatalf("%d saves lost, want 1: the test tests nothing", conversations.lost)
+	}
+	if people.invites != 1 || staff.audits != 1 {
+		t.Errorf("%d invites, %d audit rows; want 1 and 1", people.invites, staff.audits)
+	}
+	if keys := ch.keys(); len(keys) != 1 || keys[0] != "invite.created" {
+		t.Errorf("replies %v, want one invite.created", keys)
+	}
+}
+
+// losingFirstSave is a conversation store whose first save finds a newer
+// state (the turn ran out and another update saved meanwhile).
+type losingFirstSave struct {
+	turns
+	lost int
+}
+
+func (s *losingFirstSave) Begin(ctx context.Context, key string, id int64) (ConversationTurn, error) {
+	turn, err := s.turns.Begin(ctx, key, id)
+	if err != nil {
+		return nil, err
+	}
+	return &losingTurn{ConversationTurn: turn, store: s}, nil
+}
+
+type losingTurn struct {
+	ConversationTurn
+	store *losingFirstSave
+}
+
+func (t *losingTurn) Commit(ctx context.Context, data []byte, ttl time.Duration) (bool, error) {
+	if t.store.lost == 0 {
+		t.store.lost++
+		return false, t.ConversationTurn.End(ctx)
+	}
+	return t.ConversationTurn.Commit(ctx, data, ttl)
+}
+
+type invitingStaff struct {
+	PeopleStore
+	invites int
+}
+
+func (p *invitingStaff) CreateInvite(context.Context, string, string, time.Time) (string, error) {
+	p.invites++
+	return fmt.Sprintf("code%d", p.invites), nil
+}
