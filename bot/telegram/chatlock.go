@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 )
@@ -26,6 +27,16 @@ type waiter struct {
 	ready    chan struct{}
 }
 
+// maxWaitingPerChat bounds the updates of one chat waiting in this process:
+// a student sending faster than they are answered must not hold the
+// webhook's connections, which everyone shares. Beyond it an update is
+// refused for now and delivered again later (Telegram retries), so nothing
+// is lost.
+const maxWaitingPerChat = 4
+
+// errBacklog refuses an update while too many of its chat wait.
+var errBacklog = errors.New("too many updates of this chat are waiting")
+
 func newChatLocks() *chatLocks { return &chatLocks{chats: map[int64]*chatQueue{}} }
 
 // lock blocks until the chat is free and no lower update id waits for it,
@@ -42,6 +53,10 @@ func (c *chatLocks) lock(ctx context.Context, chatID, updateID int64) (unlock fu
 		q.held = true
 		c.mu.Unlock()
 		return func() { c.unlock(chatID, q) }, false, nil
+	}
+	if len(q.waiting) >= maxWaitingPerChat {
+		c.mu.Unlock()
+		return nil, true, errBacklog
 	}
 	w := &waiter{updateID, make(chan struct{})}
 	q.waiting = append(q.waiting, w)

@@ -46,7 +46,9 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 				return
 			}
 			if m.Chat.Type != models.ChatTypePrivate {
-				if strings.HasPrefix(m.Text, "/") {
+				// A command in a group is answered once in a while, not for
+				// every "/" a class types.
+				if ok, _ := b.groupReplies.allow(m.Chat.ID, time.Now()); ok && strings.HasPrefix(m.Text, "/") {
 					b.sendKey(ctx, m.Chat.ID, flows.LanguageFor(m.From.LanguageCode), "bot.private_only")
 				}
 				setOutcome(ctx, outcomeIgnored)

@@ -235,7 +235,7 @@ func (b *Bot) HandleUpdate(ctx context.Context, u *models.Update) error {
 	ctx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), outcomeKey{}, o), handleTimeout)
 	defer cancel()
 	unlock, waited, err := b.chats.lock(ctx, chatKey(u), u.ID)
-	if err != nil { // waited as long as handling may take: let it come again
+	if err != nil { // waited as long as handling may take, or too many wait: let it come again
 		b.metrics.updateDone(u, string(bot.Retry), time.Since(started))
 		return errRetryLater
 	}

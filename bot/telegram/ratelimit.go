@@ -10,6 +10,9 @@ import (
 const (
 	studentBurst     = 30
 	studentPerSecond = 3
+	// A group is told that the bot works in private chats at most once in
+	// ten minutes.
+	groupRepliesPerSecond = 1.0 / 600
 )
 
 // rateLimiter is a token bucket per Telegram user.

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -98,7 +99,11 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	done := make(chan bool)
 	for i := 0; i < 20; i++ {
 		go func() {
-			unlock, _, _ := locks.lock(context.Background(), 7, int64(i%5)) // the same update may come twice
+			unlock, _, err := locks.lock(context.Background(), 7, int64(i%5)) // the same update may come twice
+			if err != nil {                                                   // too many waiting: refused, to come again
+				done <- true
+				return
+			}
 			inside++
 			if inside != 1 {
 				t.Error("two updates of one chat at once")
@@ -114,6 +119,42 @@ func TestChatLocksSerialiseOneChat(t *testing.T) {
 	if len(locks.chats) != 0 {
 		t.Errorf("%d locks left behind", len(locks.chats))
 	}
+}
+
+// A chat's backlog in this process is bounded: beyond it an update is
+// refused at once (to be delivered again), not held.
+func TestChatLocksBoundTheBacklog(t *testing.T) {
+	locks := newChatLocks()
+	unlock, _, _ := locks.lock(context.Background(), 7, 100)
+	var wg sync.WaitGroup
+	for i := range maxWaitingPerChat {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			release, _, err := locks.lock(context.Background(), 7, int64(101+i))
+			if err != nil {
+				t.Errorf("waiter %d refused: %v", i, err)
+				return
+			}
+			release()
+		}()
+	}
+	for waiting := 0; waiting < maxWaitingPerChat; {
+		time.Sleep(time.Millisecond)
+		locks.mu.Lock()
+		waiting = len(locks.chats[7].waiting)
+		locks.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := locks.lock(ctx, 7, 200); !errors.Is(err, errBacklog) {
+		t.Errorf("one more than the backlog: %v, want errBacklog at once", err)
+	}
+	if _, _, err := locks.lock(ctx, 8, 201); err != nil { // other chats are not affected
+		t.Errorf("another chat: %v", err)
+	}
+	unlock()
+	wg.Wait()
 }
 
 func TestChatLocksLetLowerUpdatesGoFirst(t *testing.T) {

@@ -42,17 +42,19 @@ type Config struct {
 
 // Bot is the Telegram channel of a runtime.
 type Bot struct {
-	api      *tgbot.Bot
-	http     *http.Client
-	cfg      Config
-	rt       *bot.Runtime
-	texts    *bot.Texts
-	log      *slog.Logger
-	chats    *chatLocks
-	limiter  *rateLimiter
-	throttle *throttle
-	metrics  *metrics
-	username string
+	api     *tgbot.Bot
+	http    *http.Client
+	cfg     Config
+	rt      *bot.Runtime
+	texts   *bot.Texts
+	log     *slog.Logger
+	chats   *chatLocks
+	limiter *rateLimiter
+	// groupReplies limits what the bot says in groups, per group.
+	groupReplies *rateLimiter
+	throttle     *throttle
+	metrics      *metrics
+	username     string
 	// locationLabels are the location button's label in every language.
 	locationLabels map[string]bool
 }
@@ -74,12 +76,13 @@ func (b *Bot) participant(telegramUserID int64) string {
 // New connects to the Bot API (getMe) and prepares the handlers.
 func New(ctx context.Context, cfg Config, rt *bot.Runtime) (*Bot, error) {
 	b := &Bot{
-		http:    newHTTPClient(),
-		cfg:     cfg,
-		rt:      rt,
-		log:     rt.Logger(),
-		chats:   newChatLocks(),
-		limiter: newRateLimiter(studentBurst, studentPerSecond),
+		http:         newHTTPClient(),
+		cfg:          cfg,
+		rt:           rt,
+		log:          rt.Logger(),
+		chats:        newChatLocks(),
+		limiter:      newRateLimiter(studentBurst, studentPerSecond),
+		groupReplies: newRateLimiter(1, groupRepliesPerSecond),
 		throttle: newThrottle(
 			orDefault(cfg.MessagesPerSecond, DefaultMessagesPerSecond),
 			orDefault(cfg.ChatMessagesPerSecond, DefaultChatMessagesPerSecond)),

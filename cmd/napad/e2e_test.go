@@ -658,3 +658,21 @@ func TestE2EStopBeforeTheFirstIdea(t *testing.T) {
 		t.Errorf("%d reachable contacts after /stop, want 0", contacts)
 	}
 }
+
+// A class typing commands into a group hears once that the bot works in
+// private chats, not once per message, and nobody else waits for it.
+func TestE2EGroupCommandsAreAnsweredOnce(t *testing.T) {
+	a := newApp(t, false)
+	const group = -100777
+	for i := range 30 {
+		a.fake.InjectRaw(fmt.Sprintf(`{"message":{"message_id":%d,"date":1764300000,"chat":{"id":%d,"type":"group","title":"8.B"},"from":{"id":%d,"is_bot":false,"first_name":"A","language_code":"cs"},"text":"/start","entities":[{"type":"bot_command","offset":0,"length":6}]}}`,
+			i+1, group, 7000+i))
+	}
+	f := a.forum("8.B")
+	s := a.student("cs")
+	s.u.SendText("/start " + f.Code)
+	s.expect("language.ask") // handled after the whole group's batch
+	if n := len(a.fake.Sent(group)); n != 1 {
+		t.Errorf("%d messages into the group, want 1", n)
+	}
+}
