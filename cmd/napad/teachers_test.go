@@ -164,7 +164,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	list := teacher.expectCount("forum.list", one())
 	teacher.u.Tap(list, "📋 8.B – ZŠ Komenského")
 	card := teacher.expect("forum.card")
-	for _, want := range []string{"Joined: 3", "Not sent yet: 2", "Sent an idea: 1", "🟢 Open", "Last idea: just now", join[0]} {
+	for _, want := range []string{"Joined: 3", "Not sent yet: 2", "Sent an idea: 1", "🟢 Open", "Last idea: today", join[0]} {
 		if !strings.Contains(card.Text, want) {
 			t.Errorf("card lacks %q:\n%s", want, card.Text)
 		}
