@@ -29,9 +29,6 @@ type File struct {
 	Data []byte
 }
 
-// Statuses an idea can have, in the order ideas usually go through them.
-var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
-
 func isRightsCommand(name string) bool {
 	switch name {
 	case CommandMyIdeas, CommandMyData, CommandDelete, CommandStop:

@@ -32,7 +32,6 @@ type ReviewItem struct {
 const (
 	DecisionAccept    = "accept"
 	DecisionDuplicate = "duplicate"
-	hidePrefix        = "hide_"
 )
 
 // ReviewDecision is what staff decided about one idea.
@@ -90,7 +89,7 @@ func (c *conversation) staffButton(b buttonData) {
 		switch {
 		case what == DecisionAccept:
 			c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: ref, Decision: DecisionAccept}})
-		case strings.HasPrefix(what, hidePrefix) && slices.Contains(hideReasons, strings.TrimPrefix(what, hidePrefix)):
+		case strings.HasPrefix(what, HidePrefix) && slices.Contains(HideReasons, strings.TrimPrefix(what, HidePrefix)):
 			c.effects = append(c.effects, Effect{Review: &ReviewDecision{Ref: ref, Decision: what}})
 		case what == "dup":
 			c.st.Pending, c.st.Reviewing = PendingDuplicate, ref
@@ -121,8 +120,6 @@ func (c *conversation) staffButton(b buttonData) {
 		c.stale()
 	}
 }
-
-var hideReasons = []string{"abusive", "off_topic", "personal_data"}
 
 // duplicateOf handles the reference typed for "a duplicate of which idea?".
 func (c *conversation) duplicateOf() {
@@ -177,8 +174,8 @@ func (c *conversation) showReview(item *ReviewItem, done string, doneData map[st
 		PhotoID: item.PhotoID,
 		Buttons: [][]Button{
 			row(btn("button.review_accept", DecisionAccept)),
-			row(btn("button.hide_abusive", "hide_abusive"), btn("button.hide_off_topic", "hide_off_topic")),
-			row(btn("button.hide_personal_data", "hide_personal_data"), btn("button.review_duplicate", "dup")),
+			row(btn("button.hide_abusive", HidePrefix+HideAbusive), btn("button.hide_off_topic", HidePrefix+HideOffTopic)),
+			row(btn("button.hide_personal_data", HidePrefix+HidePersonalData), btn("button.review_duplicate", "dup")),
 			row(btn("button.review_skip", "skip")),
 		},
 	})
