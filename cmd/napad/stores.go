@@ -31,11 +31,6 @@ func (d database) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID
 	})
 }
 
-func (d database) RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (string, string, error) {
-	town, result, err := d.Store.RedeemInvite(ctx, code, participantID, now)
-	return town, result.String(), err
-}
-
 func (d database) Review(ctx context.Context, dec flows.ReviewDecision, actor string) (bool, error) {
 	err := d.Store.Review(ctx, dec, actor)
 	if errors.Is(err, postgres.ErrSuggestionNotFound) {

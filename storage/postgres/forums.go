@@ -18,15 +18,8 @@ import (
 // Codes with the reserved invite prefix (1 in 4096) also use up an attempt.
 const joinCodeAttempts = 5
 
-// invitePrefix starts the deep-link parameter of teacher invite links
-// (?start=t_<code>). Join codes share that parameter, so they never start with it.
-const invitePrefix = "t_"
-
 // maxForumNameLen is in characters; longer names do not fit the bot's messages.
 const maxForumNameLen = 200
-
-// languages are the languages the bot speaks, in canonical order.
-var languages = []string{"cs", "en", "nb", "uk"}
 
 // ForumSpec describes a forum to create. Zero values mean defaults: Scope
 // "both", all Languages, no closing date, no owner (created from the CLI).
@@ -95,7 +88,7 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
 		}
-		if strings.HasPrefix(code, invitePrefix) {
+		if strings.HasPrefix(code, flows.InvitePrefix) { // an invite link's parameter
 			continue
 		}
 		rows, err := s.pool.Query(ctx, `
@@ -131,12 +124,11 @@ func normalizeForumSpec(spec ForumSpec) (ForumSpec, error) {
 	if n := utf8.RuneCountInString(spec.Name); n > maxForumNameLen {
 		return spec, fmt.Errorf("name has %d characters, at most %d allowed", n, maxForumNameLen)
 	}
-	switch spec.Scope {
-	case "":
-		spec.Scope = "both"
-	case "school", "town", "both":
-	default:
-		return spec, fmt.Errorf("invalid scope %q (want school, town or both)", spec.Scope)
+	if spec.Scope == "" {
+		spec.Scope = flows.ScopeBoth
+	}
+	if err := oneOf("scope", spec.Scope, flows.Scopes); err != nil {
+		return spec, err
 	}
 	langs, err := canonicalLanguages(spec.Languages)
 	if err != nil {
@@ -151,15 +143,15 @@ func normalizeForumSpec(spec ForumSpec) (ForumSpec, error) {
 // buttons do not depend on how a teacher happened to tick them.
 func canonicalLanguages(langs []string) ([]string, error) {
 	if len(langs) == 0 {
-		return slices.Clone(languages), nil
+		return slices.Clone(flows.Languages), nil
 	}
 	for _, l := range langs {
-		if !slices.Contains(languages, l) {
-			return nil, fmt.Errorf("invalid language %q (want cs, en, nb or uk)", l)
+		if err := oneOf("language", l, flows.Languages); err != nil {
+			return nil, err
 		}
 	}
 	var out []string
-	for _, l := range languages {
+	for _, l := range flows.Languages {
 		if slices.Contains(langs, l) {
 			out = append(out, l)
 		}
@@ -289,8 +281,9 @@ func (s *Store) RecordJoin(ctx context.Context, forumID int64, participantID, la
 		return fmt.Errorf("postgres: record join: invalid forum id %d", forumID)
 	case participantID == "":
 		return errors.New("postgres: record join: participant id is required")
-	case !slices.Contains(languages, language):
-		return fmt.Errorf("postgres: record join: invalid language %q", language)
+	}
+	if err := oneOf("language", language, flows.Languages); err != nil {
+		return fmt.Errorf("postgres: record join: %w", err)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

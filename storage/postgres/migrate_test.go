@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
@@ -106,7 +107,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateInvite after up/down/up: %v", err)
 	}
-	if _, res, err := st.RedeemInvite(ctx, code, "t", time.Now()); err != nil || res != postgres.InviteAccepted {
+	if _, res, err := st.RedeemInvite(ctx, code, "t", time.Now()); err != nil || res != flows.InviteAccepted {
 		t.Errorf("RedeemInvite after up/down/up = %v, %v", res, err)
 	}
 }

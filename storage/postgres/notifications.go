@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/healthycities/napad/flows"
 )
 
 // Telling students what became of their ideas. SetStatus queues a
@@ -86,7 +88,7 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 			SELECT d.suggestion_id, s.participant_id, s.reference, s.title, p.language,
 				coalesce(c.chat_id, 0) AS chat_id,
 				coalesce(NOT c.opted_out AND NOT c.unreachable, false)
-					AND s.hidden_reason IS NULL AND s.status <> 'new' AS deliverable
+					AND s.hidden_reason IS NULL AND s.status <> $4 AS deliverable
 			FROM due d
 			JOIN suggestions s ON s.id = d.suggestion_id
 			JOIN participants p ON p.id = s.participant_id
@@ -100,7 +102,7 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 		WHERE n.suggestion_id = t.suggestion_id
 		RETURNING t.deliverable, n.suggestion_id, t.participant_id, t.chat_id, t.language,
 			t.reference, t.title, n.status, n.answer`,
-		now, limit, now.Add(notifyLease))
+		now, limit, now.Add(notifyLease), flows.StatusNew)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due notifications: %w", err)
 	}

@@ -50,7 +50,7 @@ func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string
 	ref := NormalizeReference(d.Ref)
 	switch {
 	case d.Decision == flows.DecisionAccept:
-		if _, _, err := s.SetStatus(ctx, ref, "under_review", "", actor); err != nil {
+		if _, _, err := s.SetStatus(ctx, ref, flows.StatusUnderReview, "", actor); err != nil {
 			return err
 		}
 	case d.Decision == flows.DecisionDuplicate:
@@ -64,14 +64,14 @@ func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string
 			}
 			return err
 		}
-		if _, _, err := s.SetStatus(ctx, ref, "duplicate", "", actor); err != nil {
+		if _, _, err := s.SetStatus(ctx, ref, flows.StatusDuplicate, "", actor); err != nil {
 			return err
 		}
 		if _, err := s.pool.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {
 			return fmt.Errorf("postgres: review: duplicate of: %w", err)
 		}
-	case strings.HasPrefix(d.Decision, "hide_"):
-		if err := s.Hide(ctx, ref, strings.TrimPrefix(d.Decision, "hide_"), actor); err != nil {
+	case strings.HasPrefix(d.Decision, flows.HidePrefix):
+		if err := s.Hide(ctx, ref, strings.TrimPrefix(d.Decision, flows.HidePrefix), actor); err != nil {
 			return err
 		}
 	default:

@@ -5,23 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/healthycities/napad/flows"
 )
 
 // ErrSuggestionNotFound is returned (wrapped) when an operation names a
 // suggestion reference that does not exist.
 var ErrSuggestionNotFound = errors.New("suggestion not found")
-
-// Statuses are what can become of an idea, in the order it usually goes.
-var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
-
-// HideReasons are why staff may take an idea out of exports and lists.
-var HideReasons = []string{"abusive", "off_topic", "personal_data"}
 
 // CLIActor is the audit actor of changes made from the command line.
 const CLIActor = "cli"
@@ -70,18 +65,17 @@ type AuditEntry struct {
 // transaction. An unknown reference gives an error wrapping
 // ErrSuggestionNotFound.
 func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string) (before, after StatusChange, err error) {
-	switch {
-	case !slices.Contains(Statuses, status):
-		return before, after, fmt.Errorf("postgres: set status: invalid status %q (want %s)",
-			status, strings.Join(Statuses, ", "))
-	case utf8.RuneCountInString(answer) > maxStaffAnswerLen:
+	if err := oneOf("status", status, flows.Statuses); err != nil {
+		return before, after, fmt.Errorf("postgres: set status: %w", err)
+	}
+	if n := utf8.RuneCountInString(answer); n > maxStaffAnswerLen {
 		return before, after, fmt.Errorf("postgres: set status: the answer has %d characters, at most %d allowed",
-			utf8.RuneCountInString(answer), maxStaffAnswerLen)
+			n, maxStaffAnswerLen)
 	}
 	// The author hears of a real change (status or answer), in the same
 	// transaction: a change never goes untold, nor is told but rolled back.
 	notify := func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error {
-		if after.Status == "new" || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
+		if after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
 			return nil
 		}
 		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
@@ -98,11 +92,11 @@ func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string
 }
 
 // Hide takes the idea with reference ref out of exports, for reason (one of
-// HideReasons). Hiding a hidden idea again changes its reason. An unknown
+// flows.HideReasons). Hiding a hidden idea again changes its reason. An unknown
 // reference gives an error wrapping ErrSuggestionNotFound.
 func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
-	if !slices.Contains(HideReasons, reason) {
-		return fmt.Errorf("postgres: hide: invalid reason %q (want %s)", reason, strings.Join(HideReasons, ", "))
+	if err := oneOf("reason", reason, flows.HideReasons); err != nil {
+		return fmt.Errorf("postgres: hide: %w", err)
 	}
 	if _, _, err := s.changeSuggestion(ctx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason); err != nil {
 		return fmt.Errorf("postgres: hide: %w", err)

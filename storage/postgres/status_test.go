@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/jackc/pgx/v5"
 )
@@ -257,7 +258,7 @@ func TestStatusConcurrentChanges(t *testing.T) {
 	st, _ := newStore(t)
 	ctx := t.Context()
 	ref := submitOne(t, st, "d1")
-	statuses := postgres.Statuses
+	statuses := flows.Statuses
 	var wg sync.WaitGroup
 	for i := range 12 {
 		wg.Go(func() {

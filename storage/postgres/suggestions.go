@@ -143,10 +143,8 @@ func validateSubmission(sub flows.Submission) error {
 	case sub.ForumID <= 0:
 		return fmt.Errorf("invalid forum id %d", sub.ForumID)
 	}
-	switch sub.Scope {
-	case "school", "town", "both":
-	default:
-		return fmt.Errorf("invalid scope %q (want school, town or both)", sub.Scope)
+	if err := oneOf("scope", sub.Scope, flows.Scopes); err != nil {
+		return err
 	}
 	if (sub.Latitude == nil) != (sub.Longitude == nil) {
 		return errors.New("latitude and longitude must be set together")
