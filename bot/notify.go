@@ -79,7 +79,7 @@ func (b *Bot) notifyDue(ctx context.Context) (int, error) {
 }
 
 // notify sends one notification and records how it went.
-func (b *Bot) notify(ctx context.Context, n Notification) {
+func (b *Bot) notify(ctx context.Context, n flows.Notification) {
 	err := b.sendNotification(ctx, n)
 	if err != nil && ctx.Err() != nil {
 		return // shutting down: another round (or replica) sends it after the lease
@@ -117,7 +117,7 @@ func (b *Bot) notify(ctx context.Context, n Notification) {
 }
 
 // sendNotification sends the notification's text, in parts if it is long.
-func (b *Bot) sendNotification(ctx context.Context, n Notification) error {
+func (b *Bot) sendNotification(ctx context.Context, n flows.Notification) error {
 	for _, part := range splitText(b.notificationText(n), maxMessageLength) {
 		if err := b.throttle.slot(ctx, n.ChatID, true); err != nil {
 			return err
@@ -138,7 +138,7 @@ func (b *Bot) sendNotification(ctx context.Context, n Notification) error {
 
 // notificationText is the notification in the student's language or, if it
 // is not translated yet, in English.
-func (b *Bot) notificationText(n Notification) string {
+func (b *Bot) notificationText(n flows.Notification) string {
 	key := "notify.status"
 	if n.Answer != "" {
 		key = "notify.with_answer"

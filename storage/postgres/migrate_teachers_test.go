@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,7 @@ func TestMigrateTeachersDownAndUp(t *testing.T) {
 	st, dbURL := newStore(t)
 	ctx := t.Context()
 	conn := connect(t, dbURL)
-	f, err := st.CreateForumWith(ctx, postgres.ForumSpec{Name: "f", Scope: "town", OwnerID: "teacher"})
+	f, err := st.CreateForum(ctx, flows.ForumSpec{Name: "f", Scope: "town"}, "teacher", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

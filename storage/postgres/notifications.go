@@ -30,18 +30,6 @@ const (
 	MaxNotifyAttempts = 10
 )
 
-// Notification is a status change to tell a student about.
-type Notification struct {
-	SuggestionID  int64
-	ParticipantID string
-	ChatID        int64
-	Language      string
-	Reference     string
-	Title         string
-	Status        string
-	Answer        string // the staff's answer; "" when there is none
-}
-
 // enqueueNotification queues telling the author of suggestion id about its
 // status and answer, replacing a notification that is still pending. It is
 // due now, or a day after the last message about the idea if that is later;
@@ -71,7 +59,7 @@ func enqueueNotification(ctx context.Context, tx pgx.Tx, id int64, status, answe
 // by side never get the same one. Notifications nobody may get (the student
 // said /stop, blocked the bot or has no chat on record; the idea is hidden
 // or back to "new") are dropped on the way and not returned.
-func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error) {
+func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("postgres: due notifications: limit must be positive, got %d", limit)
 	}
@@ -106,9 +94,9 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due notifications: %w", err)
 	}
-	var out []Notification
+	var out []flows.Notification
 	var deliverable bool
-	var n Notification
+	var n flows.Notification
 	_, err = pgx.ForEachRow(rows, []any{&deliverable, &n.SuggestionID, &n.ParticipantID, &n.ChatID, &n.Language,
 		&n.Reference, &n.Title, &n.Status, &n.Answer}, func() error {
 		if deliverable {

@@ -45,8 +45,18 @@ func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewI
 
 // Review stores what staff decided about an idea: accepted for
 // consideration (status under_review), hidden for a reason, or a duplicate
-// of another idea. Each is audited; the idea then counts as reviewed.
-func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) error {
+// of another idea. Each is audited; the idea then counts as reviewed. known
+// is false, with a nil error, when the idea or the original it repeats does
+// not exist.
+func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error) {
+	err = s.review(ctx, d, actor)
+	if errors.Is(err, ErrSuggestionNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *Store) review(ctx context.Context, d flows.ReviewDecision, actor string) error {
 	ref := NormalizeReference(d.Ref)
 	switch {
 	case d.Decision == flows.DecisionAccept:
