@@ -45,9 +45,6 @@ type ExportRequest struct {
 	ForumID int64
 }
 
-// ExportFormats are the files staff can get.
-var ExportFormats = []string{"xlsx", "csv", "geojson"}
-
 var exportFormatLabels = map[string]string{
 	"xlsx": "button.export_xlsx", "csv": "button.export_csv", "geojson": "button.export_geojson",
 }

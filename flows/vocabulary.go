@@ -26,6 +26,9 @@ var Categories = []string{
 	"culture", "public_space", "community", "misc",
 }
 
+// ExportFormats are the files staff can get the ideas in.
+var ExportFormats = []string{"xlsx", "csv", "geojson"}
+
 // Statuses: what became of an idea.
 const (
 	StatusNew         = "new"

@@ -56,7 +56,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	*format = strings.ToLower(*format)
 	if !export.IsFormat(*format) {
 		return fmt.Errorf("export needs --format %s (or an -o file ending in .xlsx, .csv or .geojson): %w",
-			strings.Join(export.Formats, "|"), errUsage)
+			strings.Join(flows.ExportFormats, "|"), errUsage)
 	}
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {

@@ -382,7 +382,7 @@ func TestExportCommandFilters(t *testing.T) {
 func TestExportCommandNoTelegramIDs(t *testing.T) {
 	t.Parallel()
 	c := newExportCLI(t)
-	for _, format := range export.Formats {
+	for _, format := range flows.ExportFormats {
 		path := filepath.Join(c.dir, "all."+format)
 		c.run("export", "--format", format, "--include-hidden", "-o", path)
 		var text string

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/export"
 )
 
@@ -186,7 +187,7 @@ func TestExportCSVLocation(t *testing.T) {
 }
 
 func TestExportNewFormats(t *testing.T) {
-	for _, f := range export.Formats {
+	for _, f := range flows.ExportFormats {
 		var buf bytes.Buffer
 		w, err := export.New(strings.ToUpper(f), &buf, nil)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Prague by default, also where the system has no zoneinfo
+
+	"github.com/healthycities/napad/flows"
 )
 
 // Row is one idea as exported.
@@ -106,9 +108,6 @@ func (c *column) plain(r *Row, loc *time.Location) string {
 	return c.text(r)
 }
 
-// Formats are the export formats New understands.
-var Formats = []string{"xlsx", "csv", "geojson"}
-
 // Writer is what every format's writer does. Close finishes the output (for
 // XLSX it writes the whole file) but does not close the underlying io.Writer.
 type Writer interface {
@@ -119,7 +118,7 @@ type Writer interface {
 	Count() int
 }
 
-// New returns the writer for format ("xlsx", "csv" or "geojson"), with
+// New returns the writer for format (one of flows.ExportFormats), with
 // dates in loc (nil means Europe/Prague).
 func New(format string, w io.Writer, loc *time.Location) (Writer, error) {
 	switch strings.ToLower(format) {
@@ -130,12 +129,12 @@ func New(format string, w io.Writer, loc *time.Location) (Writer, error) {
 	case "geojson":
 		return NewGeoJSON(w, WithLocation(loc))
 	}
-	return nil, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+	return nil, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(flows.ExportFormats, ", "))
 }
 
 // IsFormat reports whether New understands format.
 func IsFormat(format string) bool {
-	return slices.Contains(Formats, strings.ToLower(format))
+	return slices.Contains(flows.ExportFormats, strings.ToLower(format))
 }
 
 // DefaultLocation is where dates are shown when no location is given: the

@@ -285,7 +285,7 @@ func TestExportIdeasNoTelegramIDs(t *testing.T) {
 	s := seedExport(t)
 	ctx := t.Context()
 	secrets := []string{strconv.Itoa(seedChatID), "AgACAgIAAxkBAAIBZ2ZmTelegramFileId", "0123456789abcdef"}
-	for _, format := range export.Formats {
+	for _, format := range flows.ExportFormats {
 		var buf bytes.Buffer
 		w, err := export.New(format, &buf, nil)
 		if err != nil {
