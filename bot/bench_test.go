@@ -194,9 +194,7 @@ func BenchmarkConverseStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if ok, err := store.Save(ctx, w.pid, 0, data, time.Hour); err != nil || !ok {
-		b.Fatalf("save: %v %v", ok, err)
-	}
+	redistest.Put(b, store, w.pid, data, time.Hour)
 	in := flows.Input{Kind: flows.InputText, Text: benchAnswers["en"][3], LanguageHint: "en", Participant: w.pid}
 	update := int64(900_000_000)
 	var out []byte

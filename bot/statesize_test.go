@@ -42,9 +42,7 @@ func TestRedisMemoryPerConversation(t *testing.T) {
 			t.Fatal(err)
 		}
 		jsonBytes += len(data)
-		if ok, err := store.Save(ctx, pid, 0, data, 30*24*time.Hour); err != nil || !ok {
-			t.Fatalf("save %d: %v %v", i, ok, err)
-		}
+		redistest.Put(t, store, pid, data, 30*24*time.Hour)
 		keys[i] = prefix + pid
 	}
 
