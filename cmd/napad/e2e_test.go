@@ -15,6 +15,7 @@ import (
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
 // A whole idea in every language, by long polling and by webhook; the row in
@@ -320,7 +321,7 @@ func (a *app) suggestion(ref string) postgres.Suggestion {
 
 func (a *app) suggestions(f flows.Forum) []postgres.Suggestion {
 	a.t.Helper()
-	rows, err := a.db.SuggestionsByForum(context.Background(), f.ID)
+	rows, err := pgtest.IdeasByForum(context.Background(), a.db, f.ID)
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -463,7 +463,7 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("%s: %s %q", ref, s.status, s.answer)
 		}
 	}
-	entries, err := c.db.AuditLog(ctx, 10)
+	entries, err := pgtest.AuditLog(ctx, c.db, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

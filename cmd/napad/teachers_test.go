@@ -207,7 +207,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	}
 
 	// Every teacher and staff action is in the audit log.
-	entries, err := a.db.AuditLog(context.Background(), 50)
+	entries, err := pgtest.AuditLog(context.Background(), a.db, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

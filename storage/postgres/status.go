@@ -46,17 +46,6 @@ type StatusChange struct {
 	Title           string    `json:"-"`
 }
 
-// AuditEntry is one row of the audit log.
-type AuditEntry struct {
-	ID     int64
-	At     time.Time
-	Actor  string // participant id, or "cli"
-	Action string
-	Target string // a suggestion reference, for the actions above
-	Before json.RawMessage
-	After  json.RawMessage
-}
-
 // SetStatus sets what became of the idea with reference ref and, unless
 // answer is empty, the answer shown to its author; an empty answer keeps
 // the current one, so a bulk status change cannot wipe answers staff wrote.
@@ -201,30 +190,4 @@ func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor string,
 // capitals, since staff retype references read aloud or from a printout.
 func NormalizeReference(ref string) string {
 	return strings.ToUpper(strings.TrimSpace(ref))
-}
-
-// AuditLog returns the newest limit entries of the audit log, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("postgres: audit log: limit must be positive, got %d", limit)
-	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, at, actor, action, target, before, after
-		FROM audit_log
-		ORDER BY id DESC
-		LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit log: %w", err)
-	}
-	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
-		var before, after []byte
-		err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &before, &after)
-		e.Before, e.After = before, after
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit log: %w", err)
-	}
-	return entries, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -97,7 +98,7 @@ func TestStatusSet(t *testing.T) {
 		t.Errorf("stored %+v, after %+v", row, after)
 	}
 
-	entries, err := st.AuditLog(ctx, 10)
+	entries, err := pgtest.AuditLog(ctx, st, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestStatusSet(t *testing.T) {
 	if after3.StaffAnswer != "Začínáme v září." || !after3.StatusChangedAt.After(after.StatusChangedAt) {
 		t.Errorf("new status: %+v (was %v)", after3, after.StatusChangedAt)
 	}
-	entries, err = st.AuditLog(ctx, 2)
+	entries, err = pgtest.AuditLog(ctx, st, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func TestStatusSetRejects(t *testing.T) {
 	if n := auditCount(t, conn); n != 0 {
 		t.Errorf("%d audit rows for rejected changes", n)
 	}
-	if _, err := st.AuditLog(ctx, 0); err == nil {
+	if _, err := pgtest.AuditLog(ctx, st, 0); err == nil {
 		t.Error("AuditLog(0) accepted")
 	}
 	// The schema itself keeps unknown values out.
@@ -211,7 +212,7 @@ func TestStatusHideUnhide(t *testing.T) {
 	if got := readStatus(t, conn, ref); got.Hidden != nil {
 		t.Errorf("unhidden: %+v", got)
 	}
-	entries, err := st.AuditLog(ctx, 10)
+	entries, err := pgtest.AuditLog(ctx, st, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestStatusConcurrentChanges(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	entries, err := st.AuditLog(ctx, 100)
+	entries, err := pgtest.AuditLog(ctx, st, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

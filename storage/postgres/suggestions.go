@@ -193,29 +193,3 @@ func (s *Store) SuggestionByReference(ctx context.Context, ref string) (Suggesti
 	}
 	return sug, true, nil
 }
-
-// SuggestionsByForum returns all suggestions of a forum, oldest first.
-func (s *Store) SuggestionsByForum(ctx context.Context, forumID int64) ([]Suggestion, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT `+suggestionColumns+` FROM suggestions WHERE forum_id = $1 ORDER BY id`, forumID)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: suggestions by forum: %w", err)
-	}
-	sugs, err := pgx.CollectRows(rows, scanSuggestion)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: suggestions by forum: %w", err)
-	}
-	return sugs, nil
-}
-
-// CountSuggestionsByDraft returns how many rows hold draftID (0 or 1; the
-// schema forbids more), so tests can assert idempotency on the rows themselves.
-func (s *Store) CountSuggestionsByDraft(ctx context.Context, draftID string) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx,
-		`SELECT count(*) FROM suggestions WHERE draft_id = $1`, draftID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: count suggestions by draft: %w", err)
-	}
-	return n, nil
-}

@@ -37,16 +37,6 @@ func (s *Store) RoleOf(ctx context.Context, participantID string) (role, town st
 	return role, town, nil
 }
 
-// GrantRole gives a participant role (flows.RoleTeacher or flows.RoleStaff) for town,
-// replacing any role they had. grantedBy is the granting participant's id,
-// "" from the CLI.
-func (s *Store) GrantRole(ctx context.Context, participantID, role, town, grantedBy string) error {
-	if err := grantRole(ctx, s.pool, participantID, role, town, grantedBy, true); err != nil {
-		return fmt.Errorf("postgres: grant role: %w", err)
-	}
-	return nil
-}
-
 // grantRole upserts a role. With replaceStaff false an existing staff role is
 // kept, so staff opening a teacher invite are not demoted.
 func grantRole(ctx context.Context, db execer, participantID, role, town, grantedBy string, replaceStaff bool) error {

@@ -372,9 +372,9 @@ func TestForumStats(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sugs, err := st.SuggestionsByForum(ctx, f.ID)
+	sugs, err := pgtest.IdeasByForum(ctx, st, f.ID)
 	if err != nil || len(sugs) != 2 {
-		t.Fatalf("SuggestionsByForum = %d, %v", len(sugs), err)
+		t.Fatalf("IdeasByForum = %d, %v", len(sugs), err)
 	}
 	last := sugs[1].CreatedAt
 	if sugs[0].CreatedAt.After(last) {
