@@ -5,7 +5,6 @@ package locales
 import (
 	"embed"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +25,6 @@ const Fallback = "cs"
 // Catalog renders messages in the supported languages.
 type Catalog struct {
 	localizers map[string]*i18n.Localizer
-	languages  []string
 	// fixed caches texts without data or count (questions, button labels:
 	// most of what is rendered). go-i18n matches languages on every call,
 	// which costs more than the rest of a step.
@@ -51,14 +49,9 @@ func Load() (*Catalog, error) {
 		}
 		lang := strings.TrimSuffix(e.Name(), ".toml")
 		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
-		c.languages = append(c.languages, lang)
 	}
-	sort.Strings(c.languages)
 	return c, nil
 }
-
-// Languages lists the languages that have a locale file.
-func (c *Catalog) Languages() []string { return c.languages }
 
 // Text renders the message key in lang. count, when not nil, picks the plural
 // form and is available to the template as {{.Count}}.
@@ -102,42 +95,6 @@ func (c *Catalog) localize(lang, key string, data map[string]any, count *int) (s
 		return "", fmt.Errorf("render %q in %s: %w", key, lang, err)
 	}
 	return s, nil
-}
-
-// Keys lists every message key of one language's file, flattened with dots.
-func Keys(lang string) ([]string, error) {
-	raw, err := files.ReadFile(lang + ".toml")
-	if err != nil {
-		return nil, fmt.Errorf("read locale %s: %w", lang, err)
-	}
-	var tree map[string]any
-	if err := toml.Unmarshal(raw, &tree); err != nil {
-		return nil, fmt.Errorf("parse locale %s: %w", lang, err)
-	}
-	var keys []string
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			switch v := v.(type) {
-			case map[string]any:
-				if isPlural(v) {
-					keys = append(keys, prefix+k)
-				} else {
-					walk(prefix+k+".", v)
-				}
-			default:
-				keys = append(keys, prefix+k)
-			}
-		}
-	}
-	walk("", tree)
-	sort.Strings(keys)
-	return keys, nil
-}
-
-func isPlural(m map[string]any) bool {
-	_, ok := m["other"]
-	return ok
 }
 
 // Render renders a flow message in lang. Values that are messages themselves
