@@ -319,6 +319,16 @@ var sampleAnswers = map[string]answers{
 	"uk": {"Нова бібліотека.", "Ніде сидіти надворі на перервах.", "Лавки у шкільному дворі", "П'ять лавок під великою липою, щоб можна було сидіти надворі між уроками."},
 }
 
+func init() {
+	// A language without sample answers of its own (a new one) is tested
+	// with the English ones.
+	for _, lang := range flows.Languages {
+		if _, ok := sampleAnswers[lang]; !ok {
+			sampleAnswers[lang] = sampleAnswers["en"]
+		}
+	}
+}
+
 func one() *int { n := 1; return &n }
 
 func freeAddr(t *testing.T) string {

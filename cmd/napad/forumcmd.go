@@ -40,7 +40,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	school := fs.String("school", "", "school")
 	town := fs.String("town", "", "town")
 	scope := fs.String("scope", "both", "what ideas are about: school, town or both")
-	languages := fs.String("languages", "cs,en,nb,uk", "languages students may choose, comma-separated")
+	languages := fs.String("languages", strings.Join(flows.Languages, ","), "languages students may choose, comma-separated")
 	closes := fs.String("closes", "", "last day students can send ideas, e.g. 2026-12-15 (in TIMEZONE)")
 	out := fs.String("o", "", "file to write the QR code picture (PNG) to")
 	if err := fs.Parse(reorderFlags(args)); err != nil {
