@@ -7,8 +7,18 @@ package flows
 
 // Languages a student can talk to the bot in, Czech first. This order is the
 // canonical one: language buttons and a forum's stored languages follow it.
-// A language also needs its locales/<code>.toml and a case in LanguageFor.
+// A language also needs its name below, its locales/<code>.toml and a case in
+// LanguageFor.
 var Languages = []string{"cs", "en", "nb", "uk"}
+
+// LanguageNames name each of the Languages as its speakers do, on the
+// language buttons; the same in every language.
+var LanguageNames = map[string]string{
+	"cs": "🇨🇿 Čeština",
+	"en": "🇬🇧 English",
+	"nb": "🇳🇴 Norsk",
+	"uk": "🇺🇦 Українська",
+}
 
 // Scopes say what an idea, or a forum, is about.
 const (

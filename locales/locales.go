@@ -34,7 +34,9 @@ type Catalog struct {
 
 type fixedText struct{ lang, key string }
 
-// Load reads every locale file embedded in the binary.
+// Load reads every locale file embedded in the binary. The languages' own
+// names ("lang.<code>", the language buttons) are the same in every language
+// and come from flows.LanguageNames instead.
 func Load() (*Catalog, error) {
 	bundle := i18n.NewBundle(language.Czech)
 	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
@@ -42,10 +44,22 @@ func Load() (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list locale files: %w", err)
 	}
+	var names []*i18n.Message
+	for _, code := range flows.Languages {
+		name, ok := flows.LanguageNames[code]
+		if !ok {
+			return nil, fmt.Errorf("flows.LanguageNames has no name for %s", code)
+		}
+		names = append(names, &i18n.Message{ID: "lang." + code, Other: name})
+	}
 	c := &Catalog{localizers: map[string]*i18n.Localizer{}, fixed: map[fixedText]string{}}
 	for _, e := range entries {
-		if _, err := bundle.LoadMessageFileFS(files, e.Name()); err != nil {
+		file, err := bundle.LoadMessageFileFS(files, e.Name())
+		if err != nil {
 			return nil, fmt.Errorf("load locale %s: %w", e.Name(), err)
+		}
+		if err := bundle.AddMessages(file.Tag, names...); err != nil {
+			return nil, fmt.Errorf("load locale %s: language names: %w", e.Name(), err)
 		}
 		lang := strings.TrimSuffix(e.Name(), ".toml")
 		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
