@@ -172,3 +172,32 @@ func TestMigrateTeachersBackfillsJoins(t *testing.T) {
 		t.Errorf("forum B after migration = %+v, %v", f, err)
 	}
 }
+
+// 00006 rolls back without failing on a forum that offers a language the
+// old list lacks (one added to flows.Languages since): the old check is back
+// for new forums only.
+func TestLanguagesMigrationDownKeepsNewerLanguages(t *testing.T) {
+	t.Parallel()
+	_, dbURL := newStore(t)
+	ctx := t.Context()
+	conn := connect(t, dbURL)
+	if _, err := conn.Exec(ctx, `INSERT INTO forums (join_code, name, languages) VALUES ('a', 'f', '{cs,pl}')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.MigrateDownTo(ctx, dbURL, 5); err != nil {
+		t.Fatalf("down to 5: %v", err)
+	}
+	var langs []string
+	if err := conn.QueryRow(ctx, `SELECT languages FROM forums WHERE join_code = 'a'`).Scan(&langs); err != nil || len(langs) != 2 {
+		t.Errorf("forum languages after down: %v, %v", langs, err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO forums (join_code, name, languages) VALUES ('b', 'f', '{pl}')`); err == nil {
+		t.Error("down to 5 took a new forum with a language the old list lacks")
+	}
+	if err := postgres.Migrate(ctx, dbURL); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO forums (join_code, name, languages) VALUES ('b', 'f', '{pl}')`); err != nil {
+		t.Errorf("after up again: %v", err)
+	}
+}
