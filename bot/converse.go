@@ -201,9 +201,9 @@ func (rt *Runtime) resolve(ctx context.Context, ch Channel, ev Event) (flows.Inp
 	if !ok || start.Name != flows.CommandStart || start.Arg == "" {
 		return in, nil
 	}
-	if code, ok := strings.CutPrefix(start.Arg, invitePrefix); ok {
+	if code, ok := strings.CutPrefix(start.Arg, flows.InvitePrefix); ok {
 		in, err := rt.inviteInput(ctx, code, ev.Participant)
-		if opened, _ := in.What.(flows.InviteOpened); err == nil && opened.Outcome.Result == "accepted" {
+		if opened, _ := in.What.(flows.InviteOpened); err == nil && opened.Outcome.Result == flows.InviteAccepted {
 			ch.RoleChanged(ctx, ev.Chat, flows.RoleTeacher, flows.LanguageFor(ev.LanguageHint))
 		}
 		return in, err
@@ -211,12 +211,8 @@ func (rt *Runtime) resolve(ctx context.Context, ch Channel, ev Event) (flows.Inp
 	return rt.joinInput(ctx, start.Arg)
 }
 
-// invitePrefix marks a teacher invite in a join link: /start t_<code>.
-// Join codes never start with it.
-const invitePrefix = "t_"
-
 // InviteCode is what a join link carries for the teacher invite code.
-func InviteCode(code string) string { return invitePrefix + code }
+func InviteCode(code string) string { return flows.InvitePrefix + code }
 
 func (rt *Runtime) inviteInput(ctx context.Context, code, pid string) (flows.Input, error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
@@ -225,13 +221,13 @@ func (rt *Runtime) inviteInput(ctx context.Context, code, pid string) (flows.Inp
 	if err != nil {
 		return flows.Input{}, fmt.Errorf("redeem teacher invite: %w", err)
 	}
-	if result == "used" {
+	if result == flows.InviteUsed {
 		// Opening one's own invite again (or a retried update) is no error.
 		if role, roleTown, err := rt.stores.People.RoleOf(ctx, pid); err == nil && role == flows.RoleTeacher {
-			result, town = "accepted", roleTown
+			result, town = flows.InviteAccepted, roleTown
 		}
 	}
-	if result == "accepted" {
+	if result == flows.InviteAccepted {
 		rt.forgetRole(pid)
 		rt.log.Info("teacher invite accepted", "town", town)
 		rt.audit(ctx, pid, "teacher.invite_accepted", "", map[string]any{"town": town})

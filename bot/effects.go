@@ -288,7 +288,7 @@ func (rt *Runtime) storeReview(ctx context.Context, x effect, e flows.StoreRevie
 		return outcome(flows.ReviewRefUnknown{Ref: d.DuplicateOf})
 	}
 	rt.log.Info("idea reviewed", "reference", d.Ref, "decision", d.Decision)
-	done := map[bool]string{true: "staffreview.hidden", false: "staffreview.accepted"}[strings.HasPrefix(d.Decision, "hide_")]
+	done := map[bool]string{true: "staffreview.hidden", false: "staffreview.accepted"}[strings.HasPrefix(d.Decision, flows.HidePrefix)]
 	if d.Decision == flows.DecisionDuplicate {
 		done = "staffreview.duplicate"
 	}

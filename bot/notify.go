@@ -74,7 +74,7 @@ func (rt *Runtime) notifyDue(ctx context.Context, ch Channel) (int, error) {
 }
 
 // notify sends one notification and records how it went.
-func (rt *Runtime) notify(ctx context.Context, ch Channel, n Notification) {
+func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification) {
 	err := ch.Send(ctx, Delivery{Chat: n.ChatID, Lang: n.Language, Replies: []flows.Reply{{Text: notificationMsg(n)}}, Background: true})
 	if err != nil && ctx.Err() != nil {
 		return // shutting down: another round (or replica) sends it after the lease
@@ -112,7 +112,7 @@ func (rt *Runtime) notify(ctx context.Context, ch Channel, n Notification) {
 }
 
 // notificationMsg is what the student is told about their idea.
-func notificationMsg(n Notification) flows.Msg {
+func notificationMsg(n flows.Notification) flows.Msg {
 	key := "notify.status"
 	if n.Answer != "" {
 		key = "notify.with_answer"

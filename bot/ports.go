@@ -74,7 +74,8 @@ type StaffStore interface {
 type PeopleStore interface {
 	RoleOf(ctx context.Context, participantID string) (role, town string, err error)
 	CreateInvite(ctx context.Context, town, createdBy string, expiresAt time.Time) (code string, err error)
-	// RedeemInvite's result is "accepted", "unknown", "used" or "expired".
+	// RedeemInvite's result is flows.InviteAccepted, InviteUnknown, InviteUsed
+	// or InviteExpired.
 	RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (town, result string, err error)
 
 	// A student's own data.
@@ -86,24 +87,12 @@ type PeopleStore interface {
 	StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error
 }
 
-// Notification is a change of an idea's status to tell its author about.
-type Notification struct {
-	SuggestionID  int64
-	ParticipantID string
-	ChatID        int64
-	Language      string
-	Reference     string
-	Title         string
-	Status        string
-	Answer        string // the city's answer; "" when there is none
-}
-
 // NotificationStore hands the notifier the status notifications that are
 // due, each to one notifier only for a while (a lease), and records what
 // became of them. Notifications nobody may get (after /stop, a blocked bot,
 // a hidden idea) are never handed out.
 type NotificationStore interface {
-	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error)
 	MarkNotified(ctx context.Context, suggestionID int64, at time.Time) error
 	// RetryNotification records a failed send; gaveUp says it will not be
 	// tried again.

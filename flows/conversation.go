@@ -122,7 +122,7 @@ func (c *conversation) enter(f Forum) {
 	}
 	c.st.ForumID, c.st.ForumCode, c.st.ForumName = f.ID, f.Code, f.Name
 	c.st.ForumScope, c.st.ForumLangs = "", nil
-	if f.Scope == "school" || f.Scope == "town" {
+	if f.Scope == ScopeSchool || f.Scope == ScopeTown {
 		c.st.ForumScope = f.Scope
 	}
 	if len(f.Languages) > 0 && len(f.Languages) < len(Languages) {

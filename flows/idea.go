@@ -4,26 +4,12 @@ package flows
 // school | my town), written as data: one line per question, in the order a
 // student meets them. The texts behind the keys are in locales/*.toml.
 
-// Languages a student can talk to the bot in, Czech first. Each has its
-// file in locales/ (which also gives the language's own name).
-var Languages = []string{"cs", "en", "nb", "uk"}
-
-// LanguageAliases are app languages close enough to one of Languages to be
-// spoken to in it.
-var LanguageAliases = map[string]string{"sk": "cs", "no": "nb", "nn": "nb"}
-
-// Categories of an idea, shown as buttons.
-var Categories = []string{
-	"school", "environment", "transport", "leisure",
-	"culture", "public_space", "community", "misc",
-}
-
 // IdeaSteps are the questions, in order. Back goes to the one above, Cancel
 // throws the draft away (after asking), and optional questions have Skip.
 var IdeaSteps = []Step{
 	{ID: StepLanguage, Question: "language.ask", Answer: OneOf(Languages...)},
 	{ID: StepPrivacy, Question: "privacy.notice", Answer: OneOf("ok")},
-	{ID: StepScope, Question: "scope.ask", Answer: OneOf("school", "town", "both")},
+	{ID: StepScope, Question: "scope.ask", Answer: OneOf(Scopes...)},
 	{ID: StepWorksWell, Question: "works.ask", Answer: FreeText(1000), Optional: true},
 	{ID: StepImprove, Question: "improve.ask", Answer: FreeText(1000)},
 	{ID: StepTitle, Question: "title.ask", Answer: FreeText(100)},

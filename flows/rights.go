@@ -21,9 +21,6 @@ type File struct {
 	Data []byte
 }
 
-// Statuses an idea can have, in the order ideas usually go through them.
-var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
-
 func (c *conversation) myIdeasCommand(CommandSent) { c.do(ListMyIdeas{}) }
 
 func (c *conversation) myDataCommand(CommandSent) { c.do(ExportMyData{}) }

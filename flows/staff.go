@@ -26,7 +26,6 @@ type ReviewItem struct {
 const (
 	DecisionAccept    = "accept"
 	DecisionDuplicate = "duplicate"
-	hidePrefix        = "hide_"
 )
 
 // ReviewDecision is what staff decided about one idea.
@@ -34,8 +33,6 @@ type ReviewDecision struct {
 	Ref, Decision, DuplicateOf string
 }
 
-// ExportFormats are the files staff can get.
-var ExportFormats = []string{"xlsx", "csv", "geojson"}
 
 var exportFormatLabels = map[string]string{
 	"xlsx": "button.export_xlsx", "csv": "button.export_csv", "geojson": "button.export_geojson",
@@ -67,7 +64,7 @@ func (c *conversation) reviewButton(b buttonData) {
 	switch {
 	case what == DecisionAccept:
 		c.do(StoreReview{Decision: ReviewDecision{Ref: ref, Decision: DecisionAccept}})
-	case strings.HasPrefix(what, hidePrefix) && slices.Contains(hideReasons, strings.TrimPrefix(what, hidePrefix)):
+	case strings.HasPrefix(what, HidePrefix) && slices.Contains(HideReasons, strings.TrimPrefix(what, HidePrefix)):
 		c.do(StoreReview{Decision: ReviewDecision{Ref: ref, Decision: what}})
 	case what == "dup":
 		c.st.Pending, c.st.Reviewing = PendingDuplicate, ref
@@ -102,8 +99,6 @@ func (c *conversation) exportButton(b buttonData) {
 		c.stale()
 	}
 }
-
-var hideReasons = []string{"abusive", "off_topic", "personal_data"}
 
 // duplicateOf handles the reference typed for "a duplicate of which idea?".
 func (c *conversation) duplicateOf() {
@@ -159,8 +154,8 @@ func (c *conversation) showReview(item *ReviewItem, done string, doneData map[st
 		PhotoID: item.PhotoID,
 		Buttons: [][]Button{
 			row(btn("button.review_accept", DecisionAccept)),
-			row(btn("button.hide_abusive", "hide_abusive"), btn("button.hide_off_topic", "hide_off_topic")),
-			row(btn("button.hide_personal_data", "hide_personal_data"), btn("button.review_duplicate", "dup")),
+			row(btn("button.hide_abusive", HidePrefix+HideAbusive), btn("button.hide_off_topic", HidePrefix+HideOffTopic)),
+			row(btn("button.hide_personal_data", HidePrefix+HidePersonalData), btn("button.review_duplicate", "dup")),
 			row(btn("button.review_skip", "skip")),
 		},
 	})

@@ -30,7 +30,7 @@ var ForumSetupSteps = []Step{
 	{ID: SetupName, Question: "setup.name_ask", Answer: FreeText(100)},
 	{ID: SetupSchool, Question: "setup.school_ask", Answer: FreeText(100)},
 	{ID: SetupTown, Question: "setup.town_ask", Answer: FreeText(60)},
-	{ID: SetupScope, Question: "setup.scope_ask", Answer: OneOf("school", "town", "both")},
+	{ID: SetupScope, Question: "setup.scope_ask", Answer: OneOf(Scopes...)},
 	{ID: SetupCloses, Question: "setup.closes_ask", Answer: DateAnswer(), Optional: true},
 	{ID: SetupLanguages, Question: "setup.languages_ask", Answer: SomeOf(Languages...)},
 }
@@ -88,7 +88,7 @@ type ForumCard struct {
 
 // InviteOutcome is what opening a teacher invite link led to.
 type InviteOutcome struct {
-	Result string // "accepted", "unknown", "used", "expired"
+	Result string // InviteAccepted, InviteUnknown, InviteUsed or InviteExpired
 	Town   string
 }
 
@@ -482,11 +482,11 @@ func (c *conversation) inviteCreated(code, town string) {
 
 func (c *conversation) inviteOpened(o InviteOutcome) {
 	switch o.Result {
-	case "accepted":
+	case InviteAccepted:
 		c.say("invite.accepted", map[string]any{"Town": o.Town})
-	case "used":
+	case InviteUsed:
 		c.say("invite.used", nil)
-	case "expired":
+	case InviteExpired:
 		c.say("invite.expired", nil)
 	default:
 		c.say("invite.unknown", nil)

@@ -10,8 +10,8 @@ type Forum struct {
 	School    string
 	Town      string
 	Open      bool
-	Scope     string    // ideas it asks for: "school", "town" or "both"
-	Languages []string  // offered languages: a subset of "cs", "en", "nb", "uk", in that order
+	Scope     string    // ideas it asks for: one of Scopes
+	Languages []string  // offered languages: a subset of Languages, in that order
 	ClosesAt  time.Time // zero when there is no closing date
 	OwnerID   string    // participant id of the teacher who created it; "" when created from the CLI
 }
@@ -32,7 +32,7 @@ type Submission struct {
 	ParticipantID string // keyed hash of the Telegram user id, never the id itself
 	ForumID       int64
 	Language      string
-	Scope         string // "school", "town" or "both"
+	Scope         string // one of Scopes
 	WorksWell     string // optional
 	Improve       string
 	Title         string

@@ -27,10 +27,17 @@ func load(t *testing.T) *locales.Catalog {
 }
 
 func TestEveryLanguageHasAFile(t *testing.T) {
-	c := load(t)
+	files, err := filepath.Glob("*.toml") // what Load embeds
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, strings.TrimSuffix(f, ".toml"))
+	}
 	want := slices.Clone(flows.Languages)
 	slices.Sort(want)
-	if got := c.Languages(); !slices.Equal(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("locale files %v, flow languages %v", got, want)
 	}
 }

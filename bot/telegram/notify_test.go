@@ -22,14 +22,14 @@ const notifyTestToken = "123456789:AAH-napad_notify_token_0123456789abcdef"
 // became of each.
 type fakeNotifications struct {
 	mu      sync.Mutex
-	due     []bot.Notification
+	due     []flows.Notification
 	sent    []int64
 	retried []int64
 	dropped []int64
 	done    chan struct{} // closed when every notification has an outcome
 }
 
-func (f *fakeNotifications) DueNotifications(_ context.Context, _ time.Time, limit int) ([]bot.Notification, error) {
+func (f *fakeNotifications) DueNotifications(_ context.Context, _ time.Time, limit int) ([]flows.Notification, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := min(limit, len(f.due))
@@ -84,10 +84,10 @@ func TestNotifier(t *testing.T) {
 	store := &fakeNotifications{done: make(chan struct{})}
 	people := &fakePeople{}
 	langs := []string{"cs", "en", "nb", "uk"}
-	var all []bot.Notification
+	var all []flows.Notification
 	for i := range notifyTestTotal - 1 {
 		u := fake.NewUser(int64(7000+i), "Student", "")
-		n := bot.Notification{
+		n := flows.Notification{
 			SuggestionID: int64(i + 1), ParticipantID: fmt.Sprintf("p%d", i), ChatID: u.ID(),
 			Language: langs[i%len(langs)], Reference: fmt.Sprintf("N-%04d", i), Title: "Lavičky",
 			Status: "selected",
@@ -98,7 +98,7 @@ func TestNotifier(t *testing.T) {
 		all = append(all, n)
 	}
 	// Telegram knows no such chat: a Bad Request, tried again later.
-	all = append(all, bot.Notification{SuggestionID: notifyTestTotal, ParticipantID: "gone", ChatID: 999, Language: "cs",
+	all = append(all, flows.Notification{SuggestionID: notifyTestTotal, ParticipantID: "gone", ChatID: 999, Language: "cs",
 		Reference: "N-GONE", Title: "x", Status: "done"})
 	store.due = slices.Clone(all)
 	// The first student blocked the bot; the second send fails once with a 500.

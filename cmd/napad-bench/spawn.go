@@ -120,9 +120,9 @@ func createForumDB(ctx context.Context, databaseURL, name string) (string, error
 		return "", fmt.Errorf("create the bench forum: %w", err)
 	}
 	defer db.Close()
-	f, err := db.CreateForumWith(ctx, postgres.ForumSpec{
-		Name: name, School: "Bench School", Town: "Bench Town", Scope: "both", Languages: flows.Languages,
-	})
+	f, err := db.CreateForum(ctx, flows.ForumSpec{
+		Name: name, School: "Bench School", Town: "Bench Town", Scope: flows.ScopeBoth, Languages: flows.Languages,
+	}, "", time.Time{})
 	if err != nil {
 		return "", fmt.Errorf("create the bench forum: %w", err)
 	}

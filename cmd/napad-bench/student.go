@@ -391,7 +391,10 @@ func (s *slot) choose(datas [][]byte, step []byte) {
 // answer types (or skips, or sends a pin or a photo for) a question that has
 // only Back/Skip/Cancel buttons.
 func (s *slot) answer(datas [][]byte, text []byte) {
-	pool := answers[s.lang]
+	pool, ok := answers[s.lang]
+	if !ok { // a language without answers of its own (a new one) writes English
+		pool = answers["en"]
+	}
 	r := s.rng.Float64()
 	key := s.p.cls.question(s.lang, text)
 	switch key {

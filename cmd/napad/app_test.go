@@ -187,7 +187,7 @@ func (a *app) stop() {
 
 func (a *app) forum(name string) flows.Forum {
 	a.t.Helper()
-	f, err := a.db.CreateForum(context.Background(), name, "ZŠ Komenského", "Kolín")
+	f, err := pgtest.CreateForum(context.Background(), a.db, name, "ZŠ Komenského", "Kolín")
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/flows/flowtest"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
 // A whole idea in every language, by long polling and by webhook; the row in
@@ -26,7 +27,7 @@ func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
 		f := a.forum("8.B – ZŠ Komenského")
 		for _, lang := range flows.Languages {
 			s := a.student(lang)
-			want := flowtest.Answers[lang]
+			want := flowtest.AnswersIn(lang)
 			s.toReview(f.Code, want)
 			s.tap("button.submit")
 			thanks := s.expectCount("submit.thanks", one())
@@ -58,7 +59,7 @@ func restartMidConversation(t *testing.T, webhook bool) {
 	a := newApp(t, webhook)
 	f := a.forum("9.A")
 	s := a.student("cs")
-	want := flowtest.Answers["cs"]
+	want := flowtest.AnswersIn("cs")
 	s.toFirstQuestion(f.Code, "school")
 	s.u.SendText(want[flows.StepWorksWell])
 	s.expect("improve.ask")
@@ -97,7 +98,7 @@ func TestE2ESubmitTwiceAndDuplicateUpdate(t *testing.T) {
 		a := newApp(t, webhook)
 		f := a.forum("7.C")
 		s := a.student("en")
-		s.toReview(f.Code, flowtest.Answers["en"])
+		s.toReview(f.Code, flowtest.AnswersIn("en"))
 		review := s.expect("review.summary")
 		label := s.render("button.submit")
 		first := s.u.Tap(review, label)
@@ -324,7 +325,7 @@ func (a *app) suggestion(ref string) postgres.Suggestion {
 
 func (a *app) suggestions(f flows.Forum) []postgres.Suggestion {
 	a.t.Helper()
-	rows, err := a.db.SuggestionsByForum(context.Background(), f.ID)
+	rows, err := pgtest.IdeasByForum(context.Background(), a.db, f.ID)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -452,7 +453,7 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy), func(a *app) { a.env["NOTIFY_INTERVAL"] = "100ms" })
 	f := a.forum("3.C")
 	s := a.student("uk")
-	s.toReview(f.Code, flowtest.Answers["uk"])
+	s.toReview(f.Code, flowtest.AnswersIn("uk"))
 	pgProxy.cut()
 	s.tap("button.submit")
 	s.expect("submit.queued")
@@ -461,7 +462,7 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	pgProxy.restore()
 	code := s.expect("submit.code_later")
 	ref := regexpRef.FindString(code.Text)
-	checkRow(t, a.suggestion(ref), f, "uk", flowtest.Answers["uk"])
+	checkRow(t, a.suggestion(ref), f, "uk", flowtest.AnswersIn("uk"))
 	if n := len(a.suggestions(f)); n != 1 {
 		t.Errorf("%d rows, want 1", n)
 	}
@@ -484,19 +485,19 @@ func TestE2EStudentDataRights(t *testing.T) {
 	a := newApp(t, false)
 	f := a.forum("2.A")
 	s := a.student("en")
-	s.toReview(f.Code, flowtest.Answers["en"])
+	s.toReview(f.Code, flowtest.AnswersIn("en"))
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 
 	s.u.SendText("/myideas")
 	item := s.expect("myideas.item")
-	if !strings.Contains(item.Text, ref) || !strings.Contains(item.Text, flowtest.Answers["en"][flows.StepTitle]) || !strings.Contains(item.Text, s.render("status.new")) {
+	if !strings.Contains(item.Text, ref) || !strings.Contains(item.Text, flowtest.AnswersIn("en")[flows.StepTitle]) || !strings.Contains(item.Text, s.render("status.new")) {
 		t.Errorf("/myideas: %q", item.Text)
 	}
 
 	s.u.SendText("/mydata")
 	doc := a.fake.WaitFor(t, s.u.ID(), func(m telegramtest.SentMessage) bool { return m.Document != nil }, waitLong)
-	if !strings.Contains(string(doc.Document.Data), flowtest.Answers["en"][flows.StepDescription]) || !strings.Contains(string(doc.Document.Data), ref) {
+	if !strings.Contains(string(doc.Document.Data), flowtest.AnswersIn("en")[flows.StepDescription]) || !strings.Contains(string(doc.Document.Data), ref) {
 		t.Errorf("/mydata file:\n%s", doc.Document.Data)
 	}
 	if strings.Contains(string(doc.Document.Data), "Student") { // the Telegram first name
@@ -540,7 +541,7 @@ func TestE2EStudentDataRights(t *testing.T) {
 	if n := len(a.suggestions(f)); n != 0 {
 		t.Errorf("%d ideas left in the forum", n)
 	}
-	if csv := exported(); strings.Contains(csv, ref) || strings.Contains(csv, flowtest.Answers["en"][flows.StepTitle]) {
+	if csv := exported(); strings.Contains(csv, ref) || strings.Contains(csv, flowtest.AnswersIn("en")[flows.StepTitle]) {
 		t.Errorf("the export still has the deleted idea:\n%s", csv)
 	}
 	s.u.SendText("/myideas")
@@ -639,7 +640,7 @@ func TestE2EStopBeforeTheFirstIdea(t *testing.T) {
 	s := a.student("en")
 	s.u.SendText("/stop")
 	s.expect("stop.done")
-	s.toReview(f.Code, flowtest.Answers["en"])
+	s.toReview(f.Code, flowtest.AnswersIn("en"))
 	s.tap("button.submit")
 	s.expectCount("submit.thanks", one())
 	if n := len(a.suggestions(f)); n != 1 {

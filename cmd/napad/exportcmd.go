@@ -36,7 +36,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	town := fs.String("town", "", "only forums in this town (exactly as stored)")
 	from := fs.String("from", "", "only ideas received on or after this day, e.g. 2026-01-01 (in TIMEZONE)")
 	to := fs.String("to", "", "only ideas received on or before this day, e.g. 2026-12-31 (in TIMEZONE)")
-	status := fs.String("status", "", "only ideas with this status: "+strings.Join(postgres.Statuses, ", "))
+	status := fs.String("status", "", "only ideas with this status: "+strings.Join(flows.Statuses, ", "))
 	category := fs.String("category", "", "only ideas in this category: "+strings.Join(flows.Categories, ", "))
 	includeHidden := fs.Bool("include-hidden", false, "also export ideas staff hid (abusive, off topic, personal data)")
 	// No reorderFlags: export takes no positional arguments, and a boolean
@@ -56,7 +56,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	*format = strings.ToLower(*format)
 	if !export.IsFormat(*format) {
 		return fmt.Errorf("export needs --format %s (or an -o file ending in .xlsx, .csv or .geojson): %w",
-			strings.Join(export.Formats, "|"), errUsage)
+			strings.Join(flows.ExportFormats, "|"), errUsage)
 	}
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {
@@ -66,8 +66,8 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		ForumCode: strings.TrimSpace(*forumCode), Town: strings.TrimSpace(*town),
 		Status: *status, Category: *category, IncludeHidden: *includeHidden,
 	}
-	if *status != "" && !slices.Contains(postgres.Statuses, *status) {
-		return fmt.Errorf("--status must be one of %s: %w", strings.Join(postgres.Statuses, ", "), errUsage)
+	if *status != "" && !slices.Contains(flows.Statuses, *status) {
+		return fmt.Errorf("--status must be one of %s: %w", strings.Join(flows.Statuses, ", "), errUsage)
 	}
 	if *category != "" && !slices.Contains(flows.Categories, *category) {
 		return fmt.Errorf("--category must be one of %s: %w", strings.Join(flows.Categories, ", "), errUsage)
@@ -212,9 +212,9 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	fs.SetOutput(stderr)
 	var refs refList
 	fs.Var(&refs, "ref", "reference of an idea, like N-7K2Q; repeat it or separate several with commas")
-	status := fs.String("status", "", "the new status: "+strings.Join(postgres.Statuses, ", "))
+	status := fs.String("status", "", "the new status: "+strings.Join(flows.Statuses, ", "))
 	answer := fs.String("answer", "", "answer for the students (empty keeps the current one)")
-	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(postgres.HideReasons, ", "))
+	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(flows.HideReasons, ", "))
 	// Every flag here takes a value, so flags may follow references.
 	if err := fs.Parse(reorderFlags(args)); err != nil {
 		return fmt.Errorf("status %s: %w", sub, errUsage)
@@ -227,10 +227,10 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("status %s needs --ref N-XXXX: %w", sub, errUsage)
 	}
 	switch {
-	case sub == "set" && !slices.Contains(postgres.Statuses, *status):
-		return fmt.Errorf("status set needs --status, one of %s: %w", strings.Join(postgres.Statuses, ", "), errUsage)
-	case sub == "hide" && !slices.Contains(postgres.HideReasons, *reason):
-		return fmt.Errorf("status hide needs --reason, one of %s: %w", strings.Join(postgres.HideReasons, ", "), errUsage)
+	case sub == "set" && !slices.Contains(flows.Statuses, *status):
+		return fmt.Errorf("status set needs --status, one of %s: %w", strings.Join(flows.Statuses, ", "), errUsage)
+	case sub == "hide" && !slices.Contains(flows.HideReasons, *reason):
+		return fmt.Errorf("status hide needs --reason, one of %s: %w", strings.Join(flows.HideReasons, ", "), errUsage)
 	}
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {

@@ -49,10 +49,10 @@ func newExportCLI(t *testing.T) *exportCLI {
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	c := &exportCLI{t: t, db: db, conn: conn, refs: map[string]string{}, dir: t.TempDir(),
 		env: map[string]string{"DATABASE_URL": dbURL, "TIMEZONE": "Europe/Prague", "LOG_LEVEL": "error"}}
-	if c.kolin, err = db.CreateForum(ctx, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín"); err != nil {
+	if c.kolin, err = pgtest.CreateForum(ctx, db, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín"); err != nil {
 		t.Fatal(err)
 	}
-	if c.bergen, err = db.CreateForum(ctx, "Ungdomsrådet", "", "Bergen"); err != nil {
+	if c.bergen, err = pgtest.CreateForum(ctx, db, "Ungdomsrådet", "", "Bergen"); err != nil {
 		t.Fatal(err)
 	}
 	for _, idea := range []struct {
@@ -382,7 +382,7 @@ func TestExportCommandFilters(t *testing.T) {
 func TestExportCommandNoTelegramIDs(t *testing.T) {
 	t.Parallel()
 	c := newExportCLI(t)
-	for _, format := range export.Formats {
+	for _, format := range flows.ExportFormats {
 		path := filepath.Join(c.dir, "all."+format)
 		c.run("export", "--format", format, "--include-hidden", "-o", path)
 		var text string
@@ -463,7 +463,7 @@ func TestStatusCommand(t *testing.T) {
 			t.Errorf("%s: %s %q", ref, s.status, s.answer)
 		}
 	}
-	entries, err := c.db.AuditLog(ctx, 10)
+	entries, err := pgtest.AuditLog(ctx, c.db, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

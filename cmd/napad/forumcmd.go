@@ -13,6 +13,7 @@ import (
 
 	"github.com/healthycities/napad/bot/qrcard"
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -39,7 +40,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	school := fs.String("school", "", "school")
 	town := fs.String("town", "", "town")
 	scope := fs.String("scope", "both", "what ideas are about: school, town or both")
-	languages := fs.String("languages", "cs,en,nb,uk", "languages students may choose, comma-separated")
+	languages := fs.String("languages", strings.Join(flows.Languages, ","), "languages students may choose, comma-separated")
 	closes := fs.String("closes", "", "last day students can send ideas, e.g. 2026-12-15 (in TIMEZONE)")
 	out := fs.String("o", "", "file to write the QR code picture (PNG) to")
 	if err := fs.Parse(reorderFlags(args)); err != nil {
@@ -67,18 +68,19 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if strings.TrimSpace(*name) == "" {
 			return fmt.Errorf("forum create needs --name: %w", errUsage)
 		}
-		spec := postgres.ForumSpec{
+		spec := flows.ForumSpec{
 			Name: strings.TrimSpace(*name), School: strings.TrimSpace(*school), Town: strings.TrimSpace(*town),
 			Scope: *scope, Languages: strings.Split(*languages, ","),
 		}
+		var closesAt time.Time
 		if *closes != "" {
 			day, err := time.ParseInLocation("2006-01-02", *closes, cfg.Location)
 			if err != nil {
 				return fmt.Errorf("--closes must be a day like 2026-12-15: %w", errUsage)
 			}
-			spec.ClosesAt = day.AddDate(0, 0, 1) // closes when its last day ends
+			closesAt = day.AddDate(0, 0, 1) // closes when its last day ends
 		}
-		f, err := db.CreateForumWith(ctx, spec)
+		f, err := db.CreateForum(ctx, spec, "", closesAt)
 		if err != nil {
 			return fmt.Errorf("create forum: %w", err)
 		}

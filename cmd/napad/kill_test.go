@@ -277,7 +277,7 @@ func TestKillMidConversation(t *testing.T) {
 	var students []*killed9
 	for i, stop := range []int{2, 3, 4, 5, 6, 7, 8, 9, 10, 11} {
 		lang := flows.Languages[i%len(flows.Languages)]
-		k := &killed9{student: a.student(lang), want: flowtest.Answers[lang], at: -1}
+		k := &killed9{student: a.student(lang), want: flowtest.AnswersIn(lang), at: -1}
 		students = append(students, k)
 		if i == 0 {
 			continue // the last to move, below
@@ -352,7 +352,7 @@ func TestKillMidSubmission(t *testing.T) {
 		a := newChildApp(t)
 		f := a.forum("7.A")
 		first := startChild(t, a, bin)
-		k := &killed9{student: a.student("cs"), want: flowtest.Answers["cs"], at: -1}
+		k := &killed9{student: a.student("cs"), want: flowtest.AnswersIn("cs"), at: -1}
 		k.advance(f.Code, len(ideaFlow)-1)
 
 		thanks := k.pattern("submit.thanks", one())
@@ -397,7 +397,7 @@ func TestKillMidSubmission(t *testing.T) {
 		a := newChildApp(t)
 		f := a.forum("7.B")
 		first := startChild(t, a, bin)
-		k := &killed9{student: a.student("en"), want: flowtest.Answers["en"], at: -1}
+		k := &killed9{student: a.student("en"), want: flowtest.AnswersIn("en"), at: -1}
 		k.advance(f.Code, len(ideaFlow)-1)
 
 		confirm := holdConfirmation(a.fake)

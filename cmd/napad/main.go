@@ -137,8 +137,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffUsers:     staff,
 		Location:       cfg.Location,
 		Logger:         log,
-	}, bot.Stores{Conversations: conversations{rdb}, Forums: store, Ideas: db, People: store, Staff: store, Outbox: rdb,
-		Notifications: database{Store: notifyDB, loc: cfg.Location}})
+	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
+		Notifications: notifyDB})
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func TestE2EMetrics(t *testing.T) {
 	a := newApp(t, true)
 	f := a.forum("6.A")
 	s := a.student("cs")
-	s.toReview(f.Code, flowtest.Answers["cs"])
+	s.toReview(f.Code, flowtest.AnswersIn("cs"))
 	a.fake.FailNext("sendMessage", 1, 502, "Bad Gateway", 0)
 	s.tap("button.submit")
 	s.expectCount("submit.thanks", one())
@@ -110,7 +110,7 @@ func TestE2EMetrics(t *testing.T) {
 	if n := metricValue(t, body, "napad_outbox_depth", ""); n != 0 {
 		t.Errorf("outbox depth %v", n)
 	}
-	for _, secret := range []string{testToken, strconv.FormatInt(s.u.ID(), 10), flowtest.Answers["cs"][flows.StepTitle], "chat"} {
+	for _, secret := range []string{testToken, strconv.FormatInt(s.u.ID(), 10), flowtest.AnswersIn("cs")[flows.StepTitle], "chat"} {
 		if strings.Contains(body, secret) {
 			t.Errorf("the metrics mention %q", secret)
 		}

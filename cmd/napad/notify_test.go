@@ -22,7 +22,7 @@ func fastNotifier(a *app) { a.env["NOTIFY_INTERVAL"] = "50ms" }
 // returns its reference.
 func (s *student) submitIdea(code string) string {
 	s.t.Helper()
-	s.toReview(code, flowtest.Answers[s.lang])
+	s.toReview(code, flowtest.AnswersIn(s.lang))
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 	if ref == "" {
@@ -51,7 +51,7 @@ func (s *student) notificationMatcher(ref, status, answer string) func(telegramt
 		key = "notify.with_answer"
 	}
 	want, err := s.a.catalog.Render(s.lang, flows.Msg{Key: key, Data: map[string]any{
-		"Ref": ref, "Title": flowtest.Answers[s.lang][flows.StepTitle], "Status": flows.Msg{Key: "status." + status}, "Answer": answer,
+		"Ref": ref, "Title": flowtest.AnswersIn(s.lang)[flows.StepTitle], "Status": flows.Msg{Key: "status." + status}, "Answer": answer,
 	}})
 	if err != nil {
 		s.t.Logf("%s has no %s yet (%v): checking the reference and the answer only", s.lang, key, err)
@@ -90,7 +90,7 @@ func TestE2EStatusNotifications(t *testing.T) {
 		t.Errorf("the Czech student's notification lacks the status in Czech: %q", got.Text)
 	}
 	got = a.fake.WaitFor(t, english.u.ID(), english.notificationMatcher(englishRef, "selected", cityAnswer), waitLong)
-	if !strings.Contains(got.Text, english.render("status.selected")) || !strings.Contains(got.Text, flowtest.Answers["en"][flows.StepTitle]) {
+	if !strings.Contains(got.Text, english.render("status.selected")) || !strings.Contains(got.Text, flowtest.AnswersIn("en")[flows.StepTitle]) {
 		t.Errorf("the English student's notification: %q", got.Text)
 	}
 
@@ -114,7 +114,7 @@ func TestE2EStatusNotifications(t *testing.T) {
 	}
 
 	// What a student wrote, and what the city answered, stays out of the logs.
-	for _, secret := range []string{cityAnswer, flowtest.Answers["cs"][flows.StepTitle], flowtest.Answers["en"][flows.StepTitle]} {
+	for _, secret := range []string{cityAnswer, flowtest.AnswersIn("cs")[flows.StepTitle], flowtest.AnswersIn("en")[flows.StepTitle]} {
 		if strings.Contains(a.logs.String(), secret) {
 			t.Errorf("the logs contain %q", secret)
 		}

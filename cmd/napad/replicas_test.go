@@ -150,7 +150,7 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			want := flowtest.Answers[s.lang]
+			want := flowtest.AnswersIn(s.lang)
 			s.toFirstQuestion(f.Code, "both")
 			// Four answers typed one after another without waiting.
 			for _, text := range []string{want[flows.StepWorksWell], want[flows.StepImprove], want[flows.StepTitle], want[flows.StepDescription]} {

@@ -85,7 +85,7 @@ func TestSoak(t *testing.T) {
 	var ss []*soakStudent
 	for i := range students {
 		lang := flows.Languages[i%len(flows.Languages)]
-		s := &soakStudent{texts: texts, fake: a.fake, u: a.student(lang).u, lang: lang, want: flowtest.Answers[lang], seen: map[int]bool{},
+		s := &soakStudent{texts: texts, fake: a.fake, u: a.student(lang).u, lang: lang, want: flowtest.AnswersIn(lang), seen: map[int]bool{},
 			patience: soakPatience * time.Duration(max(1, students/500))}
 		ss = append(ss, s)
 	}

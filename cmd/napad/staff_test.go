@@ -23,7 +23,7 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	var refs []string
 	for i, title := range []string{"Benches in the yard", "This school is shit", "More benches"} {
 		s := a.student("en")
-		want := flowtest.Answers["en"]
+		want := flowtest.AnswersIn("en")
 		want[flows.StepTitle] = title
 		s.toReview(f.Code, want)
 		s.tap("button.submit")

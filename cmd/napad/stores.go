@@ -2,46 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/healthycities/napad/bot"
-	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/redis"
 )
 
-// database adapts the PostgreSQL store to the interfaces the bot defines,
-// converting the few types that differ.
+// database is the PostgreSQL store with the city's time zone, which exports
+// need for their dates; the store satisfies the bot's other ports itself.
 type database struct {
 	*postgres.Store
-	loc *time.Location // the city's, for dates in exports
-}
-
-func (d database) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error) {
-	key := ""
-	if spec.Key != "" {
-		key = ownerID + ":" + spec.Key // set-up tags are unique per teacher only
-	}
-	return d.CreateForumWith(ctx, postgres.ForumSpec{
-		Name: spec.Name, School: spec.School, Town: spec.Town, Scope: spec.Scope,
-		Languages: spec.Languages, ClosesAt: closesAt, OwnerID: ownerID, CreationKey: key,
-	})
-}
-
-func (d database) RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (string, string, error) {
-	town, result, err := d.Store.RedeemInvite(ctx, code, participantID, now)
-	return town, result.String(), err
-}
-
-func (d database) Review(ctx context.Context, dec flows.ReviewDecision, actor string) (bool, error) {
-	err := d.Store.Review(ctx, dec, actor)
-	if errors.Is(err, postgres.ErrSuggestionNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	loc *time.Location
 }
 
 func (d database) Export(ctx context.Context, format string, forumID int64, w io.Writer) (int, error) {
@@ -55,18 +29,6 @@ func (d database) Export(ctx context.Context, format string, forumID int64, w io
 	}
 	_, written, err := exportIdeas(ctx, d.Store, filter, format, w, d.loc)
 	return written, err
-}
-
-func (d database) DueNotifications(ctx context.Context, now time.Time, limit int) ([]bot.Notification, error) {
-	due, err := d.Store.DueNotifications(ctx, now, limit)
-	out := make([]bot.Notification, len(due))
-	for i, n := range due {
-		out[i] = bot.Notification{
-			SuggestionID: n.SuggestionID, ParticipantID: n.ParticipantID, ChatID: n.ChatID, Language: n.Language,
-			Reference: n.Reference, Title: n.Title, Status: n.Status, Answer: n.Answer,
-		}
-	}
-	return out, err
 }
 
 // conversations adapts the Redis store's turns to the bot's interface.

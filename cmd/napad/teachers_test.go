@@ -15,6 +15,7 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
 const staffID = 4100
@@ -195,7 +196,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	closedOut.expect("join.closed")
 
 	// Another teacher's forum card is not this teacher's to manage.
-	other, err := a.db.CreateForum(context.Background(), "Someone else's", "", "")
+	other, err := pgtest.CreateForum(context.Background(), a.db, "Someone else's", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	}
 
 	// Every teacher and staff action is in the audit log.
-	entries, err := a.db.AuditLog(context.Background(), 50)
+	entries, err := pgtest.AuditLog(context.Background(), a.db, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

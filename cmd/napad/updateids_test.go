@@ -18,7 +18,7 @@ func TestE2EUpdateIDsThatRepeatAreNewUpdates(t *testing.T) {
 	a := newApp(t, true)
 	f := a.forum("8.B – ZŠ Komenského")
 	s := a.student("cs")
-	s.toReview(f.Code, flowtest.Answers["cs"])
+	s.toReview(f.Code, flowtest.AnswersIn("cs"))
 	s.tap("button.submit")
 	first := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 	firstIDs := a.fake.DeliveredUpdateIDs()
@@ -49,7 +49,7 @@ func TestE2EUpdateIDsThatRepeatAreNewUpdates(t *testing.T) {
 	if got := a.suggestion(ref).Title; got != "Pítko u hřiště" {
 		t.Errorf("second idea stored as %q", got)
 	}
-	if got := a.suggestion(first).Title; got != flowtest.Answers["cs"][flows.StepTitle] {
+	if got := a.suggestion(first).Title; got != flowtest.AnswersIn("cs")[flows.StepTitle] {
 		t.Errorf("first idea now %q", got)
 	}
 	if n := len(a.suggestions(f)); n != 2 {

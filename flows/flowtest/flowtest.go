@@ -68,6 +68,15 @@ var Answers = map[string]map[flows.StepID]string{
 	},
 }
 
+// AnswersIn are the answers of a student writing in lang: English ones for
+// a language without its own.
+func AnswersIn(lang string) map[flows.StepID]string {
+	if a, ok := Answers[lang]; ok {
+		return a
+	}
+	return Answers["en"]
+}
+
 // Choices are the choices a student taps where the first would not do.
 var Choices = map[flows.StepID]string{
 	flows.StepScope:    "both",
@@ -102,10 +111,7 @@ func AnswerFor(step flows.Step, lang string) Action {
 }
 
 func answerText(id flows.StepID, lang string) string {
-	if t, ok := Answers[lang][id]; ok {
-		return t
-	}
-	if t, ok := Answers["en"][id]; ok {
+	if t, ok := AnswersIn(lang)[id]; ok {
 		return t
 	}
 	return "An answer to " + string(id)

@@ -17,6 +17,7 @@ const bom = "\uFEFF"
 type CSVWriter struct {
 	csv   *csv.Writer
 	loc   *time.Location
+	row   Row // the row being written, where the columns read it
 	cells []string
 	n     int
 }
@@ -32,7 +33,7 @@ func NewCSV(w io.Writer, opts ...Option) (*CSVWriter, error) {
 	// csv.Writer buffers by itself.
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	c := &CSVWriter{csv: cw, loc: o.loc, cells: make([]string, 0, len(Headers))}
+	c := &CSVWriter{csv: cw, loc: o.loc, cells: make([]string, len(columns))}
 	if err := cw.Write(Headers); err != nil {
 		return nil, fmt.Errorf("export csv: header: %w", err)
 	}
@@ -41,10 +42,12 @@ func NewCSV(w io.Writer, opts ...Option) (*CSVWriter, error) {
 
 // Write adds one idea.
 func (c *CSVWriter) Write(r Row) error {
-	c.cells = textCells(r, c.loc, c.cells)
-	for i, v := range c.cells {
-		if i != colLatitude && i != colLongitude {
-			c.cells[i] = neutralize(v)
+	c.row = r
+	for i := range columns {
+		col := &columns[i]
+		c.cells[i] = col.plain(&c.row, c.loc)
+		if col.text != nil {
+			c.cells[i] = neutralize(c.cells[i])
 		}
 	}
 	if err := c.csv.Write(c.cells); err != nil {

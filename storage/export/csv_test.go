@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/export"
 )
 
@@ -127,9 +128,9 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 		// With CRLF line ends encoding/csv drops a lone \r; the apostrophe
 		// is what matters and it stays.
 		want := strings.ReplaceAll(c.want, "\r", "")
-		for _, col := range []int{10, 11, 18} { // Title, Description, Staff answer
-			if rec[col] != want {
-				t.Errorf("%q in %s: got %q, want %q", c.in, export.Headers[col], rec[col], want)
+		for _, header := range []string{"Title", "Description", "Staff answer"} {
+			if got := rec[col(header)]; got != want {
+				t.Errorf("%q in %s: got %q, want %q", c.in, header, got, want)
 			}
 		}
 	}
@@ -137,11 +138,11 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 	// Negative coordinates are numbers, never text with an apostrophe.
 	r := sampleRows()[3]
 	rec := readCSV(t, writeCSV(t, []export.Row{r}))[1]
-	if rec[13] != "-33.8688" || rec[14] != "-151.2093" {
-		t.Errorf("coordinates %q, %q, want -33.8688, -151.2093", rec[13], rec[14])
+	if lat, lon := rec[col("Latitude")], rec[col("Longitude")]; lat != "-33.8688" || lon != "-151.2093" {
+		t.Errorf("coordinates %q, %q, want -33.8688, -151.2093", lat, lon)
 	}
-	if rec[12] != "'-" {
-		t.Errorf("place %q, want '-", rec[12])
+	if place := rec[col("Place")]; place != "'-" {
+		t.Errorf("place %q, want '-", place)
 	}
 }
 
@@ -174,19 +175,19 @@ func TestExportCSVLocation(t *testing.T) {
 		{[]export.Option{export.WithLocation(time.FixedZone("X", -5*3600))}, "2026-01-14T04:30:15-05:00"},
 		{[]export.Option{export.WithLocation(nil)}, "2026-01-14T10:30:15+01:00"},
 	} {
-		if got := readCSV(t, writeCSV(t, []export.Row{r}, c.opts...))[1][4]; got != c.want {
+		if got := readCSV(t, writeCSV(t, []export.Row{r}, c.opts...))[1][col("Date")]; got != c.want {
 			t.Errorf("date %q, want %q", got, c.want)
 		}
 	}
 	// Summer time in Prague.
 	r.Date = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
-	if got := readCSV(t, writeCSV(t, []export.Row{r}))[1][4]; got != "2026-07-01T14:00:00+02:00" {
+	if got := readCSV(t, writeCSV(t, []export.Row{r}))[1][col("Date")]; got != "2026-07-01T14:00:00+02:00" {
 		t.Errorf("summer date %q", got)
 	}
 }
 
 func TestExportNewFormats(t *testing.T) {
-	for _, f := range export.Formats {
+	for _, f := range flows.ExportFormats {
 		var buf bytes.Buffer
 		w, err := export.New(strings.ToUpper(f), &buf, nil)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Prague by default, also where the system has no zoneinfo
+
+	"github.com/healthycities/napad/flows"
 )
 
 // Row is one idea as exported.
@@ -39,23 +41,72 @@ type Row struct {
 	Participant string // pseudonymous id, e.g. the first 12 characters of the participant hash
 }
 
-// Headers are the column titles of the CSV and XLSX exports, in order.
-// They are in English for now: the export is for staff, not for students.
-var Headers = []string{
-	"Reference", "Forum", "School", "Town", "Date", "Language", "Scope", "Category",
-	"What works", "What to improve", "Title", "Description", "Place", "Latitude", "Longitude",
-	"Photo", "Wants to help", "Status", "Staff answer", "Participant",
+// A column is one column of the CSV and XLSX exports and, when
+// mapProperties names its key, a property of the GeoJSON features. Exactly
+// one of text, date and coord reads its value from a row: text as written,
+// a time (shown in the export's time zone; a real date in XLSX) or a
+// coordinate (a number, never text).
+type column struct {
+	key   string  // its name in code, and as a GeoJSON property
+	label string  // its header in the CSV and XLSX exports
+	width float64 // of the XLSX column, in characters
+	text  func(*Row) string
+	date  func(*Row) time.Time
+	coord func(*Row) *float64
 }
 
-// Column positions in Headers that are not plain text.
-const (
-	colDate      = 4
-	colLatitude  = 13
-	colLongitude = 14
-)
+// columns are the exports' columns, in order: adding a column to every
+// export is one line here. The labels are in English for now: the export is
+// for staff, not for students. XLSX widths are wide enough for typical
+// content without making the long text columns unwieldy.
+var columns = []column{
+	{key: "reference", label: "Reference", width: 10, text: func(r *Row) string { return r.Reference }},
+	{key: "forum", label: "Forum", width: 24, text: func(r *Row) string { return r.Forum }},
+	{key: "school", label: "School", width: 22, text: func(r *Row) string { return r.School }},
+	{key: "town", label: "Town", width: 14, text: func(r *Row) string { return r.Town }},
+	{key: "date", label: "Date", width: 17, date: func(r *Row) time.Time { return r.Date }},
+	{key: "language", label: "Language", width: 9, text: func(r *Row) string { return r.Language }},
+	{key: "scope", label: "Scope", width: 8, text: func(r *Row) string { return r.Scope }},
+	{key: "category", label: "Category", width: 14, text: func(r *Row) string { return r.Category }},
+	{key: "works_well", label: "What works", width: 40, text: func(r *Row) string { return r.WorksWell }},
+	{key: "improve", label: "What to improve", width: 40, text: func(r *Row) string { return r.Improve }},
+	{key: "title", label: "Title", width: 30, text: func(r *Row) string { return r.Title }},
+	{key: "description", label: "Description", width: 60, text: func(r *Row) string { return r.Description }},
+	{key: "place", label: "Place", width: 24, text: func(r *Row) string { return r.PlaceText }},
+	{key: "latitude", label: "Latitude", width: 11, coord: func(r *Row) *float64 { return r.Latitude }},
+	{key: "longitude", label: "Longitude", width: 11, coord: func(r *Row) *float64 { return r.Longitude }},
+	{key: "photo", label: "Photo", width: 7, text: func(r *Row) string { return yesNo(r.HasPhoto) }},
+	{key: "wants_to_help", label: "Wants to help", width: 13, text: func(r *Row) string { return r.WantsToHelp }},
+	{key: "status", label: "Status", width: 13, text: func(r *Row) string { return r.Status }},
+	{key: "staff_answer", label: "Staff answer", width: 40, text: func(r *Row) string { return r.StaffAnswer }},
+	{key: "participant", label: "Participant", width: 14, text: func(r *Row) string { return r.Participant }},
+}
 
-// Formats are the export formats New understands.
-var Formats = []string{"xlsx", "csv", "geojson"}
+// mapProperties are the keys of the columns each GeoJSON feature carries as
+// properties, in this order: what a map shows about an idea.
+var mapProperties = []string{"reference", "title", "category", "status", "forum", "date"}
+
+// Headers are the column titles of the CSV and XLSX exports, in order.
+var Headers = func() []string {
+	h := make([]string, len(columns))
+	for i, c := range columns {
+		h[i] = c.label
+	}
+	return h
+}()
+
+// plain is the column's value as text, the form CSV and GeoJSON need: dates
+// in ISO 8601 in loc, coordinates with a '.' decimal whatever the locale, and
+// "" for a missing value.
+func (c *column) plain(r *Row, loc *time.Location) string {
+	switch {
+	case c.date != nil:
+		return formatDate(c.date(r), loc)
+	case c.coord != nil:
+		return formatCoord(c.coord(r))
+	}
+	return c.text(r)
+}
 
 // Writer is what every format's writer does. Close finishes the output (for
 // XLSX it writes the whole file) but does not close the underlying io.Writer.
@@ -67,7 +118,7 @@ type Writer interface {
 	Count() int
 }
 
-// New returns the writer for format ("xlsx", "csv" or "geojson"), with
+// New returns the writer for format (one of flows.ExportFormats), with
 // dates in loc (nil means Europe/Prague).
 func New(format string, w io.Writer, loc *time.Location) (Writer, error) {
 	switch strings.ToLower(format) {
@@ -78,12 +129,12 @@ func New(format string, w io.Writer, loc *time.Location) (Writer, error) {
 	case "geojson":
 		return NewGeoJSON(w, WithLocation(loc))
 	}
-	return nil, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+	return nil, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(flows.ExportFormats, ", "))
 }
 
 // IsFormat reports whether New understands format.
 func IsFormat(format string) bool {
-	return slices.Contains(Formats, strings.ToLower(format))
+	return slices.Contains(flows.ExportFormats, strings.ToLower(format))
 }
 
 // DefaultLocation is where dates are shown when no location is given: the
@@ -139,17 +190,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// textCells returns the row's cells in Headers order, all as text: the form
-// CSV needs. Coordinates are numbers with a '.' decimal whatever the locale;
-// a missing value is an empty cell.
-func textCells(r Row, loc *time.Location, dst []string) []string {
-	dst = append(dst[:0],
-		r.Reference, r.Forum, r.School, r.Town, formatDate(r.Date, loc), r.Language, r.Scope,
-		r.Category, r.WorksWell, r.Improve, r.Title, r.Description, r.PlaceText,
-		formatCoord(r.Latitude), formatCoord(r.Longitude), yesNo(r.HasPhoto), r.WantsToHelp,
-		r.Status, r.StaffAnswer, r.Participant,
-	)
-	return dst
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -19,14 +20,10 @@ type GeoJSONWriter struct {
 	enc   *json.Encoder
 	buf   bytes.Buffer
 	loc   *time.Location
+	row   Row    // the row being written, where the columns read it
+	str   string // the text being encoded (by pointer: no allocation)
 	n     int
 	ended bool
-}
-
-type geoFeature struct {
-	Type       string      `json:"type"`
-	Geometry   geoPoint    `json:"geometry"`
-	Properties geoProperty `json:"properties"`
 }
 
 type geoPoint struct {
@@ -35,14 +32,33 @@ type geoPoint struct {
 	Coordinates [2]float64 `json:"coordinates"`
 }
 
+// geoProperty is a column mapProperties names, with what precedes its value
+// in a feature's properties: `"key":`, after a comma but for the first.
 type geoProperty struct {
-	Reference string `json:"reference"`
-	Title     string `json:"title"`
-	Category  string `json:"category"`
-	Status    string `json:"status"`
-	Forum     string `json:"forum"`
-	Date      string `json:"date"`
+	col    *column
+	prefix string
 }
+
+// geoProperties are the properties mapProperties names, in its order.
+var geoProperties = func() []geoProperty {
+	out := make([]geoProperty, len(mapProperties))
+	for i, key := range mapProperties {
+		name, _ := json.Marshal(key)
+		out[i].prefix = string(name) + ":"
+		if i > 0 {
+			out[i].prefix = "," + out[i].prefix
+		}
+		for j := range columns {
+			if columns[j].key == key {
+				out[i].col = &columns[j]
+			}
+		}
+		if out[i].col == nil {
+			panic("export: no column " + key + " for the map")
+		}
+	}
+	return out
+}()
 
 const (
 	geoStart = `{"type":"FeatureCollection","features":[`
@@ -73,25 +89,33 @@ func (g *GeoJSONWriter) Write(r Row) error {
 	if g.n > 0 {
 		g.buf.WriteByte(',')
 	}
-	g.buf.WriteByte('\n')
-	err := g.enc.Encode(geoFeature{
-		Type:     "Feature",
-		Geometry: geoPoint{Type: "Point", Coordinates: [2]float64{*r.Longitude, *r.Latitude}},
-		Properties: geoProperty{
-			Reference: r.Reference, Title: r.Title, Category: r.Category, Status: r.Status,
-			Forum: r.Forum, Date: formatDate(r.Date, g.loc),
-		},
-	})
+	g.buf.WriteString("\n" + `{"type":"Feature","geometry":`)
+	err := g.encode(geoPoint{Type: "Point", Coordinates: [2]float64{*r.Longitude, *r.Latitude}})
+	g.buf.WriteString(`,"properties":{`)
+	g.row = r
+	for _, p := range geoProperties {
+		g.buf.WriteString(p.prefix)
+		g.str = p.col.plain(&g.row, g.loc)
+		err = errors.Join(err, g.encode(&g.str))
+	}
+	g.buf.WriteString("}}")
 	if err != nil {
 		return fmt.Errorf("export geojson: %s: %w", r.Reference, err)
 	}
-	// Encode ends with a newline; the separator above starts each feature
-	// on its own line instead.
-	out := bytes.TrimSuffix(g.buf.Bytes(), []byte{'\n'})
-	if _, err := g.w.Write(out); err != nil {
+	if _, err := g.w.Write(g.buf.Bytes()); err != nil {
 		return fmt.Errorf("export geojson: %w", err)
 	}
 	g.n++
+	return nil
+}
+
+// encode appends v as JSON to the feature being written.
+func (g *GeoJSONWriter) encode(v any) error {
+	if err := g.enc.Encode(v); err != nil {
+		return err
+	}
+	// Encode ends each value with a newline; a feature is one line.
+	g.buf.Truncate(g.buf.Len() - 1)
 	return nil
 }
 

@@ -73,6 +73,17 @@ func sampleRows() []export.Row {
 	}
 }
 
+// col is the position of the column titled header in the CSV and XLSX
+// exports, so that tests do not break when a column is added before it.
+func col(header string) int {
+	for i, h := range export.Headers {
+		if h == header {
+			return i
+		}
+	}
+	panic("no column " + header)
+}
+
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()

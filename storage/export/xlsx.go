@@ -17,14 +17,6 @@ const SheetName = "Ideas"
 // date, so staff can sort and filter by it, shown without seconds.
 const XLSXDateFormat = "yyyy-mm-dd hh:mm"
 
-// xlsxColWidths are in characters, wide enough for typical content without
-// making the long text columns unwieldy.
-var xlsxColWidths = [...]float64{
-	10, 24, 22, 14, 17, 9, 8, 14, // Reference … Category
-	40, 40, 30, 60, 24, 11, 11, // What works … Longitude
-	7, 13, 13, 40, 14, // Photo … Participant
-}
-
 // XLSXWriter writes ideas to an Excel workbook with one sheet, "Ideas": a
 // bold, frozen header row with an autofilter, real dates and numeric
 // coordinates. Rows stream to a temporary file as they come (excelize's
@@ -42,6 +34,7 @@ type XLSXWriter struct {
 	dateStyle  int
 	coordStyle int
 	row        int // last row written; 1 is the header
+	r          Row // the row being written, where the columns read it
 	vals       []any
 	closed     bool
 }
@@ -52,7 +45,7 @@ func NewXLSX(w io.Writer, loc *time.Location) (*XLSXWriter, error) {
 	if loc == nil {
 		loc = DefaultLocation
 	}
-	x := &XLSXWriter{w: w, f: excelize.NewFile(), loc: loc, vals: make([]any, len(Headers))}
+	x := &XLSXWriter{w: w, f: excelize.NewFile(), loc: loc, vals: make([]any, len(columns))}
 	if err := x.start(); err != nil {
 		_ = x.f.Close()
 		return nil, fmt.Errorf("export xlsx: %w", err)
@@ -85,8 +78,8 @@ func (x *XLSXWriter) start() error {
 		return err
 	}
 	// Column widths and panes must be set before the first row is streamed.
-	for i, width := range xlsxColWidths {
-		if err := x.sw.SetColWidth(i+1, i+1, width); err != nil {
+	for i, c := range columns {
+		if err := x.sw.SetColWidth(i+1, i+1, c.width); err != nil {
 			return err
 		}
 	}
@@ -96,9 +89,9 @@ func (x *XLSXWriter) start() error {
 	}); err != nil {
 		return err
 	}
-	header := make([]any, len(Headers))
-	for i, h := range Headers {
-		header[i] = excelize.Cell{StyleID: headerStyle, Value: h}
+	header := make([]any, len(columns))
+	for i, c := range columns {
+		header[i] = excelize.Cell{StyleID: headerStyle, Value: c.label}
 	}
 	x.row = 1
 	return x.sw.SetRow("A1", header)
@@ -109,37 +102,42 @@ func (x *XLSXWriter) Write(r Row) error {
 	if x.closed {
 		return errors.New("export xlsx: write after close")
 	}
-	v := x.vals
-	v[0], v[1], v[2], v[3] = r.Reference, r.Forum, r.School, r.Town
-	v[colDate] = nil
-	if !r.Date.IsZero() {
-		// Excel dates have no zone: the wall clock in loc is what staff
-		// expect. Seconds are enough, and sub-second fractions would only
-		// show up as rounding noise.
-		v[colDate] = excelize.Cell{StyleID: x.dateStyle, Value: r.Date.In(x.loc).Truncate(time.Second)}
-	}
-	v[5], v[6], v[7], v[8], v[9] = r.Language, r.Scope, r.Category, r.WorksWell, r.Improve
-	v[10], v[11], v[12] = r.Title, r.Description, r.PlaceText
-	v[colLatitude], v[colLongitude] = x.coord(r.Latitude), x.coord(r.Longitude)
-	v[15], v[16], v[17], v[18], v[19] = yesNo(r.HasPhoto), r.WantsToHelp, r.Status, r.StaffAnswer, r.Participant
-	// Empty strings become no cell at all rather than an empty text cell.
-	for i, val := range v {
-		if s, ok := val.(string); ok && s == "" {
-			v[i] = nil
-		}
+	x.r = r
+	for i := range columns {
+		x.vals[i] = x.cell(&columns[i])
 	}
 	x.row++
-	if err := x.sw.SetRow("A"+strconv.Itoa(x.row), v); err != nil {
+	if err := x.sw.SetRow("A"+strconv.Itoa(x.row), x.vals); err != nil {
 		return fmt.Errorf("export xlsx: %s: %w", r.Reference, err)
 	}
 	return nil
 }
 
-func (x *XLSXWriter) coord(v *float64) any {
-	if v == nil {
-		return nil
+// cell is column c's cell in the row being written: text as an inline
+// string, a date as a real Excel date, a coordinate as a number, and no cell
+// at all (rather than an empty text cell) for a missing value.
+func (x *XLSXWriter) cell(c *column) any {
+	switch {
+	case c.date != nil:
+		t := c.date(&x.r)
+		if t.IsZero() {
+			return nil
+		}
+		// Excel dates have no zone: the wall clock in loc is what staff
+		// expect. Seconds are enough, and sub-second fractions would only
+		// show up as rounding noise.
+		return excelize.Cell{StyleID: x.dateStyle, Value: t.In(x.loc).Truncate(time.Second)}
+	case c.coord != nil:
+		v := c.coord(&x.r)
+		if v == nil {
+			return nil
+		}
+		return excelize.Cell{StyleID: x.coordStyle, Value: *v}
 	}
-	return excelize.Cell{StyleID: x.coordStyle, Value: *v}
+	if s := c.text(&x.r); s != "" {
+		return s
+	}
+	return nil
 }
 
 // Count is the number of ideas written.
@@ -159,7 +157,7 @@ func (x *XLSXWriter) Close() (err error) {
 	}()
 	// The filter range is only known now. The stream writer emits the
 	// autoFilter element at Flush, so setting it here is still in time.
-	last, err := excelize.CoordinatesToCellName(len(Headers), x.row)
+	last, err := excelize.CoordinatesToCellName(len(columns), x.row)
 	if err != nil {
 		return fmt.Errorf("export xlsx: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -98,34 +99,33 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 	}
 	for i, r := range rows {
 		n := i + 2
-		texts := []string{r.Reference, r.Forum, r.School, r.Town, "", r.Language, r.Scope, r.Category,
-			r.WorksWell, r.Improve, r.Title, r.Description, r.PlaceText, "", "",
-			map[bool]string{true: "yes", false: "no"}[r.HasPhoto], r.WantsToHelp, r.Status, r.StaffAnswer, r.Participant}
-		for col, want := range texts {
-			if col == 4 || col == 13 || col == 14 {
-				continue
-			}
-			cell := cellName(col, n)
+		texts := map[string]string{"Reference": r.Reference, "Forum": r.Forum, "School": r.School, "Town": r.Town,
+			"Language": r.Language, "Scope": r.Scope, "Category": r.Category, "What works": r.WorksWell,
+			"What to improve": r.Improve, "Title": r.Title, "Description": r.Description, "Place": r.PlaceText,
+			"Photo": map[bool]string{true: "yes", false: "no"}[r.HasPhoto], "Wants to help": r.WantsToHelp,
+			"Status": r.Status, "Staff answer": r.StaffAnswer, "Participant": r.Participant}
+		for header, want := range texts {
+			cell := cellName(col(header), n)
 			got, err := f.GetCellValue(export.SheetName, cell, raw)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != want {
-				t.Errorf("%s %s = %q, want %q", r.Reference, export.Headers[col], got, want)
+				t.Errorf("%s %s = %q, want %q", r.Reference, header, got, want)
 			}
 			if want == "" {
 				continue
 			}
 			if typ, _ := f.GetCellType(export.SheetName, cell); typ != excelize.CellTypeInlineString {
-				t.Errorf("%s %s has type %v, want text", r.Reference, export.Headers[col], typ)
+				t.Errorf("%s %s has type %v, want text", r.Reference, header, typ)
 			}
 			if formula, _ := f.GetCellFormula(export.SheetName, cell); formula != "" {
-				t.Errorf("%s %s is a formula %q", r.Reference, export.Headers[col], formula)
+				t.Errorf("%s %s is a formula %q", r.Reference, header, formula)
 			}
 		}
 
 		// A real date: a number whose wall clock is the time in Oslo.
-		v, _ := f.GetCellValue(export.SheetName, cellName(4, n), raw)
+		v, _ := f.GetCellValue(export.SheetName, cellName(col("Date"), n), raw)
 		serial, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			t.Fatalf("%s date %q is not a number", r.Reference, v)
@@ -140,20 +140,20 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 			t.Errorf("%s date %v, want %v", r.Reference, date, want)
 		}
 
-		for col, p := range map[int]*float64{13: r.Latitude, 14: r.Longitude} {
-			v, _ := f.GetCellValue(export.SheetName, cellName(col, n), raw)
+		for header, p := range map[string]*float64{"Latitude": r.Latitude, "Longitude": r.Longitude} {
+			v, _ := f.GetCellValue(export.SheetName, cellName(col(header), n), raw)
 			if p == nil {
 				if v != "" {
-					t.Errorf("%s %s = %q, want empty", r.Reference, export.Headers[col], v)
+					t.Errorf("%s %s = %q, want empty", r.Reference, header, v)
 				}
 				continue
 			}
 			got, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.Abs(got-*p) > 1e-12 {
-				t.Errorf("%s %s = %q, want %v", r.Reference, export.Headers[col], v, *p)
+				t.Errorf("%s %s = %q, want %v", r.Reference, header, v, *p)
 			}
-			if typ, _ := f.GetCellType(export.SheetName, cellName(col, n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
-				t.Errorf("%s %s has type %v, want a number", r.Reference, export.Headers[col], typ)
+			if typ, _ := f.GetCellType(export.SheetName, cellName(col(header), n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+				t.Errorf("%s %s has type %v, want a number", r.Reference, header, typ)
 			}
 		}
 	}
@@ -186,47 +186,56 @@ func TestExportXLSXLayout(t *testing.T) {
 		}
 		return st
 	}
-	for col := range export.Headers {
-		if st := styleOf(cellName(col, 1)); st.Font == nil || !st.Font.Bold {
-			t.Errorf("header %s is not bold", export.Headers[col])
+	for i, header := range export.Headers {
+		if st := styleOf(cellName(i, 1)); st.Font == nil || !st.Font.Bold {
+			t.Errorf("header %s is not bold", header)
 		}
 	}
 	if st := styleOf("B2"); st.Font != nil && st.Font.Bold {
 		t.Error("data rows are bold")
 	}
 	for n := 2; n <= len(rows)+1; n++ {
-		st := styleOf(cellName(4, n))
+		st := styleOf(cellName(col("Date"), n))
 		if st.CustomNumFmt == nil || *st.CustomNumFmt != export.XLSXDateFormat {
 			t.Errorf("date in row %d has number format %v/%d, want %q", n, st.CustomNumFmt, st.NumFmt, export.XLSXDateFormat)
 		}
-		if typ, _ := f.GetCellType(export.SheetName, cellName(4, n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+		if typ, _ := f.GetCellType(export.SheetName, cellName(col("Date"), n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 			t.Errorf("date in row %d has cell type %v, want a number", n, typ)
 		}
 	}
-	if v, _ := f.GetCellValue(export.SheetName, "E2"); v != "2026-01-14 10:30" {
-		t.Errorf("E2 shows %q, want 2026-01-14 10:30 (Prague)", v)
+	if v, _ := f.GetCellValue(export.SheetName, cellName(col("Date"), 2)); v != "2026-01-14 10:30" {
+		t.Errorf("the first date shows %q, want 2026-01-14 10:30 (Prague)", v)
 	}
 
-	// The autofilter covers the header and every row.
+	// The autofilter covers the header and every row: A1:T6 for 20 columns.
+	last, err := excelize.ColumnNumberToName(len(export.Headers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowsTo := len(rows) + 1
 	var filter bool
 	for _, dn := range f.GetDefinedName() {
-		if dn.Name == "_xlnm._FilterDatabase" && dn.RefersTo == "'Ideas'!$A$1:$T$6" {
+		if dn.Name == "_xlnm._FilterDatabase" && dn.RefersTo == fmt.Sprintf("'Ideas'!$A$1:$%s$%d", last, rowsTo) {
 			filter = true
 		}
 	}
 	if !filter {
-		t.Errorf("no filter database name for A1:T6: %+v", f.GetDefinedName())
+		t.Errorf("no filter database name for A1:%s%d: %+v", last, rowsTo, f.GetDefinedName())
 	}
-	if sheet := sheetXML(t, data); !strings.Contains(sheet, `<autoFilter ref="A1:T6"`) &&
-		!strings.Contains(sheet, `<autoFilter ref="$A$1:$T$6"`) {
-		t.Errorf("no autoFilter A1:T6 in the sheet XML")
+	if sheet := sheetXML(t, data); !strings.Contains(sheet, fmt.Sprintf(`<autoFilter ref="A1:%s%d"`, last, rowsTo)) &&
+		!strings.Contains(sheet, fmt.Sprintf(`<autoFilter ref="$A$1:$%s$%d"`, last, rowsTo)) {
+		t.Errorf("no autoFilter A1:%s%d in the sheet XML", last, rowsTo)
 	} else if strings.Contains(sheet, `filterMode="true"`) || strings.Contains(sheet, `filterMode="1"`) {
 		t.Error("the sheet claims a filter is applied")
 	}
 
-	for col, min := range map[string]float64{"A": 9, "B": 20, "E": 16, "L": 50, "S": 30} {
-		if w, err := f.GetColWidth(export.SheetName, col); err != nil || w < min {
-			t.Errorf("column %s width %v (%v), want at least %v", col, w, err, min)
+	for header, min := range map[string]float64{"Reference": 9, "Forum": 20, "Date": 16, "Description": 50, "Staff answer": 30} {
+		name, err := excelize.ColumnNumberToName(col(header) + 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, err := f.GetColWidth(export.SheetName, name); err != nil || w < min {
+			t.Errorf("column %s (%s) width %v (%v), want at least %v", name, header, w, err, min)
 		}
 	}
 }

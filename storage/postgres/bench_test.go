@@ -19,7 +19,7 @@ import (
 func BenchmarkSubmit(b *testing.B) {
 	st, _ := pgtest.NewStore(b)
 	ctx := context.Background()
-	f, err := st.CreateForum(ctx, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
+	f, err := pgtest.CreateForum(ctx, st, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
 	if err != nil {
 		b.Fatalf("CreateForum: %v", err)
 	}
@@ -58,7 +58,7 @@ func BenchmarkSubmit(b *testing.B) {
 func BenchmarkSubmitAgain(b *testing.B) {
 	st, _ := pgtest.NewStore(b)
 	ctx := context.Background()
-	f, err := st.CreateForum(ctx, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
+	f, err := pgtest.CreateForum(ctx, st, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
 	if err != nil {
 		b.Fatalf("CreateForum: %v", err)
 	}

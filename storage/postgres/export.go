@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -127,11 +126,15 @@ func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(expor
 // validateExportFilter rejects values that can match nothing, so a typo
 // gives an error instead of an empty export that looks like "no ideas".
 func validateExportFilter(f ExportFilter) error {
-	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
-		return fmt.Errorf("invalid status %q (want %s)", f.Status, strings.Join(Statuses, ", "))
+	if f.Status != "" {
+		if err := oneOf("status", f.Status, flows.Statuses); err != nil {
+			return err
+		}
 	}
-	if f.Category != "" && !slices.Contains(flows.Categories, f.Category) {
-		return fmt.Errorf("invalid category %q (want %s)", f.Category, strings.Join(flows.Categories, ", "))
+	if f.Category != "" {
+		if err := oneOf("category", f.Category, flows.Categories); err != nil {
+			return err
+		}
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return errors.New("the start of the period must be before its end")

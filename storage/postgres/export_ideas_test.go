@@ -11,6 +11,7 @@ import (
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 )
@@ -34,10 +35,10 @@ func seedExport(t *testing.T) *exportSeed {
 	ctx := t.Context()
 	s := &exportSeed{st: st, conn: connect(t, dbURL), refs: map[string]string{}}
 	var err error
-	if s.kolin, err = st.CreateForum(ctx, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín"); err != nil {
+	if s.kolin, err = pgtest.CreateForum(ctx, st, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín"); err != nil {
 		t.Fatal(err)
 	}
-	if s.bergen, err = st.CreateForum(ctx, "Ungdomsrådet", "", "Bergen"); err != nil {
+	if s.bergen, err = pgtest.CreateForum(ctx, st, "Ungdomsrådet", "", "Bergen"); err != nil {
 		t.Fatal(err)
 	}
 	ideas := []struct {
@@ -284,7 +285,7 @@ func TestExportIdeasNoTelegramIDs(t *testing.T) {
 	s := seedExport(t)
 	ctx := t.Context()
 	secrets := []string{strconv.Itoa(seedChatID), "AgACAgIAAxkBAAIBZ2ZmTelegramFileId", "0123456789abcdef"}
-	for _, format := range export.Formats {
+	for _, format := range flows.ExportFormats {
 		var buf bytes.Buffer
 		w, err := export.New(format, &buf, nil)
 		if err != nil {

@@ -22,6 +22,37 @@ func MigrateDownAll(ctx context.Context, databaseURL string) error {
 	return nil
 }
 
+// GrantRole gives a participant role (flows.RoleTeacher or flows.RoleStaff)
+// for town, replacing any role they had, as staff are set up by hand.
+// grantedBy is the granting participant's id.
+func (s *Store) GrantRole(ctx context.Context, participantID, role, town, grantedBy string) error {
+	if err := grantRole(ctx, s.pool, participantID, role, town, grantedBy, true); err != nil {
+		return fmt.Errorf("postgres: grant role: %w", err)
+	}
+	return nil
+}
+
+// SetContact remembers the chat to tell a student about their ideas, as
+// Submit does with the idea. An earlier /stop is kept.
+func (s *Store) SetContact(ctx context.Context, participantID string, chatID int64) error {
+	if _, err := s.pool.Exec(ctx, upsertContact, participantID, chatID); err != nil {
+		return fmt.Errorf("postgres: set contact: %w", err)
+	}
+	return nil
+}
+
+// CountSuggestionsByDraft returns how many rows hold draftID (0 or 1; the
+// schema forbids more), so tests can assert idempotency on the rows themselves.
+func (s *Store) CountSuggestionsByDraft(ctx context.Context, draftID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*) FROM suggestions WHERE draft_id = $1`, draftID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count suggestions by draft: %w", err)
+	}
+	return n, nil
+}
+
 // NewReference exposes the reference generator to the external tests.
 var NewReference = newReference
 

@@ -18,30 +18,8 @@ import (
 // Codes with the reserved invite prefix (1 in 4096) also use up an attempt.
 const joinCodeAttempts = 5
 
-// invitePrefix starts the deep-link parameter of teacher invite links
-// (?start=t_<code>). Join codes share that parameter, so they never start with it.
-const invitePrefix = "t_"
-
 // maxForumNameLen is in characters; longer names do not fit the bot's messages.
 const maxForumNameLen = 200
-
-// languages are the languages the bot speaks, in canonical order.
-var languages = []string{"cs", "en", "nb", "uk"}
-
-// ForumSpec describes a forum to create. Zero values mean defaults: Scope
-// "both", all Languages, no closing date, no owner (created from the CLI).
-type ForumSpec struct {
-	Name      string
-	School    string
-	Town      string
-	Scope     string    // "school", "town" or "both"
-	Languages []string  // any of "cs", "en", "nb", "uk"; stored deduplicated in that order
-	ClosesAt  time.Time // zero means no closing date
-	OwnerID   string    // participant id of the teacher creating it
-	// CreationKey, when set, makes creating idempotent: a second call with
-	// the same key returns the forum the first one created.
-	CreationKey string
-}
 
 // forumColumns matches scanForum.
 const forumColumns = `id, join_code, name, school, town, is_open, scope, languages, closes_at, owner_id`
@@ -61,32 +39,33 @@ func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	return f, err
 }
 
-// CreateForum stores a new open forum with default settings and no owner,
-// as the CLI creates them.
-func (s *Store) CreateForum(ctx context.Context, name, school, town string) (flows.Forum, error) {
-	return s.CreateForumWith(ctx, ForumSpec{Name: name, School: school, Town: town})
-}
-
-// CreateForumWith stores a new open forum with a fresh random join code and
-// returns it as stored.
-func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Forum, error) {
+// CreateForum stores a new open forum with a fresh random join code and
+// returns it as stored. Zero values in spec mean defaults: scope "both" and
+// all languages; the languages are stored deduplicated in the order of
+// flows.Languages. closesAt is when the forum closes (zero: never), that is
+// spec.ClosesOn resolved in the city's time zone, which only the caller
+// knows; spec.ClosesOn itself is not read. ownerID is the participant id of
+// the teacher creating it, "" from the CLI. A spec with a Key is created once
+// per owner and key: calling again returns the forum the first call created.
+func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error) {
 	spec, err := normalizeForumSpec(spec)
 	if err != nil {
 		return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
 	}
 	// NULL rather than zero values, so "no closing date" and "no owner" are
 	// plain SQL (closes_at IS NULL) and never a year-1 timestamp.
-	var closesAt *time.Time
-	if !spec.ClosesAt.IsZero() {
-		closesAt = &spec.ClosesAt
+	var closes *time.Time
+	if !closesAt.IsZero() {
+		closes = &closesAt
 	}
-	var ownerID, creationKey *string
-	if spec.OwnerID != "" {
-		ownerID = &spec.OwnerID
+	var owner, creationKey *string
+	if ownerID != "" {
+		owner = &ownerID
 	}
-	if spec.CreationKey != "" {
-		creationKey = &spec.CreationKey
-		if f, found, err := s.forumWhere(ctx, "creation_key = $1", spec.CreationKey); err != nil || found {
+	if spec.Key != "" {
+		key := ownerID + ":" + spec.Key // set-up tags are unique per teacher only
+		creationKey = &key
+		if f, found, err := s.forumWhere(ctx, "creation_key = $1", key); err != nil || found {
 			return f, err
 		}
 	}
@@ -95,14 +74,14 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
 		}
-		if strings.HasPrefix(code, invitePrefix) {
+		if strings.HasPrefix(code, flows.InvitePrefix) { // an invite link's parameter
 			continue
 		}
 		rows, err := s.pool.Query(ctx, `
 			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			RETURNING `+forumColumns,
-			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closesAt, ownerID, creationKey,
+			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey,
 		)
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
@@ -112,7 +91,7 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 			continue
 		}
 		if isUniqueViolation(err, "forums_creation_key_key") { // created meanwhile by the same request
-			f, _, err := s.forumWhere(ctx, "creation_key = $1", spec.CreationKey)
+			f, _, err := s.forumWhere(ctx, "creation_key = $1", *creationKey)
 			return f, err
 		}
 		if err != nil {
@@ -124,19 +103,18 @@ func (s *Store) CreateForumWith(ctx context.Context, spec ForumSpec) (flows.Foru
 }
 
 // normalizeForumSpec validates spec and fills in its defaults.
-func normalizeForumSpec(spec ForumSpec) (ForumSpec, error) {
+func normalizeForumSpec(spec flows.ForumSpec) (flows.ForumSpec, error) {
 	if strings.TrimSpace(spec.Name) == "" {
 		return spec, errors.New("name is required")
 	}
 	if n := utf8.RuneCountInString(spec.Name); n > maxForumNameLen {
 		return spec, fmt.Errorf("name has %d characters, at most %d allowed", n, maxForumNameLen)
 	}
-	switch spec.Scope {
-	case "":
-		spec.Scope = "both"
-	case "school", "town", "both":
-	default:
-		return spec, fmt.Errorf("invalid scope %q (want school, town or both)", spec.Scope)
+	if spec.Scope == "" {
+		spec.Scope = flows.ScopeBoth
+	}
+	if err := oneOf("scope", spec.Scope, flows.Scopes); err != nil {
+		return spec, err
 	}
 	langs, err := canonicalLanguages(spec.Languages)
 	if err != nil {
@@ -151,15 +129,15 @@ func normalizeForumSpec(spec ForumSpec) (ForumSpec, error) {
 // buttons do not depend on how a teacher happened to tick them.
 func canonicalLanguages(langs []string) ([]string, error) {
 	if len(langs) == 0 {
-		return slices.Clone(languages), nil
+		return slices.Clone(flows.Languages), nil
 	}
 	for _, l := range langs {
-		if !slices.Contains(languages, l) {
-			return nil, fmt.Errorf("invalid language %q (want cs, en, nb or uk)", l)
+		if err := oneOf("language", l, flows.Languages); err != nil {
+			return nil, err
 		}
 	}
 	var out []string
-	for _, l := range languages {
+	for _, l := range flows.Languages {
 		if slices.Contains(langs, l) {
 			out = append(out, l)
 		}
@@ -289,8 +267,9 @@ func (s *Store) RecordJoin(ctx context.Context, forumID int64, participantID, la
 		return fmt.Errorf("postgres: record join: invalid forum id %d", forumID)
 	case participantID == "":
 		return errors.New("postgres: record join: participant id is required")
-	case !slices.Contains(languages, language):
-		return fmt.Errorf("postgres: record join: invalid language %q", language)
+	}
+	if err := oneOf("language", language, flows.Languages); err != nil {
+		return fmt.Errorf("postgres: record join: %w", err)
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

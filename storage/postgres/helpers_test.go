@@ -31,7 +31,7 @@ func connect(t *testing.T, dbURL string) *pgx.Conn {
 
 func newForum(t *testing.T, st *postgres.Store) flows.Forum {
 	t.Helper()
-	f, err := st.CreateForum(t.Context(), "7.B", "ZŠ Komenského", "Brno")
+	f, err := pgtest.CreateForum(t.Context(), st, "7.B", "ZŠ Komenského", "Brno")
 	if err != nil {
 		t.Fatalf("CreateForum: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,7 @@ func TestMigrateTeachersDownAndUp(t *testing.T) {
 	st, dbURL := newStore(t)
 	ctx := t.Context()
 	conn := connect(t, dbURL)
-	f, err := st.CreateForumWith(ctx, postgres.ForumSpec{Name: "f", Scope: "town", OwnerID: "teacher"})
+	f, err := st.CreateForum(ctx, flows.ForumSpec{Name: "f", Scope: "town"}, "teacher", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +170,34 @@ func TestMigrateTeachersBackfillsJoins(t *testing.T) {
 	f, _, err := st.ForumByID(ctx, forumB)
 	if err != nil || f.Scope != "both" || len(f.Languages) != 4 || f.OwnerID != "" || !f.ClosesAt.IsZero() {
 		t.Errorf("forum B after migration = %+v, %v", f, err)
+	}
+}
+
+// 00006 rolls back without failing on a forum that offers a language the
+// old list lacks (one added to flows.Languages since): the old check is back
+// for new forums only.
+func TestLanguagesMigrationDownKeepsNewerLanguages(t *testing.T) {
+	t.Parallel()
+	_, dbURL := newStore(t)
+	ctx := t.Context()
+	conn := connect(t, dbURL)
+	if _, err := conn.Exec(ctx, `INSERT INTO forums (join_code, name, languages) VALUES ('a', 'f', '{cs,pl}')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.MigrateDownTo(ctx, dbURL, 5); err != nil {
+		t.Fatalf("down to 5: %v", err)
+	}
+	var langs []string
+	if err := conn.QueryRow(ctx, `SELECT languages FROM forums WHERE join_code = 'a'`).Scan(&langs); err != nil || len(langs) != 2 {
+		t.Errorf("forum languages after down: %v, %v", langs, err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO forums (join_code, name, languages) VALUES ('b', 'f', '{pl}')`); err == nil {
+		t.Error("down to 5 took a new forum with a language the old list lacks")
+	}
+	if err := postgres.Migrate(ctx, dbURL); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO forums (join_code, name, languages) VALUES ('b', 'f', '{pl}')`); err != nil {
+		t.Errorf("after up again: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
@@ -16,7 +17,7 @@ import (
 var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts", "notifications"}
 
 // latestVersion is the number of the newest migration file.
-const latestVersion = 5
+const latestVersion = 6
 
 func gooseVersion(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()
@@ -106,7 +107,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateInvite after up/down/up: %v", err)
 	}
-	if _, res, err := st.RedeemInvite(ctx, code, "t", time.Now()); err != nil || res != postgres.InviteAccepted {
+	if _, res, err := st.RedeemInvite(ctx, code, "t", time.Now()); err != nil || res != flows.InviteAccepted {
 		t.Errorf("RedeemInvite after up/down/up = %v, %v", res, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/healthycities/napad/flows"
 )
 
 // Telling students what became of their ideas. SetStatus queues a
@@ -27,18 +29,6 @@ const (
 	// before giving up on it.
 	MaxNotifyAttempts = 10
 )
-
-// Notification is a status change to tell a student about.
-type Notification struct {
-	SuggestionID  int64
-	ParticipantID string
-	ChatID        int64
-	Language      string
-	Reference     string
-	Title         string
-	Status        string
-	Answer        string // the staff's answer; "" when there is none
-}
 
 // enqueueNotification queues telling the author of suggestion id about its
 // status and answer, replacing a notification that is still pending. It is
@@ -69,7 +59,7 @@ func enqueueNotification(ctx context.Context, tx pgx.Tx, id int64, status, answe
 // by side never get the same one. Notifications nobody may get (the student
 // said /stop, blocked the bot or has no chat on record; the idea is hidden
 // or back to "new") are dropped on the way and not returned.
-func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error) {
+func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("postgres: due notifications: limit must be positive, got %d", limit)
 	}
@@ -86,7 +76,7 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 			SELECT d.suggestion_id, s.participant_id, s.reference, s.title, p.language,
 				coalesce(c.chat_id, 0) AS chat_id,
 				coalesce(NOT c.opted_out AND NOT c.unreachable, false)
-					AND s.hidden_reason IS NULL AND s.status <> 'new' AS deliverable
+					AND s.hidden_reason IS NULL AND s.status <> $4 AS deliverable
 			FROM due d
 			JOIN suggestions s ON s.id = d.suggestion_id
 			JOIN participants p ON p.id = s.participant_id
@@ -100,13 +90,13 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 		WHERE n.suggestion_id = t.suggestion_id
 		RETURNING t.deliverable, n.suggestion_id, t.participant_id, t.chat_id, t.language,
 			t.reference, t.title, n.status, n.answer`,
-		now, limit, now.Add(notifyLease))
+		now, limit, now.Add(notifyLease), flows.StatusNew)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: due notifications: %w", err)
 	}
-	var out []Notification
+	var out []flows.Notification
 	var deliverable bool
-	var n Notification
+	var n flows.Notification
 	_, err = pgx.ForEachRow(rows, []any{&deliverable, &n.SuggestionID, &n.ParticipantID, &n.ChatID, &n.Language,
 		&n.Reference, &n.Title, &n.Status, &n.Answer}, func() error {
 		if deliverable {

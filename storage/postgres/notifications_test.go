@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -28,7 +29,7 @@ func setStatus(t *testing.T, st *postgres.Store, ref, status, answer string) {
 	}
 }
 
-func due(t *testing.T, st *postgres.Store, now time.Time) []postgres.Notification {
+func due(t *testing.T, st *postgres.Store, now time.Time) []flows.Notification {
 	t.Helper()
 	got, err := st.DueNotifications(t.Context(), now, 100)
 	if err != nil {
@@ -37,7 +38,7 @@ func due(t *testing.T, st *postgres.Store, now time.Time) []postgres.Notificatio
 	return got
 }
 
-func dueOne(t *testing.T, st *postgres.Store, now time.Time) postgres.Notification {
+func dueOne(t *testing.T, st *postgres.Store, now time.Time) flows.Notification {
 	t.Helper()
 	got := due(t, st, now)
 	if len(got) != 1 {
@@ -69,7 +70,7 @@ func TestNotifyQueuedBySetStatus(t *testing.T) {
 
 	setStatus(t, st, ref, "selected", "Uděláme to na jaře.")
 	n := dueOne(t, st, time.Now())
-	want := postgres.Notification{
+	want := flows.Notification{
 		SuggestionID: n.SuggestionID, ParticipantID: "p-d1", ChatID: 4242, Language: "cs",
 		Reference: ref, Title: "Benches in the yard", Status: "selected", Answer: "Uděláme to na jaře.",
 	}
@@ -197,7 +198,7 @@ func TestNotifyNeverToStoppedBlockedHiddenOrUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	setStatus(t, st, stopped, "done", "")
-	if got := due(t, st, time.Now().Add(96*time.Hour)); slices.ContainsFunc(got, func(n postgres.Notification) bool { return n.Reference == stopped }) {
+	if got := due(t, st, time.Now().Add(96*time.Hour)); slices.ContainsFunc(got, func(n flows.Notification) bool { return n.Reference == stopped }) {
 		t.Errorf("a student who said /stop is notified: %+v", got)
 	}
 

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,6 +70,15 @@ func isUniqueViolation(err error, constraint string) bool {
 // isForeignKeyViolation reports whether err is a foreign key violation of constraint.
 func isForeignKeyViolation(err error, constraint string) bool {
 	return isConstraintError(err, "23503", constraint)
+}
+
+// oneOf checks that value is one of allowed (a list from flows), and says
+// which values are allowed when it is not.
+func oneOf(what, value string, allowed []string) error {
+	if slices.Contains(allowed, value) {
+		return nil
+	}
+	return fmt.Errorf("invalid %s %q (want %s)", what, value, strings.Join(allowed, ", "))
 }
 
 func isConstraintError(err error, code, constraint string) bool {

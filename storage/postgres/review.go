@@ -45,12 +45,22 @@ func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewI
 
 // Review stores what staff decided about an idea: accepted for
 // consideration (status under_review), hidden for a reason, or a duplicate
-// of another idea. Each is audited; the idea then counts as reviewed.
-func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) error {
+// of another idea. Each is audited; the idea then counts as reviewed. known
+// is false, with a nil error, when the idea or the original it repeats does
+// not exist.
+func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error) {
+	err = s.review(ctx, d, actor)
+	if errors.Is(err, ErrSuggestionNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *Store) review(ctx context.Context, d flows.ReviewDecision, actor string) error {
 	ref := NormalizeReference(d.Ref)
 	switch {
 	case d.Decision == flows.DecisionAccept:
-		if _, _, err := s.SetStatus(ctx, ref, "under_review", "", actor); err != nil {
+		if _, _, err := s.SetStatus(ctx, ref, flows.StatusUnderReview, "", actor); err != nil {
 			return err
 		}
 	case d.Decision == flows.DecisionDuplicate:
@@ -64,14 +74,14 @@ func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string
 			}
 			return err
 		}
-		if _, _, err := s.SetStatus(ctx, ref, "duplicate", "", actor); err != nil {
+		if _, _, err := s.SetStatus(ctx, ref, flows.StatusDuplicate, "", actor); err != nil {
 			return err
 		}
 		if _, err := s.pool.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {
 			return fmt.Errorf("postgres: review: duplicate of: %w", err)
 		}
-	case strings.HasPrefix(d.Decision, "hide_"):
-		if err := s.Hide(ctx, ref, strings.TrimPrefix(d.Decision, "hide_"), actor); err != nil {
+	case strings.HasPrefix(d.Decision, flows.HidePrefix):
+		if err := s.Hide(ctx, ref, strings.TrimPrefix(d.Decision, flows.HidePrefix), actor); err != nil {
 			return err
 		}
 	default:

@@ -93,16 +93,6 @@ func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bo
 	return tag.RowsAffected() > 0, nil
 }
 
-// SetContact remembers the chat to tell a student about their ideas. An
-// earlier /stop is kept.
-func (s *Store) SetContact(ctx context.Context, participantID string, chatID int64) error {
-	_, err := s.pool.Exec(ctx, upsertContact, participantID, chatID)
-	if err != nil {
-		return fmt.Errorf("postgres: set contact: %w", err)
-	}
-	return nil
-}
-
 // upsertContact remembers a student's chat; one who had blocked the bot and
 // writes again is reachable again, one who said /stop stays opted out.
 const upsertContact = `

@@ -5,23 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/healthycities/napad/flows"
 )
 
 // ErrSuggestionNotFound is returned (wrapped) when an operation names a
 // suggestion reference that does not exist.
 var ErrSuggestionNotFound = errors.New("suggestion not found")
-
-// Statuses are what can become of an idea, in the order it usually goes.
-var Statuses = []string{"new", "under_review", "selected", "in_progress", "done", "not_feasible", "duplicate"}
-
-// HideReasons are why staff may take an idea out of exports and lists.
-var HideReasons = []string{"abusive", "off_topic", "personal_data"}
 
 // CLIActor is the audit actor of changes made from the command line.
 const CLIActor = "cli"
@@ -51,17 +46,6 @@ type StatusChange struct {
 	Title           string    `json:"-"`
 }
 
-// AuditEntry is one row of the audit log.
-type AuditEntry struct {
-	ID     int64
-	At     time.Time
-	Actor  string // participant id, or "cli"
-	Action string
-	Target string // a suggestion reference, for the actions above
-	Before json.RawMessage
-	After  json.RawMessage
-}
-
 // SetStatus sets what became of the idea with reference ref and, unless
 // answer is empty, the answer shown to its author; an empty answer keeps
 // the current one, so a bulk status change cannot wipe answers staff wrote.
@@ -70,18 +54,17 @@ type AuditEntry struct {
 // transaction. An unknown reference gives an error wrapping
 // ErrSuggestionNotFound.
 func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string) (before, after StatusChange, err error) {
-	switch {
-	case !slices.Contains(Statuses, status):
-		return before, after, fmt.Errorf("postgres: set status: invalid status %q (want %s)",
-			status, strings.Join(Statuses, ", "))
-	case utf8.RuneCountInString(answer) > maxStaffAnswerLen:
+	if err := oneOf("status", status, flows.Statuses); err != nil {
+		return before, after, fmt.Errorf("postgres: set status: %w", err)
+	}
+	if n := utf8.RuneCountInString(answer); n > maxStaffAnswerLen {
 		return before, after, fmt.Errorf("postgres: set status: the answer has %d characters, at most %d allowed",
-			utf8.RuneCountInString(answer), maxStaffAnswerLen)
+			n, maxStaffAnswerLen)
 	}
 	// The author hears of a real change (status or answer), in the same
 	// transaction: a change never goes untold, nor is told but rolled back.
 	notify := func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error {
-		if after.Status == "new" || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
+		if after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
 			return nil
 		}
 		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
@@ -98,11 +81,11 @@ func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string
 }
 
 // Hide takes the idea with reference ref out of exports, for reason (one of
-// HideReasons). Hiding a hidden idea again changes its reason. An unknown
+// flows.HideReasons). Hiding a hidden idea again changes its reason. An unknown
 // reference gives an error wrapping ErrSuggestionNotFound.
 func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
-	if !slices.Contains(HideReasons, reason) {
-		return fmt.Errorf("postgres: hide: invalid reason %q (want %s)", reason, strings.Join(HideReasons, ", "))
+	if err := oneOf("reason", reason, flows.HideReasons); err != nil {
+		return fmt.Errorf("postgres: hide: %w", err)
 	}
 	if _, _, err := s.changeSuggestion(ctx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason); err != nil {
 		return fmt.Errorf("postgres: hide: %w", err)
@@ -207,30 +190,4 @@ func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor string,
 // capitals, since staff retype references read aloud or from a printout.
 func NormalizeReference(ref string) string {
 	return strings.ToUpper(strings.TrimSpace(ref))
-}
-
-// AuditLog returns the newest limit entries of the audit log, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	if limit <= 0 {
-		return nil, fmt.Errorf("postgres: audit log: limit must be positive, got %d", limit)
-	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, at, actor, action, target, before, after
-		FROM audit_log
-		ORDER BY id DESC
-		LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit log: %w", err)
-	}
-	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) {
-		var e AuditEntry
-		var before, after []byte
-		err := row.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &before, &after)
-		e.Before, e.After = before, after
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: audit log: %w", err)
-	}
-	return entries, nil
 }

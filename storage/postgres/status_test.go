@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -96,7 +98,7 @@ func TestStatusSet(t *testing.T) {
 		t.Errorf("stored %+v, after %+v", row, after)
 	}
 
-	entries, err := st.AuditLog(ctx, 10)
+	entries, err := pgtest.AuditLog(ctx, st, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestStatusSet(t *testing.T) {
 	if after3.StaffAnswer != "Začínáme v září." || !after3.StatusChangedAt.After(after.StatusChangedAt) {
 		t.Errorf("new status: %+v (was %v)", after3, after.StatusChangedAt)
 	}
-	entries, err = st.AuditLog(ctx, 2)
+	entries, err = pgtest.AuditLog(ctx, st, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +181,7 @@ func TestStatusSetRejects(t *testing.T) {
 	if n := auditCount(t, conn); n != 0 {
 		t.Errorf("%d audit rows for rejected changes", n)
 	}
-	if _, err := st.AuditLog(ctx, 0); err == nil {
+	if _, err := pgtest.AuditLog(ctx, st, 0); err == nil {
 		t.Error("AuditLog(0) accepted")
 	}
 	// The schema itself keeps unknown values out.
@@ -210,7 +212,7 @@ func TestStatusHideUnhide(t *testing.T) {
 	if got := readStatus(t, conn, ref); got.Hidden != nil {
 		t.Errorf("unhidden: %+v", got)
 	}
-	entries, err := st.AuditLog(ctx, 10)
+	entries, err := pgtest.AuditLog(ctx, st, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,7 @@ func TestStatusConcurrentChanges(t *testing.T) {
 	st, _ := newStore(t)
 	ctx := t.Context()
 	ref := submitOne(t, st, "d1")
-	statuses := postgres.Statuses
+	statuses := flows.Statuses
 	var wg sync.WaitGroup
 	for i := range 12 {
 		wg.Go(func() {
@@ -267,7 +269,7 @@ func TestStatusConcurrentChanges(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	entries, err := st.AuditLog(ctx, 100)
+	entries, err := pgtest.AuditLog(ctx, st, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

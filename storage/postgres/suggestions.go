@@ -143,10 +143,8 @@ func validateSubmission(sub flows.Submission) error {
 	case sub.ForumID <= 0:
 		return fmt.Errorf("invalid forum id %d", sub.ForumID)
 	}
-	switch sub.Scope {
-	case "school", "town", "both":
-	default:
-		return fmt.Errorf("invalid scope %q (want school, town or both)", sub.Scope)
+	if err := oneOf("scope", sub.Scope, flows.Scopes); err != nil {
+		return err
 	}
 	if (sub.Latitude == nil) != (sub.Longitude == nil) {
 		return errors.New("latitude and longitude must be set together")
@@ -194,30 +192,4 @@ func (s *Store) SuggestionByReference(ctx context.Context, ref string) (Suggesti
 		return Suggestion{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
 	}
 	return sug, true, nil
-}
-
-// SuggestionsByForum returns all suggestions of a forum, oldest first.
-func (s *Store) SuggestionsByForum(ctx context.Context, forumID int64) ([]Suggestion, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT `+suggestionColumns+` FROM suggestions WHERE forum_id = $1 ORDER BY id`, forumID)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: suggestions by forum: %w", err)
-	}
-	sugs, err := pgx.CollectRows(rows, scanSuggestion)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: suggestions by forum: %w", err)
-	}
-	return sugs, nil
-}
-
-// CountSuggestionsByDraft returns how many rows hold draftID (0 or 1; the
-// schema forbids more), so tests can assert idempotency on the rows themselves.
-func (s *Store) CountSuggestionsByDraft(ctx context.Context, draftID string) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx,
-		`SELECT count(*) FROM suggestions WHERE draft_id = $1`, draftID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: count suggestions by draft: %w", err)
-	}
-	return n, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
 var referenceRE = regexp.MustCompile(`^N-[2-9A-HJ-NP-Z]{4,5}$`)
@@ -206,9 +207,9 @@ func TestSubmitConcurrentSameDraft(t *testing.T) {
 	if c, err := st.CountSuggestionsByDraft(ctx, "draft-race"); err != nil || c != 1 {
 		t.Errorf("CountSuggestionsByDraft = %d, %v; want 1", c, err)
 	}
-	all, err := st.SuggestionsByForum(ctx, f.ID)
+	all, err := pgtest.IdeasByForum(ctx, st, f.ID)
 	if err != nil || len(all) != 1 || all[0].Reference != refs[0] {
-		t.Errorf("SuggestionsByForum = %d rows, %v; want the one row %q", len(all), err, refs[0])
+		t.Errorf("IdeasByForum = %d rows, %v; want the one row %q", len(all), err, refs[0])
 	}
 }
 
@@ -239,12 +240,12 @@ func TestDifferentDraftsGetDifferentReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	all, err := st.SuggestionsByForum(ctx, f.ID)
+	all, err := pgtest.IdeasByForum(ctx, st, f.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all) != 30 {
-		t.Fatalf("SuggestionsByForum returned %d rows, want 30", len(all))
+		t.Fatalf("IdeasByForum returned %d rows, want 30", len(all))
 	}
 	for i, s := range all {
 		if want := fmt.Sprintf("draft-%02d", i); s.DraftID != want || seen[s.Reference] != want {
@@ -259,9 +260,9 @@ func TestDifferentDraftsGetDifferentReferences(t *testing.T) {
 		}
 	}
 
-	none, err := st.SuggestionsByForum(ctx, 999999)
+	none, err := pgtest.IdeasByForum(ctx, st, 999999)
 	if err != nil || len(none) != 0 {
-		t.Errorf("SuggestionsByForum(unknown) = %d rows, %v", len(none), err)
+		t.Errorf("IdeasByForum(unknown) = %d rows, %v", len(none), err)
 	}
 }
 

@@ -9,12 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-)
 
-// Roles a participant can hold. Everyone else is a student.
-const (
-	RoleTeacher = "teacher"
-	RoleStaff   = "staff"
+	"github.com/healthycities/napad/flows"
 )
 
 // execer is what both the pool and a transaction offer, so a grant can be
@@ -41,24 +37,14 @@ func (s *Store) RoleOf(ctx context.Context, participantID string) (role, town st
 	return role, town, nil
 }
 
-// GrantRole gives a participant role (RoleTeacher or RoleStaff) for town,
-// replacing any role they had. grantedBy is the granting participant's id,
-// "" from the CLI.
-func (s *Store) GrantRole(ctx context.Context, participantID, role, town, grantedBy string) error {
-	if err := grantRole(ctx, s.pool, participantID, role, town, grantedBy, true); err != nil {
-		return fmt.Errorf("postgres: grant role: %w", err)
-	}
-	return nil
-}
-
 // grantRole upserts a role. With replaceStaff false an existing staff role is
 // kept, so staff opening a teacher invite are not demoted.
 func grantRole(ctx context.Context, db execer, participantID, role, town, grantedBy string, replaceStaff bool) error {
 	if participantID == "" {
 		return errors.New("participant id is required")
 	}
-	if role != RoleTeacher && role != RoleStaff {
-		return fmt.Errorf("invalid role %q (want teacher or staff)", role)
+	if err := oneOf("role", role, []string{flows.RoleTeacher, flows.RoleStaff}); err != nil {
+		return err
 	}
 	sql := `
 		INSERT INTO roles (participant_id, role, town, granted_by)
@@ -66,41 +52,15 @@ func grantRole(ctx context.Context, db execer, participantID, role, town, grante
 		ON CONFLICT (participant_id) DO UPDATE
 		SET role = EXCLUDED.role, town = EXCLUDED.town,
 			granted_by = EXCLUDED.granted_by, granted_at = now()`
+	args := []any{participantID, role, town, grantedBy}
 	if !replaceStaff {
-		sql += ` WHERE roles.role <> 'staff'`
+		sql += ` WHERE roles.role <> $5`
+		args = append(args, flows.RoleStaff)
 	}
-	if _, err := db.Exec(ctx, sql, participantID, role, town, grantedBy); err != nil {
+	if _, err := db.Exec(ctx, sql, args...); err != nil {
 		return fmt.Errorf("upsert role: %w", err)
 	}
 	return nil
-}
-
-// InviteResult says how redeeming a teacher invite went.
-type InviteResult int
-
-const (
-	// InviteAccepted: the invite was unused and valid; the redeemer is now a teacher.
-	InviteAccepted InviteResult = iota + 1
-	// InviteUnknown: no such invite, or not even a possible code.
-	InviteUnknown
-	// InviteUsed: someone (possibly the same person) already redeemed it.
-	InviteUsed
-	// InviteExpired: it was not used before it expired.
-	InviteExpired
-)
-
-func (r InviteResult) String() string {
-	switch r {
-	case InviteAccepted:
-		return "accepted"
-	case InviteUnknown:
-		return "unknown"
-	case InviteUsed:
-		return "used"
-	case InviteExpired:
-		return "expired"
-	}
-	return fmt.Sprintf("InviteResult(%d)", int(r))
 }
 
 // inviteAttempts bounds retries on an invite code collision, which with 96
@@ -109,7 +69,7 @@ const inviteAttempts = 5
 
 // CreateInvite stores a one-time invite making its redeemer a teacher for
 // town, and returns its code (16 URL-safe characters) for the link
-// ?start=t_<code>. createdBy is the inviting staff member's participant id,
+// ?start=<flows.InvitePrefix><code>. createdBy is the inviting staff member's participant id,
 // "" from the CLI.
 func (s *Store) CreateInvite(ctx context.Context, town, createdBy string, expiresAt time.Time) (code string, err error) {
 	switch {
@@ -140,23 +100,26 @@ func (s *Store) CreateInvite(ctx context.Context, town, createdBy string, expire
 
 // RedeemInvite uses the invite code for participantID at time now: when it
 // is unused and not expired it is marked used and the participant becomes a
-// teacher for its town (staff keep their role), all in one transaction. Of
-// concurrent redemptions of one code exactly one is InviteAccepted. town is
-// set only when accepted. err is for failures, never for a bad code.
-func (s *Store) RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (town string, result InviteResult, err error) {
+// teacher for its town (staff keep their role), all in one transaction.
+// result is one of flows.InviteAccepted, InviteUnknown (no such invite, or
+// not even a possible code), InviteUsed (someone, possibly the same person,
+// already redeemed it) and InviteExpired; of concurrent redemptions of one
+// code exactly one is accepted. town is set only when accepted. err is for
+// failures, never for a bad code.
+func (s *Store) RedeemInvite(ctx context.Context, code, participantID string, now time.Time) (town, result string, err error) {
 	switch {
 	case participantID == "":
-		return "", 0, errors.New("postgres: redeem invite: participant id is required")
+		return "", "", errors.New("postgres: redeem invite: participant id is required")
 	case now.IsZero():
-		return "", 0, errors.New("postgres: redeem invite: time is required")
+		return "", "", errors.New("postgres: redeem invite: time is required")
 	}
 	// Codes arrive from untrusted /start payloads.
 	if !validJoinCode(code) {
-		return "", InviteUnknown, nil
+		return "", flows.InviteUnknown, nil
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return "", 0, fmt.Errorf("postgres: redeem invite: begin: %w", err)
+		return "", "", fmt.Errorf("postgres: redeem invite: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 
@@ -172,38 +135,38 @@ func (s *Store) RedeemInvite(ctx context.Context, code, participantID string, no
 	if errors.Is(err, pgx.ErrNoRows) {
 		result, err := inviteState(ctx, tx, code)
 		if err != nil {
-			return "", 0, fmt.Errorf("postgres: redeem invite: %w", err)
+			return "", "", fmt.Errorf("postgres: redeem invite: %w", err)
 		}
 		return "", result, nil
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("postgres: redeem invite: %w", err)
+		return "", "", fmt.Errorf("postgres: redeem invite: %w", err)
 	}
-	if err := grantRole(ctx, tx, participantID, RoleTeacher, town, createdBy, false); err != nil {
-		return "", 0, fmt.Errorf("postgres: redeem invite: %w", err)
+	if err := grantRole(ctx, tx, participantID, flows.RoleTeacher, town, createdBy, false); err != nil {
+		return "", "", fmt.Errorf("postgres: redeem invite: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return "", 0, fmt.Errorf("postgres: redeem invite: commit: %w", err)
+		return "", "", fmt.Errorf("postgres: redeem invite: commit: %w", err)
 	}
-	return town, InviteAccepted, nil
+	return town, flows.InviteAccepted, nil
 }
 
 // inviteState tells why an invite could not be redeemed. Under READ
 // COMMITTED it sees a concurrent winner's committed row.
-func inviteState(ctx context.Context, tx pgx.Tx, code string) (InviteResult, error) {
+func inviteState(ctx context.Context, tx pgx.Tx, code string) (string, error) {
 	var used bool
 	err := tx.QueryRow(ctx,
 		`SELECT used_by IS NOT NULL FROM teacher_invites WHERE code = $1`, code,
 	).Scan(&used)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return InviteUnknown, nil
+		return flows.InviteUnknown, nil
 	case err != nil:
-		return 0, fmt.Errorf("look up invite: %w", err)
+		return "", fmt.Errorf("look up invite: %w", err)
 	case used:
-		return InviteUsed, nil
+		return flows.InviteUsed, nil
 	default:
 		// Unused, yet the update did not match: only expiry is left.
-		return InviteExpired, nil
+		return flows.InviteExpired, nil
 	}
 }

@@ -11,28 +11,27 @@ import (
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
+	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
-var allLanguages = []string{"cs", "en", "nb", "uk"}
-
-func TestCreateForumWithStoresEveryField(t *testing.T) {
+func TestCreateForumStoresEveryField(t *testing.T) {
 	t.Parallel()
 	st, dbURL := newStore(t)
 	ctx := t.Context()
 
 	closes := time.Date(2025, 6, 30, 23, 59, 59, 123456789, time.FixedZone("CEST", 2*3600))
-	f, err := st.CreateForumWith(ctx, postgres.ForumSpec{
+	f, err := st.CreateForum(ctx, flows.ForumSpec{
 		Name: "8.B", School: "ZŠ Komenského", Town: "Kolín", Scope: "school",
-		Languages: []string{"uk", "cs", "uk"}, ClosesAt: closes, OwnerID: "teacher-1",
-	})
+		Languages: []string{"uk", "cs", "uk"},
+	}, "teacher-1", closes)
 	if err != nil {
-		t.Fatalf("CreateForumWith: %v", err)
+		t.Fatalf("CreateForum: %v", err)
 	}
 	want := flows.Forum{ID: f.ID, Code: f.Code, Name: "8.B", School: "ZŠ Komenského", Town: "Kolín",
 		Open: true, Scope: "school", Languages: []string{"cs", "uk"},
 		ClosesAt: closes.Truncate(time.Microsecond), OwnerID: "teacher-1"}
 	if f.ID <= 0 || !joinCodeRE.MatchString(f.Code) || !sameForum(f, want) {
-		t.Fatalf("CreateForumWith = %+v, want %+v", f, want)
+		t.Fatalf("CreateForum = %+v, want %+v", f, want)
 	}
 	byCode, found, err := st.ForumByCode(ctx, f.Code)
 	if err != nil || !found || !sameForum(byCode, want) {
@@ -44,11 +43,11 @@ func TestCreateForumWithStoresEveryField(t *testing.T) {
 	}
 
 	// Defaults: every language, both scopes, no closing date, no owner.
-	d, err := st.CreateForumWith(ctx, postgres.ForumSpec{Name: "Město"})
+	d, err := st.CreateForum(ctx, flows.ForumSpec{Name: "Město"}, "", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantD := flows.Forum{ID: d.ID, Code: d.Code, Name: "Město", Open: true, Scope: "both", Languages: allLanguages}
+	wantD := flows.Forum{ID: d.ID, Code: d.Code, Name: "Město", Open: true, Scope: "both", Languages: flows.Languages}
 	if !sameForum(d, wantD) {
 		t.Errorf("defaults: %+v, want %+v", d, wantD)
 	}
@@ -64,10 +63,10 @@ func TestCreateForumWithStoresEveryField(t *testing.T) {
 	if !nulls {
 		t.Error("no owner / no closing date not stored as NULL")
 	}
-	// CreateForum is the same with defaults.
+	// pgtest.CreateForum is the same with defaults.
 	c := newForum(t, st)
-	if c.Scope != "both" || !reflect.DeepEqual(c.Languages, allLanguages) || c.OwnerID != "" || !c.ClosesAt.IsZero() {
-		t.Errorf("CreateForum = %+v", c)
+	if c.Scope != "both" || !reflect.DeepEqual(c.Languages, flows.Languages) || c.OwnerID != "" || !c.ClosesAt.IsZero() {
+		t.Errorf("pgtest.CreateForum = %+v", c)
 	}
 }
 
@@ -75,17 +74,17 @@ func TestCanonicalLanguageOrder(t *testing.T) {
 	t.Parallel()
 	st, _ := newStore(t)
 	cases := []struct{ in, want []string }{
-		{nil, allLanguages},
-		{[]string{}, allLanguages},
-		{[]string{"uk", "nb", "en", "cs"}, allLanguages},
+		{nil, flows.Languages},
+		{[]string{}, flows.Languages},
+		{[]string{"uk", "nb", "en", "cs"}, []string{"cs", "en", "nb", "uk"}},
 		{[]string{"en", "cs"}, []string{"cs", "en"}},
 		{[]string{"nb", "nb", "nb"}, []string{"nb"}},
 		{[]string{"uk", "en", "uk", "en"}, []string{"en", "uk"}},
 	}
 	for _, c := range cases {
-		f, err := st.CreateForumWith(t.Context(), postgres.ForumSpec{Name: "f", Languages: c.in})
+		f, err := st.CreateForum(t.Context(), flows.ForumSpec{Name: "f", Languages: c.in}, "", time.Time{})
 		if err != nil {
-			t.Fatalf("CreateForumWith(%q): %v", c.in, err)
+			t.Fatalf("CreateForum(%q): %v", c.in, err)
 		}
 		got, _, err := st.ForumByID(t.Context(), f.ID)
 		if err != nil || !reflect.DeepEqual(f.Languages, c.want) || !reflect.DeepEqual(got.Languages, c.want) {
@@ -94,11 +93,11 @@ func TestCanonicalLanguageOrder(t *testing.T) {
 	}
 }
 
-func TestCreateForumWithValidation(t *testing.T) {
+func TestCreateForumValidation(t *testing.T) {
 	t.Parallel()
 	st, _ := newStore(t)
 	ctx := t.Context()
-	cases := map[string]postgres.ForumSpec{
+	cases := map[string]flows.ForumSpec{
 		"no name":          {},
 		"blank name":       {Name: " \t"},
 		"name too long":    {Name: strings.Repeat("ž", 201)},
@@ -108,15 +107,15 @@ func TestCreateForumWithValidation(t *testing.T) {
 		"upper case":       {Name: "f", Languages: []string{"CS"}},
 	}
 	for name, spec := range cases {
-		if f, err := st.CreateForumWith(ctx, spec); err == nil {
-			t.Errorf("%s: CreateForumWith = %+v, want error", name, f)
+		if f, err := st.CreateForum(ctx, spec, "", time.Time{}); err == nil {
+			t.Errorf("%s: CreateForum = %+v, want error", name, f)
 		}
 	}
 	if all, err := st.AllForums(ctx); err != nil || len(all) != 0 {
 		t.Errorf("invalid specs stored %d forums (err %v)", len(all), err)
 	}
 	// 200 characters (not bytes) is still fine.
-	if _, err := st.CreateForumWith(ctx, postgres.ForumSpec{Name: strings.Repeat("ž", 200)}); err != nil {
+	if _, err := st.CreateForum(ctx, flows.ForumSpec{Name: strings.Repeat("ž", 200)}, "", time.Time{}); err != nil {
 		t.Errorf("200-character name: %v", err)
 	}
 }
@@ -129,18 +128,18 @@ func TestJoinCodeNeverStartsWithInvitePrefix(t *testing.T) {
 	ctx := t.Context()
 
 	postgres.SetCodeGenerator(st, codeSequence("t_AAAAAAAAAAAAAA", "t_BBBBBBBBBBBBBB", "CCCCCCCCCCCCCCCC"))
-	f, err := st.CreateForum(ctx, "f", "", "")
+	f, err := pgtest.CreateForum(ctx, st, "f", "", "")
 	if err != nil || f.Code != "CCCCCCCCCCCCCCCC" {
 		t.Fatalf("CreateForum = %+v, %v; want code CCCCCCCCCCCCCCCC", f, err)
 	}
 	// Collisions and the prefix are both retried.
 	postgres.SetCodeGenerator(st, codeSequence("CCCCCCCCCCCCCCCC", "t_DDDDDDDDDDDDDD", "EEEEEEEEEEEEEEEE"))
-	if g, err := st.CreateForum(ctx, "g", "", ""); err != nil || g.Code != "EEEEEEEEEEEEEEEE" {
+	if g, err := pgtest.CreateForum(ctx, st, "g", "", ""); err != nil || g.Code != "EEEEEEEEEEEEEEEE" {
 		t.Fatalf("CreateForum = %+v, %v; want code EEEEEEEEEEEEEEEE", g, err)
 	}
 	// Only the prefix, ever: give up instead of storing it or looping.
 	postgres.SetCodeGenerator(st, codeSequence("t_AAAAAAAAAAAAAA"))
-	if h, err := st.CreateForum(ctx, "h", "", ""); err == nil {
+	if h, err := pgtest.CreateForum(ctx, st, "h", "", ""); err == nil {
 		t.Errorf("CreateForum with only t_ codes = %+v, want error", h)
 	}
 	if all, err := st.AllForums(ctx); err != nil || len(all) != 2 {
@@ -148,7 +147,7 @@ func TestJoinCodeNeverStartsWithInvitePrefix(t *testing.T) {
 	}
 	// Anything starting with "t" but not "t_" is a fine join code.
 	postgres.SetCodeGenerator(st, codeSequence("t-AAAAAAAAAAAAAA"))
-	if f, err := st.CreateForum(ctx, "i", "", ""); err != nil || f.Code != "t-AAAAAAAAAAAAAA" {
+	if f, err := pgtest.CreateForum(ctx, st, "i", "", ""); err != nil || f.Code != "t-AAAAAAAAAAAAAA" {
 		t.Errorf("CreateForum = %+v, %v; want code t-AAAAAAAAAAAAAA", f, err)
 	}
 }
@@ -171,7 +170,7 @@ func TestForumsByOwnerAndAllForums(t *testing.T) {
 	ctx := t.Context()
 	create := func(name, owner string) flows.Forum {
 		t.Helper()
-		f, err := st.CreateForumWith(ctx, postgres.ForumSpec{Name: name, OwnerID: owner})
+		f, err := st.CreateForum(ctx, flows.ForumSpec{Name: name}, owner, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,9 +372,9 @@ func TestForumStats(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	sugs, err := st.SuggestionsByForum(ctx, f.ID)
+	sugs, err := pgtest.IdeasByForum(ctx, st, f.ID)
 	if err != nil || len(sugs) != 2 {
-		t.Fatalf("SuggestionsByForum = %d, %v", len(sugs), err)
+		t.Fatalf("IdeasByForum = %d, %v", len(sugs), err)
 	}
 	last := sugs[1].CreatedAt
 	if sugs[0].CreatedAt.After(last) {
@@ -461,7 +460,7 @@ func TestTeacherSchemaConstraints(t *testing.T) {
 		"default languages":  {`INSERT INTO forums (join_code, name) VALUES ('a', 'f')`, true},
 		"some languages":     {`INSERT INTO forums (join_code, name, languages) VALUES ('b', 'f', '{uk,cs}')`, true},
 		"no languages":       {`INSERT INTO forums (join_code, name, languages) VALUES ('c', 'f', '{}')`, false},
-		"unknown language":   {`INSERT INTO forums (join_code, name, languages) VALUES ('d', 'f', '{cs,de}')`, false},
+		"unknown language":   {`INSERT INTO forums (join_code, name, languages) VALUES ('d', 'f', '{cs,de}')`, true}, // the store checks them (00006)
 		"NULL language":      {`INSERT INTO forums (join_code, name, languages) VALUES ('e', 'f', '{cs,NULL}')`, false},
 		"bad scope":          {`INSERT INTO forums (join_code, name, scope) VALUES ('f', 'f', 'city')`, false},
 		"bad role":           {`INSERT INTO roles (participant_id, role) VALUES ('p', 'admin')`, false},
@@ -479,10 +478,10 @@ func TestTeacherSchemaConstraints(t *testing.T) {
 // A teacher's "create" handled twice (a redelivered update, a retry after a
 // failed save) makes one forum.
 func TestCreateForumWithKeyIsIdempotent(t *testing.T) {
-	st, _ := newStore(t)
+	st, dbURL := newStore(t)
 	ctx := context.Background()
-	spec := postgres.ForumSpec{Name: "8.B", OwnerID: "teacher-1", CreationKey: "teacher-1:12345"}
-	first, err := st.CreateForumWith(ctx, spec)
+	spec := flows.ForumSpec{Name: "8.B", Key: "12345"}
+	first, err := st.CreateForum(ctx, spec, "teacher-1", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +491,7 @@ func TestCreateForumWithKeyIsIdempotent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f, err := st.CreateForumWith(ctx, spec)
+			f, err := st.CreateForum(ctx, spec, "teacher-1", time.Time{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -510,8 +509,17 @@ func TestCreateForumWithKeyIsIdempotent(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Fatalf("%d forums, %v", len(all), err)
 	}
-	spec.CreationKey = "teacher-1:99999"
-	if other, err := st.CreateForumWith(ctx, spec); err != nil || other.Code == first.Code {
+	// The key is the owner's: another owner's set-up with the same tag, or
+	// another tag, is another forum.
+	if other, err := st.CreateForum(ctx, spec, "teacher-2", time.Time{}); err != nil || other.Code == first.Code {
+		t.Errorf("another owner: %+v, %v", other, err)
+	}
+	spec.Key = "99999"
+	if other, err := st.CreateForum(ctx, spec, "teacher-1", time.Time{}); err != nil || other.Code == first.Code {
 		t.Errorf("another key: %+v, %v", other, err)
+	}
+	var key string
+	if err := connect(t, dbURL).QueryRow(ctx, `SELECT creation_key FROM forums WHERE id = $1`, first.ID).Scan(&key); err != nil || key != "teacher-1:12345" {
+		t.Errorf("creation key %q, %v; want teacher-1:12345", key, err)
 	}
 }

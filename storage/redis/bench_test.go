@@ -10,10 +10,9 @@ import (
 	"github.com/healthycities/napad/storage/redis/redistest"
 )
 
-// Load and Save on their own, and their round trip, with a conversation as
-// the bot stores it (redis_test.go has the round trip with a 600-byte
-// filler blob, and its parallel variant). They need the real Redis, like
-// the tests. Run with
+// A conversation's turn, with the state as the bot stores it (redis_test.go
+// has turns of a 600-byte filler blob, and their parallel variant). They
+// need the real Redis, like the tests. Run with
 //
 //	go test ./storage/redis -run '^$' -bench . -benchmem
 
@@ -44,58 +43,46 @@ func benchState(b *testing.B) []byte {
 	return data
 }
 
-// BenchmarkLoadState is one Load (HMGET) of a stored conversation.
-func BenchmarkLoadState(b *testing.B) {
-	s := redistest.New(b)
-	c := context.Background()
-	blob := benchState(b)
-	if ok, err := s.Save(c, "bench", 0, blob, time.Minute); err != nil || !ok {
-		b.Fatalf("Save: %v, %v", ok, err)
-	}
-	b.SetBytes(int64(len(blob)))
-	b.ReportAllocs()
-	for b.Loop() {
-		data, _, err := s.Load(c, "bench")
-		if err != nil || len(data) != len(blob) {
-			b.Fatalf("Load: %d bytes, %v", len(data), err)
-		}
-	}
-}
-
-// BenchmarkSaveState is one Save (EVALSHA of the compare-and-set script).
-func BenchmarkSaveState(b *testing.B) {
-	s := redistest.New(b)
-	c := context.Background()
-	blob := benchState(b)
-	version := int64(0)
-	b.SetBytes(int64(len(blob)))
-	b.ReportAllocs()
-	for b.Loop() {
-		ok, err := s.Save(c, "bench", version, blob, 30*24*time.Hour)
-		if err != nil || !ok {
-			b.Fatalf("Save: %v, %v", ok, err)
-		}
-		version++
-	}
-}
-
-// BenchmarkLoadSaveState is what every update costs in Redis: Load, then
-// Save with the version loaded.
-func BenchmarkLoadSaveState(b *testing.B) {
+// BenchmarkTurnState is what every update costs in Redis: take the
+// conversation's turn (reading the state), then commit the new state.
+func BenchmarkTurnState(b *testing.B) {
 	s := redistest.New(b)
 	c := context.Background()
 	blob := benchState(b)
 	b.SetBytes(int64(len(blob)))
 	b.ReportAllocs()
+	update := int64(0)
 	for b.Loop() {
-		_, v, err := s.Load(c, "bench")
-		if err != nil {
-			b.Fatal(err)
+		update++
+		turn, err := s.Begin(c, "bench", update)
+		if err != nil || (update > 1 && len(turn.State()) != len(blob)) {
+			b.Fatalf("Begin: %d bytes, %v", len(turn.State()), err)
 		}
-		ok, err := s.Save(c, "bench", v, blob, 30*24*time.Hour)
-		if err != nil || !ok {
-			b.Fatalf("Save: %v, %v", ok, err)
+		if saved, err := turn.Commit(c, blob, 30*24*time.Hour); err != nil || !saved {
+			b.Fatalf("Commit: %v, %v", saved, err)
 		}
 	}
 	b.ReportMetric(float64(len(blob)), "bytes/state")
+}
+
+// BenchmarkTurnReadOnly is a turn that changes nothing (a duplicate update):
+// take the turn, reading the state, and end it.
+func BenchmarkTurnReadOnly(b *testing.B) {
+	s := redistest.New(b)
+	c := context.Background()
+	blob := benchState(b)
+	redistest.Put(b, s, "bench", blob, time.Minute)
+	b.SetBytes(int64(len(blob)))
+	b.ReportAllocs()
+	update := int64(0)
+	for b.Loop() {
+		update++
+		turn, err := s.Begin(c, "bench", update)
+		if err != nil || len(turn.State()) != len(blob) {
+			b.Fatalf("Begin: %d bytes, %v", len(turn.State()), err)
+		}
+		if err := turn.End(c); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -37,32 +37,33 @@ func rawClient(t testing.TB, url string) *goredis.Client {
 	return c
 }
 
-func mustSave(t *testing.T, s *redis.Store, key string, expected int64, data []byte) {
+// peekID numbers the turns peek takes, above any update id a test uses.
+var peekID atomic.Int64
+
+// peek returns the conversation's state and version, read in a turn that
+// changes nothing.
+func peek(t *testing.T, s *redis.Store, key string) ([]byte, int64) {
 	t.Helper()
-	ok, err := s.Save(ctx(t), key, expected, data, time.Minute)
-	if err != nil {
-		t.Fatalf("Save(%q, %d): %v", key, expected, err)
+	turn := begin(t, s, key, 1<<40+peekID.Add(1))
+	if err := turn.End(ctx(t)); err != nil {
+		t.Fatalf("End: %v", err)
 	}
-	if !ok {
-		t.Fatalf("Save(%q, %d): saved=false, want true", key, expected)
-	}
+	return turn.Data, turn.Version
 }
 
-func TestLoadMissing(t *testing.T) {
-	s := redistest.New(t)
-	data, v, err := s.Load(ctx(t), "nope")
-	if err != nil || data != nil || v != 0 {
-		t.Fatalf("Load(missing) = %v, %d, %v; want nil, 0, nil", data, v, err)
-	}
+// put stores data as the conversation's state with a TTL of a minute.
+func put(t *testing.T, s *redis.Store, key string, data []byte) {
+	t.Helper()
+	redistest.Put(t, s, key, data, time.Minute)
 }
 
+// Any bytes go through the scripts and back unchanged.
 func TestRoundTripBinary(t *testing.T) {
 	s := redistest.New(t)
 	blobs := map[string][]byte{
 		"zero":    {0, 0, 0},
 		"invalid": {0xff, 0xfe, 0x00, 0xc3, 0x28, 'a', 0x00},
 		"utf8":    []byte("Nápad ✓ 日本"),
-		"empty":   {},
 		"crlf":    []byte("a\r\nb\r\n$3\r\n"),
 	}
 	all := make([]byte, 256)
@@ -72,155 +73,47 @@ func TestRoundTripBinary(t *testing.T) {
 	blobs["allbytes"] = all
 
 	for name, blob := range blobs {
-		mustSave(t, s, name, 0, blob)
-		got, v, err := s.Load(ctx(t), name)
-		if err != nil {
-			t.Fatalf("%s: Load: %v", name, err)
-		}
+		put(t, s, name, blob)
+		got, v := peek(t, s, name)
 		if v != 1 {
 			t.Errorf("%s: version = %d, want 1", name, v)
 		}
 		if !bytes.Equal(got, blob) {
-			t.Errorf("%s: Load = %x, want %x", name, got, blob)
-		}
-		// Existing-but-empty must be distinguishable from missing.
-		if got == nil {
-			t.Errorf("%s: Load returned nil data for an existing key", name)
+			t.Errorf("%s: state = %x, want %x", name, got, blob)
 		}
 	}
 }
 
-func TestSaveNilData(t *testing.T) {
-	s := redistest.New(t)
-	mustSave(t, s, "k", 0, nil)
-	got, v, err := s.Load(ctx(t), "k")
-	if err != nil || v != 1 || got == nil || len(got) != 0 {
-		t.Fatalf("Load = %q (nil=%v), %d, %v; want empty non-nil, 1, nil", got, got == nil, v, err)
-	}
-}
-
-func TestVersionIncrements(t *testing.T) {
-	s := redistest.New(t)
-	for want := int64(1); want <= 5; want++ {
-		data := []byte(fmt.Sprintf("state %d", want))
-		mustSave(t, s, "conv", want-1, data)
-		got, v, err := s.Load(ctx(t), "conv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v != want || !bytes.Equal(got, data) {
-			t.Fatalf("after save %d: Load = %q, %d; want %q, %d", want, got, v, data, want)
-		}
-	}
-}
-
-func TestStaleVersionRejected(t *testing.T) {
-	s := redistest.New(t)
-	mustSave(t, s, "conv", 0, []byte("one"))
-	mustSave(t, s, "conv", 1, []byte("two"))
-
-	for _, stale := range []int64{0, 1, 3, 100} {
-		ok, err := s.Save(ctx(t), "conv", stale, []byte("bad"), time.Minute)
-		if err != nil {
-			t.Fatalf("Save(stale %d): %v", stale, err)
-		}
-		if ok {
-			t.Fatalf("Save(stale %d) = true, want false", stale)
-		}
-	}
-	got, v, err := s.Load(ctx(t), "conv")
-	if err != nil || v != 2 || string(got) != "two" {
-		t.Fatalf("Load = %q, %d, %v; want \"two\", 2, nil", got, v, err)
-	}
-}
-
-func TestSaveNonzeroVersionOnMissingKey(t *testing.T) {
-	// A caller holding version 3 of a conversation that has since expired
-	// must not resurrect it silently.
-	s := redistest.New(t)
-	ok, err := s.Save(ctx(t), "gone", 3, []byte("x"), time.Minute)
-	if err != nil || ok {
-		t.Fatalf("Save = %v, %v; want false, nil", ok, err)
-	}
-	if data, v, _ := s.Load(ctx(t), "gone"); data != nil || v != 0 {
-		t.Fatalf("key was created: %q, %d", data, v)
-	}
-}
-
-func TestConcurrentSaveOneWinner(t *testing.T) {
-	s := redistest.New(t)
-	mustSave(t, s, "race", 0, []byte("base"))
-
-	const n = 50
-	var (
-		wins   atomic.Int32
-		winner atomic.Int32
-		wg     sync.WaitGroup
-		start  = make(chan struct{})
-		errs   = make(chan error, n)
-	)
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			ok, err := s.Save(context.Background(), "race", 1, []byte(fmt.Sprintf("writer %d", i)), time.Minute)
-			if err != nil {
-				errs <- err
-				return
-			}
-			if ok {
-				wins.Add(1)
-				winner.Store(int32(i))
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("Save: %v", err)
-	}
-	if w := wins.Load(); w != 1 {
-		t.Fatalf("%d writers won, want exactly 1", w)
-	}
-	got, v, err := s.Load(ctx(t), "race")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("writer %d", winner.Load()); v != 2 || string(got) != want {
-		t.Fatalf("Load = %q, %d; want %q, 2", got, v, want)
-	}
-}
-
-// TestConcurrentReadModifyWrite is the intended usage pattern: reload and
-// retry on conflict. No increment may be lost.
+// TestConcurrentReadModifyWrite is the bot's pattern: many updates of one
+// conversation at once, each reading the state and writing it back in its
+// turn. No increment may be lost.
 func TestConcurrentReadModifyWrite(t *testing.T) {
 	s := redistest.New(t)
 	const workers, perWorker = 8, 25
-	var wg sync.WaitGroup
+	var (
+		wg     sync.WaitGroup
+		update atomic.Int64
+	)
 	errs := make(chan error, workers)
 	for range workers {
 		wg.Go(func() {
 			c := context.Background()
-			for done := 0; done < perWorker; {
-				data, v, err := s.Load(c, "counter")
+			for range perWorker {
+				turn, err := s.Begin(c, "counter", update.Add(1))
 				if err != nil {
 					errs <- err
 					return
 				}
 				n := 0
-				if data != nil {
-					if n, err = strconv.Atoi(string(data)); err != nil {
+				if turn.Data != nil {
+					if n, err = strconv.Atoi(string(turn.Data)); err != nil {
 						errs <- err
 						return
 					}
 				}
-				ok, err := s.Save(c, "counter", v, []byte(fmt.Sprint(n+1)), time.Minute)
-				if err != nil {
-					errs <- err
+				if saved, err := turn.Commit(c, []byte(fmt.Sprint(n+1)), time.Minute); err != nil || !saved {
+					errs <- fmt.Errorf("Commit = %v, %v", saved, err)
 					return
-				}
-				if ok {
-					done++
 				}
 			}
 		})
@@ -230,10 +123,7 @@ func TestConcurrentReadModifyWrite(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	data, v, err := s.Load(ctx(t), "counter")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, v := peek(t, s, "counter")
 	if want := workers * perWorker; string(data) != fmt.Sprint(want) || v != int64(want) {
 		t.Fatalf("counter = %q at version %d; want %d at version %d", data, v, want, want)
 	}
@@ -250,50 +140,49 @@ func TestTTLSetAndRenewed(t *testing.T) {
 		}
 		return d
 	}
-
-	if ok, err := s.Save(ctx(t), "conv", 0, []byte("a"), 10*time.Second); err != nil || !ok {
-		t.Fatalf("Save: %v, %v", ok, err)
+	commit := func(updateID int64, data string, ttl time.Duration) {
+		t.Helper()
+		if saved, err := begin(t, s, "conv", updateID).Commit(ctx(t), []byte(data), ttl); err != nil || !saved {
+			t.Fatalf("Commit: %v, %v", saved, err)
+		}
 	}
+
+	commit(1, "a", 10*time.Second)
 	if d := pttl(); d <= 9*time.Second || d > 10*time.Second {
-		t.Fatalf("PTTL after first save = %v, want (9s, 10s]", d)
+		t.Fatalf("PTTL after first commit = %v, want (9s, 10s]", d)
 	}
 
-	// Renewed (extended) on the next save.
-	if ok, err := s.Save(ctx(t), "conv", 1, []byte("b"), time.Hour); err != nil || !ok {
-		t.Fatalf("Save: %v, %v", ok, err)
-	}
+	// Renewed (extended) on the next commit.
+	commit(2, "b", time.Hour)
 	if d := pttl(); d <= 59*time.Minute || d > time.Hour {
-		t.Fatalf("PTTL after second save = %v, want (59m, 1h]", d)
+		t.Fatalf("PTTL after second commit = %v, want (59m, 1h]", d)
 	}
 
 	// Set, not just extended: a shorter TTL wins too.
-	if ok, err := s.Save(ctx(t), "conv", 2, []byte("c"), 5*time.Second); err != nil || !ok {
-		t.Fatalf("Save: %v, %v", ok, err)
-	}
+	commit(3, "c", 5*time.Second)
 	if d := pttl(); d <= 4*time.Second || d > 5*time.Second {
-		t.Fatalf("PTTL after third save = %v, want (4s, 5s]", d)
+		t.Fatalf("PTTL after third commit = %v, want (4s, 5s]", d)
 	}
 
-	// A rejected save must not touch the TTL.
-	if ok, err := s.Save(ctx(t), "conv", 0, []byte("x"), time.Hour); err != nil || ok {
-		t.Fatalf("stale Save: %v, %v", ok, err)
+	// A rejected commit (of a turn that ran out while another saved) must
+	// not touch the TTL.
+	s.SetTurnLimits(100*time.Millisecond, 50*time.Millisecond)
+	stale := begin(t, s, "conv", 4)
+	commit(5, "d", 5*time.Second)
+	if saved, err := stale.Commit(ctx(t), []byte("x"), time.Hour); err != nil || saved {
+		t.Fatalf("stale Commit: %v, %v", saved, err)
 	}
 	if d := pttl(); d > 5*time.Second {
-		t.Fatalf("PTTL after rejected save = %v, want <= 5s", d)
+		t.Fatalf("PTTL after rejected commit = %v, want <= 5s", d)
 	}
 }
 
 func TestExpiry(t *testing.T) {
 	s := redistest.New(t)
-	if ok, err := s.Save(ctx(t), "short", 0, []byte("a"), 50*time.Millisecond); err != nil || !ok {
-		t.Fatalf("Save: %v, %v", ok, err)
-	}
+	redistest.Put(t, s, "short", []byte("a"), 50*time.Millisecond)
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		data, v, err := s.Load(ctx(t), "short")
-		if err != nil {
-			t.Fatal(err)
-		}
+		data, v := peek(t, s, "short")
 		if data == nil && v == 0 {
 			return // expired; a fresh conversation starts at version 0
 		}
@@ -305,11 +194,9 @@ func TestExpiry(t *testing.T) {
 }
 
 func TestSubMillisecondTTL(t *testing.T) {
-	// Must not become PEXPIRE 0, which would delete the key on save.
+	// Must not become PEXPIRE 0, which would delete the key on commit.
 	s, url, prefix := redistest.NewWithPrefix(t)
-	if ok, err := s.Save(ctx(t), "k", 0, []byte("a"), time.Microsecond); err != nil || !ok {
-		t.Fatalf("Save: %v, %v", ok, err)
-	}
+	redistest.Put(t, s, "k", []byte("a"), time.Microsecond)
 	// The key may already have expired by now; what matters is it got a TTL.
 	d, err := rawClient(t, url).PTTL(ctx(t), prefix+"k").Result()
 	if err != nil {
@@ -322,48 +209,22 @@ func TestSubMillisecondTTL(t *testing.T) {
 
 func TestInvalidArguments(t *testing.T) {
 	s := redistest.New(t)
-	for _, ttl := range []time.Duration{0, -time.Second} {
-		ok, err := s.Save(ctx(t), "k", 0, []byte("a"), ttl)
-		if err == nil || ok {
-			t.Errorf("Save(ttl=%v) = %v, %v; want error", ttl, ok, err)
+	for i, ttl := range []time.Duration{0, -time.Second} {
+		turn := begin(t, s, "k", int64(i+1))
+		if saved, err := turn.Commit(ctx(t), []byte("a"), ttl); err == nil || saved {
+			t.Errorf("Commit(ttl=%v) = %v, %v; want error", ttl, saved, err)
+		}
+		if err := turn.End(ctx(t)); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if ok, err := s.Save(ctx(t), "k", -1, []byte("a"), time.Minute); err == nil || ok {
-		t.Errorf("Save(version=-1) = %v, %v; want error", ok, err)
-	}
-	if ok, err := s.Save(ctx(t), "", 0, []byte("a"), time.Minute); err == nil || ok {
-		t.Errorf("Save(empty key) = %v, %v; want error", ok, err)
-	}
-	if _, _, err := s.Load(ctx(t), ""); err == nil {
-		t.Error("Load(empty key): want error")
-	}
-	if err := s.Delete(ctx(t), ""); err == nil {
-		t.Error("Delete(empty key): want error")
+	if _, err := s.Begin(ctx(t), "", 1); err == nil {
+		t.Error("Begin(empty key): want error")
 	}
 	// Nothing was written by the rejected calls.
-	if data, v, err := s.Load(ctx(t), "k"); err != nil || data != nil || v != 0 {
-		t.Errorf("Load after rejected saves = %q, %d, %v; want nothing", data, v, err)
+	if data, v := peek(t, s, "k"); data != nil || v != 0 {
+		t.Errorf("state after rejected commits = %q, %d; want nothing", data, v)
 	}
-}
-
-func TestDelete(t *testing.T) {
-	s := redistest.New(t)
-	mustSave(t, s, "conv", 0, []byte("a"))
-	mustSave(t, s, "other", 0, []byte("b"))
-	if err := s.Delete(ctx(t), "conv"); err != nil {
-		t.Fatal(err)
-	}
-	if data, v, err := s.Load(ctx(t), "conv"); err != nil || data != nil || v != 0 {
-		t.Fatalf("Load after Delete = %q, %d, %v", data, v, err)
-	}
-	if data, _, _ := s.Load(ctx(t), "other"); string(data) != "b" {
-		t.Fatalf("Delete removed another key: other = %q", data)
-	}
-	// Deleting again is fine, and the conversation restarts at version 0.
-	if err := s.Delete(ctx(t), "conv"); err != nil {
-		t.Fatalf("second Delete: %v", err)
-	}
-	mustSave(t, s, "conv", 0, []byte("new"))
 }
 
 func TestPrefixIsolation(t *testing.T) {
@@ -373,19 +234,19 @@ func TestPrefixIsolation(t *testing.T) {
 		t.Fatalf("prefixes collide: %q", prefixA)
 	}
 
-	mustSave(t, a, "conv", 0, []byte("from a"))
-	if data, v, err := b.Load(ctx(t), "conv"); err != nil || data != nil || v != 0 {
-		t.Fatalf("b sees a's key: %q, %d, %v", data, v, err)
+	put(t, a, "conv", []byte("from a"))
+	if data, v := peek(t, b, "conv"); data != nil || v != 0 {
+		t.Fatalf("b sees a's key: %q, %d", data, v)
 	}
-	mustSave(t, b, "conv", 0, []byte("from b"))
-	if data, _, _ := a.Load(ctx(t), "conv"); string(data) != "from a" {
+	put(t, b, "conv", []byte("from b"))
+	if data, _ := peek(t, a, "conv"); string(data) != "from a" {
 		t.Fatalf("a's data = %q after b wrote", data)
 	}
-	if err := b.Delete(ctx(t), "conv"); err != nil {
+	if err := begin(t, b, "conv", 2).Forget(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if data, _, _ := a.Load(ctx(t), "conv"); string(data) != "from a" {
-		t.Fatalf("b's Delete removed a's key: %q", data)
+	if data, _ := peek(t, a, "conv"); string(data) != "from a" {
+		t.Fatalf("b's Forget removed a's key: %q", data)
 	}
 
 	// The prefix really is prepended to the Redis key, and the layout is the
@@ -430,40 +291,20 @@ func (c *commandCounter) take() []string {
 	return out
 }
 
-func TestOneRoundTrip(t *testing.T) {
-	_, url, prefix := redistest.NewWithPrefix(t) // loads the script and cleans prefix
-	client := rawClient(t, url)
-	counter := &commandCounter{}
-	client.AddHook(counter)
-	s := redis.New(client, prefix)
-	// Dialing a connection sends its own handshake (HELLO, CLIENT SETINFO);
-	// get that out of the way so only per-operation commands are counted.
-	if err := s.Ping(ctx(t)); err != nil {
-		t.Fatal(err)
-	}
-	counter.take()
-
-	if _, _, err := s.Load(ctx(t), "conv"); err != nil {
-		t.Fatal(err)
-	}
-	if got := counter.take(); len(got) != 1 || got[0] != "hmget" {
-		t.Errorf("Load sent %v, want [hmget]", got)
-	}
-	mustSave(t, s, "conv", 0, []byte("a"))
-	if got := counter.take(); len(got) != 1 || got[0] != "evalsha" {
-		t.Errorf("Save sent %v, want [evalsha]", got)
-	}
-}
-
 func TestScriptCacheFlushed(t *testing.T) {
-	// After a Redis restart the script cache is empty; Save must recover via
-	// EVAL rather than fail.
+	// After a Redis restart the script cache is empty; turns must recover
+	// via EVAL rather than fail.
 	s, url, _ := redistest.NewWithPrefix(t)
 	if err := rawClient(t, url).ScriptFlush(ctx(t)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	mustSave(t, s, "conv", 0, []byte("a"))
-	mustSave(t, s, "conv", 1, []byte("b"))
+	put(t, s, "conv", []byte("a"))
+	if saved, err := begin(t, s, "conv", 1).Commit(ctx(t), []byte("b"), time.Minute); err != nil || !saved {
+		t.Fatalf("Commit after the flush = %v, %v", saved, err)
+	}
+	if data, v := peek(t, s, "conv"); string(data) != "b" || v != 2 {
+		t.Fatalf("state = %q version %d, want b at 2", data, v)
+	}
 }
 
 func TestOpenErrors(t *testing.T) {
@@ -496,7 +337,7 @@ func TestOpenAndPing(t *testing.T) {
 	if err := s.Ping(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
-	mustSave(t, s, "k", 0, []byte("x"))
+	put(t, s, "k", []byte("x"))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -546,21 +387,11 @@ func TestUnreachable(t *testing.T) {
 	}
 
 	start := time.Now()
-	data, v, err := s.Load(context.Background(), "k")
-	check("load", err, start)
-	if data != nil || v != 0 {
-		t.Errorf("Load returned %q, %d alongside an error", data, v)
+	turn, err := s.Begin(context.Background(), "k", 1)
+	check("begin turn", err, start)
+	if turn != nil {
+		t.Errorf("Begin returned a turn alongside an error")
 	}
-
-	start = time.Now()
-	ok, err := s.Save(context.Background(), "k", 0, []byte("a"), time.Minute)
-	check("save", err, start)
-	if ok {
-		t.Error("Save reported saved=true on error")
-	}
-
-	start = time.Now()
-	check("delete", s.Delete(context.Background(), "k"), start)
 	start = time.Now()
 	check("ping", s.Ping(context.Background()), start)
 }
@@ -569,34 +400,38 @@ func TestContextCanceled(t *testing.T) {
 	s := redistest.New(t)
 	c, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := s.Load(c, "k"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Load with canceled ctx: err = %v, want context.Canceled", err)
+	if _, err := s.Begin(c, "k", 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("Begin with canceled ctx: err = %v, want context.Canceled", err)
 	}
-	if _, err := s.Save(c, "k", 0, []byte("a"), time.Minute); !errors.Is(err, context.Canceled) {
-		t.Errorf("Save with canceled ctx: err = %v, want context.Canceled", err)
+	turn := begin(t, s, "k", 2)
+	if _, err := turn.Commit(c, []byte("a"), time.Minute); !errors.Is(err, context.Canceled) {
+		t.Errorf("Commit with canceled ctx: err = %v, want context.Canceled", err)
 	}
 }
 
-func BenchmarkLoadSave(b *testing.B) {
+// BenchmarkTurn is one update's Redis work on a ~600-byte state: take the
+// turn (reading the state), commit (writing it).
+func BenchmarkTurn(b *testing.B) {
 	s := redistest.New(b)
 	c := context.Background()
 	blob := bytes.Repeat([]byte("0123456789abcdef"), 600/16) // ~600 bytes
 	b.SetBytes(int64(len(blob)))
 	b.ReportAllocs()
+	update := int64(0)
 	for b.Loop() {
-		_, v, err := s.Load(c, "bench")
+		update++
+		turn, err := s.Begin(c, "bench", update)
 		if err != nil {
 			b.Fatal(err)
 		}
-		ok, err := s.Save(c, "bench", v, blob, time.Minute)
-		if err != nil || !ok {
-			b.Fatalf("Save: %v, %v", ok, err)
+		if saved, err := turn.Commit(c, blob, time.Minute); err != nil || !saved {
+			b.Fatalf("Commit: %v, %v", saved, err)
 		}
 	}
 }
 
-// BenchmarkLoadSaveParallel is many conversations at once, one key each.
-func BenchmarkLoadSaveParallel(b *testing.B) {
+// BenchmarkTurnParallel is many conversations at once, one key each.
+func BenchmarkTurnParallel(b *testing.B) {
 	s := redistest.New(b)
 	c := context.Background()
 	blob := bytes.Repeat([]byte("0123456789abcdef"), 600/16)
@@ -605,15 +440,16 @@ func BenchmarkLoadSaveParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		key := fmt.Sprintf("bench:%d", id.Add(1))
+		update := int64(0)
 		for pb.Next() {
-			_, v, err := s.Load(c, key)
+			update++
+			turn, err := s.Begin(c, key, update)
 			if err != nil {
 				b.Error(err)
 				return
 			}
-			ok, err := s.Save(c, key, v, blob, time.Minute)
-			if err != nil || !ok {
-				b.Errorf("Save: %v, %v", ok, err)
+			if saved, err := turn.Commit(c, blob, time.Minute); err != nil || !saved {
+				b.Errorf("Commit: %v, %v", saved, err)
 				return
 			}
 		}

@@ -94,12 +94,6 @@ const (
 	maxPoll            = 20 * time.Millisecond
 )
 
-// SetTurnLimits changes DefaultTurnLimit and DefaultOrderedWait, for tests
-// that play a replica dying while it holds a turn.
-func (s *Store) SetTurnLimits(turnLimit, orderedWait time.Duration) {
-	s.turnLimit, s.orderedWait = turnLimit, orderedWait
-}
-
 // Turn is an update's exclusive turn on a conversation, with the state as it
 // was when the turn began.
 type Turn struct {

@@ -67,6 +67,8 @@ func NewStore(t testing.TB) (*postgres.Store, string) {
 	}
 	// Registered after NewDatabase's drop, so it runs before it.
 	t.Cleanup(st.Close)
+	databases.Store(st, dbURL)
+	t.Cleanup(func() { databases.Delete(st) })
 	return st, dbURL
 }
 

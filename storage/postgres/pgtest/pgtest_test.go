@@ -50,7 +50,7 @@ func TestNewDatabaseIsFreshMigratedAndDropped(t *testing.T) {
 			names = append(names, name)
 		}
 		st, _ := NewStore(t)
-		if _, err := st.CreateForum(t.Context(), "f", "", ""); err != nil {
+		if _, err := CreateForum(t.Context(), st, "f", "", ""); err != nil {
 			t.Fatalf("store on new database: %v", err)
 		}
 	})

@@ -69,6 +69,22 @@ func NewWithPrefix(t testing.TB) (store *redis.Store, redisURL, prefix string) {
 	return store, redisURL, prefix
 }
 
+// Put stores data as the conversation key's state, in a turn of its own,
+// and fails the test if it could not. It is how tests set up a conversation
+// (the turn's update id is 0, before any real one).
+func Put(t testing.TB, s *redis.Store, key string, data []byte, ttl time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	turn, err := s.Begin(ctx, key, 0)
+	if err != nil {
+		t.Fatalf("redistest: put %q: %v", key, err)
+	}
+	if saved, err := turn.Commit(ctx, data, ttl); err != nil || !saved {
+		t.Fatalf("redistest: put %q: saved=%v, %v", key, saved, err)
+	}
+}
+
 // NewPrefix returns a fresh, unique key prefix like "napadtest:<hex>:"
 // without opening anything or registering cleanup. It contains no glob
 // metacharacters, so it is safe in SCAN MATCH.
