@@ -33,7 +33,6 @@ type ReviewDecision struct {
 	Ref, Decision, DuplicateOf string
 }
 
-
 var exportFormatLabels = map[string]string{
 	"xlsx": "button.export_xlsx", "csv": "button.export_csv", "geojson": "button.export_geojson",
 }
