@@ -629,6 +629,14 @@ func (c *conversation) submission() Submission {
 		SubmittedAt: c.now.UTC(),
 		Quiet:       c.st.Quiet,
 	}
+	for _, step := range MoreQuestions() {
+		if t := a[step.ID].Text; t != "" {
+			if s.More == nil {
+				s.More = map[string]string{}
+			}
+			s.More[string(step.ID)] = t
+		}
+	}
 	return s
 }
 

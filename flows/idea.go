@@ -1,5 +1,7 @@
 package flows
 
+import "slices"
+
 // This file is the conversation "Můj nápad pro školu | město" (my idea for my
 // school | my town), written as data: one line per question, in the order a
 // student meets them. The texts behind the keys are in locales/*.toml.
@@ -45,4 +47,24 @@ const (
 var Editable = []StepID{
 	StepScope, StepWorksWell, StepImprove, StepTitle, StepDescription,
 	StepCategory, StepPlace, StepPhoto, StepHelp,
+}
+
+// ownField are the questions whose answers have a field of their own in
+// Submission (and a column in the database).
+var ownField = []StepID{
+	StepScope, StepWorksWell, StepImprove, StepTitle, StepDescription,
+	StepCategory, StepPlace, StepPhoto, StepHelp,
+}
+
+// MoreQuestions are the idea's questions whose text or choice is stored in
+// Submission.More: every question but the language, the privacy notice and
+// those with a field of their own.
+func MoreQuestions() []Step {
+	var more []Step
+	for _, s := range IdeaSteps {
+		if s.ID != StepLanguage && s.ID != StepPrivacy && !slices.Contains(ownField, s.ID) {
+			more = append(more, s)
+		}
+	}
+	return more
 }

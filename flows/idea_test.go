@@ -45,7 +45,7 @@ func TestTranscriptWholeIdea(t *testing.T) {
 				t.Errorf("place = %v, %v", got.Latitude, got.Longitude)
 			}
 			got.Latitude, got.Longitude = nil, nil
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("stored\n%+v\nwant\n%+v", got, want)
 			}
 			if s.state.Step != flows.StepDone || s.state.Answers != nil || s.state.LastRef != "N-T001" {

@@ -43,6 +43,9 @@ type Submission struct {
 	Longitude     *float64
 	PhotoFileID   string // Telegram file id, optional; the photo itself is never copied
 	WantsToHelp   string // "yes", "maybe" or "no"
+	// More are the answers to questions without a field of their own (see
+	// MoreQuestions), by step id: a new question needs no new field.
+	More map[string]string `json:",omitempty"`
 	// Flagged: it may contain offensive words, so staff see it first.
 	Flagged     bool
 	SubmittedAt time.Time

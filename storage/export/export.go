@@ -38,7 +38,8 @@ type Row struct {
 	WantsToHelp string // "yes", "maybe" or "no"
 	Status      string
 	StaffAnswer string
-	Participant string // pseudonymous id, e.g. the first 12 characters of the participant hash
+	Participant string            // pseudonymous id, e.g. the first 12 characters of the participant hash
+	More        map[string]string // answers to the questions of flows.MoreQuestions, by question id
 }
 
 // A column is one column of the CSV and XLSX exports and, when
@@ -59,7 +60,7 @@ type column struct {
 // export is one line here. The labels are in English for now: the export is
 // for staff, not for students. XLSX widths are wide enough for typical
 // content without making the long text columns unwieldy.
-var columns = []column{
+var columns = append([]column{
 	{key: "reference", label: "Reference", width: 10, text: func(r *Row) string { return r.Reference }},
 	{key: "forum", label: "Forum", width: 24, text: func(r *Row) string { return r.Forum }},
 	{key: "school", label: "School", width: 22, text: func(r *Row) string { return r.School }},
@@ -80,6 +81,17 @@ var columns = []column{
 	{key: "status", label: "Status", width: 13, text: func(r *Row) string { return r.Status }},
 	{key: "staff_answer", label: "Staff answer", width: 40, text: func(r *Row) string { return r.StaffAnswer }},
 	{key: "participant", label: "Participant", width: 14, text: func(r *Row) string { return r.Participant }},
+}, moreColumns()...)
+
+// moreColumns are a column for each question whose answers have no field
+// of their own (flows.MoreQuestions), headed by the question's id.
+func moreColumns() []column {
+	var cs []column
+	for _, q := range flows.MoreQuestions() {
+		id := string(q.ID)
+		cs = append(cs, column{key: id, label: id, width: 30, text: func(r *Row) string { return r.More[id] }})
+	}
+	return cs
 }
 
 // mapProperties are the keys of the columns each GeoJSON feature carries as

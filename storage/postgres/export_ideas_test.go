@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -175,7 +176,7 @@ func sameRow(a, b export.Row) bool {
 	}
 	a.Date, b.Date = time.Time{}, time.Time{}
 	a.Latitude, a.Longitude, b.Latitude, b.Longitude = nil, nil, nil, nil
-	return a == b
+	return reflect.DeepEqual(a, b)
 }
 
 func sameFloat(a, b *float64) bool {

@@ -86,14 +86,14 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string
 		INSERT INTO suggestions (
 			reference, draft_id, forum_id, participant_id, language, scope,
 			works_well, improve, title, description, category, place_text,
-			latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged)
+			latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			COALESCE($17, now()), $18)
+			COALESCE($17, now()), $18, $19)
 		ON CONFLICT (draft_id) DO NOTHING
 		RETURNING reference`,
 		ref, sub.DraftID, sub.ForumID, sub.ParticipantID, sub.Language, sub.Scope,
 		sub.WorksWell, sub.Improve, sub.Title, sub.Description, sub.Category, sub.PlaceText,
-		sub.Latitude, sub.Longitude, sub.PhotoFileID, sub.WantsToHelp, submittedAt, sub.Flagged,
+		sub.Latitude, sub.Longitude, sub.PhotoFileID, sub.WantsToHelp, submittedAt, sub.Flagged, moreAnswers(sub.More),
 	).Scan(&ref)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -159,11 +159,19 @@ func validateSubmission(sub flows.Submission) error {
 	return nil
 }
 
+// moreAnswers is what the more column holds for answers: an object, never null.
+func moreAnswers(more map[string]string) map[string]string {
+	if more == nil {
+		return map[string]string{}
+	}
+	return more
+}
+
 // suggestionColumns matches scanSuggestion.
 const suggestionColumns = `
 	id, reference, created_at, draft_id, coalesce(participant_id, ''), forum_id, language, scope,
 	works_well, improve, title, description, category, place_text,
-	latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged`
+	latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more`
 
 func scanSuggestion(row pgx.CollectableRow) (Suggestion, error) {
 	var s Suggestion
@@ -171,8 +179,11 @@ func scanSuggestion(row pgx.CollectableRow) (Suggestion, error) {
 		&s.ID, &s.Reference, &s.CreatedAt, &s.DraftID, &s.ParticipantID, &s.ForumID,
 		&s.Language, &s.Scope, &s.WorksWell, &s.Improve, &s.Title, &s.Description,
 		&s.Category, &s.PlaceText, &s.Latitude, &s.Longitude, &s.PhotoFileID,
-		&s.WantsToHelp, &s.SubmittedAt, &s.Flagged,
+		&s.WantsToHelp, &s.SubmittedAt, &s.Flagged, &s.More,
 	)
+	if len(s.More) == 0 {
+		s.More = nil // as the idea had it
+	}
 	return s, err
 }
 

@@ -82,6 +82,8 @@ func TestSubmitStoresEveryField(t *testing.T) {
 		PhotoFileID:   "AgACAgIAAxkBAAIBQ2Z",
 		WantsToHelp:   "yes",
 		SubmittedAt:   time.Date(2025, 5, 14, 9, 30, 15, 123456789, time.FixedZone("CEST", 2*3600)),
+		// An answer to a question added later, without a column of its own.
+		More: map[string]string{"when": "Na jaře, před maturitou 🌸"},
 	}
 	if n := utf8.RuneCountInString(full.Description); n != 2000 {
 		t.Fatalf("test setup: description has %d characters", n)
