@@ -30,8 +30,8 @@ type deliverer struct {
 	workers []*workerStats
 	fatal   func(error)
 	retryUp time.Duration // give an update up after failing this long
-	client  *http.Client  // for https webhooks; http ones use liteClient
-	posted  atomic.Int64  // first deliveries so far
+	client  *http.Client
+	posted  atomic.Int64 // first deliveries so far
 	// onReply gets the body of a webhook answer that carries a Bot API
 	// call ("method"), which Telegram would carry out.
 	onReply func(answer []byte)
@@ -57,17 +57,15 @@ func newDeliverer(p *population, webhookURL, secret string, conns int, retryUp t
 		fatal:   fatal,
 		retryUp: retryUp,
 	}
-	if u.Scheme == "https" {
-		t := &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			MaxConnsPerHost:     conns,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		}
-		d.client = &http.Client{Transport: t, Timeout: 60 * time.Second}
+	t := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
 	}
+	d.client = &http.Client{Transport: t, Timeout: 60 * time.Second}
 	p.enqueue = func(j job) {
 		select {
 		case d.jobs <- j:
@@ -89,30 +87,21 @@ func newDeliverer(p *population, webhookURL, secret string, conns int, retryUp t
 func (d *deliverer) close() {
 	close(d.jobs)
 	d.wg.Wait()
-	if d.client != nil {
-		d.client.CloseIdleConnections()
-	}
+	d.client.CloseIdleConnections()
 }
 
-// poster sends one update; one per worker, each with its own connection.
 // poster posts an update and returns the webhook's status and answer body
 // (valid until the next call).
 type poster func(body []byte) (status int, answer []byte, err error)
 
+// newPoster makes the poster of one worker, with a buffer of its own.
 func (d *deliverer) newPoster() poster {
-	if d.client == nil {
-		path := d.url.RequestURI()
-		c := newLiteClient(d.url.Host, path, [][2]string{
-			{"Content-Type", "application/json"},
-			{"X-Telegram-Bot-Api-Secret-Token", d.secret},
-		}, 60*time.Second)
-		return c.post
-	}
 	hdr := http.Header{
 		"Content-Type":                    {"application/json"},
 		"X-Telegram-Bot-Api-Secret-Token": {d.secret},
 	}
 	raw := d.url.String()
+	var answer bytes.Buffer
 	return func(body []byte) (int, []byte, error) {
 		req, err := http.NewRequest(http.MethodPost, raw, bytes.NewReader(body))
 		if err != nil {
@@ -123,9 +112,10 @@ func (d *deliverer) newPoster() poster {
 		if err != nil {
 			return 0, nil, err
 		}
-		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		answer.Reset()
+		_, _ = answer.ReadFrom(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
-		return resp.StatusCode, answer, nil
+		return resp.StatusCode, answer.Bytes(), nil
 	}
 }
 

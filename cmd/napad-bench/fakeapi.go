@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,7 +100,7 @@ type fakeAPI struct {
 	hookSet chan struct{} // closed at the first setWebhook
 	polled  atomic.Bool
 
-	srv  *liteServer
+	srv  *http.Server
 	addr string
 }
 
@@ -120,9 +122,9 @@ func (f *fakeAPI) start(addr string) error {
 		return fmt.Errorf("fake Bot API: listen on %s: %w", addr, err)
 	}
 	f.addr = ln.Addr().String()
-	f.srv = &liteServer{ln: ln, handle: f.handle}
+	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := f.srv.serve(); err != nil {
+		if err := f.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			f.log.Error("fake Bot API stopped", "err", err)
 		}
 	}()
@@ -133,8 +135,28 @@ func (f *fakeAPI) url() string { return "http://" + f.addr }
 
 func (f *fakeAPI) close() {
 	if f.srv != nil {
-		f.srv.close()
+		_ = f.srv.Close()
 	}
+}
+
+// bufs are the request and response bodies of ServeHTTP, reused.
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// ServeHTTP reads the call and answers it with handle.
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	in, out := bufs.Get().(*bytes.Buffer), bufs.Get().(*bytes.Buffer)
+	defer bufs.Put(in)
+	defer bufs.Put(out)
+	in.Reset()
+	if _, err := in.ReadFrom(r.Body); err != nil {
+		return
+	}
+	b, status := f.handle(out.AvailableBuffer(), nil, []byte(r.URL.RequestURI()), []byte(r.Header.Get("Content-Type")), in.Bytes())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	out.Write(b) // keeps the grown buffer for the next call
 }
 
 // webhook returns what the bot registered with setWebhook, waiting for it
