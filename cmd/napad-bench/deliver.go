@@ -15,7 +15,7 @@ import (
 // job is one update to POST to the bot's webhook.
 type job struct {
 	s    *slot
-	body *[]byte
+	body *bytes.Buffer
 }
 
 // deliverer POSTs updates to the webhook like Telegram does: over at most
@@ -32,9 +32,9 @@ type deliverer struct {
 	retryUp time.Duration // give an update up after failing this long
 	client  *http.Client
 	posted  atomic.Int64 // first deliveries so far
-	// onReply gets the body of a webhook answer that carries a Bot API
-	// call ("method"), which Telegram would carry out.
-	onReply func(answer []byte)
+	// onReply gets every webhook answer with a body, which may carry a Bot
+	// API call ("method") that Telegram would carry out.
+	onReply func(contentType string, answer []byte)
 }
 
 type workerStats struct {
@@ -90,9 +90,9 @@ func (d *deliverer) close() {
 	d.client.CloseIdleConnections()
 }
 
-// poster posts an update and returns the webhook's status and answer body
-// (valid until the next call).
-type poster func(body []byte) (status int, answer []byte, err error)
+// poster posts an update and returns the webhook's status, and the type and
+// body of its answer (valid until the next call).
+type poster func(body []byte) (status int, contentType string, answer []byte, err error)
 
 // newPoster makes the poster of one worker, with a buffer of its own.
 func (d *deliverer) newPoster() poster {
@@ -102,20 +102,20 @@ func (d *deliverer) newPoster() poster {
 	}
 	raw := d.url.String()
 	var answer bytes.Buffer
-	return func(body []byte) (int, []byte, error) {
+	return func(body []byte) (int, string, []byte, error) {
 		req, err := http.NewRequest(http.MethodPost, raw, bytes.NewReader(body))
 		if err != nil {
-			return 0, nil, fmt.Errorf("webhook request: %w", err)
+			return 0, "", nil, fmt.Errorf("webhook request: %w", err)
 		}
 		req.Header = hdr
 		resp, err := d.client.Do(req)
 		if err != nil {
-			return 0, nil, err
+			return 0, "", nil, err
 		}
 		answer.Reset()
 		_, _ = answer.ReadFrom(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
-		return resp.StatusCode, answer.Bytes(), nil
+		return resp.StatusCode, resp.Header.Get("Content-Type"), answer.Bytes(), nil
 	}
 }
 
@@ -132,7 +132,7 @@ func (d *deliverer) deliver(w *workerStats, post poster, j job) {
 	if d.p.stopping.Load() {
 		return // the run is over: what is still queued is not sent
 	}
-	body := *j.body
+	body := j.body.Bytes()
 	first := d.p.now()
 	j.s.postAt.Store(int64(first))
 	d.posted.Add(1)
@@ -140,11 +140,11 @@ func (d *deliverer) deliver(w *workerStats, post poster, j job) {
 	backoff := 100 * time.Millisecond
 	for {
 		start := d.p.now()
-		status, answer, err := post(body)
+		status, contentType, answer, err := post(body)
 		if err == nil && status == http.StatusOK {
 			w.resp = append(w.resp, micros(d.p.now()-start))
 			if len(answer) > 0 && d.onReply != nil {
-				d.onReply(answer)
+				d.onReply(contentType, answer)
 			}
 			return
 		}

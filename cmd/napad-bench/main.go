@@ -105,6 +105,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -154,7 +155,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); notify: -notifications status notifications at Telegram's limits (needs -spawn)")
-	fs.IntVar(&o.apiRate, "api-rate", telegramPerSecond, "notify mode: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
+	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify mode: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
 	fs.IntVar(&o.notifications, "notifications", 3000, fmt.Sprintf("notify mode: status notifications made due at once, one per student, 1..%d", maxNotifications))
 	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d", maxStudents))
 	fs.DurationVar(&o.think, "think", time.Second, "think mode: mean of the exponentially distributed pause before each answer")

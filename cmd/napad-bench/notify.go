@@ -8,13 +8,12 @@ package main
 // per chat) and a short NOTIFY_INTERVAL, and then changes the status of
 // every idea at once, in one transaction that writes what SetStatus writes
 // (the new status, its audit row, a notification due now). Its fake Bot API
-// enforces Telegram's limit — a message beyond 30 within any sliding second
-// gets 429 "retry after 1" — and counts messages into one chat beyond a
-// burst of 3 within a second. The run ends when every student got their
-// notification.
+// enforces Telegram's limit (botapi.Limits) — a message beyond 30 within
+// any sliding second gets 429 "retry after 1" — and counts messages into one
+// chat beyond a burst of 3 within a second. The run ends when every student
+// got their notification.
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -29,24 +28,21 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-telegram/bot/models"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
 const (
-	// telegramPerSecond is the most messages Telegram takes from a bot within
-	// any second, as the fake enforces it.
-	telegramPerSecond = 30
-	// telegramChatBurst is how many messages into one chat within a second
-	// the fake lets pass before it counts a violation of the ~1/s per chat.
-	telegramChatBurst = 3
 	// notifyLinger is how long the bench keeps listening after the last
 	// student got their notification, to catch messages sent twice.
 	notifyLinger = time.Second
@@ -55,98 +51,15 @@ const (
 	maxNotifications  = 100_000
 )
 
-// tooManyRequests is Telegram's answer to a message beyond its limit.
-const tooManyRequests = `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`
-
-// telegramLimits is the fake Bot API's enforcement of Telegram's limits on
-// the messages a bot sends: more than perSecond within any sliding second
-// are refused with 429; more than chatBurst into one chat within a second
-// are let through but counted.
-type telegramLimits struct {
-	perSecond int
-	chatBurst int
-	base      time.Time
-
-	mu             sync.Mutex
-	recent         []int64 // the last perSecond accepted messages (ns since base), a ring
-	head           int     // the oldest in recent once it is full
-	accepted       []int64 // every accepted message
-	attempts       []int64 // every message, refused ones too
-	chats          map[int64][]int64
-	refused        int64
-	chatViolations int64
-}
-
-func newTelegramLimits(perSecond, chatBurst int) *telegramLimits {
-	return &telegramLimits{perSecond: perSecond, chatBurst: chatBurst, base: time.Now(),
-		recent: make([]int64, 0, perSecond), chats: map[int64][]int64{}}
-}
-
-// admit says whether a message into chatID may go now; false means 429.
-func (l *telegramLimits) admit(chatID int64) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t := int64(time.Since(l.base)) // under the lock: the times are in order
-	l.attempts = append(l.attempts, t)
-	if len(l.recent) < l.perSecond {
-		l.recent = append(l.recent, t)
-	} else {
-		if t-l.recent[l.head] < int64(time.Second) {
-			l.refused++
-			return false
-		}
-		l.recent[l.head] = t
-		l.head = (l.head + 1) % l.perSecond
-	}
-	l.accepted = append(l.accepted, t)
-	kept := l.chats[chatID][:0]
-	for _, at := range l.chats[chatID] {
-		if t-at < int64(time.Second) {
-			kept = append(kept, at)
-		}
-	}
-	if len(kept) >= l.chatBurst {
-		l.chatViolations++
-	}
-	l.chats[chatID] = append(kept, t)
-	return true
-}
-
-// limitStats is what the limits saw.
-type limitStats struct {
-	refused, chatViolations int64
-	accepted, attempts      []int64 // ns since base, in order
-}
-
-func (l *telegramLimits) stats() limitStats {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return limitStats{refused: l.refused, chatViolations: l.chatViolations,
-		accepted: slices.Clone(l.accepted), attempts: slices.Clone(l.attempts)}
-}
-
-// maxInWindow is the most of the (ordered) times within any window w: the
-// times t with start <= t < start+w, for any start.
-func maxInWindow(times []int64, w time.Duration) int {
-	best, i := 0, 0
-	for j := range times {
-		for times[j]-times[i] >= int64(w) {
-			i++
-		}
-		best = max(best, j-i+1)
-	}
-	return best
-}
-
 // notifySink is the students of -mode notify: chat userBase+i is student
 // i's, who waits for the notification about idea refs[i].
 type notifySink struct {
 	userBase int64
-	refs     []string
 	base     time.Time
 
 	mu        sync.Mutex
-	first     []int64 // ns since base of the student's first message; -1 none yet
+	refs      []string        // set by expect, once the ideas are stored
+	first     []time.Duration // since base, of the student's first message; -1 none yet
 	got       int
 	extra     int64 // messages beyond the first in a chat
 	wrongText int64 // a first message that does not name the student's idea
@@ -155,17 +68,22 @@ type notifySink struct {
 	done      chan struct{}
 }
 
-func newNotifySink(userBase int64, refs []string, base time.Time) *notifySink {
-	s := &notifySink{userBase: userBase, refs: refs, base: base, first: make([]int64, len(refs)),
-		done: make(chan struct{}), msgSeq: 1000}
+func newNotifySink(userBase int64, base time.Time) *notifySink {
+	return &notifySink{userBase: userBase, base: base, done: make(chan struct{}), msgSeq: 1000}
+}
+
+// expect says which idea each student waits to hear about.
+func (s *notifySink) expect(refs []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refs, s.first = refs, make([]time.Duration, len(refs))
 	for i := range s.first {
 		s.first[i] = -1
 	}
-	return s
 }
 
-func (s *notifySink) botMessage(chatID, _ int64, text, _ []byte) (int64, bool) {
-	at := int64(time.Since(s.base))
+func (s *notifySink) botMessage(chatID, _ int64, text string, _ *models.InlineKeyboardMarkup) (int64, bool) {
+	at := time.Since(s.base)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := chatID - s.userBase
@@ -179,7 +97,7 @@ func (s *notifySink) botMessage(chatID, _ int64, text, _ []byte) (int64, bool) {
 		return s.msgSeq, true
 	}
 	s.first[i] = at
-	if !bytes.Contains(text, []byte(s.refs[i])) {
+	if !strings.Contains(text, s.refs[i]) {
 		s.wrongText++
 	}
 	if s.got++; s.got == len(s.refs) {
@@ -406,21 +324,11 @@ func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdo
 	}
 	n := o.notifications
 	token := "7" + fmt.Sprint(100000000+rand.IntN(899999999)) + ":" + randomString(35)
-	limits := newTelegramLimits(o.apiRate, telegramChatBurst)
-
-	// The sink is made once the ideas are known; the fake starts first, so
-	// that `napad forum create` and the bot can reach it.
-	var sink *notifySink
-	var sinkMu sync.Mutex
-	api := newFakeAPI(token, sinkFunc(func(chatID, messageID int64, text, markup []byte) (int64, bool) {
-		sinkMu.Lock()
-		s := sink
-		sinkMu.Unlock()
-		if s == nil {
-			return 0, false
-		}
-		return s.botMessage(chatID, messageID, text, markup)
-	}), log)
+	limits := botapi.NewLimits(o.apiRate, botapi.ChatBurst)
+	// The students learn their ideas once they are stored; the fake starts
+	// first, so that `napad forum create` and the bot can reach it.
+	sink := newNotifySink(userBase, limits.Base())
+	api := newFakeAPI(token, sink, log)
 	api.limits = limits
 	if err := api.start(o.apiListen); err != nil {
 		return nil, err
@@ -468,9 +376,7 @@ func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdo
 		return nil, err
 	}
 	prepare := time.Since(prepStart)
-	sinkMu.Lock()
-	sink = newNotifySink(userBase, plan.refs, limits.base)
-	sinkMu.Unlock()
+	sink.expect(plan.refs)
 
 	logPath := o.botLog
 	if logPath == "" {
@@ -516,7 +422,7 @@ func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdo
 	rss := startRSSSampler(botPID, 200*time.Millisecond)
 	selfBefore := selfCPU()
 	busyBefore, totalBefore := machineCPU()
-	before := limits.stats()
+	before := limits.Stats()
 
 	log.Info("making the notifications due", "notifications", n)
 	t0, commit, err := makeDue(ctx, conn, plan)
@@ -548,7 +454,7 @@ wait:
 			if time.Since(lastLog) >= 5*time.Second {
 				lastLog = time.Now()
 				log.Info("progress", "elapsed", time.Since(t0).Round(time.Second), "delivered", sink.delivered(),
-					"of", n, "429s", limits.stats().refused-before.refused)
+					"of", n, "429s", limits.Stats().Refused-before.Refused)
 			}
 		}
 	}
@@ -595,31 +501,31 @@ wait:
 	}
 
 	// The measurements.
-	after := limits.stats()
-	accepted := after.accepted[len(before.accepted):]
-	attempts := after.attempts[len(before.attempts):]
-	base := int64(t0.Sub(limits.base))
+	after := limits.Stats()
+	accepted := after.Accepted[len(before.Accepted):]
+	attempts := after.Attempts[len(before.Attempts):]
+	base := t0.Sub(limits.Base())
 	sink.mu.Lock()
 	firsts := slices.Clone(sink.first)
 	nr := &notifyReport{
 		Notifications: n, Delivered: sink.got, NotifyInterval: poll,
 		BotLimits:  "Telegram's defaults (TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset: 30/s, 1/s per chat)",
-		FakeLimits: fmt.Sprintf("a message beyond %d within any sliding second gets 429 retry_after 1; more than %d into one chat within a second counted as a violation", o.apiRate, telegramChatBurst),
+		FakeLimits: fmt.Sprintf("a message beyond %d within any sliding second gets 429 retry_after 1; more than %d into one chat within a second counted as a violation", o.apiRate, botapi.ChatBurst),
 		PrepareS:   prepare.Seconds(), DueCommitMS: float64(commit) / float64(time.Millisecond),
-		TooManyRequests: after.refused - before.refused, ChatViolations: after.chatViolations - before.chatViolations,
-		MaxInWindow: maxInWindow(accepted, time.Second), MaxAttemptsInWindow: maxInWindow(attempts, time.Second),
+		TooManyRequests: after.Refused - before.Refused, ChatViolations: after.ChatViolations - before.ChatViolations,
+		MaxInWindow: botapi.MaxInWindow(accepted, time.Second), MaxAttemptsInWindow: botapi.MaxInWindow(attempts, time.Second),
 		Duplicates: sink.extra, WrongText: sink.wrongText, Strangers: sink.strangers, MarkedSent: marked,
 	}
 	sink.mu.Unlock()
 	slices.Sort(firsts)
 	if len(firsts) > 0 && firsts[0] >= 0 {
 		first, last := firsts[0]-base, firsts[len(firsts)-1]-base
-		nr.FirstS = time.Duration(first).Seconds()
-		nr.TotalS = time.Duration(last).Seconds()
+		nr.FirstS = first.Seconds()
+		nr.TotalS = last.Seconds()
 		nr.MessagesPerS = ratio(float64(len(firsts)), nr.TotalS)
-		nr.PacedPerS = ratio(float64(len(firsts)-1), time.Duration(last-first).Seconds())
+		nr.PacedPerS = ratio(float64(len(firsts)-1), (last - first).Seconds())
 		for _, f := range firsts {
-			sec := int(max(f-base, 0) / int64(time.Second))
+			sec := int(max(f-base, 0) / time.Second)
 			for len(nr.PerSecond) <= sec {
 				nr.PerSecond = append(nr.PerSecond, 0)
 			}
@@ -664,7 +570,7 @@ wait:
 		r.Problems = append(r.Problems, fmt.Sprintf("the bot went over the fake's %d messages/s %d times (429)", o.apiRate, nr.TooManyRequests))
 	}
 	if nr.ChatViolations > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d messages went beyond %d within a second into one chat", nr.ChatViolations, telegramChatBurst))
+		r.Problems = append(r.Problems, fmt.Sprintf("%d messages went beyond %d within a second into one chat", nr.ChatViolations, botapi.ChatBurst))
 	}
 	if nr.Duplicates > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d notifications were sent more than once", nr.Duplicates))
@@ -680,13 +586,6 @@ wait:
 	}
 	r.noteBotEnd(bot, botErr)
 	return r, r.output(r.printNotify, o, tableOut, stdout)
-}
-
-// sinkFunc is a messageSink made of a function.
-type sinkFunc func(chatID, messageID int64, text, markup []byte) (int64, bool)
-
-func (f sinkFunc) botMessage(chatID, messageID int64, text, markup []byte) (int64, bool) {
-	return f(chatID, messageID, text, markup)
 }
 
 func redisClient(redisURL string) (*goredis.Client, error) {
@@ -713,7 +612,7 @@ func (r *report) printNotify(w io.Writer) {
 	row("429 Too Many Requests", "%d", nr.TooManyRequests)
 	row("max in any 1-s window", "%d messages accepted, %d attempted; min gap %.2f ms", nr.MaxInWindow, nr.MaxAttemptsInWindow, nr.MinGapMS)
 	row("per chat", "%d messages beyond %d within a second into one chat; %d sent twice; %d not naming the idea; %d to unknown chats",
-		nr.ChatViolations, telegramChatBurst, nr.Duplicates, nr.WrongText, nr.Strangers)
+		nr.ChatViolations, botapi.ChatBurst, nr.Duplicates, nr.WrongText, nr.Strangers)
 	row("PostgreSQL", "%d of %d recorded as sent; %.2f transactions, %.2f rows updated per notification",
 		nr.MarkedSent, nr.Notifications, r.Postgres.XactsPerIdea, r.Postgres.UpdatedPerIdea)
 	if b := r.Bot; b != nil {

@@ -51,7 +51,7 @@ func (b botSettings) env() []string {
 	env = append(env,
 		"TELEGRAM_BOT_TOKEN="+b.token,
 		"TELEGRAM_API_URL="+b.apiURL,
-		"TELEGRAM_BOT_USERNAME="+fakeBotUsername,
+		"TELEGRAM_BOT_USERNAME="+fakeBot.Username,
 		"DATABASE_URL="+b.databaseURL,
 		"REDIS_URL="+b.redisURL,
 		"REDIS_KEY_PREFIX="+b.prefix,
