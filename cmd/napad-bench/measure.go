@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/healthycities/napad/storage/postgres"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -276,17 +278,24 @@ func (w *pgWatch) settledSnap(ctx context.Context, botStopped bool, settle time.
 // countIdeas counts the ideas stored for the forum, and the students they
 // came from.
 func countIdeas(ctx context.Context, databaseURL, forumCode string) (ideas, authors int64, err error) {
-	conn, err := pgx.Connect(ctx, databaseURL)
-	if err != nil {
-		return 0, 0, fmt.Errorf("connect to PostgreSQL to count ideas: %w", err)
-	}
-	defer conn.Close(ctx)
-	err = conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT s.participant_id) FROM suggestions s
-		JOIN forums f ON f.id = s.forum_id WHERE f.join_code = $1`, forumCode).Scan(&ideas, &authors)
+	db, err := postgres.Open(ctx, databaseURL)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count ideas: %w", err)
 	}
-	return ideas, authors, nil
+	defer db.Close()
+	forum, found, err := db.ForumByCode(ctx, forumCode)
+	if err != nil || !found {
+		return 0, 0, fmt.Errorf("count ideas: forum %s: %v", forumCode, cmp.Or(err, postgres.ErrForumNotFound))
+	}
+	stored, err := db.SuggestionsByForum(ctx, forum.ID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count ideas: %w", err)
+	}
+	from := map[string]bool{}
+	for _, s := range stored {
+		from[s.ParticipantID] = true
+	}
+	return int64(len(stored)), int64(len(from)), nil
 }
 
 // latency summarises samples in µs, in milliseconds.
