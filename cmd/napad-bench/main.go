@@ -93,10 +93,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -297,22 +295,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	if err != nil {
 		return nil, err
 	}
-	runID := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff)
-	userBase := o.userBase
-	if userBase == 0 {
-		// Far above real Telegram ids today, a fresh range for every run.
-		userBase = 1_000_000_000_000 + rand.Int64N(1_000_000)*100_000_000
-	}
+	sess := newSession(o)
 	pop := newPopulation(popConfig{
 		students: o.students, mode: o.mode, think: o.think, ramp: o.ramp, duration: o.duration,
-		ideas: o.ideas, stall: o.stall, seed: o.seed, userBase: userBase,
+		ideas: o.ideas, stall: o.stall, seed: o.seed, userBase: sess.userBase,
 	}, cls)
-
-	token := ""
-	if o.spawn != "" {
-		token = "7" + fmt.Sprint(100000000+rand.IntN(899999999)) + ":" + randomString(35)
-	}
-	api := newFakeAPI(token, pop, log)
+	api := newFakeAPI(sess.token, pop, log)
 	if err := api.start(o.apiListen); err != nil {
 		return nil, err
 	}
@@ -323,50 +311,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 		hook   webhookConfig
 		forum  = o.forum
 		botPID = o.botPID
-		prefix = "napad-bench:" + runID + ":"
+		prefix = sess.prefix
 	)
-	stopBot := func() error { return nil }
 	if o.spawn != "" {
-		listen := o.botListen
-		if listen == "" {
-			if listen, err = freeAddr(); err != nil {
-				return nil, err
-			}
-		}
-		settings := botSettings{
-			token: token, apiURL: api.url(), databaseURL: o.databaseURL, redisURL: o.redisURL, prefix: prefix,
-			webhookURL: "http://" + listen + "/telegram/webhook", secret: randomString(40), listen: listen,
-			participantKey: randomString(48), logLevel: o.botLogLevel, notifyInterval: o.notifyInterval,
-			telegramLimits: o.telegramLimits,
-		}
-		env := settings.env()
-		if forum == "" {
-			log.Info("creating the bench forum", "with", o.spawn+" forum create")
-			if forum, err = createForumCLI(ctx, o.spawn, env, "napad-bench "+runID); err != nil {
-				return nil, err
-			}
-		}
-		logPath := o.botLog
-		if logPath == "" {
-			logPath = filepath.Join(os.TempDir(), "napad-bench-"+runID+".log")
-		}
-		if bot, err = spawnBot(o.spawn, env, logPath); err != nil {
+		settings, err := newBotSettings(o, sess, api.url())
+		if err != nil {
 			return nil, err
 		}
-		var stopped bool
-		stopBot = func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			return bot.stop(20 * time.Second)
+		if forum, err = spawnForum(ctx, o, settings, "napad-bench "+sess.runID, log); err != nil {
+			return nil, err
 		}
-		defer func() { _ = stopBot() }()
+		if bot, hook, err = launch(ctx, o, sess, settings, api, log); err != nil {
+			return nil, err
+		}
+		defer func() { _ = bot.stop() }()
 		botPID = bot.pid()
-		log.Info("started napad serve", "pid", botPID, "listen", listen, "log", logPath)
-		if hook, err = waitReady(ctx, bot, listen, api, o.waitBot); err != nil {
-			return nil, err
-		}
 	} else {
 		printBotEnv(tableOut, api.url(), prefix)
 		if o.webhook != "" {
@@ -381,7 +340,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 			}
 		}
 		if forum == "" {
-			if forum, err = createForumDB(ctx, o.databaseURL, "napad-bench "+runID); err != nil {
+			if forum, err = createForumDB(ctx, o.databaseURL, "napad-bench "+sess.runID); err != nil {
 				return nil, err
 			}
 		}
@@ -508,7 +467,7 @@ loop:
 			return nil, err
 		}
 	}
-	botErr := stopBot()
+	botErr := bot.stop()
 	if botErr != nil {
 		log.Warn("stopping the bot", "err", botErr)
 	}

@@ -24,8 +24,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -259,84 +257,45 @@ func countMarkedSent(ctx context.Context, databaseURL string, refs []string) (in
 
 // runNotify is -mode notify.
 func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdout io.Writer) (*report, error) {
-	runID := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff)
-	userBase := o.userBase
-	if userBase == 0 {
-		userBase = 1_000_000_000_000 + rand.Int64N(1_000_000)*100_000_000
-	}
+	sess := newSession(o)
 	n := o.notifications
-	token := "7" + fmt.Sprint(100000000+rand.IntN(899999999)) + ":" + randomString(35)
 	limits := botapi.NewLimits(o.apiRate, botapi.ChatBurst)
 	// The students learn their ideas once they are stored; the fake starts
 	// first, so that `napad forum create` and the bot can reach it.
-	sink := newNotifySink(userBase, limits.Base())
-	api := newFakeAPI(token, sink, log)
+	sink := newNotifySink(sess.userBase, limits.Base())
+	api := newFakeAPI(sess.token, sink, log)
 	api.limits = limits
 	if err := api.start(o.apiListen); err != nil {
 		return nil, err
 	}
 	defer api.close()
 
-	listen := o.botListen
-	if listen == "" {
-		var err error
-		if listen, err = freeAddr(); err != nil {
-			return nil, err
-		}
+	settings, err := newBotSettings(o, sess, api.url())
+	if err != nil {
+		return nil, err
 	}
-	poll := o.notifyInterval
-	if poll == "" {
-		poll = defaultNotifyPoll
-	}
-	prefix := "napad-bench:" + runID + ":"
-	key := randomString(48)
-	settings := botSettings{
-		token: token, apiURL: api.url(), databaseURL: o.databaseURL, redisURL: o.redisURL, prefix: prefix,
-		webhookURL: "http://" + listen + "/telegram/webhook", secret: randomString(40), listen: listen,
-		participantKey: key, logLevel: o.botLogLevel, notifyInterval: poll,
-		telegramLimits: true, // Telegram's defaults: what this mode measures
-	}
-	env := settings.env()
-	forum := o.forum
-	var err error
-	if forum == "" {
-		log.Info("creating the bench forum", "with", o.spawn+" forum create")
-		if forum, err = createForumCLI(ctx, o.spawn, env, "napad-bench notify "+runID); err != nil {
-			return nil, err
-		}
+	settings.notifyInterval = cmp.Or(o.notifyInterval, defaultNotifyPoll)
+	settings.telegramLimits = true // Telegram's defaults: what this mode measures
+	forum, err := spawnForum(ctx, o, settings, "napad-bench notify "+sess.runID, log)
+	if err != nil {
+		return nil, err
 	}
 
 	log.Info("storing ideas with contacts", "ideas", n, "forum", forum)
 	prepStart := time.Now()
-	plan, err := prepareIdeas(ctx, o.databaseURL, forum, n, userBase, []byte(key), o.seed, runID)
+	plan, err := prepareIdeas(ctx, o.databaseURL, forum, n, sess.userBase, []byte(settings.participantKey), o.seed, sess.runID)
 	if err != nil {
 		return nil, err
 	}
 	prepare := time.Since(prepStart)
 	sink.expect(plan.refs)
 
-	logPath := o.botLog
-	if logPath == "" {
-		logPath = filepath.Join(os.TempDir(), "napad-bench-"+runID+".log")
-	}
-	bot, err := spawnBot(o.spawn, env, logPath)
+	bot, _, err := launch(ctx, o, sess, settings, api, log)
 	if err != nil {
 		return nil, err
 	}
-	var stopped bool
-	stopBot := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		return bot.stop(20 * time.Second)
-	}
-	defer func() { _ = stopBot() }()
+	defer func() { _ = bot.stop() }()
 	botPID := bot.pid()
-	log.Info("started napad serve", "pid", botPID, "listen", listen, "log", logPath, "notify_interval", poll)
-	if _, err := waitReady(ctx, bot, listen, api, o.waitBot); err != nil {
-		return nil, err
-	}
 
 	db, err := postgres.Open(ctx, o.databaseURL)
 	if err != nil {
@@ -420,14 +379,14 @@ wait:
 		return nil, errors.New(runErr.Error() + "\nthe bot's log ends:\n" + bot.logTail(10))
 	}
 
-	botErr := stopBot()
+	botErr := bot.stop()
 	if botErr != nil {
 		log.Warn("stopping the bot", "err", botErr)
 	}
 	removedKeys := int64(-1)
 	if !o.keepRedis {
-		if removedKeys, err = deleteKeys(ctx, rdb, prefix); err != nil {
-			log.Warn("removing the run's Redis keys", "prefix", prefix, "err", err)
+		if removedKeys, err = deleteKeys(ctx, rdb, sess.prefix); err != nil {
+			log.Warn("removing the run's Redis keys", "prefix", sess.prefix, "err", err)
 		}
 	}
 	// The bench's own connections go too: settledSnap waits until nobody
@@ -450,7 +409,7 @@ wait:
 	sink.mu.Lock()
 	firsts := slices.Clone(sink.first)
 	nr := &notifyReport{
-		Notifications: n, Delivered: sink.got, NotifyInterval: poll,
+		Notifications: n, Delivered: sink.got, NotifyInterval: settings.notifyInterval,
 		BotLimits:  "Telegram's defaults (TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset: 30/s, 1/s per chat)",
 		FakeLimits: fmt.Sprintf("a message beyond %d within any sliding second gets 429 retry_after 1; more than %d into one chat within a second counted as a violation", o.apiRate, botapi.ChatBurst),
 		PrepareS:   prepare.Seconds(), MakeDueMS: float64(makingDue) / float64(time.Millisecond),
@@ -485,7 +444,7 @@ wait:
 
 	r := &report{
 		Mode: modeNotify.String(), Seed: o.seed, Forum: forum, WallS: wall.Seconds(), APICalls: api.counts(),
-		BadAPICalls: api.badCalls.Load(), RedisPrefix: prefix, BotLog: bot.logPath, Notify: nr,
+		BadAPICalls: api.badCalls.Load(), RedisPrefix: sess.prefix, BotLog: bot.logPath, Notify: nr,
 	}
 	if removedKeys >= 0 {
 		r.RedisKeysRemoved = &removedKeys
