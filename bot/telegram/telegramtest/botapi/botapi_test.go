@@ -28,7 +28,7 @@ func TestParse(t *testing.T) {
 	_, _ = fw.Write([]byte("\x89PNG\r\n--not-a-boundary"))
 	_ = w.Close()
 
-	jsonBody, _ := json.Marshal(map[string]any{"chat_id": 1000000000042, "text": text, "reply_markup": json.RawMessage(markup), "x": nil})
+	jsonBody, _ := json.Marshal(map[string]any{"chat_id": 1000000000042, "text": text, "reply_markup": json.RawMessage(markup), "x": nil, "parse_mode": "HTML"})
 	form := url.Values{"chat_id": {"1000000000042"}, "text": {text}, "reply_markup": {markup}}
 
 	for _, tt := range []struct {
@@ -55,6 +55,9 @@ func TestParse(t *testing.T) {
 		}
 		if _, null := p.Values["x"]; null {
 			t.Errorf("%s: a null value was kept", tt.name)
+		}
+		if tt.name == "JSON" && p.Str("parse_mode") != "HTML" {
+			t.Errorf("JSON: parse_mode %q", p.Str("parse_mode"))
 		}
 		if tt.name == "multipart" && (p.Files["photo"].Name != "x.png" || !bytes.HasPrefix(p.Files["photo"].Data, []byte("\x89PNG"))) {
 			t.Errorf("multipart: upload %+v", p.Files["photo"])
