@@ -260,6 +260,18 @@ func buildNapad(t *testing.T) string {
 	return bin
 }
 
+// A student finds the buttons' data in the inline keyboard the bot sent.
+func TestCallbackData(t *testing.T) {
+	keyboard := `{"inline_keyboard":[[{"text":"OK","callback_data":"5|privacy|ok"}],[{"text":"Zpět \"x\"","callback_data":"5|nav|back"}]]}`
+	datas := callbackData(keyboard, nil)
+	if len(datas) != 2 || datas[0] != "5|privacy|ok" || datas[1] != "5|nav|back" {
+		t.Errorf("callback data %q", datas)
+	}
+	if step, value := splitData(datas[0]); step != "privacy" || value != "ok" {
+		t.Errorf("split %q %q", step, value)
+	}
+}
+
 // Every question of the idea conversation is told apart by its text, in
 // every language.
 func TestClassifier(t *testing.T) {

@@ -32,7 +32,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-telegram/bot/models"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 
@@ -83,7 +82,7 @@ func (s *notifySink) expect(refs []string) {
 	}
 }
 
-func (s *notifySink) botMessage(chatID, _ int64, text string, _ *models.InlineKeyboardMarkup) (int64, bool) {
+func (s *notifySink) botMessage(chatID, _ int64, text, _ string) (int64, bool) {
 	at := time.Since(s.base)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -115,7 +115,8 @@ type slot struct {
 	tap       string // callback data of the button to tap
 	lastID    int64  // the message acted on
 	lastText  string
-	lastKB    *models.InlineKeyboardMarkup
+	lastKB    string // its inline keyboard, JSON
+	cbuf      []string
 	timer     *time.Timer
 
 	st    slotStats
@@ -222,7 +223,7 @@ func (s *slot) fire() {
 }
 
 // botMessage implements messageSink: the bot showed something in a chat.
-func (p *population) botMessage(chatID, messageID int64, text string, keyboard *models.InlineKeyboardMarkup) (int64, bool) {
+func (p *population) botMessage(chatID, messageID int64, text, keyboard string) (int64, bool) {
 	off := chatID - p.cfg.userBase
 	if off < 0 || len(p.slots) == 0 {
 		p.strangers.Add(1)
@@ -245,7 +246,7 @@ func (p *population) botMessage(chatID, messageID int64, text string, keyboard *
 		p.late.Add(1)
 		return messageID, true
 	}
-	if keyboard == nil {
+	if keyboard == "" {
 		// Said without buttons: the welcome, the place question with its
 		// location keyboard, "👌" — or a complaint the report counts.
 		if key := p.cls.note(s.lang, text); key != "" {
@@ -285,13 +286,9 @@ func (s *slot) note(key string) {
 // react decides what the student does about a message with buttons, like a
 // student reading it: the buttons' data names the choice questions, the
 // text the questions to type an answer to. s.mu is held.
-func (s *slot) react(text string, keyboard *models.InlineKeyboardMarkup) {
-	var datas []string
-	for _, row := range keyboard.InlineKeyboard {
-		for _, b := range row {
-			datas = append(datas, b.CallbackData)
-		}
-	}
+func (s *slot) react(text, keyboard string) {
+	datas := callbackData(keyboard, s.cbuf[:0])
+	s.cbuf = datas[:0]
 	var choiceStep string
 	var nav, newIdea, review, confirm bool
 	for _, d := range datas {
@@ -341,6 +338,24 @@ func orUnknown(key string) string {
 		return "unrecognised message"
 	}
 	return key
+}
+
+// callbackData lists the callback_data values of an inline keyboard into
+// buf, without decoding the JSON: the bot's button data never contains
+// escapes (only [A-Za-z0-9_:|-]).
+func callbackData(keyboard string, buf []string) []string {
+	const key = `"callback_data":"`
+	for {
+		_, rest, ok := strings.Cut(keyboard, key)
+		if !ok {
+			return buf
+		}
+		data, rest, ok := strings.Cut(rest, `"`)
+		if !ok {
+			return buf
+		}
+		buf, keyboard = append(buf, data), rest
+	}
 }
 
 // splitData splits button data "<draft>|<step>|<value>".
@@ -501,25 +516,39 @@ func (p *population) stop(why string) {
 	}
 }
 
+// update is what Telegram sends for a student's message or tap.
+type update struct {
+	ID            int64          `json:"update_id"`
+	Message       *message       `json:"message,omitempty"`
+	CallbackQuery *callbackQuery `json:"callback_query,omitempty"`
+}
+
+type callbackQuery struct {
+	ID           string      `json:"id"`
+	From         models.User `json:"from"`
+	Message      *message    `json:"message"` // the message tapped
+	ChatInstance string      `json:"chat_instance"`
+	Data         string      `json:"data"`
+}
+
 // update is the update for s.next, as Telegram would send it.
-func (s *slot) update() *models.Update {
-	u := &models.Update{ID: s.p.updateSeq.Add(1)}
-	now := int(time.Now().Unix())
+func (s *slot) update() *update {
+	u := &update{ID: s.p.updateSeq.Add(1)}
+	now := time.Now().Unix()
 	student := models.User{ID: s.id, FirstName: "Student", LanguageCode: s.lang}
-	chat := models.Chat{ID: s.id, Type: models.ChatTypePrivate, FirstName: "Student"}
 	if s.next.kind == actTap {
-		tapped := &models.Message{ID: int(s.lastID), From: &fakeBot, Chat: chat, Date: now, Text: s.lastText, ReplyMarkup: s.lastKB}
-		u.CallbackQuery = &models.CallbackQuery{
-			ID:           strconv.FormatInt(4_000_000_000_000_000_000+s.p.cbSeq.Add(1), 10),
-			From:         student,
-			Message:      models.MaybeInaccessibleMessage{Type: models.MaybeInaccessibleMessageTypeMessage, Message: tapped},
+		u.CallbackQuery = &callbackQuery{
+			ID:   strconv.FormatInt(4_000_000_000_000_000_000+s.p.cbSeq.Add(1), 10),
+			From: student,
+			Message: &message{ID: s.lastID, From: &fakeBot, Chat: privateChat(s.id), Date: now, Text: s.lastText,
+				ReplyMarkup: json.RawMessage(s.lastKB)},
 			ChatInstance: botapi.ChatInstance(s.id),
 			Data:         s.tap,
 		}
 		return u
 	}
 	s.msgSeq++
-	m := &models.Message{ID: int(s.msgSeq), From: &student, Chat: chat, Date: now}
+	m := &message{ID: s.msgSeq, From: &student, Chat: privateChat(s.id), Date: now}
 	switch s.next.kind {
 	case actStart, actText:
 		m.Text, m.Entities = s.next.text, botapi.CommandEntities(s.next.text)
