@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,7 +59,7 @@ type fakeAPI struct {
 	hookSet chan struct{} // closed at the first setWebhook
 	polled  atomic.Bool
 
-	srv  *liteServer
+	srv  *http.Server
 	addr string
 }
 
@@ -80,9 +81,9 @@ func (f *fakeAPI) start(addr string) error {
 		return fmt.Errorf("fake Bot API: listen on %s: %w", addr, err)
 	}
 	f.addr = ln.Addr().String()
-	f.srv = &liteServer{ln: ln, handle: f.handle}
+	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := f.srv.serve(); err != nil {
+		if err := f.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			f.log.Error("fake Bot API stopped", "err", err)
 		}
 	}()
@@ -93,7 +94,7 @@ func (f *fakeAPI) url() string { return "http://" + f.addr }
 
 func (f *fakeAPI) close() {
 	if f.srv != nil {
-		f.srv.close()
+		_ = f.srv.Close()
 	}
 }
 
@@ -128,14 +129,18 @@ func (f *fakeAPI) webhookReply(contentType string, answer []byte) {
 	}
 }
 
-// handle answers POST/GET /bot<token>/<method>: it appends the answer to b
-// and returns the HTTP status.
-func (f *fakeAPI) handle(b, _, target, contentType, body []byte) ([]byte, int) {
-	path, query, _ := bytes.Cut(target, []byte("?"))
-	resp := botapi.Answer(f.call(string(path), string(query), string(contentType), body))
-	w := bytes.NewBuffer(b)
-	_ = json.NewEncoder(w).Encode(resp)
-	return w.Bytes(), resp.Status()
+// bodies are the calls' bodies, reused: nothing keeps a slice of one.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// ServeHTTP answers POST/GET /bot<token>/<method>.
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body := bodies.Get().(*bytes.Buffer)
+	defer bodies.Put(body)
+	body.Reset()
+	if _, err := body.ReadFrom(r.Body); err != nil {
+		return
+	}
+	botapi.Answer(f.call(r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), body.Bytes())).Write(w)
 }
 
 func (f *fakeAPI) call(path, query, contentType string, body []byte) (any, error) {
