@@ -30,8 +30,8 @@ type deliverer struct {
 	workers []*workerStats
 	fatal   func(error)
 	retryUp time.Duration // give an update up after failing this long
-	client  *http.Client
-	posted  atomic.Int64 // first deliveries so far
+	client  *http.Client  // for https webhooks; http ones use liteClient
+	posted  atomic.Int64  // first deliveries so far
 	// onReply gets every webhook answer with a body, which may carry a Bot
 	// API call ("method") that Telegram would carry out.
 	onReply func(contentType string, answer []byte)
@@ -57,15 +57,17 @@ func newDeliverer(p *population, webhookURL, secret string, conns int, retryUp t
 		fatal:   fatal,
 		retryUp: retryUp,
 	}
-	t := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
-		MaxConnsPerHost:     conns,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
+	if u.Scheme == "https" {
+		t := &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}
+		d.client = &http.Client{Transport: t, Timeout: 60 * time.Second}
 	}
-	d.client = &http.Client{Transport: t, Timeout: 60 * time.Second}
 	p.enqueue = func(j job) {
 		select {
 		case d.jobs <- j:
@@ -87,15 +89,24 @@ func newDeliverer(p *population, webhookURL, secret string, conns int, retryUp t
 func (d *deliverer) close() {
 	close(d.jobs)
 	d.wg.Wait()
-	d.client.CloseIdleConnections()
+	if d.client != nil {
+		d.client.CloseIdleConnections()
+	}
 }
 
 // poster posts an update and returns the webhook's status, and the type and
 // body of its answer (valid until the next call).
 type poster func(body []byte) (status int, contentType string, answer []byte, err error)
 
-// newPoster makes the poster of one worker, with a buffer of its own.
+// newPoster makes the poster of one worker, with a connection and a buffer
+// of its own.
 func (d *deliverer) newPoster() poster {
+	if d.client == nil {
+		return newLiteClient(d.url.Host, d.url.RequestURI(), [][2]string{
+			{"Content-Type", "application/json"},
+			{"X-Telegram-Bot-Api-Secret-Token", d.secret},
+		}, 60*time.Second).post
+	}
 	hdr := http.Header{
 		"Content-Type":                    {"application/json"},
 		"X-Telegram-Bot-Api-Secret-Token": {d.secret},

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -59,7 +58,7 @@ type fakeAPI struct {
 	hookSet chan struct{} // closed at the first setWebhook
 	polled  atomic.Bool
 
-	srv  *http.Server
+	srv  *liteServer
 	addr string
 }
 
@@ -81,9 +80,9 @@ func (f *fakeAPI) start(addr string) error {
 		return fmt.Errorf("fake Bot API: listen on %s: %w", addr, err)
 	}
 	f.addr = ln.Addr().String()
-	f.srv = &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
+	f.srv = &liteServer{ln: ln, handle: f.handle}
 	go func() {
-		if err := f.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := f.srv.serve(); err != nil {
 			f.log.Error("fake Bot API stopped", "err", err)
 		}
 	}()
@@ -94,7 +93,7 @@ func (f *fakeAPI) url() string { return "http://" + f.addr }
 
 func (f *fakeAPI) close() {
 	if f.srv != nil {
-		_ = f.srv.Close()
+		f.srv.close()
 	}
 }
 
@@ -129,18 +128,14 @@ func (f *fakeAPI) webhookReply(contentType string, answer []byte) {
 	}
 }
 
-// bodies are the calls' bodies, reused: nothing keeps a slice of one.
-var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// ServeHTTP answers POST/GET /bot<token>/<method>.
-func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body := bodies.Get().(*bytes.Buffer)
-	defer bodies.Put(body)
-	body.Reset()
-	if _, err := body.ReadFrom(r.Body); err != nil {
-		return
-	}
-	botapi.Answer(f.call(r.URL.Path, r.URL.RawQuery, r.Header.Get("Content-Type"), body.Bytes())).Write(w)
+// handle answers POST/GET /bot<token>/<method>: it appends the answer to b
+// and returns the HTTP status.
+func (f *fakeAPI) handle(b, _, target, contentType, body []byte) ([]byte, int) {
+	path, query, _ := bytes.Cut(target, []byte("?"))
+	resp := botapi.Answer(f.call(string(path), string(query), string(contentType), body))
+	w := bytes.NewBuffer(b)
+	_ = json.NewEncoder(w).Encode(resp)
+	return w.Bytes(), resp.Status()
 }
 
 func (f *fakeAPI) call(path, query, contentType string, body []byte) (any, error) {
