@@ -91,8 +91,12 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 // stored: a keyed hash of their user key in a channel (for Telegram,
 // "telegram-user:<id>"). Without the key it cannot be reversed or linked to
 // other data sets.
-func (rt *Runtime) ParticipantID(userKey string) string {
-	m := hmac.New(sha256.New, rt.cfg.ParticipantKey)
+func (rt *Runtime) ParticipantID(userKey string) string { return Pseudonym(rt.cfg.ParticipantKey, userKey) }
+
+// Pseudonym is the participant id of userKey under key (see ParticipantID),
+// for tools that write what the bot would (a load test's ideas).
+func Pseudonym(key []byte, userKey string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(userKey))
 	return hex.EncodeToString(m.Sum(nil))[:32]
 }

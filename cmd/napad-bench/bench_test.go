@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"go/build"
-	"mime/multipart"
 	"net/url"
 	"os"
 	"os/exec"
@@ -156,35 +154,6 @@ func TestNotifyAtTelegramCeiling(t *testing.T) {
 	}
 }
 
-// The fake's Telegram limits: the 31st message within a second is refused,
-// a fourth one into a chat within a second is counted.
-func TestTelegramLimits(t *testing.T) {
-	l := newTelegramLimits(30, 3)
-	for i := range 30 {
-		if !l.admit(int64(i % 10)) {
-			t.Fatalf("message %d refused", i+1)
-		}
-	}
-	if l.admit(99) {
-		t.Error("the 31st message within a second was let through")
-	}
-	s := l.stats()
-	if s.refused != 1 || s.chatViolations != 0 || len(s.accepted) != 30 || len(s.attempts) != 31 {
-		t.Errorf("refused %d, chat violations %d, %d accepted of %d; want 1, 0, 30 of 31", s.refused, s.chatViolations, len(s.accepted), len(s.attempts))
-	}
-	l = newTelegramLimits(30, 3)
-	for range 4 {
-		l.admit(7)
-	}
-	if s := l.stats(); s.chatViolations != 1 {
-		t.Errorf("4 messages into one chat at once: %d violations, want 1", s.chatViolations)
-	}
-	ms := int64(time.Millisecond)
-	if got := maxInWindow([]int64{0, 500 * ms, 999 * ms, 1000 * ms, 1200 * ms, 1999 * ms}, time.Second); got != 4 {
-		t.Errorf("maxInWindow = %d, want 4 (500, 999, 1000, 1200 ms)", got)
-	}
-}
-
 func deref(p *int64) any {
 	if p == nil {
 		return nil
@@ -291,51 +260,15 @@ func buildNapad(t *testing.T) string {
 	return bin
 }
 
-// The multipart parser reads what mime/multipart (and so go-telegram/bot)
-// writes.
-func TestParseMultipart(t *testing.T) {
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fields := map[string]string{
-		"chat_id":      "1000000000042",
-		"text":         "Ahoj 👋\r\nřádek dva -- a \"uvozovky\"",
-		"reply_markup": `{"inline_keyboard":[[{"text":"OK","callback_data":"5|privacy|ok"}]]}`,
-	}
-	for _, k := range []string{"chat_id", "text", "reply_markup"} {
-		fw, _ := w.CreateFormField(k)
-		_, _ = fw.Write([]byte(fields[k]))
-	}
-	fw, _ := w.CreateFormFile("photo", "x.png")
-	_, _ = fw.Write([]byte("\x89PNG\r\n--not-a-boundary"))
-	_ = w.Close()
-	var p apiParams
-	if err := parseMultipart(body.Bytes(), []byte(w.FormDataContentType()), &p); err != nil {
-		t.Fatal(err)
-	}
-	if string(p.chatID) != fields["chat_id"] || string(p.text) != fields["text"] || string(p.markup) != fields["reply_markup"] || !p.hasPayload {
-		t.Errorf("parsed %q %q %q %v", p.chatID, p.text, p.markup, p.hasPayload)
-	}
-	datas := callbackData(p.markup, nil)
-	if len(datas) != 1 || string(datas[0]) != "5|privacy|ok" {
+// A student finds the buttons' data in the inline keyboard the bot sent.
+func TestCallbackData(t *testing.T) {
+	keyboard := `{"inline_keyboard":[[{"text":"OK","callback_data":"5|privacy|ok"}],[{"text":"Zpět \"x\"","callback_data":"5|nav|back"}]]}`
+	datas := callbackData(keyboard, nil)
+	if len(datas) != 2 || datas[0] != "5|privacy|ok" || datas[1] != "5|nav|back" {
 		t.Errorf("callback data %q", datas)
 	}
-	if step, value := splitData(datas[0]); string(step) != "privacy" || string(value) != "ok" {
+	if step, value := splitData(datas[0]); step != "privacy" || value != "ok" {
 		t.Errorf("split %q %q", step, value)
-	}
-}
-
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain", "Ahoj 👋 „uvozovky“", "quote \" back \\ nl \n tab \t ctl \x01", "bad \xff utf8", "sep \u2028"} {
-		got := appendJSONString(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("%q: %s is not JSON: %v", s, got, err)
-			continue
-		}
-		want := strings.ToValidUTF8(s, "\ufffd")
-		if back != want {
-			t.Errorf("%q came back as %q", s, back)
-		}
 	}
 }
 
@@ -348,12 +281,12 @@ func TestClassifier(t *testing.T) {
 	}
 	for lang, lp := range c.langs {
 		for _, pk := range lp.questions {
-			if got := c.question(lang, append(bytes.Clone(pk.prefix), " …"...)); got != pk.key {
+			if got := c.question(lang, pk.prefix+" …"); got != pk.key {
 				t.Errorf("%s: %s recognised as %q", lang, pk.key, got)
 			}
 		}
 		for _, pk := range lp.done {
-			if got := c.done(lang, append(bytes.Clone(pk.prefix), " …"...)); got != pk.key {
+			if got := c.done(lang, pk.prefix+" …"); got != pk.key {
 				t.Errorf("%s: %s recognised as %q", lang, pk.key, got)
 			}
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
@@ -29,7 +28,7 @@ var (
 
 type prefixKey struct {
 	key    string
-	prefix []byte
+	prefix string
 }
 
 // classifier recognises the bot's messages by the fixed text before the
@@ -59,7 +58,7 @@ func newClassifier() (*classifier, error) {
 				if err != nil {
 					return nil, err
 				}
-				*set.dst = append(*set.dst, prefixKey{key: key, prefix: []byte(p)})
+				*set.dst = append(*set.dst, prefixKey{key: key, prefix: p})
 			}
 		}
 		// Within a set no prefix may start another: the longest match
@@ -67,7 +66,7 @@ func newClassifier() (*classifier, error) {
 		for _, set := range [][]prefixKey{lp.questions, lp.done} {
 			for i, a := range set {
 				for j, b := range set {
-					if i != j && bytes.HasPrefix(a.prefix, b.prefix) {
+					if i != j && strings.HasPrefix(a.prefix, b.prefix) {
 						return nil, fmt.Errorf("texts %s and %s (%s) cannot be told apart", a.key, b.key, lang)
 					}
 				}
@@ -115,10 +114,10 @@ func textPrefix(cat *locales.Catalog, lang, key string) (string, error) {
 }
 
 // match returns the key whose prefix text starts with (the longest), or "".
-func match(set []prefixKey, text []byte) string {
+func match(set []prefixKey, text string) string {
 	best, n := "", 0
 	for _, pk := range set {
-		if len(pk.prefix) > n && bytes.HasPrefix(text, pk.prefix) {
+		if len(pk.prefix) > n && strings.HasPrefix(text, pk.prefix) {
 			best, n = pk.key, len(pk.prefix)
 		}
 	}
@@ -126,7 +125,7 @@ func match(set []prefixKey, text []byte) string {
 }
 
 // lookup tries the student's language first, then the others.
-func (c *classifier) lookup(lang string, text []byte, pick func(*langPrefixes) []prefixKey) string {
+func (c *classifier) lookup(lang, text string, pick func(*langPrefixes) []prefixKey) string {
 	if lp := c.langs[lang]; lp != nil {
 		if k := match(pick(lp), text); k != "" {
 			return k
@@ -143,14 +142,14 @@ func (c *classifier) lookup(lang string, text []byte, pick func(*langPrefixes) [
 	return ""
 }
 
-func (c *classifier) question(lang string, text []byte) string {
+func (c *classifier) question(lang, text string) string {
 	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.questions })
 }
 
-func (c *classifier) done(lang string, text []byte) string {
+func (c *classifier) done(lang, text string) string {
 	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.done })
 }
 
-func (c *classifier) note(lang string, text []byte) string {
+func (c *classifier) note(lang, text string) string {
 	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.notes })
 }

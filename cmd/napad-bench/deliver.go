@@ -15,7 +15,7 @@ import (
 // job is one update to POST to the bot's webhook.
 type job struct {
 	s    *slot
-	body *[]byte
+	body *bytes.Buffer
 }
 
 // deliverer POSTs updates to the webhook like Telegram does: over at most
@@ -32,9 +32,9 @@ type deliverer struct {
 	retryUp time.Duration // give an update up after failing this long
 	client  *http.Client  // for https webhooks; http ones use liteClient
 	posted  atomic.Int64  // first deliveries so far
-	// onReply gets the body of a webhook answer that carries a Bot API
-	// call ("method"), which Telegram would carry out.
-	onReply func(answer []byte)
+	// onReply gets every webhook answer with a body, which may carry a Bot
+	// API call ("method") that Telegram would carry out.
+	onReply func(contentType string, answer []byte)
 }
 
 type workerStats struct {
@@ -94,38 +94,39 @@ func (d *deliverer) close() {
 	}
 }
 
-// poster sends one update; one per worker, each with its own connection.
-// poster posts an update and returns the webhook's status and answer body
-// (valid until the next call).
-type poster func(body []byte) (status int, answer []byte, err error)
+// poster posts an update and returns the webhook's status, and the type and
+// body of its answer (valid until the next call).
+type poster func(body []byte) (status int, contentType string, answer []byte, err error)
 
+// newPoster makes the poster of one worker, with a connection and a buffer
+// of its own.
 func (d *deliverer) newPoster() poster {
 	if d.client == nil {
-		path := d.url.RequestURI()
-		c := newLiteClient(d.url.Host, path, [][2]string{
+		return newLiteClient(d.url.Host, d.url.RequestURI(), [][2]string{
 			{"Content-Type", "application/json"},
 			{"X-Telegram-Bot-Api-Secret-Token", d.secret},
-		}, 60*time.Second)
-		return c.post
+		}, 60*time.Second).post
 	}
 	hdr := http.Header{
 		"Content-Type":                    {"application/json"},
 		"X-Telegram-Bot-Api-Secret-Token": {d.secret},
 	}
 	raw := d.url.String()
-	return func(body []byte) (int, []byte, error) {
+	var answer bytes.Buffer
+	return func(body []byte) (int, string, []byte, error) {
 		req, err := http.NewRequest(http.MethodPost, raw, bytes.NewReader(body))
 		if err != nil {
-			return 0, nil, fmt.Errorf("webhook request: %w", err)
+			return 0, "", nil, fmt.Errorf("webhook request: %w", err)
 		}
 		req.Header = hdr
 		resp, err := d.client.Do(req)
 		if err != nil {
-			return 0, nil, err
+			return 0, "", nil, err
 		}
-		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		answer.Reset()
+		_, _ = answer.ReadFrom(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
-		return resp.StatusCode, answer, nil
+		return resp.StatusCode, resp.Header.Get("Content-Type"), answer.Bytes(), nil
 	}
 }
 
@@ -142,7 +143,7 @@ func (d *deliverer) deliver(w *workerStats, post poster, j job) {
 	if d.p.stopping.Load() {
 		return // the run is over: what is still queued is not sent
 	}
-	body := *j.body
+	body := j.body.Bytes()
 	first := d.p.now()
 	j.s.postAt.Store(int64(first))
 	d.posted.Add(1)
@@ -150,11 +151,11 @@ func (d *deliverer) deliver(w *workerStats, post poster, j job) {
 	backoff := 100 * time.Millisecond
 	for {
 		start := d.p.now()
-		status, answer, err := post(body)
+		status, contentType, answer, err := post(body)
 		if err == nil && status == http.StatusOK {
 			w.resp = append(w.resp, micros(d.p.now()-start))
 			if len(answer) > 0 && d.onReply != nil {
-				d.onReply(answer)
+				d.onReply(contentType, answer)
 			}
 			return
 		}

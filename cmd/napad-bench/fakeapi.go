@@ -2,67 +2,26 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // The fake bot's identity, as getMe tells it.
-const (
-	fakeBotID       int64 = 777000222
-	fakeBotUsername       = "napad_bench_bot"
-)
-
-// Bot API methods the fake knows; the index counts calls.
-const (
-	mGetMe = iota
-	mSetWebhook
-	mDeleteWebhook
-	mGetWebhookInfo
-	mSetMyCommands
-	mGetMyCommands
-	mDeleteMyCommands
-	mSendMessage
-	mEditMessageText
-	mEditMessageReplyMarkup
-	mEditMessageCaption
-	mAnswerCallbackQuery
-	mSendChatAction
-	mSendPhoto
-	mSendDocument
-	mSendLocation
-	mDeleteMessage
-	mGetUpdates
-	mUnknown
-	numMethods
-)
-
-var methodNames = [numMethods]string{
-	"getMe", "setWebhook", "deleteWebhook", "getWebhookInfo", "setMyCommands", "getMyCommands",
-	"deleteMyCommands", "sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
-	"answerCallbackQuery", "sendChatAction", "sendPhoto", "sendDocument", "sendLocation", "deleteMessage",
-	"getUpdates", "(unknown)",
-}
-
-func methodIndex(name []byte) int {
-	for i, n := range methodNames[:mUnknown] {
-		if string(name) == n {
-			return i
-		}
-	}
-	for i, n := range methodNames[:mUnknown] { // method names are case-insensitive
-		if bytes.EqualFold(name, []byte(n)) {
-			return i
-		}
-	}
-	return mUnknown
-}
+var fakeBot = models.User{ID: 777000222, IsBot: true, FirstName: "Nápad", Username: "napad_bench_bot"}
 
 // webhookConfig is what the bot asked for with setWebhook.
 type webhookConfig struct {
@@ -71,27 +30,28 @@ type webhookConfig struct {
 	MaxConnections int
 }
 
-// messageSink receives what the bot shows in a chat. text and markup point
-// into the request and must be copied if kept. It returns the message id to
+// messageSink receives what the bot shows in a chat: its text, and its
+// inline keyboard as JSON ("" without one). It returns the message id to
 // answer with, or ok=false when the chat is nobody's the sink knows.
 type messageSink interface {
-	botMessage(chatID int64, messageID int64, text, markup []byte) (id int64, ok bool)
+	botMessage(chatID, messageID int64, text, keyboard string) (id int64, ok bool)
 }
 
-// fakeAPI is a lean Telegram Bot API: it answers every method the bot uses
-// with valid Telegram JSON, hands the bot's messages to the students, and
-// counts calls. It keeps nothing else.
+// fakeAPI is a lean Telegram Bot API: it reads calls with telegramtest/botapi,
+// as the tests' fake does, but records nothing; it answers every method the
+// bot uses with valid Telegram JSON, hands the bot's messages to the
+// students, and counts calls.
 type fakeAPI struct {
 	token string // the accepted token; "" accepts any
 	sink  messageSink
 	log   *slog.Logger
 	// limits, unless nil, refuses messages beyond Telegram's rate with 429
 	// (-mode notify).
-	limits *telegramLimits
+	limits *botapi.Limits
 
-	calls    [numMethods]atomic.Int64
-	badCalls atomic.Int64 // refused: bad token, unparseable parameters
-	msgSeq   atomic.Int64 // message ids in chats that are no student's
+	calls    map[string]*atomic.Int64 // by method; unknown ones under "(unknown)"
+	badCalls atomic.Int64             // refused: bad token, unparseable parameters
+	msgSeq   atomic.Int64             // message ids in chats that are no student's
 
 	hookMu  sync.Mutex
 	hook    webhookConfig
@@ -102,13 +62,13 @@ type fakeAPI struct {
 	addr string
 }
 
-var (
-	botUserJSON = fmt.Sprintf(`{"id":%d,"is_bot":true,"first_name":"Nápad","username":%q,"can_join_groups":false,"can_read_all_group_messages":false,"supports_inline_queries":false}`, fakeBotID, fakeBotUsername)
-	respTrue    = []byte(`{"ok":true,"result":true}`)
-)
+const unknownMethod = "(unknown)"
 
 func newFakeAPI(token string, sink messageSink, log *slog.Logger) *fakeAPI {
-	f := &fakeAPI{token: token, sink: sink, log: log, hookSet: make(chan struct{})}
+	f := &fakeAPI{token: token, sink: sink, log: log, hookSet: make(chan struct{}), calls: map[string]*atomic.Int64{}}
+	for _, m := range append(botapi.Methods, unknownMethod) {
+		f.calls[m] = new(atomic.Int64)
+	}
 	f.msgSeq.Store(1_000_000)
 	return f
 }
@@ -152,9 +112,9 @@ func (f *fakeAPI) webhook(ctx context.Context) (webhookConfig, error) {
 
 func (f *fakeAPI) counts() map[string]int64 {
 	out := map[string]int64{}
-	for i := range f.calls {
-		if n := f.calls[i].Load(); n > 0 {
-			out[methodNames[i]] = n
+	for m, n := range f.calls {
+		if n.Load() > 0 {
+			out[m] = n.Load()
 		}
 	}
 	return out
@@ -162,103 +122,70 @@ func (f *fakeAPI) counts() map[string]int64 {
 
 // webhookReply carries out a Bot API call the bot made in its answer to a
 // webhook POST, as Telegram does (the bot answers a tap this way).
-func (f *fakeAPI) webhookReply(answer []byte) {
-	var m struct {
-		Method string `json:"method"`
+func (f *fakeAPI) webhookReply(contentType string, answer []byte) {
+	if method, ok := botapi.WebhookCall(contentType, answer); ok {
+		_, _ = f.call("/bot"+f.token+"/"+method, "", contentType, answer)
 	}
-	if json.Unmarshal(answer, &m) != nil || m.Method == "" {
-		return
-	}
-	f.handle(nil, nil, []byte("/bot"+f.token+"/"+m.Method), []byte("application/json"), answer)
 }
 
 // handle answers POST/GET /bot<token>/<method>: it appends the answer to b
 // and returns the HTTP status.
 func (f *fakeAPI) handle(b, _, target, contentType, body []byte) ([]byte, int) {
 	path, query, _ := bytes.Cut(target, []byte("?"))
-	rest, ok := bytes.CutPrefix(path, []byte("/bot"))
-	token, method, ok2 := bytes.Cut(rest, []byte("/"))
-	if !ok || !ok2 {
-		f.badCalls.Add(1)
-		return f.fail(b, http.StatusNotFound, "Not Found")
-	}
-	if f.token != "" && string(token) != f.token {
-		f.badCalls.Add(1)
-		return f.fail(b, http.StatusUnauthorized, "Unauthorized")
-	}
-	m := methodIndex(method)
-	f.calls[m].Add(1)
+	resp := botapi.Answer(f.call(string(path), string(query), string(contentType), body))
+	w := bytes.NewBuffer(b)
+	_ = json.NewEncoder(w).Encode(resp)
+	return w.Bytes(), resp.Status()
+}
 
-	var p apiParams
-	var err error
-	if len(query) > 0 {
-		err = parseFormParams(string(query), &p)
-	}
-	if err == nil && len(body) > 0 {
-		switch {
-		case bytes.HasPrefix(contentType, []byte("multipart/form-data")):
-			err = parseMultipart(body, contentType, &p)
-		case bytes.HasPrefix(contentType, []byte("application/json")):
-			err = parseJSONParams(body, &p)
-		case bytes.HasPrefix(contentType, []byte("application/x-www-form-urlencoded")):
-			err = parseFormParams(string(body), &p)
+func (f *fakeAPI) call(path, query, contentType string, body []byte) (any, error) {
+	token, method, ok := botapi.SplitPath(path)
+	if !ok || f.token != "" && token != f.token {
+		f.badCalls.Add(1)
+		if !ok {
+			return nil, botapi.Fail(http.StatusNotFound, 0)
 		}
+		return nil, botapi.Fail(http.StatusUnauthorized, 0)
 	}
+	name, known := botapi.Canonical(method)
+	if !known {
+		f.calls[unknownMethod].Add(1)
+		return nil, botapi.Fail(http.StatusNotFound, 0)
+	}
+	f.calls[name].Add(1)
+	p, err := botapi.ParseBody(contentType, query, body)
 	if err != nil {
 		f.badCalls.Add(1)
-		return f.fail(b, http.StatusBadRequest, "Bad Request: can't parse the parameters")
+		return nil, err
 	}
-
-	switch m {
-	case mGetMe:
-		b = append(b, `{"ok":true,"result":`...)
-		b = append(b, botUserJSON...)
-		b = append(b, '}')
-	case mSetWebhook:
-		f.setWebhook(&p)
-		b = append(b, `{"ok":true,"result":true,"description":"Webhook was set"}`...)
-	case mDeleteWebhook:
-		b = append(b, `{"ok":true,"result":true,"description":"Webhook is already deleted"}`...)
-	case mGetWebhookInfo:
+	switch name {
+	case "getMe":
+		return fakeBot, nil
+	case "setWebhook":
+		f.setWebhook(p)
+		return botapi.Described{Result: true, Description: "Webhook was set"}, nil
+	case "deleteWebhook":
+		return botapi.Described{Result: true, Description: "Webhook is already deleted"}, nil
+	case "getWebhookInfo":
 		f.hookMu.Lock()
-		h := f.hook
-		f.hookMu.Unlock()
-		b = append(b, `{"ok":true,"result":{"url":`...)
-		b = appendJSONString(b, h.URL)
-		b = append(b, `,"has_custom_certificate":false,"pending_update_count":0,"max_connections":`...)
-		b = appendInt(b, int64(h.MaxConnections))
-		b = append(b, `}}`...)
-	case mGetMyCommands:
-		b = append(b, `{"ok":true,"result":[]}`...)
-	case mGetUpdates:
+		defer f.hookMu.Unlock()
+		return models.WebhookInfo{URL: f.hook.URL, MaxConnections: f.hook.MaxConnections}, nil
+	case "getMyCommands":
+		return []models.BotCommand{}, nil
+	case "getUpdates":
 		if !f.polled.Swap(true) {
 			f.log.Warn("the bot polls with getUpdates: napad-bench only delivers updates by webhook (set WEBHOOK_URL and WEBHOOK_SECRET)")
 		}
-		return f.fail(b, http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
-	case mSendMessage, mEditMessageText, mEditMessageReplyMarkup, mEditMessageCaption,
-		mSendPhoto, mSendDocument, mSendLocation:
-		if f.limits != nil && m != mEditMessageText && m != mEditMessageReplyMarkup && m != mEditMessageCaption {
-			// Telegram's limits are on messages sent, not on edits.
-			if chatID, ok := parseInt(p.chatID); ok && !f.limits.admit(chatID) {
-				return append(b, tooManyRequests...), http.StatusTooManyRequests
-			}
-		}
-		var ok bool
-		if b, ok = f.message(b, m, &p); !ok {
-			f.badCalls.Add(1)
-			return f.fail(b[:0], http.StatusBadRequest, "Bad Request: chat_id is empty")
-		}
-	case mUnknown:
-		return f.fail(b, http.StatusNotFound, "Not Found")
-	default: // setMyCommands, deleteMyCommands, answerCallbackQuery, sendChatAction, deleteMessage
-		b = append(b, respTrue...)
+		return nil, botapi.ErrWebhookActive
+	case "sendMessage", "sendPhoto", "sendDocument", "sendLocation", "editMessageText", "editMessageReplyMarkup", "editMessageCaption":
+		return f.message(name, p)
 	}
-	return b, http.StatusOK
+	return true, nil // setMyCommands, deleteMyCommands, answerCallbackQuery, sendChatAction, deleteMessage
 }
 
-func (f *fakeAPI) setWebhook(p *apiParams) {
-	cfg := webhookConfig{URL: string(p.url), Secret: string(p.secret), MaxConnections: 40}
-	if n, ok := parseInt(p.maxConns); ok && n > 0 {
+func (f *fakeAPI) setWebhook(p botapi.Params) {
+	cfg := webhookConfig{URL: p.Str("url"), Secret: p.Str("secret_token"), MaxConnections: 40}
+	if n, ok := p.Int64("max_connections"); ok && n > 0 {
 		cfg.MaxConnections = int(n)
 	}
 	f.hookMu.Lock()
@@ -271,79 +198,81 @@ func (f *fakeAPI) setWebhook(p *apiParams) {
 	}
 }
 
+// message is a message as Telegram writes it, in the answer to a method
+// that sends or changes one and in updates: the fields a client reads of the
+// bot's messages and the students send. The inline keyboard stays the JSON
+// the bot sent: decoding it into go-telegram's models and encoding it again
+// would cost the bench more than the rest of an update.
+type message struct {
+	ID          int64                  `json:"message_id"`
+	From        *models.User           `json:"from"`
+	Chat        models.Chat            `json:"chat"`
+	Date        int64                  `json:"date"`
+	EditDate    int64                  `json:"edit_date,omitempty"`
+	Text        string                 `json:"text,omitempty"`
+	Entities    []models.MessageEntity `json:"entities,omitempty"`
+	Caption     string                 `json:"caption,omitempty"`
+	Photo       []models.PhotoSize     `json:"photo,omitempty"`
+	Document    *models.Document       `json:"document,omitempty"`
+	Location    *models.Location       `json:"location,omitempty"`
+	ReplyMarkup json.RawMessage        `json:"reply_markup,omitempty"`
+}
+
+// privateChat is a student's chat with the bot; its id is the student's.
+func privateChat(id int64) models.Chat {
+	return models.Chat{ID: id, Type: models.ChatTypePrivate, FirstName: "Student"}
+}
+
 // message answers a method that sends or changes a message with the
 // message, as Telegram does, after showing it to the student of the chat.
-func (f *fakeAPI) message(b []byte, m int, p *apiParams) ([]byte, bool) {
-	chatID, ok := parseInt(p.chatID)
+func (f *fakeAPI) message(method string, p botapi.Params) (any, error) {
+	chatID, ok := p.Int64("chat_id")
 	if !ok {
-		return b, false
+		f.badCalls.Add(1)
+		return nil, botapi.BadRequest("chat_id is empty")
 	}
+	if f.limits != nil && botapi.SendsMessage(method) && !f.limits.Admit(chatID) {
+		return nil, botapi.TooManyRequests(1)
+	}
+	// Only inline keyboards carry the buttons a student taps, and only
+	// those Telegram returns with the message.
+	keyboard := p.Str("reply_markup")
+	if !strings.Contains(keyboard, `"inline_keyboard"`) {
+		keyboard = ""
+	}
+	edit := strings.HasPrefix(method, "edit")
 	var msgID int64
-	if m == mEditMessageText || m == mEditMessageReplyMarkup || m == mEditMessageCaption {
-		msgID, _ = parseInt(p.messageID)
+	if edit {
+		msgID, _ = p.Int64("message_id")
 	}
-	markup := p.markup
-	if m == mEditMessageReplyMarkup && len(markup) == 0 {
-		markup = []byte(`{"inline_keyboard":[]}`)
-	}
-	id, known := f.sink.botMessage(chatID, msgID, p.text, markup)
+	text := cmp.Or(p.Str("text"), p.Str("caption"))
+	id, known := f.sink.botMessage(chatID, msgID, text, keyboard)
 	if !known {
-		id = msgID
-		if id == 0 {
+		if id = msgID; id == 0 {
 			id = f.msgSeq.Add(1)
 		}
 	}
-	b = append(b, `{"ok":true,"result":{"message_id":`...)
-	b = appendInt(b, id)
-	b = append(b, `,"from":`...)
-	b = append(b, botUserJSON...)
-	b = append(b, `,"chat":{"id":`...)
-	b = appendInt(b, chatID)
-	if chatID > 0 {
-		b = append(b, `,"first_name":"Student","type":"private"}`...)
-	} else {
-		b = append(b, `,"title":"Group","type":"supergroup"}`...)
+	m := &message{ID: id, From: &fakeBot, Chat: privateChat(chatID), Date: time.Now().Unix()}
+	if chatID < 0 {
+		m.Chat = models.Chat{ID: chatID, Type: models.ChatTypeSupergroup, Title: "Group"}
 	}
-	b = append(b, `,"date":`...)
-	b = appendInt(b, time.Now().Unix())
-	if m == mEditMessageText || m == mEditMessageReplyMarkup || m == mEditMessageCaption {
-		b = append(b, `,"edit_date":`...)
-		b = appendInt(b, time.Now().Unix())
+	if keyboard != "" {
+		m.ReplyMarkup = json.RawMessage(keyboard)
 	}
-	switch m {
-	case mSendPhoto:
-		b = append(b, `,"photo":[{"file_id":"AgACAgIAAxkBAAIBenchPhotoS","file_unique_id":"AQADbenchS","file_size":1400,"width":90,"height":68},`+
-			`{"file_id":"AgACAgIAAxkBAAIBenchPhoto","file_unique_id":"AQADbench","file_size":98000,"width":1280,"height":960}]`...)
-	case mSendDocument:
-		b = append(b, `,"document":{"file_id":"BQACAgIAAxkBAAIBenchDoc","file_unique_id":"AgADbenchDoc","file_name":"file"}`...)
-	case mSendLocation:
-		b = append(b, `,"location":{"latitude":`...)
-		b = append(b, p.latitude...)
-		b = append(b, `,"longitude":`...)
-		b = append(b, p.longitude...)
-		b = append(b, '}')
+	if edit {
+		m.EditDate = m.Date
 	}
-	if len(p.text) > 0 {
-		if m == mSendPhoto || m == mSendDocument || m == mEditMessageCaption {
-			b = append(b, `,"caption":`...)
-		} else {
-			b = append(b, `,"text":`...)
-		}
-		b = appendJSONString(b, p.text)
+	switch method {
+	case "sendPhoto", "editMessageCaption":
+		m.Photo, m.Caption = botapi.PhotoSizes("AgACAgIAAxkBAAIBenchPhoto", 98000), text
+	case "sendDocument":
+		m.Document, m.Caption = &models.Document{FileID: "BQACAgIAAxkBAAIBenchDoc", FileUniqueID: botapi.UniqueID("BQACAgIAAxkBAAIBenchDoc"), FileName: "file"}, text
+	case "sendLocation":
+		lat, _ := strconv.ParseFloat(p.Str("latitude"), 64)
+		lon, _ := strconv.ParseFloat(p.Str("longitude"), 64)
+		m.Location = &models.Location{Latitude: lat, Longitude: lon}
+	default:
+		m.Text = text
 	}
-	// Telegram returns inline keyboards only.
-	if isInline(markup) {
-		b = append(b, `,"reply_markup":`...)
-		b = append(b, markup...)
-	}
-	b = append(b, `}}`...)
-	return b, true
-}
-
-func (f *fakeAPI) fail(b []byte, code int, description string) ([]byte, int) {
-	b = append(b, `{"ok":false,"error_code":`...)
-	b = appendInt(b, int64(code))
-	b = append(b, `,"description":`...)
-	b = appendJSONString(b, description)
-	return append(b, '}'), code
+	return m, nil
 }

@@ -11,6 +11,18 @@
 // pin or a photo, or skipping — checks the summary, sends the idea and waits
 // for the confirmation with its code.
 //
+// The fake reads the bot's calls (path, method, JSON, multipart or
+// urlencoded parameters), answers errors and keeps Telegram's rate limits
+// with bot/telegram/telegramtest/botapi, the same code as the tests' fake
+// (telegramtest.Server); unlike that one it records nothing. What would make
+// the bench measure itself instead of the bot stays lean: a hand-written
+// HTTP/1.1 server and client (httplite.go: with net/http for both, the bench
+// took ~0.09 ms more CPU per update and the bot got through 8-22 % fewer
+// updates/s in closed loop; "net/http vs hand-written HTTP" in
+// docs/BENCHMARKS.md), and the bot's inline keyboards kept as the JSON it
+// sent rather than decoded into go-telegram models and encoded again (~0.05
+// ms per update).
+//
 // Three modes:
 //
 //	-mode closed   each student answers as soon as the reply it waits for
@@ -21,17 +33,18 @@
 //	-mode notify   no conversations: -notifications status notifications
 //	               (default 3,000) made due at once, at Telegram's limits.
 //
-// In notify mode (with -spawn only) the bench writes -notifications ideas
-// from as many students into the bot's database, each with the contact the
-// bot would have stored for the student's private chat (the participant ids
-// made with the spawned bot's PARTICIPANT_KEY), starts `napad serve` with
-// Telegram's default limits (30 messages/s, 1/s per chat) and NOTIFY_INTERVAL
-// 200ms (-notify-interval), and then changes the status of every idea in one
-// transaction that writes what `SetStatus` writes for each: the status, its
-// audit row and a notification due now. The fake Bot API then behaves like
-// Telegram at its limit: a message beyond 30 within any sliding second is
-// answered 429 "retry after 1", and messages into one chat beyond 3 within a
-// second are counted. It reports the time from the COMMIT until the last
+// In notify mode (with -spawn only) the bench stores -notifications ideas
+// from as many students with the bot's own store (storage/postgres Submit,
+// four at a time), each with the contact the bot keeps for the student's
+// private chat (the participant ids made with the spawned bot's
+// PARTICIPANT_KEY), starts `napad serve` with Telegram's default limits (30
+// messages/s, 1/s per chat) and NOTIFY_INTERVAL 200ms (-notify-interval),
+// and then changes the status of every idea with SetStatus, as staff do:
+// the status, its audit row and a notification due now, one transaction
+// each, four at a time. The fake Bot API then behaves like Telegram at its
+// limit: a message beyond 30 within any sliding second is answered 429
+// "retry after 1", and messages into one chat beyond 3 within a second are
+// counted. It reports the time from the first SetStatus until the last
 // student got their notification, messages/s, the 429s, the most messages in
 // any 1-s window, and whether each student got exactly one message naming
 // their idea and PostgreSQL recorded every notification as sent.
@@ -72,13 +85,13 @@
 // (the message that asks the next question) reaching the fake API; completed
 // and lost conversations (lost: stalled past -stall, or the bot said
 // something no student could go on from) and, with -database-url, the ideas
-// stored for the forum (duplicates show as more ideas than confirmations);
-// Redis commands per update (INFO total_commands_processed and commandstats:
-// the whole Redis server, so other clients add noise); PostgreSQL
-// transactions per idea (pg_stat_database of the bot's database); the bot's
-// CPU per 1,000 updates and its peak RSS (/proc/<pid>). A human table goes to
-// stdout; -json FILE (or -json -) writes the same as JSON. Students' choices
-// follow -seed.
+// stored for the forum (the store's SuggestionsByForum; duplicates show as
+// more ideas than confirmations); Redis commands per update (INFO
+// total_commands_processed and commandstats: the whole Redis server, so
+// other clients add noise); PostgreSQL transactions per idea
+// (pg_stat_database of the bot's database); the bot's CPU per 1,000 updates
+// and its peak RSS (/proc/<pid>). A human table goes to stdout; -json FILE
+// (or -json -) writes the same as JSON. Students' choices follow -seed.
 //
 // The exit status is 0 when every conversation completed and nothing was
 // amiss, 3 when conversations were lost or ideas duplicated (in notify mode:
@@ -93,10 +106,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -105,6 +116,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -154,7 +166,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); notify: -notifications status notifications at Telegram's limits (needs -spawn)")
-	fs.IntVar(&o.apiRate, "api-rate", telegramPerSecond, "notify mode: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
+	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify mode: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
 	fs.IntVar(&o.notifications, "notifications", 3000, fmt.Sprintf("notify mode: status notifications made due at once, one per student, 1..%d", maxNotifications))
 	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d", maxStudents))
 	fs.DurationVar(&o.think, "think", time.Second, "think mode: mean of the exponentially distributed pause before each answer")
@@ -296,22 +308,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	if err != nil {
 		return nil, err
 	}
-	runID := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff)
-	userBase := o.userBase
-	if userBase == 0 {
-		// Far above real Telegram ids today, a fresh range for every run.
-		userBase = 1_000_000_000_000 + rand.Int64N(1_000_000)*100_000_000
-	}
+	sess := newSession(o)
 	pop := newPopulation(popConfig{
 		students: o.students, mode: o.mode, think: o.think, ramp: o.ramp, duration: o.duration,
-		ideas: o.ideas, stall: o.stall, seed: o.seed, userBase: userBase,
+		ideas: o.ideas, stall: o.stall, seed: o.seed, userBase: sess.userBase,
 	}, cls)
-
-	token := ""
-	if o.spawn != "" {
-		token = "7" + fmt.Sprint(100000000+rand.IntN(899999999)) + ":" + randomString(35)
-	}
-	api := newFakeAPI(token, pop, log)
+	api := newFakeAPI(sess.token, pop, log)
 	if err := api.start(o.apiListen); err != nil {
 		return nil, err
 	}
@@ -322,50 +324,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 		hook   webhookConfig
 		forum  = o.forum
 		botPID = o.botPID
-		prefix = "napad-bench:" + runID + ":"
+		prefix = sess.prefix
 	)
-	stopBot := func() error { return nil }
 	if o.spawn != "" {
-		listen := o.botListen
-		if listen == "" {
-			if listen, err = freeAddr(); err != nil {
-				return nil, err
-			}
-		}
-		settings := botSettings{
-			token: token, apiURL: api.url(), databaseURL: o.databaseURL, redisURL: o.redisURL, prefix: prefix,
-			webhookURL: "http://" + listen + "/telegram/webhook", secret: randomString(40), listen: listen,
-			participantKey: randomString(48), logLevel: o.botLogLevel, notifyInterval: o.notifyInterval,
-			telegramLimits: o.telegramLimits,
-		}
-		env := settings.env()
-		if forum == "" {
-			log.Info("creating the bench forum", "with", o.spawn+" forum create")
-			if forum, err = createForumCLI(ctx, o.spawn, env, "napad-bench "+runID); err != nil {
-				return nil, err
-			}
-		}
-		logPath := o.botLog
-		if logPath == "" {
-			logPath = filepath.Join(os.TempDir(), "napad-bench-"+runID+".log")
-		}
-		if bot, err = spawnBot(o.spawn, env, logPath); err != nil {
+		settings, err := newBotSettings(o, sess, api.url())
+		if err != nil {
 			return nil, err
 		}
-		var stopped bool
-		stopBot = func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			return bot.stop(20 * time.Second)
+		if forum, err = spawnForum(ctx, o, settings, "napad-bench "+sess.runID, log); err != nil {
+			return nil, err
 		}
-		defer func() { _ = stopBot() }()
+		if bot, hook, err = launch(ctx, o, sess, settings, api, log); err != nil {
+			return nil, err
+		}
+		defer func() { _ = bot.stop() }()
 		botPID = bot.pid()
-		log.Info("started napad serve", "pid", botPID, "listen", listen, "log", logPath)
-		if hook, err = waitReady(ctx, bot, listen, api, o.waitBot); err != nil {
-			return nil, err
-		}
 	} else {
 		printBotEnv(tableOut, api.url(), prefix)
 		if o.webhook != "" {
@@ -380,7 +353,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 			}
 		}
 		if forum == "" {
-			if forum, err = createForumDB(ctx, o.databaseURL, "napad-bench "+runID); err != nil {
+			if forum, err = createForumDB(ctx, o.databaseURL, "napad-bench "+sess.runID); err != nil {
 				return nil, err
 			}
 		}
@@ -507,7 +480,7 @@ loop:
 			return nil, err
 		}
 	}
-	botErr := stopBot()
+	botErr := bot.stop()
 	if botErr != nil {
 		log.Warn("stopping the bot", "err", botErr)
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/healthycities/napad/storage/export"
+	"github.com/healthycities/napad/storage/postgres"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -276,17 +278,23 @@ func (w *pgWatch) settledSnap(ctx context.Context, botStopped bool, settle time.
 // countIdeas counts the ideas stored for the forum, and the students they
 // came from.
 func countIdeas(ctx context.Context, databaseURL, forumCode string) (ideas, authors int64, err error) {
-	conn, err := pgx.Connect(ctx, databaseURL)
-	if err != nil {
-		return 0, 0, fmt.Errorf("connect to PostgreSQL to count ideas: %w", err)
-	}
-	defer conn.Close(ctx)
-	err = conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT s.participant_id) FROM suggestions s
-		JOIN forums f ON f.id = s.forum_id WHERE f.join_code = $1`, forumCode).Scan(&ideas, &authors)
+	db, err := postgres.Open(ctx, databaseURL)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count ideas: %w", err)
 	}
-	return ideas, authors, nil
+	defer db.Close()
+	// The staff export sees every idea (hidden ones too) with its author's
+	// pseudonym: the count the city would get.
+	from := map[string]bool{}
+	err = db.ExportIdeas(ctx, postgres.ExportFilter{ForumCode: forumCode, IncludeHidden: true}, func(r export.Row) error {
+		ideas++
+		from[r.Participant] = true
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("count ideas: %w", err)
+	}
+	return ideas, int64(len(from)), nil
 }
 
 // latency summarises samples in µs, in milliseconds.

@@ -2,151 +2,62 @@ package main
 
 // -mode notify: status notifications at Telegram's ceiling.
 //
-// The bench prepares -notifications ideas from as many students, each with
-// the chat the bot would have remembered for them (contacts), starts
-// `napad serve` with Telegram's default limits (30 messages/s overall, 1/s
-// per chat) and a short NOTIFY_INTERVAL, and then changes the status of
-// every idea at once, in one transaction that writes what SetStatus writes
-// (the new status, its audit row, a notification due now). Its fake Bot API
-// enforces Telegram's limit — a message beyond 30 within any sliding second
-// gets 429 "retry after 1" — and counts messages into one chat beyond a
-// burst of 3 within a second. The run ends when every student got their
-// notification.
+// The bench stores -notifications ideas from as many students with the
+// bot's own store (postgres.Store.Submit, which keeps the chat to tell each
+// student in, as the bot does), starts `napad serve` with Telegram's default
+// limits (30 messages/s overall, 1/s per chat) and a short NOTIFY_INTERVAL,
+// and then changes the status of every idea at once with SetStatus, as staff
+// do (the new status, its audit row, a notification due now). Its fake Bot
+// API keeps Telegram's limit (botapi.Limits): a message beyond 30 within any
+// sliding second gets 429 "retry after 1"; messages into one chat beyond a
+// burst of 3 within a second are counted. The run ends when every student
+// got their notification.
 
 import (
-	"bytes"
+	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
 const (
-	// telegramPerSecond is the most messages Telegram takes from a bot within
-	// any second, as the fake enforces it.
-	telegramPerSecond = 30
-	// telegramChatBurst is how many messages into one chat within a second
-	// the fake lets pass before it counts a violation of the ~1/s per chat.
-	telegramChatBurst = 3
 	// notifyLinger is how long the bench keeps listening after the last
 	// student got their notification, to catch messages sent twice.
 	notifyLinger = time.Second
 	// defaultNotifyPoll is NOTIFY_INTERVAL in -mode notify.
 	defaultNotifyPoll = "200ms"
 	maxNotifications  = 100_000
+	// storeWorkers is how many ideas the bench stores, or changes, at once.
+	storeWorkers = 4
 )
-
-// tooManyRequests is Telegram's answer to a message beyond its limit.
-const tooManyRequests = `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 1","parameters":{"retry_after":1}}`
-
-// telegramLimits is the fake Bot API's enforcement of Telegram's limits on
-// the messages a bot sends: more than perSecond within any sliding second
-// are refused with 429; more than chatBurst into one chat within a second
-// are let through but counted.
-type telegramLimits struct {
-	perSecond int
-	chatBurst int
-	base      time.Time
-
-	mu             sync.Mutex
-	recent         []int64 // the last perSecond accepted messages (ns since base), a ring
-	head           int     // the oldest in recent once it is full
-	accepted       []int64 // every accepted message
-	attempts       []int64 // every message, refused ones too
-	chats          map[int64][]int64
-	refused        int64
-	chatViolations int64
-}
-
-func newTelegramLimits(perSecond, chatBurst int) *telegramLimits {
-	return &telegramLimits{perSecond: perSecond, chatBurst: chatBurst, base: time.Now(),
-		recent: make([]int64, 0, perSecond), chats: map[int64][]int64{}}
-}
-
-// admit says whether a message into chatID may go now; false means 429.
-func (l *telegramLimits) admit(chatID int64) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	t := int64(time.Since(l.base)) // under the lock: the times are in order
-	l.attempts = append(l.attempts, t)
-	if len(l.recent) < l.perSecond {
-		l.recent = append(l.recent, t)
-	} else {
-		if t-l.recent[l.head] < int64(time.Second) {
-			l.refused++
-			return false
-		}
-		l.recent[l.head] = t
-		l.head = (l.head + 1) % l.perSecond
-	}
-	l.accepted = append(l.accepted, t)
-	kept := l.chats[chatID][:0]
-	for _, at := range l.chats[chatID] {
-		if t-at < int64(time.Second) {
-			kept = append(kept, at)
-		}
-	}
-	if len(kept) >= l.chatBurst {
-		l.chatViolations++
-	}
-	l.chats[chatID] = append(kept, t)
-	return true
-}
-
-// limitStats is what the limits saw.
-type limitStats struct {
-	refused, chatViolations int64
-	accepted, attempts      []int64 // ns since base, in order
-}
-
-func (l *telegramLimits) stats() limitStats {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return limitStats{refused: l.refused, chatViolations: l.chatViolations,
-		accepted: slices.Clone(l.accepted), attempts: slices.Clone(l.attempts)}
-}
-
-// maxInWindow is the most of the (ordered) times within any window w: the
-// times t with start <= t < start+w, for any start.
-func maxInWindow(times []int64, w time.Duration) int {
-	best, i := 0, 0
-	for j := range times {
-		for times[j]-times[i] >= int64(w) {
-			i++
-		}
-		best = max(best, j-i+1)
-	}
-	return best
-}
 
 // notifySink is the students of -mode notify: chat userBase+i is student
 // i's, who waits for the notification about idea refs[i].
 type notifySink struct {
 	userBase int64
-	refs     []string
 	base     time.Time
 
 	mu        sync.Mutex
-	first     []int64 // ns since base of the student's first message; -1 none yet
+	refs      []string        // set by expect, once the ideas are stored
+	first     []time.Duration // since base, of the student's first message; -1 none yet
 	got       int
 	extra     int64 // messages beyond the first in a chat
 	wrongText int64 // a first message that does not name the student's idea
@@ -155,17 +66,22 @@ type notifySink struct {
 	done      chan struct{}
 }
 
-func newNotifySink(userBase int64, refs []string, base time.Time) *notifySink {
-	s := &notifySink{userBase: userBase, refs: refs, base: base, first: make([]int64, len(refs)),
-		done: make(chan struct{}), msgSeq: 1000}
+func newNotifySink(userBase int64, base time.Time) *notifySink {
+	return &notifySink{userBase: userBase, base: base, done: make(chan struct{}), msgSeq: 1000}
+}
+
+// expect says which idea each student waits to hear about.
+func (s *notifySink) expect(refs []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refs, s.first = refs, make([]time.Duration, len(refs))
 	for i := range s.first {
 		s.first[i] = -1
 	}
-	return s
 }
 
-func (s *notifySink) botMessage(chatID, _ int64, text, _ []byte) (int64, bool) {
-	at := int64(time.Since(s.base))
+func (s *notifySink) botMessage(chatID, _ int64, text, _ string) (int64, bool) {
+	at := time.Since(s.base)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := chatID - s.userBase
@@ -179,7 +95,7 @@ func (s *notifySink) botMessage(chatID, _ int64, text, _ []byte) (int64, bool) {
 		return s.msgSeq, true
 	}
 	s.first[i] = at
-	if !bytes.Contains(text, []byte(s.refs[i])) {
+	if !strings.Contains(text, s.refs[i]) {
 		s.wrongText++
 	}
 	if s.got++; s.got == len(s.refs) {
@@ -202,8 +118,8 @@ type notifyReport struct {
 	BotLimits      string  `json:"bot_limits"`
 	FakeLimits     string  `json:"fake_limits"`
 	PrepareS       float64 `json:"prepare_s"`
-	DueCommitMS    float64 `json:"due_commit_ms"` // the transaction that made them due
-	// From the start of the COMMIT that made the notifications due.
+	MakeDueMS      float64 `json:"make_due_ms"` // the SetStatus calls that made them due
+	// From the start of the first SetStatus.
 	FirstS float64 `json:"first_message_s"`
 	TotalS float64 `json:"total_s"` // until the last student got theirs
 	// Delivered ÷ TotalS, and (delivered - 1) ÷ (last - first message): the
@@ -221,176 +137,105 @@ type notifyReport struct {
 	MarkedSent          int64   `json:"marked_sent_in_postgres"`
 	BotCPUMsPerMessage  float64 `json:"bot_cpu_ms_per_notification,omitempty"`
 	// PerSecond is how many students got their notification in each second
-	// after the COMMIT.
+	// after the first SetStatus.
 	PerSecond []int `json:"per_second"`
 }
 
-// notifyPlan is the prepared ideas, by student.
+// notifyPlan is the stored ideas and what becomes of them, by student.
 type notifyPlan struct {
-	forumID  int64
-	ids      []int64
 	refs     []string
-	pids     []string
-	langs    []string
 	statuses []string
-	titles   []string
-}
-
-// participantIDOf is the bot's pseudonym of a Telegram user
-// (bot.participantID): the contacts must be the ones the bot would store.
-func participantIDOf(key []byte, telegramUserID int64) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("telegram-user:"))
-	m.Write([]byte(strconv.FormatInt(telegramUserID, 10)))
-	return hex.EncodeToString(m.Sum(nil))[:32]
 }
 
 var notifyStatuses = []string{"under_review", "selected", "in_progress", "done", "not_feasible"}
 
-// prepareIdeas writes n submitted ideas, one per student, the way the bot
-// stores them (Submit: participant, idea, forum participant; then the
-// contact with the student's private chat, whose id is the user's), in a
-// few bulk statements.
-func prepareIdeas(ctx context.Context, conn *pgx.Conn, forumCode string, n int, userBase int64, key []byte, seed uint64, runID string) (*notifyPlan, error) {
-	p := &notifyPlan{}
-	if err := conn.QueryRow(ctx, `SELECT id FROM forums WHERE join_code = $1`, forumCode).Scan(&p.forumID); err != nil {
-		return nil, fmt.Errorf("find forum %s: %w", forumCode, err)
+// prepareIdeas stores n ideas, one per student, with Submit, as the bot does
+// when a student sends one: the participant, the idea, the forum participant
+// and the contact with the student's private chat (whose id is the user's),
+// in one transaction each. Its connections end with it, so that PostgreSQL
+// has counted their transactions before the run.
+func prepareIdeas(ctx context.Context, databaseURL, forumCode string, n int, userBase int64, key []byte, seed uint64, runID string) (*notifyPlan, error) {
+	db, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	forum, found, err := db.ForumByCode(ctx, forumCode)
+	if err != nil || !found {
+		return nil, fmt.Errorf("find forum %s: %v", forumCode, cmp.Or(err, postgres.ErrForumNotFound))
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x6e6f74696679))
-	// References like the bot's ("N-" and the bot's alphabet), longer so they
-	// never meet one of the bot's: a random 4-character prefix per run, then
-	// the student's number.
-	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-	prefix := make([]byte, 4)
-	for i := range prefix {
-		prefix[i] = alphabet[rand.IntN(len(alphabet))]
-	}
-	chats := make([]int64, n)
-	drafts := make([]string, n)
-	scopes := make([]string, n)
-	categories := make([]string, n)
-	descs := make([]string, n)
-	for i := range n {
-		chats[i] = userBase + int64(i)
-		p.pids = append(p.pids, participantIDOf(key, chats[i]))
-		p.langs = append(p.langs, flows.Languages[rng.IntN(len(flows.Languages))])
-		ref := []byte("N-" + string(prefix))
-		for v, k := i, 0; k < 4; v, k = v/len(alphabet), k+1 {
-			ref = append(ref, alphabet[v%len(alphabet)])
+	p := &notifyPlan{refs: make([]string, n)}
+	subs := make([]flows.Submission, n)
+	for i := range subs {
+		chat := userBase + int64(i)
+		subs[i] = flows.Submission{
+			DraftID: fmt.Sprintf("napad-bench-%s-%d", runID, i), ParticipantID: bot.Pseudonym(key, telegram.UserKey(chat)), ForumID: forum.ID,
+			Language: flows.Languages[rng.IntN(len(flows.Languages))], Scope: []string{"school", "town", "both"}[rng.IntN(3)],
+			Improve: "Somewhere to sit", Title: fmt.Sprintf("More benches in the park %d", i+1),
+			Description: "There is nowhere to sit between the school and the bus stop.",
+			Category:    flows.Categories[rng.IntN(len(flows.Categories))], WantsToHelp: "maybe", ContactChat: chat,
 		}
-		p.refs = append(p.refs, string(ref))
 		p.statuses = append(p.statuses, notifyStatuses[rng.IntN(len(notifyStatuses))])
-		p.titles = append(p.titles, fmt.Sprintf("More benches in the park %d", i+1))
-		drafts[i] = fmt.Sprintf("napad-bench-%s-%d", runID, i)
-		scopes[i] = []string{"school", "town", "both"}[rng.IntN(3)]
-		categories[i] = flows.Categories[rng.IntN(len(flows.Categories))]
-		descs[i] = "There is nowhere to sit between the school and the bus stop."
 	}
-	tx, err := conn.Begin(ctx)
+	err = each(n, func(i int) (err error) {
+		p.refs[i], err = db.Submit(ctx, subs[i])
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("prepare ideas: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	steps := []struct {
-		what, sql string
-		args      []any
-	}{
-		{"participants", `INSERT INTO participants (id, language) SELECT * FROM unnest($1::text[], $2::text[])`,
-			[]any{p.pids, p.langs}},
-		{"ideas", `INSERT INTO suggestions (reference, draft_id, forum_id, participant_id, language, scope,
-				improve, title, description, category, wants_to_help, submitted_at)
-			SELECT ref, draft, $3, pid, lang, scope, 'Somewhere to sit', title, descr, cat, 'maybe', now()
-			FROM unnest($1::text[], $2::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-				AS u(ref, draft, pid, lang, scope, title, descr, cat)`,
-			[]any{p.refs, drafts, p.forumID, p.pids, p.langs, scopes, p.titles, descs, categories}},
-		{"forum participants", `INSERT INTO forum_participants (forum_id, participant_id) SELECT $1, unnest($2::text[])`,
-			[]any{p.forumID, p.pids}},
-		{"contacts", `INSERT INTO contacts (participant_id, chat_id) SELECT * FROM unnest($1::text[], $2::bigint[])`,
-			[]any{p.pids, chats}},
-	}
-	for _, s := range steps {
-		if _, err := tx.Exec(ctx, s.sql, s.args...); err != nil {
-			return nil, fmt.Errorf("prepare ideas: %s: %w", s.what, err)
-		}
-	}
-	byRef := make(map[string]int64, n)
-	rows, err := tx.Query(ctx, `SELECT reference, id FROM suggestions WHERE reference = ANY($1)`, p.refs)
-	if err != nil {
-		return nil, fmt.Errorf("prepare ideas: read ids: %w", err)
-	}
-	var ref string
-	var id int64
-	if _, err := pgx.ForEachRow(rows, []any{&ref, &id}, func() error { byRef[ref] = id; return nil }); err != nil {
-		return nil, fmt.Errorf("prepare ideas: read ids: %w", err)
-	}
-	for _, r := range p.refs {
-		p.ids = append(p.ids, byRef[r])
-	}
-	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("prepare ideas: %w", err)
 	}
 	return p, nil
 }
 
-// makeDue changes the status of every prepared idea in one transaction,
-// writing what SetStatus writes for each (the status and when it changed,
-// an audit row with the state before and after, a notification due now),
-// and returns when the COMMIT began and how long it took.
-func makeDue(ctx context.Context, conn *pgx.Conn, p *notifyPlan) (time.Time, time.Duration, error) {
-	before := make([][]byte, len(p.ids))
-	after := make([][]byte, len(p.ids))
-	for i := range p.ids {
-		var err error
-		if before[i], err = json.Marshal(postgres.StatusChange{Reference: p.refs[i], Status: "new"}); err != nil {
-			return time.Time{}, 0, err
-		}
-		if after[i], err = json.Marshal(postgres.StatusChange{Reference: p.refs[i], Status: p.statuses[i]}); err != nil {
-			return time.Time{}, 0, err
-		}
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("make notifications due: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	steps := []struct {
-		what, sql string
-		args      []any
-	}{
-		{"lock", `SELECT id FROM suggestions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, []any{p.ids}},
-		{"status", `UPDATE suggestions s SET status = u.status,
-				status_changed_at = CASE WHEN s.status = u.status THEN s.status_changed_at ELSE now() END
-			FROM unnest($1::bigint[], $2::text[]) AS u(id, status) WHERE s.id = u.id`,
-			[]any{p.ids, p.statuses}},
-		{"audit", `INSERT INTO audit_log (actor, action, target, before, after)
-			SELECT $1, $2, target, b, a FROM unnest($3::text[], $4::jsonb[], $5::jsonb[]) AS u(target, b, a)`,
-			[]any{postgres.CLIActor, postgres.ActionSetStatus, p.refs, before, after}},
-		{"notifications", `INSERT INTO notifications (suggestion_id, status, answer, due_at)
-			SELECT id, status, '', now() FROM unnest($1::bigint[], $2::text[]) AS u(id, status)`,
-			[]any{p.ids, p.statuses}},
-	}
-	for _, s := range steps {
-		if _, err := tx.Exec(ctx, s.sql, s.args...); err != nil {
-			return time.Time{}, 0, fmt.Errorf("make notifications due: %s: %w", s.what, err)
-		}
-	}
+// makeDue changes the status of every stored idea with SetStatus, as staff
+// do from the command line (the status, its audit row and a notification
+// due now, in one transaction each), and returns when the first began and
+// how long all took.
+func makeDue(ctx context.Context, db *postgres.Store, p *notifyPlan) (time.Time, time.Duration, error) {
 	t0 := time.Now()
-	if err := tx.Commit(ctx); err != nil {
-		return time.Time{}, 0, fmt.Errorf("make notifications due: %w", err)
+	err := each(len(p.refs), func(i int) error {
+		_, _, err := db.SetStatus(ctx, p.refs[i], p.statuses[i], "", postgres.CLIActor)
+		return err
+	})
+	if err != nil {
+		return t0, 0, fmt.Errorf("make notifications due: %w", err)
 	}
 	return t0, time.Since(t0), nil
 }
 
-// countMarkedSent counts the prepared notifications the bot recorded as sent.
-func countMarkedSent(ctx context.Context, databaseURL string, ids []int64) (int64, error) {
+// each runs fn(0) to fn(n-1), storeWorkers at a time, and stops at the
+// first error.
+func each(n int, fn func(i int) error) error {
+	var next atomic.Int64
+	errs := make([]error, storeWorkers)
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if errs[w] = fn(i); errs[w] != nil {
+					next.Store(int64(n)) // the others stop too
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// countMarkedSent counts the notifications about the ideas refs the bot
+// recorded as sent. No store method reads this: the notifier only takes
+// what is due.
+func countMarkedSent(ctx context.Context, databaseURL string, refs []string) (int64, error) {
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
 		return 0, fmt.Errorf("count sent notifications: %w", err)
 	}
 	defer conn.Close(ctx)
 	var n int64
-	err = conn.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE suggestion_id = ANY($1)
-		AND sent_at IS NOT NULL AND last_sent_at IS NOT NULL AND attempts = 0`, ids).Scan(&n)
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM notifications n JOIN suggestions s ON s.id = n.suggestion_id
+		WHERE s.reference = ANY($1) AND n.sent_at IS NOT NULL AND n.last_sent_at IS NOT NULL AND n.attempts = 0`, refs).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count sent notifications: %w", err)
 	}
@@ -399,102 +244,51 @@ func countMarkedSent(ctx context.Context, databaseURL string, ids []int64) (int6
 
 // runNotify is -mode notify.
 func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdout io.Writer) (*report, error) {
-	runID := fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff)
-	userBase := o.userBase
-	if userBase == 0 {
-		userBase = 1_000_000_000_000 + rand.Int64N(1_000_000)*100_000_000
-	}
+	sess := newSession(o)
 	n := o.notifications
-	token := "7" + fmt.Sprint(100000000+rand.IntN(899999999)) + ":" + randomString(35)
-	limits := newTelegramLimits(o.apiRate, telegramChatBurst)
-
-	// The sink is made once the ideas are known; the fake starts first, so
-	// that `napad forum create` and the bot can reach it.
-	var sink *notifySink
-	var sinkMu sync.Mutex
-	api := newFakeAPI(token, sinkFunc(func(chatID, messageID int64, text, markup []byte) (int64, bool) {
-		sinkMu.Lock()
-		s := sink
-		sinkMu.Unlock()
-		if s == nil {
-			return 0, false
-		}
-		return s.botMessage(chatID, messageID, text, markup)
-	}), log)
+	limits := botapi.NewLimits(o.apiRate, botapi.ChatBurst)
+	// The students learn their ideas once they are stored; the fake starts
+	// first, so that `napad forum create` and the bot can reach it.
+	sink := newNotifySink(sess.userBase, limits.Base())
+	api := newFakeAPI(sess.token, sink, log)
 	api.limits = limits
 	if err := api.start(o.apiListen); err != nil {
 		return nil, err
 	}
 	defer api.close()
 
-	listen := o.botListen
-	if listen == "" {
-		var err error
-		if listen, err = freeAddr(); err != nil {
-			return nil, err
-		}
+	settings, err := newBotSettings(o, sess, api.url())
+	if err != nil {
+		return nil, err
 	}
-	poll := o.notifyInterval
-	if poll == "" {
-		poll = defaultNotifyPoll
-	}
-	prefix := "napad-bench:" + runID + ":"
-	key := randomString(48)
-	settings := botSettings{
-		token: token, apiURL: api.url(), databaseURL: o.databaseURL, redisURL: o.redisURL, prefix: prefix,
-		webhookURL: "http://" + listen + "/telegram/webhook", secret: randomString(40), listen: listen,
-		participantKey: key, logLevel: o.botLogLevel, notifyInterval: poll,
-		telegramLimits: true, // Telegram's defaults: what this mode measures
-	}
-	env := settings.env()
-	forum := o.forum
-	var err error
-	if forum == "" {
-		log.Info("creating the bench forum", "with", o.spawn+" forum create")
-		if forum, err = createForumCLI(ctx, o.spawn, env, "napad-bench notify "+runID); err != nil {
-			return nil, err
-		}
+	settings.notifyInterval = cmp.Or(o.notifyInterval, defaultNotifyPoll)
+	settings.telegramLimits = true // Telegram's defaults: what this mode measures
+	forum, err := spawnForum(ctx, o, settings, "napad-bench notify "+sess.runID, log)
+	if err != nil {
+		return nil, err
 	}
 
-	conn, err := pgx.Connect(ctx, o.databaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	log.Info("preparing ideas with contacts", "ideas", n, "forum", forum)
+	log.Info("storing ideas with contacts", "ideas", n, "forum", forum)
 	prepStart := time.Now()
-	plan, err := prepareIdeas(ctx, conn, forum, n, userBase, []byte(key), o.seed, runID)
+	plan, err := prepareIdeas(ctx, o.databaseURL, forum, n, sess.userBase, []byte(settings.participantKey), o.seed, sess.runID)
 	if err != nil {
 		return nil, err
 	}
 	prepare := time.Since(prepStart)
-	sinkMu.Lock()
-	sink = newNotifySink(userBase, plan.refs, limits.base)
-	sinkMu.Unlock()
+	sink.expect(plan.refs)
 
-	logPath := o.botLog
-	if logPath == "" {
-		logPath = filepath.Join(os.TempDir(), "napad-bench-"+runID+".log")
-	}
-	bot, err := spawnBot(o.spawn, env, logPath)
+	bot, _, err := launch(ctx, o, sess, settings, api, log)
 	if err != nil {
 		return nil, err
 	}
-	var stopped bool
-	stopBot := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		return bot.stop(20 * time.Second)
-	}
-	defer func() { _ = stopBot() }()
+	defer func() { _ = bot.stop() }()
 	botPID := bot.pid()
-	log.Info("started napad serve", "pid", botPID, "listen", listen, "log", logPath, "notify_interval", poll)
-	if _, err := waitReady(ctx, bot, listen, api, o.waitBot); err != nil {
+
+	db, err := postgres.Open(ctx, o.databaseURL)
+	if err != nil {
 		return nil, err
 	}
-
+	defer db.Close()
 	rdb, err := redisClient(o.redisURL)
 	if err != nil {
 		return nil, err
@@ -516,10 +310,10 @@ func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdo
 	rss := startRSSSampler(botPID, 200*time.Millisecond)
 	selfBefore := selfCPU()
 	busyBefore, totalBefore := machineCPU()
-	before := limits.stats()
+	before := limits.Stats()
 
 	log.Info("making the notifications due", "notifications", n)
-	t0, commit, err := makeDue(ctx, conn, plan)
+	t0, makingDue, err := makeDue(ctx, db, plan)
 	if err != nil {
 		rss.finish()
 		return nil, err
@@ -548,7 +342,7 @@ wait:
 			if time.Since(lastLog) >= 5*time.Second {
 				lastLog = time.Now()
 				log.Info("progress", "elapsed", time.Since(t0).Round(time.Second), "delivered", sink.delivered(),
-					"of", n, "429s", limits.stats().refused-before.refused)
+					"of", n, "429s", limits.Stats().Refused-before.Refused)
 			}
 		}
 	}
@@ -572,54 +366,54 @@ wait:
 		return nil, errors.New(runErr.Error() + "\nthe bot's log ends:\n" + bot.logTail(10))
 	}
 
-	botErr := stopBot()
+	botErr := bot.stop()
 	if botErr != nil {
 		log.Warn("stopping the bot", "err", botErr)
 	}
 	removedKeys := int64(-1)
 	if !o.keepRedis {
-		if removedKeys, err = deleteKeys(ctx, rdb, prefix); err != nil {
-			log.Warn("removing the run's Redis keys", "prefix", prefix, "err", err)
+		if removedKeys, err = deleteKeys(ctx, rdb, sess.prefix); err != nil {
+			log.Warn("removing the run's Redis keys", "prefix", sess.prefix, "err", err)
 		}
 	}
-	// The bench's own connection goes too: settledSnap waits until nobody
+	// The bench's own connections go too: settledSnap waits until nobody
 	// is connected to the bot's database.
-	_ = conn.Close(ctx)
+	db.Close()
 	pgAfter, pgHow, err := pgw.settledSnap(ctx, true, o.pgSettle)
 	if err != nil {
 		return nil, err
 	}
-	marked, err := countMarkedSent(ctx, o.databaseURL, plan.ids)
+	marked, err := countMarkedSent(ctx, o.databaseURL, plan.refs)
 	if err != nil {
 		return nil, err
 	}
 
 	// The measurements.
-	after := limits.stats()
-	accepted := after.accepted[len(before.accepted):]
-	attempts := after.attempts[len(before.attempts):]
-	base := int64(t0.Sub(limits.base))
+	after := limits.Stats()
+	accepted := after.Accepted[len(before.Accepted):]
+	attempts := after.Attempts[len(before.Attempts):]
+	base := t0.Sub(limits.Base())
 	sink.mu.Lock()
 	firsts := slices.Clone(sink.first)
 	nr := &notifyReport{
-		Notifications: n, Delivered: sink.got, NotifyInterval: poll,
+		Notifications: n, Delivered: sink.got, NotifyInterval: settings.notifyInterval,
 		BotLimits:  "Telegram's defaults (TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset: 30/s, 1/s per chat)",
-		FakeLimits: fmt.Sprintf("a message beyond %d within any sliding second gets 429 retry_after 1; more than %d into one chat within a second counted as a violation", o.apiRate, telegramChatBurst),
-		PrepareS:   prepare.Seconds(), DueCommitMS: float64(commit) / float64(time.Millisecond),
-		TooManyRequests: after.refused - before.refused, ChatViolations: after.chatViolations - before.chatViolations,
-		MaxInWindow: maxInWindow(accepted, time.Second), MaxAttemptsInWindow: maxInWindow(attempts, time.Second),
+		FakeLimits: fmt.Sprintf("a message beyond %d within any sliding second gets 429 retry_after 1; more than %d into one chat within a second counted as a violation", o.apiRate, botapi.ChatBurst),
+		PrepareS:   prepare.Seconds(), MakeDueMS: float64(makingDue) / float64(time.Millisecond),
+		TooManyRequests: after.Refused - before.Refused, ChatViolations: after.ChatViolations - before.ChatViolations,
+		MaxInWindow: botapi.MaxInWindow(accepted, time.Second), MaxAttemptsInWindow: botapi.MaxInWindow(attempts, time.Second),
 		Duplicates: sink.extra, WrongText: sink.wrongText, Strangers: sink.strangers, MarkedSent: marked,
 	}
 	sink.mu.Unlock()
 	slices.Sort(firsts)
 	if len(firsts) > 0 && firsts[0] >= 0 {
 		first, last := firsts[0]-base, firsts[len(firsts)-1]-base
-		nr.FirstS = time.Duration(first).Seconds()
-		nr.TotalS = time.Duration(last).Seconds()
+		nr.FirstS = first.Seconds()
+		nr.TotalS = last.Seconds()
 		nr.MessagesPerS = ratio(float64(len(firsts)), nr.TotalS)
-		nr.PacedPerS = ratio(float64(len(firsts)-1), time.Duration(last-first).Seconds())
+		nr.PacedPerS = ratio(float64(len(firsts)-1), (last - first).Seconds())
 		for _, f := range firsts {
-			sec := int(max(f-base, 0) / int64(time.Second))
+			sec := int(max(f-base, 0) / time.Second)
 			for len(nr.PerSecond) <= sec {
 				nr.PerSecond = append(nr.PerSecond, 0)
 			}
@@ -637,7 +431,7 @@ wait:
 
 	r := &report{
 		Mode: modeNotify.String(), Seed: o.seed, Forum: forum, WallS: wall.Seconds(), APICalls: api.counts(),
-		BadAPICalls: api.badCalls.Load(), RedisPrefix: prefix, BotLog: bot.logPath, Notify: nr,
+		BadAPICalls: api.badCalls.Load(), RedisPrefix: sess.prefix, BotLog: bot.logPath, Notify: nr,
 	}
 	if removedKeys >= 0 {
 		r.RedisKeysRemoved = &removedKeys
@@ -645,13 +439,15 @@ wait:
 	r.setBot(botPID, cpu, procAfter.hwmKB, maxRSS, true)
 	r.setBench(selfAfter-selfBefore, busyAfter-busyBefore, totalAfter-totalBefore)
 	delta := pgAfter.minus(pgBefore)
-	xacts := float64(delta.XactCommit + delta.XactRollback)
+	// The bench's SetStatus calls are one transaction each: not the bot's.
+	xacts := float64(delta.XactCommit + delta.XactRollback - int64(n))
 	r.Postgres = &postgresReport{
 		Database: pgw.dbName, Delta: delta, XactsPerIdea: ratio(xacts, float64(n)),
 		InsertedPerIdea: ratio(float64(delta.TupInserted), float64(n)), UpdatedPerIdea: ratio(float64(delta.TupUpdated), float64(n)),
 		Measured: "pg_stat_database of " + pgw.dbName + " from just before the notifications were made due until the bot stopped, " +
-			"per notification (one per idea): the bench's one transaction that made them due, and the bot's notifier " +
-			"(taking batches, recording each as sent, polling every NOTIFY_INTERVAL); read " + pgHow,
+			"per notification (one per idea): the bot's notifier (taking batches, recording each as sent, polling every " +
+			"NOTIFY_INTERVAL) and a few statements of the bench's; the bench's one SetStatus transaction per idea is taken out " +
+			"of the transactions, not of the rows (its status change, audit row and notification); read " + pgHow,
 	}
 	if pgw.sameDB {
 		r.Postgres.Measured += "; read over a connection to that database, which adds its own few transactions"
@@ -664,7 +460,7 @@ wait:
 		r.Problems = append(r.Problems, fmt.Sprintf("the bot went over the fake's %d messages/s %d times (429)", o.apiRate, nr.TooManyRequests))
 	}
 	if nr.ChatViolations > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d messages went beyond %d within a second into one chat", nr.ChatViolations, telegramChatBurst))
+		r.Problems = append(r.Problems, fmt.Sprintf("%d messages went beyond %d within a second into one chat", nr.ChatViolations, botapi.ChatBurst))
 	}
 	if nr.Duplicates > 0 {
 		r.Problems = append(r.Problems, fmt.Sprintf("%d notifications were sent more than once", nr.Duplicates))
@@ -680,13 +476,6 @@ wait:
 	}
 	r.noteBotEnd(bot, botErr)
 	return r, r.output(r.printNotify, o, tableOut, stdout)
-}
-
-// sinkFunc is a messageSink made of a function.
-type sinkFunc func(chatID, messageID int64, text, markup []byte) (int64, bool)
-
-func (f sinkFunc) botMessage(chatID, messageID int64, text, markup []byte) (int64, bool) {
-	return f(chatID, messageID, text, markup)
 }
 
 func redisClient(redisURL string) (*goredis.Client, error) {
@@ -707,13 +496,13 @@ func (r *report) printNotify(w io.Writer) {
 		nr.Notifications, nr.Notifications, nr.NotifyInterval, r.Seed)
 	row("bot's limits", "%s", nr.BotLimits)
 	row("fake's limits", "%s", nr.FakeLimits)
-	row("prepared", "%.2f s (ideas, contacts); the COMMIT that made them due took %.1f ms", nr.PrepareS, nr.DueCommitMS)
+	row("prepared", "%.2f s (ideas, contacts: Submit); making them due (SetStatus) took %.1f ms", nr.PrepareS, nr.MakeDueMS)
 	row("notified", "%d of %d students in %.2f s = %.2f messages/s (first after %.3f s; %.2f/s from the first to the last)",
 		nr.Delivered, nr.Notifications, nr.TotalS, nr.MessagesPerS, nr.FirstS, nr.PacedPerS)
 	row("429 Too Many Requests", "%d", nr.TooManyRequests)
 	row("max in any 1-s window", "%d messages accepted, %d attempted; min gap %.2f ms", nr.MaxInWindow, nr.MaxAttemptsInWindow, nr.MinGapMS)
 	row("per chat", "%d messages beyond %d within a second into one chat; %d sent twice; %d not naming the idea; %d to unknown chats",
-		nr.ChatViolations, telegramChatBurst, nr.Duplicates, nr.WrongText, nr.Strangers)
+		nr.ChatViolations, botapi.ChatBurst, nr.Duplicates, nr.WrongText, nr.Strangers)
 	row("PostgreSQL", "%d of %d recorded as sent; %.2f transactions, %.2f rows updated per notification",
 		nr.MarkedSent, nr.Notifications, r.Postgres.XactsPerIdea, r.Postgres.UpdatedPerIdea)
 	if b := r.Bot; b != nil {
@@ -726,7 +515,7 @@ func (r *report) printNotify(w io.Writer) {
 		row("Redis keys", "%d under %s removed after the run (-keep-redis keeps them)", *r.RedisKeysRemoved, r.RedisPrefix)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "Times from the start of the COMMIT that made the notifications due to the arrival at the fake Bot API of the last student's notification.")
+	fmt.Fprintln(w, "Times from the first SetStatus that made the notifications due to the arrival at the fake Bot API of the last student's notification.")
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "PROBLEM:", p)
 	}

@@ -6,10 +6,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,20 +27,63 @@ import (
 // the bench's values, not whatever the calling shell has.
 var napadVariables = []string{
 	"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_BOT_USERNAME", "DATABASE_URL", "REDIS_URL",
-	"REDIS_KEY_PREFIX", "WEBHOOK_URL", "WEBHOOK_SECRET", "LISTEN_ADDR", "PARTICIPANT_KEY", "LOG_LEVEL",
+	"REDIS_KEY_PREFIX", "WEBHOOK_URL", "WEBHOOK_SECRET", "LISTEN_ADDR", "METRICS_ADDR", "PARTICIPANT_KEY", "LOG_LEVEL",
 	"CONVERSATION_TTL", "STAFF_TELEGRAM_IDS", "RETENTION_DAYS", "NOTIFY_INTERVAL",
 	"TELEGRAM_MESSAGES_PER_SECOND", "TELEGRAM_CHAT_MESSAGES_PER_SECOND",
+}
+
+// session is what sets a run apart from every other: its id, its Redis key
+// prefix, its students' Telegram ids and (with -spawn) the bot's token.
+type session struct {
+	runID, prefix, token string
+	userBase             int64 // Telegram id of the first student
+}
+
+func newSession(o *options) session {
+	s := session{runID: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff), userBase: o.userBase}
+	s.prefix = "napad-bench:" + s.runID + ":"
+	if s.userBase == 0 {
+		// Far above real Telegram ids today, a fresh range for every run.
+		s.userBase = 1_000_000_000_000 + mrand.Int64N(1_000_000)*100_000_000
+	}
+	if o.spawn != "" {
+		s.token = "7" + fmt.Sprint(100000000+mrand.IntN(899999999)) + ":" + randomString(35)
+	}
+	return s
 }
 
 // botSettings is the environment a bot under test needs.
 type botSettings struct {
 	token, apiURL, databaseURL, redisURL, prefix string
 	webhookURL, secret, listen, participantKey   string
+	metrics                                      string // METRICS_ADDR: /readyz
 	logLevel, notifyInterval                     string
 	// telegramLimits keeps the bot's pacing of its messages to Telegram's
 	// limits (30/s in all, 1/s per chat); off, the bot sends as fast as the
 	// fake takes them, which is what a load test measures.
 	telegramLimits bool
+}
+
+// newBotSettings are the settings of the bot -spawn starts, for the fake Bot
+// API at apiURL: a free port unless -bot-listen, fresh secrets.
+func newBotSettings(o *options, s session, apiURL string) (botSettings, error) {
+	listen := o.botListen
+	if listen == "" {
+		var err error
+		if listen, err = freeAddr(); err != nil {
+			return botSettings{}, err
+		}
+	}
+	metrics, err := freeAddr()
+	if err != nil {
+		return botSettings{}, err
+	}
+	return botSettings{
+		token: s.token, apiURL: apiURL, databaseURL: o.databaseURL, redisURL: o.redisURL, prefix: s.prefix,
+		webhookURL: "http://" + listen + "/telegram/webhook", secret: randomString(40), listen: listen, metrics: metrics,
+		participantKey: randomString(48), logLevel: o.botLogLevel, notifyInterval: o.notifyInterval,
+		telegramLimits: o.telegramLimits,
+	}, nil
 }
 
 func (b botSettings) env() []string {
@@ -51,13 +97,14 @@ func (b botSettings) env() []string {
 	env = append(env,
 		"TELEGRAM_BOT_TOKEN="+b.token,
 		"TELEGRAM_API_URL="+b.apiURL,
-		"TELEGRAM_BOT_USERNAME="+fakeBotUsername,
+		"TELEGRAM_BOT_USERNAME="+fakeBot.Username,
 		"DATABASE_URL="+b.databaseURL,
 		"REDIS_URL="+b.redisURL,
 		"REDIS_KEY_PREFIX="+b.prefix,
 		"WEBHOOK_URL="+b.webhookURL,
 		"WEBHOOK_SECRET="+b.secret,
 		"LISTEN_ADDR="+b.listen,
+		"METRICS_ADDR="+b.metrics,
 		"PARTICIPANT_KEY="+b.participantKey,
 		"LOG_LEVEL="+b.logLevel,
 	)
@@ -90,6 +137,15 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// spawnForum is -forum, or a new forum made with `napad forum create`.
+func spawnForum(ctx context.Context, o *options, b botSettings, name string, log *slog.Logger) (string, error) {
+	if o.forum != "" {
+		return o.forum, nil
+	}
+	log.Info("creating the bench forum", "with", o.spawn+" forum create")
+	return createForumCLI(ctx, o.spawn, b.env(), name)
 }
 
 // createForumCLI creates the bench's forum with `napad forum create` and
@@ -136,6 +192,27 @@ type botProcess struct {
 	err     error
 	logPath string
 	logFile *os.File
+	stopped bool
+}
+
+// launch starts `napad serve` with b (-spawn), logging to -bot-log or a file
+// of the run's, and waits until it is ready.
+func launch(ctx context.Context, o *options, s session, b botSettings, api *fakeAPI, log *slog.Logger) (*botProcess, webhookConfig, error) {
+	logPath := o.botLog
+	if logPath == "" {
+		logPath = filepath.Join(os.TempDir(), "napad-bench-"+s.runID+".log")
+	}
+	bot, err := spawnBot(o.spawn, b.env(), logPath)
+	if err != nil {
+		return nil, webhookConfig{}, err
+	}
+	log.Info("started napad serve", "pid", bot.pid(), "listen", b.listen, "log", logPath, "notify_interval", b.notifyInterval)
+	hook, err := waitReady(ctx, bot, b.metrics, api, o.waitBot)
+	if err != nil {
+		_ = bot.stop()
+		return nil, webhookConfig{}, err
+	}
+	return bot, hook, nil
 }
 
 func spawnBot(binary string, env []string, logPath string) (*botProcess, error) {
@@ -172,8 +249,13 @@ func (b *botProcess) exited() bool {
 }
 
 // stop ends the bot as SIGTERM does in production, and kills it if it does
-// not end within timeout.
-func (b *botProcess) stop(timeout time.Duration) error {
+// not end within 20 s. Stopping it again, or no bot, does nothing.
+func (b *botProcess) stop() error {
+	if b == nil || b.stopped {
+		return nil
+	}
+	b.stopped = true
+	const timeout = 20 * time.Second
 	defer b.logFile.Close()
 	if b.exited() {
 		return fmt.Errorf("the bot had stopped by itself: %v", b.err)
@@ -211,7 +293,7 @@ func (b *botProcess) logTail(lines int) string {
 
 // waitReady waits until the bot answers /readyz and has registered its
 // webhook with the fake.
-func waitReady(ctx context.Context, b *botProcess, listen string, api *fakeAPI, timeout time.Duration) (webhookConfig, error) {
+func waitReady(ctx context.Context, b *botProcess, metrics string, api *fakeAPI, timeout time.Duration) (webhookConfig, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -221,7 +303,7 @@ func waitReady(ctx context.Context, b *botProcess, listen string, api *fakeAPI, 
 		}
 		select {
 		case <-api.hookSet:
-			resp, err := client.Get("http://" + listen + "/readyz")
+			resp, err := client.Get("http://" + metrics + "/readyz")
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	"github.com/healthycities/napad/flows"
 )
 
@@ -107,11 +112,11 @@ type slot struct {
 	sentAt    time.Duration // the awaited update was handed to delivery
 	postAt    atomic.Int64  // its POST began (ns since t0)
 	next      action
-	tap       []byte // callback data of the button to tap
+	tap       string // callback data of the button to tap
 	lastID    int64  // the message acted on
-	lastText  []byte
-	lastMark  []byte
-	cbuf      [][]byte
+	lastText  string
+	lastKB    string // its inline keyboard, JSON
+	cbuf      []string
 	timer     *time.Timer
 
 	st    slotStats
@@ -131,7 +136,7 @@ type slotStats struct {
 
 func newPopulation(cfg popConfig, cls *classifier) *population {
 	p := &population{cfg: cfg, cls: cls, done: make(chan struct{})}
-	p.bodies.New = func() any { b := make([]byte, 0, 2048); return &b }
+	p.bodies.New = func() any { return new(bytes.Buffer) }
 	p.updateSeq.Store(500_000_000)
 	p.slots = make([]*slot, cfg.students)
 	for i := range p.slots {
@@ -208,16 +213,17 @@ func (s *slot) fire() {
 		s.finish(false, "run ended")
 		return
 	}
-	bp := s.p.bodies.Get().(*[]byte)
-	*bp = s.appendUpdate((*bp)[:0])
+	body := s.p.bodies.Get().(*bytes.Buffer)
+	body.Reset()
+	_ = json.NewEncoder(body).Encode(s.update())
 	s.phase = phWait
 	s.sentAt = s.p.now()
 	s.st.updates++
-	s.p.enqueue(job{s: s, body: bp})
+	s.p.enqueue(job{s: s, body: body})
 }
 
 // botMessage implements messageSink: the bot showed something in a chat.
-func (p *population) botMessage(chatID, messageID int64, text, markup []byte) (int64, bool) {
+func (p *population) botMessage(chatID, messageID int64, text, keyboard string) (int64, bool) {
 	off := chatID - p.cfg.userBase
 	if off < 0 || len(p.slots) == 0 {
 		p.strangers.Add(1)
@@ -240,7 +246,7 @@ func (p *population) botMessage(chatID, messageID int64, text, markup []byte) (i
 		p.late.Add(1)
 		return messageID, true
 	}
-	if !isInline(markup) {
+	if keyboard == "" {
 		// Said without buttons: the welcome, the place question with its
 		// location keyboard, "👌" — or a complaint the report counts.
 		if key := p.cls.note(s.lang, text); key != "" {
@@ -258,9 +264,8 @@ func (p *population) botMessage(chatID, messageID int64, text, markup []byte) (i
 	}
 	s.e2e = append(s.e2e, micros(now-s.sentAt))
 	s.lastID = messageID
-	s.lastText = append(s.lastText[:0], text...)
-	s.lastMark = append(s.lastMark[:0], markup...)
-	s.react(text, markup)
+	s.lastText, s.lastKB = text, keyboard
+	s.react(text, keyboard)
 	return messageID, true
 }
 
@@ -281,13 +286,13 @@ func (s *slot) note(key string) {
 // react decides what the student does about a message with buttons, like a
 // student reading it: the buttons' data names the choice questions, the
 // text the questions to type an answer to. s.mu is held.
-func (s *slot) react(text, markup []byte) {
-	datas := callbackData(markup, s.cbuf[:0])
+func (s *slot) react(text, keyboard string) {
+	datas := callbackData(keyboard, s.cbuf[:0])
 	s.cbuf = datas[:0]
-	var choiceStep []byte
+	var choiceStep string
 	var nav, newIdea, review, confirm bool
 	for _, d := range datas {
-		switch step, _ := splitData(d); string(step) {
+		switch step, _ := splitData(d); step {
 		case "nav":
 			nav = true
 		case "new":
@@ -303,7 +308,7 @@ func (s *slot) react(text, markup []byte) {
 	switch {
 	case review:
 		s.tapValue(datas, "rev", "submit")
-	case choiceStep != nil:
+	case choiceStep != "":
 		s.choose(datas, choiceStep)
 	case confirm:
 		s.note("confirmation asked")
@@ -335,24 +340,35 @@ func orUnknown(key string) string {
 	return key
 }
 
+// callbackData lists the callback_data values of an inline keyboard into
+// buf, without decoding the JSON: the bot's button data never contains
+// escapes (only [A-Za-z0-9_:|-]).
+func callbackData(keyboard string, buf []string) []string {
+	const key = `"callback_data":"`
+	for {
+		_, rest, ok := strings.Cut(keyboard, key)
+		if !ok {
+			return buf
+		}
+		data, rest, ok := strings.Cut(rest, `"`)
+		if !ok {
+			return buf
+		}
+		buf, keyboard = append(buf, data), rest
+	}
+}
+
 // splitData splits button data "<draft>|<step>|<value>".
-func splitData(d []byte) (step, value []byte) {
-	i := bytes.IndexByte(d, '|')
-	if i < 0 {
-		return nil, nil
-	}
-	rest := d[i+1:]
-	j := bytes.IndexByte(rest, '|')
-	if j < 0 {
-		return nil, nil
-	}
-	return rest[:j], rest[j+1:]
+func splitData(d string) (step, value string) {
+	_, rest, _ := strings.Cut(d, "|")
+	step, value, _ = strings.Cut(rest, "|")
+	return step, value
 }
 
 // tapValue taps the button with that step and value, after thinking.
-func (s *slot) tapValue(datas [][]byte, step, value string) {
+func (s *slot) tapValue(datas []string, step, value string) {
 	for _, d := range datas {
-		if st, v := splitData(d); string(st) == step && string(v) == value {
+		if st, v := splitData(d); st == step && v == value {
 			s.tapData(d)
 			return
 		}
@@ -360,22 +376,22 @@ func (s *slot) tapValue(datas [][]byte, step, value string) {
 	s.lose("no button " + step + "|" + value)
 }
 
-func (s *slot) tapData(d []byte) {
-	s.tap = append(s.tap[:0], d...)
+func (s *slot) tapData(d string) {
+	s.tap = d
 	s.next = action{kind: actTap}
 	s.schedule(s.thinkTime())
 }
 
 // choose picks an answer of a choice question: the student's own language,
 // OK to the privacy notice, anything for the rest.
-func (s *slot) choose(datas [][]byte, step []byte) {
-	var options [][]byte
+func (s *slot) choose(datas []string, step string) {
+	var options []string
 	for _, d := range datas {
 		st, v := splitData(d)
-		if !bytes.Equal(st, step) {
+		if st != step {
 			continue
 		}
-		if (string(step) == "lang" || string(step) == "pl") && string(v) == s.lang {
+		if (step == "lang" || step == "pl") && v == s.lang {
 			s.tapData(d)
 			return
 		}
@@ -390,7 +406,7 @@ func (s *slot) choose(datas [][]byte, step []byte) {
 
 // answer types (or skips, or sends a pin or a photo for) a question that has
 // only Back/Skip/Cancel buttons.
-func (s *slot) answer(datas [][]byte, text []byte) {
+func (s *slot) answer(datas []string, text string) {
 	pool, ok := answers[s.lang]
 	if !ok { // a language without answers of its own (a new one) writes English
 		pool = answers["en"]
@@ -503,84 +519,47 @@ func (p *population) stop(why string) {
 	}
 }
 
-// appendUpdate writes the update for s.next as Telegram would send it.
-func (s *slot) appendUpdate(b []byte) []byte {
+// update is what Telegram sends for a student's message or tap.
+type update struct {
+	ID            int64          `json:"update_id"`
+	Message       *message       `json:"message,omitempty"`
+	CallbackQuery *callbackQuery `json:"callback_query,omitempty"`
+}
+
+type callbackQuery struct {
+	ID           string      `json:"id"`
+	From         models.User `json:"from"`
+	Message      *message    `json:"message"` // the message tapped
+	ChatInstance string      `json:"chat_instance"`
+	Data         string      `json:"data"`
+}
+
+// update is the update for s.next, as Telegram would send it.
+func (s *slot) update() *update {
+	u := &update{ID: s.p.updateSeq.Add(1)}
 	now := time.Now().Unix()
-	b = append(b, `{"update_id":`...)
-	b = appendInt(b, s.p.updateSeq.Add(1))
+	student := models.User{ID: s.id, FirstName: "Student", LanguageCode: s.lang}
 	if s.next.kind == actTap {
-		b = append(b, `,"callback_query":{"id":"`...)
-		b = appendInt(b, 4_000_000_000_000_000_000+s.p.cbSeq.Add(1))
-		b = append(b, `","from":`...)
-		b = s.appendUser(b)
-		b = append(b, `,"message":{"message_id":`...)
-		b = appendInt(b, s.lastID)
-		b = append(b, `,"from":`...)
-		b = append(b, botUserJSON...)
-		b = append(b, `,"chat":`...)
-		b = s.appendChat(b)
-		b = append(b, `,"date":`...)
-		b = appendInt(b, now)
-		b = append(b, `,"text":`...)
-		b = appendJSONString(b, s.lastText)
-		if isInline(s.lastMark) {
-			b = append(b, `,"reply_markup":`...)
-			b = append(b, s.lastMark...)
+		u.CallbackQuery = &callbackQuery{
+			ID:   strconv.FormatInt(4_000_000_000_000_000_000+s.p.cbSeq.Add(1), 10),
+			From: student,
+			Message: &message{ID: s.lastID, From: &fakeBot, Chat: privateChat(s.id), Date: now, Text: s.lastText,
+				ReplyMarkup: json.RawMessage(s.lastKB)},
+			ChatInstance: botapi.ChatInstance(s.id),
+			Data:         s.tap,
 		}
-		b = append(b, `},"chat_instance":"`...)
-		b = appendInt(b, s.id*7919%1_000_000_007+1_000_000_000_000)
-		b = append(b, `","data":`...)
-		b = appendJSONString(b, s.tap)
-		return append(b, `}}`...)
+		return u
 	}
 	s.msgSeq++
-	b = append(b, `,"message":{"message_id":`...)
-	b = appendInt(b, s.msgSeq)
-	b = append(b, `,"from":`...)
-	b = s.appendUser(b)
-	b = append(b, `,"chat":`...)
-	b = s.appendChat(b)
-	b = append(b, `,"date":`...)
-	b = appendInt(b, now)
+	m := &message{ID: s.msgSeq, From: &student, Chat: privateChat(s.id), Date: now}
 	switch s.next.kind {
-	case actStart:
-		b = append(b, `,"text":`...)
-		b = appendJSONString(b, s.next.text)
-		b = append(b, `,"entities":[{"offset":0,"length":6,"type":"bot_command"}]`...)
-	case actText:
-		b = append(b, `,"text":`...)
-		b = appendJSONString(b, s.next.text)
+	case actStart, actText:
+		m.Text, m.Entities = s.next.text, botapi.CommandEntities(s.next.text)
 	case actLocation:
-		b = append(b, `,"location":{"latitude":`...)
-		b = strconv.AppendFloat(b, s.next.lat, 'f', 6, 64)
-		b = append(b, `,"longitude":`...)
-		b = strconv.AppendFloat(b, s.next.lon, 'f', 6, 64)
-		b = append(b, '}')
+		m.Location = &models.Location{Latitude: s.next.lat, Longitude: s.next.lon}
 	case actPhoto:
-		file := s.id*131 + s.msgSeq
-		b = append(b, `,"photo":[{"file_id":"AgACAgIAAxkBAAIB`...)
-		b = appendInt(b, file)
-		b = append(b, `s","file_unique_id":"AQAD`...)
-		b = appendInt(b, file)
-		b = append(b, `s","file_size":1510,"width":90,"height":68},{"file_id":"AgACAgIAAxkBAAIB`...)
-		b = appendInt(b, file)
-		b = append(b, `x","file_unique_id":"AQAD`...)
-		b = appendInt(b, file)
-		b = append(b, `x","file_size":182311,"width":1280,"height":960}]`...)
+		m.Photo = botapi.PhotoSizes("AgACAgIAAxkBAAIB"+strconv.FormatInt(s.id*131+s.msgSeq, 10), 182311)
 	}
-	return append(b, `}}`...)
-}
-
-func (s *slot) appendUser(b []byte) []byte {
-	b = append(b, `{"id":`...)
-	b = appendInt(b, s.id)
-	b = append(b, `,"is_bot":false,"first_name":"Student","language_code":"`...)
-	b = append(b, s.lang...)
-	return append(b, `"}`...)
-}
-
-func (s *slot) appendChat(b []byte) []byte {
-	b = append(b, `{"id":`...)
-	b = appendInt(b, s.id)
-	return append(b, `,"first_name":"Student","type":"private"}`...)
+	u.Message = m
+	return u
 }

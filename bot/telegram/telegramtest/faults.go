@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // Faults beyond FailNext and SetDown: random failures under load, and calls
@@ -38,18 +40,18 @@ func (s *Server) FailRandomly(rate float64, seed int64) {
 }
 
 // randomFailureLocked decides whether this call fails, and how.
-func (s *Server) randomFailureLocked() *apiError {
+func (s *Server) randomFailureLocked() *botapi.Error {
 	r := s.random
 	if r == nil || r.rng.Float64() >= r.rate {
 		return nil
 	}
 	switch r.rng.IntN(4) {
 	case 0, 1:
-		return &apiError{code: http.StatusTooManyRequests, desc: defaultDescription(http.StatusTooManyRequests, 1), retryAfter: 1}
+		return botapi.TooManyRequests(1)
 	case 2:
-		return &apiError{code: http.StatusInternalServerError, desc: defaultDescription(http.StatusInternalServerError, 0)}
+		return botapi.Fail(http.StatusInternalServerError, 0)
 	}
-	return &apiError{code: http.StatusBadGateway, desc: defaultDescription(http.StatusBadGateway, 0)}
+	return botapi.Fail(http.StatusBadGateway, 0)
 }
 
 // StatusClientGone is the Status of a call that was held (HoldNext) while

@@ -11,6 +11,7 @@ import (
 	"github.com/go-telegram/bot"
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 func TestFailRandomly(t *testing.T) {
@@ -70,6 +71,39 @@ func TestFailRandomly(t *testing.T) {
 		if err := send(); err != nil {
 			t.Fatalf("after FailRandomly(0, 0): %v", err)
 		}
+	}
+}
+
+// With limits of 5 messages a second, the 6th within a second is refused with
+// 429 and not sent; edits do not count.
+func TestLimitMessages(t *testing.T) {
+	srv := telegramtest.New(t, token)
+	b := newBot(t, srv)
+	u := srv.NewUser(42, "Eva", "cs")
+	ctx := context.Background()
+	limits := botapi.NewLimits(5, 3)
+	srv.LimitMessages(limits)
+	for i := range 5 {
+		if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: u.ID(), Text: "ahoj"}); err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+	}
+	var tooMany *bot.TooManyRequestsError
+	if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: u.ID(), Text: "ahoj"}); !errors.As(err, &tooMany) || tooMany.RetryAfter != 1 {
+		t.Errorf("6th message within a second: err = %v, want 429 retry after 1", err)
+	}
+	if _, err := b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: u.ID(), MessageID: 1, Text: "upraveno"}); err != nil {
+		t.Errorf("an edit was limited: %v", err)
+	}
+	if n := len(srv.Sent(u.ID())); n != 5 {
+		t.Errorf("%d messages sent, want 5", n)
+	}
+	if s := limits.Stats(); s.Refused != 1 || s.ChatViolations != 2 {
+		t.Errorf("refused %d, per-chat violations %d; want 1, 2 (the 4th and 5th into one chat)", s.Refused, s.ChatViolations)
+	}
+	srv.LimitMessages(nil)
+	if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: u.ID(), Text: "ahoj"}); err != nil {
+		t.Errorf("without limits: %v", err)
 	}
 }
 

@@ -12,35 +12,20 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // Method implementations. Except getUpdates they run with s.mu held (see
-// ServeHTTP) and return the result or an *apiError.
+// ServeHTTP) and return the result or a *botapi.Error.
 
-type params struct {
-	vals  map[string]string
-	files map[string]File
-}
-
-func (p params) str(k string) string { return p.vals[k] }
-
-func (p params) int64(k string) (int64, bool) {
-	v, err := strconv.ParseInt(strings.TrimSpace(p.vals[k]), 10, 64)
-	return v, err == nil
-}
-
-func (p params) boolean(k string) bool {
-	v, _ := strconv.ParseBool(p.vals[k])
-	return v
-}
-
-func (s *Server) getMe(context.Context, params) (any, error) { return s.bot, nil }
+func (s *Server) getMe(context.Context, botapi.Params) (any, error) { return s.bot, nil }
 
 // chatParamLocked resolves chat_id, a numeric id or "@username".
-func (s *Server) chatParamLocked(p params) (*chat, error) {
-	v := strings.TrimSpace(p.str("chat_id"))
+func (s *Server) chatParamLocked(p botapi.Params) (*chat, error) {
+	v := strings.TrimSpace(p.Str("chat_id"))
 	if v == "" {
-		return nil, badRequest("chat_id is empty")
+		return nil, botapi.BadRequest("chat_id is empty")
 	}
 	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if c := s.chats[id]; c != nil {
@@ -53,16 +38,16 @@ func (s *Server) chatParamLocked(p params) (*chat, error) {
 			}
 		}
 	}
-	return nil, badRequest("chat not found")
+	return nil, botapi.BadRequest("chat not found")
 }
 
-func messageIDParam(p params) (int, error) {
-	if p.str("inline_message_id") != "" {
-		return 0, badRequest("telegramtest: inline messages are not supported")
+func messageIDParam(p botapi.Params) (int, error) {
+	if p.Str("inline_message_id") != "" {
+		return 0, botapi.BadRequest("telegramtest: inline messages are not supported")
 	}
-	id, ok := p.int64("message_id")
+	id, ok := p.Int64("message_id")
 	if !ok {
-		return 0, badRequest("message_id is empty")
+		return 0, botapi.BadRequest("message_id is empty")
 	}
 	return int(id), nil
 }
@@ -75,10 +60,10 @@ func checkText(text, parseMode string) (string, error) {
 	// Telegram trims surrounding white space before looking at the text.
 	plain = strings.TrimSpace(plain)
 	if plain == "" {
-		return "", badRequest("message text is empty")
+		return "", botapi.BadRequest("message text is empty")
 	}
-	if utf16Len(plain) > maxTextLen {
-		return "", badRequest("message is too long")
+	if botapi.UTF16Len(plain) > maxTextLen {
+		return "", botapi.BadRequest("message is too long")
 	}
 	return plain, nil
 }
@@ -89,8 +74,8 @@ func checkCaption(caption, parseMode string) (string, error) {
 		return "", err
 	}
 	plain = strings.TrimSpace(plain)
-	if utf16Len(plain) > maxCaptionLen {
-		return "", badRequest("message caption is too long")
+	if botapi.UTF16Len(plain) > maxCaptionLen {
+		return "", botapi.BadRequest("message caption is too long")
 	}
 	return plain, nil
 }
@@ -103,27 +88,27 @@ type sendOptions struct {
 	silent  bool
 }
 
-func (s *Server) sendOptionsLocked(p params) (*sendOptions, error) {
+func (s *Server) sendOptionsLocked(p botapi.Params) (*sendOptions, error) {
 	c, err := s.chatParamLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	mk, err := parseMarkup(p.str("reply_markup"))
+	mk, err := parseMarkup(p.Str("reply_markup"))
 	if err != nil {
 		return nil, err
 	}
-	o := &sendOptions{chat: c, markup: mk, silent: p.boolean("disable_notification")}
+	o := &sendOptions{chat: c, markup: mk, silent: p.Bool("disable_notification")}
 
 	var rp struct {
 		MessageID                int  `json:"message_id"`
 		AllowSendingWithoutReply bool `json:"allow_sending_without_reply"`
 	}
-	if raw := p.str("reply_parameters"); raw != "" {
+	if raw := p.Str("reply_parameters"); raw != "" {
 		if json.Unmarshal([]byte(raw), &rp) != nil {
-			return nil, badRequest("can't parse reply parameters JSON object")
+			return nil, botapi.BadRequest("can't parse reply parameters JSON object")
 		}
-	} else if id, ok := p.int64("reply_to_message_id"); ok {
-		rp.MessageID, rp.AllowSendingWithoutReply = int(id), p.boolean("allow_sending_without_reply")
+	} else if id, ok := p.Int64("reply_to_message_id"); ok {
+		rp.MessageID, rp.AllowSendingWithoutReply = int(id), p.Bool("allow_sending_without_reply")
 	}
 	if rp.MessageID != 0 {
 		var target models.Message
@@ -132,7 +117,7 @@ func (s *Server) sendOptionsLocked(p params) (*sendOptions, error) {
 		} else if um := c.user[rp.MessageID]; um != nil {
 			target = *um
 		} else if !rp.AllowSendingWithoutReply {
-			return nil, badRequest("message to be replied not found")
+			return nil, botapi.BadRequest("message to be replied not found")
 		}
 		if target.ID != 0 {
 			target.ReplyToMessage = nil // Telegram nests replies one level deep only
@@ -181,27 +166,27 @@ func (m *botMessage) setMarkup(mk *markup) {
 	m.markupKey = mk.key
 }
 
-func (s *Server) sendMessage(_ context.Context, p params) (any, error) {
+func (s *Server) sendMessage(_ context.Context, p botapi.Params) (any, error) {
 	o, err := s.sendOptionsLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	pm, err := normParseMode(p.str("parse_mode"))
+	pm, err := normParseMode(p.Str("parse_mode"))
 	if err != nil {
 		return nil, err
 	}
-	text := p.str("text")
+	text := p.Str("text")
 	plain, err := checkText(text, pm)
 	if err != nil {
 		return nil, err
 	}
 	var lp *models.LinkPreviewOptions
-	if raw := p.str("link_preview_options"); raw != "" {
+	if raw := p.Str("link_preview_options"); raw != "" {
 		lp = &models.LinkPreviewOptions{}
 		if json.Unmarshal([]byte(raw), lp) != nil {
-			return nil, badRequest("can't parse link preview options JSON object")
+			return nil, botapi.BadRequest("can't parse link preview options JSON object")
 		}
-	} else if p.boolean("disable_web_page_preview") {
+	} else if p.Bool("disable_web_page_preview") {
 		disabled := true
 		lp = &models.LinkPreviewOptions{IsDisabled: &disabled}
 	}
@@ -215,21 +200,19 @@ func (s *Server) sendMessage(_ context.Context, p params) (any, error) {
 
 // inputFileLocked reads an InputFile parameter: an upload (a multipart part of
 // that name, or attach://<part>), a file_id or an URL.
-func (s *Server) inputFileLocked(p params, field string) (File, error) {
-	v := p.str(field)
-	if f, ok := p.files[field]; ok {
-		f.FileID = s.newFileIDLocked(field)
-		return f, nil
+func (s *Server) inputFileLocked(p botapi.Params, field string) (File, error) {
+	v := p.Str(field)
+	if f, ok := p.Files[field]; ok {
+		return File{FileID: s.newFileIDLocked(field), Name: f.Name, Data: f.Data}, nil
 	}
 	if part, ok := strings.CutPrefix(v, "attach://"); ok {
-		if f, ok := p.files[part]; ok {
-			f.FileID = s.newFileIDLocked(field)
-			return f, nil
+		if f, ok := p.Files[part]; ok {
+			return File{FileID: s.newFileIDLocked(field), Name: f.Name, Data: f.Data}, nil
 		}
-		return File{}, badRequest("wrong file identifier/HTTP URL specified")
+		return File{}, botapi.BadRequest("wrong file identifier/HTTP URL specified")
 	}
 	if v == "" {
-		return File{}, badRequest("there is no %s in the request", field)
+		return File{}, botapi.BadRequest("there is no %s in the request", field)
 	}
 	f := File{Ref: v, FileID: v}
 	if strings.HasPrefix(v, "http://") || strings.HasPrefix(v, "https://") {
@@ -244,16 +227,16 @@ func (s *Server) newFileIDLocked(kind string) string {
 	return fmt.Sprintf("fake-%s-%d", kind, s.serial)
 }
 
-func (s *Server) captionParams(p params) (caption, plain, pm string, err error) {
-	if pm, err = normParseMode(p.str("parse_mode")); err != nil {
+func (s *Server) captionParams(p botapi.Params) (caption, plain, pm string, err error) {
+	if pm, err = normParseMode(p.Str("parse_mode")); err != nil {
 		return
 	}
-	caption = p.str("caption")
+	caption = p.Str("caption")
 	plain, err = checkCaption(caption, pm)
 	return
 }
 
-func (s *Server) sendPhoto(_ context.Context, p params) (any, error) {
+func (s *Server) sendPhoto(_ context.Context, p botapi.Params) (any, error) {
 	o, err := s.sendOptionsLocked(p)
 	if err != nil {
 		return nil, err
@@ -272,12 +255,12 @@ func (s *Server) sendPhoto(_ context.Context, p params) (any, error) {
 	}
 	return s.addBotMessageLocked(o, "sendPhoto", func(m *botMessage) {
 		m.sent.Photo, m.sent.Caption, m.sent.ParseMode = &f, caption, pm
-		m.model.Photo = photoSizes(f.FileID, size)
+		m.model.Photo = botapi.PhotoSizes(f.FileID, size)
 		m.model.Caption = plain
 	}), nil
 }
 
-func (s *Server) sendDocument(_ context.Context, p params) (any, error) {
+func (s *Server) sendDocument(_ context.Context, p botapi.Params) (any, error) {
 	o, err := s.sendOptionsLocked(p)
 	if err != nil {
 		return nil, err
@@ -292,7 +275,7 @@ func (s *Server) sendDocument(_ context.Context, p params) (any, error) {
 	}
 	doc := &models.Document{
 		FileID:       f.FileID,
-		FileUniqueID: uniqueID(f.FileID),
+		FileUniqueID: botapi.UniqueID(f.FileID),
 		FileName:     f.Name,
 		MimeType:     mime.TypeByExtension(path.Ext(f.Name)),
 		FileSize:     int64(len(f.Data)),
@@ -304,27 +287,27 @@ func (s *Server) sendDocument(_ context.Context, p params) (any, error) {
 	}), nil
 }
 
-func (s *Server) sendLocation(_ context.Context, p params) (any, error) {
+func (s *Server) sendLocation(_ context.Context, p botapi.Params) (any, error) {
 	o, err := s.sendOptionsLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	lat, err := strconv.ParseFloat(p.str("latitude"), 64)
+	lat, err := strconv.ParseFloat(p.Str("latitude"), 64)
 	if err != nil || lat < -90 || lat > 90 {
-		return nil, badRequest("wrong latitude")
+		return nil, botapi.BadRequest("wrong latitude")
 	}
-	lon, err := strconv.ParseFloat(p.str("longitude"), 64)
+	lon, err := strconv.ParseFloat(p.Str("longitude"), 64)
 	if err != nil || lon < -180 || lon > 180 {
-		return nil, badRequest("wrong longitude")
+		return nil, botapi.BadRequest("wrong longitude")
 	}
 	loc := &models.Location{Latitude: lat, Longitude: lon}
-	if v, ok := p.int64("live_period"); ok {
+	if v, ok := p.Int64("live_period"); ok {
 		loc.LivePeriod = int(v)
 	}
-	if v, ok := p.int64("heading"); ok {
+	if v, ok := p.Int64("heading"); ok {
 		loc.Heading = int(v)
 	}
-	if v, err := strconv.ParseFloat(p.str("horizontal_accuracy"), 64); err == nil {
+	if v, err := strconv.ParseFloat(p.Str("horizontal_accuracy"), 64); err == nil {
 		loc.HorizontalAccuracy = v
 	}
 	return s.addBotMessageLocked(o, "sendLocation", func(m *botMessage) {
@@ -334,7 +317,7 @@ func (s *Server) sendLocation(_ context.Context, p params) (any, error) {
 }
 
 // editTargetLocked finds the bot message an edit method refers to.
-func (s *Server) editTargetLocked(p params) (*botMessage, error) {
+func (s *Server) editTargetLocked(p botapi.Params) (*botMessage, error) {
 	c, err := s.chatParamLocked(p)
 	if err != nil {
 		return nil, err
@@ -346,14 +329,14 @@ func (s *Server) editTargetLocked(p params) (*botMessage, error) {
 	m := c.byID[id]
 	if m == nil || m.sent.Deleted {
 		if c.user[id] != nil {
-			return nil, badRequest("message can't be edited")
+			return nil, botapi.BadRequest("message can't be edited")
 		}
-		return nil, badRequest("message to edit not found")
+		return nil, botapi.BadRequest("message to edit not found")
 	}
 	return m, nil
 }
 
-var errNotModified = badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+var errNotModified = botapi.BadRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 
 // editLocked applies an edit, keeping the previous version in History.
 func (s *Server) editLocked(m *botMessage, apply func()) models.Message {
@@ -369,29 +352,29 @@ func (s *Server) editLocked(m *botMessage, apply func()) models.Message {
 
 func inlineOnly(mk *markup) error {
 	if mk.reply != nil || mk.remove || mk.forceReply {
-		return badRequest("inline keyboard expected")
+		return botapi.BadRequest("inline keyboard expected")
 	}
 	return nil
 }
 
-func (s *Server) editMessageText(_ context.Context, p params) (any, error) {
+func (s *Server) editMessageText(_ context.Context, p botapi.Params) (any, error) {
 	m, err := s.editTargetLocked(p)
 	if err != nil {
 		return nil, err
 	}
 	if m.sent.Text == "" {
-		return nil, badRequest("there is no text in the message to edit")
+		return nil, botapi.BadRequest("there is no text in the message to edit")
 	}
-	pm, err := normParseMode(p.str("parse_mode"))
+	pm, err := normParseMode(p.Str("parse_mode"))
 	if err != nil {
 		return nil, err
 	}
-	text := p.str("text")
+	text := p.Str("text")
 	plain, err := checkText(text, pm)
 	if err != nil {
 		return nil, err
 	}
-	mk, err := parseMarkup(p.str("reply_markup"))
+	mk, err := parseMarkup(p.Str("reply_markup"))
 	if err != nil {
 		return nil, err
 	}
@@ -409,12 +392,12 @@ func (s *Server) editMessageText(_ context.Context, p params) (any, error) {
 	}), nil
 }
 
-func (s *Server) editMessageReplyMarkup(_ context.Context, p params) (any, error) {
+func (s *Server) editMessageReplyMarkup(_ context.Context, p botapi.Params) (any, error) {
 	m, err := s.editTargetLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	mk, err := parseMarkup(p.str("reply_markup"))
+	mk, err := parseMarkup(p.Str("reply_markup"))
 	if err != nil {
 		return nil, err
 	}
@@ -427,14 +410,14 @@ func (s *Server) editMessageReplyMarkup(_ context.Context, p params) (any, error
 	return s.editLocked(m, func() { m.setMarkup(mk) }), nil
 }
 
-func (s *Server) deleteMessage(_ context.Context, p params) (any, error) {
+func (s *Server) deleteMessage(_ context.Context, p botapi.Params) (any, error) {
 	c, err := s.chatParamLocked(p)
 	if err != nil {
 		return nil, err
 	}
-	id, ok := p.int64("message_id")
+	id, ok := p.Int64("message_id")
 	if !ok {
-		return nil, badRequest("message identifier is not specified")
+		return nil, botapi.BadRequest("message identifier is not specified")
 	}
 	if m := c.byID[int(id)]; m != nil && !m.sent.Deleted {
 		m.sent.Deleted = true
@@ -445,22 +428,22 @@ func (s *Server) deleteMessage(_ context.Context, p params) (any, error) {
 		delete(c.user, int(id))
 		return true, nil
 	}
-	return nil, badRequest("message to delete not found")
+	return nil, botapi.BadRequest("message to delete not found")
 }
 
-func (s *Server) answerCallbackQuery(_ context.Context, p params) (any, error) {
-	id := p.str("callback_query_id")
+func (s *Server) answerCallbackQuery(_ context.Context, p botapi.Params) (any, error) {
+	id := p.Str("callback_query_id")
 	cb := s.callbacks[id]
 	if cb == nil || cb.answered {
-		return nil, badRequest("query is too old and response timeout expired or query ID is invalid")
+		return nil, botapi.BadRequest("query is too old and response timeout expired or query ID is invalid")
 	}
-	cacheTime, _ := p.int64("cache_time")
+	cacheTime, _ := p.Int64("cache_time")
 	cb.answered = true
 	cb.answer = CallbackAnswer{
 		QueryID:   id,
-		Text:      p.str("text"),
-		ShowAlert: p.boolean("show_alert"),
-		URL:       p.str("url"),
+		Text:      p.Str("text"),
+		ShowAlert: p.Bool("show_alert"),
+		URL:       p.Str("url"),
 		CacheTime: int(cacheTime),
 	}
 	return true, nil
@@ -478,7 +461,7 @@ func scopeKey(raw string) (string, error) {
 		UserID int64           `json:"user_id"`
 	}
 	if json.Unmarshal([]byte(raw), &sc) != nil {
-		return "", badRequest("can't parse BotCommandScope JSON object")
+		return "", botapi.BadRequest("can't parse BotCommandScope JSON object")
 	}
 	chatID := strings.Trim(string(sc.ChatID), `"`)
 	switch sc.Type {
@@ -489,26 +472,26 @@ func scopeKey(raw string) (string, error) {
 	case "chat_member":
 		return fmt.Sprintf("%s:%s:%d", sc.Type, chatID, sc.UserID), nil
 	}
-	return "", badRequest("wrong bot command scope type specified")
+	return "", botapi.BadRequest("wrong bot command scope type specified")
 }
 
-func commandKeyOf(p params) (commandKey, error) {
-	scope, err := scopeKey(p.str("scope"))
-	return commandKey{scope, p.str("language_code")}, err
+func commandKeyOf(p botapi.Params) (commandKey, error) {
+	scope, err := scopeKey(p.Str("scope"))
+	return commandKey{scope, p.Str("language_code")}, err
 }
 
-func (s *Server) setMyCommands(_ context.Context, p params) (any, error) {
+func (s *Server) setMyCommands(_ context.Context, p botapi.Params) (any, error) {
 	key, err := commandKeyOf(p)
 	if err != nil {
 		return nil, err
 	}
 	var cmds []models.BotCommand
-	if json.Unmarshal([]byte(p.str("commands")), &cmds) != nil {
-		return nil, badRequest("can't parse commands JSON object")
+	if json.Unmarshal([]byte(p.Str("commands")), &cmds) != nil {
+		return nil, botapi.BadRequest("can't parse commands JSON object")
 	}
 	for _, c := range cmds {
 		if !validCommand(c.Command) {
-			return nil, badRequest("BOT_COMMAND_INVALID")
+			return nil, botapi.BadRequest("BOT_COMMAND_INVALID")
 		}
 	}
 	if len(cmds) == 0 {
@@ -533,7 +516,7 @@ func validCommand(c string) bool {
 	return true
 }
 
-func (s *Server) getMyCommands(_ context.Context, p params) (any, error) {
+func (s *Server) getMyCommands(_ context.Context, p botapi.Params) (any, error) {
 	key, err := commandKeyOf(p)
 	if err != nil {
 		return nil, err
@@ -547,7 +530,7 @@ func (s *Server) getMyCommands(_ context.Context, p params) (any, error) {
 	return out, nil
 }
 
-func (s *Server) deleteMyCommands(_ context.Context, p params) (any, error) {
+func (s *Server) deleteMyCommands(_ context.Context, p botapi.Params) (any, error) {
 	key, err := commandKeyOf(p)
 	if err != nil {
 		return nil, err
@@ -563,12 +546,12 @@ var chatActions = map[string]bool{
 	"upload_video_note": true,
 }
 
-func (s *Server) sendChatAction(_ context.Context, p params) (any, error) {
+func (s *Server) sendChatAction(_ context.Context, p botapi.Params) (any, error) {
 	if _, err := s.chatParamLocked(p); err != nil {
 		return nil, err
 	}
-	if !chatActions[p.str("action")] {
-		return nil, badRequest("wrong parameter action in request")
+	if !chatActions[p.Str("action")] {
+		return nil, botapi.BadRequest("wrong parameter action in request")
 	}
 	return true, nil
 }

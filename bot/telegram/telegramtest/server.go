@@ -17,6 +17,11 @@
 //
 // Faults: FailNext, SetDown, FailRandomly (429s and 5xx under load) and
 // HoldNext (a call kept on its way, to stop a bot at an exact point).
+// LimitMessages keeps Telegram's limits on the messages a bot sends.
+//
+// What every fake of the Bot API needs — reading calls in any encoding,
+// answering in Telegram's envelope, the rate limits — is in the sub-package
+// botapi, which cmd/napad-bench's lean fake uses too.
 //
 // All methods are safe for concurrent use. Methods that fail the test (Wait*,
 // User actions on misuse) must be called from the test's goroutine; Await is
@@ -25,11 +30,7 @@ package telegramtest
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"maps"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,6 +39,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // Identity of the fake bot, as returned by getMe.
@@ -68,9 +71,10 @@ type Server struct {
 	changed  chan struct{}
 	seq      uint64 // orders user actions and bot message changes, for WaitFor
 	calls    []Call
-	failures map[string][]failure
+	failures map[string][]*botapi.Error // FailNext, by method in lower case
 	down     bool
 	random   *randomFailures // FailRandomly
+	limits   *botapi.Limits  // LimitMessages
 	holds    []*Hold         // armed by HoldNext, not yet caught a call
 
 	users map[int64]*User
@@ -108,32 +112,6 @@ type File struct {
 	Ref    string // file_id or URL the bot passed instead of uploading
 }
 
-type failure struct {
-	code       int
-	desc       string
-	retryAfter int
-}
-
-// apiError is an error answer of the Bot API.
-type apiError struct {
-	code       int
-	desc       string
-	retryAfter int
-}
-
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.code, e.desc) }
-
-func badRequest(format string, args ...any) *apiError {
-	return &apiError{code: http.StatusBadRequest, desc: "Bad Request: " + fmt.Sprintf(format, args...)}
-}
-
-// described is a successful result carrying a description, as setWebhook's
-// "Webhook was set".
-type described struct {
-	result any
-	desc   string
-}
-
 // New starts a fake Bot API server that accepts token. It is shut down when
 // the test ends.
 func New(t testing.TB, token string) *Server {
@@ -156,7 +134,7 @@ func New(t testing.TB, token string) *Server {
 			CanJoinGroups: true,
 		},
 		changed:      make(chan struct{}),
-		failures:     map[string][]failure{},
+		failures:     map[string][]*botapi.Error{},
 		users:        map[int64]*User{},
 		chats:        map[int64]*chat{},
 		nextUpdateID: firstUpdateID,
@@ -218,34 +196,14 @@ func (s *Server) wait(ctx context.Context, deadline time.Time) bool {
 // Repeated calls queue up.
 func (s *Server) FailNext(method string, n int, code int, description string, retryAfter int) {
 	if description == "" {
-		description = defaultDescription(code, retryAfter)
+		description = botapi.Description(code, retryAfter)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := strings.ToLower(method)
 	for range n {
-		s.failures[key] = append(s.failures[key], failure{code: code, desc: description, retryAfter: retryAfter})
+		s.failures[key] = append(s.failures[key], &botapi.Error{Code: code, Description: description, RetryAfter: retryAfter})
 	}
-}
-
-func defaultDescription(code, retryAfter int) string {
-	switch code {
-	case http.StatusBadRequest:
-		return "Bad Request"
-	case http.StatusUnauthorized:
-		return "Unauthorized"
-	case http.StatusForbidden:
-		return "Forbidden: bot was blocked by the user"
-	case http.StatusNotFound:
-		return "Not Found"
-	case http.StatusConflict:
-		return "Conflict"
-	case http.StatusTooManyRequests:
-		return fmt.Sprintf("Too Many Requests: retry after %d", retryAfter)
-	case http.StatusBadGateway:
-		return "Bad Gateway"
-	}
-	return http.StatusText(code)
 }
 
 // SetDown simulates a Telegram outage: while down, every request is answered
@@ -346,52 +304,50 @@ func copyCall(c Call) Call {
 }
 
 type handler struct {
-	name string
 	// fn runs with s.mu held, except for blocking ones, which lock themselves.
-	fn       func(s *Server, ctx context.Context, p params) (any, error)
+	fn       func(s *Server, ctx context.Context, p botapi.Params) (any, error)
 	blocking bool
 }
 
-var handlers = map[string]handler{}
-
-func init() {
-	for _, h := range []handler{
-		{name: "getMe", fn: (*Server).getMe},
-		{name: "getUpdates", fn: (*Server).getUpdates, blocking: true},
-		{name: "setWebhook", fn: (*Server).setWebhook},
-		{name: "deleteWebhook", fn: (*Server).deleteWebhook},
-		{name: "getWebhookInfo", fn: (*Server).getWebhookInfo},
-		{name: "sendMessage", fn: (*Server).sendMessage},
-		{name: "sendPhoto", fn: (*Server).sendPhoto},
-		{name: "sendDocument", fn: (*Server).sendDocument},
-		{name: "sendLocation", fn: (*Server).sendLocation},
-		{name: "editMessageText", fn: (*Server).editMessageText},
-		{name: "editMessageReplyMarkup", fn: (*Server).editMessageReplyMarkup},
-		{name: "deleteMessage", fn: (*Server).deleteMessage},
-		{name: "answerCallbackQuery", fn: (*Server).answerCallbackQuery},
-		{name: "setMyCommands", fn: (*Server).setMyCommands},
-		{name: "getMyCommands", fn: (*Server).getMyCommands},
-		{name: "deleteMyCommands", fn: (*Server).deleteMyCommands},
-		{name: "sendChatAction", fn: (*Server).sendChatAction},
-	} {
-		// Bot API method names are case-insensitive.
-		handlers[strings.ToLower(h.name)] = h
-	}
+// handlers are the methods the fake carries out, by their botapi.Canonical
+// names.
+var handlers = map[string]handler{
+	"getMe":                  {fn: (*Server).getMe},
+	"getUpdates":             {fn: (*Server).getUpdates, blocking: true},
+	"setWebhook":             {fn: (*Server).setWebhook},
+	"deleteWebhook":          {fn: (*Server).deleteWebhook},
+	"getWebhookInfo":         {fn: (*Server).getWebhookInfo},
+	"sendMessage":            {fn: (*Server).sendMessage},
+	"sendPhoto":              {fn: (*Server).sendPhoto},
+	"sendDocument":           {fn: (*Server).sendDocument},
+	"sendLocation":           {fn: (*Server).sendLocation},
+	"editMessageText":        {fn: (*Server).editMessageText},
+	"editMessageReplyMarkup": {fn: (*Server).editMessageReplyMarkup},
+	"deleteMessage":          {fn: (*Server).deleteMessage},
+	"answerCallbackQuery":    {fn: (*Server).answerCallbackQuery},
+	"setMyCommands":          {fn: (*Server).setMyCommands},
+	"getMyCommands":          {fn: (*Server).getMyCommands},
+	"deleteMyCommands":       {fn: (*Server).deleteMyCommands},
+	"sendChatAction":         {fn: (*Server).sendChatAction},
 }
 
 // ServeHTTP implements the Bot API endpoint /bot<token>/<method>.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	token, method, pathOK := splitPath(r.URL.Path)
-	h, known := handlers[strings.ToLower(method)]
-	name := method
-	if known {
-		name = h.name
+	token, method, pathOK := botapi.SplitPath(r.URL.Path)
+	name, _ := botapi.Canonical(method)
+	h, known := handlers[name]
+	if !known {
+		name = method
 	}
-	vals, files, perr := parseRequest(r)
+	p, perr := botapi.Parse(r)
+	files := make(map[string]File, len(p.Files))
+	for k, f := range p.Files {
+		files[k] = File{Name: f.Name, Data: f.Data}
+	}
 
 	s.mu.Lock()
 	idx := len(s.calls)
-	s.calls = append(s.calls, Call{Method: name, Params: vals, Files: files, Time: time.Now()})
+	s.calls = append(s.calls, Call{Method: name, Params: p.Values, Files: files, Time: time.Now()})
 	var (
 		result any
 		err    error
@@ -409,147 +365,58 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var random *apiError
-	if valid && len(s.failures[strings.ToLower(method)]) == 0 {
+	key := strings.ToLower(name)
+	var random *botapi.Error
+	if valid && len(s.failures[key]) == 0 {
 		random = s.randomFailureLocked()
 	}
 	switch {
 	case s.down:
 		// An outage answers at the frontend, before the token is looked at.
-		err = &apiError{code: http.StatusBadGateway, desc: "Bad Gateway"}
+		err = botapi.Fail(http.StatusBadGateway, 0)
 	case !pathOK:
-		err = &apiError{code: http.StatusNotFound, desc: "Not Found"}
+		err = botapi.Fail(http.StatusNotFound, 0)
 	case token != s.token:
-		err = &apiError{code: http.StatusUnauthorized, desc: "Unauthorized"}
+		err = botapi.Fail(http.StatusUnauthorized, 0)
 	case !known:
-		err = &apiError{code: http.StatusNotFound, desc: "Not Found"}
+		err = botapi.Fail(http.StatusNotFound, 0)
 	case perr != nil:
 		err = perr
-	case len(s.failures[strings.ToLower(method)]) > 0:
-		q := s.failures[strings.ToLower(method)]
-		f := q[0]
-		s.failures[strings.ToLower(method)] = q[1:]
-		err = &apiError{code: f.code, desc: f.desc, retryAfter: f.retryAfter}
+	case len(s.failures[key]) > 0:
+		err = s.failures[key][0]
+		s.failures[key] = s.failures[key][1:]
 	case random != nil:
 		err = random
+	case s.limits != nil && botapi.SendsMessage(name) && !s.limits.Admit(chatIDOf(p)):
+		err = botapi.TooManyRequests(1)
 	case h.blocking:
 		s.mu.Unlock()
-		result, err = h.fn(s, r.Context(), params{vals, files})
+		result, err = h.fn(s, r.Context(), p)
 		s.mu.Lock()
 	default:
-		result, err = h.fn(s, r.Context(), params{vals, files})
+		result, err = h.fn(s, r.Context(), p)
 	}
-	status := http.StatusOK
-	resp := apiResponse{OK: true, Result: result}
-	if d, ok := result.(described); ok {
-		resp.Result, resp.Description = d.result, d.desc
+	resp := botapi.Answer(result, err)
+	if !resp.OK {
+		s.calls[idx].Error = resp.Description
 	}
-	if err != nil {
-		ae, ok := err.(*apiError)
-		if !ok {
-			ae = &apiError{code: http.StatusInternalServerError, desc: "Internal Server Error: " + err.Error()}
-		}
-		status = ae.code
-		resp = apiResponse{ErrorCode: ae.code, Description: ae.desc}
-		if ae.retryAfter > 0 {
-			resp.Parameters = &responseParameters{RetryAfter: ae.retryAfter}
-		}
-		s.calls[idx].Error = ae.desc
-	}
-	s.calls[idx].Status = status
+	s.calls[idx].Status = resp.Status()
 	s.notifyLocked()
 	s.mu.Unlock()
-
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(resp)
+	resp.Write(w)
 }
 
-type apiResponse struct {
-	OK          bool                `json:"ok"`
-	Result      any                 `json:"result,omitempty"`
-	Description string              `json:"description,omitempty"`
-	ErrorCode   int                 `json:"error_code,omitempty"`
-	Parameters  *responseParameters `json:"parameters,omitempty"`
+// LimitMessages makes the fake keep Telegram's limits on the messages a bot
+// sends: a message l refuses is answered 429 "retry after 1" and not sent.
+// l's statistics say how close the bot came. nil lifts the limits.
+func (s *Server) LimitMessages(l *botapi.Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = l
 }
 
-type responseParameters struct {
-	RetryAfter int `json:"retry_after,omitempty"`
-}
-
-// splitPath splits "/bot<token>/<method>".
-func splitPath(path string) (token, method string, ok bool) {
-	rest, found := strings.CutPrefix(path, "/bot")
-	if !found {
-		return "", "", false
-	}
-	token, method, found = strings.Cut(rest, "/")
-	if !found || method == "" || strings.Contains(method, "/") {
-		return token, method, false
-	}
-	return token, method, true
-}
-
-// parseRequest merges the query string and the body into one parameter map,
-// whatever the encoding. JSON values that are not strings are kept as JSON
-// text, which is how they arrive in form encodings.
-func parseRequest(r *http.Request) (map[string]string, map[string]File, error) {
-	vals := map[string]string{}
-	files := map[string]File{}
-	for k, v := range r.URL.Query() {
-		vals[k] = v[0]
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "multipart/form-data":
-		if err := r.ParseMultipartForm(32 << 20); err != nil {
-			return vals, files, badRequest("can't parse multipart/form-data: %v", err)
-		}
-		defer func() { _ = r.MultipartForm.RemoveAll() }()
-		for k, v := range r.MultipartForm.Value {
-			vals[k] = v[0]
-		}
-		for k, fhs := range r.MultipartForm.File {
-			f, err := fhs[0].Open()
-			if err != nil {
-				return vals, files, badRequest("can't read file %s: %v", k, err)
-			}
-			data, err := io.ReadAll(f)
-			_ = f.Close()
-			if err != nil {
-				return vals, files, badRequest("can't read file %s: %v", k, err)
-			}
-			files[k] = File{Name: fhs[0].Filename, Data: data}
-		}
-	case "application/x-www-form-urlencoded":
-		if err := r.ParseForm(); err != nil {
-			return vals, files, badRequest("can't parse form: %v", err)
-		}
-		for k, v := range r.PostForm {
-			vals[k] = v[0]
-		}
-	case "application/json":
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return vals, files, badRequest("can't read body: %v", err)
-		}
-		if strings.TrimSpace(string(body)) == "" {
-			break
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(body, &m); err != nil {
-			return vals, files, badRequest("can't parse JSON object")
-		}
-		for k, raw := range m {
-			var str string
-			switch {
-			case string(raw) == "null":
-			case json.Unmarshal(raw, &str) == nil:
-				vals[k] = str
-			default:
-				vals[k] = string(raw)
-			}
-		}
-	}
-	return vals, files, nil
+// chatIDOf is the numeric chat_id of a call; 0 for a "@username".
+func chatIDOf(p botapi.Params) int64 {
+	id, _ := p.Int64("chat_id")
+	return id
 }

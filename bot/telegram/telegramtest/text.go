@@ -6,9 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // Limits enforced by the Bot API, counted in UTF-16 code units (text) or bytes
@@ -18,78 +19,6 @@ const (
 	maxCaptionLen      = 1024
 	maxCallbackDataLen = 64
 )
-
-// utf16Len counts UTF-16 code units: Telegram measures text limits and entity
-// offsets in them, so a character outside the BMP (most emoji) counts twice.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		if r >= 0x10000 {
-			n += 2
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
-// botCommandEntities finds bot commands the way Telegram (tdlib's
-// find_bot_commands) does: "/" plus 1–64 Latin letters, digits or underscores,
-// optionally "@username", neither preceded nor followed by a word character.
-// So "/старт" or "/nápad" are not commands. Offsets and lengths are UTF-16.
-func botCommandEntities(text string) []models.MessageEntity {
-	var out []models.MessageEntity
-	for i := 0; i < len(text); i++ {
-		if text[i] != '/' {
-			continue
-		}
-		if i > 0 {
-			prev, _ := utf8.DecodeLastRuneInString(text[:i])
-			if isWordRune(prev) || prev == '/' || prev == '<' || prev == '>' {
-				continue
-			}
-		}
-		j := i + 1
-		for j < len(text) && isCommandByte(text[j]) {
-			j++
-		}
-		if j == i+1 || j-i-1 > 64 {
-			continue
-		}
-		end := j
-		if j < len(text) && text[j] == '@' {
-			k := j + 1
-			for k < len(text) && isCommandByte(text[k]) {
-				k++
-			}
-			if k == j+1 || k-j-1 > 32 {
-				continue
-			}
-			end = k
-		}
-		if end < len(text) {
-			next, _ := utf8.DecodeRuneInString(text[end:])
-			if isWordRune(next) || next == '/' || next == '<' || next == '>' {
-				continue
-			}
-		}
-		out = append(out, models.MessageEntity{
-			Type:   models.MessageEntityTypeBotCommand,
-			Offset: utf16Len(text[:i]),
-			Length: utf16Len(text[i:end]),
-		})
-		i = end - 1
-	}
-	return out
-}
-
-func isCommandByte(c byte) bool {
-	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-func isWordRune(r rune) bool {
-	return r == '_' || unicode.IsLetter(r) || unicode.IsNumber(r)
-}
 
 // normParseMode maps a parse_mode parameter to its canonical spelling; the Bot
 // API accepts it case-insensitively.
@@ -104,7 +33,7 @@ func normParseMode(pm string) (string, error) {
 	case "markdown":
 		return "Markdown", nil
 	}
-	return "", badRequest("unsupported parse_mode")
+	return "", botapi.BadRequest("unsupported parse_mode")
 }
 
 // plainText returns the text as the user will see it (markup removed), which
@@ -121,7 +50,7 @@ func plainText(text, parseMode string) (string, error) {
 		return text, nil
 	}
 	if problem != "" {
-		return "", badRequest("can't parse entities: %s", problem)
+		return "", botapi.BadRequest("can't parse entities: %s", problem)
 	}
 	return plain, nil
 }
@@ -340,23 +269,23 @@ func parseMarkup(raw string) (*markup, error) {
 		ForceReply     bool            `json:"force_reply"`
 	}
 	if err := json.Unmarshal([]byte(raw), &probe); err != nil {
-		return nil, badRequest("can't parse reply keyboard markup JSON object")
+		return nil, botapi.BadRequest("can't parse reply keyboard markup JSON object")
 	}
 	mk := &markup{remove: probe.RemoveKeyboard, forceReply: probe.ForceReply}
 	switch {
 	case probe.InlineKeyboard != nil:
 		var rows [][]models.InlineKeyboardButton
 		if err := json.Unmarshal(probe.InlineKeyboard, &rows); err != nil {
-			return nil, badRequest("can't parse inline keyboard button: %v", err)
+			return nil, botapi.BadRequest("can't parse inline keyboard button: %v", err)
 		}
 		for _, row := range rows {
 			var out []InlineButton
 			for _, b := range row {
 				if len(b.CallbackData) > maxCallbackDataLen {
-					return nil, badRequest("BUTTON_DATA_INVALID")
+					return nil, botapi.BadRequest("BUTTON_DATA_INVALID")
 				}
 				if !hasButtonAction(b) {
-					return nil, badRequest("text buttons are unallowed in the inline keyboard")
+					return nil, botapi.BadRequest("text buttons are unallowed in the inline keyboard")
 				}
 				out = append(out, InlineButton{Text: b.Text, CallbackData: b.CallbackData, URL: b.URL})
 			}
@@ -368,7 +297,7 @@ func parseMarkup(raw string) (*markup, error) {
 	case probe.Keyboard != nil:
 		var rows [][]json.RawMessage
 		if err := json.Unmarshal(probe.Keyboard, &rows); err != nil {
-			return nil, badRequest("can't parse keyboard button: %v", err)
+			return nil, botapi.BadRequest("can't parse keyboard button: %v", err)
 		}
 		for _, row := range rows {
 			var out []KeyboardButton
@@ -377,7 +306,7 @@ func parseMarkup(raw string) (*markup, error) {
 				// A plain string is allowed for a simple text button.
 				if err := json.Unmarshal(raw, &b.Text); err != nil {
 					if err := json.Unmarshal(raw, &b); err != nil {
-						return nil, badRequest("can't parse keyboard button: %v", err)
+						return nil, botapi.BadRequest("can't parse keyboard button: %v", err)
 					}
 				}
 				out = append(out, KeyboardButton{Text: b.Text, RequestLocation: b.RequestLocation, RequestContact: b.RequestContact})

@@ -42,11 +42,3 @@ func TestParseMarkdownV2(t *testing.T) {
 		}
 	}
 }
-
-func TestUTF16Len(t *testing.T) {
-	for s, want := range map[string]int{"": 0, "abc": 3, "příliš": 6, "👋": 2, "🇨🇿": 4, "Привет": 6} {
-		if got := utf16Len(s); got != want {
-			t.Errorf("utf16Len(%q) = %d, want %d", s, got, want)
-		}
-	}
-}

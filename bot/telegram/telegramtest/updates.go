@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // webhookRetryDelay is how long a failed webhook delivery waits before it is
@@ -159,19 +159,19 @@ func (s *Server) enqueueLocked(q *queued) {
 }
 
 // getUpdates implements long polling. It runs without s.mu held.
-func (s *Server) getUpdates(ctx context.Context, p params) (any, error) {
-	offset, _ := p.int64("offset")
+func (s *Server) getUpdates(ctx context.Context, p botapi.Params) (any, error) {
+	offset, _ := p.Int64("offset")
 	limit := 100
-	if v, ok := p.int64("limit"); ok && v >= 1 && v <= 100 {
+	if v, ok := p.Int64("limit"); ok && v >= 1 && v <= 100 {
 		limit = int(v)
 	}
-	timeout, _ := p.int64("timeout")
+	timeout, _ := p.Int64("timeout")
 	deadline := time.Now().Add(time.Duration(max(timeout, 0)) * time.Second)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.webhook != nil {
-		return nil, &apiError{code: http.StatusConflict, desc: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
+		return nil, botapi.ErrWebhookActive
 	}
 	s.pollGen++
 	gen := s.pollGen
@@ -199,10 +199,10 @@ func (s *Server) getUpdates(ctx context.Context, p params) (any, error) {
 			return []json.RawMessage{}, nil
 		}
 		if s.webhook != nil {
-			return nil, &apiError{code: http.StatusConflict, desc: "Conflict: terminated by setWebhook request"}
+			return nil, &botapi.Error{Code: http.StatusConflict, Description: "Conflict: terminated by setWebhook request"}
 		}
 		if s.pollGen != gen {
-			return nil, &apiError{code: http.StatusConflict, desc: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}
+			return nil, &botapi.Error{Code: http.StatusConflict, Description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}
 		}
 	}
 }
@@ -222,21 +222,21 @@ func (s *Server) confirmLocked(offset int64) {
 	}
 }
 
-func (s *Server) setWebhook(ctx context.Context, p params) (any, error) {
-	rawURL := p.str("url")
+func (s *Server) setWebhook(ctx context.Context, p botapi.Params) (any, error) {
+	rawURL := p.Str("url")
 	if rawURL == "" {
 		return s.deleteWebhook(ctx, p)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		// Real Telegram insists on HTTPS; plain HTTP is allowed for tests.
-		return nil, badRequest("bad webhook: An HTTPS URL must be provided for webhook")
+		return nil, botapi.BadRequest("bad webhook: An HTTPS URL must be provided for webhook")
 	}
-	cfg := webhookConfig{url: rawURL, secret: p.str("secret_token"), maxConnections: 40}
-	if v, ok := p.int64("max_connections"); ok && v > 0 {
+	cfg := webhookConfig{url: rawURL, secret: p.Str("secret_token"), maxConnections: 40}
+	if v, ok := p.Int64("max_connections"); ok && v > 0 {
 		cfg.maxConnections = int(v)
 	}
-	if p.boolean("drop_pending_updates") {
+	if p.Bool("drop_pending_updates") {
 		s.pending = nil
 	}
 	desc := "Webhook was set"
@@ -247,11 +247,11 @@ func (s *Server) setWebhook(ctx context.Context, p params) (any, error) {
 	s.hookErr, s.hookErrAt = "", time.Time{}
 	s.pollGen++
 	s.notifyLocked()
-	return described{true, desc}, nil
+	return botapi.Described{Result: true, Description: desc}, nil
 }
 
-func (s *Server) deleteWebhook(_ context.Context, p params) (any, error) {
-	if p.boolean("drop_pending_updates") {
+func (s *Server) deleteWebhook(_ context.Context, p botapi.Params) (any, error) {
+	if p.Bool("drop_pending_updates") {
 		s.pending = nil
 	}
 	desc := "Webhook is already deleted"
@@ -260,10 +260,10 @@ func (s *Server) deleteWebhook(_ context.Context, p params) (any, error) {
 	}
 	s.webhook = nil
 	s.notifyLocked()
-	return described{true, desc}, nil
+	return botapi.Described{Result: true, Description: desc}, nil
 }
 
-func (s *Server) getWebhookInfo(context.Context, params) (any, error) {
+func (s *Server) getWebhookInfo(context.Context, botapi.Params) (any, error) {
 	info := models.WebhookInfo{PendingUpdateCount: len(s.pending)}
 	if s.webhook != nil {
 		info.URL = s.webhook.url
@@ -338,24 +338,8 @@ func (s *Server) post(cfg webhookConfig, body []byte) string {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return "Wrong response from the webhook: " + resp.Status
 	}
-	s.webhookReply(resp.Header.Get("Content-Type"), answer)
+	// A Bot API call in the answer is carried out, as by Telegram, and
+	// recorded as any other.
+	botapi.WebhookReply(s, s.token, resp.Header.Get("Content-Type"), answer)
 	return ""
-}
-
-// webhookReply carries out a Bot API method the bot gave in its answer to a
-// webhook request, as Telegram does ("method" among the parameters); like
-// Telegram, it tells nobody how that went. The call is recorded as any other.
-func (s *Server) webhookReply(contentType string, body []byte) {
-	if len(body) == 0 || !strings.HasPrefix(contentType, "application/json") {
-		return
-	}
-	var m struct {
-		Method string `json:"method"`
-	}
-	if json.Unmarshal(body, &m) != nil || m.Method == "" {
-		return
-	}
-	req := httptest.NewRequest(http.MethodPost, "/bot"+s.token+"/"+m.Method, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	s.ServeHTTP(httptest.NewRecorder(), req)
 }

@@ -2,7 +2,6 @@ package telegramtest
 
 import (
 	"fmt"
-	"hash/fnv"
 	"mime"
 	"path"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // User is a simulated Telegram user talking to the bot in a private chat,
@@ -70,7 +71,7 @@ func (u *User) send(fill func(m *models.Message)) int64 {
 func (u *User) SendText(text string) int64 {
 	return u.send(func(m *models.Message) {
 		m.Text = text
-		m.Entities = botCommandEntities(text)
+		m.Entities = botapi.CommandEntities(text)
 	})
 }
 
@@ -97,9 +98,9 @@ func (u *User) SendLiveLocation(lat, lon float64, period time.Duration) int64 {
 // the largest has fileID and fileSize.
 func (u *User) SendPhoto(fileID string, fileSize int, caption string) int64 {
 	return u.send(func(m *models.Message) {
-		m.Photo = photoSizes(fileID, fileSize)
+		m.Photo = botapi.PhotoSizes(fileID, fileSize)
 		m.Caption = caption
-		m.CaptionEntities = botCommandEntities(caption)
+		m.CaptionEntities = botapi.CommandEntities(caption)
 	})
 }
 
@@ -109,11 +110,11 @@ func (u *User) SendSticker() int64 {
 		id := u.srv.newFileIDLocked("sticker")
 		m.Sticker = &models.Sticker{
 			FileID:       id,
-			FileUniqueID: uniqueID(id),
+			FileUniqueID: botapi.UniqueID(id),
 			Type:         "regular",
 			Width:        512,
 			Height:       512,
-			Thumbnail:    &models.PhotoSize{FileID: id + "-t", FileUniqueID: uniqueID(id + "-t"), Width: 128, Height: 128, FileSize: 4_000},
+			Thumbnail:    &models.PhotoSize{FileID: id + "-t", FileUniqueID: botapi.UniqueID(id + "-t"), Width: 128, Height: 128, FileSize: 4_000},
 			Emoji:        "👍",
 			SetName:      "NapadTestStickers",
 			FileSize:     24_000,
@@ -125,7 +126,7 @@ func (u *User) SendSticker() int64 {
 func (u *User) SendVoice() int64 {
 	return u.send(func(m *models.Message) {
 		id := u.srv.newFileIDLocked("voice")
-		m.Voice = &models.Voice{FileID: id, FileUniqueID: uniqueID(id), Duration: 3, MimeType: "audio/ogg", FileSize: 9_000}
+		m.Voice = &models.Voice{FileID: id, FileUniqueID: botapi.UniqueID(id), Duration: 3, MimeType: "audio/ogg", FileSize: 9_000}
 	})
 }
 
@@ -135,11 +136,11 @@ func (u *User) SendVideo() int64 {
 		id := u.srv.newFileIDLocked("video")
 		m.Video = &models.Video{
 			FileID:       id,
-			FileUniqueID: uniqueID(id),
+			FileUniqueID: botapi.UniqueID(id),
 			Width:        1280,
 			Height:       720,
 			Duration:     5,
-			Thumbnail:    &models.PhotoSize{FileID: id + "-t", FileUniqueID: uniqueID(id + "-t"), Width: 320, Height: 180, FileSize: 9_000},
+			Thumbnail:    &models.PhotoSize{FileID: id + "-t", FileUniqueID: botapi.UniqueID(id + "-t"), Width: 320, Height: 180, FileSize: 9_000},
 			FileName:     "video.mp4",
 			MimeType:     "video/mp4",
 			FileSize:     1_500_000,
@@ -155,7 +156,7 @@ func (u *User) SendDocument(name string) int64 {
 		if mimeType == "" {
 			mimeType = "application/octet-stream"
 		}
-		m.Document = &models.Document{FileID: id, FileUniqueID: uniqueID(id), FileName: name, MimeType: mimeType, FileSize: 2_048}
+		m.Document = &models.Document{FileID: id, FileUniqueID: botapi.UniqueID(id), FileName: name, MimeType: mimeType, FileSize: 2_048}
 	})
 }
 
@@ -172,7 +173,7 @@ func (u *User) EditLast(text string) int64 {
 	}
 	m := *prev
 	m.Text = text
-	m.Entities = botCommandEntities(text)
+	m.Entities = botapi.CommandEntities(text)
 	m.EditDate = int(time.Now().Unix())
 	c.user[m.ID] = &m
 	id := s.newUpdateLocked(&models.Update{EditedMessage: &m}, c.model.ID)
@@ -247,7 +248,7 @@ func (u *User) callbackLocked(m *botMessage, data string) int64 {
 		ID:           qid,
 		From:         u.user,
 		Message:      models.MaybeInaccessibleMessage{Type: models.MaybeInaccessibleMessageTypeMessage, Message: &msg},
-		ChatInstance: chatInstance(msg.Chat.ID),
+		ChatInstance: botapi.ChatInstance(msg.Chat.ID),
 		Data:         data,
 	}}
 	id := s.newUpdateLocked(upd, msg.Chat.ID)
@@ -257,32 +258,3 @@ func (u *User) callbackLocked(m *botMessage, data string) int64 {
 
 // queryIDs numbers callback queries across every fake in the process.
 var queryIDs atomic.Int64
-
-// chatInstance is stable per chat, like Telegram's opaque chat_instance.
-func chatInstance(chatID int64) string {
-	return strconv.FormatInt(int64(hash64("chat:"+strconv.FormatInt(chatID, 10))>>1), 10)
-}
-
-func uniqueID(fileID string) string {
-	return fmt.Sprintf("AQAD%012x", hash64(fileID)>>16)
-}
-
-func hash64(s string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(s))
-	return h.Sum64()
-}
-
-// photoSizes mimics Telegram's thumbnails: increasing sizes, largest last.
-func photoSizes(fileID string, fileSize int) []models.PhotoSize {
-	fileSize = max(fileSize, 3)
-	sizes := []models.PhotoSize{
-		{FileID: fileID + "-s", Width: 90, Height: 68, FileSize: max(fileSize/60, 1)},
-		{FileID: fileID + "-m", Width: 320, Height: 240, FileSize: max(fileSize/8, 2)},
-		{FileID: fileID, Width: 1280, Height: 960, FileSize: fileSize},
-	}
-	for i := range sizes {
-		sizes[i].FileUniqueID = uniqueID(sizes[i].FileID)
-	}
-	return sizes
-}
