@@ -91,7 +91,9 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 // stored: a keyed hash of their user key in a channel (for Telegram,
 // "telegram-user:<id>"). Without the key it cannot be reversed or linked to
 // other data sets.
-func (rt *Runtime) ParticipantID(userKey string) string { return Pseudonym(rt.cfg.ParticipantKey, userKey) }
+func (rt *Runtime) ParticipantID(userKey string) string {
+	return Pseudonym(rt.cfg.ParticipantKey, userKey)
+}
 
 // Pseudonym is the participant id of userKey under key (see ParticipantID),
 // for tools that write what the bot would (a load test's ideas).
