@@ -299,18 +299,28 @@ func questionIndex(id flows.StepID) int {
 	panic("no question " + string(id))
 }
 
+// What choose can say of a question besides a choice to tap.
+const (
+	skipIt   = "skip" // tap Skip
+	notAsked = "-"    // the forum answered it: the question does not come
+)
+
 // answer does at question q what a student writing in lang does
-// (flowtest.AnswerFor; texts from want, choices from choose when given),
-// pressing buttons with tap. At the summary that is a tap on Submit.
+// (flowtest.AnswerFor), pressing buttons with tap, unless told otherwise:
+// want has a text to write (a place too can be a text), choose a choice to
+// tap or skipIt. At the summary that is a tap on Submit.
 func answer(u *telegramtest.User, lang string, q flowQuestion, want, choose map[flows.StepID]string, tap func(key string) (int64, error)) (int64, error) {
 	if q.step.ID == flows.StepReview {
 		return tap("button.submit")
 	}
 	a := flowtest.AnswerFor(q.step, lang)
-	if t, ok := want[q.step.ID]; ok && a.Text != "" {
-		a.Text = t
+	if t, ok := want[q.step.ID]; ok && (a.Text != "" || a.Pin != nil) {
+		a = flowtest.Action{Step: q.step.ID, Text: t}
 	}
-	if c, ok := choose[q.step.ID]; ok {
+	switch c, ok := choose[q.step.ID]; {
+	case ok && c == skipIt:
+		return tap("button.skip")
+	case ok:
 		a.Tap = c
 	}
 	switch {
@@ -337,10 +347,14 @@ func (s *student) answer(q flowQuestion, want map[flows.StepID]string, choose ma
 }
 
 // walk answers from question from (asked already, or about to be) until
-// the student is asked until.
+// the student is asked until; want and choose as for answer, and choose may
+// say a question is notAsked.
 func (s *student) walk(from, until flows.StepID, want, choose map[flows.StepID]string) {
 	s.t.Helper()
 	for _, q := range ideaFlow[questionIndex(from):questionIndex(until)] {
+		if choose[q.step.ID] == notAsked {
+			continue
+		}
 		s.expect(q.ask)
 		s.answer(q, want, choose)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"strconv"
@@ -61,26 +62,15 @@ func restartMidConversation(t *testing.T, webhook bool) {
 	s := a.student("cs")
 	want := flowtest.AnswersIn("cs")
 	s.toFirstQuestion(f.Code, "school")
-	s.u.SendText(want[flows.StepWorksWell])
-	s.expect("improve.ask")
-	s.u.SendText(want[flows.StepImprove])
-	s.expect("title.ask")
+	s.walk(flows.StepWorksWell, flows.StepTitle, want, nil)
 
 	a.stop()
 	s.u.SendText(want[flows.StepTitle]) // sent while the bot is down
 	a.start()
 
-	s.expect("description.ask")
-	s.u.SendText(want[flows.StepDescription])
-	s.expect("category.ask")
-	s.tap("cat.public_space")
-	s.expect("place.ask")
-	s.u.SendText("Školní dvůr")
-	s.expect("photo.ask")
-	s.tap("button.skip")
-	s.expect("help.ask")
-	s.tap("help.maybe")
-	s.expect("review.summary")
+	rest := maps.Clone(want)
+	rest[flows.StepPlace] = "Školní dvůr"
+	s.walk(flows.StepDescription, flows.StepReview, rest, map[flows.StepID]string{flows.StepPhoto: skipIt, flows.StepHelp: "maybe"})
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 	row := a.suggestion(ref)
@@ -411,15 +401,9 @@ func TestE2EOddUpdates(t *testing.T) {
 	s.u.EditLast("changed my mind")
 	s.expect("error.edited")
 	s.tap("button.skip")
-	s.expect("improve.ask")
-	s.u.SendText("Shade")
-	s.expect("title.ask")
-	s.u.SendText("Trees")
-	s.expect("description.ask")
-	s.u.SendText("Plant trees.")
-	s.expect("category.ask")
-	s.tap("cat.environment")
-	s.expect("place.ask")
+	s.walk(flows.StepImprove, flows.StepPlace, map[flows.StepID]string{
+		flows.StepImprove: "Shade", flows.StepTitle: "Trees", flows.StepDescription: "Plant trees.",
+	}, map[flows.StepID]string{flows.StepCategory: "environment"})
 	s.u.SendText(s.render("place.share_button"))
 	s.expect("error.place_expected")
 	s.u.SendText("Town square")
@@ -428,7 +412,7 @@ func TestE2EOddUpdates(t *testing.T) {
 		a.fake.InjectRaw(fmt.Sprintf(`{"message":{"message_id":%d,"date":1764300000,"media_group_id":"album-7","chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"S","language_code":"en"},"photo":[{"file_id":%q,"file_unique_id":"u%d","width":1280,"height":960}]}}`,
 			900+i, s.u.ID(), s.u.ID(), id, i))
 	}
-	s.expect("help.ask")
+	s.expect(ideaFlow[questionIndex(flows.StepPhoto)+1].ask)
 	s.u.SendText("/help")
 	s.expect("about.help")
 	for _, m := range a.fake.Sent(s.u.ID()) {
@@ -436,8 +420,7 @@ func TestE2EOddUpdates(t *testing.T) {
 			t.Errorf("the extra photos of an album were answered: %q", m.Text)
 		}
 	}
-	s.tap("help.no")
-	s.expect("review.summary")
+	s.walk(ideaFlow[questionIndex(flows.StepPhoto)+1].step.ID, flows.StepReview, nil, map[flows.StepID]string{flows.StepHelp: "no"})
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 	if row := a.suggestion(ref); row.PhotoFileID != "album-photo-1" || row.PlaceText != "Town square" {

@@ -15,6 +15,7 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
@@ -108,26 +109,11 @@ func TestE2ETeacherForum(t *testing.T) {
 	if _, ok := langAsk.Button(finisher.render("lang.nb")); ok {
 		t.Error("a language the forum does not offer is offered")
 	}
-	finisher.tap("lang.cs")
-	finisher.expect("privacy.notice")
-	finisher.tap("privacy.ok")
-	finisher.expect("works.ask") // the forum is about the school: no scope question
-	finisher.tap("button.skip")
-	finisher.expect("improve.ask")
-	finisher.u.SendText("Málo laviček")
-	finisher.expect("title.ask")
-	finisher.u.SendText("Lavičky")
-	finisher.expect("description.ask")
-	finisher.u.SendText("Pět laviček na dvoře.")
-	finisher.expect("category.ask")
-	finisher.tap("cat.school")
-	finisher.expect("place.ask")
-	finisher.tap("button.skip")
-	finisher.expect("photo.ask")
-	finisher.tap("button.skip")
-	finisher.expect("help.ask")
-	finisher.tap("help.yes")
-	finisher.expect("review.summary")
+	// The forum is about the school: no scope question.
+	finisher.walk(flows.StepLanguage, flows.StepReview, map[flows.StepID]string{
+		flows.StepImprove: "Málo laviček", flows.StepTitle: "Lavičky", flows.StepDescription: "Pět laviček na dvoře.",
+	}, map[flows.StepID]string{flows.StepScope: notAsked, flows.StepWorksWell: skipIt, flows.StepCategory: "school",
+		flows.StepPlace: skipIt, flows.StepPhoto: skipIt, flows.StepHelp: "yes"})
 	finisher.tap("button.submit")
 	ref := regexpRef.FindString(finisher.expectCount("submit.thanks", one()).Text)
 	if row := a.suggestion(ref); row.Scope != "school" {
