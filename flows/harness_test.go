@@ -214,6 +214,34 @@ func (s *student) act(a flowtest.Action) flows.Result {
 	return flows.Result{}
 }
 
+// walk answers the idea's questions from where the student is until they
+// are at until, as flowtest.AnswerFor says, but for the texts in want (a
+// place too can be a text) and the choices in choose ("skip": tap Skip).
+func (s *student) walk(until flows.StepID, want, choose map[flows.StepID]string) {
+	s.t.Helper()
+	for range len(flows.IdeaSteps) {
+		step, ok := flows.StepByID(s.state.Step)
+		if !ok || step.ID == until {
+			break
+		}
+		a := flowtest.AnswerFor(step, s.state.Lang)
+		if t, ok := want[step.ID]; ok && (a.Text != "" || a.Pin != nil) {
+			a = flowtest.Action{Step: step.ID, Text: t}
+		}
+		if c, ok := choose[step.ID]; ok {
+			if c == "skip" {
+				s.tap(s.label("button.skip"))
+				continue
+			}
+			a.Tap = c
+		}
+		s.act(a)
+	}
+	if s.state.Step != until {
+		s.t.Fatalf("walked to %q, want %q", s.state.Step, until)
+	}
+}
+
 func (s *student) text(t string) flows.Result {
 	label := t
 	if len(label) > 60 {

@@ -41,6 +41,12 @@ func TestTranscriptWholeIdea(t *testing.T) {
 				Description: wholeIdeaTexts[flows.StepDescription],
 				Category:    "public_space", PhotoFileID: "AgACAgQAAxkBAAIB", WantsToHelp: "yes", SubmittedAt: clock,
 			}
+			for _, q := range flows.MoreQuestions() { // questions without a field of their own
+				if want.More == nil {
+					want.More = map[string]string{}
+				}
+				want.More[string(q.ID)] = flowtest.AnswerFor(q, lang).Text
+			}
 			if got.Latitude == nil || *got.Latitude != 50.0281 || got.Longitude == nil || *got.Longitude != 15.2003 {
 				t.Errorf("place = %v, %v", got.Latitude, got.Longitude)
 			}
@@ -385,18 +391,10 @@ func reviewReady(t *testing.T) *student {
 	s.join(testForum)
 	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
-	s.tap(s.label("scope.town"))
-	s.text("Parks")
-	s.text("Bus stops")
-	s.text("Roof at the bus stop")
-	s.text("A roof at the stop by the school.")
-	s.tap(s.label("cat.transport"))
-	s.text("Bus stop Nádražní")
-	s.tap(s.label("button.skip"))
-	s.tap(s.label("help.no"))
-	if s.state.Step != flows.StepReview {
-		t.Fatalf("not at review: %s", s.state.Step)
-	}
+	s.walk(flows.StepReview, map[flows.StepID]string{
+		flows.StepWorksWell: "Parks", flows.StepImprove: "Bus stops", flows.StepTitle: "Roof at the bus stop",
+		flows.StepDescription: "A roof at the stop by the school.", flows.StepPlace: "Bus stop Nádražní",
+	}, map[flows.StepID]string{flows.StepScope: "town", flows.StepCategory: "transport", flows.StepPhoto: "skip", flows.StepHelp: "no"})
 	return s
 }
 
@@ -552,13 +550,9 @@ func TestRepeatSaysTheCurrentQuestionAgain(t *testing.T) {
 	if !reflect.DeepEqual(before, s.state) {
 		t.Fatal("Repeat changed the state")
 	}
-	s.text("Nowhere to sit")
-	s.text("Benches")
-	s.text("Five benches under the lime tree")
-	s.tap(s.label("cat.public_space"))
-	s.do("shares a pin", flows.Input{What: flows.Location{Lat: 50.0281, Lon: 15.2003}})
-	s.tap(s.label("button.skip"))
-	s.tap(s.label("help.no"))
+	s.walk(flows.StepReview, map[flows.StepID]string{
+		flows.StepImprove: "Nowhere to sit", flows.StepTitle: "Benches", flows.StepDescription: "Five benches under the lime tree",
+	}, map[flows.StepID]string{flows.StepPhoto: "skip", flows.StepHelp: "no"})
 	s.tap(s.label("button.submit"))
 	again = flows.Repeat(s.state)
 	if len(again) != 1 || again[0].Text.Key != "submit.thanks" || again[0].Text.Data["Ref"] != s.state.LastRef || s.state.LastRef == "" {

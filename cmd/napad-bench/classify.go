@@ -12,8 +12,9 @@ import (
 // the question. Buttons tell the rest (their data names the question).
 var (
 	// questionKeys are asked with only Back/Skip/Cancel buttons: the text
-	// says which question it is.
-	questionKeys = []string{"works.ask", "improve.ask", "title.ask", "description.ask", "place.hint", "photo.ask"}
+	// says which question it is. They are the idea's questions that take no
+	// choice; a place's buttons come with its hint.
+	questionKeys, questionSteps = typedQuestions()
 	// doneKeys come with only the "Add another idea" button.
 	doneKeys = []string{"submit.thanks", "submit.queued", "submit.already", "done.hint", "idle.hint", "cancel.done", "cancel.nothing"}
 	// noteKeys are messages without buttons that the report counts: the bot
@@ -153,3 +154,34 @@ func (c *classifier) done(lang, text string) string {
 func (c *classifier) note(lang, text string) string {
 	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.notes })
 }
+
+// typedQuestions are the keys of the idea's questions a student answers by
+// writing, pinning or sending a photo, and the question behind each key.
+func typedQuestions() ([]string, map[string]flows.Step) {
+	var keys []string
+	steps := map[string]flows.Step{}
+	for _, step := range flows.IdeaSteps {
+		key := step.Question
+		switch step.Answer.Kind {
+		case flows.ChoiceAnswer:
+			continue
+		case flows.PlaceAnswer:
+			key = "place.hint"
+		}
+		keys = append(keys, key)
+		steps[key] = step
+	}
+	return keys, steps
+}
+
+// choiceSteps are the steps of the idea's choice questions, as their
+// buttons' data names them, and of the language picker.
+var choiceSteps = func() []string {
+	steps := []string{"pl"}
+	for _, step := range flows.IdeaSteps {
+		if step.Answer.Kind == flows.ChoiceAnswer {
+			steps = append(steps, string(step.ID))
+		}
+	}
+	return steps
+}()

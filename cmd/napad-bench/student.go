@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -301,8 +302,10 @@ func (s *slot) react(text, keyboard string) {
 			review = true
 		case "cf":
 			confirm = true
-		case "lang", "privacy", "scope", "cat", "help", "pl":
-			choiceStep = step
+		default:
+			if slices.Contains(choiceSteps, step) {
+				choiceStep = step
+			}
 		}
 	}
 	switch {
@@ -449,7 +452,19 @@ func (s *slot) answer(datas []string, text string) {
 		}
 		s.tapValue(datas, "nav", "skip")
 	default:
-		s.lose("unexpected: " + orUnknown(key))
+		step, ok := questionSteps[key]
+		switch {
+		case !ok:
+			s.lose("unexpected: " + orUnknown(key))
+		case step.Optional && r < 0.3:
+			s.tapValue(datas, "nav", "skip")
+		case step.Answer.Kind == flows.PhotoAnswer:
+			s.next = action{kind: actPhoto}
+			s.schedule(s.thinkTime())
+		default: // a question added to the flow: a sentence, as long as it may be
+			text := []rune(pick(s.rng, pool.sentences))
+			s.typeText(string(text[:min(step.Answer.MaxLen, len(text))]))
+		}
 	}
 }
 

@@ -157,7 +157,7 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 				s.u.SendText(text)
 				time.Sleep(15 * time.Millisecond)
 			}
-			s.fromCategoryToReview()
+			s.walk(ideaFlow[questionIndex(flows.StepDescription)+1].step.ID, flows.StepReview, nil, nil)
 			review := s.expect("review.summary")
 			label := s.render("button.submit")
 			s.u.Tap(review, label)
