@@ -376,13 +376,6 @@ func (s *student) toFirstQuestion(code, scope string) {
 	s.walk(flows.StepLanguage, flows.StepWorksWell, nil, map[flows.StepID]string{flows.StepScope: scope})
 }
 
-// fromCategoryToReview answers from the category question (a public space,
-// a pin, a photo, yes to helping) to the review screen.
-func (s *student) fromCategoryToReview() {
-	s.t.Helper()
-	s.walk(flows.StepCategory, flows.StepReview, nil, nil)
-}
-
 func one() *int { n := 1; return &n }
 
 func freeAddr(t *testing.T) string {
