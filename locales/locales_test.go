@@ -285,7 +285,11 @@ func TestMessagesWriteTimesAndNumbersInTheirLanguage(t *testing.T) {
 		"uk": {"01.01.2027", "01.01.2027, 00:10", "15.12.2026", "Долучилися: 12\u00a0345", "(50.02810, 15.20030)", "на 2000 символів — ліміт 2500."},
 	}
 	for _, lang := range flows.Languages {
-		w := want[lang]
+		w, ok := want[lang]
+		if !ok {
+			t.Errorf("no case for %s", lang)
+			continue
+		}
 		render := func(m flows.Msg) string {
 			t.Helper()
 			s, err := c.Render(lang, m)
