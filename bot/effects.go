@@ -347,8 +347,8 @@ func (rt *Runtime) card(ctx context.Context, forumID int64) (flows.ForumCard, bo
 	if err != nil {
 		return flows.ForumCard{}, true, err
 	}
-	if !stats.LastSubmission.IsZero() {
-		stats.LastSubmission = stats.LastSubmission.In(rt.cfg.Location)
+	if !stats.LastIdea.IsZero() {
+		stats.LastIdea = stats.LastIdea.In(rt.cfg.Location)
 	}
 	return flows.ForumCard{Forum: rt.local(f), Stats: stats}, true, nil
 }

@@ -87,7 +87,7 @@ func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification)
 	switch {
 	case err == nil:
 		rt.log.Info("status notification sent", "reference", n.Reference, "status", n.Status)
-		if err := store.MarkNotified(storeCtx, n.SuggestionID, now); err != nil {
+		if err := store.MarkNotified(storeCtx, n.IdeaID, now); err != nil {
 			rt.log.Error("recording a sent status notification failed; it may be sent again",
 				"reference", n.Reference, "err", err)
 		}
@@ -97,12 +97,12 @@ func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification)
 		if err := rt.stores.People.StopContact(storeCtx, n.ParticipantID, n.ChatID, false); err != nil {
 			rt.log.Warn("marking a student unreachable failed", "err", err)
 		}
-		if err := store.DropNotification(storeCtx, n.SuggestionID, now); err != nil {
+		if err := store.DropNotification(storeCtx, n.IdeaID, now); err != nil {
 			rt.log.Warn("dropping a status notification failed", "reference", n.Reference, "err", err)
 		}
 
 	default:
-		gaveUp, rerr := store.RetryNotification(storeCtx, n.SuggestionID, now)
+		gaveUp, rerr := store.RetryNotification(storeCtx, n.IdeaID, now)
 		if rerr != nil {
 			rt.log.Error("recording a failed status notification failed", "reference", n.Reference, "err", rerr)
 		}

@@ -10,21 +10,21 @@ import (
 
 // queuedIdea is what the outbox keeps: the idea and whom to tell its code.
 type queuedIdea struct {
-	Submission flows.Submission `json:"s"`
-	ChatID     int64            `json:"c"`
-	Lang       string           `json:"l"`
+	Idea   flows.Idea `json:"s"`
+	ChatID int64      `json:"c"`
+	Lang   string     `json:"l"`
 }
 
 // queue keeps an idea that PostgreSQL could not take in the outbox; it says
 // whether that worked.
-func (rt *Runtime) queue(ctx context.Context, sub flows.Submission, chatID int64, lang string) bool {
+func (rt *Runtime) queue(ctx context.Context, sub flows.Idea, chatID int64, lang string) bool {
 	if rt.stores.Outbox == nil {
 		return false
 	}
 	// Its own deadline: the failed Submit may have used up the caller's.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
-	data, err := json.Marshal(queuedIdea{Submission: sub, ChatID: chatID, Lang: lang})
+	data, err := json.Marshal(queuedIdea{Idea: sub, ChatID: chatID, Lang: lang})
 	if err == nil {
 		err = rt.stores.Outbox.PutOutbox(ctx, sub.DraftID, data)
 	}
@@ -63,19 +63,19 @@ func (rt *Runtime) drainOutbox(ctx context.Context, ch Channel) {
 			rt.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
 			continue
 		}
-		if q.Submission.ContactChat == 0 && !q.Submission.Quiet { // queued before ideas carried it
-			q.Submission.ContactChat = q.ChatID
+		if q.Idea.ContactChat == 0 && !q.Idea.Quiet { // queued before ideas carried it
+			q.Idea.ContactChat = q.ChatID
 		}
 		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
-		ref, err := rt.stores.Ideas.Submit(storeCtx, q.Submission)
+		ref, err := rt.stores.Ideas.Submit(storeCtx, q.Idea)
 		cancel()
 		if err != nil {
 			rt.log.Warn("PostgreSQL still does not take the outbox", "err", err)
 			return // try again next round
 		}
-		rt.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Submission.ForumID)
-		_ = rt.Deliver(ctx, ch, q.Submission.ParticipantID, Delivery{Chat: q.ChatID, Lang: q.Lang, Replies: []flows.Reply{{
-			Text: flows.Msg{Key: "submit.code_later", Data: map[string]any{"Ref": ref, "Title": q.Submission.Title}}}}})
+		rt.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Idea.ForumID)
+		_ = rt.Deliver(ctx, ch, q.Idea.ParticipantID, Delivery{Chat: q.ChatID, Lang: q.Lang, Replies: []flows.Reply{{
+			Text: flows.Msg{Key: "submit.code_later", Data: map[string]any{"Ref": ref, "Title": q.Idea.Title}}}}})
 		if err := rt.stores.Outbox.DeleteOutbox(ctx, id); err != nil {
 			rt.log.Warn("removing a stored idea from the outbox failed; it will be stored (once) again", "err", err)
 		}

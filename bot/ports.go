@@ -55,7 +55,7 @@ type ForumStore interface {
 
 // IdeaStore stores finished ideas durably, once per draft however often asked.
 type IdeaStore interface {
-	Submit(ctx context.Context, s flows.Submission) (reference string, err error)
+	Submit(ctx context.Context, s flows.Idea) (reference string, err error)
 }
 
 // StaffStore is what city staff work with: the review queue and exports.
@@ -93,9 +93,9 @@ type PeopleStore interface {
 // a hidden idea) are never handed out.
 type NotificationStore interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error)
-	MarkNotified(ctx context.Context, suggestionID int64, at time.Time) error
+	MarkNotified(ctx context.Context, ideaID int64, at time.Time) error
 	// RetryNotification records a failed send; gaveUp says it will not be
 	// tried again.
-	RetryNotification(ctx context.Context, suggestionID int64, at time.Time) (gaveUp bool, err error)
-	DropNotification(ctx context.Context, suggestionID int64, at time.Time) error
+	RetryNotification(ctx context.Context, ideaID int64, at time.Time) (gaveUp bool, err error)
+	DropNotification(ctx context.Context, ideaID int64, at time.Time) error
 }

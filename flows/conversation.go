@@ -609,9 +609,9 @@ func (c *conversation) queued() {
 	c.say("submit.queued", nil, row(c.newIdea1()))
 }
 
-func (c *conversation) submission() Submission {
+func (c *conversation) submission() Idea {
 	a := c.st.Answers
-	s := Submission{
+	s := Idea{
 		DraftID:     c.st.Draft,
 		ForumID:     c.st.ForumID,
 		Language:    c.st.Lang,

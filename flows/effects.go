@@ -9,7 +9,7 @@ type Effect interface{ effect() }
 type (
 	// SubmitIdea stores a finished idea (outcome: Submitted, SubmitQueued or
 	// SubmitFailed).
-	SubmitIdea struct{ Idea Submission }
+	SubmitIdea struct{ Idea Idea }
 	// CountJoin counts the student as a participant of the forum.
 	CountJoin struct{ Forum Forum }
 	// CheckForum looks the student's forum up into Input.Current, then the

@@ -33,7 +33,7 @@ type student struct {
 	events  int
 	refs    int
 	log     strings.Builder
-	stored  []flows.Submission
+	stored  []flows.Idea
 	failDB  bool
 	all     []flows.Reply // every reply so far, for buttons further up the chat
 	// For teachers and staff.

@@ -50,14 +50,14 @@ var Editable = []StepID{
 }
 
 // ownField are the questions whose answers have a field of their own in
-// Submission (and a column in the database).
+// Idea (and a column in the database).
 var ownField = []StepID{
 	StepScope, StepWorksWell, StepImprove, StepTitle, StepDescription,
 	StepCategory, StepPlace, StepPhoto, StepHelp,
 }
 
 // MoreQuestions are the idea's questions whose text or choice is stored in
-// Submission.More: every question but the language, the privacy notice and
+// Idea.More: every question but the language, the privacy notice and
 // those with a field of their own.
 func MoreQuestions() []Step {
 	var more []Step

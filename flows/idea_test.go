@@ -33,7 +33,7 @@ func TestTranscriptWholeIdea(t *testing.T) {
 				t.Fatalf("stored %d ideas, want 1", len(s.stored))
 			}
 			got := s.stored[0]
-			want := flows.Submission{
+			want := flows.Idea{
 				DraftID: "1001", ForumID: 7, Language: lang, Scope: "both",
 				WorksWell:   wholeIdeaTexts[flows.StepWorksWell],
 				Improve:     wholeIdeaTexts[flows.StepImprove],

@@ -381,8 +381,8 @@ func (c *conversation) card(fc ForumCard) Reply {
 		closes = f.ClosesAt.Add(-time.Second)
 	}
 	last := any(Msg{Key: "forum.no_submission_yet"})
-	if !s.LastSubmission.IsZero() {
-		last = lastIdea(s.LastSubmission, c.now)
+	if !s.LastIdea.IsZero() {
+		last = lastIdea(s.LastIdea, c.now)
 	}
 	openButton := Button{Label: Msg{Key: "button.close_forum"}, Data: encodeButton("", buttonForumOpen, id+":0")}
 	if !f.Open {

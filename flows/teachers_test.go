@@ -32,7 +32,7 @@ func TestTranscriptTeacher(t *testing.T) {
 	}
 	s.tap(s.label("button.done"))
 	s.tap(s.label("button.create_forum"))
-	s.stats = flows.ForumStats{Joined: 3, InProgress: 2, Submitted: 1, LastSubmission: clock.Add(-4 * time.Minute)}
+	s.stats = flows.ForumStats{Joined: 3, InProgress: 2, Submitted: 1, LastIdea: clock.Add(-4 * time.Minute)}
 	s.command(flows.CommandForums)
 	s.tap("📋 8.B – ZŠ Komenského")
 	s.tap(s.label("button.refresh"))
@@ -328,7 +328,7 @@ func TestForumCardSaysOnlyRoughlyWhenTheLastIdeaCame(t *testing.T) {
 		time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC):  "forum.last_week",
 		time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC): "forum.last_earlier",
 	} {
-		card := flows.ForumCard{Forum: flows.Forum{ID: 1, Code: "c", Name: "F", Open: true}, Stats: flows.ForumStats{Submitted: 1, LastSubmission: last}}
+		card := flows.ForumCard{Forum: flows.Forum{ID: 1, Code: "c", Name: "F", Open: true}, Stats: flows.ForumStats{Submitted: 1, LastIdea: last}}
 		res := flows.Handle(flows.State{Lang: "en"}, flows.Input{What: flows.CardReloaded{Card: card}}, now)
 		if got := res.Replies[0].Text.Data["Last"].(flows.Msg).Key; got != want {
 			t.Errorf("last idea at %s: %s, want %s", last, got, want)

@@ -19,15 +19,15 @@ type Forum struct {
 // ForumStats is how far a forum's students got, for its teacher. It holds
 // counts only, so a teacher never learns who sent what.
 type ForumStats struct {
-	Joined         int       // opened the join link (or submitted)
-	InProgress     int       // joined but sent nothing yet
-	Submitted      int       // sent at least one idea; several ideas count once
-	LastSubmission time.Time // zero if none
+	Joined     int       // opened the join link (or submitted)
+	InProgress int       // joined but sent nothing yet
+	Submitted  int       // sent at least one idea; several ideas count once
+	LastIdea   time.Time // zero if none
 }
 
-// Submission is one finished idea, ready to be stored for the city.
+// Idea is one finished idea, ready to be stored for the city.
 // DraftID makes storing it idempotent: the same draft is stored once.
-type Submission struct {
+type Idea struct {
 	DraftID       string
 	ParticipantID string // keyed hash of the Telegram user id, never the id itself
 	ForumID       int64

@@ -77,7 +77,7 @@ const (
 
 // Notification is a change of an idea's status to tell its author about.
 type Notification struct {
-	SuggestionID  int64 // the idea's id in the store
+	IdeaID        int64 // the idea's id in the store
 	ParticipantID string
 	ChatID        int64
 	Language      string

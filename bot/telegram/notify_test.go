@@ -88,7 +88,7 @@ func TestNotifier(t *testing.T) {
 	for i := range notifyTestTotal - 1 {
 		u := fake.NewUser(int64(7000+i), "Student", "")
 		n := flows.Notification{
-			SuggestionID: int64(i + 1), ParticipantID: fmt.Sprintf("p%d", i), ChatID: u.ID(),
+			IdeaID: int64(i + 1), ParticipantID: fmt.Sprintf("p%d", i), ChatID: u.ID(),
 			Language: langs[i%len(langs)], Reference: fmt.Sprintf("N-%04d", i), Title: "Lavičky",
 			Status: "selected",
 		}
@@ -98,7 +98,7 @@ func TestNotifier(t *testing.T) {
 		all = append(all, n)
 	}
 	// Telegram knows no such chat: a Bad Request, tried again later.
-	all = append(all, flows.Notification{SuggestionID: notifyTestTotal, ParticipantID: "gone", ChatID: 999, Language: "cs",
+	all = append(all, flows.Notification{IdeaID: notifyTestTotal, ParticipantID: "gone", ChatID: 999, Language: "cs",
 		Reference: "N-GONE", Title: "x", Status: "done"})
 	store.due = slices.Clone(all)
 	// The first student blocked the bot; the second send fails once with a 500.

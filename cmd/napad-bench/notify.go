@@ -166,10 +166,10 @@ func prepareIdeas(ctx context.Context, databaseURL, forumCode string, n int, use
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x6e6f74696679))
 	p := &notifyPlan{refs: make([]string, n)}
-	subs := make([]flows.Submission, n)
+	subs := make([]flows.Idea, n)
 	for i := range subs {
 		chat := userBase + int64(i)
-		subs[i] = flows.Submission{
+		subs[i] = flows.Idea{
 			DraftID: fmt.Sprintf("napad-bench-%s-%d", runID, i), ParticipantID: bot.Pseudonym(key, telegram.UserKey(chat)), ForumID: forum.ID,
 			Language: flows.Languages[rng.IntN(len(flows.Languages))], Scope: []string{"school", "town", "both"}[rng.IntN(3)],
 			Improve: "Somewhere to sit", Title: fmt.Sprintf("More benches in the park %d", i+1),

@@ -76,7 +76,7 @@ func restartMidConversation(t *testing.T, webhook bool) {
 	row := a.suggestion(ref)
 	if row.Scope != "school" || row.WorksWell != want[flows.StepWorksWell] || row.Improve != want[flows.StepImprove] || row.Title != want[flows.StepTitle] ||
 		row.PlaceText != "Školní dvůr" || row.Latitude != nil || row.PhotoFileID != "" || row.WantsToHelp != "maybe" {
-		t.Errorf("row after restart: %+v", row.Submission)
+		t.Errorf("row after restart: %+v", row.Idea)
 	}
 }
 
@@ -304,16 +304,16 @@ func (a *app) renderIn(lang, key string) string {
 	return text
 }
 
-func (a *app) suggestion(ref string) postgres.Suggestion {
+func (a *app) suggestion(ref string) postgres.StoredIdea {
 	a.t.Helper()
-	s, found, err := a.db.SuggestionByReference(context.Background(), ref)
+	s, found, err := a.db.IdeaByReference(context.Background(), ref)
 	if err != nil || !found {
 		a.t.Fatalf("suggestion %s: found=%v err=%v", ref, found, err)
 	}
 	return s
 }
 
-func (a *app) suggestions(f flows.Forum) []postgres.Suggestion {
+func (a *app) suggestions(f flows.Forum) []postgres.StoredIdea {
 	a.t.Helper()
 	rows, err := pgtest.IdeasByForum(context.Background(), a.db, f.ID)
 	if err != nil {
@@ -322,9 +322,9 @@ func (a *app) suggestions(f flows.Forum) []postgres.Suggestion {
 	return rows
 }
 
-func checkRow(t *testing.T, row postgres.Suggestion, f flows.Forum, lang string, want map[flows.StepID]string) {
+func checkRow(t *testing.T, row postgres.StoredIdea, f flows.Forum, lang string, want map[flows.StepID]string) {
 	t.Helper()
-	got := row.Submission
+	got := row.Idea
 	if got.ForumID != f.ID || got.Language != lang || got.Scope != "both" || got.WorksWell != want[flows.StepWorksWell] ||
 		got.Improve != want[flows.StepImprove] || got.Title != want[flows.StepTitle] || got.Description != want[flows.StepDescription] ||
 		got.Category != "public_space" || got.PhotoFileID != flowtest.Photo || got.WantsToHelp != "yes" {
@@ -424,7 +424,7 @@ func TestE2EOddUpdates(t *testing.T) {
 	s.tap("button.submit")
 	ref := regexpRef.FindString(s.expectCount("submit.thanks", one()).Text)
 	if row := a.suggestion(ref); row.PhotoFileID != "album-photo-1" || row.PlaceText != "Town square" {
-		t.Errorf("row %+v", row.Submission)
+		t.Errorf("row %+v", row.Idea)
 	}
 }
 
@@ -511,14 +511,14 @@ func TestE2EStudentDataRights(t *testing.T) {
 	s.expect("delete.confirm")
 	s.tap("button.keep_data")
 	s.expect("delete.kept")
-	if _, found, _ := a.db.SuggestionByReference(context.Background(), ref); !found {
+	if _, found, _ := a.db.IdeaByReference(context.Background(), ref); !found {
 		t.Fatal("'keep it' deleted the idea")
 	}
 	s.u.SendText("/delete")
 	s.expect("delete.confirm")
 	s.tap("button.delete_all")
 	s.expect("delete.done")
-	if _, found, _ := a.db.SuggestionByReference(context.Background(), ref); found {
+	if _, found, _ := a.db.IdeaByReference(context.Background(), ref); found {
 		t.Error("the idea is still in PostgreSQL")
 	}
 	if n := len(a.suggestions(f)); n != 0 {

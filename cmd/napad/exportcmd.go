@@ -246,7 +246,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	// rather than half of the ideas.
 	var unknown []string
 	for _, ref := range refs {
-		if _, found, err := db.SuggestionByReference(ctx, ref); err != nil {
+		if _, found, err := db.IdeaByReference(ctx, ref); err != nil {
 			return fmt.Errorf("status %s: %w", sub, err)
 		} else if !found {
 			unknown = append(unknown, ref)

@@ -67,7 +67,7 @@ func newExportCLI(t *testing.T) *exportCLI {
 		{"trees", "environment", "=HYPERLINK(\"x\")", c.bergen, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), 60.39299, -5.32415},
 		{"rude", "misc", "Something rude", c.bergen, time.Date(2026, 6, 2, 12, 0, 0, 0, time.UTC), 60.4, 5.3},
 	} {
-		sub := flows.Submission{
+		sub := flows.Idea{
 			DraftID: "draft-" + idea.key, ParticipantID: "fedcba9876543210fedcba98765432" + idea.key[:2],
 			ForumID: idea.forum.ID, Language: "cs", Scope: "both", Improve: "Něco, \"v uvozovkách\"\na nový řádek",
 			Title: idea.title, Description: "Popis: " + idea.title, Category: idea.category, WantsToHelp: "yes",
@@ -113,7 +113,7 @@ func (c *exportCLI) try(args ...string) (string, error) {
 
 // stored is an idea as the database holds it, for comparing with exports.
 type stored struct {
-	postgres.Suggestion
+	postgres.StoredIdea
 	forum  flows.Forum
 	status string
 	answer string
@@ -122,7 +122,7 @@ type stored struct {
 func (c *exportCLI) stored(ref string) stored {
 	c.t.Helper()
 	ctx := c.t.Context()
-	sug, found, err := c.db.SuggestionByReference(ctx, ref)
+	sug, found, err := c.db.IdeaByReference(ctx, ref)
 	if err != nil || !found {
 		c.t.Fatalf("%s: %v %v", ref, found, err)
 	}
@@ -130,7 +130,7 @@ func (c *exportCLI) stored(ref string) stored {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	s := stored{Suggestion: sug, forum: f}
+	s := stored{StoredIdea: sug, forum: f}
 	if err := c.conn.QueryRow(ctx, `SELECT status, staff_answer FROM suggestions WHERE reference = $1`, ref).
 		Scan(&s.status, &s.answer); err != nil {
 		c.t.Fatal(err)

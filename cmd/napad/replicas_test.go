@@ -210,7 +210,7 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("answers out of order: %+v", row.Submission)
+			t.Errorf("answers out of order: %+v", row.Idea)
 		}
 	}
 	// Both replicas did part of the work.

@@ -24,7 +24,7 @@ func BenchmarkSubmit(b *testing.B) {
 		b.Fatalf("CreateForum: %v", err)
 	}
 	lat, lon := 50.0281, 15.2003
-	sub := flows.Submission{
+	sub := flows.Idea{
 		ForumID:     f.ID,
 		Language:    "cs",
 		Scope:       "both",
@@ -62,7 +62,7 @@ func BenchmarkSubmitAgain(b *testing.B) {
 	if err != nil {
 		b.Fatalf("CreateForum: %v", err)
 	}
-	sub := flows.Submission{
+	sub := flows.Idea{
 		DraftID: "734513040", ParticipantID: "3f9a0c1d2e4b5a6978", ForumID: f.ID, Language: "en", Scope: "school",
 		Improve: "There is nowhere to sit.", Title: "Benches in the school yard", Category: "public_space",
 		WantsToHelp: "maybe", SubmittedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),

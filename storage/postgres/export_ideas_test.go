@@ -46,25 +46,25 @@ func seedExport(t *testing.T) *exportSeed {
 		key     string
 		forum   flows.Forum
 		created time.Time
-		edit    func(*flows.Submission)
+		edit    func(*flows.Idea)
 	}{
-		{"bench", s.kolin, time.Date(2026, 1, 10, 10, 0, 0, 0, time.UTC), func(sub *flows.Submission) {
+		{"bench", s.kolin, time.Date(2026, 1, 10, 10, 0, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Title, sub.PlaceText = "school", "Lavičky na dvoře", "Školní dvůr"
 			sub.Latitude, sub.Longitude = ptr(50.0280631), ptr(15.2001154)
 			sub.PhotoFileID = "AgACAgIAAxkBAAIBZ2ZmTelegramFileId"
 		}},
-		{"bus", s.kolin, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), func(sub *flows.Submission) {
+		{"bus", s.kolin, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Language, sub.Scope = "transport", "uk", "town"
 			sub.Title, sub.Improve = "Більше автобусів увечері", "Автобуси їздять рідко"
 		}},
-		{"trees", s.bergen, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), func(sub *flows.Submission) {
+		{"trees", s.bergen, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Language, sub.Title = "environment", "nb", "=1+1"
 			sub.Latitude, sub.Longitude = ptr(60.39299), ptr(-5.32415)
 		}},
-		{"rude", s.bergen, time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC), func(sub *flows.Submission) {
+		{"rude", s.bergen, time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Title = "school", "Something rude"
 		}},
-		{"skate", s.kolin, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), func(sub *flows.Submission) {
+		{"skate", s.kolin, time.Date(2026, 3, 5, 7, 0, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Title = "leisure", "Skatepark"
 		}},
 	}
@@ -133,7 +133,7 @@ func TestExportIdeasMatchesDatabase(t *testing.T) {
 		t.Fatalf("exported %s, want bench,bus,skate,trees (hidden rude left out)", got)
 	}
 	for _, r := range rows {
-		sug, found, err := s.st.SuggestionByReference(ctx, r.Reference)
+		sug, found, err := s.st.IdeaByReference(ctx, r.Reference)
 		if err != nil || !found {
 			t.Fatalf("%s: %v %v", r.Reference, found, err)
 		}

@@ -348,7 +348,7 @@ func (s *Store) ForumStats(ctx context.Context, forumID int64) (flows.ForumStats
 	// max only guards against rows written around the store.
 	stats.InProgress = max(stats.Joined-stats.Submitted, 0)
 	if last != nil {
-		stats.LastSubmission = *last
+		stats.LastIdea = *last
 	}
 	return stats, nil
 }

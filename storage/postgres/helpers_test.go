@@ -38,8 +38,8 @@ func newForum(t *testing.T, st *postgres.Store) flows.Forum {
 	return f
 }
 
-func submission(forumID int64, draftID string) flows.Submission {
-	return flows.Submission{
+func submission(forumID int64, draftID string) flows.Idea {
+	return flows.Idea{
 		DraftID:       draftID,
 		ParticipantID: "p-" + draftID,
 		ForumID:       forumID,

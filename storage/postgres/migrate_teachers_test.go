@@ -160,7 +160,7 @@ func TestMigrateTeachersBackfillsJoins(t *testing.T) {
 	defer st.Close()
 	s, err := st.ForumStats(ctx, forumA)
 	if err != nil || s.Joined != 2 || s.Submitted != 2 || s.InProgress != 0 ||
-		!s.LastSubmission.Equal(first.Add(3*time.Hour)) {
+		!s.LastIdea.Equal(first.Add(3*time.Hour)) {
 		t.Errorf("ForumStats(A) = %+v, %v", s, err)
 	}
 	if s, err := st.ForumStats(ctx, empty); err != nil || s.Joined != 0 {

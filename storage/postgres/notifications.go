@@ -30,7 +30,7 @@ const (
 	MaxNotifyAttempts = 10
 )
 
-// enqueueNotification queues telling the author of suggestion id about its
+// enqueueNotification queues telling the author of idea id about its
 // status and answer, replacing a notification that is still pending. It is
 // due now, or a day after the last message about the idea if that is later;
 // if a notifier is sending the previous one right now, not before its lease
@@ -97,7 +97,7 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 	var out []flows.Notification
 	var deliverable bool
 	var n flows.Notification
-	_, err = pgx.ForEachRow(rows, []any{&deliverable, &n.SuggestionID, &n.ParticipantID, &n.ChatID, &n.Language,
+	_, err = pgx.ForEachRow(rows, []any{&deliverable, &n.IdeaID, &n.ParticipantID, &n.ChatID, &n.Language,
 		&n.Reference, &n.Title, &n.Status, &n.Answer}, func() error {
 		if deliverable {
 			out = append(out, n)
@@ -110,10 +110,10 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 	return out, nil
 }
 
-// MarkNotified records that the notification about suggestion id was sent
+// MarkNotified records that the notification about idea id was sent
 // at at. If the status changed again while it was being sent, the newer
 // notification stays pending, due a day after at.
-func (s *Store) MarkNotified(ctx context.Context, suggestionID int64, at time.Time) error {
+func (s *Store) MarkNotified(ctx context.Context, ideaID int64, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `
 		UPDATE notifications SET
 			last_sent_at = $2,
@@ -122,7 +122,7 @@ func (s *Store) MarkNotified(ctx context.Context, suggestionID int64, at time.Ti
 			attempts = CASE WHEN claimed_at IS NULL THEN attempts ELSE 0 END,
 			claimed_at = NULL
 		WHERE suggestion_id = $1`,
-		suggestionID, at, notifyEvery.Seconds())
+		ideaID, at, notifyEvery.Seconds())
 	if err != nil {
 		return fmt.Errorf("postgres: mark notified: %w", err)
 	}
@@ -130,10 +130,10 @@ func (s *Store) MarkNotified(ctx context.Context, suggestionID int64, at time.Ti
 }
 
 // RetryNotification records a failed send of the notification about
-// suggestion id at at: it is tried again later, a minute more for each
+// idea id at at: it is tried again later, a minute more for each
 // failure, and given up after MaxNotifyAttempts (gaveUp). A notification
 // that changed while it was being sent is left as the change made it.
-func (s *Store) RetryNotification(ctx context.Context, suggestionID int64, at time.Time) (gaveUp bool, err error) {
+func (s *Store) RetryNotification(ctx context.Context, ideaID int64, at time.Time) (gaveUp bool, err error) {
 	err = s.pool.QueryRow(ctx, `
 		UPDATE notifications SET
 			attempts = CASE WHEN claimed_at IS NULL THEN attempts ELSE attempts + 1 END,
@@ -142,7 +142,7 @@ func (s *Store) RetryNotification(ctx context.Context, suggestionID int64, at ti
 			claimed_at = NULL
 		WHERE suggestion_id = $1
 		RETURNING sent_at IS NOT NULL`,
-		suggestionID, at, MaxNotifyAttempts).Scan(&gaveUp)
+		ideaID, at, MaxNotifyAttempts).Scan(&gaveUp)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return true, nil // the idea was deleted meanwhile
 	}
@@ -152,13 +152,13 @@ func (s *Store) RetryNotification(ctx context.Context, suggestionID int64, at ti
 	return gaveUp, nil
 }
 
-// DropNotification gives up the notification about suggestion id without
+// DropNotification gives up the notification about idea id without
 // sending it, e.g. because Telegram says the student blocked the bot.
-func (s *Store) DropNotification(ctx context.Context, suggestionID int64, at time.Time) error {
+func (s *Store) DropNotification(ctx context.Context, ideaID int64, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `
 		UPDATE notifications SET sent_at = coalesce(sent_at, $2), claimed_at = NULL
 		WHERE suggestion_id = $1`,
-		suggestionID, at)
+		ideaID, at)
 	if err != nil {
 		return fmt.Errorf("postgres: drop notification: %w", err)
 	}

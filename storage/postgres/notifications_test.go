@@ -71,14 +71,14 @@ func TestNotifyQueuedBySetStatus(t *testing.T) {
 	setStatus(t, st, ref, "selected", "Uděláme to na jaře.")
 	n := dueOne(t, st, time.Now())
 	want := flows.Notification{
-		SuggestionID: n.SuggestionID, ParticipantID: "p-d1", ChatID: 4242, Language: "cs",
+		IdeaID: n.IdeaID, ParticipantID: "p-d1", ChatID: 4242, Language: "cs",
 		Reference: ref, Title: "Benches in the yard", Status: "selected", Answer: "Uděláme to na jaře.",
 	}
-	if n != want || n.SuggestionID == 0 {
+	if n != want || n.IdeaID == 0 {
 		t.Fatalf("notification = %+v\nwant %+v", n, want)
 	}
 	sent := time.Now()
-	markNotified(t, st, n.SuggestionID, sent)
+	markNotified(t, st, n.IdeaID, sent)
 	if got := due(t, st, sent.Add(72*time.Hour)); len(got) != 0 {
 		t.Fatalf("a sent notification came back: %+v", got)
 	}
@@ -109,7 +109,7 @@ func TestNotifyLatestWinsOncePerDay(t *testing.T) {
 		t.Fatalf("first notification = %+v, want the latest status", n)
 	}
 	sent := time.Now()
-	markNotified(t, st, n.SuggestionID, sent)
+	markNotified(t, st, n.IdeaID, sent)
 
 	// Within a day of that message further changes wait, the latest wins.
 	setStatus(t, st, ref, "in_progress", "")
@@ -123,7 +123,7 @@ func TestNotifyLatestWinsOncePerDay(t *testing.T) {
 	if n.Status != "done" || n.Answer != "Hotovo, lavičky stojí." {
 		t.Fatalf("second notification = %+v, want done", n)
 	}
-	markNotified(t, st, n.SuggestionID, sent.Add(24*time.Hour+time.Second))
+	markNotified(t, st, n.IdeaID, sent.Add(24*time.Hour+time.Second))
 
 	// Nothing is left pending.
 	if got := due(t, st, time.Now().Add(72*time.Hour)); len(got) != 0 {
@@ -144,7 +144,7 @@ func TestNotifyChangeWhileSending(t *testing.T) {
 		t.Fatalf("the change is sent while the previous one is on its way: %+v", got)
 	}
 	sent := time.Now()
-	markNotified(t, st, n.SuggestionID, sent)
+	markNotified(t, st, n.IdeaID, sent)
 	if got := due(t, st, sent.Add(23*time.Hour)); len(got) != 0 {
 		t.Fatalf("a second message within a day: %+v", got)
 	}
@@ -238,7 +238,7 @@ func TestNotifyConcurrentNotifiersNeverShare(t *testing.T) {
 					return
 				}
 				for _, n := range batch {
-					got[w] = append(got[w], n.SuggestionID)
+					got[w] = append(got[w], n.IdeaID)
 				}
 			}
 		})
@@ -279,7 +279,7 @@ func TestNotifyLeaseRetryAndDrop(t *testing.T) {
 	dueOne(t, st, now)
 
 	for i := 1; i <= postgres.MaxNotifyAttempts; i++ {
-		gaveUp, err := st.RetryNotification(ctx, n.SuggestionID, now)
+		gaveUp, err := st.RetryNotification(ctx, n.IdeaID, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +302,7 @@ func TestNotifyLeaseRetryAndDrop(t *testing.T) {
 	// A new status is tried afresh; dropping it ends it.
 	setStatus(t, st, ref, "done", "")
 	n = dueOne(t, st, time.Now())
-	if err := st.DropNotification(ctx, n.SuggestionID, time.Now()); err != nil {
+	if err := st.DropNotification(ctx, n.IdeaID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if got := due(t, st, time.Now().Add(48*time.Hour)); len(got) != 0 {

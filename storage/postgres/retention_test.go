@@ -46,11 +46,11 @@ func TestRetentionRemovesPersonalLinks(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("detached %d, %v", n, err)
 	}
-	kept, found, err := st.SuggestionByReference(ctx, oldRef)
+	kept, found, err := st.IdeaByReference(ctx, oldRef)
 	if err != nil || !found || kept.Title != "Old idea" || kept.ParticipantID != "" || strings.Contains(kept.DraftID, "student-old") {
 		t.Fatalf("old idea after retention: %+v found=%v err=%v", kept, found, err)
 	}
-	if fresh, _, _ := st.SuggestionByReference(ctx, newRef); fresh.ParticipantID != "student-new" {
+	if fresh, _, _ := st.IdeaByReference(ctx, newRef); fresh.ParticipantID != "student-new" {
 		t.Errorf("a recent idea lost its author: %+v", fresh)
 	}
 	var left int

@@ -50,7 +50,7 @@ func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewI
 // not exist.
 func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error) {
 	err = s.review(ctx, d, actor)
-	if errors.Is(err, ErrSuggestionNotFound) {
+	if errors.Is(err, ErrIdeaNotFound) {
 		return false, nil
 	}
 	return err == nil, err
@@ -66,11 +66,11 @@ func (s *Store) review(ctx context.Context, d flows.ReviewDecision, actor string
 	case d.Decision == flows.DecisionDuplicate:
 		of := NormalizeReference(d.DuplicateOf)
 		if of == ref {
-			return fmt.Errorf("postgres: review: an idea cannot repeat itself: %w", ErrSuggestionNotFound)
+			return fmt.Errorf("postgres: review: an idea cannot repeat itself: %w", ErrIdeaNotFound)
 		}
-		if _, found, err := s.SuggestionByReference(ctx, of); err != nil || !found {
+		if _, found, err := s.IdeaByReference(ctx, of); err != nil || !found {
 			if err == nil {
-				err = fmt.Errorf("postgres: review: original %s: %w", of, ErrSuggestionNotFound)
+				err = fmt.Errorf("postgres: review: original %s: %w", of, ErrIdeaNotFound)
 			}
 			return err
 		}

@@ -67,10 +67,10 @@ func TestStudentsOwnData(t *testing.T) {
 	if err != nil || !deleted {
 		t.Fatalf("delete: %v %v", deleted, err)
 	}
-	if _, found, _ := st.SuggestionByReference(ctx, ref); found {
+	if _, found, _ := st.IdeaByReference(ctx, ref); found {
 		t.Error("the idea survived the deletion")
 	}
-	if _, found, _ := st.SuggestionByReference(ctx, otherRef); !found {
+	if _, found, _ := st.IdeaByReference(ctx, otherRef); !found {
 		t.Error("another student's idea was deleted")
 	}
 	if ideas, _ := st.IdeasOf(ctx, "student-a"); len(ideas) != 0 {

@@ -14,9 +14,9 @@ import (
 	"github.com/healthycities/napad/flows"
 )
 
-// ErrSuggestionNotFound is returned (wrapped) when an operation names a
-// suggestion reference that does not exist.
-var ErrSuggestionNotFound = errors.New("suggestion not found")
+// ErrIdeaNotFound is returned (wrapped) when an operation names a
+// reference of an idea that does not exist.
+var ErrIdeaNotFound = errors.New("idea not found")
 
 // CLIActor is the audit actor of changes made from the command line.
 const CLIActor = "cli"
@@ -32,7 +32,7 @@ const (
 	ActionUnhide    = "suggestion.unhide"
 )
 
-// StatusChange is a suggestion's staff-facing state just before or just
+// StatusChange is an idea's staff-facing state just before or just
 // after a change. The JSON form is what the audit log keeps; the fields
 // without one are for whoever tells the student (who and about what).
 type StatusChange struct {
@@ -52,7 +52,7 @@ type StatusChange struct {
 // status_changed_at moves only when the status really changes. The change
 // and its audit row (actor: a participant id or CLIActor) are one
 // transaction. An unknown reference gives an error wrapping
-// ErrSuggestionNotFound.
+// ErrIdeaNotFound.
 func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string) (before, after StatusChange, err error) {
 	if err := oneOf("status", status, flows.Statuses); err != nil {
 		return before, after, fmt.Errorf("postgres: set status: %w", err)
@@ -69,7 +69,7 @@ func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string
 		}
 		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
 	}
-	before, after, err = s.changeSuggestion(ctx, ActionSetStatus, ref, actor, notify, `
+	before, after, err = s.changeIdea(ctx, ActionSetStatus, ref, actor, notify, `
 		status = $2,
 		staff_answer = CASE WHEN $3 = '' THEN staff_answer ELSE $3 END,
 		status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END`,
@@ -82,21 +82,21 @@ func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string
 
 // Hide takes the idea with reference ref out of exports, for reason (one of
 // flows.HideReasons). Hiding a hidden idea again changes its reason. An unknown
-// reference gives an error wrapping ErrSuggestionNotFound.
+// reference gives an error wrapping ErrIdeaNotFound.
 func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
 	if err := oneOf("reason", reason, flows.HideReasons); err != nil {
 		return fmt.Errorf("postgres: hide: %w", err)
 	}
-	if _, _, err := s.changeSuggestion(ctx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason); err != nil {
+	if _, _, err := s.changeIdea(ctx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason); err != nil {
 		return fmt.Errorf("postgres: hide: %w", err)
 	}
 	return nil
 }
 
 // Unhide makes the idea with reference ref visible again. An unknown
-// reference gives an error wrapping ErrSuggestionNotFound.
+// reference gives an error wrapping ErrIdeaNotFound.
 func (s *Store) Unhide(ctx context.Context, ref, actor string) error {
-	if _, _, err := s.changeSuggestion(ctx, ActionUnhide, ref, actor, nil, `hidden_reason = NULL`); err != nil {
+	if _, _, err := s.changeIdea(ctx, ActionUnhide, ref, actor, nil, `hidden_reason = NULL`); err != nil {
 		return fmt.Errorf("postgres: unhide: %w", err)
 	}
 	return nil
@@ -121,12 +121,12 @@ func scanStatusChange(row pgx.Row, extra ...any) (StatusChange, error) {
 	return c, err
 }
 
-// changeSuggestion runs "UPDATE suggestions SET <set>" on the suggestion
+// changeIdea runs "UPDATE suggestions SET <set>" on the suggestion
 // with reference ref ($1 is its id, args follow as $2...) and records the
 // change in the audit log, all in one transaction: a change without its
 // audit row, or the reverse, must never be committed. then, unless nil,
 // runs in the transaction too, after the update.
-func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor string,
+func (s *Store) changeIdea(ctx context.Context, action, ref, actor string,
 	then func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error,
 	set string, args ...any) (before, after StatusChange, err error) {
 	ref = NormalizeReference(ref)
@@ -148,7 +148,7 @@ func (s *Store) changeSuggestion(ctx context.Context, action, ref, actor string,
 	before, err = scanStatusChange(tx.QueryRow(ctx,
 		`SELECT `+statusColumns+`, id FROM suggestions WHERE reference = $1 FOR UPDATE`, ref), &id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return StatusChange{}, StatusChange{}, fmt.Errorf("%s: %w", ref, ErrSuggestionNotFound)
+		return StatusChange{}, StatusChange{}, fmt.Errorf("%s: %w", ref, ErrIdeaNotFound)
 	}
 	if err != nil {
 		return StatusChange{}, StatusChange{}, fmt.Errorf("read %s: %w", ref, err)

@@ -154,7 +154,7 @@ func TestStatusSetRejects(t *testing.T) {
 	ref := submitOne(t, st, "d1")
 
 	_, _, err := st.SetStatus(ctx, "N-ZZZZ", "done", "", "staff-1")
-	if !errors.Is(err, postgres.ErrSuggestionNotFound) || !strings.Contains(err.Error(), "N-ZZZZ") {
+	if !errors.Is(err, postgres.ErrIdeaNotFound) || !strings.Contains(err.Error(), "N-ZZZZ") {
 		t.Errorf("unknown reference: %v", err)
 	}
 	for name, call := range map[string]func() error{
@@ -169,10 +169,10 @@ func TestStatusSetRejects(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if err := st.Hide(ctx, "N-ZZZZ", "abusive", "staff-1"); !errors.Is(err, postgres.ErrSuggestionNotFound) {
+	if err := st.Hide(ctx, "N-ZZZZ", "abusive", "staff-1"); !errors.Is(err, postgres.ErrIdeaNotFound) {
 		t.Errorf("hide unknown: %v", err)
 	}
-	if err := st.Unhide(ctx, "N-ZZZZ", "staff-1"); !errors.Is(err, postgres.ErrSuggestionNotFound) {
+	if err := st.Unhide(ctx, "N-ZZZZ", "staff-1"); !errors.Is(err, postgres.ErrIdeaNotFound) {
 		t.Errorf("unhide unknown: %v", err)
 	}
 	if got := readStatus(t, conn, ref); got.Status != "new" || got.Hidden != nil {

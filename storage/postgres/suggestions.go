@@ -11,9 +11,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Suggestion is a stored submission as read back from the database.
-type Suggestion struct {
-	flows.Submission
+// StoredIdea is a stored submission as read back from the database.
+type StoredIdea struct {
+	flows.Idea
 	ID        int64
 	Reference string
 	CreatedAt time.Time
@@ -35,8 +35,8 @@ const (
 // participant is recorded as joined to the forum, as by RecordJoin.
 // Submitting to a forum that does not exist returns an error wrapping
 // ErrForumNotFound. Whether the forum is open is the caller's decision.
-func (s *Store) Submit(ctx context.Context, sub flows.Submission) (reference string, err error) {
-	if err := validateSubmission(sub); err != nil {
+func (s *Store) Submit(ctx context.Context, sub flows.Idea) (reference string, err error) {
+	if err := validateIdea(sub); err != nil {
 		return "", fmt.Errorf("postgres: submit: %w", err)
 	}
 	for attempt := range referenceAttempts {
@@ -62,7 +62,7 @@ func (s *Store) Submit(ctx context.Context, sub flows.Submission) (reference str
 	return "", fmt.Errorf("postgres: submit: no free reference after %d attempts", referenceAttempts)
 }
 
-func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string) (string, error) {
+func (s *Store) submitOnce(ctx context.Context, sub flows.Idea, ref string) (string, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return "", fmt.Errorf("begin: %w", err)
@@ -130,9 +130,9 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Submission, ref string
 	return ref, nil
 }
 
-// validateSubmission catches what the schema would reject, with a readable
+// validateIdea catches what the schema would reject, with a readable
 // message instead of a constraint name.
-func validateSubmission(sub flows.Submission) error {
+func validateIdea(sub flows.Idea) error {
 	switch {
 	case sub.DraftID == "":
 		return errors.New("draft id is required")
@@ -167,14 +167,14 @@ func moreAnswers(more map[string]string) map[string]string {
 	return more
 }
 
-// suggestionColumns matches scanSuggestion.
-const suggestionColumns = `
+// ideaColumns matches scanIdea.
+const ideaColumns = `
 	id, reference, created_at, draft_id, coalesce(participant_id, ''), forum_id, language, scope,
 	works_well, improve, title, description, category, place_text,
 	latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more`
 
-func scanSuggestion(row pgx.CollectableRow) (Suggestion, error) {
-	var s Suggestion
+func scanIdea(row pgx.CollectableRow) (StoredIdea, error) {
+	var s StoredIdea
 	err := row.Scan(
 		&s.ID, &s.Reference, &s.CreatedAt, &s.DraftID, &s.ParticipantID, &s.ForumID,
 		&s.Language, &s.Scope, &s.WorksWell, &s.Improve, &s.Title, &s.Description,
@@ -187,20 +187,20 @@ func scanSuggestion(row pgx.CollectableRow) (Suggestion, error) {
 	return s, err
 }
 
-// SuggestionByReference finds a suggestion by its reference. found is false,
+// IdeaByReference finds a suggestion by its reference. found is false,
 // with a nil error, when there is none.
-func (s *Store) SuggestionByReference(ctx context.Context, ref string) (Suggestion, bool, error) {
+func (s *Store) IdeaByReference(ctx context.Context, ref string) (StoredIdea, bool, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT `+suggestionColumns+` FROM suggestions WHERE reference = $1`, ref)
+		`SELECT `+ideaColumns+` FROM suggestions WHERE reference = $1`, ref)
 	if err != nil {
-		return Suggestion{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
+		return StoredIdea{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
 	}
-	sug, err := pgx.CollectExactlyOneRow(rows, scanSuggestion)
+	sug, err := pgx.CollectExactlyOneRow(rows, scanIdea)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Suggestion{}, false, nil
+		return StoredIdea{}, false, nil
 	}
 	if err != nil {
-		return Suggestion{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
+		return StoredIdea{}, false, fmt.Errorf("postgres: suggestion by reference: %w", err)
 	}
 	return sug, true, nil
 }

@@ -22,11 +22,11 @@ var referenceRE = regexp.MustCompile(`^N-[2-9A-HJ-NP-Z]{4,5}$`)
 func ptr(f float64) *float64 { return &f }
 
 // checkStored reads ref back and compares every field with want.
-func checkStored(t *testing.T, st *postgres.Store, ref string, want flows.Submission) postgres.Suggestion {
+func checkStored(t *testing.T, st *postgres.Store, ref string, want flows.Idea) postgres.StoredIdea {
 	t.Helper()
-	got, found, err := st.SuggestionByReference(t.Context(), ref)
+	got, found, err := st.IdeaByReference(t.Context(), ref)
 	if err != nil || !found {
-		t.Fatalf("SuggestionByReference(%q) = found %v, err %v", ref, found, err)
+		t.Fatalf("IdeaByReference(%q) = found %v, err %v", ref, found, err)
 	}
 	if got.Reference != ref || got.ID <= 0 {
 		t.Errorf("reference/id = %q/%d, want %q/>0", got.Reference, got.ID, ref)
@@ -38,7 +38,7 @@ func checkStored(t *testing.T, st *postgres.Store, ref string, want flows.Submis
 	if !got.SubmittedAt.Equal(want.SubmittedAt.Truncate(time.Microsecond)) {
 		t.Errorf("SubmittedAt = %v, want %v", got.SubmittedAt, want.SubmittedAt)
 	}
-	gotSub, wantSub := got.Submission, want
+	gotSub, wantSub := got.Idea, want
 	gotSub.SubmittedAt, wantSub.SubmittedAt = time.Time{}, time.Time{}
 	if !reflect.DeepEqual(gotSub, wantSub) {
 		t.Errorf("stored submission differs\n got: %s\nwant: %s", describe(gotSub), describe(wantSub))
@@ -47,7 +47,7 @@ func checkStored(t *testing.T, st *postgres.Store, ref string, want flows.Submis
 }
 
 // describe prints pointers' values so a lat/lon mismatch is readable.
-func describe(s flows.Submission) string {
+func describe(s flows.Idea) string {
 	f := func(p *float64) string {
 		if p == nil {
 			return "nil"
@@ -65,7 +65,7 @@ func TestSubmitStoresEveryField(t *testing.T) {
 	ctx := t.Context()
 	f := newForum(t, st)
 
-	full := flows.Submission{
+	full := flows.Idea{
 		DraftID:       "draft-full",
 		ParticipantID: "hmac-3f9a",
 		ForumID:       f.ID,
@@ -89,7 +89,7 @@ func TestSubmitStoresEveryField(t *testing.T) {
 		t.Fatalf("test setup: description has %d characters", n)
 	}
 
-	minimal := flows.Submission{
+	minimal := flows.Idea{
 		DraftID:       "draft-minimal",
 		ParticipantID: "hmac-77aa",
 		ForumID:       f.ID,
@@ -103,7 +103,7 @@ func TestSubmitStoresEveryField(t *testing.T) {
 	zeroPin := minimal
 	zeroPin.DraftID, zeroPin.Latitude, zeroPin.Longitude = "draft-zero", ptr(0), ptr(0)
 
-	for _, sub := range []flows.Submission{full, minimal, zeroPin} {
+	for _, sub := range []flows.Idea{full, minimal, zeroPin} {
 		ref, err := st.Submit(ctx, sub)
 		if err != nil {
 			t.Fatalf("Submit(%s): %v", sub.DraftID, err)
@@ -128,7 +128,7 @@ func TestSubmitZeroSubmittedAtUsesNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := st.SuggestionByReference(t.Context(), ref)
+	got, _, err := st.IdeaByReference(t.Context(), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,21 +344,21 @@ func TestSubmitValidation(t *testing.T) {
 	ctx := t.Context()
 	f := newForum(t, st)
 
-	cases := map[string]func(*flows.Submission){
-		"no draft id":       func(s *flows.Submission) { s.DraftID = "" },
-		"no participant":    func(s *flows.Submission) { s.ParticipantID = "" },
-		"no title":          func(s *flows.Submission) { s.Title = "" },
-		"blank title":       func(s *flows.Submission) { s.Title = "  \n" },
-		"zero forum":        func(s *flows.Submission) { s.ForumID = 0 },
-		"negative forum":    func(s *flows.Submission) { s.ForumID = -1 },
-		"bad scope":         func(s *flows.Submission) { s.Scope = "city" },
-		"empty scope":       func(s *flows.Submission) { s.Scope = "" },
-		"latitude only":     func(s *flows.Submission) { s.Latitude = ptr(49) },
-		"longitude only":    func(s *flows.Submission) { s.Longitude = ptr(16) },
-		"latitude too big":  func(s *flows.Submission) { s.Latitude, s.Longitude = ptr(91), ptr(16) },
-		"longitude too big": func(s *flows.Submission) { s.Latitude, s.Longitude = ptr(49), ptr(-181) },
-		"NaN":               func(s *flows.Submission) { s.Latitude, s.Longitude = ptr(math.NaN()), ptr(16) },
-		"Inf":               func(s *flows.Submission) { s.Latitude, s.Longitude = ptr(49), ptr(math.Inf(1)) },
+	cases := map[string]func(*flows.Idea){
+		"no draft id":       func(s *flows.Idea) { s.DraftID = "" },
+		"no participant":    func(s *flows.Idea) { s.ParticipantID = "" },
+		"no title":          func(s *flows.Idea) { s.Title = "" },
+		"blank title":       func(s *flows.Idea) { s.Title = "  \n" },
+		"zero forum":        func(s *flows.Idea) { s.ForumID = 0 },
+		"negative forum":    func(s *flows.Idea) { s.ForumID = -1 },
+		"bad scope":         func(s *flows.Idea) { s.Scope = "city" },
+		"empty scope":       func(s *flows.Idea) { s.Scope = "" },
+		"latitude only":     func(s *flows.Idea) { s.Latitude = ptr(49) },
+		"longitude only":    func(s *flows.Idea) { s.Longitude = ptr(16) },
+		"latitude too big":  func(s *flows.Idea) { s.Latitude, s.Longitude = ptr(91), ptr(16) },
+		"longitude too big": func(s *flows.Idea) { s.Latitude, s.Longitude = ptr(49), ptr(-181) },
+		"NaN":               func(s *flows.Idea) { s.Latitude, s.Longitude = ptr(math.NaN()), ptr(16) },
+		"Inf":               func(s *flows.Idea) { s.Latitude, s.Longitude = ptr(49), ptr(math.Inf(1)) },
 	}
 	for name, mutate := range cases {
 		sub := submission(f.ID, "draft-invalid")
@@ -381,9 +381,9 @@ func TestSuggestionByReferenceNotFound(t *testing.T) {
 	t.Parallel()
 	st, _ := newStore(t)
 	for _, ref := range []string{"N-2222", "", "nonsense"} {
-		s, found, err := st.SuggestionByReference(t.Context(), ref)
+		s, found, err := st.IdeaByReference(t.Context(), ref)
 		if err != nil || found {
-			t.Errorf("SuggestionByReference(%q) = %+v, %v, %v", ref, s, found, err)
+			t.Errorf("IdeaByReference(%q) = %+v, %v, %v", ref, s, found, err)
 		}
 	}
 }
@@ -397,7 +397,7 @@ func TestDeletingParticipantDeletesSuggestions(t *testing.T) {
 	f := newForum(t, st)
 	keep := submission(f.ID, "keep")
 	gone := submission(f.ID, "gone")
-	for _, s := range []flows.Submission{keep, gone} {
+	for _, s := range []flows.Idea{keep, gone} {
 		if _, err := st.Submit(ctx, s); err != nil {
 			t.Fatal(err)
 		}

@@ -381,7 +381,7 @@ func TestForumStats(t *testing.T) {
 		last = sugs[0].CreatedAt
 	}
 	s := stats(t, st, f.ID)
-	if s.Joined != 3 || s.Submitted != 1 || s.InProgress != 2 || !s.LastSubmission.Equal(last) {
+	if s.Joined != 3 || s.Submitted != 1 || s.InProgress != 2 || !s.LastIdea.Equal(last) {
 		t.Errorf("stats = %+v; want 3 joined, 1 submitted, 2 in progress, last %v", s, last)
 	}
 	if s := stats(t, st, other.ID); s.Joined != 1 || s.Submitted != 1 || s.InProgress != 0 {

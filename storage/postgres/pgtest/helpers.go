@@ -41,7 +41,7 @@ func CreateForum(ctx context.Context, st *postgres.Store, name, school, town str
 }
 
 // IdeasByForum returns every idea of a forum as stored, oldest first.
-func IdeasByForum(ctx context.Context, st *postgres.Store, forumID int64) ([]postgres.Suggestion, error) {
+func IdeasByForum(ctx context.Context, st *postgres.Store, forumID int64) ([]postgres.StoredIdea, error) {
 	var refs []string
 	err := query(ctx, st, func(conn *pgx.Conn) error {
 		rows, err := conn.Query(ctx, `SELECT reference FROM suggestions WHERE forum_id = $1 ORDER BY id`, forumID)
@@ -54,9 +54,9 @@ func IdeasByForum(ctx context.Context, st *postgres.Store, forumID int64) ([]pos
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: ideas by forum: %w", err)
 	}
-	ideas := make([]postgres.Suggestion, 0, len(refs))
+	ideas := make([]postgres.StoredIdea, 0, len(refs))
 	for _, ref := range refs {
-		idea, found, err := st.SuggestionByReference(ctx, ref)
+		idea, found, err := st.IdeaByReference(ctx, ref)
 		if err != nil || !found {
 			return nil, fmt.Errorf("pgtest: ideas by forum: %s (found=%v): %w", ref, found, err)
 		}
