@@ -195,3 +195,27 @@ func (p *invitingStaff) CreateInvite(context.Context, string, string, time.Time)
 	p.invites++
 	return fmt.Sprintf("code%d", p.invites), nil
 }
+
+// The runtime checks the role again where a privileged effect runs, even if
+// a flow (by a bug) asked for one without it.
+func TestTheRuntimeRefusesAPrivilegedEffectWithoutTheRole(t *testing.T) {
+	forums := &recordingForums{}
+	rt, err := New(Config{ParticipantKey: []byte("k")}, Stores{Forums: forums, Staff: &recordingStaff{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, actor := range []flows.Actor{{Role: flows.RoleStudent}, {Role: flows.RoleTeacher}} {
+		for _, e := range []flows.Effect{flows.SetClosingDate{ForumID: 3, Code: "c", Day: "2026-12-15"}, flows.CreateInvite{Town: "Kolín"}} {
+			if flows.Requires(e) == flows.Teachers && actor.Role == flows.RoleTeacher {
+				continue
+			}
+			out, ok := rt.carryOut(t.Context(), "pid", 1, flows.State{}, flows.Input{Actor: actor}, e)
+			if _, refused := out.What.(flows.NotAllowed); !ok || !refused {
+				t.Errorf("%T by a %q: %+v", e, actor.Role, out)
+			}
+		}
+	}
+	if forums.changed != 0 {
+		t.Errorf("%d closing dates changed", forums.changed)
+	}
+}

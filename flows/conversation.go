@@ -57,13 +57,7 @@ func (c *conversation) handle() {
 	case StoreFailed:
 		c.say("error.store", nil)
 	case NotAllowed:
-		// Whatever teachers' or staff's question was open goes with the role.
-		c.st.Setup, c.st.Closing, c.st.Reviewing = nil, nil, ""
-		if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate {
-			c.st.Pending = PendingNone
-		}
-		c.say("error.not_allowed", nil)
-		c.continueIfInProgress()
+		c.notAllowed()
 	case MyIdeasListed:
 		c.myIdeas(w.Ideas)
 	case MyDataExported:
@@ -89,6 +83,17 @@ func (c *conversation) handle() {
 }
 
 func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
+
+// notAllowed closes whatever teachers' or staff's question was open: it
+// went with the role.
+func (c *conversation) notAllowed() {
+	c.st.Setup, c.st.Closing, c.st.Reviewing = nil, nil, ""
+	if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate {
+		c.st.Pending = PendingNone
+	}
+	c.say("error.not_allowed", nil)
+	c.continueIfInProgress()
+}
 
 // --- joining and commands ---
 
@@ -475,6 +480,10 @@ func (c *conversation) hasContent() bool {
 
 func (c *conversation) answer() {
 	switch {
+	case (c.st.Setup != nil || c.st.Closing != nil) && !c.in.Actor.May(Teachers),
+		c.st.Reviewing != "" && !c.in.Actor.May(Staff):
+		c.notAllowed() // the role ended while its question was open
+		return
 	case c.st.Setup != nil:
 		c.setupAnswer()
 		return

@@ -41,6 +41,8 @@ Commands:
                          in_progress, done, not_feasible, duplicate
   status hide --ref N-XXXX --reason abusive|off_topic|personal_data
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
+  role list              teachers and staff with a role, by pseudonym
+  role revoke PSEUDONYM  take a teacher's role away (audited; their forums stay)
   retention              apply RETENTION_DAYS once (serve also does it daily)
   healthcheck            exit 0 if the bot on METRICS_ADDR is up (for Docker)
 
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return forum(ctx, args[1:], getenv, stdout, stderr)
 	case "export", "status":
 		return staffCommand(ctx, args, getenv, stdout, stderr)
+	case "role":
+		return role(ctx, args[1:], getenv, stdout, stderr)
 	case "retention":
 		return retention(ctx, getenv, stdout)
 	case "healthcheck":

@@ -280,3 +280,45 @@ func TestE2EForumCommands(t *testing.T) {
 		t.Error("closing an unknown forum succeeded")
 	}
 }
+
+// Staff can see who is a teacher (by pseudonym) and take the role away
+// from the command line; after that the teacher's commands are a
+// student's, and a forum set-up they had begun cannot be finished.
+func TestE2ERoleRevoke(t *testing.T) {
+	a := staffApp(t)
+	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "cs"), lang: "cs"}
+	teacher := a.student("en")
+	staff.u.SendText("/invite_teacher Kolín")
+	inviteLink := linkPattern.FindStringSubmatch(staff.expect("invite.created").Text)
+	teacher.u.SendText("/start " + inviteLink[1])
+	teacher.expect("invite.accepted")
+	teacher.u.SendText("/newforum")
+	teacher.expect("setup.name_ask")
+
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"role", "list"}, a.getenv, &out, &errOut); err != nil {
+		t.Fatalf("role list: %v %s", err, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], "teacher") || !strings.Contains(lines[1], "Kolín") {
+		t.Fatalf("role list:\n%s", out.String())
+	}
+	pseudonym := strings.Fields(lines[1])[0]
+	out.Reset()
+	if err := run(t.Context(), []string{"role", "revoke", pseudonym}, a.getenv, &out, &errOut); err != nil || !strings.Contains(out.String(), "Revoked") {
+		t.Fatalf("role revoke: %v %s %s", err, out.String(), errOut.String())
+	}
+	if err := run(t.Context(), []string{"role", "revoke", pseudonym}, a.getenv, &out, &errOut); err == nil {
+		t.Error("revoking again succeeded")
+	}
+
+	a.stop() // a restarted bot (a running one notices within its minute of role cache)
+	a.start()
+	teacher.u.SendText("8.B – ZŠ Komenského") // the set-up begun before ends here
+	teacher.expect("error.not_allowed")
+	teacher.u.SendText("/newforum") // and teachers' commands are gone
+	teacher.expect("about.help")
+	if forums, err := a.db.AllForums(t.Context()); err != nil || len(forums) != 0 {
+		t.Errorf("forums %v, %v", forums, err)
+	}
+}
