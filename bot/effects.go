@@ -136,6 +136,15 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 	}
 	sub.DraftID = x.pid + ":" + sub.DraftID // update ids are unique per bot only
 	sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
+	if limit := rt.cfg.IdeasPerDay; limit > 0 {
+		// A count that fails lets the idea through: the limit protects the
+		// others from a flood, it must not lose anyone's idea.
+		n, err := rt.stores.Ideas.IdeasSince(ctx, x.pid, sub.ForumID, rt.cfg.Now().Add(-24*time.Hour))
+		if err == nil && n >= limit {
+			rt.log.Info("daily idea limit reached", "forum_id", sub.ForumID)
+			return outcome(flows.SubmitLimited{Limit: limit})
+		}
+	}
 	ref, err := rt.stores.Ideas.Submit(ctx, sub)
 	if err != nil {
 		rt.log.Error("storing an idea failed", "forum_id", sub.ForumID, "err", err)

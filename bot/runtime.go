@@ -28,8 +28,11 @@ type Config struct {
 	// StaffUsers are city staff, as channel user keys (see ParticipantID).
 	StaffUsers []string
 	Location   *time.Location // the city's: closing dates, times shown
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// IdeasPerDay is how many ideas a student may send to one forum in 24
+	// hours (0: no limit): a flood of ideas buries everyone else's.
+	IdeasPerDay int
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Stores are the runtime's storage, defined by the interfaces in ports.go.

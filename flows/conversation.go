@@ -39,6 +39,8 @@ func (c *conversation) handle() {
 		c.queued()
 	case SubmitFailed:
 		c.say("submit.failed", nil, row(c.button1("button.try_again", buttonReview, "submit")))
+	case SubmitLimited:
+		c.sayCount("submit.limit", w.Limit, nil, row(c.button1("button.try_again", buttonReview, "submit")))
 	case Edited:
 		// What was answered stays answered; say how to change it instead.
 		c.say("error.edited", nil)

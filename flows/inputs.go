@@ -66,6 +66,9 @@ type (
 	SubmitQueued struct{}
 	// SubmitFailed: the idea could not be stored, nor kept; the draft stays.
 	SubmitFailed struct{}
+	// SubmitLimited: the student sent Limit ideas to this forum in the last
+	// day already; the draft stays, to be sent later.
+	SubmitLimited struct{ Limit int }
 	// StoreFailed: what a teacher or staff member asked for could not be
 	// done now.
 	StoreFailed struct{}
@@ -117,6 +120,7 @@ func (InviteOpened) happened()       {}
 func (Submitted) happened()          {}
 func (SubmitQueued) happened()       {}
 func (SubmitFailed) happened()       {}
+func (SubmitLimited) happened()      {}
 func (StoreFailed) happened()        {}
 func (NotAllowed) happened()         {}
 func (ForumCreated) happened()       {}

@@ -33,6 +33,7 @@ type config struct {
 	StaffIDs       []int64
 	Location       *time.Location
 	RetentionDays  int // 0: keep the link between ideas and students
+	IdeasPerDay    int // per student and forum; 0: no limit
 	// Telegram's sending limits (telegram.Config: negative means none).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
@@ -211,6 +212,15 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 			r.fail("RETENTION_DAYS", "must be a number of days, at least 30 (got %q)", v)
 		}
 		c.RetentionDays = days
+	}
+
+	c.IdeasPerDay = 10
+	if v := r.get("IDEAS_PER_DAY", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			r.fail("IDEAS_PER_DAY", "must be a number of ideas, 0 for no limit (got %q)", v)
+		}
+		c.IdeasPerDay = n
 	}
 
 	c.MessagesPerSecond = r.rate("TELEGRAM_MESSAGES_PER_SECOND", telegram.DefaultMessagesPerSecond)

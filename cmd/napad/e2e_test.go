@@ -660,3 +660,29 @@ func TestE2EGroupCommandsAreAnsweredOnce(t *testing.T) {
 		t.Errorf("%d messages into the group, want 1", n)
 	}
 }
+
+// A student sends at most IDEAS_PER_DAY ideas to one forum in a day (here
+// one); the next is kept in the conversation, not lost, and the others are
+// unaffected.
+func TestE2EIdeasPerDay(t *testing.T) {
+	a := newApp(t, false, func(a *app) { a.env["IDEAS_PER_DAY"] = "1" })
+	f := a.forum("2.C")
+	s := a.student("cs")
+	s.toReview(f.Code, flowtest.AnswersIn("cs"))
+	s.tap("button.submit")
+	s.expectCount("submit.thanks", one())
+	s.tap("button.new_idea")
+	s.walk(ideaFlow[questionIndex(flows.StepPrivacy)+1].step.ID, flows.StepReview, nil, nil)
+	s.tap("button.submit")
+	limited := s.expectCount("submit.limit", one())
+	if _, ok := limited.Button(s.render("button.try_again")); !ok {
+		t.Errorf("no way to send the idea later: %q", limited.Text)
+	}
+	if n := len(a.suggestions(f)); n != 1 {
+		t.Errorf("%d ideas stored, want 1", n)
+	}
+	other := a.student("en")
+	other.toReview(f.Code, flowtest.AnswersIn("en"))
+	other.tap("button.submit")
+	other.expectCount("submit.thanks", one())
+}

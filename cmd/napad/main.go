@@ -140,6 +140,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StateTTL:       cfg.StateTTL,
 		StaffUsers:     staff,
 		Location:       cfg.Location,
+		IdeasPerDay:    cfg.IdeasPerDay,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
 		Notifications: notifyDB})

@@ -204,3 +204,15 @@ func (s *Store) IdeaByReference(ctx context.Context, ref string) (StoredIdea, bo
 	}
 	return sug, true, nil
 }
+
+// IdeasSince counts the ideas a participant sent to a forum since a time:
+// the daily limit per student.
+func (s *Store) IdeasSince(ctx context.Context, participantID string, forumID int64, since time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM suggestions WHERE participant_id = $1 AND forum_id = $2 AND created_at >= $3`,
+		participantID, forumID, since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: ideas since: %w", err)
+	}
+	return n, nil
+}
