@@ -24,7 +24,11 @@ const storeTimeout = 8 * time.Second
 // keys of the last events handled, which makes a redelivered event a no-op.
 type envelope struct {
 	State flows.State `json:"s"`
-	Seen  []int64     `json:"u,omitempty"`
+	Seen  []int64     `json:"k,omitempty"`
+	// Legacy are update ids a version before event keys remembered: an
+	// update it handled, delivered again after the upgrade, is still a
+	// repeat. Dropped at the next save.
+	Legacy []int64 `json:"u,omitempty"`
 	// Album is the group of the last photo taken: the other photos of an
 	// album arrive as separate messages and are not answers to anything.
 	Album string `json:"al,omitempty"`
@@ -50,12 +54,13 @@ func (rt *Runtime) Converse(ctx context.Context, ch Channel, ev Event) Outcome {
 	// its effects did stays done and is not done twice (an invite, an
 	// audit row).
 	var done effectsDone
+	now := rt.now() // one time for every attempt, so their effects compare equal
 	for attempt := 1; attempt <= 3; attempt++ {
 		turn, err := rt.stores.Conversations.Begin(ctx, ev.Participant, ev.ID)
 		if err != nil {
 			return rt.unavailable(ctx, ch, ev, hint, fmt.Errorf("begin conversation turn: %w", err))
 		}
-		res, data, outcome := rt.stepInTurn(ctx, ch, ev, turn, &done)
+		res, data, outcome := rt.stepInTurn(ctx, ch, ev, turn, now, &done)
 		if outcome != "" {
 			rt.endTurn(ctx, turn)
 			_ = rt.Deliver(ctx, ch, ev.Participant, Delivery{Chat: ev.Chat, Lang: res.State.Lang, Replies: res.Replies})
@@ -83,21 +88,21 @@ func (rt *Runtime) Converse(ctx context.Context, ch Channel, ev Event) Outcome {
 
 // stepInTurn is step, ending the turn if step panics: the student's next
 // event must not wait for it to run out.
-func (rt *Runtime) stepInTurn(ctx context.Context, ch Channel, ev Event, turn ConversationTurn, done *effectsDone) (flows.Result, []byte, Outcome) {
+func (rt *Runtime) stepInTurn(ctx context.Context, ch Channel, ev Event, turn ConversationTurn, now time.Time, done *effectsDone) (flows.Result, []byte, Outcome) {
 	defer func() {
 		if p := recover(); p != nil {
 			rt.endTurn(context.WithoutCancel(ctx), turn)
 			panic(p) // the channel answers the student
 		}
 	}()
-	return rt.step(ctx, ch, ev, turn, done)
+	return rt.step(ctx, ch, ev, turn, now, done)
 }
 
 // step decides what event ev does to the conversation as the turn found it.
 // A non-empty outcome means there is nothing to save: the event was handled
 // before (res may then hold replies to send again), or its input could not
 // be read (then the student has been told).
-func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn ConversationTurn, done *effectsDone) (res flows.Result, data []byte, outcome Outcome) {
+func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn ConversationTurn, now time.Time, done *effectsDone) (res flows.Result, data []byte, outcome Outcome) {
 	var env envelope
 	if raw := turn.State(); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &env); err != nil {
@@ -105,13 +110,13 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 			env = envelope{}
 		}
 	}
-	if env.seen(ev.Key) {
+	if env.seen(ev.Key) || slices.Contains(env.Legacy, ev.ID) {
 		rt.log.Debug("update already handled", "update_id", ev.ID)
 		// The last event handled, delivered again while nobody else was at
 		// it: whoever handled it saved the conversation but may have stopped
 		// before answering (killed, or Redis failed after saving). Say again
 		// what the student is to do now, rather than leave them waiting.
-		if ev.Key == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() && !ev.Waited {
+		if len(env.Seen) > 0 && ev.Key == env.Seen[len(env.Seen)-1] && !turn.WaitedForOthers() && !ev.Waited {
 			res.State = env.State
 			res.Replies = flows.Repeat(env.State)
 		}
@@ -131,12 +136,16 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 		in.LanguageHint = ev.LanguageHint
 		in.Participant = ev.Participant
 		if rt.IsStaff(ev.Participant) || flows.NeedsActor(env.State, in) {
-			in.Actor = rt.actor(ctx, ev.Participant)
+			var known bool
+			if in.Actor, known = rt.actor(ctx, ev.Participant); !known {
+				return res, nil, rt.unavailable(ctx, ch, ev, flows.LanguageFor(ev.LanguageHint), errors.New("the role cannot be looked up"))
+			}
 		}
-		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in, done)
+		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in, now, done)
 	}
 	env.State = res.State
 	env.remember(ev.Key)
+	env.Legacy = nil
 	if ev.Group != "" {
 		env.Album = ev.Group
 	}

@@ -22,18 +22,29 @@ type effect struct {
 	chat int64
 	in   flows.Input // the input that asked for it
 	st   flows.State
+	// wrote is set once the effect changed something, even if what follows
+	// (reloading a card) fails: it must not be done again.
+	wrote *bool
+}
+
+// written records that x changed something.
+func (x effect) written() {
+	if x.wrote != nil {
+		*x.wrote = true
+	}
 }
 
 // run handles in and carries out every effect the conversation asks for;
 // an effect in done (carried out by an earlier attempt at the same event)
 // is not carried out again: its outcome is handed back as it was.
-func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input, done *effectsDone) flows.Result {
-	return flows.Run(st, in, rt.now(), func(st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
+func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input, now time.Time, done *effectsDone) flows.Result {
+	return flows.Run(st, in, now, func(st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
 		if out, ok, found := done.lookup(e); found {
 			return out, ok
 		}
-		out, ok := rt.carryOut(ctx, pid, chat, st, in, e)
-		done.add(e, out, ok)
+		var wrote bool
+		out, ok := rt.carryOut(ctx, effect{pid: pid, chat: chat, in: in, st: st, wrote: &wrote}, e)
+		done.add(e, out, ok, wrote)
 		return out, ok
 	})
 }
@@ -57,25 +68,30 @@ func (d *effectsDone) lookup(e flows.Effect) (flows.Input, bool, bool) {
 	return flows.Input{}, false, false
 }
 
-func (d *effectsDone) add(e flows.Effect, out flows.Input, ok bool) {
+// add records an effect carried out. A failure before anything was written
+// is not recorded: it may be tried again. One that wrote and then failed
+// (a card not reloaded after the change) is: the write must not be repeated.
+func (d *effectsDone) add(e flows.Effect, out flows.Input, ok, wrote bool) {
 	switch out.What.(type) {
-	case flows.StoreFailed, flows.SubmitFailed: // nothing happened: may be tried again
-		return
+	case flows.StoreFailed, flows.SubmitFailed:
+		if !wrote {
+			return
+		}
 	}
 	d.list = append(d.list, effectDone{effect: e, out: out, ok: ok})
 }
 
 // carryOut does one effect, if the person may ask for it.
-func (rt *Runtime) carryOut(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
-	if !in.Actor.May(flows.Requires(e)) {
-		rt.log.Warn("an effect asked for without the role it needs", "effect", fmt.Sprintf("%T", e), "role", in.Actor.Role)
+func (rt *Runtime) carryOut(ctx context.Context, x effect, e flows.Effect) (flows.Input, bool) {
+	if !x.in.Actor.May(flows.Requires(e)) {
+		rt.log.Warn("an effect asked for without the role it needs", "effect", fmt.Sprintf("%T", e), "role", x.in.Actor.Role)
 		return flows.Input{What: flows.NotAllowed{}}, true
 	}
 	// Each store call has its own deadline: a hanging database must leave
 	// time to save the conversation and answer.
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	return rt.do(ctx, effect{pid: pid, chat: chat, in: in, st: st}, e)
+	return rt.do(ctx, x, e)
 }
 
 // do carries out one effect; ok says whether there is an outcome to hand back.
@@ -139,7 +155,9 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 	if limit := rt.cfg.IdeasPerDay; limit > 0 {
 		// A count that fails lets the idea through: the limit protects the
 		// others from a flood, it must not lose anyone's idea.
-		n, err := rt.stores.Ideas.IdeasSince(ctx, x.pid, sub.ForumID, rt.cfg.Now().Add(-24*time.Hour))
+		// This idea's draft does not count: stored already by an attempt
+		// that did not get to save the conversation, it is sent again.
+		n, err := rt.stores.Ideas.IdeasSince(ctx, x.pid, sub.ForumID, rt.cfg.Now().Add(-24*time.Hour), sub.DraftID)
 		if err == nil && n >= limit {
 			rt.log.Info("daily idea limit reached", "forum_id", sub.ForumID)
 			return outcome(flows.SubmitLimited{Limit: limit})
@@ -225,6 +243,7 @@ func (rt *Runtime) setForumOpen(ctx context.Context, x effect, e flows.SetForumO
 	if err := rt.stores.Forums.SetForumOpen(ctx, e.Code, e.Open); err != nil {
 		return rt.failed("closing or reopening a forum failed", err)
 	}
+	x.written()
 	rt.log.Info("forum open changed", "forum_id", e.ForumID, "open", e.Open)
 	rt.audit(ctx, x.pid, map[bool]string{true: "forums.reopen", false: "forums.close"}[e.Open], e.Code, nil)
 	return rt.reloadCard(ctx, e.ForumID)
@@ -238,6 +257,7 @@ func (rt *Runtime) setClosingDate(ctx context.Context, x effect, e flows.SetClos
 	if err := rt.stores.Forums.SetForumClosesAt(ctx, e.Code, closes); err != nil {
 		return rt.failed("changing a closing date failed", err)
 	}
+	x.written()
 	rt.audit(ctx, x.pid, "forums.closing_date", e.Code, map[string]any{"closes_at": closes})
 	return rt.reloadCard(ctx, e.ForumID)
 }
@@ -293,6 +313,7 @@ func (rt *Runtime) storeReview(ctx context.Context, x effect, e flows.StoreRevie
 	if err != nil {
 		return rt.failed("storing a review decision failed", err)
 	}
+	x.written()
 	if !known {
 		return outcome(flows.ReviewRefUnknown{Ref: d.DuplicateOf})
 	}

@@ -56,8 +56,9 @@ type ForumStore interface {
 // IdeaStore stores finished ideas durably, once per draft however often asked.
 type IdeaStore interface {
 	Submit(ctx context.Context, s flows.Idea) (reference string, err error)
-	// IdeasSince counts a participant's ideas in a forum since a time.
-	IdeasSince(ctx context.Context, participantID string, forumID int64, since time.Time) (int, error)
+	// IdeasSince counts a participant's ideas in a forum since a time, but
+	// for the one of draftID.
+	IdeasSince(ctx context.Context, participantID string, forumID int64, since time.Time, draftID string) (int, error)
 }
 
 // StaffStore is what city staff work with: the review queue and exports.

@@ -3,7 +3,9 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -209,7 +211,7 @@ func TestTheRuntimeRefusesAPrivilegedEffectWithoutTheRole(t *testing.T) {
 			if flows.Requires(e) == flows.Teachers && actor.Role == flows.RoleTeacher {
 				continue
 			}
-			out, ok := rt.carryOut(t.Context(), "pid", 1, flows.State{}, flows.Input{Actor: actor}, e)
+			out, ok := rt.carryOut(t.Context(), effect{pid: "pid", chat: 1, in: flows.Input{Actor: actor}}, e)
 			if _, refused := out.What.(flows.NotAllowed); !ok || !refused {
 				t.Errorf("%T by a %q: %+v", e, actor.Role, out)
 			}
@@ -218,4 +220,82 @@ func TestTheRuntimeRefusesAPrivilegedEffectWithoutTheRole(t *testing.T) {
 	if forums.changed != 0 {
 		t.Errorf("%d closing dates changed", forums.changed)
 	}
+}
+
+// An idea sent again by a step that lost its save is not stored twice, nor
+// counted against the daily limit as someone else's.
+func TestASubmitHandledAgainIsDoneOnce(t *testing.T) {
+	ideas := &countingIdeas{}
+	store := turns{redistest.New(t)}
+	conversations := &losingFirstSave{turns: store}
+	rt, err := New(Config{ParticipantKey: []byte("k"), IdeasPerDay: 1}, Stores{Conversations: conversations, Ideas: ideas})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := rt.ParticipantID("test-user:2")
+	st := flows.State{Lang: "en", ForumID: 7, Step: flows.StepReview, Draft: "d1", PrivacyOK: true,
+		Answers: map[flows.StepID]flows.Answer{flows.StepImprove: {Text: "x"}, flows.StepTitle: {Text: "y"}}}
+	saver, err := New(Config{ParticipantKey: []byte("k")}, Stores{Conversations: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveState(t, saver, pid, st)
+	ch := &recordingChannel{}
+	in := flows.Input{What: flows.Tap{Data: "d1|rev|submit"}}
+	if out := rt.Converse(t.Context(), ch, Event{ID: 9, Key: 9, Participant: pid, Chat: 1, Input: in}); out != Handled {
+		t.Fatalf("outcome %s", out)
+	}
+	if conversations.lost != 1 || ideas.submits != 1 {
+		t.Errorf("%d saves lost, %d submits; want 1 and 1", conversations.lost, ideas.submits)
+	}
+	if keys := ch.keys(); len(keys) != 1 || keys[0] != "submit.thanks" {
+		t.Errorf("replies %v, want submit.thanks", keys)
+	}
+}
+
+// When the database cannot say whether someone is a teacher, their open
+// set-up is not taken from them: the update waits to be handled again.
+func TestAnUnknownRoleIsNotAStudent(t *testing.T) {
+	rt, err := New(Config{ParticipantKey: []byte("k")}, Stores{Conversations: turns{redistest.New(t)}, People: failingPeople{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := rt.ParticipantID("test-user:3")
+	saveState(t, rt, pid, flows.State{Lang: "en", Setup: &flows.Setup{Step: flows.SetupSchool, Tag: "t", Name: "8.B"}})
+	ch := &recordingChannel{}
+	if out := rt.Converse(t.Context(), ch, Event{ID: 2, Key: 2, Participant: pid, Chat: 1, Input: flows.Input{What: flows.Text{Text: "ZŠ"}}}); out != Retry {
+		t.Fatalf("outcome %s, want retry", out)
+	}
+	if keys := ch.keys(); slices.Contains(keys, "error.not_allowed") {
+		t.Errorf("replies %v: the set-up was taken away", keys)
+	}
+}
+
+type countingIdeas struct {
+	IdeaStore
+	submits int
+	stored  map[string]bool
+}
+
+func (c *countingIdeas) Submit(_ context.Context, idea flows.Idea) (string, error) {
+	c.submits++
+	if c.stored == nil {
+		c.stored = map[string]bool{}
+	}
+	c.stored[idea.DraftID] = true
+	return "N-TEST", nil
+}
+
+func (c *countingIdeas) IdeasSince(_ context.Context, _ string, _ int64, _ time.Time, draftID string) (int, error) {
+	n := len(c.stored)
+	if c.stored[draftID] {
+		n--
+	}
+	return n, nil
+}
+
+type failingPeople struct{ PeopleStore }
+
+func (failingPeople) RoleOf(context.Context, string) (string, string, error) {
+	return "", "", errors.New("database unreachable")
 }

@@ -48,7 +48,7 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 			if m.Chat.Type != models.ChatTypePrivate {
 				// A command in a group is answered once in a while, not for
 				// every "/" a class types.
-				if ok, _ := b.groupReplies.allow(m.Chat.ID, time.Now()); ok && strings.HasPrefix(m.Text, "/") {
+				if strings.HasPrefix(m.Text, "/") && b.groupAllows(m.Chat.ID) {
 					b.sendKey(ctx, m.Chat.ID, flows.LanguageFor(m.From.LanguageCode), "bot.private_only")
 				}
 				setOutcome(ctx, outcomeIgnored)
@@ -77,6 +77,12 @@ func (b *Bot) privateChatsOnly(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 		}
 		next(ctx, api, u)
 	}
+}
+
+// groupAllows says whether the bot may say something in a group now.
+func (b *Bot) groupAllows(chatID int64) bool {
+	ok, _ := b.groupReplies.allow(chatID, time.Now())
+	return ok
 }
 
 // withinLimit slows a flood from one student down: what is over the limit

@@ -205,12 +205,13 @@ func (s *Store) IdeaByReference(ctx context.Context, ref string) (StoredIdea, bo
 	return sug, true, nil
 }
 
-// IdeasSince counts the ideas a participant sent to a forum since a time:
-// the daily limit per student.
-func (s *Store) IdeasSince(ctx context.Context, participantID string, forumID int64, since time.Time) (int, error) {
+// IdeasSince counts the ideas a participant sent to a forum since a time,
+// leaving out the one of draftID: the daily limit per student.
+func (s *Store) IdeasSince(ctx context.Context, participantID string, forumID int64, since time.Time, draftID string) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM suggestions WHERE participant_id = $1 AND forum_id = $2 AND created_at >= $3`,
-		participantID, forumID, since).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM suggestions
+		WHERE participant_id = $1 AND forum_id = $2 AND created_at >= $3 AND draft_id <> $4`,
+		participantID, forumID, since, draftID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: ideas since: %w", err)
 	}
