@@ -42,7 +42,7 @@ type StatusChange struct {
 	HiddenReason string `json:"hidden_reason"` // "" when visible
 	// StatusChangedAt is zero when the status was never changed.
 	StatusChangedAt time.Time `json:"-"`
-	ParticipantID   string    `json:"-"`
+	ParticipantID   string    `json:"-"` // "" once retention detached the idea
 	Title           string    `json:"-"`
 }
 
@@ -74,8 +74,9 @@ func setStatus(ctx context.Context, tx pgx.Tx, ref, status, answer, actor string
 	}
 	// The author hears of a real change (status or answer), in the same
 	// transaction: a change never goes untold, nor is told but rolled back.
+	// An idea retention detached from its author has nobody to tell.
 	notify := func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error {
-		if after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
+		if after.ParticipantID == "" || after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
 			return nil
 		}
 		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
@@ -141,10 +142,13 @@ const statusColumns = `reference, status, staff_answer, hidden_reason, status_ch
 // scanStatusChange scans statusColumns followed by the extra destinations.
 func scanStatusChange(row pgx.Row, extra ...any) (StatusChange, error) {
 	var c StatusChange
-	var hidden *string
+	var hidden, participant *string // participant: NULL once retention detached the idea
 	var changedAt *time.Time
-	dest := append([]any{&c.Reference, &c.Status, &c.StaffAnswer, &hidden, &changedAt, &c.ParticipantID, &c.Title}, extra...)
+	dest := append([]any{&c.Reference, &c.Status, &c.StaffAnswer, &hidden, &changedAt, &participant, &c.Title}, extra...)
 	err := row.Scan(dest...)
+	if participant != nil {
+		c.ParticipantID = *participant
+	}
 	if hidden != nil {
 		c.HiddenReason = *hidden
 	}
