@@ -1,11 +1,14 @@
 package export
 
 import (
-	"encoding/csv"
+	"bufio"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // bom makes Excel read the file as UTF-8; without it, Czech and Ukrainian
@@ -13,9 +16,11 @@ import (
 const bom = "\uFEFF"
 
 // CSVWriter writes ideas as CSV: UTF-8 with a byte order mark, a header row,
-// RFC 4180 quoting and CRLF line ends, which is what Excel expects.
+// RFC 4180 quoting and CRLF line ends, which is what Excel expects. Czech and
+// Norwegian Excel split a .csv on ';' rather than ',', so a field holding a
+// ';' is quoted too.
 type CSVWriter struct {
-	csv   *csv.Writer
+	w     *bufio.Writer
 	loc   *time.Location
 	row   Row // the row being written, where the columns read it
 	cells []string
@@ -30,11 +35,8 @@ func NewCSV(w io.Writer, opts ...Option) (*CSVWriter, error) {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return nil, fmt.Errorf("export csv: %w", err)
 	}
-	// csv.Writer buffers by itself.
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	c := &CSVWriter{csv: cw, loc: o.loc, cells: make([]string, len(columns))}
-	if err := cw.Write(Headers); err != nil {
+	c := &CSVWriter{w: bufio.NewWriter(w), loc: o.loc, cells: make([]string, len(columns))}
+	if err := c.writeRecord(Headers); err != nil {
 		return nil, fmt.Errorf("export csv: header: %w", err)
 	}
 	return c, nil
@@ -50,7 +52,7 @@ func (c *CSVWriter) Write(r Row) error {
 			c.cells[i] = neutralize(c.cells[i])
 		}
 	}
-	if err := c.csv.Write(c.cells); err != nil {
+	if err := c.writeRecord(c.cells); err != nil {
 		return fmt.Errorf("export csv: %s: %w", r.Reference, err)
 	}
 	c.n++
@@ -62,27 +64,96 @@ func (c *CSVWriter) Count() int { return c.n }
 
 // Close flushes what is buffered to the underlying writer.
 func (c *CSVWriter) Close() error {
-	c.csv.Flush()
-	if err := c.csv.Error(); err != nil {
+	if err := c.w.Flush(); err != nil {
 		return fmt.Errorf("export csv: %w", err)
 	}
 	return nil
 }
 
+// writeRecord writes one line as encoding/csv does with UseCRLF (a line
+// break inside a quoted field becomes CRLF, a lone CR is dropped), except
+// that a field holding a ';' is quoted as well. Errors stick in the
+// bufio.Writer and come back from Flush.
+func (c *CSVWriter) writeRecord(fields []string) error {
+	for i, f := range fields {
+		if i > 0 {
+			c.w.WriteByte(',')
+		}
+		if !fieldNeedsQuotes(f) {
+			c.w.WriteString(f)
+			continue
+		}
+		c.w.WriteByte('"')
+		for j := 0; j < len(f); j++ {
+			switch f[j] {
+			case '"':
+				c.w.WriteString(`""`)
+			case '\r':
+			case '\n':
+				c.w.WriteString("\r\n")
+			default:
+				c.w.WriteByte(f[j])
+			}
+		}
+		c.w.WriteByte('"')
+	}
+	_, err := c.w.WriteString("\r\n")
+	return err
+}
+
+// fieldNeedsQuotes is encoding/csv's rule with ';' added to the separators.
+func fieldNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` || strings.ContainsAny(f, ",;\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
+}
+
 // neutralize keeps a spreadsheet from running a student's text as a formula
-// (CSV injection): text starting with = + - @, a tab or a carriage return
-// gets a leading apostrophe, as OWASP recommends. Excel hides the apostrophe
+// (CSV injection): a formula trigger (= + - @, a tab or a carriage return)
+// gets an apostrophe before it, as OWASP recommends, wherever a cell could
+// start: at the start of the text, and after a ',' or ';' or a line break
+// inside it, where Excel with another list separator, or a program that
+// ignores quotes, starts a new cell or row. Excel hides a leading apostrophe
 // and shows the text as typed. Coordinates never pass through here: they are
 // numbers, and a negative longitude must stay a number.
 func neutralize(s string) string {
-	if s == "" {
+	var b strings.Builder
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if !isFormulaTrigger(s[i]) || (i > 0 && !startsCell(s[i-1])) {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(s) + 4)
+		}
+		b.WriteString(s[start:i])
+		b.WriteByte('\'')
+		start = i
+	}
+	if start == 0 && b.Len() == 0 {
 		return s
 	}
-	switch s[0] {
+	b.WriteString(s[start:])
+	return b.String()
+}
+
+func isFormulaTrigger(c byte) bool {
+	switch c {
 	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
+		return true
 	}
-	return s
+	return false
+}
+
+// startsCell reports whether a cell can begin after c. A lone CR is not a
+// line break here: writeRecord drops it, and a CRLF ends with LF.
+func startsCell(c byte) bool {
+	return c == ',' || c == ';' || c == '\n'
 }
 
 func formatCoord(v *float64) string {

@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +212,65 @@ func TestExportNewFormats(t *testing.T) {
 	}
 	if export.IsFormat("pdf") {
 		t.Error("IsFormat(pdf) = true")
+	}
+}
+
+// Excel in Czech and Norwegian splits a .csv on ';', and a cell there can
+// start after a ';' or a line break inside a field: no such cell may start
+// with a formula trigger, read with either separator, and the values come
+// back as meant when read with ','.
+func TestExportCSVSemicolonLocales(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"x;=1+1", "x;'=1+1"},
+		{"x;+1", "x;'+1"},
+		{"a,-1", "a,'-1"},
+		{"a;@cmd", "a;'@cmd"},
+		{"a;\t=x", "a;'\t=x"},
+		{"line\n=1+1", "line\n'=1+1"},
+		{"line\r\n=HYPERLINK(\"x\")", "line\n'=HYPERLINK(\"x\")"},
+		{"=1;=2\n-3", "'=1;'=2\n'-3"},
+		{"ok;fine", "ok;fine"},
+		{"a; =1", "a; =1"},
+	}
+	var rows []export.Row
+	for i, c := range cases {
+		r := sampleRows()[4]
+		r.Reference = fmt.Sprintf("N-S%03d", i)
+		r.Forum, r.Title, r.Description, r.StaffAnswer = c.in, c.in, c.in, c.in
+		rows = append(rows, r)
+	}
+	data := writeCSV(t, rows)
+	if !bytes.Contains(data, []byte(`"ok;fine"`)) {
+		t.Errorf("a field with ';' is not quoted: %q", data)
+	}
+
+	isCoord := map[int]bool{col("Latitude"): true, col("Longitude"): true}
+	for _, sep := range []rune{',', ';'} {
+		r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))))
+		r.Comma, r.FieldsPerRecord, r.LazyQuotes = sep, -1, sep != ','
+		records, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("read with %q: %v", sep, err)
+		}
+		for i, rec := range records {
+			for j, cell := range rec {
+				if cell == "" || (sep == ',' && isCoord[j]) {
+					continue
+				}
+				if strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("read with %q, record %d cell %d starts a formula: %q", sep, i, j, cell)
+				}
+			}
+		}
+	}
+
+	records := readCSV(t, data)
+	for i, c := range cases {
+		rec := records[i+1]
+		for _, header := range []string{"Forum", "Title", "Description", "Staff answer"} {
+			if got := rec[col(header)]; got != c.want {
+				t.Errorf("%q in %s: got %q, want %q", c.in, header, got, c.want)
+			}
+		}
 	}
 }
