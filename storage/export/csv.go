@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -21,21 +20,21 @@ const bom = "\uFEFF"
 // ';' is quoted too.
 type CSVWriter struct {
 	w     *bufio.Writer
-	loc   *time.Location
+	opts  options
 	row   Row // the row being written, where the columns read it
 	cells []string
 	n     int
 }
 
 // NewCSV writes the byte order mark and the header row to w and returns a
-// writer for the rows. Dates are in Europe/Prague unless WithLocation says
-// otherwise.
+// writer for the rows. Dates are days in Europe/Prague unless WithLocation
+// and WithTime say otherwise.
 func NewCSV(w io.Writer, opts ...Option) (*CSVWriter, error) {
 	o := buildOptions(opts)
 	if _, err := io.WriteString(w, bom); err != nil {
 		return nil, fmt.Errorf("export csv: %w", err)
 	}
-	c := &CSVWriter{w: bufio.NewWriter(w), loc: o.loc, cells: make([]string, len(columns))}
+	c := &CSVWriter{w: bufio.NewWriter(w), opts: o, cells: make([]string, len(columns))}
 	if err := c.writeRecord(Headers); err != nil {
 		return nil, fmt.Errorf("export csv: header: %w", err)
 	}
@@ -47,7 +46,7 @@ func (c *CSVWriter) Write(r Row) error {
 	c.row = r
 	for i := range columns {
 		col := &columns[i]
-		c.cells[i] = col.plain(&c.row, c.loc)
+		c.cells[i] = col.plain(&c.row, &c.opts)
 		if col.text != nil {
 			c.cells[i] = neutralize(c.cells[i])
 		}

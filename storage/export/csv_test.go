@@ -95,9 +95,8 @@ func TestExportCSVRoundTrip(t *testing.T) {
 				t.Errorf("Czech text came back as %q", got)
 			}
 		}
-		date, err := time.Parse(time.RFC3339, cell("Date"))
-		if err != nil || !date.Equal(r.Date.Truncate(time.Second)) {
-			t.Errorf("%s Date %q (%v), want %v", r.Reference, cell("Date"), err, r.Date)
+		if want := r.Date.In(prague).Format(time.DateOnly); cell("Date") != want {
+			t.Errorf("%s Date %q, want the day %s", r.Reference, cell("Date"), want)
 		}
 		if r.Latitude == nil && (cell("Latitude") != "" || cell("Longitude") != "") {
 			t.Errorf("%s has coordinates %q, %q", r.Reference, cell("Latitude"), cell("Longitude"))
@@ -167,14 +166,17 @@ func TestExportCSVBytes(t *testing.T) {
 
 func TestExportCSVLocation(t *testing.T) {
 	r := sampleRows()[0] // 2026-01-14 09:30:15 UTC
+	withTime := export.WithTime(true)
 	for _, c := range []struct {
 		opts []export.Option
 		want string
 	}{
-		{nil, "2026-01-14T10:30:15+01:00"},
-		{[]export.Option{export.WithLocation(time.UTC)}, "2026-01-14T09:30:15Z"},
-		{[]export.Option{export.WithLocation(time.FixedZone("X", -5*3600))}, "2026-01-14T04:30:15-05:00"},
-		{[]export.Option{export.WithLocation(nil)}, "2026-01-14T10:30:15+01:00"},
+		{[]export.Option{withTime}, "2026-01-14T10:30:15+01:00"},
+		{[]export.Option{export.WithLocation(time.UTC), withTime}, "2026-01-14T09:30:15Z"},
+		{[]export.Option{export.WithLocation(time.FixedZone("X", -5*3600)), withTime}, "2026-01-14T04:30:15-05:00"},
+		{[]export.Option{export.WithLocation(nil), withTime}, "2026-01-14T10:30:15+01:00"},
+		// The day is the day where the city is.
+		{[]export.Option{export.WithLocation(time.FixedZone("X", -10*3600))}, "2026-01-13"},
 	} {
 		if got := readCSV(t, writeCSV(t, []export.Row{r}, c.opts...))[1][col("Date")]; got != c.want {
 			t.Errorf("date %q, want %q", got, c.want)
@@ -182,7 +184,7 @@ func TestExportCSVLocation(t *testing.T) {
 	}
 	// Summer time in Prague.
 	r.Date = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
-	if got := readCSV(t, writeCSV(t, []export.Row{r}))[1][col("Date")]; got != "2026-07-01T14:00:00+02:00" {
+	if got := readCSV(t, writeCSV(t, []export.Row{r}, withTime))[1][col("Date")]; got != "2026-07-01T14:00:00+02:00" {
 		t.Errorf("summer date %q", got)
 	}
 }
