@@ -32,7 +32,7 @@ func readReviewState(t *testing.T, conn *pgx.Conn, ref string) reviewState {
 
 // A review is one transaction: when writing duplicate_of or reviewed fails,
 // the status, its audit row and the student's notification are not kept
-// either, and the idea stays first in the review queue.
+// either, and the idea stays unreviewed.
 func TestReviewIsAtomic(t *testing.T) {
 	t.Parallel()
 	st, dbURL := newStore(t)
