@@ -83,15 +83,19 @@ func (c *CSVWriter) writeRecord(fields []string) error {
 			continue
 		}
 		c.w.WriteByte('"')
-		for j := 0; j < len(f); j++ {
-			switch f[j] {
-			case '"':
-				c.w.WriteString(`""`)
-			case '\r':
-			case '\n':
-				c.w.WriteString("\r\n")
-			default:
-				c.w.WriteByte(f[j])
+		if !containsAnyByte(f, '"', '\r', '\n') {
+			c.w.WriteString(f)
+		} else {
+			for j := 0; j < len(f); j++ {
+				switch f[j] {
+				case '"':
+					c.w.WriteString(`""`)
+				case '\r':
+				case '\n':
+					c.w.WriteString("\r\n")
+				default:
+					c.w.WriteByte(f[j])
+				}
 			}
 		}
 		c.w.WriteByte('"')
@@ -100,12 +104,23 @@ func (c *CSVWriter) writeRecord(fields []string) error {
 	return err
 }
 
+// containsAnyByte is strings.ContainsAny for ASCII bytes, with one fast
+// IndexByte scan each: ContainsAny goes byte by byte through long texts.
+func containsAnyByte(s string, bytes ...byte) bool {
+	for _, c := range bytes {
+		if strings.IndexByte(s, c) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // fieldNeedsQuotes is encoding/csv's rule with ';' added to the separators.
 func fieldNeedsQuotes(f string) bool {
 	if f == "" {
 		return false
 	}
-	if f == `\.` || strings.ContainsAny(f, ",;\"\r\n") {
+	if f == `\.` || containsAnyByte(f, ',', ';', '"', '\r', '\n') {
 		return true
 	}
 	r, _ := utf8.DecodeRuneInString(f)
@@ -121,24 +136,38 @@ func fieldNeedsQuotes(f string) bool {
 // and shows the text as typed. Coordinates never pass through here: they are
 // numbers, and a negative longitude must stay a number.
 func neutralize(s string) string {
+	if s == "" || (!isFormulaTrigger(s[0]) && !triggerAfter(s, ',') && !triggerAfter(s, ';') && !triggerAfter(s, '\n')) {
+		return s // nearly always: one fast scan per separator
+	}
 	var b strings.Builder
-	start := 0
+	b.Grow(len(s) + 4)
 	for i := 0; i < len(s); i++ {
-		if !isFormulaTrigger(s[i]) || (i > 0 && !startsCell(s[i-1])) {
-			continue
+		if isFormulaTrigger(s[i]) && (i == 0 || startsCell(s[i-1])) {
+			b.WriteByte('\'')
 		}
-		if b.Len() == 0 {
-			b.Grow(len(s) + 4)
-		}
-		b.WriteString(s[start:i])
-		b.WriteByte('\'')
-		start = i
+		b.WriteByte(s[i])
 	}
-	if start == 0 && b.Len() == 0 {
-		return s
-	}
-	b.WriteString(s[start:])
 	return b.String()
+}
+
+// triggerAfter reports whether a formula trigger follows sep somewhere in s.
+func triggerAfter(s string, sep byte) bool {
+	for {
+		i := strings.IndexByte(s, sep)
+		if i < 0 {
+			return false
+		}
+		s = s[i+1:]
+		if s != "" && isFormulaTrigger(s[0]) {
+			return true
+		}
+	}
+}
+
+// startsCell reports whether a cell can begin after c. A lone CR is not a
+// line break here: writeRecord drops it, and a CRLF ends with LF.
+func startsCell(c byte) bool {
+	return c == ',' || c == ';' || c == '\n'
 }
 
 func isFormulaTrigger(c byte) bool {
@@ -147,12 +176,6 @@ func isFormulaTrigger(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// startsCell reports whether a cell can begin after c. A lone CR is not a
-// line break here: writeRecord drops it, and a CRLF ends with LF.
-func startsCell(c byte) bool {
-	return c == ',' || c == ';' || c == '\n'
 }
 
 func formatCoord(v *float64) string {
