@@ -39,6 +39,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	status := fs.String("status", "", "only ideas with this status: "+strings.Join(flows.Statuses, ", "))
 	category := fs.String("category", "", "only ideas in this category: "+strings.Join(flows.Categories, ", "))
 	includeHidden := fs.Bool("include-hidden", false, "also export ideas staff hid (abusive, off topic, personal data)")
+	withTime := fs.Bool("time", false, "give the time each idea came, not only the day (it can tell who sent it)")
 	// No reorderFlags: export takes no positional arguments, and a boolean
 	// flag would swallow the argument after it.
 	if err := fs.Parse(args); err != nil {
@@ -94,7 +95,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer db.Close()
 
-	seen, written, err := writeExport(ctx, db, filter, *format, *out, cfg.Location)
+	seen, written, err := writeExport(ctx, db, filter, *format, *out, cfg.Location, export.WithTime(*withTime))
 	if errors.Is(err, postgres.ErrForumNotFound) {
 		return fmt.Errorf("no forum has the join code %q", filter.ForumCode)
 	}
@@ -119,7 +120,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 // leaves a truncated file that looks finished. The file is readable by its
 // owner only: it holds minors' own words.
 func writeExport(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format, name string,
-	loc *time.Location) (seen, written int, err error) {
+	loc *time.Location, opts ...export.Option) (seen, written int, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
 	if err != nil {
 		return 0, 0, err
@@ -130,7 +131,7 @@ func writeExport(ctx context.Context, db *postgres.Store, filter postgres.Export
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	seen, written, err = exportIdeas(ctx, db, filter, format, tmp, loc)
+	seen, written, err = exportIdeas(ctx, db, filter, format, tmp, loc, opts...)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -146,9 +147,10 @@ func writeExport(ctx context.Context, db *postgres.Store, filter postgres.Export
 // exportIdeas writes the ideas matching filter to w in format; seen counts
 // the ideas read, written those in the file (GeoJSON leaves out ideas
 // without a place). Used by `napad export` and by /export in the chat.
+// Dates are days unless opts hold export.WithTime(true).
 func exportIdeas(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format string, w io.Writer,
-	loc *time.Location) (seen, written int, err error) {
-	ew, err := export.New(format, w, loc)
+	loc *time.Location, opts ...export.Option) (seen, written int, err error) {
+	ew, err := export.New(format, w, loc, opts...)
 	if err != nil {
 		return 0, 0, err
 	}

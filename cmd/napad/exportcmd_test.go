@@ -252,7 +252,8 @@ func TestExportCommandFormats(t *testing.T) {
 
 	for _, format := range []string{"csv", "xlsx"} {
 		path := filepath.Join(c.dir, "ideas."+format)
-		out := c.run("export", "--format", format, "-o", path)
+		// With the time, which TestExportCommandTime shows is not there by default.
+		out := c.run("export", "--format", format, "--time", "-o", path)
 		if want := "Wrote 3 ideas to " + path + " (" + format + ", hidden ideas left out).\n"; out != want {
 			t.Errorf("%s summary %q, want %q", format, out, want)
 		}
@@ -335,6 +336,44 @@ func TestExportCommandFormats(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(c.dir, name)); err != nil || fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s mode %v (%v), want owner-only", name, fi.Mode(), err)
 		}
+	}
+}
+
+// Exports give the day an idea came, in TIMEZONE, unless --time asks for
+// the time too; so does /export in the chat.
+func TestExportCommandTime(t *testing.T) {
+	t.Parallel()
+	c := newExportCLI(t)
+	// bench came 2026-01-31 23:30 UTC, 1 February 00:30 in Prague.
+	csvPath, xlsxPath, geoPath := filepath.Join(c.dir, "day.csv"), filepath.Join(c.dir, "day.xlsx"), filepath.Join(c.dir, "day.geojson")
+	c.run("export", "-o", csvPath)
+	c.run("export", "-o", xlsxPath)
+	c.run("export", "-o", geoPath)
+	if got := readCSVExport(t, csvPath)[0]["Date"]; got != "2026-02-01" {
+		t.Errorf("CSV date %q, want the day 2026-02-01", got)
+	}
+	if got := readGeoJSONExport(t, geoPath).Features[0].Properties["date"]; got != "2026-02-01" {
+		t.Errorf("GeoJSON date %q, want the day 2026-02-01", got)
+	}
+	serial, err := strconv.ParseFloat(readXLSXExport(t, xlsxPath)[0]["Date"], 64)
+	if err != nil {
+		t.Fatalf("XLSX date is not a date: %v", err)
+	}
+	if wall, _ := excelize.ExcelDateToTime(serial, false); !wall.Equal(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("XLSX date %v (%v), want the day 2026-02-01 with no time", wall, serial)
+	}
+	var buf bytes.Buffer
+	if _, err := (database{Store: c.db, loc: prague}).Export(t.Context(), "csv", 0, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "00:30") || !strings.Contains(buf.String(), ",2026-02-01,") {
+		t.Errorf("/export in the chat gives the time or not the day:\n%s", buf.String())
+	}
+
+	timed := filepath.Join(c.dir, "time.csv")
+	c.run("export", "--time", "-o", timed)
+	if got := readCSVExport(t, timed)[0]["Date"]; got != "2026-02-01T00:30:00+01:00" {
+		t.Errorf("CSV date with --time %q", got)
 	}
 }
 

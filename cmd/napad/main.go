@@ -34,8 +34,9 @@ Commands:
   forum qr CODE -o FILE.png
                          write the forum's QR code picture
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]
-         [--to 2026-12-31] [--status S] [--category C] [--include-hidden]
-                         export ideas for staff (hidden ideas only with --include-hidden)
+         [--to 2026-12-31] [--status S] [--category C] [--include-hidden] [--time]
+                         export ideas for staff (hidden ideas only with --include-hidden;
+                         the day each idea came, its time only with --time)
   status set --ref N-XXXX[,N-YYYY] --status S [--answer TEXT]
                          record what became of ideas: new, under_review, selected,
                          in_progress, done, not_feasible, duplicate

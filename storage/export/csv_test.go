@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,9 +95,8 @@ func TestExportCSVRoundTrip(t *testing.T) {
 				t.Errorf("Czech text came back as %q", got)
 			}
 		}
-		date, err := time.Parse(time.RFC3339, cell("Date"))
-		if err != nil || !date.Equal(r.Date.Truncate(time.Second)) {
-			t.Errorf("%s Date %q (%v), want %v", r.Reference, cell("Date"), err, r.Date)
+		if want := r.Date.In(prague).Format(time.DateOnly); cell("Date") != want {
+			t.Errorf("%s Date %q, want the day %s", r.Reference, cell("Date"), want)
 		}
 		if r.Latitude == nil && (cell("Latitude") != "" || cell("Longitude") != "") {
 			t.Errorf("%s has coordinates %q, %q", r.Reference, cell("Latitude"), cell("Longitude"))
@@ -166,14 +166,17 @@ func TestExportCSVBytes(t *testing.T) {
 
 func TestExportCSVLocation(t *testing.T) {
 	r := sampleRows()[0] // 2026-01-14 09:30:15 UTC
+	withTime := export.WithTime(true)
 	for _, c := range []struct {
 		opts []export.Option
 		want string
 	}{
-		{nil, "2026-01-14T10:30:15+01:00"},
-		{[]export.Option{export.WithLocation(time.UTC)}, "2026-01-14T09:30:15Z"},
-		{[]export.Option{export.WithLocation(time.FixedZone("X", -5*3600))}, "2026-01-14T04:30:15-05:00"},
-		{[]export.Option{export.WithLocation(nil)}, "2026-01-14T10:30:15+01:00"},
+		{[]export.Option{withTime}, "2026-01-14T10:30:15+01:00"},
+		{[]export.Option{export.WithLocation(time.UTC), withTime}, "2026-01-14T09:30:15Z"},
+		{[]export.Option{export.WithLocation(time.FixedZone("X", -5*3600)), withTime}, "2026-01-14T04:30:15-05:00"},
+		{[]export.Option{export.WithLocation(nil), withTime}, "2026-01-14T10:30:15+01:00"},
+		// The day is the day where the city is.
+		{[]export.Option{export.WithLocation(time.FixedZone("X", -10*3600))}, "2026-01-13"},
 	} {
 		if got := readCSV(t, writeCSV(t, []export.Row{r}, c.opts...))[1][col("Date")]; got != c.want {
 			t.Errorf("date %q, want %q", got, c.want)
@@ -181,7 +184,7 @@ func TestExportCSVLocation(t *testing.T) {
 	}
 	// Summer time in Prague.
 	r.Date = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
-	if got := readCSV(t, writeCSV(t, []export.Row{r}))[1][col("Date")]; got != "2026-07-01T14:00:00+02:00" {
+	if got := readCSV(t, writeCSV(t, []export.Row{r}, withTime))[1][col("Date")]; got != "2026-07-01T14:00:00+02:00" {
 		t.Errorf("summer date %q", got)
 	}
 }
@@ -211,5 +214,65 @@ func TestExportNewFormats(t *testing.T) {
 	}
 	if export.IsFormat("pdf") {
 		t.Error("IsFormat(pdf) = true")
+	}
+}
+
+// Excel in Czech and Norwegian splits a .csv on ';', and a cell there can
+// start after a ';' or a line break inside a field: no such cell may start
+// with a formula trigger, read with either separator, and the values come
+// back as meant when read with ','.
+func TestExportCSVSemicolonLocales(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"x;=1+1", "x;'=1+1"},
+		{"x;+1", "x;'+1"},
+		{"a,-1", "a,'-1"},
+		{"a;@cmd", "a;'@cmd"},
+		{"a;\t=x", "a;'\t=x"},
+		{"line\n=1+1", "line\n'=1+1"},
+		{"line\r\n=HYPERLINK(\"x\")", "line\n'=HYPERLINK(\"x\")"},
+		{"=1;=2\n-3", "'=1;'=2\n'-3"},
+		{"ok;fine", "ok;fine"},
+		{"a; =1", "a; =1"},
+	}
+	var rows []export.Row
+	for i, c := range cases {
+		r := sampleRows()[4]
+		r.Reference = fmt.Sprintf("N-S%03d", i)
+		r.Forum, r.Title, r.Description, r.StaffAnswer = c.in, c.in, c.in, c.in
+		rows = append(rows, r)
+	}
+	data := writeCSV(t, rows)
+	if !bytes.Contains(data, []byte(`"ok;fine"`)) {
+		t.Errorf("a field with ';' is not quoted: %q", data)
+	}
+
+	isCoord := map[int]bool{col("Latitude"): true, col("Longitude"): true}
+	for _, sep := range []rune{',', ';'} {
+		r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))))
+		r.Comma, r.FieldsPerRecord, r.LazyQuotes = sep, -1, sep != ','
+		records, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("read with %q: %v", sep, err)
+		}
+		for i, rec := range records {
+			for j, cell := range rec {
+				if cell == "" || (sep == ',' && isCoord[j]) {
+					continue
+				}
+				if strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+					t.Errorf("read with %q, record %d cell %d starts a formula: %q", sep, i, j, cell)
+				}
+			}
+		}
+	}
+
+	records := readCSV(t, data)
+	for i, c := range cases {
+		rec := records[i+1]
+		for _, header := range []string{"Forum", "Title", "Description", "Staff answer"} {
+			if got := rec[col(header)]; got != c.want {
+				t.Errorf("%q in %s: got %q, want %q", c.in, header, got, c.want)
+			}
+		}
 	}
 }

@@ -108,12 +108,13 @@ var Headers = func() []string {
 }()
 
 // plain is the column's value as text, the form CSV and GeoJSON need: dates
-// in ISO 8601 in loc, coordinates with a '.' decimal whatever the locale, and
-// "" for a missing value.
-func (c *column) plain(r *Row, loc *time.Location) string {
+// in ISO 8601 in o's location (the day only unless o asks for the time),
+// coordinates with a '.' decimal whatever the locale, and "" for a missing
+// value.
+func (c *column) plain(r *Row, o *options) string {
 	switch {
 	case c.date != nil:
-		return formatDate(c.date(r), loc)
+		return formatDate(c.date(r), o)
 	case c.coord != nil:
 		return formatCoord(c.coord(r))
 	}
@@ -131,15 +132,16 @@ type Writer interface {
 }
 
 // New returns the writer for format (one of flows.ExportFormats), with
-// dates in loc (nil means Europe/Prague).
-func New(format string, w io.Writer, loc *time.Location) (Writer, error) {
+// dates in loc (nil means Europe/Prague) and the further options.
+func New(format string, w io.Writer, loc *time.Location, opts ...Option) (Writer, error) {
+	opts = append([]Option{WithLocation(loc)}, opts...)
 	switch strings.ToLower(format) {
 	case "xlsx":
-		return NewXLSX(w, loc)
+		return NewXLSX(w, nil, opts...)
 	case "csv":
-		return NewCSV(w, WithLocation(loc))
+		return NewCSV(w, opts...)
 	case "geojson":
-		return NewGeoJSON(w, WithLocation(loc))
+		return NewGeoJSON(w, opts...)
 	}
 	return nil, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(flows.ExportFormats, ", "))
 }
@@ -162,11 +164,19 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
-// Option configures NewCSV and NewGeoJSON.
+// Option configures the writers.
 type Option func(*options)
 
 type options struct {
-	loc *time.Location
+	loc      *time.Location
+	withTime bool
+}
+
+// WithTime, when on, shows the time an idea came, to the second (to the
+// minute in XLSX); by default exports show only the day, so that nobody
+// who knows when a student was on their phone can tie an idea to them.
+func WithTime(on bool) Option {
+	return func(o *options) { o.withTime = on }
 }
 
 // WithLocation shows dates in loc; nil keeps the default, Europe/Prague.
@@ -188,13 +198,20 @@ func buildOptions(opts []Option) options {
 
 // isoDate is ISO 8601 with the offset, to the second: staff read it, and
 // spreadsheet programs and scripts parse it without guessing the zone.
-const isoDate = "2006-01-02T15:04:05Z07:00"
+// isoDay is the day alone, the default.
+const (
+	isoDate = "2006-01-02T15:04:05Z07:00"
+	isoDay  = time.DateOnly
+)
 
-func formatDate(t time.Time, loc *time.Location) string {
+func formatDate(t time.Time, o *options) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(loc).Format(isoDate)
+	if !o.withTime {
+		return t.In(o.loc).Format(isoDay)
+	}
+	return t.In(o.loc).Format(isoDate)
 }
 
 func yesNo(b bool) string {

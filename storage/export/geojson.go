@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 )
 
 // GeoJSONWriter writes the ideas that have a place as a GeoJSON
@@ -19,7 +18,7 @@ type GeoJSONWriter struct {
 	w     *bufio.Writer
 	enc   *json.Encoder
 	buf   bytes.Buffer
-	loc   *time.Location
+	opts  options
 	row   Row    // the row being written, where the columns read it
 	str   string // the text being encoded (by pointer: no allocation)
 	n     int
@@ -65,11 +64,11 @@ const (
 	geoEnd   = "\n]}\n"
 )
 
-// NewGeoJSON starts a FeatureCollection on w. Dates are ISO 8601 in
-// Europe/Prague unless WithLocation says otherwise.
+// NewGeoJSON starts a FeatureCollection on w. Dates are ISO 8601 days in
+// Europe/Prague unless WithLocation and WithTime say otherwise.
 func NewGeoJSON(w io.Writer, opts ...Option) (*GeoJSONWriter, error) {
 	o := buildOptions(opts)
-	g := &GeoJSONWriter{w: bufio.NewWriter(w), loc: o.loc}
+	g := &GeoJSONWriter{w: bufio.NewWriter(w), opts: o}
 	g.enc = json.NewEncoder(&g.buf)
 	// Titles with < or & stay readable; the output is not embedded in HTML.
 	g.enc.SetEscapeHTML(false)
@@ -95,7 +94,7 @@ func (g *GeoJSONWriter) Write(r Row) error {
 	g.row = r
 	for _, p := range geoProperties {
 		g.buf.WriteString(p.prefix)
-		g.str = p.col.plain(&g.row, g.loc)
+		g.str = p.col.plain(&g.row, &g.opts)
 		err = errors.Join(err, g.encode(&g.str))
 	}
 	g.buf.WriteString("}}")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/healthycities/napad/storage/export"
 )
@@ -88,7 +89,7 @@ func TestExportGeoJSONFeatures(t *testing.T) {
 		want := map[string]string{
 			"reference": r.Reference, "title": r.Title, "category": r.Category,
 			"status": r.Status, "forum": r.Forum,
-			"date": r.Date.In(prague).Format("2006-01-02T15:04:05Z07:00"),
+			"date": r.Date.In(prague).Format(time.DateOnly),
 		}
 		for k, v := range want {
 			if f.Properties[k] != v {

@@ -14,8 +14,12 @@ import (
 const SheetName = "Ideas"
 
 // XLSXDateFormat is the number format of the Date column: a real Excel
-// date, so staff can sort and filter by it, shown without seconds.
-const XLSXDateFormat = "yyyy-mm-dd hh:mm"
+// date, so staff can sort and filter by it; the day only unless WithTime
+// asks for the time (XLSXTimeFormat, shown without seconds).
+const (
+	XLSXDateFormat = "yyyy-mm-dd"
+	XLSXTimeFormat = "yyyy-mm-dd hh:mm"
+)
 
 // XLSXWriter writes ideas to an Excel workbook with one sheet, "Ideas": a
 // bold, frozen header row with an autofilter, real dates and numeric
@@ -31,6 +35,7 @@ type XLSXWriter struct {
 	f          *excelize.File
 	sw         *excelize.StreamWriter
 	loc        *time.Location
+	withTime   bool
 	dateStyle  int
 	coordStyle int
 	row        int // last row written; 1 is the header
@@ -40,12 +45,11 @@ type XLSXWriter struct {
 }
 
 // NewXLSX starts a workbook that Close writes to w. Dates are shown in loc
-// (nil means Europe/Prague): Excel dates carry no time zone.
-func NewXLSX(w io.Writer, loc *time.Location) (*XLSXWriter, error) {
-	if loc == nil {
-		loc = DefaultLocation
-	}
-	x := &XLSXWriter{w: w, f: excelize.NewFile(), loc: loc, vals: make([]any, len(columns))}
+// (nil means Europe/Prague, or what a WithLocation option says): Excel dates
+// carry no time zone. They are days unless WithTime asks for the time.
+func NewXLSX(w io.Writer, loc *time.Location, opts ...Option) (*XLSXWriter, error) {
+	o := buildOptions(append([]Option{WithLocation(loc)}, opts...))
+	x := &XLSXWriter{w: w, f: excelize.NewFile(), loc: o.loc, withTime: o.withTime, vals: make([]any, len(columns))}
 	if err := x.start(); err != nil {
 		_ = x.f.Close()
 		return nil, fmt.Errorf("export xlsx: %w", err)
@@ -66,6 +70,9 @@ func (x *XLSXWriter) start() error {
 		return err
 	}
 	dateFmt := XLSXDateFormat
+	if x.withTime {
+		dateFmt = XLSXTimeFormat
+	}
 	if x.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err != nil {
 		return err
 	}
@@ -125,8 +132,13 @@ func (x *XLSXWriter) cell(c *column) any {
 		}
 		// Excel dates have no zone: the wall clock in loc is what staff
 		// expect. Seconds are enough, and sub-second fractions would only
-		// show up as rounding noise.
-		return excelize.Cell{StyleID: x.dateStyle, Value: t.In(x.loc).Truncate(time.Second)}
+		// show up as rounding noise. Without the time, the cell holds the
+		// day's midnight, so the time is not in the file at all.
+		t = t.In(x.loc)
+		if !x.withTime {
+			return excelize.Cell{StyleID: x.dateStyle, Value: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, x.loc)}
+		}
+		return excelize.Cell{StyleID: x.dateStyle, Value: t.Truncate(time.Second)}
 	case c.coord != nil:
 		v := c.coord(&x.r)
 		if v == nil {

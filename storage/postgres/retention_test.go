@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
 )
@@ -78,5 +79,59 @@ func TestRetentionRemovesPersonalLinks(t *testing.T) {
 	}
 	if n, err := st.ApplyRetention(ctx, time.Now().AddDate(-2, 0, 0)); err != nil || n != 0 {
 		t.Errorf("second run detached %d, %v", n, err)
+	}
+}
+
+// An idea retention detached from its author can still be reviewed, given a
+// status and hidden; nobody is left to notify, so nothing is queued.
+func TestRetentionDetachedIdeaStaffActions(t *testing.T) {
+	t.Parallel()
+	st, dbURL := newStore(t)
+	ctx := t.Context()
+	conn := connect(t, dbURL)
+	old := submitOne(t, st, "old")
+	accepted := submitOne(t, st, "acc")
+	if _, err := conn.Exec(ctx, `UPDATE suggestions SET created_at = now() - interval '3 years'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.ApplyRetention(ctx, time.Now().AddDate(-2, 0, 0)); err != nil || n != 2 {
+		t.Fatalf("detached %d, %v", n, err)
+	}
+
+	// The oldest unreviewed idea comes first and can be reviewed, so it
+	// does not block the queue.
+	item, found, err := st.NextForReview(ctx, nil)
+	if err != nil || !found || item.Ref != old {
+		t.Fatalf("NextForReview = %+v, %v, %v; want %s", item, found, err, old)
+	}
+	if known, err := st.Review(ctx, flows.ReviewDecision{Ref: old, Decision: flows.HidePrefix + flows.HidePersonalData}, "staff-1"); err != nil || !known {
+		t.Fatalf("Review (hide) of a detached idea = %v, %v", known, err)
+	}
+	if known, err := st.Review(ctx, flows.ReviewDecision{Ref: accepted, Decision: flows.DecisionAccept}, "staff-1"); err != nil || !known {
+		t.Fatalf("Review (accept) of a detached idea = %v, %v", known, err)
+	}
+	if item, found, err := st.NextForReview(ctx, nil); err != nil || found {
+		t.Errorf("NextForReview after reviewing both = %+v, %v, %v; want none", item, found, err)
+	}
+
+	before, after, err := st.SetStatus(ctx, accepted, flows.StatusDone, "Hotovo", "staff-1")
+	if err != nil {
+		t.Fatalf("SetStatus of a detached idea: %v", err)
+	}
+	if before.ParticipantID != "" || after.ParticipantID != "" || after.Status != flows.StatusDone {
+		t.Errorf("SetStatus = %+v -> %+v", before, after)
+	}
+	if err := st.Unhide(ctx, old, "staff-1"); err != nil {
+		t.Fatalf("Unhide of a detached idea: %v", err)
+	}
+	if err := st.Hide(ctx, old, flows.HidePersonalData, "staff-1"); err != nil {
+		t.Fatalf("Hide of a detached idea: %v", err)
+	}
+	if got := readStatus(t, conn, old); got.Hidden == nil || *got.Hidden != flows.HidePersonalData {
+		t.Errorf("hidden: %+v", got)
+	}
+	var queued int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&queued); err != nil || queued != 0 {
+		t.Errorf("%d notifications queued for ideas without an author, %v", queued, err)
 	}
 }

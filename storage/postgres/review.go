@@ -57,37 +57,46 @@ func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string
 }
 
 func (s *Store) review(ctx context.Context, d flows.ReviewDecision, actor string) error {
+	// One transaction: a status, its audit row and the student's
+	// notification are never kept without duplicate_of and reviewed.
+	return s.inTx(ctx, func(tx pgx.Tx) error { return review(ctx, tx, d, actor) })
+}
+
+func review(ctx context.Context, tx pgx.Tx, d flows.ReviewDecision, actor string) error {
 	ref := NormalizeReference(d.Ref)
 	switch {
 	case d.Decision == flows.DecisionAccept:
-		if _, _, err := s.SetStatus(ctx, ref, flows.StatusUnderReview, "", actor); err != nil {
-			return err
+		if _, _, err := setStatus(ctx, tx, ref, flows.StatusUnderReview, "", actor); err != nil {
+			return fmt.Errorf("postgres: review: %w", err)
 		}
 	case d.Decision == flows.DecisionDuplicate:
 		of := NormalizeReference(d.DuplicateOf)
 		if of == ref {
 			return fmt.Errorf("postgres: review: an idea cannot repeat itself: %w", ErrIdeaNotFound)
 		}
-		if _, found, err := s.IdeaByReference(ctx, of); err != nil || !found {
-			if err == nil {
-				err = fmt.Errorf("postgres: review: original %s: %w", of, ErrIdeaNotFound)
-			}
-			return err
+		// FOR SHARE: the original cannot go (erasure) before this commits.
+		var exists bool
+		err := tx.QueryRow(ctx, `SELECT true FROM suggestions WHERE reference = $1 FOR SHARE`, of).Scan(&exists)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: review: original %s: %w", of, ErrIdeaNotFound)
 		}
-		if _, _, err := s.SetStatus(ctx, ref, flows.StatusDuplicate, "", actor); err != nil {
-			return err
+		if err != nil {
+			return fmt.Errorf("postgres: review: original %s: %w", of, err)
 		}
-		if _, err := s.pool.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {
+		if _, _, err := setStatus(ctx, tx, ref, flows.StatusDuplicate, "", actor); err != nil {
+			return fmt.Errorf("postgres: review: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {
 			return fmt.Errorf("postgres: review: duplicate of: %w", err)
 		}
 	case strings.HasPrefix(d.Decision, flows.HidePrefix):
-		if err := s.Hide(ctx, ref, strings.TrimPrefix(d.Decision, flows.HidePrefix), actor); err != nil {
-			return err
+		if err := hide(ctx, tx, ref, strings.TrimPrefix(d.Decision, flows.HidePrefix), actor); err != nil {
+			return fmt.Errorf("postgres: review: %w", err)
 		}
 	default:
 		return fmt.Errorf("postgres: review: unknown decision %q", d.Decision)
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE suggestions SET reviewed = true WHERE reference = $1`, ref); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE suggestions SET reviewed = true WHERE reference = $1`, ref); err != nil {
 		return fmt.Errorf("postgres: review: mark reviewed: %w", err)
 	}
 	return nil

@@ -42,7 +42,7 @@ type StatusChange struct {
 	HiddenReason string `json:"hidden_reason"` // "" when visible
 	// StatusChangedAt is zero when the status was never changed.
 	StatusChangedAt time.Time `json:"-"`
-	ParticipantID   string    `json:"-"`
+	ParticipantID   string    `json:"-"` // "" once retention detached the idea
 	Title           string    `json:"-"`
 }
 
@@ -54,50 +54,84 @@ type StatusChange struct {
 // transaction. An unknown reference gives an error wrapping
 // ErrIdeaNotFound.
 func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string) (before, after StatusChange, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		before, after, err = setStatus(ctx, tx, ref, status, answer, actor)
+		return err
+	})
+	if err != nil {
+		return StatusChange{}, StatusChange{}, fmt.Errorf("postgres: set status: %w", err)
+	}
+	return before, after, nil
+}
+
+// setStatus is SetStatus in the transaction tx.
+func setStatus(ctx context.Context, tx pgx.Tx, ref, status, answer, actor string) (before, after StatusChange, err error) {
 	if err := oneOf("status", status, flows.Statuses); err != nil {
-		return before, after, fmt.Errorf("postgres: set status: %w", err)
+		return before, after, err
 	}
 	if n := utf8.RuneCountInString(answer); n > maxStaffAnswerLen {
-		return before, after, fmt.Errorf("postgres: set status: the answer has %d characters, at most %d allowed",
-			n, maxStaffAnswerLen)
+		return before, after, fmt.Errorf("the answer has %d characters, at most %d allowed", n, maxStaffAnswerLen)
 	}
 	// The author hears of a real change (status or answer), in the same
 	// transaction: a change never goes untold, nor is told but rolled back.
+	// An idea retention detached from its author has nobody to tell.
 	notify := func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error {
-		if after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
+		if after.ParticipantID == "" || after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
 			return nil
 		}
 		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
 	}
-	before, after, err = s.changeIdea(ctx, ActionSetStatus, ref, actor, notify, `
+	return changeIdea(ctx, tx, ActionSetStatus, ref, actor, notify, `
 		status = $2,
 		staff_answer = CASE WHEN $3 = '' THEN staff_answer ELSE $3 END,
 		status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END`,
 		status, strings.TrimSpace(answer))
-	if err != nil {
-		return before, after, fmt.Errorf("postgres: set status: %w", err)
-	}
-	return before, after, nil
 }
 
 // Hide takes the idea with reference ref out of exports, for reason (one of
 // flows.HideReasons). Hiding a hidden idea again changes its reason. An unknown
 // reference gives an error wrapping ErrIdeaNotFound.
 func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
-	if err := oneOf("reason", reason, flows.HideReasons); err != nil {
-		return fmt.Errorf("postgres: hide: %w", err)
-	}
-	if _, _, err := s.changeIdea(ctx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason); err != nil {
+	if err := s.inTx(ctx, func(tx pgx.Tx) error { return hide(ctx, tx, ref, reason, actor) }); err != nil {
 		return fmt.Errorf("postgres: hide: %w", err)
 	}
 	return nil
 }
 
+// hide is Hide in the transaction tx.
+func hide(ctx context.Context, tx pgx.Tx, ref, reason, actor string) error {
+	if err := oneOf("reason", reason, flows.HideReasons); err != nil {
+		return err
+	}
+	_, _, err := changeIdea(ctx, tx, ActionHide, ref, actor, nil, `hidden_reason = $2`, reason)
+	return err
+}
+
 // Unhide makes the idea with reference ref visible again. An unknown
 // reference gives an error wrapping ErrIdeaNotFound.
 func (s *Store) Unhide(ctx context.Context, ref, actor string) error {
-	if _, _, err := s.changeIdea(ctx, ActionUnhide, ref, actor, nil, `hidden_reason = NULL`); err != nil {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, _, err := changeIdea(ctx, tx, ActionUnhide, ref, actor, nil, `hidden_reason = NULL`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("postgres: unhide: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
@@ -108,10 +142,13 @@ const statusColumns = `reference, status, staff_answer, hidden_reason, status_ch
 // scanStatusChange scans statusColumns followed by the extra destinations.
 func scanStatusChange(row pgx.Row, extra ...any) (StatusChange, error) {
 	var c StatusChange
-	var hidden *string
+	var hidden, participant *string // participant: NULL once retention detached the idea
 	var changedAt *time.Time
-	dest := append([]any{&c.Reference, &c.Status, &c.StaffAnswer, &hidden, &changedAt, &c.ParticipantID, &c.Title}, extra...)
+	dest := append([]any{&c.Reference, &c.Status, &c.StaffAnswer, &hidden, &changedAt, &participant, &c.Title}, extra...)
 	err := row.Scan(dest...)
+	if participant != nil {
+		c.ParticipantID = *participant
+	}
 	if hidden != nil {
 		c.HiddenReason = *hidden
 	}
@@ -125,8 +162,8 @@ func scanStatusChange(row pgx.Row, extra ...any) (StatusChange, error) {
 // with reference ref ($1 is its id, args follow as $2...) and records the
 // change in the audit log, all in one transaction: a change without its
 // audit row, or the reverse, must never be committed. then, unless nil,
-// runs in the transaction too, after the update.
-func (s *Store) changeIdea(ctx context.Context, action, ref, actor string,
+// runs in the transaction too, after the update. The caller commits tx.
+func changeIdea(ctx context.Context, tx pgx.Tx, action, ref, actor string,
 	then func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error,
 	set string, args ...any) (before, after StatusChange, err error) {
 	ref = NormalizeReference(ref)
@@ -136,12 +173,6 @@ func (s *Store) changeIdea(ctx context.Context, action, ref, actor string,
 	case strings.TrimSpace(actor) == "":
 		return before, after, errors.New("actor is required")
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return before, after, fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-
 	// FOR UPDATE: a concurrent change waits, so "before" in the audit log is
 	// really what this change replaced.
 	var id int64
@@ -179,9 +210,6 @@ func (s *Store) changeIdea(ctx context.Context, action, ref, actor string,
 		if err := then(ctx, tx, id, before, after); err != nil {
 			return StatusChange{}, StatusChange{}, fmt.Errorf("%s: %w", ref, err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return StatusChange{}, StatusChange{}, fmt.Errorf("commit: %w", err)
 	}
 	return before, after, nil
 }
