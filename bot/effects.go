@@ -3,8 +3,10 @@ package bot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -285,10 +287,63 @@ func (rt *Runtime) listMyIdeas(ctx context.Context, x effect) (flows.Input, bool
 
 func (rt *Runtime) exportMyData(ctx context.Context, x effect) (flows.Input, bool) {
 	data, err := rt.stores.People.DataOf(ctx, x.pid)
+	if err == nil {
+		data, err = rt.withLiveData(ctx, x, data)
+	}
 	if err != nil {
 		return rt.failed("exporting a student's data failed", err)
 	}
 	return outcome(flows.MyDataExported{File: flows.File{Name: "napad-my-data.json", Data: data}})
+}
+
+// withLiveData adds to a student's stored data (a JSON object) what Redis
+// keeps of them: the idea they are writing, and their ideas waiting in the
+// outbox (or set aside there). Telegram chat ids are left out.
+func (rt *Runtime) withLiveData(ctx context.Context, x effect, stored []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(stored, &doc); err != nil {
+		return nil, fmt.Errorf("reading the stored data: %w", err)
+	}
+	draft := map[string]any{}
+	if x.st.InProgress() {
+		draft["forum"] = x.st.ForumName
+		draft["step"] = x.st.Step
+		draft["answers"] = x.st.Answers
+	}
+	waiting := []map[string]any{}
+	if rt.stores.Outbox != nil {
+		entries, err := rt.stores.Outbox.OutboxOf(ctx, x.pid+":")
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, 0, len(entries))
+		for id := range entries {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			var q struct {
+				Idea map[string]any `json:"s"`
+			}
+			if err := json.Unmarshal(entries[id], &q); err != nil || q.Idea == nil {
+				waiting = append(waiting, map[string]any{"draft": draftOf(id), "unreadable": true})
+				continue
+			}
+			for _, k := range []string{"DraftID", "ParticipantID", "ContactChat", "Quiet"} {
+				delete(q.Idea, k)
+			}
+			q.Idea["draft"] = draftOf(id)
+			waiting = append(waiting, q.Idea)
+		}
+	}
+	for key, v := range map[string]any{"idea_being_written": draft, "ideas_waiting_to_be_stored": waiting} {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		doc[key] = raw
+	}
+	return json.MarshalIndent(doc, "", "    ")
 }
 
 func (rt *Runtime) stopMessages(ctx context.Context, x effect) (flows.Input, bool) {
@@ -298,7 +353,24 @@ func (rt *Runtime) stopMessages(ctx context.Context, x effect) (flows.Input, boo
 	return flows.Input{}, false
 }
 
+// forgetTimeout bounds waiting for a replica storing one of a student's
+// outbox entries when they delete their data (at most its lease).
+const forgetTimeout = 25 * time.Second
+
 func (rt *Runtime) deleteMe(ctx context.Context, x effect) (flows.Input, bool) {
+	// Their ideas waiting in the outbox first, and until no replica is
+	// storing one: then nothing of them reaches PostgreSQL after it is
+	// erased there.
+	if rt.stores.Outbox != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forgetTimeout)
+		err := rt.stores.Outbox.ForgetOutbox(fctx, x.pid+":")
+		cancel()
+		if err != nil {
+			return rt.failed("deleting a student's ideas in the outbox failed", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	if _, err := rt.stores.People.DeleteParticipant(ctx, x.pid); err != nil {
 		return rt.failed("deleting a student's data failed", err)
 	}

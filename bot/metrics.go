@@ -16,22 +16,32 @@ import (
 type metrics struct {
 	registry    *prometheus.Registry
 	submissions *prometheus.CounterVec // result
+	deadLetters prometheus.Counter
 }
 
-func newMetrics(outboxDepth func() float64) *metrics {
+func newMetrics(outboxDepth, outboxDead func() float64) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "napad_submissions_total",
 			Help: "Ideas submitted: stored, queued in the outbox (PostgreSQL down), or failed (both down).",
 		}, []string{"result"}),
+		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "napad_outbox_dead_letters_total",
+			Help: "Outbox entries this replica moved aside (unreadable, or failing while PostgreSQL was up).",
+		}),
 	}
-	m.registry.MustRegister(m.submissions,
+	m.registry.MustRegister(m.submissions, m.deadLetters,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if outboxDepth != nil {
 		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "napad_outbox_depth", Help: "Ideas waiting in the Redis outbox for PostgreSQL.",
 		}, outboxDepth))
+	}
+	if outboxDead != nil {
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "napad_outbox_dead", Help: "Outbox entries moved aside for a person to look at (outbox:dead in Redis).",
+		}, outboxDead))
 	}
 	return m
 }
@@ -53,10 +63,26 @@ func outboxDepthFrom(store OutboxStore) func() float64 {
 	if !ok {
 		return nil
 	}
+	return gaugeOf(counter.OutboxLen)
+}
+
+// outboxDeadFrom reads how many outbox entries were moved aside, if the
+// store can tell it.
+func outboxDeadFrom(store OutboxStore) func() float64 {
+	counter, ok := store.(interface {
+		DeadOutboxLen(ctx context.Context) (int64, error)
+	})
+	if !ok {
+		return nil
+	}
+	return gaugeOf(counter.DeadOutboxLen)
+}
+
+func gaugeOf(count func(ctx context.Context) (int64, error)) func() float64 {
 	return func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		n, err := counter.OutboxLen(ctx)
+		n, err := count(ctx)
 		if err != nil {
 			return -1 // Redis unreachable: visible, and not mistaken for empty
 		}

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -51,16 +52,27 @@ func (rt *Runtime) RunOutbox(ctx context.Context, every time.Duration, ch Channe
 	}
 }
 
+// maxOutboxTries is how often storing one outbox entry may fail while
+// PostgreSQL is up before it is moved aside to the dead letters.
+const maxOutboxTries = 5
+
+// drainOutbox stores the waiting ideas, oldest first, each leased so that no
+// other replica stores it (and tells the student its code) at the same time.
 func (rt *Runtime) drainOutbox(ctx context.Context, ch Channel) {
-	items, err := rt.stores.Outbox.Outbox(ctx, 50)
-	if err != nil {
-		rt.log.Warn("reading the outbox failed", "err", err)
-		return
-	}
-	for id, data := range items {
+	var tried []string
+	for len(tried) < 50 && ctx.Err() == nil {
+		id, data, lease, err := rt.stores.Outbox.ClaimOutbox(ctx, tried)
+		if err != nil {
+			rt.log.Warn("reading the outbox failed", "err", err)
+			return
+		}
+		if lease == "" {
+			return
+		}
+		tried = append(tried, id)
 		var q queuedIdea
 		if err := json.Unmarshal(data, &q); err != nil {
-			rt.log.Error("an outbox entry cannot be read; it stays for a person to look at", "draft", id, "err", err)
+			rt.deadLetter(ctx, id, lease, "it cannot be read", err)
 			continue
 		}
 		if q.Idea.ContactChat == 0 && !q.Idea.Quiet { // queued before ideas carried it
@@ -70,14 +82,78 @@ func (rt *Runtime) drainOutbox(ctx context.Context, ch Channel) {
 		ref, err := rt.stores.Ideas.Submit(storeCtx, q.Idea)
 		cancel()
 		if err != nil {
-			rt.log.Warn("PostgreSQL still does not take the outbox", "err", err)
-			return // try again next round
+			up := rt.postgresUp(ctx)
+			tries, dead, ferr := rt.stores.Outbox.FailOutbox(ctx, id, lease, up, maxOutboxTries)
+			switch {
+			case ferr != nil:
+				rt.log.Warn("giving an outbox entry back failed; its lease runs out", "err", ferr)
+			case dead:
+				rt.deadLettered("storing it keeps failing", id, err)
+			}
+			if !up {
+				rt.log.Warn("PostgreSQL still does not take the outbox", "err", err)
+				return // try again next round
+			}
+			if !dead {
+				rt.log.Warn("storing an outbox entry failed; it is tried again", "draft", draftOf(id), "tries", tries, "err", err)
+			}
+			continue
+		}
+		stored, err := rt.stores.Outbox.DoneOutbox(ctx, id, lease)
+		if err != nil {
+			// Its lease runs out and it is stored (once) again, and its code sent then.
+			rt.log.Warn("removing a stored idea from the outbox failed; it will be stored (once) again", "err", err)
+			continue
+		}
+		if !stored {
+			// Another replica took it over, or the student deleted their data
+			// (and /delete removes what was stored): nothing to tell.
+			rt.log.Info("an idea stored from the outbox was no longer this replica's", "forum_id", q.Idea.ForumID)
+			continue
 		}
 		rt.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Idea.ForumID)
 		_ = rt.Deliver(ctx, ch, q.Idea.ParticipantID, Delivery{Chat: q.ChatID, Lang: q.Lang, Replies: []flows.Reply{{
 			Text: flows.Msg{Key: "submit.code_later", Data: map[string]any{"Ref": ref, "Title": q.Idea.Title}}}}})
-		if err := rt.stores.Outbox.DeleteOutbox(ctx, id); err != nil {
-			rt.log.Warn("removing a stored idea from the outbox failed; it will be stored (once) again", "err", err)
-		}
 	}
+}
+
+// deadLetter moves an outbox entry that cannot be stored aside.
+func (rt *Runtime) deadLetter(ctx context.Context, id, lease, why string, cause error) {
+	moved, err := rt.stores.Outbox.DeadOutbox(ctx, id, lease)
+	if err != nil {
+		rt.log.Error("moving an outbox entry to the dead letters failed", "draft", draftOf(id), "err", err)
+		return
+	}
+	if moved {
+		rt.deadLettered(why, id, cause)
+	}
+}
+
+// deadLettered tells staff of an entry moved aside (napad_outbox_dead, and
+// outbox:dead in Redis). The log names the draft, never what the student
+// wrote.
+func (rt *Runtime) deadLettered(why, id string, cause error) {
+	rt.metrics.deadLetters.Inc()
+	rt.log.Error("an outbox entry was moved to the dead letters for a person to look at: "+why, "draft", draftOf(id), "err", cause)
+}
+
+// draftOf is the draft part of an outbox id ("<participant>:<draft>"): logs
+// name no student.
+func draftOf(id string) string {
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		return id[i+1:]
+	}
+	return id
+}
+
+// postgresUp says whether PostgreSQL answers, to tell an entry PostgreSQL
+// refuses from PostgreSQL being down. Unknown counts as down.
+func (rt *Runtime) postgresUp(ctx context.Context) bool {
+	p, ok := rt.stores.Ideas.(interface{ Ping(context.Context) error })
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return p.Ping(ctx) == nil
 }

@@ -33,11 +33,23 @@ type ConversationTurn interface {
 	End(ctx context.Context) error
 }
 
-// OutboxStore keeps finished ideas while PostgreSQL is unreachable.
+// OutboxStore keeps finished ideas while PostgreSQL is unreachable. Every
+// replica drains it: an entry is leased (ClaimOutbox, oldest first) before it
+// is stored, and then removed (DoneOutbox), given back (FailOutbox) or
+// moved aside to the dead letters (FailOutbox, DeadOutbox).
 type OutboxStore interface {
 	PutOutbox(ctx context.Context, id string, data []byte) error
-	Outbox(ctx context.Context, limit int) (map[string][]byte, error)
-	DeleteOutbox(ctx context.Context, id string) error
+	// lease is the holder's token, handed back to the other three.
+	ClaimOutbox(ctx context.Context, skip []string) (id string, data []byte, lease string, err error)
+	DoneOutbox(ctx context.Context, id, lease string) (bool, error)
+	// FailOutbox ends a failed attempt; with count the failure counts
+	// against the entry, and the maxTries-th moves it to the dead letters.
+	FailOutbox(ctx context.Context, id, lease string, count bool, maxTries int) (tries int, dead bool, err error)
+	DeadOutbox(ctx context.Context, id, lease string) (bool, error)
+	// A student's entries (ids "<participant>:<draft>"): ForgetOutbox
+	// returns once none of them can reach PostgreSQL any more.
+	ForgetOutbox(ctx context.Context, idPrefix string) error
+	OutboxOf(ctx context.Context, idPrefix string) (map[string][]byte, error)
 }
 
 // ForumStore finds, creates and changes forums, and counts who took part.

@@ -82,7 +82,7 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 		catalog: catalog,
 		log:     cfg.Logger,
 		staff:   map[string]bool{},
-		metrics: newMetrics(outboxDepthFrom(stores.Outbox)),
+		metrics: newMetrics(outboxDepthFrom(stores.Outbox), outboxDeadFrom(stores.Outbox)),
 	}
 	for _, user := range cfg.StaffUsers {
 		rt.staff[rt.ParticipantID(user)] = true

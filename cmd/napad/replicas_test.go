@@ -123,21 +123,7 @@ func (b *balancer) forward(url, secret string, body []byte) {
 // every answer lands in its own field, every question is asked (and at most once more), and
 // each idea is stored once.
 func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
-	lb := newBalancer(t)
-	first := newApp(t, true, func(a *app) { a.env["WEBHOOK_URL"] = lb.srv.URL + "/telegram/webhook" })
-	second := newApp(t, true, func(b *app) {
-		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"} {
-			b.env[k] = first.env[k]
-		}
-		b.env["WEBHOOK_URL"] = first.env["WEBHOOK_URL"]
-		b.fake = first.fake
-	})
-	lb.mu.Lock()
-	lb.replicas = []string{
-		"http://" + first.env["LISTEN_ADDR"] + "/telegram/webhook",
-		"http://" + second.env["LISTEN_ADDR"] + "/telegram/webhook",
-	}
-	lb.mu.Unlock()
+	lb, first, second := twoReplicas(t)
 
 	f := first.forum("Gymnázium Kolín")
 	var wg sync.WaitGroup
@@ -219,4 +205,28 @@ func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
 			t.Errorf("replica %d never saw an update the other one had handled", i+1)
 		}
 	}
+}
+
+// twoReplicas starts two `napad serve` behind one webhook URL (lb), sharing
+// PostgreSQL and Redis; setup changes the first one's environment, which the
+// second one shares.
+func twoReplicas(t *testing.T, setup ...func(*app)) (lb *balancer, first, second *app) {
+	t.Helper()
+	lb = newBalancer(t)
+	first = newApp(t, true, append([]func(*app){func(a *app) { a.env["WEBHOOK_URL"] = lb.srv.URL + "/telegram/webhook" }}, setup...)...)
+	second = newApp(t, true, func(b *app) {
+		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "WEBHOOK_URL", "NOTIFY_INTERVAL"} {
+			if v, ok := first.env[k]; ok {
+				b.env[k] = v
+			}
+		}
+		b.fake = first.fake
+	})
+	lb.mu.Lock()
+	lb.replicas = []string{
+		"http://" + first.env["LISTEN_ADDR"] + "/telegram/webhook",
+		"http://" + second.env["LISTEN_ADDR"] + "/telegram/webhook",
+	}
+	lb.mu.Unlock()
+	return lb, first, second
 }

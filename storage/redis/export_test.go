@@ -7,3 +7,6 @@ import "time"
 func (s *Store) SetTurnLimits(turnLimit, orderedWait time.Duration) {
 	s.turnLimit, s.orderedWait = turnLimit, orderedWait
 }
+
+// SetOutboxLease changes DefaultOutboxLease, for tests of a lease running out.
+func (s *Store) SetOutboxLease(d time.Duration) { s.outboxLease = d }

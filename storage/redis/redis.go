@@ -29,6 +29,7 @@ type Store struct {
 
 	instance               string // this replica, in turn tokens
 	turnLimit, orderedWait time.Duration
+	outboxLease            time.Duration
 }
 
 // Open connects to the Redis at redisURL (redis:// or rediss://), checks the
@@ -60,7 +61,7 @@ func Open(ctx context.Context, redisURL, keyPrefix string) (*Store, error) {
 // New wraps an existing client. The Store takes ownership: Close closes the
 // client.
 func New(client goredis.UniversalClient, keyPrefix string) *Store {
-	return &Store{client: client, prefix: keyPrefix, instance: newInstanceID(), turnLimit: DefaultTurnLimit, orderedWait: DefaultOrderedWait}
+	return &Store{client: client, prefix: keyPrefix, instance: newInstanceID(), turnLimit: DefaultTurnLimit, orderedWait: DefaultOrderedWait, outboxLease: DefaultOutboxLease}
 }
 
 // Close closes the underlying client.
