@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,9 @@ func deref(p *int64) any {
 // PostgreSQL and returns its URL. No PostgreSQL fails the test.
 func freshDatabase(ctx context.Context, t *testing.T, name string) string {
 	t.Helper()
+	// Its own name per test process: two runs of these tests on one machine
+	// (two checkouts) must not drop each other's database.
+	name += "_" + strconv.Itoa(os.Getpid())
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
 		admin = defaultAdminURL

@@ -15,13 +15,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-telegram/bot/models"
-
 	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 )
 
 // The fake bot's identity, as getMe tells it.
-var fakeBot = models.User{ID: 777000222, IsBot: true, FirstName: "Nápad", Username: "napad_bench_bot"}
+var fakeBot = botapi.User{ID: 777000222, IsBot: true, FirstName: "Nápad", Username: "napad_bench_bot"}
 
 // webhookConfig is what the bot asked for with setWebhook.
 type webhookConfig struct {
@@ -169,9 +167,9 @@ func (f *fakeAPI) call(path, query, contentType string, body []byte) (any, error
 	case "getWebhookInfo":
 		f.hookMu.Lock()
 		defer f.hookMu.Unlock()
-		return models.WebhookInfo{URL: f.hook.URL, MaxConnections: f.hook.MaxConnections}, nil
+		return botapi.WebhookInfo{URL: f.hook.URL, MaxConnections: f.hook.MaxConnections}, nil
 	case "getMyCommands":
-		return []models.BotCommand{}, nil
+		return []botapi.BotCommand{}, nil
 	case "getUpdates":
 		if !f.polled.Swap(true) {
 			f.log.Warn("the bot polls with getUpdates: napad-bench only delivers updates by webhook (set WEBHOOK_URL and WEBHOOK_SECRET)")
@@ -205,22 +203,22 @@ func (f *fakeAPI) setWebhook(p botapi.Params) {
 // would cost the bench more than the rest of an update.
 type message struct {
 	ID          int64                  `json:"message_id"`
-	From        *models.User           `json:"from"`
-	Chat        models.Chat            `json:"chat"`
+	From        *botapi.User           `json:"from"`
+	Chat        botapi.Chat            `json:"chat"`
 	Date        int64                  `json:"date"`
 	EditDate    int64                  `json:"edit_date,omitempty"`
 	Text        string                 `json:"text,omitempty"`
-	Entities    []models.MessageEntity `json:"entities,omitempty"`
+	Entities    []botapi.MessageEntity `json:"entities,omitempty"`
 	Caption     string                 `json:"caption,omitempty"`
-	Photo       []models.PhotoSize     `json:"photo,omitempty"`
-	Document    *models.Document       `json:"document,omitempty"`
-	Location    *models.Location       `json:"location,omitempty"`
+	Photo       []botapi.PhotoSize     `json:"photo,omitempty"`
+	Document    *botapi.Document       `json:"document,omitempty"`
+	Location    *botapi.Location       `json:"location,omitempty"`
 	ReplyMarkup json.RawMessage        `json:"reply_markup,omitempty"`
 }
 
 // privateChat is a student's chat with the bot; its id is the student's.
-func privateChat(id int64) models.Chat {
-	return models.Chat{ID: id, Type: models.ChatTypePrivate, FirstName: "Student"}
+func privateChat(id int64) botapi.Chat {
+	return botapi.Chat{ID: id, Type: botapi.ChatTypePrivate, FirstName: "Student"}
 }
 
 // message answers a method that sends or changes a message with the
@@ -254,7 +252,7 @@ func (f *fakeAPI) message(method string, p botapi.Params) (any, error) {
 	}
 	m := &message{ID: id, From: &fakeBot, Chat: privateChat(chatID), Date: time.Now().Unix()}
 	if chatID < 0 {
-		m.Chat = models.Chat{ID: chatID, Type: models.ChatTypeSupergroup, Title: "Group"}
+		m.Chat = botapi.Chat{ID: chatID, Type: botapi.ChatTypeSupergroup, Title: "Group"}
 	}
 	if keyboard != "" {
 		m.ReplyMarkup = json.RawMessage(keyboard)
@@ -266,11 +264,11 @@ func (f *fakeAPI) message(method string, p botapi.Params) (any, error) {
 	case "sendPhoto", "editMessageCaption":
 		m.Photo, m.Caption = botapi.PhotoSizes("AgACAgIAAxkBAAIBenchPhoto", 98000), text
 	case "sendDocument":
-		m.Document, m.Caption = &models.Document{FileID: "BQACAgIAAxkBAAIBenchDoc", FileUniqueID: botapi.UniqueID("BQACAgIAAxkBAAIBenchDoc"), FileName: "file"}, text
+		m.Document, m.Caption = &botapi.Document{FileID: "BQACAgIAAxkBAAIBenchDoc", FileUniqueID: botapi.UniqueID("BQACAgIAAxkBAAIBenchDoc"), FileName: "file"}, text
 	case "sendLocation":
 		lat, _ := strconv.ParseFloat(p.Str("latitude"), 64)
 		lon, _ := strconv.ParseFloat(p.Str("longitude"), 64)
-		m.Location = &models.Location{Latitude: lat, Longitude: lon}
+		m.Location = &botapi.Location{Latitude: lat, Longitude: lon}
 	default:
 		m.Text = text
 	}

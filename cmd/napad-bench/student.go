@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-telegram/bot/models"
-
 	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	"github.com/healthycities/napad/flows"
 )
@@ -543,7 +541,7 @@ type update struct {
 
 type callbackQuery struct {
 	ID           string      `json:"id"`
-	From         models.User `json:"from"`
+	From         botapi.User `json:"from"`
 	Message      *message    `json:"message"` // the message tapped
 	ChatInstance string      `json:"chat_instance"`
 	Data         string      `json:"data"`
@@ -553,7 +551,7 @@ type callbackQuery struct {
 func (s *slot) update() *update {
 	u := &update{ID: s.p.updateSeq.Add(1)}
 	now := time.Now().Unix()
-	student := models.User{ID: s.id, FirstName: "Student", LanguageCode: s.lang}
+	student := botapi.User{ID: s.id, FirstName: "Student", LanguageCode: s.lang}
 	if s.next.kind == actTap {
 		u.CallbackQuery = &callbackQuery{
 			ID:   strconv.FormatInt(4_000_000_000_000_000_000+s.p.cbSeq.Add(1), 10),
@@ -571,7 +569,7 @@ func (s *slot) update() *update {
 	case actStart, actText:
 		m.Text, m.Entities = s.next.text, botapi.CommandEntities(s.next.text)
 	case actLocation:
-		m.Location = &models.Location{Latitude: s.next.lat, Longitude: s.next.lon}
+		m.Location = &botapi.Location{Latitude: s.next.lat, Longitude: s.next.lon}
 	case actPhoto:
 		m.Photo = botapi.PhotoSizes("AgACAgIAAxkBAAIB"+strconv.FormatInt(s.id*131+s.msgSeq, 10), 182311)
 	}
