@@ -217,6 +217,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	status := fs.String("status", "", "the new status: "+strings.Join(flows.Statuses, ", "))
 	answer := fs.String("answer", "", "answer for the students (empty keeps the current one)")
 	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(flows.HideReasons, ", "))
+	participant := fs.String("participant", "", "status hide: every idea of the student with this pseudonym (as exports show it)")
 	// Every flag here takes a value, so flags may follow references.
 	if err := fs.Parse(reorderFlags(args)); err != nil {
 		return fmt.Errorf("status %s: %w", sub, errUsage)
@@ -225,7 +226,10 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	for _, a := range fs.Args() {
 		_ = refs.Set(a)
 	}
-	if len(refs) == 0 {
+	if *participant != "" && (sub != "hide" || len(refs) > 0) {
+		return fmt.Errorf("--participant goes with status hide, instead of --ref: %w", errUsage)
+	}
+	if len(refs) == 0 && *participant == "" {
 		return fmt.Errorf("status %s needs --ref N-XXXX: %w", sub, errUsage)
 	}
 	switch {
@@ -243,6 +247,18 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer db.Close()
+
+	if *participant != "" {
+		hidden, err := db.HideAllOf(ctx, *participant, *reason, postgres.CLIActor)
+		if errors.Is(err, postgres.ErrIdeaNotFound) {
+			return fmt.Errorf("no idea to hide has a student whose pseudonym starts with %q (give at least 8 characters); nothing changed", *participant)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Hid %s of %s (%s): %s\n", ideas(len(hidden)), *participant, *reason, strings.Join(hidden, ", "))
+		return nil
+	}
 
 	// Check every reference first, so a typo in a bulk change changes nothing
 	// rather than half of the ideas.

@@ -552,6 +552,21 @@ func TestStatusCommand(t *testing.T) {
 		t.Errorf("export after unhide: %q", got)
 	}
 
+	// Every idea of one student, by pseudonym, in one action: a pseudonym
+	// that fits several students hides nothing.
+	if _, err := c.try("status", "hide", "--participant", "fedcba9876543210", "--reason", "abusive"); err == nil || !strings.Contains(err.Error(), "give more") {
+		t.Errorf("an ambiguous pseudonym: %v", err)
+	}
+	if got := c.exportedRefs(); got != "bench,bus,trees" {
+		t.Errorf("export after an ambiguous hide: %q", got)
+	}
+	if out := c.run("status", "hide", "--participant", "fedcba9876543210fedcba98765432bu", "--reason", "abusive"); !strings.HasPrefix(out, "Hid 1 idea of ") || !strings.Contains(out, bus) {
+		t.Errorf("hide by pseudonym: %q", out)
+	}
+	if got := c.exportedRefs(); got != "bench,trees" {
+		t.Errorf("export after hiding a student's ideas: %q", got)
+	}
+
 	for _, args := range [][]string{
 		{"status"},
 		{"status", "close", "--ref", bus},
@@ -560,6 +575,8 @@ func TestStatusCommand(t *testing.T) {
 		{"status", "set", "--ref", bus, "--status", "finished"},
 		{"status", "hide", "--ref", bus},
 		{"status", "hide", "--ref", bus, "--reason", "boring"},
+		{"status", "hide", "--ref", bus, "--participant", "fedcba9876543210fedcba98765432be", "--reason", "abusive"},
+		{"status", "set", "--participant", "fedcba9876543210fedcba98765432be", "--status", "done"},
 	} {
 		if _, err := c.try(args...); !errors.Is(err, errUsage) {
 			t.Errorf("napad %v: %v, want a usage error", args, err)

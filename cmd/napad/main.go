@@ -40,7 +40,7 @@ Commands:
   status set --ref N-XXXX[,N-YYYY] --status S [--answer TEXT]
                          record what became of ideas: new, under_review, selected,
                          in_progress, done, not_feasible, duplicate
-  status hide --ref N-XXXX --reason abusive|off_topic|personal_data
+  status hide --ref N-XXXX | --participant PSEUDONYM --reason abusive|off_topic|personal_data
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
   role list              teachers and staff with a role, by pseudonym
   role revoke PSEUDONYM  take a teacher's role away (audited; their forums stay)

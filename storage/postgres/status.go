@@ -98,6 +98,53 @@ func (s *Store) Hide(ctx context.Context, ref, reason, actor string) error {
 	return nil
 }
 
+// HideAllOf hides every idea of the student whose pseudonym starts with
+// pseudonym (at least 8 characters, as exports show it), in one
+// transaction, each audited, and returns their references. A pseudonym
+// that fits more than one student hides nothing.
+func (s *Store) HideAllOf(ctx context.Context, pseudonym, reason, actor string) ([]string, error) {
+	if len(pseudonym) < 8 {
+		return nil, fmt.Errorf("postgres: hide all of: give at least 8 characters of the pseudonym: %w", ErrIdeaNotFound)
+	}
+	var refs []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT reference, participant_id FROM suggestions
+			WHERE starts_with(participant_id, $1) AND hidden_reason IS NULL ORDER BY id FOR UPDATE`, pseudonym)
+		if err != nil {
+			return err
+		}
+		authors := map[string]bool{}
+		for rows.Next() {
+			var ref, pid string
+			if err := rows.Scan(&ref, &pid); err != nil {
+				rows.Close()
+				return err
+			}
+			refs, authors[pid] = append(refs, ref), true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		switch {
+		case len(authors) > 1:
+			return fmt.Errorf("%d students' pseudonyms start with %q: give more of it", len(authors), pseudonym)
+		case len(refs) == 0:
+			return ErrIdeaNotFound
+		}
+		for _, ref := range refs {
+			if err := hide(ctx, tx, ref, reason, actor); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: hide all of: %w", err)
+	}
+	return refs, nil
+}
+
 // hide is Hide in the transaction tx.
 func hide(ctx context.Context, tx pgx.Tx, ref, reason, actor string) error {
 	if err := oneOf("reason", reason, flows.HideReasons); err != nil {
