@@ -241,3 +241,25 @@ func TestRateLimiterCutsAFloodOnly(t *testing.T) {
 		t.Error("still refused after a minute")
 	}
 }
+
+// An update's key is the same for a redelivery and differs for a new update
+// that reuses the id (Telegram's ids start anew after a quiet week).
+func TestEventKey(t *testing.T) {
+	msg := func(id int64, msgID, date int) *models.Update {
+		return &models.Update{ID: id, Message: &models.Message{ID: msgID, Date: date, Chat: models.Chat{ID: 5}}}
+	}
+	tap := func(id int64, q string) *models.Update {
+		return &models.Update{ID: id, CallbackQuery: &models.CallbackQuery{ID: q}}
+	}
+	if eventKey(msg(7, 1, 100)) != eventKey(msg(7, 1, 100)) || eventKey(tap(8, "q1")) != eventKey(tap(8, "q1")) {
+		t.Error("a redelivery has another key")
+	}
+	for _, other := range []*models.Update{msg(7, 1, 101), msg(7, 2, 100), msg(8, 1, 100), tap(7, "q1")} {
+		if eventKey(other) == eventKey(msg(7, 1, 100)) {
+			t.Errorf("%+v has the key of another update", other)
+		}
+	}
+	if eventKey(tap(8, "q1")) == eventKey(tap(8, "q2")) {
+		t.Error("two taps with one update id share a key")
+	}
+}
