@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -32,8 +33,8 @@ var documentedEnv = []string{
 }
 
 // envRead matches a variable read in cmd/napad: getenv("X"), os.LookupEnv("X"),
-// or the config reader's get("X", …) and required("X", …).
-var envRead = regexp.MustCompile(`(?:[gG]etenv|LookupEnv|\.get|\.required)\("([A-Z][A-Z0-9_]*)"`)
+// or the config reader's get("X", …), required("X", …) and file("X").
+var envRead = regexp.MustCompile(`(?:[gG]etenv|LookupEnv|\.get|\.required|\.file|\.addr|\.rate)\("([A-Z][A-Z0-9_]*)"`)
 
 // botEnv is documentedEnv plus every variable the non-test sources of
 // cmd/napad read, so that a newly added setting must be added here too.
@@ -72,6 +73,7 @@ type composeFile struct {
 type service struct {
 	Image       string       `yaml:"image"`
 	Build       any          `yaml:"build"`
+	Entrypoint  stringList   `yaml:"entrypoint"`
 	Command     stringList   `yaml:"command"`
 	Restart     string       `yaml:"restart"`
 	Environment envMap       `yaml:"environment"`
@@ -160,6 +162,7 @@ func (d *dependsOn) UnmarshalYAML(n *yaml.Node) error {
 // mount is a service volume, "source:target[:mode]" or the long form.
 type mount struct {
 	Type, Source, Target string
+	ReadOnly             bool
 }
 
 func (m *mount) UnmarshalYAML(n *yaml.Node) error {
@@ -170,6 +173,7 @@ func (m *mount) UnmarshalYAML(n *yaml.Node) error {
 			return nil
 		}
 		m.Source, m.Target = parts[0], parts[1]
+		m.ReadOnly = len(parts) > 2 && slices.Contains(strings.Split(parts[2], ","), "ro")
 		m.Type = "volume"
 		if strings.HasPrefix(m.Source, ".") || strings.HasPrefix(m.Source, "/") || strings.HasPrefix(m.Source, "~") || strings.HasPrefix(m.Source, "$") {
 			m.Type = "bind"
@@ -177,9 +181,10 @@ func (m *mount) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	var long struct {
-		Type   string `yaml:"type"`
-		Source string `yaml:"source"`
-		Target string `yaml:"target"`
+		Type     string `yaml:"type"`
+		Source   string `yaml:"source"`
+		Target   string `yaml:"target"`
+		ReadOnly bool   `yaml:"read_only"`
 	}
 	if err := n.Decode(&long); err != nil {
 		return err
@@ -290,7 +295,7 @@ func TestComposeHasNoObsoleteVersionKey(t *testing.T) {
 
 func TestComposeServicesExist(t *testing.T) {
 	c := loadCompose(t)
-	for _, name := range []string{"postgres", "redis", "bot"} {
+	for _, name := range []string{"secrets", "postgres", "redis", "bot"} {
 		mustService(t, c, name)
 	}
 }
@@ -303,7 +308,9 @@ func TestComposeImagesArePinned(t *testing.T) {
 		want          string
 	}{
 		{"postgres", "postgres", regexp.MustCompile(`^15($|[.-])`), "PostgreSQL 15, e.g. postgres:15-alpine"},
-		{"redis", "redis", regexp.MustCompile(`^7\.0($|[.-])`), "Redis 7.0, e.g. redis:7.0-alpine"},
+		// A release line Redis still supports (7.0 ended in July 2024); the code
+		// uses nothing newer than 7.0, which CI runs.
+		{"redis", "redis", regexp.MustCompile(`^8\.(1[0-9]|[2-9])($|[.-])`), "a supported Redis, e.g. redis:8.10-alpine"},
 	}
 	for _, tc := range cases {
 		s := mustService(t, c, tc.service)
@@ -332,10 +339,13 @@ func TestComposePostgresKeepsData(t *testing.T) {
 	}) {
 		t.Errorf("service postgres: no named volume mounted at /var/lib/postgresql/data (volumes: %+v)", s.Volumes)
 	}
-	for _, k := range []string{"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"} {
+	for _, k := range []string{"POSTGRES_USER", "POSTGRES_PASSWORD_FILE", "POSTGRES_DB"} {
 		if s.Environment[k] == "" {
 			t.Errorf("service postgres: environment %s is not set", k)
 		}
+	}
+	if _, ok := s.Environment["POSTGRES_PASSWORD"]; ok {
+		t.Error("service postgres: POSTGRES_PASSWORD is in the environment; the password comes from POSTGRES_PASSWORD_FILE")
 	}
 }
 
@@ -365,8 +375,9 @@ func TestComposeHealthchecks(t *testing.T) {
 	if !strings.Contains(pg, "pg_isready") || !strings.Contains(pg, "-U "+user) || !strings.Contains(pg, "-d "+db) {
 		t.Errorf("service postgres: healthcheck %q should be `pg_isready -U %s -d %s`", pg, user, db)
 	}
-	if rd := strings.Join(mustService(t, c, "redis").Healthcheck.Test, " "); !strings.Contains(rd, "redis-cli ping") {
-		t.Errorf("service redis: healthcheck %q should run `redis-cli ping`", rd)
+	// redis-cli exits 0 on NOAUTH too: the check must look for the PONG.
+	if rd := strings.Join(mustService(t, c, "redis").Healthcheck.Test, " "); !strings.Contains(rd, "REDISCLI_AUTH") || !strings.Contains(rd, "ping") || !strings.Contains(rd, "grep -q PONG") {
+		t.Errorf("service redis: healthcheck %q should run `redis-cli ping` with REDISCLI_AUTH and look for PONG", rd)
 	}
 	// The runtime image is distroless: no shell, so CMD-SHELL cannot work there.
 	if got, want := mustService(t, c, "bot").Healthcheck.Test, (stringList{"CMD", "/napad", "healthcheck"}); !slices.Equal(got, want) {
@@ -403,15 +414,34 @@ func TestComposeBotEnvironment(t *testing.T) {
 	env := bot.Environment
 
 	for _, k := range botEnv(t) {
-		if _, ok := env[k]; !ok {
-			t.Errorf("service bot: environment lacks %s (the binary reads it; pass it, as ${%s:-} if optional)", k, k)
+		_, direct := env[k]
+		_, fromFile := env[k+"_FILE"]
+		if !direct && !fromFile {
+			t.Errorf("service bot: environment lacks %s (the binary reads it; pass it, as ${%s:-} if optional, or %s_FILE for a secret)", k, k, k)
+		}
+	}
+
+	// Every password is a file in the secrets volume that the `secrets`
+	// service writes; none is written into the compose file.
+	secretFiles := map[string]string{
+		"DATABASE_PASSWORD_FILE": pg.Environment["POSTGRES_PASSWORD_FILE"],
+		"REDIS_PASSWORD_FILE":    secretsDir + "/redis_password",
+		"PARTICIPANT_KEY_FILE":   secretsDir + "/participant_key",
+	}
+	for k, want := range secretFiles {
+		if env[k] != want || !strings.HasPrefix(want, secretsDir+"/") {
+			t.Errorf("service bot: %s is %q, want %q (a file the secrets service writes)", k, env[k], want)
+		}
+	}
+	for _, name := range []string{"bot", "postgres", "redis"} {
+		if !mountsSecrets(mustService(t, c, name)) {
+			t.Errorf("service %s: the secrets volume is not mounted at %s", name, secretsDir)
 		}
 	}
 
 	if u, err := url.Parse(env["DATABASE_URL"]); err != nil {
 		t.Errorf("service bot: DATABASE_URL %q does not parse: %v", env["DATABASE_URL"], err)
 	} else {
-		pass, _ := u.User.Password()
 		if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 			t.Errorf("service bot: DATABASE_URL scheme is %q, want postgres", u.Scheme)
 		}
@@ -421,9 +451,11 @@ func TestComposeBotEnvironment(t *testing.T) {
 		if p := u.Port(); p != "" && p != "5432" {
 			t.Errorf("service bot: DATABASE_URL port is %s, want 5432 (the container port)", p)
 		}
-		if u.User.Username() != pg.Environment["POSTGRES_USER"] || pass != pg.Environment["POSTGRES_PASSWORD"] {
-			t.Errorf("service bot: DATABASE_URL credentials %s:%s do not match postgres's POSTGRES_USER/POSTGRES_PASSWORD %s:%s",
-				u.User.Username(), pass, pg.Environment["POSTGRES_USER"], pg.Environment["POSTGRES_PASSWORD"])
+		if _, has := u.User.Password(); has {
+			t.Errorf("service bot: DATABASE_URL has a password in it; it comes from DATABASE_PASSWORD_FILE")
+		}
+		if u.User.Username() != pg.Environment["POSTGRES_USER"] {
+			t.Errorf("service bot: DATABASE_URL user %s does not match postgres's POSTGRES_USER %s", u.User.Username(), pg.Environment["POSTGRES_USER"])
 		}
 		if db := strings.TrimPrefix(u.Path, "/"); db != pg.Environment["POSTGRES_DB"] {
 			t.Errorf("service bot: DATABASE_URL database %q does not match postgres's POSTGRES_DB %q", db, pg.Environment["POSTGRES_DB"])
@@ -442,13 +474,17 @@ func TestComposeBotEnvironment(t *testing.T) {
 		if p := u.Port(); p != "" && p != "6379" {
 			t.Errorf("service bot: REDIS_URL port is %s, want 6379 (the container port)", p)
 		}
+		if _, has := u.User.Password(); has {
+			t.Errorf("service bot: REDIS_URL has a password in it; it comes from REDIS_PASSWORD_FILE")
+		}
+	}
+	if rd := mustService(t, c, "redis"); !slices.Contains(rd.Command, secretsDir+"/redis.conf") {
+		t.Errorf("service redis: command %q does not load %s/redis.conf, where its password is", rd.Command, secretsDir)
 	}
 
-	for _, k := range []string{"TELEGRAM_BOT_TOKEN", "PARTICIPANT_KEY"} {
-		re := regexp.MustCompile(`^\$\{` + k + `:\?[^}]+\}$`)
-		if !re.MatchString(env[k]) {
-			t.Errorf("service bot: %s is %q; want it required from .env as ${%s:?message} so compose refuses to start without it", k, env[k], k)
-		}
+	// The bot starts without a token (the Telegram channel is then off).
+	if got := env["TELEGRAM_BOT_TOKEN"]; got != "${TELEGRAM_BOT_TOKEN:-}" {
+		t.Errorf("service bot: TELEGRAM_BOT_TOKEN is %q, want ${TELEGRAM_BOT_TOKEN:-} so that an empty .env starts", got)
 	}
 
 	// LISTEN_ADDR's port must be the one published and EXPOSEd.
@@ -463,19 +499,124 @@ func TestComposeBotEnvironment(t *testing.T) {
 	}
 }
 
-func TestComposeDatabasePortsOnlyOnLoopback(t *testing.T) {
+// secretsDir is where the secrets volume is mounted.
+const secretsDir = "/run/napad"
+
+func mountsSecrets(s service) bool {
+	return slices.ContainsFunc(s.Volumes, func(m mount) bool { return m.Source == "secrets" && m.Target == secretsDir })
+}
+
+func TestComposeNeedsNothingInEnv(t *testing.T) {
+	// ${X:?message} makes compose refuse to start when X is empty.
+	if src := readRepoFile(t, "docker-compose.yml"); regexp.MustCompile(`\$\{[A-Z0-9_]+:?\?`).MatchString(src) {
+		t.Error("docker-compose.yml requires a variable (${X:?…}); an empty .env must start")
+	}
+	for _, k := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "PARTICIPANT_KEY"} {
+		if got := mustService(t, loadCompose(t), "secrets").Environment[k]; got != "${"+k+":-}" {
+			t.Errorf("service secrets: %s is %q, want ${%s:-} (from .env when set, else generated)", k, got, k)
+		}
+	}
+}
+
+// Only the bot's port is published, and on the host's loopback only; the
+// databases are on the compose network alone.
+func TestComposePublishesOnlyTheBot(t *testing.T) {
 	c := loadCompose(t)
+	for name, s := range c.Services {
+		if name != "bot" && len(s.Ports) > 0 {
+			t.Errorf("service %s: publishes %+v; only the bot is reachable from the host (tests use compose.test.yml)", name, s.Ports)
+		}
+	}
+	for _, p := range mustService(t, c, "bot").Ports {
+		if p.HostIP != "127.0.0.1" && p.HostIP != "::1" {
+			t.Errorf("service bot: port %s is published on %q; bind it to 127.0.0.1 and put a TLS proxy in front", p.Target, p.HostIP)
+		}
+	}
+}
+
+// compose.test.yml gives `make test` databases of its own on loopback.
+func TestComposeTestFilePublishesDatabasesOnLoopback(t *testing.T) {
+	var c composeFile
+	if err := yaml.Unmarshal([]byte(readRepoFile(t, "compose.test.yml")), &c); err != nil {
+		t.Fatalf("compose.test.yml: %v", err)
+	}
 	for name, want := range map[string]string{"postgres": "5432", "redis": "6379"} {
-		s := mustService(t, c, name)
-		if !slices.ContainsFunc(s.Ports, func(p portSpec) bool { return p.Target == want }) {
-			t.Errorf("service %s: container port %s is not published, so `make test` cannot reach it", name, want)
+		s := c.Services[name]
+		if !slices.ContainsFunc(s.Ports, func(p portSpec) bool { return p.Target == want && p.Published == want }) {
+			t.Errorf("compose.test.yml: service %s does not publish %s, so `make test` cannot reach it", name, want)
 		}
 		for _, p := range s.Ports {
 			if p.HostIP != "127.0.0.1" && p.HostIP != "::1" {
-				t.Errorf("service %s: port %s is published on %q; bind it to 127.0.0.1 so the database is not reachable from other machines", name, p.Target, p.HostIP)
+				t.Errorf("compose.test.yml: service %s publishes %s on %q; bind it to 127.0.0.1", name, p.Target, p.HostIP)
 			}
 		}
 	}
+	// The credentials pgtest.ComposeAdminURL uses.
+	if got := c.Services["secrets"].Environment["POSTGRES_PASSWORD"]; got != "napad" {
+		t.Errorf("compose.test.yml: the test PostgreSQL password is %q, want napad (pgtest.ComposeAdminURL)", got)
+	}
+	script := readRepoFile(t, "scripts/ensure-services.sh")
+	if !strings.Contains(script, "-p napad-test -f docker-compose.yml -f compose.test.yml") {
+		t.Error("scripts/ensure-services.sh does not start the test databases as their own project with compose.test.yml")
+	}
+}
+
+// TestComposeSecretsScript runs the secrets service's script with the local
+// shell in a temporary directory standing in for the volume.
+func TestComposeSecretsScript(t *testing.T) {
+	s := mustService(t, loadCompose(t), "secrets")
+	if len(s.Command) != 1 || len(s.Entrypoint) < 2 || s.Entrypoint[0] != "/bin/sh" {
+		t.Fatalf("service secrets: entrypoint %q command %q, want /bin/sh -c and one script", s.Entrypoint, s.Command)
+	}
+	if !mountsSecretsWritable(s) {
+		t.Errorf("service secrets: the secrets volume is not mounted writable at %s", secretsDir)
+	}
+	dir := t.TempDir()
+	// Compose turns $$ into $ before the shell sees the script.
+	script := strings.ReplaceAll(strings.ReplaceAll(s.Command[0], "$$", "$"), secretsDir, dir)
+	runScript := func(env ...string) {
+		t.Helper()
+		cmd := exec.Command("/bin/sh", append(s.Entrypoint[1:], script)...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("secrets script: %v\n%s", err, out)
+		}
+	}
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+
+	runScript("POSTGRES_PASSWORD=", "REDIS_PASSWORD=", "PARTICIPANT_KEY=") // an empty .env
+	random := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	first := map[string]string{}
+	for _, name := range []string{"postgres_password", "redis_password", "participant_key"} {
+		if first[name] = read(name); !random.MatchString(first[name]) {
+			t.Errorf("%s is %q, want 64 random hex digits", name, first[name])
+		}
+	}
+	if first["postgres_password"] == first["redis_password"] {
+		t.Error("the generated passwords are the same")
+	}
+	if got, want := read("redis.conf"), "requirepass "+first["redis_password"]+"\n"; got != want {
+		t.Errorf("redis.conf is %q, want %q", got, want)
+	}
+
+	runScript("REDIS_PASSWORD=from-env")
+	if read("postgres_password") != first["postgres_password"] || read("participant_key") != first["participant_key"] {
+		t.Error("a second start changed a generated secret (the database keeps the first password)")
+	}
+	if read("redis_password") != "from-env" || read("redis.conf") != "requirepass from-env\n" {
+		t.Errorf("REDIS_PASSWORD from .env did not win: %q / %q", read("redis_password"), read("redis.conf"))
+	}
+}
+
+func mountsSecretsWritable(s service) bool {
+	return slices.ContainsFunc(s.Volumes, func(m mount) bool { return m.Source == "secrets" && m.Target == secretsDir && !m.ReadOnly })
 }
 
 func TestComposeNamedVolumesDeclared(t *testing.T) {

@@ -3,7 +3,9 @@
 #
 # Reads TEST_DATABASE_URL and TEST_REDIS_URL (same defaults as the tests).
 # If a service is not reachable and a Docker engine is available, starts it
-# with `docker compose up -d --wait`; otherwise says what to start and exits 1.
+# as the compose project napad-test (compose.test.yml: its own volumes, ports
+# on loopback, the credentials the tests expect); otherwise says what to start
+# and exits 1.
 # Needs only bash (it checks TCP with /dev/tcp, not psql or redis-cli).
 # shellcheck disable=SC2016 # single quotes on purpose: literal backticks, and $0/$1 for bash -c
 set -euo pipefail
@@ -62,12 +64,8 @@ check() {
 compose_tried=false
 check
 if [[ ${#missing[@]} -gt 0 ]] && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
-	echo "Starting ${missing[*]} with docker compose..."
-	# Compose checks the bot's required variables even when only the databases
-	# are started; placeholders let this work without a .env (the bot is not started).
-	TELEGRAM_BOT_TOKEN="${TELEGRAM_BOT_TOKEN:-unused-by-tests}" \
-		PARTICIPANT_KEY="${PARTICIPANT_KEY:-unused-by-tests-unused-by-tests-0000}" \
-		docker compose up -d --wait "${missing[@]}"
+	echo "Starting ${missing[*]} with docker compose (project napad-test)..."
+	docker compose -p napad-test -f docker-compose.yml -f compose.test.yml up -d --wait "${missing[@]}"
 	compose_tried=true
 	check
 fi
@@ -75,19 +73,19 @@ fi
 for svc in ${missing[@]+"${missing[@]}"}; do
 	case "$svc:$compose_tried" in
 	postgres:false)
-		printf 'PostgreSQL is not reachable at %s:%s: start a local PostgreSQL 15, or start Docker and re-run `make test` (it runs `docker compose up -d postgres`), or set TEST_DATABASE_URL to a reachable one.\n' \
+		printf 'PostgreSQL is not reachable at %s:%s: start a local PostgreSQL 15, or start Docker and re-run `make test` (it starts the test PostgreSQL from compose.test.yml), or set TEST_DATABASE_URL to a reachable one.\n' \
 			"$pg_host" "$pg_port" >&2
 		;;
 	postgres:true)
-		printf 'PostgreSQL is still not reachable at %s:%s after `docker compose up -d --wait postgres` (compose publishes it on 127.0.0.1:5432): check TEST_DATABASE_URL.\n' \
+		printf 'PostgreSQL is still not reachable at %s:%s after starting it with compose.test.yml (published on 127.0.0.1:5432): check TEST_DATABASE_URL.\n' \
 			"$pg_host" "$pg_port" >&2
 		;;
 	redis:false)
-		printf 'Redis is not reachable at %s:%s: start a local Redis 7.0, or start Docker and re-run `make test` (it runs `docker compose up -d redis`), or set TEST_REDIS_URL to a reachable one.\n' \
+		printf 'Redis is not reachable at %s:%s: start a local Redis 7.0, or start Docker and re-run `make test` (it starts the test Redis from compose.test.yml), or set TEST_REDIS_URL to a reachable one.\n' \
 			"$redis_host" "$redis_port" >&2
 		;;
 	redis:true)
-		printf 'Redis is still not reachable at %s:%s after `docker compose up -d --wait redis` (compose publishes it on 127.0.0.1:6379): check TEST_REDIS_URL.\n' \
+		printf 'Redis is still not reachable at %s:%s after starting it with compose.test.yml (published on 127.0.0.1:6379): check TEST_REDIS_URL.\n' \
 			"$redis_host" "$redis_port" >&2
 		;;
 	esac

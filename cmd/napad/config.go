@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -119,6 +120,43 @@ func (r *envReader) url(name string, v string, schemes ...string) {
 	r.fail(name, "must start with %s:// (got %q)", strings.Join(schemes, ":// or "), u.Scheme)
 }
 
+// file reads a secret from the file that the setting name points to (a
+// Docker or compose secret), so that the secret itself need not be in the
+// environment. Empty when the setting is not set.
+func (r *envReader) file(name string) string {
+	path := r.get(name, "")
+	if path == "" {
+		return ""
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		r.fail(name, "names a file that cannot be read: %v", err)
+		return ""
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		r.fail(name, "names an empty file (%s)", path)
+	}
+	return v
+}
+
+// withPassword puts password into the URL in setting name, replacing any
+// password it has; the URL is returned unchanged when password is empty.
+func (r *envReader) withPassword(name, rawURL, password string) string {
+	if password == "" || rawURL == "" {
+		return rawURL
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL // r.url has said what is wrong with it
+	}
+	u.User = url.UserPassword(u.User.Username(), password) // Username is nil-safe
+	if name == "DATABASE_URL" && u.User.Username() == "" {
+		r.fail(name, "needs a user name when DATABASE_PASSWORD_FILE is set (got %q)", redactURL(rawURL))
+	}
+	return u.String()
+}
+
 // redactURL hides a password in a URL before it is shown in an error.
 func redactURL(v string) string {
 	u, err := url.Parse(v)
@@ -146,24 +184,36 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 	if c.BotUsername != "" && !usernamePattern.MatchString(c.BotUsername) {
 		r.fail("TELEGRAM_BOT_USERNAME", "is not a Telegram bot username (got %q)", c.BotUsername)
 	}
+	// Read whenever set: `serve` runs without it (the Telegram channel is
+	// then off), the Telegram commands need it.
 	if n.telegram {
 		c.Token = r.required("TELEGRAM_BOT_TOKEN", "put the token from @BotFather in .env")
-		if c.Token != "" && !tokenPattern.MatchString(c.Token) {
-			r.fail("TELEGRAM_BOT_TOKEN", "does not look like a bot token (expected <digits>:<secret> from @BotFather)")
-		}
+	} else {
+		c.Token = r.get("TELEGRAM_BOT_TOKEN", "")
+	}
+	if c.Token != "" && !tokenPattern.MatchString(c.Token) {
+		r.fail("TELEGRAM_BOT_TOKEN", "does not look like a bot token (expected <digits>:<secret> from @BotFather)")
 	}
 
 	if n.database {
 		c.DatabaseURL = r.required("DATABASE_URL", "e.g. postgres://napad:napad@localhost:5432/napad")
 		r.url("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
+		c.DatabaseURL = r.withPassword("DATABASE_URL", c.DatabaseURL, r.file("DATABASE_PASSWORD_FILE"))
 	}
 	if n.redis {
 		c.RedisURL = r.required("REDIS_URL", "e.g. redis://localhost:6379/0")
 		r.url("REDIS_URL", c.RedisURL, "redis", "rediss")
+		c.RedisURL = r.withPassword("REDIS_URL", c.RedisURL, r.file("REDIS_PASSWORD_FILE"))
 		c.RedisPrefix = r.get("REDIS_KEY_PREFIX", "napad:")
 	}
 	if n.participantKey {
-		key := r.required("PARTICIPANT_KEY", "set a long random secret, e.g. `openssl rand -hex 32`")
+		key := r.get("PARTICIPANT_KEY", "")
+		if key == "" {
+			key = r.file("PARTICIPANT_KEY_FILE")
+		}
+		if key == "" {
+			r.fail("PARTICIPANT_KEY", "is not set: set a long random secret, e.g. `openssl rand -hex 32` (or PARTICIPANT_KEY_FILE to a file holding it)")
+		}
 		if key != "" && len(key) < minParticipantKey {
 			r.fail("PARTICIPANT_KEY", "is too short: use at least %d characters (e.g. `openssl rand -hex 32`)", minParticipantKey)
 		}

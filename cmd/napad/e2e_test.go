@@ -260,18 +260,18 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		"PARTICIPANT_KEY": strings.Repeat("k", 32),
 	}
 	cases := map[string]map[string]string{
-		"TELEGRAM_BOT_TOKEN":  {"TELEGRAM_BOT_TOKEN": ""},
-		"TELEGRAM_BOT_TOKEN ": {"TELEGRAM_BOT_TOKEN": "not-a-token"},
-		"DATABASE_URL":        {"DATABASE_URL": "mysql://x"},
-		"REDIS_URL":           {"REDIS_URL": ""},
-		"PARTICIPANT_KEY":     {"PARTICIPANT_KEY": "short"},
-		"WEBHOOK_SECRET":      {"WEBHOOK_URL": "https://example.org/hook"},
-		"LISTEN_ADDR":         {"LISTEN_ADDR": "8080"},
-		"WEBHOOK_URL":         {"WEBHOOK_URL": "https://example.org/", "WEBHOOK_SECRET": testSecret},
-		"WEBHOOK_URL ":        {"WEBHOOK_URL": "https://example.org", "WEBHOOK_SECRET": testSecret},
-		"METRICS_ADDR":        {"METRICS_ADDR": ":8080"},
-		"LOG_LEVEL":           {"LOG_LEVEL": "loud"},
-		"TELEGRAM_API_URL":    {"TELEGRAM_API_URL": "ftp://x"},
+		"TELEGRAM_BOT_TOKEN": {"TELEGRAM_BOT_TOKEN": "not-a-token"},
+		"DATABASE_URL":       {"DATABASE_URL": "mysql://x"},
+		"REDIS_URL":          {"REDIS_URL": ""},
+		"PARTICIPANT_KEY":    {"PARTICIPANT_KEY": "short"},
+		"PARTICIPANT_KEY ":   {"PARTICIPANT_KEY": ""},
+		"WEBHOOK_SECRET":     {"WEBHOOK_URL": "https://example.org/hook"},
+		"LISTEN_ADDR":        {"LISTEN_ADDR": "8080"},
+		"WEBHOOK_URL":        {"WEBHOOK_URL": "https://example.org/", "WEBHOOK_SECRET": testSecret},
+		"WEBHOOK_URL ":       {"WEBHOOK_URL": "https://example.org", "WEBHOOK_SECRET": testSecret},
+		"METRICS_ADDR":       {"METRICS_ADDR": ":8080"},
+		"LOG_LEVEL":          {"LOG_LEVEL": "loud"},
+		"TELEGRAM_API_URL":   {"TELEGRAM_API_URL": "ftp://x"},
 	}
 	for name, change := range cases {
 		env := map[string]string{}

@@ -100,7 +100,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := loadConfig(getenv, needs{telegram: true, database: true, redis: true, participantKey: true})
+	cfg, err := loadConfig(getenv, needs{database: true, redis: true, participantKey: true})
 	if err != nil {
 		return err
 	}
@@ -148,44 +148,40 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	b, err := telegram.New(ctx, telegram.Config{
-		Token:         cfg.Token,
-		APIURL:        cfg.APIURL,
-		WebhookURL:    cfg.WebhookURL,
-		WebhookSecret: cfg.WebhookSecret,
-		StaffIDs:      cfg.StaffIDs,
+	// Without a token the bot still starts (a fresh `docker compose up`
+	// with an empty .env): the Telegram channel is off until one is set.
+	var b *telegram.Bot
+	if cfg.Token == "" {
+		log.Warn("TELEGRAM_BOT_TOKEN is not set: the Telegram channel is off; put the token from @BotFather in .env and restart")
+	} else {
+		b, err = telegram.New(ctx, telegram.Config{
+			Token:         cfg.Token,
+			APIURL:        cfg.APIURL,
+			WebhookURL:    cfg.WebhookURL,
+			WebhookSecret: cfg.WebhookSecret,
+			StaffIDs:      cfg.StaffIDs,
 
-		MessagesPerSecond:     cfg.MessagesPerSecond,
-		ChatMessagesPerSecond: cfg.ChatMessagesPerSecond,
-	}, rt)
-	if err != nil {
-		return err
-	}
-	if err := b.SetCommands(ctx); err != nil {
-		log.Warn("could not publish the command menu", "err", err)
-	}
-
-	// Students hear what became of their ideas. Stopped (and waited for)
-	// before the database closes.
-	notifyCtx, stopNotifier := context.WithCancel(ctx)
-	notifierDone := make(chan struct{})
-	go func() {
-		defer close(notifierDone)
-		if err := rt.RunNotifier(notifyCtx, notifyEvery, b); err != nil {
-			log.Error("status notifier stopped", "err", err)
+			MessagesPerSecond:     cfg.MessagesPerSecond,
+			ChatMessagesPerSecond: cfg.ChatMessagesPerSecond,
+		}, rt)
+		if err != nil {
+			return err
 		}
-	}()
-	defer func() { stopNotifier(); <-notifierDone }()
-	// Ideas kept in Redis while PostgreSQL was unreachable are stored as soon as it is back.
-	outboxCtx, stopOutbox := context.WithCancel(ctx)
-	outboxDone := make(chan struct{})
-	go func() { defer close(outboxDone); rt.RunOutbox(outboxCtx, notifyEvery, b) }()
-	defer func() { stopOutbox(); <-outboxDone }()
+		if err := b.SetCommands(ctx); err != nil {
+			log.Warn("could not publish the command menu", "err", err)
+		}
+		// Students hear what became of their ideas, and ideas kept in Redis
+		// while PostgreSQL was unreachable are stored as soon as it is back.
+		// Both stop (and are waited for) before the databases close.
+		defer inBackground(ctx, func(ctx context.Context) {
+			if err := rt.RunNotifier(ctx, notifyEvery, b); err != nil {
+				log.Error("status notifier stopped", "err", err)
+			}
+		})()
+		defer inBackground(ctx, func(ctx context.Context) { rt.RunOutbox(ctx, notifyEvery, b) })()
+	}
 	if cfg.RetentionDays > 0 {
-		retentionCtx, stopRetention := context.WithCancel(ctx)
-		retentionDone := make(chan struct{})
-		go func() { defer close(retentionDone); runRetention(retentionCtx, db, cfg.RetentionDays, log) }()
-		defer func() { stopRetention(); <-retentionDone }()
+		defer inBackground(ctx, func(ctx context.Context) { runRetention(ctx, db, cfg.RetentionDays, log) })()
 	}
 
 	healthz := func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
@@ -193,7 +189,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	// metrics are on METRICS_ADDR, loopback by default.
 	public := http.NewServeMux()
 	public.HandleFunc("GET /healthz", healthz)
-	if cfg.WebhookURL != "" {
+	if b != nil && cfg.WebhookURL != "" {
 		public.Handle(cfg.webhookPath(), b.WebhookHandler())
 	}
 	ops := http.NewServeMux()
@@ -233,15 +229,19 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 
 	var runErr error
-	if cfg.WebhookURL != "" {
-		if runErr = b.StartWebhook(ctx); runErr == nil {
+	if b != nil && cfg.WebhookURL == "" {
+		runErr = b.RunPolling(ctx)
+	} else {
+		// Webhook mode, or no Telegram: the HTTP server is what runs.
+		if b != nil {
+			runErr = b.StartWebhook(ctx)
+		}
+		if runErr == nil {
 			select {
 			case <-ctx.Done():
 			case runErr = <-serveErr:
 			}
 		}
-	} else {
-		runErr = b.RunPolling(ctx)
 	}
 
 	// Let webhook requests in flight finish: each is an update being handled.
@@ -257,6 +257,15 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return nil
 	}
 	return runErr
+}
+
+// inBackground runs fn in a goroutine until the returned stop is called;
+// stop cancels fn's context and waits for fn to return.
+func inBackground(ctx context.Context, fn func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); fn(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // The HTTP servers' limits. A webhook request is answered once its update
