@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/flows/flowtest"
+	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/redis"
 )
 
@@ -119,7 +121,7 @@ func TestSoak(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer s.leaveGates()
-			s.err = s.run(ctx, f.Code)
+			s.err = s.run(ctx, f.Code, 0)
 		}()
 	}
 
@@ -265,6 +267,72 @@ func TestSoak(t *testing.T) {
 	if stats.queued == 0 {
 		t.Error("no idea went to the outbox while PostgreSQL was down")
 	}
+	if !t.Failed() {
+		soakReturningStudents(t, a, f, ss[:max(students/5, 1)], rows)
+	}
+}
+
+// soakReturningStudents brings students back with a second idea after the
+// city moved to a new bot token: Telegram's update ids start again, so the
+// new updates repeat the ids of the first ideas'. Every idea is still stored
+// exactly once, and no new one is taken for an old one.
+func soakReturningStudents(t *testing.T, a *app, f flows.Forum, back []*soakStudent, before []postgres.StoredIdea) {
+	oldIDs := a.fake.DeliveredUpdateIDs()
+	a.stop()
+	newToken := "987654321:AAH-napad_new_bot_token_0123456789abc"
+	a.fake = telegramtest.New(t, newToken)
+	a.env["TELEGRAM_BOT_TOKEN"], a.env["TELEGRAM_API_URL"] = newToken, a.fake.URL()
+	a.start()
+	a.fake.FailRandomly(*soakFailRate, 20261203)
+
+	firstRef := map[int64]string{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range back {
+		firstRef[s.u.ID()] = s.ref
+		s.fake, s.u = a.fake, a.fake.NewUser(s.u.ID(), "Student", s.lang)
+		s.ref, s.err, s.seen, s.second = "", nil, map[int]bool{}, true
+		s.want = maps.Clone(s.want)
+		s.want[flows.StepTitle] = fmt.Sprintf("Druhý nápad %d", s.u.ID())
+		wg.Add(1)
+		go func() { defer wg.Done(); s.err = s.run(ctx, f.Code, questionIndex(flows.StepScope)) }()
+	}
+	wg.Wait()
+	a.fake.FailRandomly(0, 0)
+
+	newIDs := a.fake.DeliveredUpdateIDs()
+	if len(newIDs) == 0 || !slices.Contains(oldIDs, newIDs[0]) {
+		t.Fatalf("the new bot's first update id is not one the old bot used: the returning students test nothing")
+	}
+	rows := a.suggestions(f)
+	if want := len(before) + len(back); len(rows) != want {
+		t.Errorf("%d ideas after %d students came back with a second one, want %d", len(rows), len(back), want)
+	}
+	byRef := map[string]postgres.StoredIdea{}
+	drafts := map[string]int{}
+	for _, r := range rows {
+		byRef[r.Reference] = r
+		drafts[r.DraftID]++
+	}
+	for d, n := range drafts {
+		if n != 1 {
+			t.Errorf("draft %s stored %d times", d, n)
+		}
+	}
+	for _, s := range back {
+		switch {
+		case s.err != nil:
+			t.Errorf("returning student %d (%s): %v", s.u.ID(), s.lang, s.err)
+		case s.ref == firstRef[s.u.ID()]:
+			t.Errorf("returning student %d was told the code of their first idea, %s", s.u.ID(), s.ref)
+		case byRef[s.ref].Title != s.want[flows.StepTitle]:
+			t.Errorf("returning student %d: idea %s is %q, want their second idea", s.u.ID(), s.ref, byRef[s.ref].Title)
+		case byRef[firstRef[s.u.ID()]].Title == s.want[flows.StepTitle]:
+			t.Errorf("returning student %d: their first idea %s was overwritten", s.u.ID(), firstRef[s.u.ID()])
+		}
+	}
+	t.Logf("%d students came back with a second idea on a new bot whose update ids repeat the old ones", len(back))
 }
 
 // soakGate holds a group of students at a step until the test opens it.
@@ -313,6 +381,8 @@ func newSoakTexts(t *testing.T, a *app) *soakTexts {
 			x.patterns[lang][key] = s.pattern(key, nil)
 		}
 		x.patterns[lang]["submit.thanks"] = s.pattern("submit.thanks", one())
+		two := 2 // a returning student's second idea
+		x.patterns[lang]["submit.thanks.second"] = s.pattern("submit.thanks", &two)
 		for _, q := range ideaFlow {
 			for _, c := range q.step.Answer.Choices {
 				key := flows.ChoiceLabel(q.step.ID, c)
@@ -338,6 +408,7 @@ type soakStudent struct {
 	patience time.Duration
 
 	ref     string
+	second  bool // writing their second idea: the thanks count it
 	err     error
 	waits   []time.Duration // how long each answer took
 	seen    map[int]bool    // "answer will come" notices counted, by message id
@@ -349,13 +420,15 @@ type soakStudent struct {
 func (s *soakStudent) re(key string) *regexp.Regexp { return s.texts.patterns[s.lang][key] }
 
 // run goes through the whole idea, stopping at gates, and keeps the code.
-func (s *soakStudent) run(ctx context.Context, code string) error {
+// The join link leads to question from: 0 for a new student (the language),
+// the scope for one who returns.
+func (s *soakStudent) run(ctx context.Context, code string, from int) error {
 	s.gate(ctx, -1)
-	asked, err := s.do(ctx, func() error { s.u.SendText("/start " + code); return nil }, ideaFlow[0].ask)
+	asked, err := s.do(ctx, func() error { s.u.SendText("/start " + code); return nil }, ideaFlow[from].ask)
 	if err != nil {
 		return err
 	}
-	for i := range ideaFlow[:len(ideaFlow)-1] {
+	for i := from; i < len(ideaFlow)-1; i++ {
 		s.gate(ctx, i)
 		if asked, err = s.do(ctx, func() error { return s.answer(i, asked) }, ideaFlow[i+1].ask); err != nil {
 			return err
@@ -436,13 +509,17 @@ func (s *soakStudent) do(ctx context.Context, act func() error, keys ...string) 
 // submit taps Submit until the idea is saved, and waits for its code.
 func (s *soakStudent) submit(ctx context.Context, review telegramtest.SentMessage) error {
 	msg, button := review, "button.submit"
+	thanks := "submit.thanks"
+	if s.second {
+		thanks = "submit.thanks.second"
+	}
 	for attempt := 1; ; attempt++ {
-		m, err := s.do(ctx, func() error { return s.tap(msg, button) }, "submit.thanks", "submit.queued", "submit.failed")
+		m, err := s.do(ctx, func() error { return s.tap(msg, button) }, thanks, "submit.queued", "submit.failed")
 		if err != nil {
 			return err
 		}
 		switch {
-		case s.re("submit.thanks").MatchString(m.Text):
+		case s.re(thanks).MatchString(m.Text):
 			s.ref = regexpRef.FindString(m.Text)
 		case s.re("submit.queued").MatchString(m.Text):
 			// Saved; the code comes when PostgreSQL is back.
