@@ -31,21 +31,14 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"math"
 	"slices"
 	"strings"
-	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/skip2/go-qrcode"
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/gomono"
-	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
-	"golang.org/x/text/unicode/norm"
+
+	"github.com/healthycities/napad/bot/internal/textfit"
 )
 
 // Width is the width of every card in pixels.
@@ -74,8 +67,6 @@ const (
 	linkMaxSize  = 40
 	linkMinSize  = 26
 	linkMaxLines = 3
-
-	sizeStep = 2
 )
 
 var (
@@ -208,29 +199,29 @@ func render(link, title string) (*image.Gray, layout, error) {
 	textWidth := Width - 2*textMargin
 	y := lo.qr.Max.Y + quietModules*m // text starts after the quiet zone
 
-	var titleBlk, linkBlk *textBlock
+	var titleBlk, linkBlk *textfit.Block
 	if t := cleanText(title, fs.bold); t != "" {
 		titleBlk = fitTitle(fs.bold, t, textWidth)
 	}
 	if l := cleanText(strings.TrimPrefix(link, "https://"), fs.mono); l != "" {
 		maxSize := linkMaxSize
 		if titleBlk != nil { // keep the link visibly smaller than the title
-			maxSize = max(linkMinSize, min(maxSize, titleBlk.size*3/4))
+			maxSize = max(linkMinSize, min(maxSize, titleBlk.Size*3/4))
 		}
 		linkBlk = fitLink(fs.mono, l, textWidth, maxSize)
 	}
 
 	// Vertical layout.
 	if titleBlk != nil {
-		lo.title = image.Rect(textMargin, y, Width-textMargin, y+titleBlk.height())
-		lo.titleLen = len(titleBlk.lines)
+		lo.title = image.Rect(textMargin, y, Width-textMargin, y+titleBlk.Height())
+		lo.titleLen = len(titleBlk.Lines)
 		y = lo.title.Max.Y
 	}
 	if linkBlk != nil {
 		if titleBlk != nil {
-			y += linkBlk.size * 3 / 4
+			y += linkBlk.Size * 3 / 4
 		}
-		lo.link = image.Rect(textMargin, y, Width-textMargin, y+linkBlk.height())
+		lo.link = image.Rect(textMargin, y, Width-textMargin, y+linkBlk.Height())
 		y = lo.link.Max.Y
 	}
 	if titleBlk == nil && linkBlk == nil {
@@ -244,12 +235,12 @@ func render(link, title string) (*image.Gray, layout, error) {
 	}
 	drawQR(img, bits, lo.qr.Min, m)
 	if titleBlk != nil {
-		if err := titleBlk.draw(img, fs.bold, lo.title.Min.Y, titleColor); err != nil {
+		if err := titleBlk.Draw(img, fs.bold, 0, Width, lo.title.Min.Y, textfit.Center, titleColor); err != nil {
 			return nil, lo, err
 		}
 	}
 	if linkBlk != nil {
-		if err := linkBlk.draw(img, fs.mono, lo.link.Min.Y, linkColor); err != nil {
+		if err := linkBlk.Draw(img, fs.mono, 0, Width, lo.link.Min.Y, textfit.Center, linkColor); err != nil {
 			return nil, lo, err
 		}
 	}
@@ -271,230 +262,51 @@ func drawQR(img *image.Gray, bits [][]bool, at image.Point, m int) {
 	}
 }
 
-// --- fonts ---------------------------------------------------------------
+// --- fonts and text ------------------------------------------------------
 
 type fonts struct {
 	bold, mono *sfnt.Font
 }
 
-var loadFonts = sync.OnceValues(func() (*fonts, error) {
-	bold, err := opentype.Parse(gobold.TTF)
+func loadFonts() (*fonts, error) {
+	bold, err := textfit.Bold()
 	if err != nil {
-		return nil, fmt.Errorf("qrcard: parse gobold: %w", err)
+		return nil, err
 	}
-	mono, err := opentype.Parse(gomono.TTF)
+	mono, err := textfit.Mono()
 	if err != nil {
-		return nil, fmt.Errorf("qrcard: parse gomono: %w", err)
+		return nil, err
 	}
 	return &fonts{bold: bold, mono: mono}, nil
-})
-
-func newFace(f *sfnt.Font, size int) (font.Face, error) {
-	return opentype.NewFace(f, &opentype.FaceOptions{
-		Size:    float64(size),
-		DPI:     72, // size is in pixels
-		Hinting: font.HintingNone,
-	})
 }
 
 // maxTextRunes bounds the work on absurd input; anything beyond this could
 // never fit into three lines anyway.
 const maxTextRunes = 400
 
-// cleanText normalizes s for drawing with f: NFC (so "é" is one glyph, not
-// e + combining accent), whitespace collapsed to single spaces, and runes the
-// font has no glyph for (emoji, CJK, control and format characters) dropped
-// instead of being drawn as boxes.
 func cleanText(s string, f *sfnt.Font) string {
-	s = norm.NFC.String(s)
-	var (
-		b     strings.Builder
-		buf   sfnt.Buffer
-		space bool
-		n     int
-	)
-	for _, r := range s {
-		if n >= maxTextRunes {
-			break
-		}
-		if unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
-			continue
-		}
-		if gi, err := f.GlyphIndex(&buf, r); err != nil || gi == 0 {
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-			n++
-		}
-		space = false
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// --- text layout ---------------------------------------------------------
-
-type textBlock struct {
-	size       int
-	lines      []string
-	lineHeight int
-	ascent     int
-	descent    int
-}
-
-func (t *textBlock) height() int {
-	return (len(t.lines)-1)*t.lineHeight + t.ascent + t.descent
-}
-
-func (t *textBlock) draw(img *image.Gray, f *sfnt.Font, top int, c color.Gray) error {
-	face, err := newFace(f, t.size)
-	if err != nil {
-		return err
-	}
-	defer face.Close()
-	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: face}
-	for i, line := range t.lines {
-		w := d.MeasureString(line)
-		x := (fixed.I(Width) - w) / 2
-		d.Dot = fixed.Point26_6{X: x, Y: fixed.I(top + t.ascent + i*t.lineHeight)}
-		d.DrawString(line)
-	}
-	return nil
-}
-
-func newBlock(face font.Face, size int, lines []string) *textBlock {
-	met := face.Metrics()
-	return &textBlock{
-		size:       size,
-		lines:      lines,
-		lineHeight: int(math.Round(float64(size) * 1.2)),
-		ascent:     met.Ascent.Ceil(),
-		descent:    met.Descent.Ceil(),
-	}
+	return textfit.Clean(s, f, maxTextRunes)
 }
 
 // fitTitle wraps s at word boundaries into at most titleMaxLine lines of at
 // most width px, using the largest font size that fits; at the smallest size
 // it ellipsizes the last line.
-func fitTitle(f *sfnt.Font, s string, width int) *textBlock {
-	return fit(f, s, width, titleMaxSize, titleMinSize, titleMaxLine, wrapWords, true)
+func fitTitle(f *sfnt.Font, s string, width int) *textfit.Block {
+	return textfit.Fit(f, s, textfit.Spec{
+		Width: width, MaxSize: titleMaxSize, MinSize: titleMinSize, MaxLines: titleMaxLine,
+		Wrap: textfit.WrapWords, Ellipsize: true,
+	})
 }
 
 // fitLink puts the link on one line, shrinking it from maxSize down to
 // linkMinSize if needed; a longer link is broken anywhere (it has no spaces)
 // into at most linkMaxLines lines at linkMinSize. A link that does not fit even then is
 // not drawn at all (nobody types that much; an ellipsized link is useless).
-func fitLink(f *sfnt.Font, s string, width, maxSize int) *textBlock {
-	if b := fit(f, s, width, maxSize, linkMinSize, 1, wrapRunes, false); b != nil {
+func fitLink(f *sfnt.Font, s string, width, maxSize int) *textfit.Block {
+	sp := textfit.Spec{Width: width, MaxSize: maxSize, MinSize: linkMinSize, MaxLines: 1, Wrap: textfit.WrapRunes}
+	if b := textfit.Fit(f, s, sp); b != nil {
 		return b
 	}
-	return fit(f, s, width, linkMinSize, linkMinSize, linkMaxLines, wrapRunes, false)
-}
-
-type wrapFunc func(face font.Face, s string, width int) []string
-
-func fit(f *sfnt.Font, s string, width, maxSize, minSize, maxLines int, wrap wrapFunc, ellipsize bool) *textBlock {
-	for size := maxSize; size >= minSize; size -= sizeStep {
-		face, err := newFace(f, size)
-		if err != nil {
-			return nil
-		}
-		lines := wrap(face, s, width)
-		if len(lines) <= maxLines {
-			b := newBlock(face, size, lines)
-			face.Close()
-			return b
-		}
-		if size-sizeStep < minSize {
-			var b *textBlock
-			if ellipsize {
-				lines = append(lines[:maxLines-1], ellipsis(face, strings.Join(lines[maxLines-1:], " "), width))
-				b = newBlock(face, size, lines)
-			}
-			face.Close()
-			return b
-		}
-		face.Close()
-	}
-	return nil
-}
-
-func fits(face font.Face, s string, width int) bool {
-	return font.MeasureString(face, s) <= fixed.I(width)
-}
-
-// wrapWords greedily fills lines word by word; a word wider than a line is
-// broken between runes.
-func wrapWords(face font.Face, s string, width int) []string {
-	var lines []string
-	cur := ""
-	for _, w := range strings.Fields(s) {
-		if cur != "" && fits(face, cur+" "+w, width) {
-			cur += " " + w
-			continue
-		}
-		if cur != "" {
-			lines = append(lines, cur)
-		}
-		cur = ""
-		if fits(face, w, width) {
-			cur = w
-			continue
-		}
-		parts := wrapRunes(face, w, width)
-		lines = append(lines, parts[:len(parts)-1]...)
-		cur = parts[len(parts)-1]
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
-}
-
-// wrapRunes fills lines rune by rune.
-func wrapRunes(face font.Face, s string, width int) []string {
-	var lines []string
-	start := 0
-	for start < len(s) {
-		end := start
-		for end < len(s) {
-			_, sz := utf8.DecodeRuneInString(s[end:])
-			if !fits(face, s[start:end+sz], width) {
-				break
-			}
-			end += sz
-		}
-		if end == start { // a single rune wider than the line: take it anyway
-			_, sz := utf8.DecodeRuneInString(s[start:])
-			end += sz
-		}
-		lines = append(lines, s[start:end])
-		start = end
-	}
-	return lines
-}
-
-// ellipsis returns the longest prefix of s that fits width with "…" appended.
-func ellipsis(face font.Face, s string, width int) string {
-	const dots = "…"
-	best := ""
-	for i := range s {
-		if i == 0 {
-			continue
-		}
-		if !fits(face, s[:i]+dots, width) {
-			break
-		}
-		best = s[:i]
-	}
-	best = strings.TrimRightFunc(best, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsPunct(r) && r != ')' && r != '"'
-	})
-	return best + dots
+	sp.MaxSize, sp.MaxLines = linkMinSize, linkMaxLines
+	return textfit.Fit(f, s, sp)
 }

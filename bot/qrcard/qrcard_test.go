@@ -14,6 +14,8 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/skip2/go-qrcode"
 	"golang.org/x/image/draw"
+
+	"github.com/healthycities/napad/bot/internal/textfit"
 )
 
 const (
@@ -215,27 +217,27 @@ func TestTitleFitting(t *testing.T) {
 	}
 	w := Width - 2*textMargin
 	short := fitTitle(fs.bold, "8.B", w)
-	if short.size != titleMaxSize || len(short.lines) != 1 {
-		t.Errorf("short title: size %d, %d lines", short.size, len(short.lines))
+	if short.Size != titleMaxSize || len(short.Lines) != 1 {
+		t.Errorf("short title: size %d, %d lines", short.Size, len(short.Lines))
 	}
 	long := fitTitle(fs.bold, cleanText(title200, fs.bold), w)
-	if long.size != titleMinSize || len(long.lines) != titleMaxLine {
-		t.Errorf("200-char title: size %d, %d lines", long.size, len(long.lines))
+	if long.Size != titleMinSize || len(long.Lines) != titleMaxLine {
+		t.Errorf("200-char title: size %d, %d lines", long.Size, len(long.Lines))
 	}
-	if last := long.lines[len(long.lines)-1]; !strings.HasSuffix(last, "…") {
+	if last := long.Lines[len(long.Lines)-1]; !strings.HasSuffix(last, "…") {
 		t.Errorf("200-char title not ellipsized: %q", last)
 	}
 	// One giant word is broken, never wider than the line.
 	word := fitTitle(fs.bold, strings.Repeat("Ш", 300), w)
-	face, _ := newFace(fs.bold, word.size)
+	face, _ := textfit.NewFace(fs.bold, word.Size)
 	defer face.Close()
-	for _, l := range word.lines {
-		if !fits(face, l, w) {
+	for _, l := range word.Lines {
+		if !textfit.Fits(face, l, w) {
 			t.Errorf("line too wide: %q", l)
 		}
 	}
-	if len(word.lines) != titleMaxLine {
-		t.Errorf("giant word: %d lines", len(word.lines))
+	if len(word.Lines) != titleMaxLine {
+		t.Errorf("giant word: %d lines", len(word.Lines))
 	}
 }
 
