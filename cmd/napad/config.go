@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
 
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/seal"
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -37,6 +38,9 @@ type config struct {
 	// Telegram's sending limits (telegram.Config: negative means none).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
+
+	// ContactKeys seal students' chats at rest (read with ParticipantKey).
+	ContactKeys *seal.Keyring
 }
 
 var (
@@ -168,6 +172,11 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 			r.fail("PARTICIPANT_KEY", "is too short: use at least %d characters (e.g. `openssl rand -hex 32`)", minParticipantKey)
 		}
 		c.ParticipantKey = []byte(key)
+		keys, err := seal.ContactKeys(c.ParticipantKey, nil)
+		if err != nil {
+			r.fail("PARTICIPANT_KEY", "cannot give a contact key: %v", err)
+		}
+		c.ContactKeys = keys
 	}
 
 	c.WebhookURL = r.get("WEBHOOK_URL", "")

@@ -111,11 +111,14 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	log := newLogger(stderr, cfg.LogLevel)
 	redisstore.SetLogger(log)
 
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg.DatabaseURL, postgres.WithContactKeys(cfg.ContactKeys))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := sealPlainContacts(ctx, db, log); err != nil {
+		return err
+	}
 	rdb, err := redisstore.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
 	if err != nil {
 		return fmt.Errorf("connect to Redis: %w", err)
@@ -125,7 +128,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	// The status notifier has connections of its own, so that it neither
 	// waits for nor adds to the ones serving conversations (after an outage
 	// each stale idle connection fails one student's request).
-	notifyDB, err := postgres.Open(ctx, cfg.DatabaseURL)
+	notifyDB, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.WithContactKeys(cfg.ContactKeys))
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
@@ -295,16 +298,33 @@ func notifyInterval(getenv func(string) string) (time.Duration, error) {
 }
 
 // openDatabase brings the schema up to date and connects.
-func openDatabase(ctx context.Context, databaseURL string) (*postgres.Store, error) {
+func openDatabase(ctx context.Context, databaseURL string, opts ...postgres.Option) (*postgres.Store, error) {
 	if err := postgres.Migrate(ctx, databaseURL); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	db, err := postgres.Open(ctx, databaseURL)
+	db, err := postgres.Open(ctx, databaseURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	return db, nil
 }
+
+// sealPlainContacts seals the chats stored before chats were sealed (by an
+// older version, or an older replica still running): after an upgrade the
+// database keeps no chat in plain for long.
+func sealPlainContacts(ctx context.Context, db *postgres.Store, log *slog.Logger) error {
+	done, err := db.SealPlainContacts(ctx, serveActor)
+	if err != nil {
+		return fmt.Errorf("seal stored chats: %w", err)
+	}
+	if done.Plain > 0 {
+		log.Info("stored chats sealed", "contacts", done.Plain)
+	}
+	return nil
+}
+
+// serveActor is the audit log's actor for what `napad serve` does by itself.
+const serveActor = "serve"
 
 func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(getenv, needs{database: true})
