@@ -105,7 +105,8 @@ type PeopleStore interface {
 // NotificationStore hands the notifier the status notifications that are
 // due, each to one notifier only for a while (a lease), and records what
 // became of them. Notifications nobody may get (after /stop, a blocked bot,
-// a hidden idea) are never handed out.
+// a hidden idea) are never handed out. A notification whose chat the store
+// cannot open (sealed with a key it lacks) comes with ChatID 0.
 type NotificationStore interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error)
 	MarkNotified(ctx context.Context, ideaID int64, at time.Time) error
