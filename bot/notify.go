@@ -101,7 +101,7 @@ func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification)
 
 	case errors.Is(err, ErrUnreachable):
 		rt.log.Info("the student blocked the bot; not telling them about their ideas again", "reference", n.Reference)
-		if err := rt.stores.People.StopContact(storeCtx, n.ParticipantID, n.ChatID, false); err != nil {
+		if err := rt.stores.People.StopContact(storeCtx, n.ParticipantID, false); err != nil {
 			rt.log.Warn("marking a student unreachable failed", "err", err)
 		}
 		if err := store.DropNotification(storeCtx, n.IdeaID, now); err != nil {

@@ -98,8 +98,9 @@ type PeopleStore interface {
 	DataOf(ctx context.Context, participantID string) ([]byte, error)
 	DeleteParticipant(ctx context.Context, participantID string) (bool, error)
 	// Not to tell a student what became of their ideas any more: they said
-	// /stop or blocked the bot. (How to reach them is stored with each idea.)
-	StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error
+	// /stop or blocked the bot; their chat is forgotten. (How to reach them
+	// is stored with each idea.)
+	StopContact(ctx context.Context, participantID string, optOut bool) error
 }
 
 // NotificationStore hands the notifier the status notifications that are

@@ -69,7 +69,7 @@ type fakePeople struct {
 	stopped []string
 }
 
-func (p *fakePeople) StopContact(_ context.Context, participantID string, _ int64, optOut bool) error {
+func (p *fakePeople) StopContact(_ context.Context, participantID string, optOut bool) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopped = append(p.stopped, fmt.Sprintf("%s optOut=%v", participantID, optOut))

@@ -486,6 +486,10 @@ func TestE2EStudentDataRights(t *testing.T) {
 	if strings.Contains(string(doc.Document.Data), "Student") { // the Telegram first name
 		t.Error("/mydata contains the student's Telegram name")
 	}
+	// Their chat, sealed in the database, is theirs to see.
+	if !strings.Contains(string(doc.Document.Data), fmt.Sprintf(`"telegram_chat": %d`, s.u.ID())) {
+		t.Errorf("/mydata lacks the student's chat:\n%s", doc.Document.Data)
+	}
 
 	s.u.SendText("/stop")
 	s.expect("stop.done")

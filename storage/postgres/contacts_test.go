@@ -120,6 +120,93 @@ func TestContactChatCannotMoveToAnotherStudent(t *testing.T) {
 	}
 }
 
+// chatsKept is how many chats, sealed or plain, a student's contact holds.
+func chatsKept(t *testing.T, dbURL, participantID string) int {
+	t.Helper()
+	var n int
+	if err := connect(t, dbURL).QueryRow(t.Context(), `SELECT count(chat_sealed) + count(chat_id) FROM contacts WHERE participant_id = $1`,
+		participantID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Once nothing can be sent to a student (they said /stop, or blocked the
+// bot), their chat is not kept; what they chose is. One who blocked the bot
+// and sends another idea can be told about it again.
+func TestStoppedContactKeepsNoChat(t *testing.T) {
+	t.Parallel()
+	st, dbURL := newStore(t)
+	ctx := t.Context()
+	stopped := reachable(t, st, "stopped", sealedChat)
+	if err := st.StopContact(ctx, "p-stopped", true); err != nil {
+		t.Fatal(err)
+	}
+	if n := chatsKept(t, dbURL, "p-stopped"); n != 0 {
+		t.Errorf("after /stop the contact keeps a chat: %s", contactRow(t, dbURL, "p-stopped"))
+	}
+	// A later idea (the conversation that knew of /stop expired) keeps no chat either.
+	if err := st.SetContact(ctx, "p-stopped", sealedChat); err != nil {
+		t.Fatal(err)
+	}
+	if n := chatsKept(t, dbURL, "p-stopped"); n != 0 {
+		t.Errorf("a stopped student's next idea stores a chat again: %s", contactRow(t, dbURL, "p-stopped"))
+	}
+	if c := contactOf(t, st, "p-stopped"); c["notifications_stopped"] != true || c["telegram_chat"] != nil {
+		t.Errorf("/mydata contact after /stop: %v", c)
+	}
+	setStatus(t, st, stopped, "done", "")
+	if got := due(t, st, time.Now()); len(got) != 0 {
+		t.Errorf("notified after /stop: %+v", got)
+	}
+
+	blocked := reachable(t, st, "blocked", sealedChat+1)
+	if err := st.StopContact(ctx, "p-blocked", false); err != nil {
+		t.Fatal(err)
+	}
+	if n := chatsKept(t, dbURL, "p-blocked"); n != 0 {
+		t.Errorf("a student who blocked the bot keeps a chat: %s", contactRow(t, dbURL, "p-blocked"))
+	}
+	if err := st.SetContact(ctx, "p-blocked", sealedChat+1); err != nil { // another idea
+		t.Fatal(err)
+	}
+	setStatus(t, st, blocked, "done", "")
+	if n := dueOne(t, st, time.Now()); n.Reference != blocked || n.ChatID != sealedChat+1 {
+		t.Errorf("after writing again: %+v", n)
+	}
+}
+
+// Retention detaches a student's last ideas from them: nothing is left to
+// tell them about, so their chat goes too, even though they are still a
+// participant (they joined a forum lately).
+func TestRetentionDropsContactsWithNothingToTell(t *testing.T) {
+	t.Parallel()
+	st, dbURL := newStore(t)
+	ctx := t.Context()
+	reachable(t, st, "old", sealedChat)
+	reachable(t, st, "recent", sealedChat+1)
+	conn := connect(t, dbURL)
+	for _, q := range []string{
+		`UPDATE suggestions SET created_at = now() - interval '3 years' WHERE participant_id = 'p-old'`,
+		`UPDATE contacts SET updated_at = now() - interval '3 years' WHERE participant_id = 'p-old'`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.ApplyRetention(ctx, time.Now().AddDate(-2, 0, 0)); err != nil || n != 1 {
+		t.Fatalf("detached %d, %v", n, err)
+	}
+	var old, recent int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE participant_id = 'p-old'),
+		count(*) FILTER (WHERE participant_id = 'p-recent') FROM contacts`).Scan(&old, &recent); err != nil {
+		t.Fatal(err)
+	}
+	if old != 0 || recent != 1 {
+		t.Errorf("contacts after retention: %d of the student with nothing left (want 0), %d of the other (want 1)", old, recent)
+	}
+}
+
 // storeWithKeys opens another store on dbURL that seals with current and
 // also opens what old sealed.
 func storeWithKeys(t *testing.T, dbURL string, current []byte, old ...[]byte) (*postgres.Store, *seal.Keyring) {

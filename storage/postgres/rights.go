@@ -108,16 +108,19 @@ func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bo
 
 // StopContact records /stop (optOut) or a blocked bot (unreachable): the
 // student is not messaged again, even if a later idea updates the contact.
-func (s *Store) StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error {
+// Nothing can be sent to them any more, so their chat is not kept; that
+// they said /stop is, for ideas they send after their conversation expired.
+// One who blocked the bot and sends another idea is reachable again.
+func (s *Store) StopContact(ctx context.Context, participantID string, optOut bool) error {
 	col := "unreachable"
 	if optOut {
 		col = "opted_out"
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO contacts (participant_id, chat_id, `+col+`)
-		SELECT $1, $2, true WHERE EXISTS (SELECT 1 FROM participants WHERE id = $1)
-		ON CONFLICT (participant_id) DO UPDATE SET `+col+` = true, updated_at = now()`,
-		participantID, chatID)
+		INSERT INTO contacts (participant_id, `+col+`)
+		SELECT $1, true WHERE EXISTS (SELECT 1 FROM participants WHERE id = $1)
+		ON CONFLICT (participant_id) DO UPDATE SET `+col+` = true, chat_id = NULL, chat_sealed = NULL, updated_at = now()`,
+		participantID)
 	if err != nil {
 		return fmt.Errorf("postgres: stop contact: %w", err)
 	}

@@ -32,13 +32,13 @@ func TestStudentsOwnData(t *testing.T) {
 	if err := st.SetContact(ctx, "student-a", 424242); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.StopContact(ctx, "student-a", 424242, true); err != nil {
+	if err := st.StopContact(ctx, "student-a", true); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SetContact(ctx, "student-a", 424242); err != nil { // a later idea keeps the /stop
 		t.Fatal(err)
 	}
-	if err := st.StopContact(ctx, "nobody", 1, true); err != nil {
+	if err := st.StopContact(ctx, "nobody", true); err != nil {
 		t.Fatalf("/stop by someone never seen: %v", err)
 	}
 
