@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -442,6 +443,17 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	s.expect("submit.queued")
 	s.tap("button.submit") // the old button again: already kept
 	s.expect("submit.queued")
+	// Redis does not give away whom to tell the code: the chat is sealed.
+	entries := s.outbox()
+	if len(entries) != 1 {
+		t.Errorf("%d outbox entries, want 1", len(entries))
+	}
+	chat := regexp.MustCompile(`\b` + strconv.FormatInt(s.u.ID(), 10) + `\b`)
+	for _, data := range entries {
+		if chat.Match(data) {
+			t.Errorf("the outbox entry has the chat id: %s", data)
+		}
+	}
 	pgProxy.restore()
 	code := s.expect("submit.code_later")
 	ref := regexpRef.FindString(code.Text)

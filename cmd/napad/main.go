@@ -141,6 +141,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	rt, err := bot.New(bot.Config{
 		ParticipantKey: cfg.ParticipantKey,
+		ContactKeys:    cfg.ContactKeys,
 		StateTTL:       cfg.StateTTL,
 		StaffUsers:     staff,
 		Location:       cfg.Location,
