@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -39,6 +40,40 @@ func queuedChat(keys *seal.Keyring, q queuedIdea) (int64, error) {
 		return q.ChatID, nil
 	}
 	return keys.OpenChat(outboxPlace, q.Idea.ParticipantID, q.Chat)
+}
+
+// ResealOutbox seals the chat of every outbox entry, waiting or set aside,
+// with the current contact key, and seals the chats of entries queued before
+// chats were sealed. An entry whose chat keys cannot open is left as it is
+// and counted as unreadable; one stored or changed meanwhile is left too.
+func ResealOutbox(ctx context.Context, outbox OutboxResealer, keys *seal.Keyring) (resealed, unreadable int, err error) {
+	entries, err := outbox.AllOutbox(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reseal outbox: %w", err)
+	}
+	for id, data := range entries {
+		var q queuedIdea
+		if json.Unmarshal(data, &q) != nil || (len(q.Chat) == 0 && q.ChatID == 0) || (len(q.Chat) > 0 && keys.Current(q.Chat)) {
+			continue // nothing to seal, or sealed already
+		}
+		chat, err := queuedChat(keys, q)
+		if err != nil {
+			unreadable++
+			continue
+		}
+		sealed, err := sealQueued(keys, q, chat)
+		if err != nil {
+			return resealed, unreadable, fmt.Errorf("reseal outbox: %w", err)
+		}
+		replaced, err := outbox.ReplaceOutbox(ctx, id, data, sealed)
+		if err != nil {
+			return resealed, unreadable, fmt.Errorf("reseal outbox: %w", err)
+		}
+		if replaced {
+			resealed++
+		}
+	}
+	return resealed, unreadable, nil
 }
 
 // queue keeps an idea that PostgreSQL could not take in the outbox; it says

@@ -52,6 +52,13 @@ type OutboxStore interface {
 	OutboxOf(ctx context.Context, idPrefix string) (map[string][]byte, error)
 }
 
+// OutboxResealer is what ResealOutbox needs of the outbox: every entry, and
+// replacing one that has not changed since it was read.
+type OutboxResealer interface {
+	AllOutbox(ctx context.Context) (map[string][]byte, error)
+	ReplaceOutbox(ctx context.Context, id string, old, data []byte) (bool, error)
+}
+
 // ForumStore finds, creates and changes forums, and counts who took part.
 type ForumStore interface {
 	ForumByCode(ctx context.Context, code string) (forum flows.Forum, found bool, err error)
