@@ -273,6 +273,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		"METRICS_ADDR":        {"METRICS_ADDR": ":8080"},
 		"LOG_LEVEL":           {"LOG_LEVEL": "loud"},
 		"TELEGRAM_API_URL":    {"TELEGRAM_API_URL": "ftp://x"},
+		"CONTACT_KEY":         {"CONTACT_KEY": "a-passphrase-is-not-a-key-0123456789"},
+		"CONTACT_OLD_KEYS":    {"CONTACT_OLD_KEYS": strings.Repeat("ab", 32) + ",0123"},
+		"CONTACT_OLD_KEYS ":   {"CONTACT_KEY": strings.Repeat("ab", 32), "CONTACT_OLD_KEYS": strings.Repeat("ab", 32)},
 	}
 	for name, change := range cases {
 		env := map[string]string{}
@@ -288,6 +291,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), testToken) {
 			t.Errorf("%s: the token is in the error", name)
+		}
+		if err != nil && (strings.Contains(err.Error(), "passphrase") || strings.Contains(err.Error(), "abab")) {
+			t.Errorf("%s: a key is in the error: %v", name, err)
 		}
 	}
 	if err := run(context.Background(), nil, func(string) string { return "" }, &strings.Builder{}, &strings.Builder{}); err == nil {

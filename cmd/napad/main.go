@@ -17,6 +17,7 @@ import (
 
 	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/seal"
 	"github.com/healthycities/napad/storage/postgres"
 	redisstore "github.com/healthycities/napad/storage/redis"
 )
@@ -44,6 +45,8 @@ Commands:
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
   role list              teachers and staff with a role, by pseudonym
   role revoke PSEUDONYM  take a teacher's role away (audited; their forums stay)
+  keys rotate-contacts   seal every stored chat with CONTACT_KEY (audited), so that
+                         CONTACT_OLD_KEYS can be emptied
   retention              apply RETENTION_DAYS once (serve also does it daily)
   healthcheck            exit 0 if the bot on METRICS_ADDR is up (for Docker)
 
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return staffCommand(ctx, args, getenv, stdout, stderr)
 	case "role":
 		return role(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return keys(ctx, args[1:], getenv, stdout, stderr)
 	case "retention":
 		return retention(ctx, getenv, stdout)
 	case "healthcheck":
@@ -116,7 +121,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if err := sealPlainContacts(ctx, db, log); err != nil {
+	if err := sealPlainContacts(ctx, db, cfg.ContactKeys, log); err != nil {
 		return err
 	}
 	rdb, err := redisstore.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
@@ -312,14 +317,26 @@ func openDatabase(ctx context.Context, databaseURL string, opts ...postgres.Opti
 
 // sealPlainContacts seals the chats stored before chats were sealed (by an
 // older version, or an older replica still running): after an upgrade the
-// database keeps no chat in plain for long.
-func sealPlainContacts(ctx context.Context, db *postgres.Store, log *slog.Logger) error {
+// database keeps no chat in plain for long. It also says, loudly, if chats
+// are sealed with a key that is not configured: those students hear nothing
+// about their ideas until it is.
+func sealPlainContacts(ctx context.Context, db *postgres.Store, keys *seal.Keyring, log *slog.Logger) error {
 	done, err := db.SealPlainContacts(ctx, serveActor)
 	if err != nil {
 		return fmt.Errorf("seal stored chats: %w", err)
 	}
 	if done.Plain > 0 {
 		log.Info("stored chats sealed", "contacts", done.Plain)
+	}
+	sealing, err := db.ContactSealing(ctx)
+	if err != nil {
+		return fmt.Errorf("seal stored chats: %w", err)
+	}
+	for id, n := range sealing.ByKey {
+		if !keys.Has(id) {
+			log.Error("chats are sealed with a contact key that is not configured: add it to CONTACT_OLD_KEYS",
+				"key_id", id, "contacts", n)
+		}
 	}
 	return nil
 }
