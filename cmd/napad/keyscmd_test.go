@@ -123,3 +123,36 @@ func TestKeysRotateContacts(t *testing.T) {
 		t.Errorf("audit rows: %d contacts.seal, %d outbox.seal (want 3 each: two rotations and the refused one), %v", contacts, outbox, err)
 	}
 }
+
+// A bot started without the key some chats are sealed with says so, with
+// the key's id (never the key), and still starts; a chat stored in plain
+// before chats were sealed is sealed at start.
+func TestE2EServeSealsPlainChatsAndNamesAMissingKey(t *testing.T) {
+	a := prepareApp(t)
+	ctx := t.Context()
+	stray, err := seal.NewKeyring([]byte(strings.Repeat("s", seal.KeySize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, a.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `INSERT INTO participants (id, language) VALUES ('p-stray', 'cs'), ('p-plain', 'cs')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO contacts (participant_id, chat_sealed, chat_id) VALUES ('p-stray', $1, NULL), ('p-plain', NULL, 7305118042)`,
+		stray.SealChat("contacts", "p-stray", 42)); err != nil {
+		t.Fatal(err)
+	}
+	a.start()
+	t.Cleanup(a.stop)
+	if logs := a.logs.String(); !strings.Contains(logs, "not configured") || !strings.Contains(logs, stray.KeyID()) {
+		t.Errorf("the missing key is not named at start:\n%s", logs)
+	}
+	var plain int
+	if err := conn.QueryRow(ctx, `SELECT count(chat_id) FROM contacts`).Scan(&plain); err != nil || plain != 0 {
+		t.Errorf("%d chats in plain after start, %v", plain, err)
+	}
+}
