@@ -285,6 +285,16 @@ func TestMigrateSealsPlainContacts(t *testing.T) {
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'contacts.seal' AND after->>'plain' = '1'`).Scan(&audits); err != nil || audits != 1 {
 		t.Errorf("%d audit rows for the sealing, %v; want 1", audits, err)
 	}
+
+	// Back down: a sealed chat cannot be read in SQL; its student counts as
+	// unreachable, which the older bot understands.
+	if err := postgres.MigrateDownTo(ctx, dbURL, 7); err != nil {
+		t.Fatalf("down to 7: %v", err)
+	}
+	var reachable int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE NOT unreachable AND NOT opted_out`).Scan(&reachable); err != nil || reachable != 0 {
+		t.Errorf("%d reachable contacts after down to 7, %v; want 0", reachable, err)
+	}
 }
 
 // dueAfterStatus changes an idea's status and takes its notification.
