@@ -80,7 +80,7 @@ func (rt *Runtime) Deliver(ctx context.Context, ch Channel, pid string, d Delive
 	if errors.Is(err, ErrUnreachable) {
 		rt.log.Info("the bot was blocked in this chat; not sending", "err", err)
 		if pid != "" {
-			if stopErr := rt.stores.People.StopContact(ctx, pid, d.Chat, false); stopErr != nil {
+			if stopErr := rt.stores.People.StopContact(ctx, pid, false); stopErr != nil {
 				rt.log.Warn("marking a student unreachable failed", "err", stopErr)
 			}
 		}

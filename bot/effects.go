@@ -347,7 +347,7 @@ func (rt *Runtime) withLiveData(ctx context.Context, x effect, stored []byte) ([
 }
 
 func (rt *Runtime) stopMessages(ctx context.Context, x effect) (flows.Input, bool) {
-	if err := rt.stores.People.StopContact(ctx, x.pid, x.chat, true); err != nil {
+	if err := rt.stores.People.StopContact(ctx, x.pid, true); err != nil {
 		return rt.failed("stopping messages failed", err)
 	}
 	return flows.Input{}, false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -73,9 +74,15 @@ func (rt *Runtime) notifyDue(ctx context.Context, ch Channel) (int, error) {
 	return len(due), nil
 }
 
+// errChatUnopened: the store has the student's chat but could not open it.
+var errChatUnopened = errors.New("the student's chat could not be opened: it is sealed with a contact key this bot does not have")
+
 // notify sends one notification and records how it went.
 func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification) {
-	err := ch.Send(ctx, Delivery{Chat: n.ChatID, Lang: n.Language, Replies: []flows.Reply{{Text: notificationMsg(n)}}, Background: true})
+	err := errChatUnopened // tried again like a failed send: the key may come back
+	if n.ChatID != 0 {
+		err = ch.Send(ctx, Delivery{Chat: n.ChatID, Lang: n.Language, Replies: []flows.Reply{{Text: notificationMsg(n)}}, Background: true})
+	}
 	if err != nil && ctx.Err() != nil {
 		return // shutting down: another round (or replica) sends it after the lease
 	}
@@ -94,7 +101,7 @@ func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification)
 
 	case errors.Is(err, ErrUnreachable):
 		rt.log.Info("the student blocked the bot; not telling them about their ideas again", "reference", n.Reference)
-		if err := rt.stores.People.StopContact(storeCtx, n.ParticipantID, n.ChatID, false); err != nil {
+		if err := rt.stores.People.StopContact(storeCtx, n.ParticipantID, false); err != nil {
 			rt.log.Warn("marking a student unreachable failed", "err", err)
 		}
 		if err := store.DropNotification(storeCtx, n.IdeaID, now); err != nil {
@@ -106,7 +113,11 @@ func (rt *Runtime) notify(ctx context.Context, ch Channel, n flows.Notification)
 		if rerr != nil {
 			rt.log.Error("recording a failed status notification failed", "reference", n.Reference, "err", rerr)
 		}
-		rt.log.Warn("sending a status notification failed", "reference", n.Reference,
+		level := slog.LevelWarn
+		if errors.Is(err, errChatUnopened) {
+			level = slog.LevelError // a person must put the key back
+		}
+		rt.log.Log(ctx, level, "sending a status notification failed", "reference", n.Reference,
 			"gave_up", gaveUp, "err", err)
 	}
 }

@@ -3,17 +3,77 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/seal"
 )
 
 // queuedIdea is what the outbox keeps: the idea and whom to tell its code.
 type queuedIdea struct {
-	Idea   flows.Idea `json:"s"`
-	ChatID int64      `json:"c"`
-	Lang   string     `json:"l"`
+	Idea flows.Idea `json:"s"`
+	// Chat is where to tell the code, sealed (see sealQueued); the idea's
+	// ContactChat is taken from it when the idea is stored.
+	Chat []byte `json:"k,omitempty"`
+	// ChatID is the chat in plain, in entries queued before chats were sealed.
+	ChatID int64  `json:"c,omitempty"`
+	Lang   string `json:"l"`
+}
+
+// outboxPlace binds a sealed chat to the outbox.
+const outboxPlace = "outbox"
+
+// sealQueued is an outbox entry as Redis keeps it: its chat sealed, bound
+// to the student, and in plain nowhere, so that Redis alone does not tell
+// whom it is from.
+func sealQueued(keys *seal.Keyring, q queuedIdea, chat int64) ([]byte, error) {
+	q.Chat = keys.SealChat(outboxPlace, q.Idea.ParticipantID, chat)
+	q.ChatID, q.Idea.ContactChat = 0, 0
+	return json.Marshal(q)
+}
+
+// queuedChat is the chat an entry's code is told in.
+func queuedChat(keys *seal.Keyring, q queuedIdea) (int64, error) {
+	if len(q.Chat) == 0 {
+		return q.ChatID, nil
+	}
+	return keys.OpenChat(outboxPlace, q.Idea.ParticipantID, q.Chat)
+}
+
+// ResealOutbox seals the chat of every outbox entry, waiting or set aside,
+// with the current contact key, and seals the chats of entries queued before
+// chats were sealed. An entry whose chat keys cannot open is left as it is
+// and counted as unreadable; one stored or changed meanwhile is left too.
+func ResealOutbox(ctx context.Context, outbox OutboxResealer, keys *seal.Keyring) (resealed, unreadable int, err error) {
+	entries, err := outbox.AllOutbox(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reseal outbox: %w", err)
+	}
+	for id, data := range entries {
+		var q queuedIdea
+		if json.Unmarshal(data, &q) != nil || (len(q.Chat) == 0 && q.ChatID == 0) || (len(q.Chat) > 0 && keys.Current(q.Chat)) {
+			continue // nothing to seal, or sealed already
+		}
+		chat, err := queuedChat(keys, q)
+		if err != nil {
+			unreadable++
+			continue
+		}
+		sealed, err := sealQueued(keys, q, chat)
+		if err != nil {
+			return resealed, unreadable, fmt.Errorf("reseal outbox: %w", err)
+		}
+		replaced, err := outbox.ReplaceOutbox(ctx, id, data, sealed)
+		if err != nil {
+			return resealed, unreadable, fmt.Errorf("reseal outbox: %w", err)
+		}
+		if replaced {
+			resealed++
+		}
+	}
+	return resealed, unreadable, nil
 }
 
 // queue keeps an idea that PostgreSQL could not take in the outbox; it says
@@ -25,7 +85,7 @@ func (rt *Runtime) queue(ctx context.Context, sub flows.Idea, chatID int64, lang
 	// Its own deadline: the failed Submit may have used up the caller's.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
-	data, err := json.Marshal(queuedIdea{Idea: sub, ChatID: chatID, Lang: lang})
+	data, err := sealQueued(rt.cfg.ContactKeys, queuedIdea{Idea: sub, Lang: lang}, chatID)
 	if err == nil {
 		err = rt.stores.Outbox.PutOutbox(ctx, sub.DraftID, data)
 	}
@@ -75,8 +135,14 @@ func (rt *Runtime) drainOutbox(ctx context.Context, ch Channel) {
 			rt.deadLetter(ctx, id, lease, "it cannot be read", err)
 			continue
 		}
-		if q.Idea.ContactChat == 0 && !q.Idea.Quiet { // queued before ideas carried it
-			q.Idea.ContactChat = q.ChatID
+		chat, err := queuedChat(rt.cfg.ContactKeys, q)
+		if err != nil {
+			// The idea matters more than telling its code: it is stored, but
+			// its student is not told, nor later about what became of it.
+			rt.log.Error("the chat of an outbox entry could not be opened; its idea is stored without it", "draft", draftOf(id), "err", err)
+		}
+		if !q.Idea.Quiet { // the student said /stop: no contact
+			q.Idea.ContactChat = chat
 		}
 		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
 		ref, err := rt.stores.Ideas.Submit(storeCtx, q.Idea)
@@ -112,7 +178,10 @@ func (rt *Runtime) drainOutbox(ctx context.Context, ch Channel) {
 			continue
 		}
 		rt.log.Info("idea stored from the outbox", "reference", ref, "forum_id", q.Idea.ForumID)
-		_ = rt.Deliver(ctx, ch, q.Idea.ParticipantID, Delivery{Chat: q.ChatID, Lang: q.Lang, Replies: []flows.Reply{{
+		if chat == 0 {
+			continue
+		}
+		_ = rt.Deliver(ctx, ch, q.Idea.ParticipantID, Delivery{Chat: chat, Lang: q.Lang, Replies: []flows.Reply{{
 			Text: flows.Msg{Key: "submit.code_later", Data: map[string]any{"Ref": ref, "Title": q.Idea.Title}}}}})
 	}
 }

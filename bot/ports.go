@@ -52,6 +52,13 @@ type OutboxStore interface {
 	OutboxOf(ctx context.Context, idPrefix string) (map[string][]byte, error)
 }
 
+// OutboxResealer is what ResealOutbox needs of the outbox: every entry, and
+// replacing one that has not changed since it was read.
+type OutboxResealer interface {
+	AllOutbox(ctx context.Context) (map[string][]byte, error)
+	ReplaceOutbox(ctx context.Context, id string, old, data []byte) (bool, error)
+}
+
 // ForumStore finds, creates and changes forums, and counts who took part.
 type ForumStore interface {
 	ForumByCode(ctx context.Context, code string) (forum flows.Forum, found bool, err error)
@@ -98,14 +105,16 @@ type PeopleStore interface {
 	DataOf(ctx context.Context, participantID string) ([]byte, error)
 	DeleteParticipant(ctx context.Context, participantID string) (bool, error)
 	// Not to tell a student what became of their ideas any more: they said
-	// /stop or blocked the bot. (How to reach them is stored with each idea.)
-	StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error
+	// /stop or blocked the bot; their chat is forgotten. (How to reach them
+	// is stored with each idea.)
+	StopContact(ctx context.Context, participantID string, optOut bool) error
 }
 
 // NotificationStore hands the notifier the status notifications that are
 // due, each to one notifier only for a while (a lease), and records what
 // became of them. Notifications nobody may get (after /stop, a blocked bot,
-// a hidden idea) are never handed out.
+// a hidden idea) are never handed out. A notification whose chat the store
+// cannot open (sealed with a key it lacks) comes with ChatID 0.
 type NotificationStore interface {
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error)
 	MarkNotified(ctx context.Context, ideaID int64, at time.Time) error

@@ -18,6 +18,7 @@ import (
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/locales"
+	"github.com/healthycities/napad/seal"
 )
 
 // Config is what the runtime needs to know besides its stores.
@@ -33,6 +34,10 @@ type Config struct {
 	IdeasPerDay int
 	Logger      *slog.Logger
 	Now         func() time.Time
+
+	// ContactKeys seal students' chats in the outbox; nil: the keys derived
+	// from ParticipantKey (seal.ContactKeys).
+	ContactKeys *seal.Keyring
 }
 
 // Stores are the runtime's storage, defined by the interfaces in ports.go.
@@ -71,6 +76,13 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.ContactKeys == nil {
+		keys, err := seal.ContactKeys(cfg.ParticipantKey, nil)
+		if err != nil {
+			return nil, fmt.Errorf("contact keys: %w", err)
+		}
+		cfg.ContactKeys = keys
 	}
 	catalog, err := locales.Load()
 	if err != nil {

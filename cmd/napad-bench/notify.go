@@ -35,6 +35,7 @@ import (
 	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/seal"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -155,7 +156,13 @@ var notifyStatuses = []string{"under_review", "selected", "in_progress", "done",
 // in one transaction each. Its connections end with it, so that PostgreSQL
 // has counted their transactions before the run.
 func prepareIdeas(ctx context.Context, databaseURL, forumCode string, n int, userBase int64, key []byte, seed uint64, runID string) (*notifyPlan, error) {
-	db, err := postgres.Open(ctx, databaseURL)
+	// The chats sealed as the spawned bot seals them: with the key it
+	// derives from PARTICIPANT_KEY.
+	contactKeys, err := seal.ContactKeys(key, nil)
+	if err != nil {
+		return nil, err
+	}
+	db, err := postgres.Open(ctx, databaseURL, postgres.WithContactKeys(contactKeys))
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
 
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/seal"
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -38,6 +39,9 @@ type config struct {
 	// Telegram's sending limits (telegram.Config: negative means none).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
+
+	// ContactKeys seal students' chats at rest (read with ParticipantKey).
+	ContactKeys *seal.Keyring
 }
 
 var (
@@ -166,6 +170,39 @@ func redactURL(v string) string {
 	return u.Redacted()
 }
 
+// contactKeys reads CONTACT_KEY, the key students' chats are sealed with
+// (empty: one derived from PARTICIPANT_KEY, which cannot be changed), and
+// CONTACT_OLD_KEYS, keys that chats sealed before may still need. A key's
+// text is never repeated in an error.
+func (r *envReader) contactKeys(participantKey []byte) *seal.Keyring {
+	const hint = "32 random bytes as 64 hex digits or base64, e.g. `openssl rand -hex 32`"
+	var current []byte
+	if v := r.get("CONTACT_KEY", ""); v != "" {
+		k, err := seal.ParseKey(v)
+		if err != nil {
+			r.fail("CONTACT_KEY", "must be %s", hint)
+		}
+		current = k
+	}
+	var old [][]byte
+	for i, field := range strings.FieldsFunc(r.get("CONTACT_OLD_KEYS", ""), func(r rune) bool { return r == ',' || r == ' ' }) {
+		k, err := seal.ParseKey(field)
+		if err != nil {
+			r.fail("CONTACT_OLD_KEYS", "must be keys separated by commas, each %s (key %d is not)", hint, i+1)
+			return nil
+		}
+		old = append(old, k)
+	}
+	if r.err != nil {
+		return nil
+	}
+	keys, err := seal.ContactKeys(participantKey, current, old...)
+	if err != nil {
+		r.fail("CONTACT_OLD_KEYS", "must not repeat a key, nor CONTACT_KEY")
+	}
+	return keys
+}
+
 // needs says which settings a subcommand requires.
 type needs struct{ telegram, database, redis, participantKey bool }
 
@@ -218,6 +255,7 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 			r.fail("PARTICIPANT_KEY", "is too short: use at least %d characters (e.g. `openssl rand -hex 32`)", minParticipantKey)
 		}
 		c.ParticipantKey = []byte(key)
+		c.ContactKeys = r.contactKeys(c.ParticipantKey)
 	}
 
 	c.WebhookURL = r.get("WEBHOOK_URL", "")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/flows/flowtest"
@@ -29,6 +31,26 @@ func (a *app) rowCount(t *testing.T, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// pid is the student's participant id.
+func (s *student) pid() string {
+	return bot.Pseudonym([]byte(s.a.env["PARTICIPANT_KEY"]), telegram.UserKey(s.u.ID()))
+}
+
+// outbox is the student's entries in the outbox, as Redis has them.
+func (s *student) outbox() map[string][]byte {
+	s.t.Helper()
+	rdb, err := redis.Open(context.Background(), s.a.env["REDIS_URL"], s.a.env["REDIS_KEY_PREFIX"])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer rdb.Close()
+	entries, err := rdb.OutboxOf(context.Background(), s.pid()+":")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return entries
 }
 
 // myData asks for /mydata and returns the file.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -272,6 +273,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		"METRICS_ADDR":       {"METRICS_ADDR": ":8080"},
 		"LOG_LEVEL":          {"LOG_LEVEL": "loud"},
 		"TELEGRAM_API_URL":   {"TELEGRAM_API_URL": "ftp://x"},
+		"CONTACT_KEY":        {"CONTACT_KEY": "a-passphrase-is-not-a-key-0123456789"},
+		"CONTACT_OLD_KEYS":   {"CONTACT_OLD_KEYS": strings.Repeat("ab", 32) + ",0123"},
+		"CONTACT_OLD_KEYS ":  {"CONTACT_KEY": strings.Repeat("ab", 32), "CONTACT_OLD_KEYS": strings.Repeat("ab", 32)},
 	}
 	for name, change := range cases {
 		env := map[string]string{}
@@ -287,6 +291,9 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), testToken) {
 			t.Errorf("%s: the token is in the error", name)
+		}
+		if err != nil && (strings.Contains(err.Error(), "passphrase") || strings.Contains(err.Error(), "abab")) {
+			t.Errorf("%s: a key is in the error: %v", name, err)
 		}
 	}
 	if err := run(context.Background(), nil, func(string) string { return "" }, &strings.Builder{}, &strings.Builder{}); err == nil {
@@ -442,6 +449,17 @@ func TestE2EDatabaseOutageAtSubmit(t *testing.T) {
 	s.expect("submit.queued")
 	s.tap("button.submit") // the old button again: already kept
 	s.expect("submit.queued")
+	// Redis does not give away whom to tell the code: the chat is sealed.
+	entries := s.outbox()
+	if len(entries) != 1 {
+		t.Errorf("%d outbox entries, want 1", len(entries))
+	}
+	chat := regexp.MustCompile(`\b` + strconv.FormatInt(s.u.ID(), 10) + `\b`)
+	for _, data := range entries {
+		if chat.Match(data) {
+			t.Errorf("the outbox entry has the chat id: %s", data)
+		}
+	}
 	pgProxy.restore()
 	code := s.expect("submit.code_later")
 	ref := regexpRef.FindString(code.Text)
@@ -485,6 +503,10 @@ func TestE2EStudentDataRights(t *testing.T) {
 	}
 	if strings.Contains(string(doc.Document.Data), "Student") { // the Telegram first name
 		t.Error("/mydata contains the student's Telegram name")
+	}
+	// Their chat, sealed in the database, is theirs to see.
+	if !strings.Contains(string(doc.Document.Data), fmt.Sprintf(`"telegram_chat": %d`, s.u.ID())) {
+		t.Errorf("/mydata lacks the student's chat:\n%s", doc.Document.Data)
 	}
 
 	s.u.SendText("/stop")

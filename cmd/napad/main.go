@@ -17,6 +17,7 @@ import (
 
 	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/seal"
 	"github.com/healthycities/napad/storage/postgres"
 	redisstore "github.com/healthycities/napad/storage/redis"
 )
@@ -44,6 +45,8 @@ Commands:
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
   role list              teachers and staff with a role, by pseudonym
   role revoke PSEUDONYM  take a teacher's role away (audited; their forums stay)
+  keys rotate-contacts   seal every stored chat with CONTACT_KEY (audited), so that
+                         CONTACT_OLD_KEYS can be emptied
   retention              apply RETENTION_DAYS once (serve also does it daily)
   healthcheck            exit 0 if the bot on METRICS_ADDR is up (for Docker)
 
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return staffCommand(ctx, args, getenv, stdout, stderr)
 	case "role":
 		return role(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return keys(ctx, args[1:], getenv, stdout, stderr)
 	case "retention":
 		return retention(ctx, getenv, stdout)
 	case "healthcheck":
@@ -111,11 +116,14 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	log := newLogger(stderr, cfg.LogLevel)
 	redisstore.SetLogger(log)
 
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg.DatabaseURL, postgres.WithContactKeys(cfg.ContactKeys))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := sealPlainContacts(ctx, db, cfg.ContactKeys, log); err != nil {
+		return err
+	}
 	rdb, err := redisstore.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
 	if err != nil {
 		return fmt.Errorf("connect to Redis: %w", err)
@@ -125,7 +133,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	// The status notifier has connections of its own, so that it neither
 	// waits for nor adds to the ones serving conversations (after an outage
 	// each stale idle connection fails one student's request).
-	notifyDB, err := postgres.Open(ctx, cfg.DatabaseURL)
+	notifyDB, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.WithContactKeys(cfg.ContactKeys))
 	if err != nil {
 		return fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
@@ -138,6 +146,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	rt, err := bot.New(bot.Config{
 		ParticipantKey: cfg.ParticipantKey,
+		ContactKeys:    cfg.ContactKeys,
 		StateTTL:       cfg.StateTTL,
 		StaffUsers:     staff,
 		Location:       cfg.Location,
@@ -304,16 +313,45 @@ func notifyInterval(getenv func(string) string) (time.Duration, error) {
 }
 
 // openDatabase brings the schema up to date and connects.
-func openDatabase(ctx context.Context, databaseURL string) (*postgres.Store, error) {
+func openDatabase(ctx context.Context, databaseURL string, opts ...postgres.Option) (*postgres.Store, error) {
 	if err := postgres.Migrate(ctx, databaseURL); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	db, err := postgres.Open(ctx, databaseURL)
+	db, err := postgres.Open(ctx, databaseURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	return db, nil
 }
+
+// sealPlainContacts seals the chats stored before chats were sealed (by an
+// older version, or an older replica still running): after an upgrade the
+// database keeps no chat in plain for long. It also says, loudly, if chats
+// are sealed with a key that is not configured: those students hear nothing
+// about their ideas until it is.
+func sealPlainContacts(ctx context.Context, db *postgres.Store, keys *seal.Keyring, log *slog.Logger) error {
+	done, err := db.SealPlainContacts(ctx, serveActor)
+	if err != nil {
+		return fmt.Errorf("seal stored chats: %w", err)
+	}
+	if done.Plain > 0 {
+		log.Info("stored chats sealed", "contacts", done.Plain)
+	}
+	sealing, err := db.ContactSealing(ctx)
+	if err != nil {
+		return fmt.Errorf("seal stored chats: %w", err)
+	}
+	for id, n := range sealing.ByKey {
+		if !keys.Has(id) {
+			log.Error("chats are sealed with a contact key that is not configured: add it to CONTACT_OLD_KEYS",
+				"key_id", id, "contacts", n)
+		}
+	}
+	return nil
+}
+
+// serveActor is the audit log's actor for what `napad serve` does by itself.
+const serveActor = "serve"
 
 func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(getenv, needs{database: true})

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/flows/flowtest"
 	"github.com/healthycities/napad/storage/redis"
 )
@@ -53,7 +55,8 @@ func TestE2EOutboxTwoReplicas(t *testing.T) {
 // An outbox entry that cannot be read, and one PostgreSQL refuses every time
 // while it is up, are moved aside to the dead letters, where staff see them
 // (napad_outbox_dead) without the student's text in the logs; they do not
-// hold up the ideas queued after them.
+// hold up the ideas queued after them. An entry queued before chats were
+// sealed is stored, and its student told the code.
 func TestE2EOutboxPoisonedEntries(t *testing.T) {
 	var pgProxy *tcpProxy
 	a := newApp(t, false, throughProxy("DATABASE_URL", &pgProxy), func(a *app) { a.env["NOTIFY_INTERVAL"] = "50ms" })
@@ -74,10 +77,25 @@ func TestE2EOutboxPoisonedEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Queued by a bot from before chats were sealed: the chat in plain.
+	old := a.student("en")
+	oldPID := old.pid()
+	legacy, err := json.Marshal(map[string]any{"s": flows.Idea{
+		DraftID: oldPID + ":legacy", ParticipantID: oldPID, ForumID: f.ID, Language: "en", Scope: "school",
+		Improve: "Shade", Title: "Trees", Description: "More trees in the yard.", Category: "misc", WantsToHelp: "maybe",
+		ContactChat: old.u.ID(),
+	}, "c": old.u.ID(), "l": "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.PutOutbox(context.Background(), oldPID+":legacy", legacy); err != nil {
+		t.Fatal(err)
+	}
 	s.tap("button.submit")
 	s.expect("submit.queued")
 	pgProxy.restore()
 	s.expect("submit.code_later")
+	old.expect("submit.code_later")
 	deadline := time.Now().Add(waitLong)
 	for {
 		body := a.metrics(t)
@@ -95,8 +113,8 @@ func TestE2EOutboxPoisonedEntries(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := len(a.suggestions(f)); n != 1 {
-		t.Errorf("%d rows, want 1", n)
+	if n := len(a.suggestions(f)); n != 2 {
+		t.Errorf("%d rows, want 2", n)
 	}
 	if logs := a.logs.String(); strings.Contains(logs, "Tajný") || !strings.Contains(logs, "dead letters") {
 		t.Errorf("logs name the student's text, or not the dead letters:\n%s", logs)

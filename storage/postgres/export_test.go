@@ -35,7 +35,7 @@ func (s *Store) GrantRole(ctx context.Context, participantID, role, town, grante
 // SetContact remembers the chat to tell a student about their ideas, as
 // Submit does with the idea. An earlier /stop is kept.
 func (s *Store) SetContact(ctx context.Context, participantID string, chatID int64) error {
-	if _, err := s.pool.Exec(ctx, upsertContact, participantID, chatID); err != nil {
+	if err := s.setContact(ctx, s.pool, participantID, chatID); err != nil {
 		return fmt.Errorf("postgres: set contact: %w", err)
 	}
 	return nil

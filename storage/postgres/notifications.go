@@ -58,7 +58,8 @@ func enqueueNotification(ctx context.Context, tx pgx.Tx, id int64, status, answe
 // each is leased to the caller for a few minutes, so notifiers running side
 // by side never get the same one. Notifications nobody may get (the student
 // said /stop, blocked the bot or has no chat on record; the idea is hidden
-// or back to "new") are dropped on the way and not returned.
+// or back to "new") are dropped on the way and not returned. A chat that
+// cannot be opened (sealed with a key the store lacks) comes as ChatID 0.
 func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]flows.Notification, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("postgres: due notifications: limit must be positive, got %d", limit)
@@ -74,8 +75,8 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 			FOR UPDATE SKIP LOCKED
 		), target AS (
 			SELECT d.suggestion_id, s.participant_id, s.reference, s.title, p.language,
-				coalesce(c.chat_id, 0) AS chat_id,
-				coalesce(NOT c.opted_out AND NOT c.unreachable, false)
+				c.chat_id, c.chat_sealed,
+				coalesce(NOT c.opted_out AND NOT c.unreachable AND (c.chat_id IS NOT NULL OR c.chat_sealed IS NOT NULL), false)
 					AND s.hidden_reason IS NULL AND s.status <> $4 AS deliverable
 			FROM due d
 			JOIN suggestions s ON s.id = d.suggestion_id
@@ -88,7 +89,7 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 			sent_at = CASE WHEN t.deliverable THEN NULL ELSE $1::timestamptz END
 		FROM target t
 		WHERE n.suggestion_id = t.suggestion_id
-		RETURNING t.deliverable, n.suggestion_id, t.participant_id, t.chat_id, t.language,
+		RETURNING t.deliverable, n.suggestion_id, t.participant_id, t.chat_id, t.chat_sealed, t.language,
 			t.reference, t.title, n.status, n.answer`,
 		now, limit, now.Add(notifyLease), flows.StatusNew)
 	if err != nil {
@@ -97,9 +98,13 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 	var out []flows.Notification
 	var deliverable bool
 	var n flows.Notification
-	_, err = pgx.ForEachRow(rows, []any{&deliverable, &n.IdeaID, &n.ParticipantID, &n.ChatID, &n.Language,
+	var plain *int64
+	var sealed []byte
+	_, err = pgx.ForEachRow(rows, []any{&deliverable, &n.IdeaID, &n.ParticipantID, &plain, &sealed, &n.Language,
 		&n.Reference, &n.Title, &n.Status, &n.Answer}, func() error {
 		if deliverable {
+			// Unopenable: the notifier tries again later and says why.
+			n.ChatID, _ = s.openChat(n.ParticipantID, plain, sealed)
 			out = append(out, n)
 		}
 		return nil

@@ -159,11 +159,11 @@ func TestNotifyNeverToStoppedBlockedHiddenOrUnknown(t *testing.T) {
 	ctx := t.Context()
 	ok := reachable(t, st, "ok", 1)
 	stopped := reachable(t, st, "stopped", 2)
-	if err := st.StopContact(ctx, "p-stopped", 2, true); err != nil {
+	if err := st.StopContact(ctx, "p-stopped", true); err != nil {
 		t.Fatal(err)
 	}
 	blocked := reachable(t, st, "blocked", 3)
-	if err := st.StopContact(ctx, "p-blocked", 3, false); err != nil {
+	if err := st.StopContact(ctx, "p-blocked", false); err != nil {
 		t.Fatal(err)
 	}
 	hidden := reachable(t, st, "hidden", 4)

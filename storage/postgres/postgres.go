@@ -2,7 +2,9 @@
 // students send to them, and the teachers and staff who run forums.
 //
 // The people writing suggestions are minors, so the schema holds no names and
-// no Telegram ids: a participant is only a keyed hash computed by the caller.
+// no Telegram ids in the clear: a participant is only a keyed hash computed
+// by the caller, and the chat to tell them about their ideas is sealed
+// (contacts.go).
 package postgres
 
 import (
@@ -14,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/healthycities/napad/seal"
 )
 
 // ErrForumNotFound is returned (wrapped) when an operation names a forum that
@@ -28,11 +32,14 @@ type Store struct {
 	// newCode makes join and invite codes; a field so tests can force
 	// collisions and the reserved invite prefix.
 	newCode func() (string, error)
+	// contactKeys seal students' chats (contacts.go); nil: none are
+	// written or read.
+	contactKeys *seal.Keyring
 }
 
 // Open connects to the database at databaseURL and checks that it answers.
 // It does not migrate; call Migrate first.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse database URL: %w", err)
@@ -46,7 +53,11 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: connect to %s/%s: %w",
 			cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	return &Store{pool: pool, newReference: newReference, newCode: newCode}, nil
+	s := &Store{pool: pool, newReference: newReference, newCode: newCode}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Close waits for in-flight queries and closes all connections.

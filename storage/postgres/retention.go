@@ -12,7 +12,8 @@ const RetentionActor = "retention"
 
 // ApplyRetention removes the personal links of everything older than
 // cutoff: ideas keep their content (the city still needs them) but lose
-// their author and pending notifications; old forum memberships go; and a
+// their author and pending notifications; a contact with no idea left to
+// tell about goes (unless it holds a /stop); old forum memberships go; and a
 // student with nothing left (no idea, no role) is deleted with their
 // contact. It returns how many ideas were detached.
 func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (ideas int, err error) {
@@ -30,6 +31,9 @@ func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (ideas int
 		// The draft id starts with the participant id, so it goes too.
 		`UPDATE suggestions SET participant_id = NULL, draft_id = 'retained:' || id
 			WHERE created_at < $1 AND participant_id IS NOT NULL`,
+		// Not one changed since the cutoff: its idea may be committing now.
+		`DELETE FROM contacts c WHERE c.updated_at < $1 AND NOT c.opted_out
+			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = c.participant_id)`,
 		`DELETE FROM forum_participants WHERE joined_at < $1`,
 		`DELETE FROM participants p WHERE p.updated_at < $1
 			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = p.id)

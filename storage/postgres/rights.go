@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -36,10 +37,22 @@ func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyId
 
 // DataOf is everything stored about a student, as indented JSON: their
 // pseudonymous record, the forums they joined, every idea with every field,
-// and whether they may be contacted. It is what /mydata sends them.
+// and whether they may be contacted. It is what /mydata sends them. Their
+// chat is in it opened (it is theirs), or null if it cannot be.
 func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error) {
+	var plain *int64
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT chat_id, chat_sealed FROM contacts WHERE participant_id = $1`,
+		participantID).Scan(&plain, &sealed)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("postgres: data of participant: contact: %w", err)
+	}
+	var chat *int64
+	if c, err := s.openChat(participantID, plain, sealed); err == nil && c != 0 {
+		chat = &c
+	}
 	var doc []byte
-	err := s.pool.QueryRow(ctx, `
+	err = s.pool.QueryRow(ctx, `
 		SELECT jsonb_pretty(jsonb_build_object(
 			'participant', (SELECT to_jsonb(p) FROM participants p WHERE p.id = $1),
 			'forums_joined', COALESCE((
@@ -48,10 +61,10 @@ func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error
 			'ideas', COALESCE((
 				SELECT jsonb_agg((to_jsonb(s) - 'id' - 'forum_id' - 'participant_id' - 'draft_id') || jsonb_build_object('forum', f.name) ORDER BY s.id)
 				FROM suggestions s JOIN forums f ON f.id = s.forum_id WHERE s.participant_id = $1), '[]'::jsonb),
-			'contact', (SELECT jsonb_build_object('telegram_chat', c.chat_id, 'notifications_stopped', c.opted_out, 'unreachable', c.unreachable)
+			'contact', (SELECT jsonb_build_object('telegram_chat', $2::bigint, 'notifications_stopped', c.opted_out, 'unreachable', c.unreachable)
 				FROM contacts c WHERE c.participant_id = $1),
 			'role', (SELECT jsonb_build_object('role', r.role, 'town', r.town) FROM roles r WHERE r.participant_id = $1)
-		))::text`, participantID).Scan(&doc)
+		))::text`, participantID, chat).Scan(&doc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: data of participant: %w", err)
 	}
@@ -93,24 +106,21 @@ func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bo
 	return tag.RowsAffected() > 0, nil
 }
 
-// upsertContact remembers a student's chat; one who had blocked the bot and
-// writes again is reachable again, one who said /stop stays opted out.
-const upsertContact = `
-	INSERT INTO contacts (participant_id, chat_id) VALUES ($1, $2)
-	ON CONFLICT (participant_id) DO UPDATE SET chat_id = EXCLUDED.chat_id, unreachable = false, updated_at = now()`
-
 // StopContact records /stop (optOut) or a blocked bot (unreachable): the
 // student is not messaged again, even if a later idea updates the contact.
-func (s *Store) StopContact(ctx context.Context, participantID string, chatID int64, optOut bool) error {
+// Nothing can be sent to them any more, so their chat is not kept; that
+// they said /stop is, for ideas they send after their conversation expired.
+// One who blocked the bot and sends another idea is reachable again.
+func (s *Store) StopContact(ctx context.Context, participantID string, optOut bool) error {
 	col := "unreachable"
 	if optOut {
 		col = "opted_out"
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO contacts (participant_id, chat_id, `+col+`)
-		SELECT $1, $2, true WHERE EXISTS (SELECT 1 FROM participants WHERE id = $1)
-		ON CONFLICT (participant_id) DO UPDATE SET `+col+` = true, updated_at = now()`,
-		participantID, chatID)
+		INSERT INTO contacts (participant_id, `+col+`)
+		SELECT $1, true WHERE EXISTS (SELECT 1 FROM participants WHERE id = $1)
+		ON CONFLICT (participant_id) DO UPDATE SET `+col+` = true, chat_id = NULL, chat_sealed = NULL, updated_at = now()`,
+		participantID)
 	if err != nil {
 		return fmt.Errorf("postgres: stop contact: %w", err)
 	}

@@ -32,13 +32,13 @@ func TestStudentsOwnData(t *testing.T) {
 	if err := st.SetContact(ctx, "student-a", 424242); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.StopContact(ctx, "student-a", 424242, true); err != nil {
+	if err := st.StopContact(ctx, "student-a", true); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.SetContact(ctx, "student-a", 424242); err != nil { // a later idea keeps the /stop
 		t.Fatal(err)
 	}
-	if err := st.StopContact(ctx, "nobody", 1, true); err != nil {
+	if err := st.StopContact(ctx, "nobody", true); err != nil {
 		t.Fatalf("/stop by someone never seen: %v", err)
 	}
 
@@ -95,16 +95,14 @@ func TestStudentsOwnData(t *testing.T) {
 // The chat to tell the author about is stored in the idea's own transaction:
 // an idea is never stored without it.
 func TestSubmitStoresTheContactWithTheIdea(t *testing.T) {
-	st, dbURL := newStore(t)
+	st, _ := newStore(t)
 	ctx := t.Context()
 	sub := submission(newForum(t, st).ID, "d-contact")
 	sub.ParticipantID, sub.ContactChat = "student-c", 515151
 	if _, err := st.Submit(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
-	var chat int64
-	err := connect(t, dbURL).QueryRow(ctx, `SELECT chat_id FROM contacts WHERE participant_id = 'student-c'`).Scan(&chat)
-	if err != nil || chat != 515151 {
-		t.Fatalf("contact %d, %v", chat, err)
+	if got := contactOf(t, st, "student-c")["telegram_chat"]; got != float64(515151) {
+		t.Fatalf("contact %v", got)
 	}
 }

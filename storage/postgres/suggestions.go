@@ -120,7 +120,7 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Idea, ref string) (str
 	// How to reach the author, in the same transaction: an idea is never
 	// stored without it (the student would never hear what became of it).
 	if sub.ContactChat != 0 {
-		if _, err := tx.Exec(ctx, upsertContact, sub.ParticipantID, sub.ContactChat); err != nil {
+		if err := s.setContact(ctx, tx, sub.ParticipantID, sub.ContactChat); err != nil {
 			return "", fmt.Errorf("store contact: %w", err)
 		}
 	}

@@ -285,9 +285,20 @@ func (s *Store) OutboxOf(ctx context.Context, idPrefix string) (map[string][]byt
 	if idPrefix == "" || strings.ContainsAny(idPrefix, `*?[]\`) {
 		return nil, fmt.Errorf("redis: outbox entries: bad prefix")
 	}
+	return s.scanOutbox(ctx, idPrefix+"*")
+}
+
+// AllOutbox returns every entry, waiting or dead, by id: to seal the chats
+// in them again with a new key.
+func (s *Store) AllOutbox(ctx context.Context) (map[string][]byte, error) {
+	return s.scanOutbox(ctx, "*")
+}
+
+// scanOutbox returns the entries, waiting or dead, whose id matches pattern.
+func (s *Store) scanOutbox(ctx context.Context, pattern string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, key := range []string{outboxKey, outboxDeadKey} {
-		iter := s.client.HScan(ctx, s.prefix+key, 0, idPrefix+"*", 100).Iterator()
+		iter := s.client.HScan(ctx, s.prefix+key, 0, pattern, 100).Iterator()
 		for iter.Next(ctx) {
 			id := iter.Val()
 			if !iter.Next(ctx) {
@@ -309,4 +320,27 @@ func (s *Store) OutboxLen(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("redis: outbox length: %w", err)
 	}
 	return n, nil
+}
+
+// replaceScript replaces an entry, waiting or dead, if it still holds what
+// the caller read. KEYS = outbox, dead. ARGV = id, old data, new data.
+var replaceScript = goredis.NewScript(`
+for _, k in ipairs(KEYS) do
+  if redis.call('HGET', k, ARGV[1]) == ARGV[2] then
+    redis.call('HSET', k, ARGV[1], ARGV[3])
+    return 1
+  end
+end
+return 0
+`)
+
+// ReplaceOutbox replaces the data of an entry, waiting or dead, keeping its
+// place, lease and tries, if it is still old; it says whether it was. An
+// entry stored or deleted meanwhile is not brought back.
+func (s *Store) ReplaceOutbox(ctx context.Context, id string, old, data []byte) (bool, error) {
+	n, err := replaceScript.Run(ctx, s.client, s.outboxKeys(outboxKey, outboxDeadKey), id, old, data).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis: replace outbox entry: %w", err)
+	}
+	return n == 1, nil
 }

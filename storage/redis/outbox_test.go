@@ -203,3 +203,48 @@ func TestOutboxForget(t *testing.T) {
 		t.Errorf("claimed %q, want q:1", id)
 	}
 }
+
+// ReplaceOutbox changes an entry, waiting or dead, only if it still holds
+// what was read, and never brings back one that is gone.
+func TestOutboxReplace(t *testing.T) {
+	st := redistest.New(t)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := st.PutOutbox(ctx, id, []byte(id+"1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id, _, lease, err := st.ClaimOutbox(ctx, nil)
+	if err != nil || id != "a" {
+		t.Fatalf("claimed %q, %v", id, err)
+	}
+	if moved, err := st.DeadOutbox(ctx, "a", lease); err != nil || !moved {
+		t.Fatalf("dead: %v, %v", moved, err)
+	}
+	if err := st.PutOutbox(ctx, "b", []byte("b2")); err != nil { // changed since read
+		t.Fatal(err)
+	}
+	id, _, lease, err = st.ClaimOutbox(ctx, nil)
+	if err != nil || id != "b" {
+		t.Fatalf("claimed %q, %v", id, err)
+	}
+	for _, c := range []struct {
+		id, old string
+		want    bool
+	}{{"a", "a1", true}, {"b", "b1", false}, {"c", "c1", true}, {"gone", "", false}} {
+		if ok, err := st.ReplaceOutbox(ctx, c.id, []byte(c.old), []byte(c.id+"-new")); err != nil || ok != c.want {
+			t.Errorf("ReplaceOutbox(%s) = %v, %v; want %v", c.id, ok, err, c.want)
+		}
+	}
+	all, err := st.AllOutbox(ctx)
+	if err != nil || len(all) != 3 || string(all["a"]) != "a-new" || string(all["b"]) != "b2" || string(all["c"]) != "c-new" {
+		t.Errorf("AllOutbox = %q, %v", all, err)
+	}
+	if n, err := st.DeadOutboxLen(ctx); err != nil || n != 1 {
+		t.Errorf("dead letters %d, %v; want a still dead", n, err)
+	}
+	// The lease on b is still its holder's.
+	if ok, err := st.DoneOutbox(ctx, "b", lease); err != nil || !ok {
+		t.Errorf("done after a replace elsewhere: %v, %v", ok, err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/seal"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/jackc/pgx/v5"
 )
@@ -53,6 +54,19 @@ func NewEmptyDatabase(t testing.TB) string {
 	return createDatabase(t, AdminURL(), "template0")
 }
 
+// ContactKeys seal the chats of the stores NewStore opens: the keys a bot
+// with ParticipantKey and no contact key of its own would use.
+var ContactKeys = func() *seal.Keyring {
+	k, err := seal.ContactKeys([]byte(ParticipantKey), nil)
+	if err != nil {
+		panic("pgtest: contact keys: " + err.Error())
+	}
+	return k
+}()
+
+// ParticipantKey is the participant key ContactKeys come from.
+const ParticipantKey = "pgtest-participant-key-0123456789abcdef"
+
 // NewStore opens a Store on a fresh, migrated database and returns it with
 // the database URL. The store is closed and the database dropped when the
 // test ends.
@@ -61,7 +75,7 @@ func NewStore(t testing.TB) (*postgres.Store, string) {
 	dbURL := NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := postgres.Open(ctx, dbURL)
+	st, err := postgres.Open(ctx, dbURL, postgres.WithContactKeys(ContactKeys))
 	if err != nil {
 		t.Fatalf("pgtest: open store: %v", err)
 	}
