@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -98,6 +99,12 @@ func (rt *Runtime) carryOut(ctx context.Context, x effect, e flows.Effect) (flow
 
 // do carries out one effect; ok says whether there is an outcome to hand back.
 func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows.Input, ok bool) {
+	switch e.(type) {
+	case flows.MovePhase, flows.LoadBallot, flows.CastVote, flows.LoadResults:
+		if rt.stores.Voting == nil {
+			return rt.failed("a forum's phases need a voting store", errors.New("no voting store"))
+		}
+	}
 	switch e := e.(type) {
 	case flows.SubmitIdea:
 		return rt.submitIdea(ctx, x, e)
@@ -115,6 +122,14 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.setForumOpen(ctx, x, e)
 	case flows.SetClosingDate:
 		return rt.setClosingDate(ctx, x, e)
+	case flows.MovePhase:
+		return rt.movePhase(ctx, x, e)
+	case flows.LoadBallot:
+		return rt.loadBallot(ctx, x, e)
+	case flows.CastVote:
+		return rt.castVote(ctx, x, e)
+	case flows.LoadResults:
+		return rt.loadResults(ctx, e)
 	case flows.CreateInvite:
 		return rt.createInvite(ctx, x, e)
 	case flows.ListMyIdeas:
@@ -165,6 +180,20 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 			return outcome(flows.SubmitLimited{Limit: limit})
 		}
 	}
+	// Ideas end with collecting. A forum that cannot be looked up lets the
+	// idea through (to the outbox if need be): nothing a student wrote is
+	// lost to an outage.
+	var closesAt time.Time
+	if rt.stores.Forums == nil {
+		// A runtime without forums (tests of the idea flow alone) takes every idea.
+	} else if f, found, err := rt.stores.Forums.ForumByID(ctx, sub.ForumID); err == nil && found {
+		f = rt.local(f)
+		if f.PhaseAt(rt.now()) != flows.PhaseCollecting {
+			rt.log.Info("an idea came after collecting ended", "forum_id", sub.ForumID)
+			return outcome(flows.IdeasClosed{Forum: f})
+		}
+		closesAt = f.ClosesAt
+	}
 	ref, err := rt.stores.Ideas.Submit(ctx, sub)
 	if err != nil {
 		rt.log.Error("storing an idea failed", "forum_id", sub.ForumID, "err", err)
@@ -177,7 +206,7 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 	}
 	rt.metrics.submissions.WithLabelValues("stored").Inc()
 	rt.log.Info("idea stored", "reference", ref, "forum_id", sub.ForumID, "language", sub.Language)
-	return outcome(flows.Submitted{Ref: ref})
+	return outcome(flows.Submitted{Ref: ref, ClosesAt: closesAt})
 }
 
 func (rt *Runtime) countJoin(ctx context.Context, x effect, e flows.CountJoin) (flows.Input, bool) {

@@ -123,3 +123,18 @@ type NotificationStore interface {
 	RetryNotification(ctx context.Context, ideaID int64, at time.Time) (gaveUp bool, err error)
 	DropNotification(ctx context.Context, ideaID int64, at time.Time) error
 }
+
+// VotingStore moves forums through their phases and keeps the votes on
+// their shortlists. A vote counts once however often it is asked for.
+type VotingStore interface {
+	// MovePhase moves a forum from one phase to another if it is still in
+	// from (an error wrapping flows.ErrPhaseChanged if not), audited.
+	MovePhase(ctx context.Context, code, from, to, actor string, backwardsConfirmed bool) (moved bool, err error)
+	// AdvanceDuePhases makes the moves whose dates have come; each move is
+	// returned to one caller only, however many replicas ask.
+	AdvanceDuePhases(ctx context.Context, now time.Time) ([]flows.PhaseMoved, error)
+	Ballot(ctx context.Context, forumID int64, participantID string) (flows.Ballot, error)
+	// Vote gives or takes back a vote; outcome is one of flows.Vote*.
+	Vote(ctx context.Context, forumID, itemID int64, participantID, language string, vote bool, now time.Time) (outcome string, ballot flows.Ballot, err error)
+	Results(ctx context.Context, forumID int64) ([]flows.ItemResult, error)
+}

@@ -9,6 +9,7 @@
 package bot
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -38,6 +39,10 @@ type Config struct {
 	// ContactKeys seal students' chats in the outbox; nil: the keys derived
 	// from ParticipantKey (seal.ContactKeys).
 	ContactKeys *seal.Keyring
+
+	// OnPhaseMoved, if set, hears of every phase move this runtime makes
+	// (from a card, or at a forum's dates): where announcements hang.
+	OnPhaseMoved func(context.Context, flows.PhaseMoved)
 }
 
 // Stores are the runtime's storage, defined by the interfaces in ports.go.
@@ -49,6 +54,7 @@ type Stores struct {
 	Staff         StaffStore
 	Outbox        OutboxStore
 	Notifications NotificationStore
+	Voting        VotingStore
 }
 
 // Runtime runs conversations; channels feed it events.
@@ -130,8 +136,10 @@ func (rt *Runtime) now() time.Time { return rt.cfg.Now().In(rt.cfg.Location) }
 
 // local shows a forum's times in the city's time zone.
 func (rt *Runtime) local(f flows.Forum) flows.Forum {
-	if !f.ClosesAt.IsZero() {
-		f.ClosesAt = f.ClosesAt.In(rt.cfg.Location)
+	for _, t := range []*time.Time{&f.ClosesAt, &f.VoteOpensAt, &f.VoteClosesAt} {
+		if !t.IsZero() {
+			*t = t.In(rt.cfg.Location)
+		}
 	}
 	return f
 }

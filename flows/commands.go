@@ -57,6 +57,8 @@ var commands = []Command{
 	{Name: CommandStart, run: (*conversation).start},
 	{Name: CommandNew, InMenu: true, run: (*conversation).newCommand},
 	{Name: CommandCancel, InMenu: true, run: (*conversation).cancelCommand},
+	{Name: CommandVote, InMenu: true, run: (*conversation).voteCommand},
+	{Name: CommandResults, InMenu: true, run: (*conversation).voteCommand},
 	{Name: CommandMyIdeas, InMenu: true, run: (*conversation).myIdeasCommand},
 	{Name: CommandMyData, InMenu: true, run: (*conversation).myDataCommand},
 	{Name: CommandDelete, InMenu: true, run: (*conversation).deleteCommand},
@@ -84,6 +86,8 @@ const (
 	CommandLanguage      = "language"
 	CommandHelp          = "help"
 	CommandMyIdeas       = "myideas"
+	CommandVote          = "vote"
+	CommandResults       = "results"
 	CommandMyData        = "mydata"
 	CommandDelete        = "delete"
 	CommandStop          = "stop"
@@ -126,10 +130,11 @@ type buttonKind struct {
 // (those are ideaButton's). Who may tap them is checked here, once.
 var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
-	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase}, Who: Teachers, run: (*conversation).forumButton},
 	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
+	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
 	{Kinds: []string{buttonNewIdea}, run: (*conversation).newIdeaButton},
 	{Kinds: []string{buttonPickLanguage}, run: (*conversation).pickLanguageButton},
 }

@@ -34,7 +34,18 @@ func (c *conversation) handle() {
 	case Tap:
 		c.button(w.Data)
 	case Submitted:
-		c.submitted(w.Ref)
+		c.submitted(w)
+	case IdeasClosed:
+		c.phaseView(w.Forum)
+	case BallotLoaded:
+		c.showBallot(w.Ballot, false)
+	case VoteCast:
+		c.voteCast(w)
+	case ResultsLoaded:
+		c.showResults(w)
+	case PhaseRefused:
+		c.say(w.Reason, nil)
+		c.replies = append(c.replies, c.card(w.Card))
 	case SubmitQueued:
 		c.queued()
 	case SubmitFailed:
@@ -104,10 +115,10 @@ func (c *conversation) join(j JoinLinkOpened) {
 	case !j.Found:
 		c.say("join.unknown", nil)
 		c.continueIfInProgress()
-	case c.closed(j.Forum):
+	case j.Forum.PhaseAt(c.now) == PhaseClosed:
 		c.say("join.closed", map[string]any{"Forum": j.Forum.Name})
 		c.continueIfInProgress()
-	case j.Forum.ID == c.st.ForumID && c.st.InProgress():
+	case j.Forum.ID == c.st.ForumID && c.st.InProgress() && j.Forum.PhaseAt(c.now) == PhaseCollecting:
 		c.say("join.welcome_back", map[string]any{"Forum": j.Forum.Name})
 		c.ask()
 	case j.Forum.ID != c.st.ForumID && c.st.InProgress() && c.hasContent():
@@ -139,7 +150,11 @@ func (c *conversation) enter(f Forum) {
 		}
 	}
 	c.do(CountJoin{Forum: f})
-	c.say("join.welcome", map[string]any{"Forum": f.Name})
+	if f.PhaseAt(c.now) != PhaseCollecting {
+		c.phaseView(f)
+		return
+	}
+	c.say("join.welcome", map[string]any{"Forum": f.Name, "Next": nextStep(f.ClosesAt)})
 	c.startIdea()
 }
 
@@ -163,8 +178,10 @@ func (c *conversation) start(CommandSent) {
 	}
 	if c.st.InProgress() {
 		c.say("join.welcome_back", map[string]any{"Forum": c.st.ForumName})
+		c.ask()
+		return
 	}
-	c.ask()
+	c.atRest(c.ask)
 }
 
 func (c *conversation) newCommand(CommandSent) {
@@ -228,16 +245,11 @@ func (c *conversation) newIdea() {
 		// First make sure the forum still takes ideas: the teacher may have
 		// closed it since the student joined.
 		c.do(CheckForum{ForumID: c.st.ForumID})
-	case c.closed(*c.in.Current):
-		c.say("join.closed", map[string]any{"Forum": c.st.ForumName})
+	case c.in.Current.PhaseAt(c.now) != PhaseCollecting:
+		c.phaseView(*c.in.Current)
 	default:
 		c.startIdea()
 	}
-}
-
-// closed reports whether a forum no longer takes new ideas.
-func (c *conversation) closed(f Forum) bool {
-	return !f.Open || (!f.ClosesAt.IsZero() && !c.now.Before(f.ClosesAt))
 }
 
 func (c *conversation) startIdea() {
@@ -503,10 +515,10 @@ func (c *conversation) answer() {
 		c.askPending()
 		return
 	case c.st.Step == StepDone:
-		c.doneHint()
+		c.atRest(c.doneHint)
 		return
 	case c.st.Step == StepIdle:
-		c.say("idle.hint", nil, row(c.newIdea1()))
+		c.atRest(func() { c.say("idle.hint", nil, row(c.newIdea1())) })
 		return
 	case c.st.Step == StepReview:
 		c.say("error.tap_button", nil)
@@ -595,12 +607,12 @@ func (c *conversation) record(step Step, a Answer) {
 	c.ask()
 }
 
-func (c *conversation) submitted(ref string) {
+func (c *conversation) submitted(w Submitted) {
 	c.st.Submitted++
-	c.st.LastRef = ref
+	c.st.LastRef = w.Ref
 	// The idea now lives in the database; the live state keeps no copy.
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
-	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": ref}, row(c.newIdea1()))
+	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": w.Ref, "Next": nextStep(w.ClosesAt)}, row(c.newIdea1()))
 }
 
 func (c *conversation) doneHint() {

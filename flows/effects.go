@@ -35,6 +35,22 @@ type (
 		Code    string
 		Day     string
 	}
+	// MovePhase moves a forum from phase From to To, confirmed by a teacher
+	// or staff member (CardReloaded, or PhaseRefused).
+	MovePhase struct {
+		ForumID  int64
+		Code     string
+		From, To string
+	}
+	// LoadBallot looks up the student's ballot in a forum (BallotLoaded).
+	LoadBallot struct{ ForumID int64 }
+	// CastVote gives (Vote) or takes back a vote for a shortlist item (VoteCast).
+	CastVote struct {
+		ForumID, ItemID int64
+		Vote            bool
+	}
+	// LoadResults looks up a forum's ranked shortlist (ResultsLoaded).
+	LoadResults struct{ ForumID int64 }
 	// CreateInvite makes a teacher invite for a town (InviteCreated).
 	CreateInvite struct{ Town string }
 	// ListMyIdeas lists the student's ideas (MyIdeasListed).
@@ -66,7 +82,7 @@ type (
 // by a teacher who is a teacher no more).
 func Requires(e Effect) Audience {
 	switch e.(type) {
-	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate:
+	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
 		return Staff
@@ -82,6 +98,10 @@ func (CreateForum) effect()      {}
 func (ListForums) effect()       {}
 func (SetForumOpen) effect()     {}
 func (SetClosingDate) effect()   {}
+func (MovePhase) effect()        {}
+func (LoadBallot) effect()       {}
+func (CastVote) effect()         {}
+func (LoadResults) effect()      {}
 func (CreateInvite) effect()     {}
 func (ListMyIdeas) effect()      {}
 func (ExportMyData) effect()     {}

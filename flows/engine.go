@@ -220,7 +220,7 @@ func Repeat(st State) []Reply {
 	c.st.repair()
 	switch {
 	case c.st.Step == StepDone && c.st.LastRef != "" && c.st.Pending == PendingNone:
-		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef}, row(c.newIdea1()))
+		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef, "Next": nextStep(time.Time{})}, row(c.newIdea1()))
 	case c.st.Joined() || c.st.Pending != PendingNone:
 		c.ask()
 	}

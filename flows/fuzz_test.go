@@ -104,7 +104,7 @@ func userInput(kind int, text string, lat, lon float64) flows.Happened {
 	case kindCommand:
 		return flows.CommandSent{Name: text, Arg: text}
 	case kindJoin:
-		return flows.JoinLinkOpened{Found: len(text)%2 == 0, Forum: flows.Forum{ID: int64(len(text)), Name: text, Open: true, Languages: []string{"cs"}}}
+		return flows.JoinLinkOpened{Found: len(text)%2 == 0, Forum: flows.Forum{ID: int64(len(text)), Name: text, Phase: flows.PhaseCollecting, Languages: []string{"cs"}}}
 	}
 	return flows.Edited{}
 }

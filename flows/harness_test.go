@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
-var testForum = flows.Forum{ID: 7, Code: "Zk3xQ9mP2aLw8RtY", Name: "8.B – ZŠ Komenského", School: "ZŠ Komenského", Town: "Kolín", Open: true}
+var testForum = flows.Forum{ID: 7, Code: "Zk3xQ9mP2aLw8RtY", Name: "8.B – ZŠ Komenského", School: "ZŠ Komenského", Town: "Kolín", Phase: flows.PhaseCollecting}
 
 var clock = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
@@ -42,6 +43,9 @@ type student struct {
 	pid    string
 	forums []flows.Forum
 	stats  flows.ForumStats
+	// The shortlist of the forums, and the votes on it: item id → voters.
+	items []flows.ShortlistItem
+	votes map[int64][]string
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -79,13 +83,18 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		if s.failDB {
 			return flows.Input{What: flows.SubmitFailed{}}, true
 		}
+		for _, f := range s.forums { // the bot refuses ideas once collecting is over
+			if f.ID == e.Idea.ForumID && f.PhaseAt(clock) != flows.PhaseCollecting {
+				return flows.Input{What: flows.IdeasClosed{Forum: f}}, true
+			}
+		}
 		s.stored = append(s.stored, e.Idea)
 		s.refs++
 		return flows.Input{What: flows.Submitted{Ref: fmt.Sprintf("N-T%03d", s.refs)}}, true
 	case flows.CreateForum:
 		sp := e.Spec
 		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), Name: sp.Name, School: sp.School,
-			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Open: true, OwnerID: s.pid}
+			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Phase: flows.PhaseCollecting, OwnerID: s.pid}
 		if day, err := time.Parse("2006-01-02", sp.ClosesOn); err == nil {
 			f.ClosesAt = day.AddDate(0, 0, 1)
 		}
@@ -113,7 +122,13 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 	case flows.SetForumOpen:
 		for i := range s.forums {
 			if s.forums[i].ID == e.ForumID {
-				s.forums[i].Open = e.Open
+				f := &s.forums[i]
+				switch {
+				case e.Open && f.Phase == flows.PhaseClosed:
+					f.Phase, f.ReopensTo = f.ReopensTo, ""
+				case !e.Open && f.Phase != flows.PhaseClosed:
+					f.Phase, f.ReopensTo = flows.PhaseClosed, f.Phase
+				}
 				return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}}, true
 			}
 		}
@@ -129,8 +144,71 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		}
 	case flows.CreateInvite:
 		return flows.Input{What: flows.InviteCreated{Code: "inviteCODE123456", Town: e.Town}}, true
+	case flows.MovePhase:
+		f := s.forum(e.ForumID)
+		if f.Phase != e.From {
+			return flows.Input{What: flows.PhaseRefused{Reason: "phase.changed", Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
+		}
+		f.Phase = e.To
+		return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
+	case flows.LoadBallot:
+		return flows.Input{What: flows.BallotLoaded{Ballot: s.ballot(e.ForumID)}}, true
+	case flows.CastVote:
+		return flows.Input{What: flows.VoteCast{Outcome: s.vote(e), Ballot: s.ballot(e.ForumID)}}, true
+	case flows.LoadResults:
+		var results []flows.ItemResult
+		for _, it := range s.items {
+			results = append(results, flows.ItemResult{Item: it, Votes: len(s.votes[it.ID])})
+		}
+		return flows.Input{What: flows.ResultsLoaded{Forum: *s.forum(e.ForumID), Results: flows.Rank(results)}}, true
 	}
 	return flows.Input{}, false
+}
+
+// forum is the forum with id, among the test forum and those set up.
+func (s *student) forum(id int64) *flows.Forum {
+	for i := range s.forums {
+		if s.forums[i].ID == id {
+			return &s.forums[i]
+		}
+	}
+	s.t.Fatalf("no forum %d", id)
+	return nil
+}
+
+func (s *student) ballot(forumID int64) flows.Ballot {
+	b := flows.Ballot{Forum: *s.forum(forumID), Items: s.items}
+	for _, it := range s.items {
+		if slices.Contains(s.votes[it.ID], s.pid) {
+			b.Mine = append(b.Mine, it.ID)
+		}
+	}
+	return b
+}
+
+// vote is the store's Vote, in memory.
+func (s *student) vote(e flows.CastVote) string {
+	f := s.forum(e.ForumID)
+	i := slices.IndexFunc(s.items, func(it flows.ShortlistItem) bool { return it.ID == e.ItemID })
+	mine := s.ballot(e.ForumID).Mine
+	switch {
+	case f.PhaseAt(clock) != flows.PhaseVoting:
+		return flows.VoteClosed
+	case i < 0:
+		return flows.VoteUnknownItem
+	case !e.Vote:
+		s.votes[e.ItemID] = slices.DeleteFunc(s.votes[e.ItemID], func(p string) bool { return p == s.pid })
+		return flows.VoteTakenBack
+	case slices.Contains(mine, e.ItemID):
+		return flows.VoteRecorded
+	case len(mine) >= f.VotesPerParticipant:
+		return flows.VoteNoneLeft
+	}
+	if s.votes == nil {
+		s.votes = map[int64][]string{}
+	}
+	s.votes[e.ItemID] = append(s.votes[e.ItemID], s.pid)
+	return flows.VoteRecorded
 }
 
 func (s *student) render(m flows.Msg) string {

@@ -1,5 +1,7 @@
 package flows
 
+import "time"
+
 // Input is one event in the conversation: what happened, who did it, and
 // what the bot looked up for it.
 type Input struct {
@@ -59,8 +61,15 @@ type (
 
 // What the bot did when the conversation asked (see effects.go).
 type (
-	// Submitted: the idea was stored under Ref.
-	Submitted struct{ Ref string }
+	// Submitted: the idea was stored under Ref; ideas are taken until
+	// ClosesAt (zero: no date, or not known).
+	Submitted struct {
+		Ref      string
+		ClosesAt time.Time
+	}
+	// IdeasClosed: the forum takes no ideas any more (it is past
+	// collecting); the idea was not stored, the draft stays.
+	IdeasClosed struct{ Forum Forum }
 	// SubmitQueued: the idea could not be stored in the database now, but
 	// it is kept safe and will be stored by itself; its reference comes later.
 	SubmitQueued struct{}
@@ -80,6 +89,25 @@ type (
 	ForumsListed struct{ Forums []Forum }
 	// CardReloaded is a forum card to show again, in place of the old one.
 	CardReloaded struct{ Card ForumCard }
+	// PhaseRefused: a phase move was not made (Reason, a locale key); the
+	// card is shown as it is.
+	PhaseRefused struct {
+		Reason string
+		Card   ForumCard
+	}
+	// BallotLoaded is the student's ballot.
+	BallotLoaded struct{ Ballot Ballot }
+	// VoteCast is what became of a vote (one of the Vote* outcomes), with
+	// the ballot as it is after.
+	VoteCast struct {
+		Outcome string
+		Ballot  Ballot
+	}
+	// ResultsLoaded is a forum's ranked shortlist.
+	ResultsLoaded struct {
+		Forum   Forum
+		Results []ItemResult
+	}
 	// InviteCreated is a new teacher invite for Town.
 	InviteCreated struct{ Code, Town string }
 	// MyIdeasListed are the student's ideas.
@@ -126,6 +154,11 @@ func (NotAllowed) happened()         {}
 func (ForumCreated) happened()       {}
 func (ForumsListed) happened()       {}
 func (CardReloaded) happened()       {}
+func (IdeasClosed) happened()        {}
+func (PhaseRefused) happened()       {}
+func (BallotLoaded) happened()       {}
+func (VoteCast) happened()           {}
+func (ResultsLoaded) happened()      {}
 func (InviteCreated) happened()      {}
 func (MyIdeasListed) happened()      {}
 func (MyDataExported) happened()     {}

@@ -111,6 +111,8 @@ const (
 	buttonForumQR    = "fq" // show the QR code again
 	buttonForumOpen  = "fo" // close (0) or reopen (1): "<id>:<0|1>"
 	buttonForumClose = "fd" // change the closing date
+	// move to another phase: "<id>:<from>:<to>" asks, with ":yes" or ":no" answers
+	buttonForumPhase = "fp"
 )
 
 func (c *conversation) inviteTeacher(w CommandSent) {
@@ -370,10 +372,15 @@ func (c *conversation) card(fc ForumCard) Reply {
 	f, s := fc.Forum, fc.Stats
 	id := strconv.FormatInt(f.ID, 10)
 	status := Msg{Key: "forum.status_open"}
-	if !f.Open {
+	switch f.Phase {
+	case PhaseCollecting:
+		if !f.ClosesAt.IsZero() && !c.now.Before(f.ClosesAt) {
+			status = Msg{Key: "forum.status_past_closing"}
+		}
+	case PhaseClosed:
 		status = Msg{Key: "forum.status_closed"}
-	} else if !f.ClosesAt.IsZero() && !c.now.Before(f.ClosesAt) {
-		status = Msg{Key: "forum.status_past_closing"}
+	default: // counts only: who voted for what is nobody's business
+		status = Msg{Key: phaseStatus[f.Phase], Data: map[string]any{"Voted": s.Voted, "Joined": s.Joined}}
 	}
 	closes := any(Msg{Key: "forum.no_closing_date"})
 	if !f.ClosesAt.IsZero() {
@@ -385,7 +392,7 @@ func (c *conversation) card(fc ForumCard) Reply {
 		last = lastIdea(s.LastIdea, c.now)
 	}
 	openButton := Button{Label: Msg{Key: "button.close_forum"}, Data: encodeButton("", buttonForumOpen, id+":0")}
-	if !f.Open {
+	if f.Phase == PhaseClosed {
 		openButton = Button{Label: Msg{Key: "button.reopen_forum"}, Data: encodeButton("", buttonForumOpen, id+":1")}
 	}
 	return Reply{
@@ -393,11 +400,82 @@ func (c *conversation) card(fc ForumCard) Reply {
 			"Forum": f.Name, "Status": status, "Joined": s.Joined, "InProgress": s.InProgress,
 			"Submitted": s.Submitted, "Last": last, "Closes": closes, "Link": JoinLink{Code: f.Code},
 		}},
-		Buttons: [][]Button{
+		Buttons: append([][]Button{
 			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},
 				Button{Label: Msg{Key: "button.show_qr"}, Data: encodeButton("", buttonForumQR, id)}),
 			row(openButton, Button{Label: Msg{Key: "button.closing_date"}, Data: encodeButton("", buttonForumClose, id)}),
-		},
+		}, phaseButtons(f)...),
+	}
+}
+
+// phaseStatus is the card's status line in the phases after collecting.
+var phaseStatus = map[string]string{
+	PhaseShortlisting: "forum.status_shortlisting",
+	PhaseVoting:       "forum.status_voting",
+	PhaseResults:      "forum.status_results",
+}
+
+// phaseMoves are the card's button moving a forum on into a phase, and the
+// question it asks first.
+var phaseMoves = map[string]struct{ button, confirm string }{
+	PhaseShortlisting: {"button.phase_shortlisting", "phase.confirm_shortlisting"},
+	PhaseVoting:       {"button.phase_voting", "phase.confirm_voting"},
+	PhaseResults:      {"button.phase_results", "phase.confirm_results"},
+}
+
+// phaseButtons move the forum on from its card (each asks first); in
+// results, one goes back to voting, with a warning.
+func phaseButtons(f Forum) [][]Button {
+	id := strconv.FormatInt(f.ID, 10)
+	move := func(label, to string) Button {
+		return Button{Label: Msg{Key: label}, Data: encodeButton("", buttonForumPhase, id+":"+f.Phase+":"+to)}
+	}
+	switch f.Phase {
+	case PhaseResults:
+		return [][]Button{row(move("button.phase_back", PhaseVoting))}
+	case PhaseCollecting, PhaseShortlisting, PhaseVoting:
+		next := NextPhase(f.Phase)
+		return [][]Button{row(move(phaseMoves[next].button, next))}
+	}
+	return nil
+}
+
+// phaseButton handles the phase buttons of a card: the first tap asks,
+// "yes" moves, from the phase the card showed (if the forum has moved on
+// meanwhile, nothing happens and the card shows where it is).
+func (c *conversation) phaseButton(card ForumCard, arg string) {
+	parts := strings.Split(arg, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		c.stale()
+		return
+	}
+	from, to := parts[0], parts[1]
+	allowed, backwards := PhaseMove(from, to)
+	if !allowed || to == PhaseClosed {
+		c.stale()
+		return
+	}
+	f := card.Forum
+	id := strconv.FormatInt(f.ID, 10)
+	switch {
+	case f.Phase != from:
+		c.say("phase.changed", nil)
+		c.replies = append(c.replies, c.card(card))
+	case len(parts) == 2:
+		key := phaseMoves[to].confirm
+		if backwards {
+			key = "phase.confirm_back"
+		}
+		answer := func(label, yes string) Button {
+			return Button{Label: Msg{Key: label}, Data: encodeButton("", buttonForumPhase, id+":"+from+":"+to+":"+yes)}
+		}
+		c.say(key, map[string]any{"Forum": f.Name}, row(answer("button.phase_yes", "yes"), answer("button.phase_no", "no")))
+	case parts[2] == "yes":
+		c.do(MovePhase{ForumID: f.ID, Code: f.Code, From: from, To: to})
+	case parts[2] == "no":
+		c.say("phase.unchanged", nil)
+	default:
+		c.stale()
 	}
 }
 
@@ -433,6 +511,8 @@ func (c *conversation) forumButton(b buttonData) {
 			return
 		}
 		c.do(SetForumOpen{ForumID: forumID, Code: card.Forum.Code, Open: arg == "1"})
+	case buttonForumPhase:
+		c.phaseButton(*card, arg)
 	case buttonForumClose:
 		switch arg {
 		case "": // from the card: ask for the day

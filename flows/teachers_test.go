@@ -46,7 +46,7 @@ func TestTranscriptTeacher(t *testing.T) {
 	golden(t, "teacher.en", s.log.String())
 
 	f := s.forums[0]
-	if f.Scope != "school" || !slices.Equal(f.Languages, []string{"cs", "en"}) || f.Open || f.Town != "Kolín" || f.OwnerID != "pid-teacher" {
+	if f.Scope != "school" || !slices.Equal(f.Languages, []string{"cs", "en"}) || f.Phase != flows.PhaseClosed || f.Town != "Kolín" || f.OwnerID != "pid-teacher" {
 		t.Errorf("forum %+v", f)
 	}
 	if want := time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC); !f.ClosesAt.Equal(want) {
@@ -88,17 +88,17 @@ func TestStudentsCannotUseTeacherCommandsOrButtons(t *testing.T) {
 
 func TestTeacherManagesOnlyOwnForums(t *testing.T) {
 	s := newTeacher(t)
-	s.forums = []flows.Forum{{ID: 70, Code: "theirs", Name: "Not mine", Open: true, OwnerID: "pid-other"}}
+	s.forums = []flows.Forum{{ID: 70, Code: "theirs", Name: "Not mine", Phase: flows.PhaseCollecting, OwnerID: "pid-other"}}
 	res := s.press("|fo|70:0")
 	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.LoadCard{ForumID: 70}) {
 		t.Fatalf("first the forum is loaded: %+v", res.Effects)
 	}
-	if !s.forums[0].Open || s.keys()[0] != "forum.not_yours" {
+	if s.forums[0].Phase == flows.PhaseClosed || s.keys()[0] != "forum.not_yours" {
 		t.Errorf("closed another teacher's forum: %+v, replies %v", s.forums[0], s.keys())
 	}
 	s.actor = flows.Actor{Role: flows.RoleStaff}
 	s.press("|fo|70:0")
-	if s.forums[0].Open {
+	if s.forums[0].Phase != flows.PhaseClosed {
 		t.Error("staff could not close a forum")
 	}
 }
@@ -142,12 +142,13 @@ func TestForumSettingsShapeTheStudentConversation(t *testing.T) {
 		t.Errorf("single-language forum: lang %s step %s", s2.state.Lang, s2.state.Step)
 	}
 
-	// Past its closing date, a forum turns students away.
+	// Past its closing date, a forum takes no more ideas: the student joins
+	// to hear when voting opens.
 	past := testForum
 	past.ID, past.ClosesAt = 11, clock.Add(-time.Hour)
 	s3 := newStudent(t, "en")
 	s3.join(past)
-	if s3.keys()[0] != "join.closed" || s3.state.Joined() {
+	if s3.keys()[0] != "phase.shortlisting" || !s3.state.Joined() || s3.state.InProgress() {
 		t.Errorf("past closing date: %v", s3.keys())
 	}
 }
@@ -177,7 +178,7 @@ func TestClosingDays(t *testing.T) {
 
 func TestRemovingAClosingDate(t *testing.T) {
 	s := newTeacher(t)
-	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Open: true, OwnerID: "pid-teacher", ClosesAt: clock.Add(48 * time.Hour)}}
+	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Phase: flows.PhaseCollecting, OwnerID: "pid-teacher", ClosesAt: clock.Add(48 * time.Hour)}}
 	s.press("|fd|70")
 	if s.state.Pending != flows.PendingClosingDate {
 		t.Fatalf("pending %q", s.state.Pending)
@@ -192,7 +193,7 @@ func TestNoNewIdeaOnceTheForumClosed(t *testing.T) {
 	s := reviewReady(t)
 	s.tap(s.label("button.submit"))
 	closed := testForum
-	closed.Open = false
+	closed.Phase, closed.ReopensTo = flows.PhaseClosed, flows.PhaseCollecting
 	s.forums = []flows.Forum{closed}
 	res := s.tap(s.label("button.new_idea"))
 	if res.Effects[0] != flows.Effect(flows.CheckForum{ForumID: testForum.ID}) || s.keys()[0] != "join.closed" || s.state.InProgress() {
@@ -202,7 +203,7 @@ func TestNoNewIdeaOnceTheForumClosed(t *testing.T) {
 	if s.keys()[0] != "join.closed" {
 		t.Errorf("/new in a closed forum: %v", s.keys())
 	}
-	s.forums[0].Open = true
+	s.forums[0].Phase = flows.PhaseCollecting
 	s.command(flows.CommandNew)
 	if !s.state.InProgress() {
 		t.Errorf("/new in a reopened forum: %v", s.keys())
@@ -211,7 +212,7 @@ func TestNoNewIdeaOnceTheForumClosed(t *testing.T) {
 
 func TestUnfinishedSetupDoesNotCatchAnswers(t *testing.T) {
 	s := newTeacher(t)
-	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Open: true, OwnerID: "pid-teacher"}}
+	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Phase: flows.PhaseCollecting, OwnerID: "pid-teacher"}}
 	s.command(flows.CommandNewForum)
 	s.press("|fd|70") // the closing date, from a card further up
 	s.text("20.12.2026")
@@ -328,7 +329,7 @@ func TestForumCardSaysOnlyRoughlyWhenTheLastIdeaCame(t *testing.T) {
 		time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC):  "forum.last_week",
 		time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC): "forum.last_earlier",
 	} {
-		card := flows.ForumCard{Forum: flows.Forum{ID: 1, Code: "c", Name: "F", Open: true}, Stats: flows.ForumStats{Submitted: 1, LastIdea: last}}
+		card := flows.ForumCard{Forum: flows.Forum{ID: 1, Code: "c", Name: "F", Phase: flows.PhaseCollecting}, Stats: flows.ForumStats{Submitted: 1, LastIdea: last}}
 		res := flows.Handle(flows.State{Lang: "en"}, flows.Input{What: flows.CardReloaded{Card: card}}, now)
 		if got := res.Replies[0].Text.Data["Last"].(flows.Msg).Key; got != want {
 			t.Errorf("last idea at %s: %s, want %s", last, got, want)

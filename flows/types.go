@@ -9,11 +9,18 @@ type Forum struct {
 	Name      string
 	School    string
 	Town      string
-	Open      bool
 	Scope     string    // ideas it asks for: one of Scopes
 	Languages []string  // offered languages: a subset of Languages, in that order
-	ClosesAt  time.Time // zero when there is no closing date
+	ClosesAt  time.Time // zero when there is no closing date; collecting ends then
 	OwnerID   string    // participant id of the teacher who created it; "" when created from the CLI
+	// Phase is where the forum is in the school-forum method (one of
+	// Phases); ReopensTo, for a closed forum, the phase reopening returns to.
+	Phase     string
+	ReopensTo string
+	// When voting opens and closes by itself (zero: when someone moves it).
+	VoteOpensAt, VoteClosesAt time.Time
+	ShortlistSize             int // at most this many shortlist items
+	VotesPerParticipant       int // votes each participant has, at most one per item
 }
 
 // ForumStats is how far a forum's students got, for its teacher. It holds
@@ -23,6 +30,7 @@ type ForumStats struct {
 	InProgress int       // joined but sent nothing yet
 	Submitted  int       // sent at least one idea; several ideas count once
 	LastIdea   time.Time // zero if none
+	Voted      int       // gave at least one vote
 }
 
 // Idea is one finished idea, ready to be stored for the city.

@@ -45,7 +45,7 @@ func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
 		}
 		// The command menu was published in every language.
 		for _, lang := range append([]string{""}, flows.Languages...) {
-			if cmds := a.fake.Commands(lang); len(cmds) != 8 || cmds[0].Command != "new" {
+			if cmds := a.fake.Commands(lang); len(cmds) != 10 || cmds[0].Command != "new" {
 				t.Errorf("commands for %q: %v", lang, cmds)
 			}
 		}

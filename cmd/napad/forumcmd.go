@@ -21,7 +21,7 @@ import (
 func forum(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr): %w", errUsage)
+		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr, phase, set, shortlist): %w", errUsage)
 	}
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {
@@ -30,6 +30,8 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	sub, args := args[0], args[1:]
 	switch sub {
 	case "create", "qr", "list", "close", "reopen":
+	case "phase", "set", "shortlist":
+		return forumVoting(ctx, cfg, sub, args, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown forum subcommand %q: %w", sub, errUsage)
@@ -91,7 +93,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 			return fmt.Errorf("list forums: %w", err)
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "CODE\tNAME\tTOWN\tOPEN\tCLOSES\tJOINED\tWRITING\tSENT\tLINK")
+		fmt.Fprintln(w, "CODE\tNAME\tTOWN\tPHASE\tCLOSES\tJOINED\tWRITING\tSENT\tVOTED\tLINK")
 		for _, f := range forums {
 			stats, err := db.ForumStats(ctx, f.ID)
 			if err != nil {
@@ -101,8 +103,8 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 			if !f.ClosesAt.IsZero() {
 				closesOn = f.ClosesAt.In(cfg.Location).Add(-time.Second).Format("2006-01-02")
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\t%d\t%d\t%d\t%s\n", f.Code, f.Name, f.Town, f.Open, closesOn,
-				stats.Joined, stats.InProgress, stats.Submitted, telegram.JoinLink(username, f.Code))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", f.Code, f.Name, f.Town, f.Phase, closesOn,
+				stats.Joined, stats.InProgress, stats.Submitted, stats.Voted, telegram.JoinLink(username, f.Code))
 		}
 		return w.Flush()
 	case "close", "reopen":
@@ -112,7 +114,11 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 			return fmt.Errorf("forum %s: %w", sub, err)
 		}
-		fmt.Fprintf(stdout, "Forum %s is now %s.\n", code, map[bool]string{true: "open", false: "closed"}[sub == "reopen"])
+		f, _, err := db.ForumByCode(ctx, code)
+		if err != nil {
+			return fmt.Errorf("forum %s: %w", sub, err)
+		}
+		fmt.Fprintf(stdout, "Forum %s is now %s.\n", code, f.Phase)
 	case "qr":
 		if *out == "" {
 			return fmt.Errorf("forum qr needs -o FILE.png: %w", errUsage)

@@ -31,7 +31,16 @@ Commands:
                [--languages cs,en,nb,uk] [--closes 2026-12-15]
                          create a forum and print its join link
   forum list             list forums with their participation
-  forum close CODE       stop taking ideas; forum reopen CODE takes them again
+  forum close CODE       close the forum (any phase); forum reopen CODE returns to where it was
+  forum phase CODE PHASE [--confirm]
+                         move the forum on: collecting → shortlisting → voting → results;
+                         results → voting needs --confirm (audited)
+  forum set CODE [--vote-opens DAY] [--vote-closes DAY] [--shortlist-size N] [--votes N]
+                         when voting opens and closes by itself, the shortlist's size (1–20)
+                         and each student's votes (1–5); "none" removes a date
+  forum shortlist CODE   the shortlist and the ideas to pick from; and:
+  forum shortlist CODE add N-XXXX [N-YYYY ...] [--title T --description D --lang cs]
+  forum shortlist CODE remove ITEM | text ITEM --lang en --title T [--description D]
   forum qr CODE -o FILE.png
                          write the forum's QR code picture
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]
@@ -153,7 +162,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdeasPerDay:    cfg.IdeasPerDay,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB})
+		Notifications: notifyDB, Voting: db})
 	if err != nil {
 		return err
 	}
@@ -189,6 +198,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		})()
 		defer inBackground(ctx, func(ctx context.Context) { rt.RunOutbox(ctx, notifyEvery, b) })()
 	}
+	// Forums move on at their dates (ideas close, voting opens and closes).
+	defer inBackground(ctx, func(ctx context.Context) { rt.RunPhaseSchedule(ctx, 0) })()
 	if cfg.RetentionDays > 0 {
 		defer inBackground(ctx, func(ctx context.Context) { runRetention(ctx, db, cfg.RetentionDays, log) })()
 	}

@@ -188,7 +188,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	}
 	teacher.u.TapData(refreshed, "|fo|"+strconv.FormatInt(other.ID, 10)+":0")
 	teacher.expect("forum.not_yours")
-	if f, _, _ := a.db.ForumByCode(context.Background(), other.Code); !f.Open {
+	if f, _, _ := a.db.ForumByCode(context.Background(), other.Code); f.Phase != flows.PhaseCollecting {
 		t.Error("a teacher closed another teacher's forum")
 	}
 

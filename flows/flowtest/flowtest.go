@@ -29,7 +29,7 @@ type Pin struct{ Lat, Lon float64 }
 
 // Forum is the forum students join in tests: both scopes, every language.
 var Forum = flows.Forum{
-	ID: 7, Code: "Zk3xQ9mP2aLw8RtY", Name: "8.B – ZŠ Komenského", School: "ZŠ Komenského", Town: "Kolín", Open: true,
+	ID: 7, Code: "Zk3xQ9mP2aLw8RtY", Name: "8.B – ZŠ Komenského", School: "ZŠ Komenského", Town: "Kolín", Phase: flows.PhaseCollecting,
 	Scope: "both", Languages: flows.Languages,
 }
 

@@ -22,21 +22,40 @@ const joinCodeAttempts = 5
 const maxForumNameLen = 200
 
 // forumColumns matches scanForum.
-const forumColumns = `id, join_code, name, school, town, is_open, scope, languages, closes_at, owner_id`
+const forumColumns = `id, join_code, name, school, town, scope, languages, closes_at, owner_id,
+	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant`
 
 func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var f flows.Forum
-	var closesAt *time.Time
-	var ownerID *string
-	err := row.Scan(&f.ID, &f.Code, &f.Name, &f.School, &f.Town, &f.Open,
-		&f.Scope, &f.Languages, &closesAt, &ownerID)
-	if closesAt != nil {
-		f.ClosesAt = *closesAt
-	}
+	var closesAt, voteOpensAt, voteClosesAt *time.Time
+	var ownerID, reopensTo *string
+	err := row.Scan(&f.ID, &f.Code, &f.Name, &f.School, &f.Town,
+		&f.Scope, &f.Languages, &closesAt, &ownerID,
+		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant)
+	f.ClosesAt, f.VoteOpensAt, f.VoteClosesAt = timeOrZero(closesAt), timeOrZero(voteOpensAt), timeOrZero(voteClosesAt)
 	if ownerID != nil {
 		f.OwnerID = *ownerID
 	}
+	if reopensTo != nil {
+		f.ReopensTo = *reopensTo
+	}
 	return f, err
+}
+
+// timeOrZero is a nullable timestamp as Go keeps it: NULL is the zero time.
+func timeOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// zeroAsNull is the reverse of timeOrZero.
+func zeroAsNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // CreateForum stores a new open forum with a fresh random join code and
@@ -54,10 +73,7 @@ func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID s
 	}
 	// NULL rather than zero values, so "no closing date" and "no owner" are
 	// plain SQL (closes_at IS NULL) and never a year-1 timestamp.
-	var closes *time.Time
-	if !closesAt.IsZero() {
-		closes = &closesAt
-	}
+	closes := zeroAsNull(closesAt)
 	var owner, creationKey *string
 	if ownerID != "" {
 		owner = &ownerID
@@ -224,10 +240,16 @@ func (s *Store) AllForums(ctx context.Context) ([]flows.Forum, error) {
 	return forums, nil
 }
 
-// SetForumOpen opens or closes the forum with the given join code. It returns
-// an error wrapping ErrForumNotFound when there is no such forum.
+// SetForumOpen closes the forum with the given join code (from any phase),
+// or reopens it into the phase it was closed from; closing a closed forum,
+// or reopening an open one, changes nothing. It returns an error wrapping
+// ErrForumNotFound when there is no such forum.
 func (s *Store) SetForumOpen(ctx context.Context, code string, open bool) error {
-	return s.updateForum(ctx, "set forum open", code, `is_open = $2`, open)
+	set := `phase = 'closed', reopens_to = CASE WHEN phase = 'closed' THEN reopens_to ELSE phase END`
+	if open {
+		set = `phase = COALESCE(reopens_to, phase), reopens_to = NULL`
+	}
+	return s.updateForum(ctx, "set forum open", code, set)
 }
 
 // SetForumClosesAt sets the closing date of the forum with the given join
@@ -235,19 +257,15 @@ func (s *Store) SetForumOpen(ctx context.Context, code string, open bool) error 
 // takes ideas is the caller's decision. It returns an error wrapping
 // ErrForumNotFound when there is no such forum.
 func (s *Store) SetForumClosesAt(ctx context.Context, code string, closesAt time.Time) error {
-	var v *time.Time
-	if !closesAt.IsZero() {
-		v = &closesAt
-	}
-	return s.updateForum(ctx, "set forum closes at", code, `closes_at = $2`, v)
+	return s.updateForum(ctx, "set forum closes at", code, `closes_at = $2`, zeroAsNull(closesAt))
 }
 
-// updateForum runs "UPDATE forums SET <set> WHERE join_code = $1" with arg as $2.
-func (s *Store) updateForum(ctx context.Context, op, code, set string, arg any) error {
+// updateForum runs "UPDATE forums SET <set> WHERE join_code = $1" with args as $2...
+func (s *Store) updateForum(ctx context.Context, op, code, set string, args ...any) error {
 	if !validJoinCode(code) {
 		return fmt.Errorf("postgres: %s: %w", op, ErrForumNotFound)
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE forums SET `+set+` WHERE join_code = $1`, code, arg)
+	tag, err := s.pool.Exec(ctx, `UPDATE forums SET `+set+` WHERE join_code = $1`, append([]any{code}, args...)...)
 	if err != nil {
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
@@ -332,12 +350,13 @@ func (s *Store) ForumStats(ctx context.Context, forumID int64) (flows.ForumStats
 		SELECT
 			EXISTS (SELECT 1 FROM forums WHERE id = $1),
 			(SELECT count(*) FROM forum_participants WHERE forum_id = $1),
+			(SELECT count(DISTINCT participant_id) FROM votes WHERE forum_id = $1),
 			count(DISTINCT participant_id),
 			max(created_at)
 		FROM suggestions
 		WHERE forum_id = $1`,
 		forumID,
-	).Scan(&exists, &stats.Joined, &stats.Submitted, &last)
+	).Scan(&exists, &stats.Joined, &stats.Voted, &stats.Submitted, &last)
 	if err != nil {
 		return flows.ForumStats{}, fmt.Errorf("postgres: forum stats: %w", err)
 	}

@@ -22,10 +22,10 @@ func TestCreateAndFindForum(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateForum: %v", err)
 	}
-	if f.ID <= 0 || !f.Open || !joinCodeRE.MatchString(f.Code) {
+	if f.ID <= 0 || f.Phase != flows.PhaseCollecting || !joinCodeRE.MatchString(f.Code) {
 		t.Fatalf("CreateForum returned %+v", f)
 	}
-	want := flows.Forum{ID: f.ID, Code: f.Code, Name: "Třída 7.B", School: "ZŠ Komenského", Town: "Brno", Open: true,
+	want := flows.Forum{ID: f.ID, Code: f.Code, Name: "Třída 7.B", School: "ZŠ Komenského", Town: "Brno", Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2,
 		Scope: "both", Languages: flows.Languages}
 	if !sameForum(f, want) {
 		t.Errorf("CreateForum = %+v, want %+v", f, want)
@@ -118,21 +118,21 @@ func TestSetForumOpen(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	got, found, err := st.ForumByCode(ctx, f.Code)
-	if err != nil || !found || got.Open {
+	if err != nil || !found || got.Phase != flows.PhaseClosed {
 		t.Fatalf("after close: %+v, %v, %v", got, found, err)
 	}
-	// A closed forum is still found; only its Open flag changes.
+	// A closed forum is still found; only its phase changes.
 	if got.Name != f.Name || got.ID != f.ID {
 		t.Errorf("closing changed the forum: %+v", got)
 	}
-	if o, _, _ := st.ForumByCode(ctx, other.Code); !o.Open {
+	if o, _, _ := st.ForumByCode(ctx, other.Code); o.Phase != flows.PhaseCollecting {
 		t.Error("closing one forum closed another")
 	}
 
 	if err := st.SetForumOpen(ctx, f.Code, true); err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	if got, _, _ := st.ForumByCode(ctx, f.Code); !got.Open {
+	if got, _, _ := st.ForumByCode(ctx, f.Code); got.Phase != flows.PhaseCollecting {
 		t.Error("forum still closed after reopening")
 	}
 

@@ -28,7 +28,7 @@ func TestCreateForumStoresEveryField(t *testing.T) {
 		t.Fatalf("CreateForum: %v", err)
 	}
 	want := flows.Forum{ID: f.ID, Code: f.Code, Name: "8.B", School: "ZŠ Komenského", Town: "Kolín",
-		Open: true, Scope: "school", Languages: []string{"cs", "uk"},
+		Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2, Scope: "school", Languages: []string{"cs", "uk"},
 		ClosesAt: closes.Truncate(time.Microsecond), OwnerID: "teacher-1"}
 	if f.ID <= 0 || !joinCodeRE.MatchString(f.Code) || !sameForum(f, want) {
 		t.Fatalf("CreateForum = %+v, want %+v", f, want)
@@ -47,7 +47,7 @@ func TestCreateForumStoresEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantD := flows.Forum{ID: d.ID, Code: d.Code, Name: "Město", Open: true, Scope: "both", Languages: flows.Languages}
+	wantD := flows.Forum{ID: d.ID, Code: d.Code, Name: "Město", Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2, Scope: "both", Languages: flows.Languages}
 	if !sameForum(d, wantD) {
 		t.Errorf("defaults: %+v, want %+v", d, wantD)
 	}
@@ -237,7 +237,7 @@ func TestSetForumClosesAt(t *testing.T) {
 		if err != nil || !got.ClosesAt.Equal(at.Truncate(time.Microsecond)) {
 			t.Errorf("ClosesAt = %v, %v; want %v", got.ClosesAt, err, at)
 		}
-		if !got.Open {
+		if got.Phase != flows.PhaseCollecting {
 			t.Error("setting a closing date closed the forum")
 		}
 	}

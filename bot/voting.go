@@ -1,0 +1,112 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+)
+
+// This file is the school forum after its ideas: phase moves (from a forum
+// card, or by themselves at the forum's dates), the ballot and the votes,
+// and the results.
+
+// phaseScheduleEvery is how often the bot looks for forums whose date has
+// come: a phase moves on within this of its date.
+const phaseScheduleEvery = 30 * time.Second
+
+func (rt *Runtime) movePhase(ctx context.Context, x effect, e flows.MovePhase) (flows.Input, bool) {
+	moved, err := rt.stores.Voting.MovePhase(ctx, e.Code, e.From, e.To, x.pid, true)
+	var reason string
+	switch {
+	case errors.Is(err, flows.ErrShortlistEmpty):
+		reason = "phase.shortlist_empty"
+	case errors.Is(err, flows.ErrPhaseChanged):
+		reason = "phase.changed"
+	case err != nil:
+		return rt.failed("moving a forum's phase failed", err)
+	}
+	if reason != "" {
+		card, found, err := rt.card(ctx, e.ForumID)
+		if err != nil || !found {
+			return rt.failed("reloading a forum card failed", err)
+		}
+		return outcome(flows.PhaseRefused{Reason: reason, Card: card})
+	}
+	x.written()
+	if moved {
+		rt.phaseMoved(ctx, flows.PhaseMoved(e))
+	}
+	return rt.reloadCard(ctx, e.ForumID)
+}
+
+// phaseMoved is where what follows a move hangs: today a log line; voting
+// opened and results reached are where announcements to every participant
+// will start (Config.OnPhaseMoved).
+func (rt *Runtime) phaseMoved(ctx context.Context, m flows.PhaseMoved) {
+	rt.log.Info("forum phase moved", "forum_id", m.ForumID, "from", m.From, "to", m.To)
+	if rt.cfg.OnPhaseMoved != nil {
+		rt.cfg.OnPhaseMoved(ctx, m)
+	}
+}
+
+func (rt *Runtime) loadBallot(ctx context.Context, x effect, e flows.LoadBallot) (flows.Input, bool) {
+	b, err := rt.stores.Voting.Ballot(ctx, e.ForumID, x.pid)
+	if err != nil {
+		return rt.failed("loading a ballot failed", err)
+	}
+	b.Forum = rt.local(b.Forum)
+	return outcome(flows.BallotLoaded{Ballot: b})
+}
+
+func (rt *Runtime) castVote(ctx context.Context, x effect, e flows.CastVote) (flows.Input, bool) {
+	result, b, err := rt.stores.Voting.Vote(ctx, e.ForumID, e.ItemID, x.pid, x.st.Lang, e.Vote, rt.now())
+	if err != nil {
+		return rt.failed("storing a vote failed", err)
+	}
+	x.written()
+	rt.log.Info("vote", "forum_id", e.ForumID, "outcome", result)
+	b.Forum = rt.local(b.Forum)
+	return outcome(flows.VoteCast{Outcome: result, Ballot: b})
+}
+
+func (rt *Runtime) loadResults(ctx context.Context, e flows.LoadResults) (flows.Input, bool) {
+	f, found, err := rt.stores.Forums.ForumByID(ctx, e.ForumID)
+	if err != nil || !found {
+		return rt.failed("loading a forum failed", err)
+	}
+	results, err := rt.stores.Voting.Results(ctx, e.ForumID)
+	if err != nil {
+		return rt.failed("loading results failed", err)
+	}
+	return outcome(flows.ResultsLoaded{Forum: rt.local(f), Results: results})
+}
+
+// RunPhaseSchedule moves forums on at their dates until ctx ends: ideas
+// close at the closing date, voting opens and closes at its dates. Every
+// replica may run it: each move is made (and handed to phaseMoved) once.
+func (rt *Runtime) RunPhaseSchedule(ctx context.Context, every time.Duration) {
+	if rt.stores.Voting == nil {
+		return
+	}
+	if every <= 0 {
+		every = phaseScheduleEvery
+	}
+	for {
+		storeCtx, cancel := context.WithTimeout(ctx, storeTimeout)
+		moves, err := rt.stores.Voting.AdvanceDuePhases(storeCtx, rt.now())
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			rt.log.Warn("moving forums on at their dates: will try again", "err", err)
+		}
+		for _, m := range moves {
+			rt.phaseMoved(ctx, m)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}

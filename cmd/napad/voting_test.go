@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/healthycities/napad/bot/telegram/telegramtest"
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/flows/flowtest"
+)
+
+// cli runs a napad subcommand against the app's database.
+func (a *app) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	var out strings.Builder
+	if err := run(context.Background(), args, a.getenv, &out, &out); err != nil {
+		t.Fatalf("napad %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+// movePhase moves the forum on from its card in the chat, confirming.
+func (s *student) movePhase(f flows.Forum, to string) {
+	s.t.Helper()
+	s.u.SendText("/forums")
+	list := s.expectCount("forum.list", one())
+	label, err := s.a.catalog.Render(s.lang, flows.Msg{Key: "forum.list_item", Data: map[string]any{"Forum": f.Name}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.u.Tap(list, label)
+	s.expect("forum.card")
+	s.tap("button.phase_" + to)
+	s.expect("phase.confirm_" + to)
+	s.tap("button.phase_yes")
+	s.a.fake.WaitFor(s.t, s.u.ID(), func(telegramtest.SentMessage) bool {
+		now, _, err := s.a.db.ForumByCode(context.Background(), f.Code)
+		return err == nil && now.Phase == to
+	}, waitLong)
+}
+
+// The school forum from ideas to results: students in three languages send
+// ideas, staff moves the forum to shortlisting from its card, shortlists
+// from the command line (one item merges two ideas), opens voting; the
+// students vote (a changed vote, a double tap, a redelivered vote, a forged
+// button, a vote after the close), staff shows the results, and every student sees the same
+// ranked shortlist in their language.
+func TestE2EForumVote(t *testing.T) {
+	a := staffApp(t)
+	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "en"), lang: "en"}
+	f := a.forum("8.B – ZŠ Komenského")
+
+	langs := []string{"cs", "en", "uk"}
+	var students []*student
+	var refs []string
+	for i, lang := range langs {
+		s := a.student(lang)
+		want := flowtest.AnswersIn(lang)
+		want[flows.StepTitle] = fmt.Sprintf("Idea %d", i+1)
+		s.toReview(f.Code, want)
+		s.tap("button.submit")
+		s.expectCount("submit.thanks", one())
+		students = append(students, s)
+	}
+	for _, idea := range a.suggestions(f) {
+		refs = append(refs, idea.Reference)
+	}
+
+	staff.movePhase(f, flows.PhaseShortlisting)
+	// Writing between ideas now tells the student what is happening.
+	students[0].u.SendText("ahoj")
+	students[0].expect("phase.shortlisting")
+
+	a.cli(t, "forum", "shortlist", f.Code, "add", refs[0])
+	a.cli(t, "forum", "shortlist", f.Code, "add", refs[1], refs[2], "--lang", "en", "--title", "Shade and benches", "--description", "Two ideas in one")
+	a.cli(t, "forum", "shortlist", f.Code, "text", "2", "--lang", "cs", "--title", "Stín a lavičky")
+	if out := a.cli(t, "forum", "shortlist", f.Code); !strings.Contains(out, "[cs,en]") || !strings.Contains(out, refs[2]) {
+		t.Errorf("shortlist listing:\n%s", out)
+	}
+
+	staff.movePhase(f, flows.PhaseVoting)
+	title := func(s *student, n int) string {
+		items, err := a.db.Shortlist(context.Background(), f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d. %s", n, items[n-1].Text(s.lang).Title)
+	}
+	for _, s := range students {
+		s.u.SendText("/vote")
+		s.expectCount("ballot.intro", &[]int{2}[0])
+	}
+	ballot := func(s *student) telegramtest.SentMessage {
+		sent := a.fake.Sent(s.u.ID())
+		return sent[len(sent)-1]
+	}
+	// cs: item 1, then changes it for item 2 (tapping ✅ 1 takes it back).
+	cs := students[0]
+	cs.u.Tap(ballot(cs), title(cs, 1))
+	cs.expectCount("ballot.intro", one())
+	cs.u.Tap(ballot(cs), "✅ "+title(cs, 1))
+	cs.expectCount("ballot.intro", &[]int{2}[0])
+	cs.u.Tap(ballot(cs), title(cs, 2))
+	// en: a double tap on item 2, then the same update delivered again.
+	en := students[1]
+	b := ballot(en)
+	first := en.u.Tap(b, title(en, 2))
+	en.u.Tap(b, title(en, 2))
+	a.fake.Redeliver(first)
+	en.u.Tap(ballot(en), title(en, 1))
+	// uk: item 2, then a button of another forum.
+	uk := students[2]
+	uk.u.Tap(ballot(uk), title(uk, 2))
+	uk.expectCount("ballot.intro", one())
+	uk.u.TapData(ballot(uk), fmt.Sprintf("|vt|%d:%d:1", f.ID+1000, 1)) // a forged button
+	uk.expect("vote.other_forum")
+
+	waitVotes := func(want int) {
+		t.Helper()
+		a.fake.WaitFor(t, uk.u.ID(), func(telegramtest.SentMessage) bool { return a.countVotes(t, f.ID) == want }, waitLong)
+	}
+	waitVotes(4)
+	staff.movePhase(f, flows.PhaseResults)
+	uk.u.TapData(ballot(uk), fmt.Sprintf("|vt|%d:%d:1", f.ID, 1)) // a vote after the close
+	uk.expect("vote.closed")
+
+	// Every student sees the same ranking: item 2 (3 votes), then item 1 (1).
+	for _, s := range students {
+		s.u.SendText("/results")
+		res := s.expect("results.intro")
+		want := []string{title(s, 2)[3:] + " ", title(s, 1)[3:] + " "}
+		i, j := strings.Index(res.Text, "1. "+want[0]), strings.Index(res.Text, "2. "+want[1])
+		if i < 0 || j < i {
+			t.Errorf("%s results:\n%s", s.lang, res.Text)
+		}
+		if last := a.fake.Sent(s.u.ID()); last[len(last)-1].Text != res.Text {
+			t.Errorf("%s: the last message is not the results", s.lang)
+		}
+	}
+	if n := a.countVotes(t, f.ID); n != 4 {
+		t.Errorf("%d votes stored, want 4", n)
+	}
+}
+
+func (a *app) countVotes(t *testing.T, forumID int64) int {
+	t.Helper()
+	results, err := a.db.Results(context.Background(), forumID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range results {
+		n += r.Votes
+	}
+	return n
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/postgres"
+)
+
+// cliActor is who the audit log says made a change from the command line.
+const cliActor = "cli"
+
+// forumVoting is `napad forum phase|set|shortlist`: the school forum after
+// its ideas, for staff and scripts.
+func forumVoting(ctx context.Context, cfg config, sub string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("forum "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	confirm := fs.Bool("confirm", false, "confirm moving back from results to voting")
+	voteOpens := fs.String("vote-opens", "", `first day of voting, e.g. 2026-12-16 (in TIMEZONE), or "none"`)
+	voteCloses := fs.String("vote-closes", "", `last day of voting, or "none"`)
+	size := fs.Int("shortlist-size", 0, "at most this many shortlist items (1–20)")
+	votes := fs.Int("votes", 0, "votes each student has (1–5)")
+	title := fs.String("title", "", "the item's title, in the words of staff (merged ideas need one)")
+	description := fs.String("description", "", "the item's short description")
+	lang := fs.String("lang", "", "the language of --title and --description")
+	if err := fs.Parse(reorderFlags(args)); err != nil {
+		return fmt.Errorf("forum %s: %w", sub, errUsage)
+	}
+	code := fs.Arg(0)
+	if code == "" {
+		return fmt.Errorf("forum %s needs the forum's join code: %w", sub, errUsage)
+	}
+	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	f, found, err := db.ForumByCode(ctx, code)
+	if err != nil {
+		return fmt.Errorf("forum %s: %w", sub, err)
+	}
+	if !found {
+		return fmt.Errorf("no forum has the join code %q", code)
+	}
+
+	switch sub {
+	case "phase":
+		to := fs.Arg(1)
+		if !slices.Contains(flows.Phases, to) {
+			return fmt.Errorf("forum phase needs one of %s: %w", strings.Join(flows.Phases, ", "), errUsage)
+		}
+		if _, backwards := flows.PhaseMove(f.Phase, to); backwards && !*confirm {
+			return fmt.Errorf("moving %s back to %s lets votes change results students may have seen; add --confirm to do it", code, to)
+		}
+		if _, err := db.MovePhase(ctx, code, f.Phase, to, cliActor, *confirm); err != nil {
+			if errors.Is(err, flows.ErrPhaseMove) {
+				return fmt.Errorf("forum %s is %s: it can move on to %s or close (see `napad help`)", code, f.Phase, flows.NextPhase(f.Phase))
+			}
+			return fmt.Errorf("forum phase: %w", err)
+		}
+		fmt.Fprintf(stdout, "Forum %s: %s → %s.\n", code, f.Phase, to)
+	case "set":
+		var set postgres.ForumSettings
+		if set.VoteOpensAt, err = cliDay(*voteOpens, cfg.Location, 0); err != nil {
+			return err
+		}
+		if set.VoteClosesAt, err = cliDay(*voteCloses, cfg.Location, 1); err != nil {
+			return err
+		}
+		if *size != 0 {
+			set.ShortlistSize = size
+		}
+		if *votes != 0 {
+			set.VotesPerParticipant = votes
+		}
+		if err := db.SetForumSettings(ctx, code, set, cliActor); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Forum %s updated.\n", code)
+	case "shortlist":
+		return shortlistCommand(ctx, db, f, fs.Args()[1:], *lang, *title, *description, stdout)
+	}
+	return nil
+}
+
+// cliDay is a day given on the command line as a time: its start (plus
+// days days) in the city; "none" is the zero time (remove the date), ""
+// nil (leave it).
+func cliDay(day string, loc *time.Location, days int) (*time.Time, error) {
+	switch day {
+	case "":
+		return nil, nil
+	case "none":
+		return &time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", day, loc)
+	if err != nil {
+		return nil, fmt.Errorf("%q must be a day like 2026-12-16 or none: %w", day, errUsage)
+	}
+	t = t.AddDate(0, 0, days)
+	return &t, nil
+}
+
+// shortlistCommand lists, adds to, removes from or words a forum's
+// shortlist; items are named by their number on the list.
+func shortlistCommand(ctx context.Context, db *postgres.Store, f flows.Forum, args []string, lang, title, description string, stdout io.Writer) error {
+	var text *flows.ItemText
+	if title != "" || description != "" {
+		text = &flows.ItemText{Title: title, Description: description}
+		if lang == "" {
+			lang = f.Languages[0]
+		}
+	}
+	items, err := db.Shortlist(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	item := func(arg string) (int64, error) {
+		n, err := strconv.Atoi(arg)
+		if err != nil || n < 1 || n > len(items) {
+			return 0, fmt.Errorf("%q is not an item of the shortlist (1 to %d): %w", arg, len(items), errUsage)
+		}
+		return items[n-1].ID, nil
+	}
+	switch what := first(args); what {
+	case "":
+		return printShortlist(ctx, db, f, items, stdout)
+	case "add":
+		added, err := db.AddToShortlist(ctx, f.ID, args[1:], lang, text, cliActor)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Item %d: %s (%s)\n", added.Position, added.Text(added.Language).Title, strings.Join(added.Ideas, ", "))
+	case "remove":
+		id, err := item(first(args[1:]))
+		if err != nil {
+			return err
+		}
+		if err := db.RemoveFromShortlist(ctx, f.ID, id, cliActor); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Removed.")
+	case "text":
+		id, err := item(first(args[1:]))
+		if err != nil {
+			return err
+		}
+		if text == nil || lang == "" {
+			return fmt.Errorf("shortlist text needs --lang and --title: %w", errUsage)
+		}
+		if err := db.SetItemText(ctx, f.ID, id, lang, *text, cliActor); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Saved.")
+	default:
+		return fmt.Errorf("unknown shortlist action %q (add, remove, text): %w", what, errUsage)
+	}
+	return nil
+}
+
+func printShortlist(ctx context.Context, db *postgres.Store, f flows.Forum, items []flows.ShortlistItem, stdout io.Writer) error {
+	candidates, err := db.ShortlistCandidates(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Shortlist of %s (%s, %d of at most %d):\n", f.Code, f.Phase, len(items), f.ShortlistSize)
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, it := range items {
+		var langs []string
+		for _, l := range flows.Languages {
+			if _, ok := it.Texts[l]; ok {
+				langs = append(langs, l)
+			}
+		}
+		fmt.Fprintf(w, "%d\t%s\t[%s]\t%s\n", it.Position, it.Text(it.Language).Title, strings.Join(langs, ","), strings.Join(it.Ideas, ", "))
+	}
+	_ = w.Flush()
+	fmt.Fprintln(stdout, "\nIdeas (visible ones):")
+	fmt.Fprintln(w, "REF\tTITLE\tCATEGORY\tPLACE\tSIMILAR\tITEM")
+	for _, c := range candidates {
+		itemPos := "-"
+		for _, it := range items {
+			if it.ID == c.ItemID {
+				itemPos = strconv.Itoa(it.Position)
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", c.Ref, c.Title, c.Category, c.Place, c.Similar, itemPos)
+	}
+	return w.Flush()
+}
+
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
