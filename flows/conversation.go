@@ -41,6 +41,8 @@ func (c *conversation) handle() {
 		c.showBallot(w.Ballot, false)
 	case VoteCast:
 		c.voteCast(w)
+	case ResultsPictureMade:
+		c.replies = append(c.replies, Reply{Text: Msg{Key: "results.picture_caption", Data: map[string]any{"Forum": w.Forum.Name}}, File: &w.File})
 	case ResultsLoaded:
 		c.showResults(w)
 	case PhaseRefused:

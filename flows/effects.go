@@ -51,6 +51,9 @@ type (
 	}
 	// LoadResults looks up a forum's ranked shortlist (ResultsLoaded).
 	LoadResults struct{ ForumID int64 }
+	// MakeResultsPicture draws a forum's results for its teacher to project
+	// (ResultsPictureMade).
+	MakeResultsPicture struct{ ForumID int64 }
 	// CreateInvite makes a teacher invite for a town (InviteCreated).
 	CreateInvite struct{ Town string }
 	// ListMyIdeas lists the student's ideas (MyIdeasListed).
@@ -82,7 +85,7 @@ type (
 // by a teacher who is a teacher no more).
 func Requires(e Effect) Audience {
 	switch e.(type) {
-	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase:
+	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase, MakeResultsPicture:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
 		return Staff
@@ -90,24 +93,25 @@ func Requires(e Effect) Audience {
 	return Everyone
 }
 
-func (SubmitIdea) effect()       {}
-func (CountJoin) effect()        {}
-func (CheckForum) effect()       {}
-func (LoadCard) effect()         {}
-func (CreateForum) effect()      {}
-func (ListForums) effect()       {}
-func (SetForumOpen) effect()     {}
-func (SetClosingDate) effect()   {}
-func (MovePhase) effect()        {}
-func (LoadBallot) effect()       {}
-func (CastVote) effect()         {}
-func (LoadResults) effect()      {}
-func (CreateInvite) effect()     {}
-func (ListMyIdeas) effect()      {}
-func (ExportMyData) effect()     {}
-func (StopMessages) effect()     {}
-func (DeleteMe) effect()         {}
-func (NextReview) effect()       {}
-func (StoreReview) effect()      {}
-func (ListExportForums) effect() {}
-func (ExportIdeas) effect()      {}
+func (SubmitIdea) effect()         {}
+func (MakeResultsPicture) effect() {}
+func (CountJoin) effect()          {}
+func (CheckForum) effect()         {}
+func (LoadCard) effect()           {}
+func (CreateForum) effect()        {}
+func (ListForums) effect()         {}
+func (SetForumOpen) effect()       {}
+func (SetClosingDate) effect()     {}
+func (MovePhase) effect()          {}
+func (LoadBallot) effect()         {}
+func (CastVote) effect()           {}
+func (LoadResults) effect()        {}
+func (CreateInvite) effect()       {}
+func (ListMyIdeas) effect()        {}
+func (ExportMyData) effect()       {}
+func (StopMessages) effect()       {}
+func (DeleteMe) effect()           {}
+func (NextReview) effect()         {}
+func (StoreReview) effect()        {}
+func (ListExportForums) effect()   {}
+func (ExportIdeas) effect()        {}

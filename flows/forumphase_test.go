@@ -189,3 +189,28 @@ func TestTeacherMovesThePhaseFromTheCard(t *testing.T) {
 		t.Errorf("phase %s", s.forums[0].Phase)
 	}
 }
+
+// The results picture is for the forum's teacher (and staff), from the card
+// in the results phase; another teacher or a student gets nothing.
+func TestResultsPictureFromTheCard(t *testing.T) {
+	s := newTeacher(t)
+	s.forums = []flows.Forum{
+		{ID: 70, Code: "mine", Name: "Mine", Phase: flows.PhaseResults, OwnerID: "pid-teacher"},
+		{ID: 71, Code: "theirs", Name: "Theirs", Phase: flows.PhaseResults, OwnerID: "someone-else"},
+	}
+	s.press("|fc|70")
+	res := s.tap(s.label("button.results_picture"))
+	if len(res.Replies) != 1 || res.Replies[0].File == nil || s.keys()[0] != "results.picture_caption" {
+		t.Fatalf("the teacher's picture: replies %v", s.keys())
+	}
+	if _, ok := res.Effects[len(res.Effects)-1].(flows.MakeResultsPicture); !ok { // after loading the card
+		t.Errorf("effects %+v", res.Effects)
+	}
+	if res := s.press("|fr|71"); len(res.Effects) != 1 || s.keys()[0] != "forum.not_yours" { // the card's loading only
+		t.Errorf("another teacher's forum: effects %+v, %v", res.Effects, s.keys())
+	}
+	s.actor = flows.Actor{}
+	if res := s.press("|fr|70"); len(res.Effects) != 0 {
+		t.Errorf("a student's forged button: effects %+v", res.Effects)
+	}
+}

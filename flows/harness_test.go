@@ -161,6 +161,8 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 			results = append(results, flows.ItemResult{Item: it, Votes: len(s.votes[it.ID])})
 		}
 		return flows.Input{What: flows.ResultsLoaded{Forum: *s.forum(e.ForumID), Results: flows.Rank(results)}}, true
+	case flows.MakeResultsPicture:
+		return flows.Input{What: flows.ResultsPictureMade{Forum: *s.forum(e.ForumID), File: flows.File{Name: "results.png", Data: []byte("png")}}}, true
 	}
 	return flows.Input{}, false
 }

@@ -108,6 +108,11 @@ type (
 		Forum   Forum
 		Results []ItemResult
 	}
+	// ResultsPictureMade is a forum's results picture (a PNG file).
+	ResultsPictureMade struct {
+		Forum Forum
+		File  File
+	}
 	// InviteCreated is a new teacher invite for Town.
 	InviteCreated struct{ Code, Town string }
 	// MyIdeasListed are the student's ideas.
@@ -159,6 +164,7 @@ func (PhaseRefused) happened()       {}
 func (BallotLoaded) happened()       {}
 func (VoteCast) happened()           {}
 func (ResultsLoaded) happened()      {}
+func (ResultsPictureMade) happened() {}
 func (InviteCreated) happened()      {}
 func (MyIdeasListed) happened()      {}
 func (MyDataExported) happened()     {}

@@ -113,6 +113,8 @@ const (
 	buttonForumClose = "fd" // change the closing date
 	// move to another phase: "<id>:<from>:<to>" asks, with ":yes" or ":no" answers
 	buttonForumPhase = "fp"
+	// buttonForumPicture makes the results picture to project.
+	buttonForumPicture = "fr"
 )
 
 func (c *conversation) inviteTeacher(w CommandSent) {
@@ -432,7 +434,8 @@ func phaseButtons(f Forum) [][]Button {
 	}
 	switch f.Phase {
 	case PhaseResults:
-		return [][]Button{row(move("button.phase_back", PhaseVoting))}
+		picture := Button{Label: Msg{Key: "button.results_picture"}, Data: encodeButton("", buttonForumPicture, id)}
+		return [][]Button{row(picture), row(move("button.phase_back", PhaseVoting))}
 	case PhaseCollecting, PhaseShortlisting, PhaseVoting:
 		next := NextPhase(f.Phase)
 		return [][]Button{row(move(phaseMoves[next].button, next))}
@@ -513,6 +516,8 @@ func (c *conversation) forumButton(b buttonData) {
 		c.do(SetForumOpen{ForumID: forumID, Code: card.Forum.Code, Open: arg == "1"})
 	case buttonForumPhase:
 		c.phaseButton(*card, arg)
+	case buttonForumPicture:
+		c.do(MakeResultsPicture{ForumID: forumID})
 	case buttonForumClose:
 		switch arg {
 		case "": // from the card: ask for the day

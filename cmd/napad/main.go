@@ -41,6 +41,8 @@ Commands:
   forum shortlist CODE   the shortlist and the ideas to pick from; and:
   forum shortlist CODE add N-XXXX [N-YYYY ...] [--title T --description D --lang cs]
   forum shortlist CODE remove ITEM | text ITEM --lang en --title T [--description D]
+  forum results CODE [-o FILE.png]
+                         the ranked shortlist with its votes; -o writes the results picture
   forum qr CODE -o FILE.png
                          write the forum's QR code picture
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/healthycities/napad/bot/resultchart"
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/flows/flowtest"
@@ -21,8 +27,8 @@ func (a *app) cli(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// movePhase moves the forum on from its card in the chat, confirming.
-func (s *student) movePhase(f flows.Forum, to string) {
+// openCard opens the forum's card from /forums.
+func (s *student) openCard(f flows.Forum) {
 	s.t.Helper()
 	s.u.SendText("/forums")
 	list := s.expectCount("forum.list", one())
@@ -32,6 +38,12 @@ func (s *student) movePhase(f flows.Forum, to string) {
 	}
 	s.u.Tap(list, label)
 	s.expect("forum.card")
+}
+
+// movePhase moves the forum on from its card in the chat, confirming.
+func (s *student) movePhase(f flows.Forum, to string) {
+	s.t.Helper()
+	s.openCard(f)
 	s.tap("button.phase_" + to)
 	s.expect("phase.confirm_" + to)
 	s.tap("button.phase_yes")
@@ -141,6 +153,40 @@ func TestE2EForumVote(t *testing.T) {
 	}
 	if n := a.countVotes(t, f.ID); n != 4 {
 		t.Errorf("%d votes stored, want 4", n)
+	}
+
+	// The teacher's results picture, from the card and from the CLI.
+	staff.openCard(f)
+	staff.tap("button.results_picture")
+	caption := staff.pattern("results.picture_caption", nil)
+	pic := a.fake.WaitFor(t, staff.u.ID(), func(m telegramtest.SentMessage) bool {
+		return m.Document != nil && caption.MatchString(m.Caption)
+	}, waitLong)
+	checkResultsPNG(t, pic.Document.Data)
+	file := filepath.Join(t.TempDir(), "results.png")
+	out := a.cli(t, "forum", "results", f.Code, "-o", file)
+	if !strings.Contains(out, "3 of 3 participants voted") || !regexp.MustCompile(`(?m)^1\s+3\s+`).MatchString(out) {
+		t.Errorf("napad forum results printed:\n%s", out)
+	}
+	png, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResultsPNG(t, png)
+	if dir := os.Getenv("NAPAD_SAMPLES"); dir != "" { // for people to look at
+		_ = os.WriteFile(filepath.Join(dir, "results-e2e.png"), png, 0o644)
+	}
+}
+
+// checkResultsPNG: a picture of the projector's size.
+func checkResultsPNG(t *testing.T, data []byte) {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("the results picture is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != resultchart.Width || b.Dy() != resultchart.Height {
+		t.Errorf("the results picture is %v", b)
 	}
 }
 

@@ -6,20 +6,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
 // cliActor is who the audit log says made a change from the command line.
 const cliActor = "cli"
 
-// forumVoting is `napad forum phase|set|shortlist`: the school forum after
+// forumVoting is `napad forum phase|set|shortlist|results`: the school forum after
 // its ideas, for staff and scripts.
 func forumVoting(ctx context.Context, cfg config, sub string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("forum "+sub, flag.ContinueOnError)
@@ -32,6 +35,7 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 	title := fs.String("title", "", "the item's title, in the words of staff (merged ideas need one)")
 	description := fs.String("description", "", "the item's short description")
 	lang := fs.String("lang", "", "the language of --title and --description")
+	out := fs.String("o", "", "file to write the results picture (PNG) to")
 	if err := fs.Parse(reorderFlags(args)); err != nil {
 		return fmt.Errorf("forum %s: %w", sub, errUsage)
 	}
@@ -88,6 +92,8 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 		fmt.Fprintf(stdout, "Forum %s updated.\n", code)
 	case "shortlist":
 		return shortlistCommand(ctx, db, f, fs.Args()[1:], *lang, *title, *description, stdout)
+	case "results":
+		return forumResults(ctx, db, f, *out, cfg.Location, stdout)
 	}
 	return nil
 }
@@ -203,4 +209,46 @@ func first(args []string) string {
 		return ""
 	}
 	return args[0]
+}
+
+// forumResults prints a forum's ranked shortlist with its votes and, with
+// -o, writes the results picture for the classroom projector.
+func forumResults(ctx context.Context, db *postgres.Store, f flows.Forum, out string, loc *time.Location, stdout io.Writer) error {
+	results, err := db.Results(ctx, f.ID)
+	if err != nil {
+		return fmt.Errorf("forum results: %w", err)
+	}
+	stats, err := db.ForumStats(ctx, f.ID)
+	if err != nil {
+		return fmt.Errorf("forum results: %w", err)
+	}
+	lang := flows.Languages[0]
+	if len(f.Languages) > 0 {
+		lang = f.Languages[0]
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "RANK\tVOTES\tITEM\n")
+	for _, r := range flows.Rank(results) {
+		fmt.Fprintf(tw, "%d\t%d\t%s\n", r.Rank, r.Votes, r.Item.Text(lang).Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s is %s; %d of %d participants voted.\n", f.Code, f.Phase, stats.Voted, stats.Joined)
+	if out == "" {
+		return nil
+	}
+	catalog, err := locales.Load()
+	if err != nil {
+		return err
+	}
+	png, err := bot.ResultsPicture(catalog, f, results, stats, time.Now().In(loc))
+	if err != nil {
+		return fmt.Errorf("forum results: %w", err)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		return fmt.Errorf("write results picture: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote %s (%d bytes).\n", out, len(png))
+	return nil
 }
