@@ -181,8 +181,14 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 }
 
 func (rt *Runtime) countJoin(ctx context.Context, x effect, e flows.CountJoin) (flows.Input, bool) {
-	// Only the teacher's count depends on it; the student goes on.
-	if err := rt.stores.Forums.RecordJoin(ctx, e.Forum.ID, x.pid, x.st.Lang); err != nil {
+	// A student who said /stop keeps no way to be reached, as with ideas.
+	chat := x.chat
+	if x.st.Quiet {
+		chat = 0
+	}
+	// Only the teacher's count and the forum's broadcasts depend on it; the
+	// student goes on.
+	if err := rt.stores.Forums.RecordJoin(ctx, e.Forum.ID, x.pid, x.st.Lang, chat); err != nil {
 		rt.log.Warn("recording a join failed", "forum_id", e.Forum.ID, "err", err)
 	}
 	return flows.Input{}, false
