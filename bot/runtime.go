@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/seal"
@@ -49,6 +51,7 @@ type Stores struct {
 	Staff         StaffStore
 	Outbox        OutboxStore
 	Notifications NotificationStore
+	Broadcasts    BroadcastStore
 }
 
 // Runtime runs conversations; channels feed it events.
@@ -61,6 +64,8 @@ type Runtime struct {
 	roles   roleCache
 	retries retryNotices
 	metrics *metrics
+	// renderers make each kind of broadcast (RegisterBroadcast).
+	renderers map[string]BroadcastRenderer
 }
 
 // New prepares a runtime.
@@ -95,6 +100,13 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 		log:     cfg.Logger,
 		staff:   map[string]bool{},
 		metrics: newMetrics(outboxDepthFrom(stores.Outbox), outboxDeadFrom(stores.Outbox)),
+
+		renderers: map[string]BroadcastRenderer{flows.BroadcastKindAnnounce: renderAnnouncement},
+	}
+	if pending := broadcastsPendingFrom(stores.Broadcasts); pending != nil {
+		rt.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "napad_broadcast_pending", Help: "Broadcast messages not sent yet, of every replica.",
+		}, pending))
 	}
 	for _, user := range cfg.StaffUsers {
 		rt.staff[rt.ParticipantID(user)] = true

@@ -59,6 +59,19 @@ type (
 		Format  string
 		ForumID int64
 	}
+	// ListAnnounceForums lists the forums staff may announce to
+	// (AnnounceForumsListed).
+	ListAnnounceForums struct{}
+	// CountAudience counts whom a broadcast to a forum would reach
+	// (AudienceCounted).
+	CountAudience struct{ ForumID int64 }
+	// CreateAnnouncement creates the broadcast of an announcement, once per
+	// Key (AnnouncementCreated).
+	CreateAnnouncement struct {
+		Key          string
+		ForumID      int64
+		Announcement Announcement
+	}
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -68,26 +81,30 @@ func Requires(e Effect) Audience {
 	switch e.(type) {
 	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate:
 		return Teachers
-	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
+	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
+		ListAnnounceForums, CountAudience, CreateAnnouncement:
 		return Staff
 	}
 	return Everyone
 }
 
-func (SubmitIdea) effect()       {}
-func (CountJoin) effect()        {}
-func (CheckForum) effect()       {}
-func (LoadCard) effect()         {}
-func (CreateForum) effect()      {}
-func (ListForums) effect()       {}
-func (SetForumOpen) effect()     {}
-func (SetClosingDate) effect()   {}
-func (CreateInvite) effect()     {}
-func (ListMyIdeas) effect()      {}
-func (ExportMyData) effect()     {}
-func (StopMessages) effect()     {}
-func (DeleteMe) effect()         {}
-func (NextReview) effect()       {}
-func (StoreReview) effect()      {}
-func (ListExportForums) effect() {}
-func (ExportIdeas) effect()      {}
+func (SubmitIdea) effect()         {}
+func (CountJoin) effect()          {}
+func (CheckForum) effect()         {}
+func (LoadCard) effect()           {}
+func (CreateForum) effect()        {}
+func (ListForums) effect()         {}
+func (SetForumOpen) effect()       {}
+func (SetClosingDate) effect()     {}
+func (CreateInvite) effect()       {}
+func (ListMyIdeas) effect()        {}
+func (ExportMyData) effect()       {}
+func (StopMessages) effect()       {}
+func (DeleteMe) effect()           {}
+func (NextReview) effect()         {}
+func (StoreReview) effect()        {}
+func (ListExportForums) effect()   {}
+func (ExportIdeas) effect()        {}
+func (ListAnnounceForums) effect() {}
+func (CountAudience) effect()      {}
+func (CreateAnnouncement) effect() {}

@@ -42,6 +42,9 @@ type student struct {
 	pid    string
 	forums []flows.Forum
 	stats  flows.ForumStats
+	// For /announce: who each forum reaches, and what was announced.
+	reach     map[int64]int
+	announced []flows.CreateAnnouncement
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -129,6 +132,18 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		}
 	case flows.CreateInvite:
 		return flows.Input{What: flows.InviteCreated{Code: "inviteCODE123456", Town: e.Town}}, true
+	case flows.ListAnnounceForums:
+		return flows.Input{What: flows.AnnounceForumsListed{Forums: s.forums}}, true
+	case flows.CountAudience:
+		for _, f := range s.forums {
+			if f.ID == e.ForumID {
+				return flows.Input{What: flows.AudienceCounted{Forum: f, Reach: s.reach[f.ID]}}, true
+			}
+		}
+		return flows.Input{What: flows.StoreFailed{}}, true
+	case flows.CreateAnnouncement:
+		s.announced = append(s.announced, e)
+		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true
 	}
 	return flows.Input{}, false
 }

@@ -153,7 +153,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdeasPerDay:    cfg.IdeasPerDay,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB})
+		Notifications: notifyDB, Broadcasts: notifyDB})
 	if err != nil {
 		return err
 	}
@@ -188,6 +188,12 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			}
 		})()
 		defer inBackground(ctx, func(ctx context.Context) { rt.RunOutbox(ctx, notifyEvery, b) })()
+		// Broadcasts to whole forums (/announce), at Telegram's pace.
+		defer inBackground(ctx, func(ctx context.Context) {
+			if err := rt.RunBroadcasts(ctx, notifyEvery, b); err != nil {
+				log.Error("broadcasts stopped", "err", err)
+			}
+		})()
 	}
 	if cfg.RetentionDays > 0 {
 		defer inBackground(ctx, func(ctx context.Context) { runRetention(ctx, db, cfg.RetentionDays, log) })()
