@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,6 +151,12 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.listExportForums(ctx, e)
 	case flows.ExportIdeas:
 		return rt.exportIdeas(ctx, x, e)
+	case flows.ListAnnounceForums:
+		return rt.listAnnounceForums(ctx)
+	case flows.CountAudience:
+		return rt.countAudience(ctx, e)
+	case flows.CreateAnnouncement:
+		return rt.createAnnouncement(ctx, x, e)
 	}
 	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
 	return flows.Input{}, false
@@ -212,8 +219,14 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 }
 
 func (rt *Runtime) countJoin(ctx context.Context, x effect, e flows.CountJoin) (flows.Input, bool) {
-	// Only the teacher's count depends on it; the student goes on.
-	if err := rt.stores.Forums.RecordJoin(ctx, e.Forum.ID, x.pid, x.st.Lang); err != nil {
+	// A student who said /stop keeps no way to be reached, as with ideas.
+	chat := x.chat
+	if x.st.Quiet {
+		chat = 0
+	}
+	// Only the teacher's count and the forum's broadcasts depend on it; the
+	// student goes on.
+	if err := rt.stores.Forums.RecordJoin(ctx, e.Forum.ID, x.pid, x.st.Lang, chat); err != nil {
 		rt.log.Warn("recording a join failed", "forum_id", e.Forum.ID, "err", err)
 	}
 	return flows.Input{}, false
@@ -461,6 +474,48 @@ func (rt *Runtime) exportIdeas(ctx context.Context, x effect, e flows.ExportIdea
 	rt.audit(ctx, x.pid, "ideas.export", "", map[string]any{"format": e.Format, "forum_id": e.ForumID, "rows": rows})
 	name := "napad-ideas-" + rt.now().Format("2006-01-02") + "." + e.Format
 	return outcome(flows.Exported{File: flows.File{Name: name, Data: buf.Bytes()}, Count: rows})
+}
+
+func (rt *Runtime) listAnnounceForums(ctx context.Context) (flows.Input, bool) {
+	forums, err := rt.stores.Forums.AllForums(ctx)
+	if err != nil {
+		return rt.failed("listing forums failed", err)
+	}
+	return outcome(flows.AnnounceForumsListed{Forums: forums})
+}
+
+func (rt *Runtime) countAudience(ctx context.Context, e flows.CountAudience) (flows.Input, bool) {
+	f, found, err := rt.stores.Forums.ForumByID(ctx, e.ForumID)
+	if err != nil || !found {
+		return rt.failed("finding a forum to announce to failed", fmt.Errorf("forum %d (found=%v): %w", e.ForumID, found, err))
+	}
+	n, err := rt.stores.Broadcasts.BroadcastAudience(ctx, e.ForumID)
+	if err != nil {
+		return rt.failed("counting a forum's participants failed", err)
+	}
+	return outcome(flows.AudienceCounted{Forum: f, Reach: n})
+}
+
+func (rt *Runtime) createAnnouncement(ctx context.Context, x effect, e flows.CreateAnnouncement) (flows.Input, bool) {
+	payload, err := json.Marshal(e.Announcement)
+	if err != nil {
+		return rt.failed("an announcement", err)
+	}
+	// The key is the staff member's draft: the same announcement confirmed
+	// twice (a double tap, an update delivered again) is one broadcast.
+	id, n, created, err := rt.stores.Broadcasts.CreateBroadcast(ctx, flows.Broadcast{ForumID: e.ForumID,
+		Kind: flows.BroadcastKindAnnounce, Payload: payload, CreatedBy: x.pid, Key: "announce:" + x.pid + ":" + e.Key})
+	if err != nil {
+		return rt.failed("creating an announcement failed", err)
+	}
+	x.written()
+	if created {
+		rt.log.Info("announcement created", "broadcast_id", id, "forum_id", e.ForumID, "recipients", n)
+		// Who, where and to how many; the text itself is the broadcast's.
+		rt.audit(ctx, x.pid, "broadcast.announce", strconv.FormatInt(id, 10), map[string]any{"forum_id": e.ForumID,
+			"recipients": n, "characters": flows.Length(e.Announcement.Text)})
+	}
+	return outcome(flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: n})
 }
 
 // audit records a teacher's or staff member's action. The action is done

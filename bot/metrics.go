@@ -17,6 +17,7 @@ type metrics struct {
 	registry    *prometheus.Registry
 	submissions *prometheus.CounterVec // result
 	deadLetters prometheus.Counter
+	broadcasts  *prometheus.CounterVec // kind, result
 }
 
 func newMetrics(outboxDepth, outboxDead func() float64) *metrics {
@@ -30,8 +31,12 @@ func newMetrics(outboxDepth, outboxDead func() float64) *metrics {
 			Name: "napad_outbox_dead_letters_total",
 			Help: "Outbox entries this replica moved aside (unreadable, or failing while PostgreSQL was up).",
 		}),
+		broadcasts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "napad_broadcast_sent_total",
+			Help: "Broadcast messages this replica tried, by kind and result: sent, unreachable (blocked the bot), retry, failed (given up).",
+		}, []string{"kind", "result"}),
 	}
-	m.registry.MustRegister(m.submissions, m.deadLetters,
+	m.registry.MustRegister(m.submissions, m.deadLetters, m.broadcasts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if outboxDepth != nil {
 		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -57,25 +62,44 @@ func (rt *Runtime) MetricsHandler() http.Handler {
 // outboxDepthFrom reads the outbox length for the gauge, if the store can
 // tell it.
 func outboxDepthFrom(store OutboxStore) func() float64 {
-	counter, ok := store.(interface {
+	return gaugeFrom(store, func(c interface {
 		OutboxLen(ctx context.Context) (int64, error)
+	}) counter {
+		return c.OutboxLen
 	})
-	if !ok {
-		return nil
-	}
-	return gaugeOf(counter.OutboxLen)
 }
 
 // outboxDeadFrom reads how many outbox entries were moved aside, if the
 // store can tell it.
 func outboxDeadFrom(store OutboxStore) func() float64 {
-	counter, ok := store.(interface {
+	return gaugeFrom(store, func(c interface {
 		DeadOutboxLen(ctx context.Context) (int64, error)
+	}) counter {
+		return c.DeadOutboxLen
 	})
+}
+
+// broadcastsPendingFrom counts the broadcast messages not sent yet, if the
+// store can tell it.
+func broadcastsPendingFrom(store BroadcastStore) func() float64 {
+	return gaugeFrom(store, func(c interface {
+		PendingDeliveries(ctx context.Context) (int64, error)
+	}) counter {
+		return c.PendingDeliveries
+	})
+}
+
+// counter is how a store tells a count for a gauge.
+type counter func(ctx context.Context) (int64, error)
+
+// gaugeFrom is a gauge of the count method picks, if store has it (it
+// satisfies C); nil if not.
+func gaugeFrom[C any](store any, pick func(C) counter) func() float64 {
+	c, ok := store.(C)
 	if !ok {
 		return nil
 	}
-	return gaugeOf(counter.DeadOutboxLen)
+	return gaugeOf(pick(c))
 }
 
 func gaugeOf(count func(ctx context.Context) (int64, error)) func() float64 {

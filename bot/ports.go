@@ -68,7 +68,9 @@ type ForumStore interface {
 	CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error)
 	SetForumOpen(ctx context.Context, code string, open bool) error
 	SetForumClosesAt(ctx context.Context, code string, closesAt time.Time) error
-	RecordJoin(ctx context.Context, forumID int64, participantID, language string) error
+	// RecordJoin counts a participant as joined, and keeps chat (0: none)
+	// to reach them with the forum's broadcasts.
+	RecordJoin(ctx context.Context, forumID int64, participantID, language string, chat int64) error
 	ForumStats(ctx context.Context, forumID int64) (flows.ForumStats, error)
 }
 

@@ -17,6 +17,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/seal"
@@ -55,6 +57,7 @@ type Stores struct {
 	Outbox        OutboxStore
 	Notifications NotificationStore
 	Voting        VotingStore
+	Broadcasts    BroadcastStore
 }
 
 // Runtime runs conversations; channels feed it events.
@@ -67,6 +70,8 @@ type Runtime struct {
 	roles   roleCache
 	retries retryNotices
 	metrics *metrics
+	// renderers make each kind of broadcast (RegisterBroadcast).
+	renderers map[string]BroadcastRenderer
 }
 
 // New prepares a runtime.
@@ -101,6 +106,13 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 		log:     cfg.Logger,
 		staff:   map[string]bool{},
 		metrics: newMetrics(outboxDepthFrom(stores.Outbox), outboxDeadFrom(stores.Outbox)),
+
+		renderers: map[string]BroadcastRenderer{flows.BroadcastKindAnnounce: renderAnnouncement},
+	}
+	if pending := broadcastsPendingFrom(stores.Broadcasts); pending != nil {
+		rt.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "napad_broadcast_pending", Help: "Broadcast messages not sent yet, of every replica.",
+		}, pending))
 	}
 	for _, user := range cfg.StaffUsers {
 		rt.staff[rt.ParticipantID(user)] = true

@@ -52,6 +52,7 @@ var commands = []Command{
 	{Name: CommandReview, Who: Staff, InMenu: true, run: (*conversation).reviewCommand},
 	{Name: CommandExport, Who: Staff, InMenu: true, run: (*conversation).exportCommand},
 	{Name: CommandInviteTeacher, Who: Staff, InMenu: true, run: (*conversation).inviteTeacher},
+	{Name: CommandAnnounce, Who: Staff, InMenu: true, run: (*conversation).announceCommand},
 	{Name: CommandNewForum, Who: Teachers, InMenu: true, run: (*conversation).newForum},
 	{Name: CommandForums, Who: Teachers, InMenu: true, run: (*conversation).forums},
 	{Name: CommandStart, run: (*conversation).start},
@@ -96,6 +97,7 @@ const (
 	CommandInviteTeacher = "invite_teacher"
 	CommandReview        = "review"
 	CommandExport        = "export"
+	CommandAnnounce      = "announce"
 )
 
 // CommandNamed is the command called name.
@@ -133,6 +135,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumPicture}, Who: Teachers, run: (*conversation).forumButton},
 	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
+	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
 	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
 	{Kinds: []string{buttonNewIdea}, run: (*conversation).newIdeaButton},
@@ -152,7 +155,7 @@ func buttonKindOf(kind string) (buttonKind, bool) {
 // teachers and staff are asked. Everything else a student does is the same
 // for everyone, so the bot need not look the role up.
 func NeedsActor(st State, in Input) bool {
-	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" {
+	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil {
 		return true
 	}
 	switch w := in.What.(type) {

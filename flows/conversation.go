@@ -85,6 +85,12 @@ func (c *conversation) handle() {
 		c.say("staffreview.dup_unknown", map[string]any{"Ref": w.Ref})
 	case ExportForumsListed:
 		c.exportForums(w.Format, w.Forums)
+	case AnnounceForumsListed:
+		c.announceForums(w.Forums)
+	case AudienceCounted:
+		c.audienceCounted(w.Forum, w.Reach)
+	case AnnouncementCreated:
+		c.announced(w.Forum, w.Recipients)
 	case Exported:
 		count := w.Count
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})
@@ -102,7 +108,7 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 // notAllowed closes whatever teachers' or staff's question was open: it
 // went with the role.
 func (c *conversation) notAllowed() {
-	c.st.Setup, c.st.Closing, c.st.Reviewing = nil, nil, ""
+	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Announce = nil, nil, "", nil
 	if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate {
 		c.st.Pending = PendingNone
 	}
@@ -169,6 +175,12 @@ func (c *conversation) command(w CommandSent) {
 	}
 	if !cmd.KeepsQuestion {
 		c.st.Pending, c.st.SwitchForum, c.st.Closing, c.st.Reviewing = PendingNone, nil, nil, ""
+		if c.st.Announce != nil && cmd.Name == CommandCancel {
+			c.st.Announce = nil
+			c.say("announce.cancelled", nil)
+			return
+		}
+		c.st.Announce = nil // any other command leaves the announcement
 	}
 	cmd.run(c, w)
 }
@@ -417,6 +429,8 @@ func (c *conversation) stale() {
 		c.ask()
 	case c.st.Joined():
 		c.say("idle.hint", nil, row(c.newIdea1()))
+	case c.in.Actor.May(Teachers):
+		// Teachers and staff join no forum: how to join is not for them.
 	default:
 		c.say("start.how_to_join", nil)
 	}
@@ -497,7 +511,7 @@ func (c *conversation) hasContent() bool {
 func (c *conversation) answer() {
 	switch {
 	case (c.st.Setup != nil || c.st.Closing != nil) && !c.in.Actor.May(Teachers),
-		c.st.Reviewing != "" && !c.in.Actor.May(Staff):
+		(c.st.Reviewing != "" || c.st.Announce != nil) && !c.in.Actor.May(Staff):
 		c.notAllowed() // the role ended while its question was open
 		return
 	case c.st.Setup != nil:
@@ -508,6 +522,9 @@ func (c *conversation) answer() {
 		return
 	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
 		c.duplicateOf()
+		return
+	case c.st.Announce != nil:
+		c.announceText()
 		return
 	case !c.st.Joined():
 		c.say("start.how_to_join", nil)

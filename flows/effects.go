@@ -78,6 +78,19 @@ type (
 		Format  string
 		ForumID int64
 	}
+	// ListAnnounceForums lists the forums staff may announce to
+	// (AnnounceForumsListed).
+	ListAnnounceForums struct{}
+	// CountAudience counts whom a broadcast to a forum would reach
+	// (AudienceCounted).
+	CountAudience struct{ ForumID int64 }
+	// CreateAnnouncement creates the broadcast of an announcement, once per
+	// Key (AnnouncementCreated).
+	CreateAnnouncement struct {
+		Key          string
+		ForumID      int64
+		Announcement Announcement
+	}
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -87,7 +100,8 @@ func Requires(e Effect) Audience {
 	switch e.(type) {
 	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase, MakeResultsPicture:
 		return Teachers
-	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
+	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
+		ListAnnounceForums, CountAudience, CreateAnnouncement:
 		return Staff
 	}
 	return Everyone
@@ -115,3 +129,6 @@ func (NextReview) effect()         {}
 func (StoreReview) effect()        {}
 func (ListExportForums) effect()   {}
 func (ExportIdeas) effect()        {}
+func (ListAnnounceForums) effect() {}
+func (CountAudience) effect()      {}
+func (CreateAnnouncement) effect() {}

@@ -109,9 +109,11 @@ type State struct {
 	// skipped in this round.
 	Reviewing  string   `json:"rvw,omitempty"`
 	ReviewSkip []string `json:"rvs,omitempty"`
-	PrivacyOK  bool     `json:"ok,omitempty"`
-	Submitted  int      `json:"n,omitempty"` // ideas sent in this forum
-	LastRef    string   `json:"r,omitempty"` // reference of the last idea sent
+	// Announce is staff's announcement being written (/announce).
+	Announce  *AnnounceDraft `json:"an,omitempty"`
+	PrivacyOK bool           `json:"ok,omitempty"`
+	Submitted int            `json:"n,omitempty"` // ideas sent in this forum
+	LastRef   string         `json:"r,omitempty"` // reference of the last idea sent
 	// Quiet: the student said /stop; later ideas keep no way to reach them,
 	// even if they had sent none before (and so had no contact to mark).
 	Quiet bool `json:"q,omitempty"`
@@ -281,6 +283,10 @@ func (s State) clone() State {
 	if s.Closing != nil {
 		cl := *s.Closing
 		s.Closing = &cl
+	}
+	if s.Announce != nil {
+		a := *s.Announce
+		s.Announce = &a
 	}
 	if s.SwitchForum != nil {
 		f := *s.SwitchForum

@@ -46,6 +46,9 @@ type student struct {
 	// The shortlist of the forums, and the votes on it: item id → voters.
 	items []flows.ShortlistItem
 	votes map[int64][]string
+	// For /announce: who each forum reaches, and what was announced.
+	reach     map[int64]int
+	announced []flows.CreateAnnouncement
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -163,6 +166,18 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		return flows.Input{What: flows.ResultsLoaded{Forum: *s.forum(e.ForumID), Results: flows.Rank(results)}}, true
 	case flows.MakeResultsPicture:
 		return flows.Input{What: flows.ResultsPictureMade{Forum: *s.forum(e.ForumID), File: flows.File{Name: "results.png", Data: []byte("png")}}}, true
+	case flows.ListAnnounceForums:
+		return flows.Input{What: flows.AnnounceForumsListed{Forums: s.forums}}, true
+	case flows.CountAudience:
+		for _, f := range s.forums {
+			if f.ID == e.ForumID {
+				return flows.Input{What: flows.AudienceCounted{Forum: f, Reach: s.reach[f.ID]}}, true
+			}
+		}
+		return flows.Input{What: flows.StoreFailed{}}, true
+	case flows.CreateAnnouncement:
+		s.announced = append(s.announced, e)
+		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true
 	}
 	return flows.Input{}, false
 }

@@ -139,37 +139,53 @@ type (
 		File  File
 		Count int
 	}
+	// AnnounceForumsListed are the forums staff may announce to.
+	AnnounceForumsListed struct{ Forums []Forum }
+	// AudienceCounted: a broadcast to Forum would reach Reach participants.
+	AudienceCounted struct {
+		Forum Forum
+		Reach int
+	}
+	// AnnouncementCreated: the announcement to Forum goes to Recipients
+	// participants.
+	AnnouncementCreated struct {
+		Forum      string
+		Recipients int
+	}
 )
 
-func (Text) happened()               {}
-func (Tap) happened()                {}
-func (Location) happened()           {}
-func (PhotoSent) happened()          {}
-func (Media) happened()              {}
-func (CommandSent) happened()        {}
-func (Edited) happened()             {}
-func (JoinLinkOpened) happened()     {}
-func (InviteOpened) happened()       {}
-func (Submitted) happened()          {}
-func (SubmitQueued) happened()       {}
-func (SubmitFailed) happened()       {}
-func (SubmitLimited) happened()      {}
-func (StoreFailed) happened()        {}
-func (NotAllowed) happened()         {}
-func (ForumCreated) happened()       {}
-func (ForumsListed) happened()       {}
-func (CardReloaded) happened()       {}
-func (IdeasClosed) happened()        {}
-func (PhaseRefused) happened()       {}
-func (BallotLoaded) happened()       {}
-func (VoteCast) happened()           {}
-func (ResultsLoaded) happened()      {}
-func (ResultsPictureMade) happened() {}
-func (InviteCreated) happened()      {}
-func (MyIdeasListed) happened()      {}
-func (MyDataExported) happened()     {}
-func (Deleted) happened()            {}
-func (ReviewNext) happened()         {}
-func (ReviewRefUnknown) happened()   {}
-func (ExportForumsListed) happened() {}
-func (Exported) happened()           {}
+func (Text) happened()                 {}
+func (Tap) happened()                  {}
+func (Location) happened()             {}
+func (PhotoSent) happened()            {}
+func (Media) happened()                {}
+func (CommandSent) happened()          {}
+func (Edited) happened()               {}
+func (JoinLinkOpened) happened()       {}
+func (InviteOpened) happened()         {}
+func (Submitted) happened()            {}
+func (SubmitQueued) happened()         {}
+func (SubmitFailed) happened()         {}
+func (SubmitLimited) happened()        {}
+func (StoreFailed) happened()          {}
+func (NotAllowed) happened()           {}
+func (ForumCreated) happened()         {}
+func (ForumsListed) happened()         {}
+func (CardReloaded) happened()         {}
+func (IdeasClosed) happened()          {}
+func (PhaseRefused) happened()         {}
+func (BallotLoaded) happened()         {}
+func (VoteCast) happened()             {}
+func (ResultsLoaded) happened()        {}
+func (ResultsPictureMade) happened()   {}
+func (InviteCreated) happened()        {}
+func (MyIdeasListed) happened()        {}
+func (MyDataExported) happened()       {}
+func (Deleted) happened()              {}
+func (ReviewNext) happened()           {}
+func (ReviewRefUnknown) happened()     {}
+func (ExportForumsListed) happened()   {}
+func (Exported) happened()             {}
+func (AnnounceForumsListed) happened() {}
+func (AudienceCounted) happened()      {}
+func (AnnouncementCreated) happened()  {}

@@ -164,7 +164,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdeasPerDay:    cfg.IdeasPerDay,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB, Voting: db})
+		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB})
 	if err != nil {
 		return err
 	}
@@ -199,6 +199,12 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			}
 		})()
 		defer inBackground(ctx, func(ctx context.Context) { rt.RunOutbox(ctx, notifyEvery, b) })()
+		// Broadcasts to whole forums (/announce), at Telegram's pace.
+		defer inBackground(ctx, func(ctx context.Context) {
+			if err := rt.RunBroadcasts(ctx, notifyEvery, b); err != nil {
+				log.Error("broadcasts stopped", "err", err)
+			}
+		})()
 	}
 	// Forums move on at their dates (ideas close, voting opens and closes).
 	defer inBackground(ctx, func(ctx context.Context) { rt.RunPhaseSchedule(ctx, 0) })()

@@ -177,8 +177,9 @@ func TestStoppedContactKeepsNoChat(t *testing.T) {
 }
 
 // Retention detaches a student's last ideas from them: nothing is left to
-// tell them about, so their chat goes too, even though they are still a
-// participant (they joined a forum lately).
+// tell them about, so their chat goes too once their forum is closed (while
+// it is open they are kept, to hear of voting and results:
+// TestRetentionKeepsParticipantsOfOpenForums).
 func TestRetentionDropsContactsWithNothingToTell(t *testing.T) {
 	t.Parallel()
 	st, dbURL := newStore(t)
@@ -189,6 +190,7 @@ func TestRetentionDropsContactsWithNothingToTell(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE suggestions SET created_at = now() - interval '3 years' WHERE participant_id = 'p-old'`,
 		`UPDATE contacts SET updated_at = now() - interval '3 years' WHERE participant_id = 'p-old'`,
+		`UPDATE forums SET reopens_to = phase, phase = 'closed' WHERE phase <> 'closed'`,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatal(err)

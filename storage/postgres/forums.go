@@ -276,10 +276,13 @@ func (s *Store) updateForum(ctx context.Context, op, code, set string, args ...a
 }
 
 // RecordJoin notes that a participant opened a forum's join link, so the
-// teacher can see who joined but has not sent anything yet. Joining again
-// changes nothing but the participant's language. A forum that does not
-// exist gives an error wrapping ErrForumNotFound.
-func (s *Store) RecordJoin(ctx context.Context, forumID int64, participantID, language string) error {
+// teacher can see who joined but has not sent anything yet, and keeps their
+// chat (sealed, as for an idea) so that they can be told what happens in
+// the forum (a broadcast) before they send any idea; chat 0 keeps none (they
+// said /stop). Joining again changes nothing but the participant's language
+// and chat. A forum that does not exist gives an error wrapping
+// ErrForumNotFound.
+func (s *Store) RecordJoin(ctx context.Context, forumID int64, participantID, language string, chat int64) error {
 	switch {
 	case forumID <= 0:
 		return fmt.Errorf("postgres: record join: invalid forum id %d", forumID)
@@ -304,6 +307,11 @@ func (s *Store) RecordJoin(ctx context.Context, forumID int64, participantID, la
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: record join: %w", err)
+	}
+	if chat != 0 {
+		if err := s.setContact(ctx, tx, participantID, chat); err != nil {
+			return fmt.Errorf("postgres: record join: contact: %w", err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: record join: commit: %w", err)

@@ -13,9 +13,12 @@ const RetentionActor = "retention"
 // ApplyRetention removes the personal links of everything older than
 // cutoff: ideas keep their content (the city still needs them) but lose
 // their author and pending notifications; a contact with no idea left to
-// tell about goes (unless it holds a /stop); old forum memberships go; and a
-// student with nothing left (no idea, no role) is deleted with their
-// contact. It returns how many ideas were detached.
+// tell about goes (unless it holds a /stop), but not while its student is a
+// participant of a forum that is still open (they are told when voting
+// opens, and the results); old memberships of closed forums go, and old
+// broadcasts' records of who got them; and a student with nothing left (no
+// idea, no role, no open forum) is deleted with their contact. It returns
+// how many ideas were detached.
 func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (ideas int, err error) {
 	if cutoff.IsZero() {
 		return 0, fmt.Errorf("postgres: retention: a cutoff time is required")
@@ -33,11 +36,17 @@ func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (ideas int
 			WHERE created_at < $1 AND participant_id IS NOT NULL`,
 		// Not one changed since the cutoff: its idea may be committing now.
 		`DELETE FROM contacts c WHERE c.updated_at < $1 AND NOT c.opted_out
-			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = c.participant_id)`,
-		`DELETE FROM forum_participants WHERE joined_at < $1`,
+			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = c.participant_id)
+			AND NOT EXISTS (SELECT 1 FROM forum_participants fp JOIN forums f ON f.id = fp.forum_id
+				WHERE fp.participant_id = c.participant_id AND f.phase <> 'closed')`,
+		`DELETE FROM forum_participants fp WHERE fp.joined_at < $1
+			AND NOT EXISTS (SELECT 1 FROM forums f WHERE f.id = fp.forum_id AND f.phase <> 'closed')`,
+		`DELETE FROM broadcast_deliveries d USING broadcasts b
+			WHERE b.id = d.broadcast_id AND b.created_at < $1 AND d.state <> 'pending'`,
 		`DELETE FROM participants p WHERE p.updated_at < $1
 			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = p.id)
-			AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.participant_id = p.id)`,
+			AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.participant_id = p.id)
+			AND NOT EXISTS (SELECT 1 FROM forum_participants fp WHERE fp.participant_id = p.id)`,
 	}
 	for i, q := range steps {
 		tag, err := tx.Exec(ctx, q, cutoff)

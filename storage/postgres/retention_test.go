@@ -43,6 +43,10 @@ func TestRetentionRemovesPersonalLinks(t *testing.T) {
 		}
 	}
 
+	// A closed forum: nothing more will be told to its participants.
+	if err := st.SetForumOpen(ctx, f.Code, false); err != nil {
+		t.Fatal(err)
+	}
 	n, err := st.ApplyRetention(ctx, time.Now().AddDate(-2, 0, 0))
 	if err != nil || n != 1 {
 		t.Fatalf("detached %d, %v", n, err)
@@ -133,5 +137,64 @@ func TestRetentionDetachedIdeaStaffActions(t *testing.T) {
 	var queued int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&queued); err != nil || queued != 0 {
 		t.Errorf("%d notifications queued for ideas without an author, %v", queued, err)
+	}
+}
+
+// A student who joined a forum that is still open keeps their membership
+// and chat past the cutoff, even with no idea: they are to be told when
+// voting opens. Once the forum is closed, retention removes them.
+func TestRetentionKeepsParticipantsOfOpenForums(t *testing.T) {
+	st, dbURL := newStore(t)
+	ctx := t.Context()
+	f := newForum(t, st)
+	if err := st.RecordJoin(ctx, f.ID, "joined-only", "nb", 4242); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := st.CreateBroadcast(ctx, flows.Broadcast{ForumID: f.ID, Kind: "announce", Key: "old", CreatedBy: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, dbURL)
+	for _, q := range []string{
+		`UPDATE participants SET updated_at = now() - interval '3 years'`,
+		`UPDATE contacts SET updated_at = now() - interval '3 years'`,
+		`UPDATE forum_participants SET joined_at = now() - interval '3 years'`,
+		`UPDATE broadcasts SET created_at = now() - interval '3 years'`,
+		`UPDATE broadcast_deliveries SET state = 'sent'`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (rows int) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM participants WHERE id = 'joined-only') +
+			(SELECT count(*) FROM contacts WHERE participant_id = 'joined-only') +
+			(SELECT count(*) FROM forum_participants WHERE participant_id = 'joined-only')`).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	cutoff := time.Now().AddDate(-2, 0, 0)
+	if _, err := st.ApplyRetention(ctx, cutoff); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("open forum: %d of the participant's 3 rows left", n)
+	}
+	if n, _ := st.BroadcastAudience(ctx, f.ID); n != 1 {
+		t.Errorf("open forum: audience %d after retention, want 1", n)
+	}
+	var deliveries int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM broadcast_deliveries`).Scan(&deliveries); err != nil || deliveries != 0 {
+		t.Errorf("%d records of an old broadcast's deliveries left, %v", deliveries, err)
+	}
+	if err := st.SetForumOpen(ctx, f.Code, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyRetention(ctx, cutoff); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Errorf("closed forum: %d rows about the participant left", n)
 	}
 }

@@ -282,7 +282,7 @@ func TestRecordJoin(t *testing.T) {
 	other := newForum(t, st)
 	conn := connect(t, dbURL)
 
-	if err := st.RecordJoin(ctx, f.ID, "p1", "cs"); err != nil {
+	if err := st.RecordJoin(ctx, f.ID, "p1", "cs", 0); err != nil {
 		t.Fatalf("RecordJoin: %v", err)
 	}
 	var firstJoin time.Time
@@ -291,7 +291,7 @@ func TestRecordJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Joining again counts once, keeps the first join time and updates the language.
-	if err := st.RecordJoin(ctx, f.ID, "p1", "uk"); err != nil {
+	if err := st.RecordJoin(ctx, f.ID, "p1", "uk", 0); err != nil {
 		t.Fatalf("second RecordJoin: %v", err)
 	}
 	if s := stats(t, st, f.ID); s != (flows.ForumStats{Joined: 1, InProgress: 1}) {
@@ -310,7 +310,7 @@ func TestRecordJoin(t *testing.T) {
 	}
 
 	// The same student in another forum counts there, not twice here.
-	if err := st.RecordJoin(ctx, other.ID, "p1", "uk"); err != nil {
+	if err := st.RecordJoin(ctx, other.ID, "p1", "uk", 0); err != nil {
 		t.Fatal(err)
 	}
 	if s := stats(t, st, f.ID); s.Joined != 1 {
@@ -320,15 +320,15 @@ func TestRecordJoin(t *testing.T) {
 		t.Errorf("other forum Joined = %d", s.Joined)
 	}
 
-	err := st.RecordJoin(ctx, f.ID+1000, "p1", "cs")
+	err := st.RecordJoin(ctx, f.ID+1000, "p1", "cs", 0)
 	if !errors.Is(err, postgres.ErrForumNotFound) {
 		t.Errorf("RecordJoin(unknown forum) = %v, want ErrForumNotFound", err)
 	}
 	for name, call := range map[string]func() error{
-		"zero forum":     func() error { return st.RecordJoin(ctx, 0, "p", "cs") },
-		"no participant": func() error { return st.RecordJoin(ctx, f.ID, "", "cs") },
-		"no language":    func() error { return st.RecordJoin(ctx, f.ID, "p", "") },
-		"bad language":   func() error { return st.RecordJoin(ctx, f.ID, "p", "de") },
+		"zero forum":     func() error { return st.RecordJoin(ctx, 0, "p", "cs", 0) },
+		"no participant": func() error { return st.RecordJoin(ctx, f.ID, "", "cs", 0) },
+		"no language":    func() error { return st.RecordJoin(ctx, f.ID, "p", "", 0) },
+		"bad language":   func() error { return st.RecordJoin(ctx, f.ID, "p", "de", 0) },
 	} {
 		if err := call(); err == nil {
 			t.Errorf("%s: RecordJoin succeeded", name)
@@ -350,7 +350,7 @@ func TestForumStats(t *testing.T) {
 		t.Errorf("empty forum: %+v", s)
 	}
 	for _, p := range []string{"p1", "p2", "p3"} {
-		if err := st.RecordJoin(ctx, f.ID, p, "cs"); err != nil {
+		if err := st.RecordJoin(ctx, f.ID, p, "cs", 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -363,7 +363,7 @@ func TestForumStats(t *testing.T) {
 		}
 	}
 	// Activity elsewhere does not count here.
-	if err := st.RecordJoin(ctx, other.ID, "p4", "en"); err != nil {
+	if err := st.RecordJoin(ctx, other.ID, "p4", "en", 0); err != nil {
 		t.Fatal(err)
 	}
 	elsewhere := submission(other.ID, "d3")
@@ -408,7 +408,7 @@ func TestSubmitWithoutJoinCountsAsJoined(t *testing.T) {
 		t.Errorf("stats = %+v; want 1 joined, 1 submitted", s)
 	}
 	// Joining afterwards, or submitting the same draft again, changes nothing.
-	if err := st.RecordJoin(ctx, f.ID, sub.ParticipantID, "cs"); err != nil {
+	if err := st.RecordJoin(ctx, f.ID, sub.ParticipantID, "cs", 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Submit(ctx, sub); err != nil {
@@ -435,7 +435,7 @@ func TestDeletingParticipantDeletesJoins(t *testing.T) {
 	ctx := t.Context()
 	f := newForum(t, st)
 	for _, p := range []string{"keep", "gone"} {
-		if err := st.RecordJoin(ctx, f.ID, p, "cs"); err != nil {
+		if err := st.RecordJoin(ctx, f.ID, p, "cs", 0); err != nil {
 			t.Fatal(err)
 		}
 	}

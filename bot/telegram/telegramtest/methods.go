@@ -97,6 +97,9 @@ func (s *Server) sendOptionsLocked(p botapi.Params) (*sendOptions, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.blocked[c.model.ID] {
+		return nil, &botapi.Error{Code: 403, Description: "Forbidden: bot was blocked by the user"}
+	}
 	o := &sendOptions{chat: c, markup: mk, silent: p.Bool("disable_notification")}
 
 	var rp struct {

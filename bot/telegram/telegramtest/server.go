@@ -72,6 +72,7 @@ type Server struct {
 	seq      uint64 // orders user actions and bot message changes, for WaitFor
 	calls    []Call
 	failures map[string][]*botapi.Error // FailNext, by method in lower case
+	blocked  map[int64]bool             // Block: chats that blocked the bot
 	down     bool
 	random   *randomFailures // FailRandomly
 	limits   *botapi.Limits  // LimitMessages
@@ -135,6 +136,7 @@ func New(t testing.TB, token string) *Server {
 		},
 		changed:      make(chan struct{}),
 		failures:     map[string][]*botapi.Error{},
+		blocked:      map[int64]bool{},
 		users:        map[int64]*User{},
 		chats:        map[int64]*chat{},
 		nextUpdateID: firstUpdateID,
@@ -204,6 +206,14 @@ func (s *Server) FailNext(method string, n int, code int, description string, re
 	for range n {
 		s.failures[key] = append(s.failures[key], &botapi.Error{Code: code, Description: description, RetryAfter: retryAfter})
 	}
+}
+
+// Block makes the user in chat block the bot: every message sent to them
+// from now on is answered 403 "Forbidden: bot was blocked by the user".
+func (s *Server) Block(chat int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocked[chat] = true
 }
 
 // SetDown simulates a Telegram outage: while down, every request is answered
