@@ -155,7 +155,10 @@ func (rt *Runtime) deliver(ctx context.Context, ch Channel, owner string, d flow
 	}
 	sent := sendFailed
 	replies, err := render(ctx, d)
-	if err == nil {
+	switch {
+	case err == nil && len(replies) == 0:
+		sent = sendOK // nothing left to say (the forum moved on since): done
+	case err == nil:
 		sent, err = rt.sendInBackground(ctx, ch, d.ParticipantID, d.ChatID, d.Language, replies)
 	}
 	if sent == sendAbandoned {

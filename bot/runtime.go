@@ -109,6 +109,10 @@ func New(cfg Config, stores Stores) (*Runtime, error) {
 
 		renderers: map[string]BroadcastRenderer{flows.BroadcastKindAnnounce: renderAnnouncement},
 	}
+	if stores.Voting != nil {
+		rt.renderers[flows.BroadcastKindVotingOpen] = rt.renderVotingOpen
+		rt.renderers[flows.BroadcastKindResults] = rt.renderResults
+	}
 	if pending := broadcastsPendingFrom(stores.Broadcasts); pending != nil {
 		rt.metrics.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "napad_broadcast_pending", Help: "Broadcast messages not sent yet, of every replica.",

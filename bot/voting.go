@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -109,4 +111,58 @@ func (rt *Runtime) RunPhaseSchedule(ctx context.Context, every time.Duration) {
 		case <-time.After(every):
 		}
 	}
+}
+
+// renderVotingOpen is everyone's ballot when voting opens. A participant who
+// voted already (voting reopened, or quick) sees their votes marked; once
+// voting has closed again the message is the forum as it is now.
+func (rt *Runtime) renderVotingOpen(ctx context.Context, d flows.BroadcastDelivery) ([]flows.Reply, error) {
+	b, err := rt.stores.Voting.Ballot(ctx, d.ForumID, d.ParticipantID)
+	if err != nil {
+		return nil, fmt.Errorf("voting opened: %w", err)
+	}
+	b.Forum = rt.local(b.Forum)
+	if b.Forum.PhaseAt(rt.now()) != flows.PhaseVoting {
+		return rt.renderResultsIfOut(ctx, d, b.Forum)
+	}
+	return []flows.Reply{flows.BallotReply(b, d.Language)}, nil
+}
+
+// renderResults is the ranked results for everyone, and for the authors of
+// merged ideas which item carries theirs.
+func (rt *Runtime) renderResults(ctx context.Context, d flows.BroadcastDelivery) ([]flows.Reply, error) {
+	f, found, err := rt.stores.Forums.ForumByID(ctx, d.ForumID)
+	if err != nil || !found {
+		return nil, fmt.Errorf("results: forum %d (found=%v): %w", d.ForumID, found, err)
+	}
+	return rt.renderResultsIfOut(ctx, d, rt.local(f))
+}
+
+func (rt *Runtime) renderResultsIfOut(ctx context.Context, d flows.BroadcastDelivery, f flows.Forum) ([]flows.Reply, error) {
+	if f.PhaseAt(rt.now()) != flows.PhaseResults {
+		// Moved on (or back) since: a later broadcast says what is true then;
+		// this one has nothing left to say.
+		return nil, nil
+	}
+	results, err := rt.stores.Voting.Results(ctx, d.ForumID)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	replies := []flows.Reply{flows.ResultsReply(f, results, d.Language)}
+	mine, err := rt.stores.People.IdeasOf(ctx, d.ParticipantID)
+	if err != nil {
+		return nil, fmt.Errorf("results: the participant's ideas: %w", err)
+	}
+	var carried []flows.CarriedIdea
+	for _, r := range results {
+		for _, idea := range mine {
+			if slices.Contains(r.Item.Ideas, idea.Reference) {
+				carried = append(carried, flows.CarriedIdea{Ref: idea.Reference, Title: idea.Title, Item: r.Item, Rank: r.Rank})
+			}
+		}
+	}
+	if r, ok := flows.CarriedIdeasReply(carried, d.Language); ok {
+		replies = append(replies, r)
+	}
+	return replies, nil
 }

@@ -8,8 +8,28 @@ import "encoding/json"
 // each recipient, rendered by the renderer of its kind in the recipient's
 // language (bot.RegisterBroadcast).
 
-// BroadcastKindAnnounce is a short message from city staff (/announce).
-const BroadcastKindAnnounce = "announce"
+// Kinds of broadcast.
+const (
+	// BroadcastKindAnnounce is a short message from city staff (/announce).
+	BroadcastKindAnnounce = "announce"
+	// BroadcastKindVotingOpen tells every participant that voting opened,
+	// with their ballot.
+	BroadcastKindVotingOpen = "voting_open"
+	// BroadcastKindResults gives every participant the ranked results.
+	BroadcastKindResults = "results"
+)
+
+// PhaseBroadcast is the kind of broadcast a forum's move into phase makes,
+// or "" when the move is not announced.
+func PhaseBroadcast(phase string) string {
+	switch phase {
+	case PhaseVoting:
+		return BroadcastKindVotingOpen
+	case PhaseResults:
+		return BroadcastKindResults
+	}
+	return ""
+}
 
 // MaxAnnouncementLen is how long staff's message may be, in characters:
 // short enough to read on a phone, far within Telegram's 4,096.

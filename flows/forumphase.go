@@ -133,10 +133,18 @@ func (c *conversation) showBallot(b Ballot, replace bool) {
 		c.phaseView(b.Forum)
 		return
 	}
+	r := BallotReply(b, c.st.Lang)
+	r.Replace = replace
+	c.replies = append(c.replies, r)
+}
+
+// BallotReply is the ballot as its participant sees it, in lang: in the
+// chat, and when everyone is told that voting opened.
+func BallotReply(b Ballot, lang string) Reply {
 	var lines Lines
 	var buttons []Button
 	for _, it := range b.Items {
-		text := it.Text(c.st.Lang)
+		text := it.Text(lang)
 		mine := slices.Contains(b.Mine, it.ID)
 		data := map[string]any{"N": it.Position, "Title": text.Title, "Description": text.Description}
 		key, vote := "ballot.item", "1"
@@ -152,23 +160,47 @@ func (c *conversation) showBallot(b Ballot, replace bool) {
 		until = Msg{Key: "ballot.until", Data: map[string]any{"Closes": b.Forum.VoteClosesAt}}
 	}
 	left := b.VotesLeft()
-	c.replies = append(c.replies, Reply{
+	return Reply{
 		Text: Msg{Key: "ballot.intro", Count: &left, Data: map[string]any{
 			"Forum": b.Forum.Name, "Items": lines, "Votes": b.Forum.VotesPerParticipant, "Until": until,
 		}},
 		Buttons: chunks(buttons, 1),
-		Replace: replace,
-	})
+	}
 }
 
 // showResults is the ranked shortlist with the votes of each item.
 func (c *conversation) showResults(r ResultsLoaded) {
+	c.replies = append(c.replies, ResultsReply(r.Forum, r.Results, c.st.Lang))
+}
+
+// ResultsReply is the ranked shortlist with the votes of each item, in
+// lang: in the chat, and when everyone is told the results.
+func ResultsReply(f Forum, results []ItemResult, lang string) Reply {
 	var lines Lines
-	for _, res := range r.Results {
+	for _, res := range results {
 		votes := res.Votes
 		lines = append(lines, Msg{Key: "results.item", Count: &votes, Data: map[string]any{
-			"Rank": res.Rank, "Title": res.Item.Text(c.st.Lang).Title,
+			"Rank": res.Rank, "Title": res.Item.Text(lang).Title,
 		}})
 	}
-	c.say("results.intro", map[string]any{"Forum": r.Forum.Name, "Items": lines})
+	return Reply{Text: Msg{Key: "results.intro", Data: map[string]any{"Forum": f.Name, "Items": lines}}}
+}
+
+// CarriedIdeasReply tells the author of ideas merged into shortlist items
+// which item carries each (ideas on the shortlist as they were sent need
+// no telling: the student sees their own title).
+func CarriedIdeasReply(carried []CarriedIdea, lang string) (Reply, bool) {
+	var lines Lines
+	for _, ci := range carried {
+		if len(ci.Item.Ideas) < 2 {
+			continue
+		}
+		lines = append(lines, Msg{Key: "results.carried_item", Data: map[string]any{
+			"Ref": ci.Ref, "Idea": ci.Title, "Rank": ci.Rank, "Item": ci.Item.Text(lang).Title,
+		}})
+	}
+	if len(lines) == 0 {
+		return Reply{}, false
+	}
+	return Reply{Text: Msg{Key: "results.carried", Data: map[string]any{"Items": lines}}}, true
 }

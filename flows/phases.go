@@ -147,6 +147,14 @@ type ItemResult struct {
 	Rank  int
 }
 
+// CarriedIdea is one of a participant's ideas and the shortlist item that
+// carries it, with the item's rank in the results.
+type CarriedIdea struct {
+	Ref, Title string
+	Item       ShortlistItem
+	Rank       int
+}
+
 // Rank orders results by votes, most first (equal votes by shortlist
 // position), and gives each its rank.
 func Rank(results []ItemResult) []ItemResult {

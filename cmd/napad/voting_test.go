@@ -202,3 +202,120 @@ func (a *app) countVotes(t *testing.T, forumID int64) int {
 	}
 	return n
 }
+
+// The whole forum, as issue 11 asks: 30 students in the four languages send
+// ideas; staff shortlists (one item merges two ideas) and opens voting from
+// the forum card; every student is told, without asking, and gets the
+// ballot; they vote (changed votes, double taps, a redelivered vote, a vote
+// after the close); the results reach every student by themselves, the same
+// ranking in each language, and the authors of the merged ideas hear which
+// item carries theirs.
+func TestE2EWholeForum(t *testing.T) {
+	a := staffApp(t)
+	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "en"), lang: "en"}
+	f := a.forum("9.A – ZŠ Masarykova")
+	var students []*student
+	for i := range 30 {
+		lang := flows.Languages[i%len(flows.Languages)]
+		s := a.student(lang)
+		want := flowtest.AnswersIn(lang)
+		want[flows.StepTitle] = fmt.Sprintf("Nápad %02d", i+1)
+		s.toReview(f.Code, want)
+		s.tap("button.submit")
+		s.expectCount("submit.thanks", one())
+		students = append(students, s)
+	}
+	ideas := a.suggestions(f)
+	ref := map[string]string{} // title → reference
+	for _, idea := range ideas {
+		ref[idea.Title] = idea.Reference
+	}
+	staff.movePhase(f, flows.PhaseShortlisting)
+	a.cli(t, "forum", "shortlist", f.Code, "add", ref["Nápad 01"])
+	a.cli(t, "forum", "shortlist", f.Code, "add", ref["Nápad 02"], ref["Nápad 03"], "--lang", "cs", "--title", "Lavičky a stín", "--description", "Dva nápady v jednom")
+	a.cli(t, "forum", "shortlist", f.Code, "text", "2", "--lang", "en", "--title", "Benches and shade")
+	a.cli(t, "forum", "shortlist", f.Code, "add", ref["Nápad 04"])
+	staff.movePhase(f, flows.PhaseVoting)
+
+	// Everyone is told, in their language, with their ballot.
+	lastOf := func(s *student) telegramtest.SentMessage {
+		sent := a.fake.Sent(s.u.ID())
+		return sent[len(sent)-1]
+	}
+	two := 2
+	for _, s := range students {
+		s.expectCount("ballot.intro", &two)
+	}
+	label := func(s *student, n int) string {
+		items, err := a.db.Shortlist(context.Background(), f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d. %s", n, items[n-1].Text(s.lang).Title)
+	}
+	// Student i votes for item 1 + i%3 and for item 2: item 2 gets all 30
+	// votes, items 1 and 3 ten each (student 0 ends on item 1), item 4 none.
+	for i, s := range students {
+		first := 1 + i%3
+		b := lastOf(s)
+		switch {
+		case i == 0: // changes a vote: item 3, taken back, then item 1
+			s.u.Tap(b, label(s, 3))
+			s.expectCount("ballot.intro", one())
+			s.u.Tap(lastOf(s), "✅ "+label(s, 3))
+			s.expectCount("ballot.intro", &two)
+			s.u.Tap(lastOf(s), label(s, 1))
+		case i%7 == 1: // a double tap, and the same update delivered again
+			up := s.u.Tap(b, label(s, first))
+			s.u.Tap(b, label(s, first))
+			a.fake.Redeliver(up)
+		default:
+			s.u.Tap(b, label(s, first))
+		}
+		if first != 2 {
+			s.expectCount("ballot.intro", one())
+			s.u.Tap(lastOf(s), label(s, 2))
+		}
+	}
+	want := map[int]int{1: 10, 2: 30, 3: 10, 4: 0}
+	a.fake.WaitFor(t, staff.u.ID(), func(telegramtest.SentMessage) bool { return a.countVotes(t, f.ID) == 50 }, waitLong)
+
+	staff.movePhase(f, flows.PhaseResults)
+	late := students[5]
+	late.u.TapData(lastOf(late), fmt.Sprintf("|vt|%d:%d:1", f.ID, 1)) // after the close
+	late.expect("vote.closed")
+
+	results, err := a.db.Results(context.Background(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Votes != want[r.Item.Position] {
+			t.Errorf("item %d has %d votes, want %d", r.Item.Position, r.Votes, want[r.Item.Position])
+		}
+	}
+	// The results reach everyone by themselves; the merged ideas' authors
+	// are told which item carries theirs, last.
+	byLang := map[string]string{}
+	for i, s := range students {
+		res := s.expect("results.intro")
+		if prev, ok := byLang[s.lang]; ok && prev != res.Text {
+			t.Errorf("%s students see different results:\n%s\n---\n%s", s.lang, prev, res.Text)
+		}
+		byLang[s.lang] = res.Text
+		if !strings.HasPrefix(strings.SplitN(res.Text, "\n", 4)[2], "1. "+label(s, 2)[3:]) {
+			t.Errorf("%s results do not start with item 2:\n%s", s.lang, res.Text)
+		}
+		lastKey := "results.intro"
+		if i == 1 || i == 2 { // Nápad 02 and 03 were merged
+			lastKey = "results.carried"
+			s.expect(lastKey)
+		}
+		if !s.pattern(lastKey, nil).MatchString(lastOf(s).Text) {
+			t.Errorf("student %d (%s): the last message is not %s:\n%s", i, s.lang, lastKey, lastOf(s).Text)
+		}
+	}
+	if n := a.countVotes(t, f.ID); n != 50 {
+		t.Errorf("%d votes stored, want 50", n)
+	}
+}

@@ -43,21 +43,30 @@ func (s *Store) BroadcastAudience(ctx context.Context, forumID int64) (int, erro
 // the earlier broadcast (created false). A forum that does not exist gives
 // an error wrapping ErrForumNotFound.
 func (s *Store) CreateBroadcast(ctx context.Context, b flows.Broadcast) (id int64, recipients int, created bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		id, recipients, created, err = createBroadcastTx(ctx, tx, b)
+		return err
+	})
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("postgres: create broadcast: %w", err)
+	}
+	return id, recipients, created, nil
+}
+
+// createBroadcastTx is CreateBroadcast in a transaction of the caller's: a
+// phase move creates its announcement in the move's own transaction, so the
+// two happen together or not at all.
+func createBroadcastTx(ctx context.Context, tx pgx.Tx, b flows.Broadcast) (id int64, recipients int, created bool, err error) {
 	switch {
 	case b.Kind == "":
-		return 0, 0, false, errors.New("postgres: create broadcast: kind is required")
+		return 0, 0, false, errors.New("kind is required")
 	case b.Key == "":
-		return 0, 0, false, errors.New("postgres: create broadcast: idempotency key is required")
+		return 0, 0, false, errors.New("idempotency key is required")
 	}
 	payload := b.Payload
 	if payload == nil {
 		payload = []byte(`{}`)
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("postgres: create broadcast: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	err = tx.QueryRow(ctx, `
 		INSERT INTO broadcasts (forum_id, kind, payload, created_by, idempotency_key, recipients)
 		SELECT f.id, $2, $3, $4, $5, 0 FROM forums f WHERE f.id = $1
@@ -67,15 +76,12 @@ func (s *Store) CreateBroadcast(ctx context.Context, b flows.Broadcast) (id int6
 		// A repeat, or no such forum.
 		err = tx.QueryRow(ctx, `SELECT id, recipients FROM broadcasts WHERE idempotency_key = $1`, b.Key).Scan(&id, &recipients)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, 0, false, fmt.Errorf("postgres: create broadcast: forum %d: %w", b.ForumID, ErrForumNotFound)
+			return 0, 0, false, fmt.Errorf("forum %d: %w", b.ForumID, ErrForumNotFound)
 		}
-		if err != nil {
-			return 0, 0, false, fmt.Errorf("postgres: create broadcast: %w", err)
-		}
-		return id, recipients, false, nil
+		return id, recipients, false, err
 	}
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("postgres: create broadcast: %w", err)
+		return 0, 0, false, err
 	}
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO broadcast_deliveries (broadcast_id, participant_id)
@@ -83,14 +89,11 @@ func (s *Store) CreateBroadcast(ctx context.Context, b flows.Broadcast) (id int6
 		JOIN contacts c ON c.participant_id = fp.participant_id
 		WHERE fp.forum_id = $2 AND `+reachableContact, id, b.ForumID)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("postgres: create broadcast recipients: %w", err)
+		return 0, 0, false, fmt.Errorf("recipients: %w", err)
 	}
 	recipients = int(tag.RowsAffected())
 	if _, err := tx.Exec(ctx, `UPDATE broadcasts SET recipients = $2 WHERE id = $1`, id, recipients); err != nil {
-		return 0, 0, false, fmt.Errorf("postgres: create broadcast: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, 0, false, fmt.Errorf("postgres: create broadcast: %w", err)
+		return 0, 0, false, err
 	}
 	return id, recipients, true, nil
 }

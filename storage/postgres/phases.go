@@ -88,9 +88,19 @@ func movePhaseTx(ctx context.Context, tx pgx.Tx, m flows.PhaseMoved, actor strin
 	}
 	before, _ := json.Marshal(map[string]string{"phase": m.From})
 	after, _ := json.Marshal(map[string]string{"phase": m.To})
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, target, before, after) VALUES ($1, 'forums.phase', $2, $3, $4)`,
-		actor, m.Code, before, after); err != nil {
+	var moveID int64
+	if err := tx.QueryRow(ctx, `INSERT INTO audit_log (actor, action, target, before, after) VALUES ($1, 'forums.phase', $2, $3, $4) RETURNING id`,
+		actor, m.Code, before, after).Scan(&moveID); err != nil {
 		return fmt.Errorf("audit phase move: %w", err)
+	}
+	// Everyone is told when voting opens and when the results are in,
+	// however the forum got there (card, CLI, date): the broadcast is made
+	// with the move, keyed by it, so a move back and forth tells them again.
+	if kind := flows.PhaseBroadcast(m.To); kind != "" {
+		key := fmt.Sprintf("phase:%d:%d", m.ForumID, moveID)
+		if _, _, _, err := createBroadcastTx(ctx, tx, flows.Broadcast{ForumID: m.ForumID, Kind: kind, CreatedBy: actor, Key: key}); err != nil {
+			return fmt.Errorf("announce phase %s: %w", m.To, err)
+		}
 	}
 	return nil
 }
