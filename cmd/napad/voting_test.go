@@ -93,13 +93,7 @@ func TestE2EForumVote(t *testing.T) {
 	}
 
 	staff.movePhase(f, flows.PhaseVoting)
-	title := func(s *student, n int) string {
-		items, err := a.db.Shortlist(context.Background(), f.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("%d. %s", n, items[n-1].Text(s.lang).Title)
-	}
+	title := func(s *student, n int) string { return s.ballotLabel(f, n) }
 	for _, s := range students {
 		s.u.SendText("/vote")
 		s.expectCount("ballot.intro", &[]int{2}[0])
@@ -246,13 +240,7 @@ func TestE2EWholeForum(t *testing.T) {
 	for _, s := range students {
 		s.expectCount("ballot.intro", &two)
 	}
-	label := func(s *student, n int) string {
-		items, err := a.db.Shortlist(context.Background(), f.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprintf("%d. %s", n, items[n-1].Text(s.lang).Title)
-	}
+	label := func(s *student, n int) string { return s.ballotLabel(f, n) }
 	// Student i votes for item 1 + i%3 and for item 2: item 2 gets all 30
 	// votes, items 1 and 3 ten each (student 0 ends on item 1), item 4 none.
 	for i, s := range students {
@@ -318,4 +306,15 @@ func TestE2EWholeForum(t *testing.T) {
 	if n := a.countVotes(t, f.ID); n != 50 {
 		t.Errorf("%d votes stored, want 50", n)
 	}
+}
+
+// ballotLabel is the ballot's button of the forum's shortlist item n, in the
+// student's language.
+func (s *student) ballotLabel(f flows.Forum, n int) string {
+	s.t.Helper()
+	items, err := s.a.db.Shortlist(context.Background(), f.ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return fmt.Sprintf("%d. %s", n, items[n-1].Text(s.lang).Title)
 }
