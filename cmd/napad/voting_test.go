@@ -68,13 +68,7 @@ func TestE2EForumVote(t *testing.T) {
 	var students []*student
 	var refs []string
 	for i, lang := range langs {
-		s := a.student(lang)
-		want := flowtest.AnswersIn(lang)
-		want[flows.StepTitle] = fmt.Sprintf("Idea %d", i+1)
-		s.toReview(f.Code, want)
-		s.tap("button.submit")
-		s.expectCount("submit.thanks", one())
-		students = append(students, s)
+		students = append(students, a.studentWithIdea(f, lang, fmt.Sprintf("Idea %d", i+1)))
 	}
 	for _, idea := range a.suggestions(f) {
 		refs = append(refs, idea.Reference)
@@ -210,14 +204,7 @@ func TestE2EWholeForum(t *testing.T) {
 	f := a.forum("9.A – ZŠ Masarykova")
 	var students []*student
 	for i := range 30 {
-		lang := flows.Languages[i%len(flows.Languages)]
-		s := a.student(lang)
-		want := flowtest.AnswersIn(lang)
-		want[flows.StepTitle] = fmt.Sprintf("Nápad %02d", i+1)
-		s.toReview(f.Code, want)
-		s.tap("button.submit")
-		s.expectCount("submit.thanks", one())
-		students = append(students, s)
+		students = append(students, a.studentWithIdea(f, flows.Languages[i%len(flows.Languages)], fmt.Sprintf("Nápad %02d", i+1)))
 	}
 	ideas := a.suggestions(f)
 	ref := map[string]string{} // title → reference
@@ -317,4 +304,17 @@ func (s *student) ballotLabel(f flows.Forum, n int) string {
 		s.t.Fatal(err)
 	}
 	return fmt.Sprintf("%d. %s", n, items[n-1].Text(s.lang).Title)
+}
+
+// studentWithIdea is a new student who joined the forum and sent one idea
+// with the title.
+func (a *app) studentWithIdea(f flows.Forum, lang, title string) *student {
+	a.t.Helper()
+	s := a.student(lang)
+	want := flowtest.AnswersIn(lang)
+	want[flows.StepTitle] = title
+	s.toReview(f.Code, want)
+	s.tap("button.submit")
+	s.expectCount("submit.thanks", one())
+	return s
 }
