@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -14,15 +16,15 @@ import (
 	"github.com/healthycities/napad/flows"
 )
 
-// The bot is killed in the middle of an announcement to 300 participants
-// and started again: every reachable participant is told, nobody is missed,
+// The bot is killed in the middle of telling 300 participants that voting
+// opened (each gets their ballot) and started again: every reachable participant is told, nobody is missed,
 // and only a message in flight at the kill goes twice — at most one per
 // sender (bot.BroadcastSenders): a sender holds one message between its
 // request to Telegram and recording it as sent. Telegram's limits are the
 // real ones, and the fake refuses (429) beyond 30 messages a second: the
 // test fails on any 429. Participants who said /stop get nothing; those who
 // blocked the bot end unreachable.
-func TestKillMidAnnouncement(t *testing.T) {
+func TestKillMidVotingAnnouncement(t *testing.T) {
 	bin := buildNapad(t)
 	a := newChildApp(t)
 	a.env["STAFF_TELEGRAM_IDS"] = strconv.Itoa(staffID)
@@ -60,7 +62,28 @@ func TestKillMidAnnouncement(t *testing.T) {
 	for _, p := range people[:blockedN] {
 		a.fake.Block(p.chat)
 	}
-	told := func(p person) int { return a.announced(p.chat, p.lang, f, announcement) }
+	// Three ideas on the shortlist; voting opens from the command line.
+	for i := range 3 {
+		ref, err := st.Submit(context.Background(), flows.Idea{DraftID: fmt.Sprintf("kill-%d", i), ParticipantID: "kill-author", ForumID: f.ID,
+			Language: "cs", Scope: flows.ScopeSchool, Improve: "Lavičky", Title: fmt.Sprintf("Nápad %d", i+1), Description: "Víc laviček", Category: flows.Categories[0], WantsToHelp: "no"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.cli(t, "forum", "shortlist", f.Code, "add", ref)
+	}
+	a.cli(t, "forum", "phase", f.Code, flows.PhaseShortlisting)
+	ballots := map[string]*regexp.Regexp{}
+	for _, lang := range flows.Languages {
+		ballots[lang] = (&student{a: a, t: t, lang: lang}).pattern("ballot.intro", &[]int{2}[0])
+	}
+	told := func(p person) (n int) {
+		for _, m := range a.fake.Sent(p.chat) {
+			if ballots[p.lang].MatchString(m.Text) {
+				n++
+			}
+		}
+		return n
+	}
 	countTold := func() (n int) {
 		for _, p := range people[blockedN:reachable] {
 			if told(p) > 0 {
@@ -71,8 +94,7 @@ func TestKillMidAnnouncement(t *testing.T) {
 	}
 
 	first := startChild(t, a, bin)
-	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "cs"), lang: "cs"}
-	announceAs(t, staff, f, announcement, reachable)
+	a.cli(t, "forum", "phase", f.Code, flows.PhaseVoting)
 
 	// Killed a third of the way through (about 3 s at 30 a second).
 	deadline := time.Now().Add(waitLong)
