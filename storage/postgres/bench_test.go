@@ -3,10 +3,12 @@ package postgres_test
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
 )
 
@@ -78,4 +80,62 @@ func BenchmarkSubmitAgain(b *testing.B) {
 			b.Fatalf("Submit again: %q, %v; want %q", ref, err, first)
 		}
 	}
+}
+
+// BenchmarkVote is one vote in the real PostgreSQL: the forum locked for
+// share, the participant's row locked, their votes counted, the vote
+// stored, and the ballot read back. Each participant gives their two votes
+// in turn, on a shortlist of three. In parallel (-cpu) it is many students
+// voting at once. Run with
+//
+//	go test ./storage/postgres -run '^$' -bench Vote -benchmem -cpu 1,4
+func BenchmarkVote(b *testing.B) {
+	st, _ := pgtest.NewStore(b)
+	ctx := context.Background()
+	f, err := pgtest.CreateForum(ctx, st, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín")
+	if err != nil {
+		b.Fatalf("CreateForum: %v", err)
+	}
+	var items []int64
+	for i := range 3 {
+		ref, err := st.Submit(ctx, flows.Idea{DraftID: "bench-" + strconv.Itoa(i), ParticipantID: "author-" + strconv.Itoa(i), ForumID: f.ID,
+			Language: "cs", Scope: "school", Improve: "Lavičky", Title: "Nápad " + strconv.Itoa(i), Description: "Víc laviček",
+			Category: "public_space", WantsToHelp: "no"})
+		if err != nil {
+			b.Fatalf("Submit: %v", err)
+		}
+		it, err := st.AddToShortlist(ctx, f.ID, []string{ref}, "", nil, "bench")
+		if err != nil {
+			b.Fatalf("AddToShortlist: %v", err)
+		}
+		items = append(items, it.ID)
+	}
+	for _, to := range []string{flows.PhaseShortlisting, flows.PhaseVoting} {
+		if _, err := st.MovePhase(ctx, f.Code, mustForum(b, st, f.Code).Phase, to, "bench", false); err != nil {
+			b.Fatalf("MovePhase %s: %v", to, err)
+		}
+	}
+	var next atomic.Int64
+	now := time.Now()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := next.Add(1)
+			voter := "voter-" + strconv.FormatInt(n/2, 10)
+			outcome, _, err := st.Vote(ctx, f.ID, items[n%3], voter, "cs", true, now)
+			if err != nil || outcome != flows.VoteRecorded {
+				b.Errorf("vote %d: %q, %v", n, outcome, err)
+				return
+			}
+		}
+	})
+}
+
+func mustForum(b *testing.B, st *postgres.Store, code string) flows.Forum {
+	b.Helper()
+	f, found, err := st.ForumByCode(context.Background(), code)
+	if err != nil || !found {
+		b.Fatalf("forum %s: found=%v %v", code, found, err)
+	}
+	return f
 }
