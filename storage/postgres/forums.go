@@ -23,7 +23,8 @@ const maxForumNameLen = 200
 
 // forumColumns matches scanForum.
 const forumColumns = `id, join_code, name, school, town, scope, languages, closes_at, owner_id,
-	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant`
+	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant,
+	COALESCE(previous_forum_id, 0)`
 
 func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var f flows.Forum
@@ -31,7 +32,8 @@ func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var ownerID, reopensTo *string
 	err := row.Scan(&f.ID, &f.Code, &f.Name, &f.School, &f.Town,
 		&f.Scope, &f.Languages, &closesAt, &ownerID,
-		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant)
+		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant,
+		&f.PreviousID)
 	f.ClosesAt, f.VoteOpensAt, f.VoteClosesAt = timeOrZero(closesAt), timeOrZero(voteOpensAt), timeOrZero(voteClosesAt)
 	if ownerID != nil {
 		f.OwnerID = *ownerID
