@@ -68,6 +68,7 @@ func zeroAsNull(t time.Time) *time.Time {
 // knows; spec.ClosesOn itself is not read. ownerID is the participant id of
 // the teacher creating it, "" from the CLI. A spec with a Key is created once
 // per owner and key: calling again returns the forum the first call created.
+// spec.Previous makes it follow last year's forum (see SetPreviousForum).
 func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error) {
 	spec, err := normalizeForumSpec(spec)
 	if err != nil {
@@ -87,6 +88,12 @@ func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID s
 			return f, err
 		}
 	}
+	var previous *int64
+	if spec.Previous != "" { // a new forum is in no cycle yet: only the town can be wrong
+		if previous, err = checkPrevious(ctx, s.pool, 0, spec.Town, spec.Previous); err != nil {
+			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
+		}
+	}
 	for range joinCodeAttempts {
 		code, err := s.newCode()
 		if err != nil {
@@ -96,10 +103,10 @@ func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID s
 			continue
 		}
 		rows, err := s.pool.Query(ctx, `
-			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key, previous_forum_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			RETURNING `+forumColumns,
-			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey,
+			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey, previous,
 		)
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)

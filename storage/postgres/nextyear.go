@@ -33,9 +33,6 @@ func (s *Store) SetPreviousForum(ctx context.Context, code, previousCode, actor 
 	if !validJoinCode(code) {
 		return fmt.Errorf("postgres: set previous forum: %w", ErrForumNotFound)
 	}
-	if previousCode != "" && !validJoinCode(previousCode) {
-		return fmt.Errorf("postgres: set previous forum: %q: %w", previousCode, ErrPreviousNotFound)
-	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(forumLinksLock)); err != nil {
 			return err
@@ -66,12 +63,20 @@ func (s *Store) SetPreviousForum(ctx context.Context, code, previousCode, actor 
 	return nil
 }
 
+// rowQueryer is a pool or a transaction.
+type rowQueryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // checkPrevious finds the forum previousCode and checks that forum id of
-// town may follow it.
-func checkPrevious(ctx context.Context, tx pgx.Tx, id int64, town, previousCode string) (*int64, error) {
+// town (0: a forum not created yet) may follow it.
+func checkPrevious(ctx context.Context, q rowQueryer, id int64, town, previousCode string) (*int64, error) {
+	if !validJoinCode(previousCode) {
+		return nil, fmt.Errorf("%q: %w", previousCode, ErrPreviousNotFound)
+	}
 	var previous int64
 	var previousTown string
-	err := tx.QueryRow(ctx, `SELECT id, town FROM forums WHERE join_code = $1`, previousCode).Scan(&previous, &previousTown)
+	err := q.QueryRow(ctx, `SELECT id, town FROM forums WHERE join_code = $1`, previousCode).Scan(&previous, &previousTown)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, fmt.Errorf("%q: %w", previousCode, ErrPreviousNotFound)
@@ -85,7 +90,7 @@ func checkPrevious(ctx context.Context, tx pgx.Tx, id int64, town, previousCode 
 	// Walk back from last year's forum: meeting this one would close a cycle.
 	// UNION (not UNION ALL) ends the walk even on a cycle made around the store.
 	var cycle bool
-	err = tx.QueryRow(ctx, `
+	err = q.QueryRow(ctx, `
 		WITH RECURSIVE back(id) AS (
 			SELECT previous_forum_id FROM forums WHERE id = $1
 			UNION

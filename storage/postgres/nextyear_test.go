@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
@@ -56,6 +57,18 @@ func TestPreviousForumRules(t *testing.T) {
 	}
 	if n := auditRows(t, dbURL, "forum.previous"); n != 3 {
 		t.Errorf("%d links audited, want 3", n)
+	}
+
+	// A new forum may follow one at once: of its town, and known.
+	spec := flows.ForumSpec{Name: "7.B 2027", Town: "Brno", Previous: y2026.Code}
+	if f, err := st.CreateForum(ctx, spec, "", time.Time{}); err != nil || f.PreviousID != y2026.ID {
+		t.Errorf("created following %d (%v), want %d", f.PreviousID, err, y2026.ID)
+	}
+	for previous, want := range map[string]error{prague.Code: postgres.ErrPreviousOtherTown, "NoSuchForum12345": postgres.ErrPreviousNotFound} {
+		spec.Previous = previous
+		if _, err := st.CreateForum(ctx, spec, "", time.Time{}); !errors.Is(err, want) {
+			t.Errorf("created following %s: %v, want %v", previous, err, want)
+		}
 	}
 
 	// Unlinked, the forum may be followed the other way round.
