@@ -257,5 +257,9 @@ func (rt *Runtime) joinInput(ctx context.Context, code string) (flows.Input, err
 	if err != nil {
 		return flows.Input{}, fmt.Errorf("look up join code: %w", err)
 	}
-	return flows.Input{What: flows.JoinLinkOpened{Found: found, Forum: rt.local(forum)}}, nil
+	opened := flows.JoinLinkOpened{Found: found, Forum: rt.local(forum)}
+	if found && forum.PreviousID != 0 {
+		opened.LastYear = rt.lastYear(ctx, forum.PreviousID)
+	}
+	return flows.Input{What: opened}, nil
 }

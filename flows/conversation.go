@@ -137,12 +137,13 @@ func (c *conversation) join(j JoinLinkOpened) {
 		c.st.Pending = PendingSwitch
 		c.askPending()
 	default:
-		c.enter(j.Forum)
+		c.enter(j.Forum, j.LastYear)
 	}
 }
 
-// enter makes f the student's forum and starts an idea there.
-func (c *conversation) enter(f Forum) {
+// enter makes f the student's forum and starts an idea there; the welcome
+// says what became of last year's ideas, if f follows a forum.
+func (c *conversation) enter(f Forum, lastYear *LastYear) {
 	if f.ID != c.st.ForumID {
 		c.st.Submitted, c.st.LastRef = 0, ""
 	}
@@ -163,6 +164,7 @@ func (c *conversation) enter(f Forum) {
 		return
 	}
 	c.say("join.welcome", map[string]any{"Forum": f.Name, "Next": nextStep(f.ClosesAt)})
+	c.showLastYear(lastYear)
 	c.startIdea()
 }
 
@@ -468,7 +470,7 @@ func (c *conversation) confirm(answer string) {
 	case pending == PendingSwitch && answer == "yes" && c.st.SwitchForum != nil:
 		next := *c.st.SwitchForum
 		c.st.SwitchForum = nil
-		c.enter(next)
+		c.enter(next, nil) // last year's ideas stay out of the state: too big to keep for a question
 	case pending == PendingSwitch && answer == "no":
 		c.st.SwitchForum = nil
 		c.say("continue.ok", nil)

@@ -54,6 +54,9 @@ type (
 	JoinLinkOpened struct {
 		Found bool
 		Forum Forum
+		// LastYear is the forum Forum follows, looked up with the code
+		// (nil: none, or it could not be looked up).
+		LastYear *LastYear
 	}
 	// InviteOpened is a teacher invite link opened, and what came of it.
 	InviteOpened struct{ Outcome InviteOutcome }

@@ -118,6 +118,22 @@ type ShortlistItem struct {
 	Texts    map[string]ItemText
 	Language string
 	Ideas    []string // references of the ideas it carries
+	// The school's or town's public answer: AnswerStatus is one of
+	// ItemStatuses ("" before any answer); Answers are staff's words by
+	// language, like Texts.
+	AnswerStatus string
+	Answers      map[string]string
+}
+
+// Answer is the item's answer for a reader of lang: in lang when written,
+// else in the item's language, else in the first language it has.
+func (it ShortlistItem) Answer(lang string) string {
+	for _, l := range append([]string{lang, it.Language}, Languages...) {
+		if a, ok := it.Answers[l]; ok {
+			return a
+		}
+	}
+	return ""
 }
 
 // Text is the item's text for a reader of lang: in lang when written, else
@@ -218,4 +234,5 @@ const (
 const (
 	MaxItemTitle       = 100
 	MaxItemDescription = 300
+	MaxItemAnswer      = 500
 )

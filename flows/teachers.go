@@ -78,6 +78,9 @@ type ForumSpec struct {
 	// Key is the same however often this set-up's "create" is handled, so
 	// the forum is created once.
 	Key string
+	// Previous is the join code of last year's forum, which this one
+	// follows ("": none); it must be a forum of the same town.
+	Previous string
 }
 
 // ForumCard is a forum with its participation figures.

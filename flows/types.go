@@ -21,6 +21,8 @@ type Forum struct {
 	VoteOpensAt, VoteClosesAt time.Time
 	ShortlistSize             int // at most this many shortlist items
 	VotesPerParticipant       int // votes each participant has, at most one per item
+	// PreviousID is last year's forum, which this one follows (0: none).
+	PreviousID int64
 }
 
 // ForumStats is how far a forum's students got, for its teacher. It holds

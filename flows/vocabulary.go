@@ -86,3 +86,9 @@ type Notification struct {
 	Status        string
 	Answer        string // the city's answer; "" when there is none
 }
+
+// ItemStatuses are the public answer of the school or town to a shortlist
+// item: the idea statuses that say what became of it. "new" is no answer
+// (none is stored), and "duplicate" cannot happen to an item, whose
+// near-duplicates were merged into it when the shortlist was picked.
+var ItemStatuses = []string{StatusUnderReview, StatusSelected, StatusInProgress, StatusDone, StatusNotFeasible}

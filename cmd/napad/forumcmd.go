@@ -45,6 +45,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	languages := fs.String("languages", strings.Join(flows.Languages, ","), "languages students may choose, comma-separated")
 	closes := fs.String("closes", "", "last day students can send ideas, e.g. 2026-12-15 (in TIMEZONE)")
 	out := fs.String("o", "", "file to write the QR code picture (PNG) to")
+	previous := fs.String("previous", "", "join code of last year's forum of the same town, which this one follows")
 	if err := fs.Parse(reorderFlags(args)); err != nil {
 		return fmt.Errorf("forum %s: %w", sub, errUsage)
 	}
@@ -72,7 +73,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		spec := flows.ForumSpec{
 			Name: strings.TrimSpace(*name), School: strings.TrimSpace(*school), Town: strings.TrimSpace(*town),
-			Scope: *scope, Languages: strings.Split(*languages, ","),
+			Scope: *scope, Languages: strings.Split(*languages, ","), Previous: *previous,
 		}
 		var closesAt time.Time
 		if *closes != "" {

@@ -28,8 +28,9 @@ Commands:
   serve                  run the bot (long polling, or webhook when WEBHOOK_URL is set)
   migrate                bring the database schema up to date
   forum create --name NAME [--school S] [--town T] [--scope school|town|both]
-               [--languages cs,en,nb,uk] [--closes 2026-12-15]
-                         create a forum and print its join link
+               [--languages cs,en,nb,uk] [--closes 2026-12-15] [--previous CODE]
+                         create a forum and print its join link; --previous: last year's
+                         forum of the town, whose chosen ideas its welcome shows
   forum list             list forums with their participation
   forum close CODE       close the forum (any phase); forum reopen CODE returns to where it was
   forum phase CODE PHASE [--confirm]
@@ -38,9 +39,13 @@ Commands:
   forum set CODE [--vote-opens DAY] [--vote-closes DAY] [--shortlist-size N] [--votes N]
                          when voting opens and closes by itself, the shortlist's size (1–20)
                          and each student's votes (1–5); "none" removes a date
+  forum set CODE --previous CODE|none
+                         the forum follows last year's forum of the same town (audited)
   forum shortlist CODE   the shortlist and the ideas to pick from; and:
   forum shortlist CODE add N-XXXX [N-YYYY ...] [--title T --description D --lang cs]
   forum shortlist CODE remove ITEM | text ITEM --lang en --title T [--description D]
+  forum shortlist CODE answer ITEM --status under_review|selected|in_progress|done|not_feasible
+                         [--answer TEXT --lang cs]   the school's or town's public answer (audited)
   forum results CODE [-o FILE.png]
                          the ranked shortlist with its votes; -o writes the results picture
   forum qr CODE -o FILE.png

@@ -36,6 +36,9 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 	description := fs.String("description", "", "the item's short description")
 	lang := fs.String("lang", "", "the language of --title and --description")
 	out := fs.String("o", "", "file to write the results picture (PNG) to")
+	previous := fs.String("previous", "", `join code of last year's forum, which this one follows, or "none"`)
+	status := fs.String("status", "", "the answer's status: "+strings.Join(flows.ItemStatuses, ", "))
+	answer := fs.String("answer", "", "the school's or town's answer, in --lang (up to 500 characters)")
 	if err := fs.Parse(reorderFlags(args)); err != nil {
 		return fmt.Errorf("forum %s: %w", sub, errUsage)
 	}
@@ -86,11 +89,25 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 		if *votes != 0 {
 			set.VotesPerParticipant = votes
 		}
-		if err := db.SetForumSettings(ctx, code, set, cliActor); err != nil {
-			return err
+		if *previous != "" {
+			previousCode := *previous
+			if previousCode == "none" {
+				previousCode = "" // follows no forum any more
+			}
+			if err := db.SetPreviousForum(ctx, code, previousCode, cliActor); err != nil {
+				return fmt.Errorf("forum set --previous: %w", err)
+			}
+		}
+		if set != (postgres.ForumSettings{}) || *previous == "" {
+			if err := db.SetForumSettings(ctx, code, set, cliActor); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "Forum %s updated.\n", code)
 	case "shortlist":
+		if fs.Arg(1) == "answer" {
+			return answerItemCommand(ctx, db, f, fs.Arg(2), *status, *lang, *answer, stdout)
+		}
 		return shortlistCommand(ctx, db, f, fs.Args()[1:], *lang, *title, *description, stdout)
 	case "results":
 		return forumResults(ctx, db, f, *out, cfg.Location, stdout)
@@ -130,13 +147,7 @@ func shortlistCommand(ctx context.Context, db *postgres.Store, f flows.Forum, ar
 	if err != nil {
 		return err
 	}
-	item := func(arg string) (int64, error) {
-		n, err := strconv.Atoi(arg)
-		if err != nil || n < 1 || n > len(items) {
-			return 0, fmt.Errorf("%q is not an item of the shortlist (1 to %d): %w", arg, len(items), errUsage)
-		}
-		return items[n-1].ID, nil
-	}
+	item := func(arg string) (int64, error) { return itemNumbered(items, arg) }
 	switch what := first(args); what {
 	case "":
 		return printShortlist(ctx, db, f, items, stdout)
@@ -171,6 +182,15 @@ func shortlistCommand(ctx context.Context, db *postgres.Store, f flows.Forum, ar
 		return fmt.Errorf("unknown shortlist action %q (add, remove, text): %w", what, errUsage)
 	}
 	return nil
+}
+
+// itemNumbered is the id of the shortlist item numbered arg (from 1).
+func itemNumbered(items []flows.ShortlistItem, arg string) (int64, error) {
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 1 || n > len(items) {
+		return 0, fmt.Errorf("%q is not an item of the shortlist (1 to %d): %w", arg, len(items), errUsage)
+	}
+	return items[n-1].ID, nil
 }
 
 func printShortlist(ctx context.Context, db *postgres.Store, f flows.Forum, items []flows.ShortlistItem, stdout io.Writer) error {

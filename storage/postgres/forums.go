@@ -23,7 +23,8 @@ const maxForumNameLen = 200
 
 // forumColumns matches scanForum.
 const forumColumns = `id, join_code, name, school, town, scope, languages, closes_at, owner_id,
-	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant`
+	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant,
+	COALESCE(previous_forum_id, 0)`
 
 func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var f flows.Forum
@@ -31,7 +32,8 @@ func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var ownerID, reopensTo *string
 	err := row.Scan(&f.ID, &f.Code, &f.Name, &f.School, &f.Town,
 		&f.Scope, &f.Languages, &closesAt, &ownerID,
-		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant)
+		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant,
+		&f.PreviousID)
 	f.ClosesAt, f.VoteOpensAt, f.VoteClosesAt = timeOrZero(closesAt), timeOrZero(voteOpensAt), timeOrZero(voteClosesAt)
 	if ownerID != nil {
 		f.OwnerID = *ownerID
@@ -66,6 +68,7 @@ func zeroAsNull(t time.Time) *time.Time {
 // knows; spec.ClosesOn itself is not read. ownerID is the participant id of
 // the teacher creating it, "" from the CLI. A spec with a Key is created once
 // per owner and key: calling again returns the forum the first call created.
+// spec.Previous makes it follow last year's forum (see SetPreviousForum).
 func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error) {
 	spec, err := normalizeForumSpec(spec)
 	if err != nil {
@@ -85,6 +88,12 @@ func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID s
 			return f, err
 		}
 	}
+	var previous *int64
+	if spec.Previous != "" { // a new forum is in no cycle yet: only the town can be wrong
+		if previous, err = checkPrevious(ctx, s.pool, 0, spec.Town, spec.Previous); err != nil {
+			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
+		}
+	}
 	for range joinCodeAttempts {
 		code, err := s.newCode()
 		if err != nil {
@@ -94,10 +103,10 @@ func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID s
 			continue
 		}
 		rows, err := s.pool.Query(ctx, `
-			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key, previous_forum_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			RETURNING `+forumColumns,
-			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey,
+			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey, previous,
 		)
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)

@@ -49,7 +49,7 @@ func (s *Store) Shortlist(ctx context.Context, forumID int64) ([]flows.Shortlist
 
 func shortlist(ctx context.Context, q queryer, forumID int64) ([]flows.ShortlistItem, error) {
 	rows, err := q.Query(ctx, `
-		SELECT i.id, i.position, i.texts, i.language,
+		SELECT i.id, i.position, i.texts, i.language, COALESCE(i.answer_status, ''), i.answers,
 			COALESCE(array_agg(s.reference ORDER BY s.reference) FILTER (WHERE s.id IS NOT NULL), '{}')
 		FROM shortlist_items i
 		LEFT JOIN shortlist_members m ON m.item_id = i.id
@@ -62,11 +62,11 @@ func shortlist(ctx context.Context, q queryer, forumID int64) ([]flows.Shortlist
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flows.ShortlistItem, error) {
 		var it flows.ShortlistItem
-		var texts []byte
-		if err := r.Scan(&it.ID, &it.Position, &texts, &it.Language, &it.Ideas); err != nil {
+		var texts, answers []byte
+		if err := r.Scan(&it.ID, &it.Position, &texts, &it.Language, &it.AnswerStatus, &answers, &it.Ideas); err != nil {
 			return it, err
 		}
-		return it, json.Unmarshal(texts, &it.Texts)
+		return it, errors.Join(json.Unmarshal(texts, &it.Texts), json.Unmarshal(answers, &it.Answers))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: shortlist: %w", err)
