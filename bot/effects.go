@@ -104,6 +104,10 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		if rt.stores.Voting == nil {
 			return rt.failed("a forum's phases need a voting store", errors.New("no voting store"))
 		}
+	case flows.LoadShortlist, flows.AddShortlistItem, flows.RemoveShortlistItem:
+		if rt.stores.Shortlist == nil {
+			return rt.failed("the shortlist screen needs a shortlist store", errors.New("no shortlist store"))
+		}
 	}
 	switch e := e.(type) {
 	case flows.SubmitIdea:
@@ -130,6 +134,12 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.castVote(ctx, x, e)
 	case flows.LoadResults:
 		return rt.loadResults(ctx, e)
+	case flows.LoadShortlist:
+		return rt.loadShortlist(ctx, x, e)
+	case flows.AddShortlistItem:
+		return rt.addShortlistItem(ctx, x, e)
+	case flows.RemoveShortlistItem:
+		return rt.removeShortlistItem(ctx, x, e)
 	case flows.CreateInvite:
 		return rt.createInvite(ctx, x, e)
 	case flows.ListMyIdeas:

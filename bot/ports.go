@@ -124,6 +124,16 @@ type NotificationStore interface {
 	DropNotification(ctx context.Context, ideaID int64, at time.Time) error
 }
 
+// ShortlistStore is a forum's shortlist as its teacher and staff pick it:
+// the same rules for the chat and the command line. A change it refuses
+// comes back as an error wrapping a *flows.ShortlistError.
+type ShortlistStore interface {
+	ShortlistCandidates(ctx context.Context, forumID int64) ([]flows.ShortlistCandidate, error)
+	Shortlist(ctx context.Context, forumID int64) ([]flows.ShortlistItem, error)
+	AddToShortlist(ctx context.Context, forumID int64, refs []string, lang string, text *flows.ItemText, actor string) (flows.ShortlistItem, error)
+	RemoveFromShortlist(ctx context.Context, forumID, itemID int64, actor string) error
+}
+
 // VotingStore moves forums through their phases and keeps the votes on
 // their shortlists. A vote counts once however often it is asked for.
 type VotingStore interface {

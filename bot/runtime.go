@@ -55,6 +55,7 @@ type Stores struct {
 	Outbox        OutboxStore
 	Notifications NotificationStore
 	Voting        VotingStore
+	Shortlist     ShortlistStore
 }
 
 // Runtime runs conversations; channels feed it events.

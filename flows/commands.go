@@ -131,6 +131,7 @@ type buttonKind struct {
 var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
 	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonShortlist}, Who: Teachers, run: (*conversation).shortlistButton},
 	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
@@ -152,7 +153,7 @@ func buttonKindOf(kind string) (buttonKind, bool) {
 // teachers and staff are asked. Everything else a student does is the same
 // for everyone, so the bot need not look the role up.
 func NeedsActor(st State, in Input) bool {
-	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" {
+	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Shortlist != nil {
 		return true
 	}
 	switch w := in.What.(type) {

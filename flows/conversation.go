@@ -43,6 +43,8 @@ func (c *conversation) handle() {
 		c.voteCast(w)
 	case ResultsLoaded:
 		c.showResults(w)
+	case ShortlistLoaded:
+		c.showShortlist(w)
 	case PhaseRefused:
 		c.say(w.Reason, nil)
 		c.replies = append(c.replies, c.card(w.Card))
@@ -100,8 +102,8 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 // notAllowed closes whatever teachers' or staff's question was open: it
 // went with the role.
 func (c *conversation) notAllowed() {
-	c.st.Setup, c.st.Closing, c.st.Reviewing = nil, nil, ""
-	if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate {
+	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Shortlist = nil, nil, "", nil
+	if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone
 	}
 	c.say("error.not_allowed", nil)
@@ -494,7 +496,7 @@ func (c *conversation) hasContent() bool {
 
 func (c *conversation) answer() {
 	switch {
-	case (c.st.Setup != nil || c.st.Closing != nil) && !c.in.Actor.May(Teachers),
+	case (c.st.Setup != nil || c.st.Closing != nil || c.st.Shortlist != nil) && !c.in.Actor.May(Teachers),
 		c.st.Reviewing != "" && !c.in.Actor.May(Staff):
 		c.notAllowed() // the role ended while its question was open
 		return
@@ -506,6 +508,9 @@ func (c *conversation) answer() {
 		return
 	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
 		c.duplicateOf()
+		return
+	case (c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription) && c.st.Shortlist != nil:
+		c.shortlistText()
 		return
 	case !c.st.Joined():
 		c.say("start.how_to_join", nil)
@@ -750,6 +755,8 @@ func (c *conversation) askPending() {
 		c.say("forum.closes_ask", map[string]any{"Forum": f.Name}, row(
 			Button{Label: Msg{Key: "button.no_closing_date"}, Data: encodeButton("", buttonForumClose, id+":none")},
 			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumClose, id+":keep")}))
+	case PendingItemTitle, PendingItemDescription:
+		c.askShortlistQuestion()
 	case PendingSwitch:
 		data := map[string]any{"Forum": c.st.ForumName}
 		if c.st.SwitchForum != nil {

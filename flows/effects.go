@@ -51,6 +51,20 @@ type (
 	}
 	// LoadResults looks up a forum's ranked shortlist (ResultsLoaded).
 	LoadResults struct{ ForumID int64 }
+	// LoadShortlist looks up a forum's shortlist and the ideas that may go
+	// on it (ShortlistLoaded), for its teacher or staff.
+	LoadShortlist struct{ ForumID int64 }
+	// AddShortlistItem makes one shortlist item of the ideas Refs: one idea
+	// in its own words (Text nil), or several merged with Text in Lang
+	// (ShortlistLoaded, with what was done or why not).
+	AddShortlistItem struct {
+		ForumID int64
+		Refs    []string
+		Lang    string
+		Text    *ItemText
+	}
+	// RemoveShortlistItem takes an item off the shortlist (ShortlistLoaded).
+	RemoveShortlistItem struct{ ForumID, ItemID int64 }
 	// CreateInvite makes a teacher invite for a town (InviteCreated).
 	CreateInvite struct{ Town string }
 	// ListMyIdeas lists the student's ideas (MyIdeasListed).
@@ -82,7 +96,8 @@ type (
 // by a teacher who is a teacher no more).
 func Requires(e Effect) Audience {
 	switch e.(type) {
-	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase:
+	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase,
+		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
 		return Staff
@@ -90,24 +105,27 @@ func Requires(e Effect) Audience {
 	return Everyone
 }
 
-func (SubmitIdea) effect()       {}
-func (CountJoin) effect()        {}
-func (CheckForum) effect()       {}
-func (LoadCard) effect()         {}
-func (CreateForum) effect()      {}
-func (ListForums) effect()       {}
-func (SetForumOpen) effect()     {}
-func (SetClosingDate) effect()   {}
-func (MovePhase) effect()        {}
-func (LoadBallot) effect()       {}
-func (CastVote) effect()         {}
-func (LoadResults) effect()      {}
-func (CreateInvite) effect()     {}
-func (ListMyIdeas) effect()      {}
-func (ExportMyData) effect()     {}
-func (StopMessages) effect()     {}
-func (DeleteMe) effect()         {}
-func (NextReview) effect()       {}
-func (StoreReview) effect()      {}
-func (ListExportForums) effect() {}
-func (ExportIdeas) effect()      {}
+func (SubmitIdea) effect()          {}
+func (CountJoin) effect()           {}
+func (CheckForum) effect()          {}
+func (LoadCard) effect()            {}
+func (CreateForum) effect()         {}
+func (ListForums) effect()          {}
+func (SetForumOpen) effect()        {}
+func (SetClosingDate) effect()      {}
+func (MovePhase) effect()           {}
+func (LoadBallot) effect()          {}
+func (CastVote) effect()            {}
+func (LoadResults) effect()         {}
+func (LoadShortlist) effect()       {}
+func (AddShortlistItem) effect()    {}
+func (RemoveShortlistItem) effect() {}
+func (CreateInvite) effect()        {}
+func (ListMyIdeas) effect()         {}
+func (ExportMyData) effect()        {}
+func (StopMessages) effect()        {}
+func (DeleteMe) effect()            {}
+func (NextReview) effect()          {}
+func (StoreReview) effect()         {}
+func (ListExportForums) effect()    {}
+func (ExportIdeas) effect()         {}

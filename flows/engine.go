@@ -76,6 +76,10 @@ const (
 	PendingSwitch   Pending = "switch"   // join another forum although an idea is unfinished?
 	// A teacher is asked for a forum's new closing date.
 	PendingClosingDate Pending = "closing"
+	// A teacher is asked for a merged shortlist item's title, then its
+	// description (see State.Shortlist).
+	PendingItemTitle       Pending = "itemtitle"
+	PendingItemDescription Pending = "itemdesc"
 )
 
 // ForumRef is what the conversation remembers of a forum.
@@ -105,6 +109,8 @@ type State struct {
 	// closing date is being changed.
 	Setup   *Setup    `json:"su,omitempty"`
 	Closing *ForumRef `json:"cl,omitempty"`
+	// Shortlist is the shortlist screen a teacher or staff member has open.
+	Shortlist *ShortlistScreen `json:"sls,omitempty"`
 	// Staff reviewing ideas: the one whose original is asked for, and those
 	// skipped in this round.
 	Reviewing  string   `json:"rvw,omitempty"`
@@ -251,7 +257,8 @@ func (s *State) repair() {
 	switch {
 	case s.Pending == PendingClosingDate && s.Closing == nil,
 		s.Pending == PendingDuplicate && s.Reviewing == "",
-		s.Pending == PendingSwitch && s.SwitchForum == nil:
+		s.Pending == PendingSwitch && s.SwitchForum == nil,
+		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil:
 		s.Pending = PendingNone
 	}
 	if s.Pending == PendingCancel || s.Pending == PendingRestart {
@@ -281,6 +288,11 @@ func (s State) clone() State {
 	if s.Closing != nil {
 		cl := *s.Closing
 		s.Closing = &cl
+	}
+	if s.Shortlist != nil {
+		sl := *s.Shortlist
+		sl.Picked = append([]string(nil), sl.Picked...)
+		s.Shortlist = &sl
 	}
 	if s.SwitchForum != nil {
 		f := *s.SwitchForum

@@ -46,6 +46,8 @@ type student struct {
 	// The shortlist of the forums, and the votes on it: item id → voters.
 	items []flows.ShortlistItem
 	votes map[int64][]string
+	// The ideas that may go on the shortlist (ItemID: the item carrying one).
+	candidates []flows.ShortlistCandidate
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -155,6 +157,8 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		return flows.Input{What: flows.BallotLoaded{Ballot: s.ballot(e.ForumID)}}, true
 	case flows.CastVote:
 		return flows.Input{What: flows.VoteCast{Outcome: s.vote(e), Ballot: s.ballot(e.ForumID)}}, true
+	case flows.LoadShortlist, flows.AddShortlistItem, flows.RemoveShortlistItem:
+		return flows.Input{What: s.shortlistEffect(in, e)}, true
 	case flows.LoadResults:
 		var results []flows.ItemResult
 		for _, it := range s.items {
@@ -411,4 +415,85 @@ func roundTrip(t testing.TB, st flows.State) flows.State {
 		t.Fatal(err)
 	}
 	return back
+}
+
+// shortlistEffect is the bot's and the store's side of the shortlist
+// screen, in memory: the same refusals, and only for who may manage the forum.
+func (s *student) shortlistEffect(in flows.Input, e flows.Effect) flows.ShortlistLoaded {
+	var forumID int64
+	switch e := e.(type) {
+	case flows.LoadShortlist:
+		forumID = e.ForumID
+	case flows.AddShortlistItem:
+		forumID = e.ForumID
+	case flows.RemoveShortlistItem:
+		forumID = e.ForumID
+	}
+	f := *s.forum(forumID)
+	if !in.Actor.MayManage(in.Participant, f) {
+		return flows.ShortlistLoaded{Forum: flows.Forum{ID: f.ID}, Refused: &flows.ShortlistError{Reason: flows.ShortlistNotYours}}
+	}
+	var out flows.ShortlistLoaded
+	refuse := func(reason, ref string) { out.Refused = &flows.ShortlistError{Reason: reason, Ref: ref} }
+	switch e := e.(type) {
+	case flows.AddShortlistItem:
+		out.Done = map[bool]string{true: "shortlist.merged", false: "shortlist.added"}[len(e.Refs) > 1]
+		var ids []int
+		for _, ref := range e.Refs {
+			i := slices.IndexFunc(s.candidates, func(c flows.ShortlistCandidate) bool { return c.Ref == ref })
+			switch {
+			case i < 0:
+				refuse(flows.ShortlistUnknown, ref)
+			case s.candidates[i].ItemID != 0:
+				refuse(flows.ShortlistTaken, ref)
+			}
+			ids = append(ids, i)
+		}
+		switch {
+		case !flows.ShortlistEditable(f.Phase):
+			refuse(flows.ShortlistFrozen, "")
+		case len(s.items) >= f.ShortlistSize:
+			refuse(flows.ShortlistFull, "")
+		}
+		if out.Refused != nil {
+			break
+		}
+		it := flows.ShortlistItem{ID: int64(200 + s.events), Position: len(s.items) + 1, Ideas: e.Refs}
+		if e.Text != nil {
+			it.Language, it.Texts = e.Lang, map[string]flows.ItemText{e.Lang: *e.Text}
+		} else {
+			c := s.candidates[ids[0]]
+			it.Language, it.Texts = c.Language, map[string]flows.ItemText{c.Language: {Title: c.Title}}
+		}
+		for _, i := range ids {
+			s.candidates[i].ItemID = it.ID
+		}
+		s.items = append(s.items, it)
+	case flows.RemoveShortlistItem:
+		out.Done = "shortlist.removed"
+		i := slices.IndexFunc(s.items, func(it flows.ShortlistItem) bool { return it.ID == e.ItemID })
+		switch {
+		case !flows.ShortlistEditable(f.Phase):
+			refuse(flows.ShortlistFrozen, "")
+		case i < 0:
+			refuse(flows.ShortlistUnknown, "")
+		}
+		if out.Refused != nil {
+			break
+		}
+		s.items = slices.Delete(s.items, i, i+1)
+		for j := range s.items {
+			s.items[j].Position = j + 1
+		}
+		for j := range s.candidates {
+			if s.candidates[j].ItemID == e.ItemID {
+				s.candidates[j].ItemID = 0
+			}
+		}
+	}
+	if out.Refused != nil {
+		out.Done = ""
+	}
+	out.Forum, out.Items, out.Candidates = f, slices.Clone(s.items), slices.Clone(s.candidates)
+	return out
 }

@@ -108,6 +108,16 @@ type (
 		Forum   Forum
 		Results []ItemResult
 	}
+	// ShortlistLoaded is a forum's shortlist and the ideas that may go on
+	// it (every visible idea, with the item carrying it), after Done (a
+	// locale key, or "") or a change Refused.
+	ShortlistLoaded struct {
+		Forum      Forum
+		Items      []ShortlistItem
+		Candidates []ShortlistCandidate
+		Done       string
+		Refused    *ShortlistError
+	}
 	// InviteCreated is a new teacher invite for Town.
 	InviteCreated struct{ Code, Town string }
 	// MyIdeasListed are the student's ideas.
@@ -159,6 +169,7 @@ func (PhaseRefused) happened()       {}
 func (BallotLoaded) happened()       {}
 func (VoteCast) happened()           {}
 func (ResultsLoaded) happened()      {}
+func (ShortlistLoaded) happened()    {}
 func (InviteCreated) happened()      {}
 func (MyIdeasListed) happened()      {}
 func (MyDataExported) happened()     {}

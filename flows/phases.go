@@ -179,6 +179,7 @@ const (
 // and the teacher see it when picking.
 type ShortlistCandidate struct {
 	Ref, Title, Category, Place, Language string
+	Pinned                                bool  // a pin on the map (Place: typed)
 	Similar                               int   // ideas marked as duplicates of it
 	ItemID                                int64 // the item carrying it; 0: none yet
 }

@@ -404,8 +404,17 @@ func (c *conversation) card(fc ForumCard) Reply {
 			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},
 				Button{Label: Msg{Key: "button.show_qr"}, Data: encodeButton("", buttonForumQR, id)}),
 			row(openButton, Button{Label: Msg{Key: "button.closing_date"}, Data: encodeButton("", buttonForumClose, id)}),
-		}, phaseButtons(f)...),
+		}, append(phaseButtons(f), shortlistCardButtons(f)...)...),
 	}
+}
+
+// shortlistCardButtons open the shortlist screen: to pick it while ideas
+// come and after, to see it once voting has begun.
+func shortlistCardButtons(f Forum) [][]Button {
+	if f.Phase == PhaseClosed {
+		return nil
+	}
+	return [][]Button{row(Button{Label: Msg{Key: "button.shortlist"}, Data: shortlistData(f.ID, shortlistOpen, "")})}
 }
 
 // phaseStatus is the card's status line in the phases after collecting.
@@ -533,8 +542,13 @@ func (c *conversation) forumButton(b buttonData) {
 	}
 }
 
-func (c *conversation) mayManage(f Forum) bool {
-	return c.in.Actor.Role == RoleStaff || (c.in.Actor.Role == RoleTeacher && f.OwnerID != "" && f.OwnerID == c.in.Participant)
+func (c *conversation) mayManage(f Forum) bool { return c.in.Actor.MayManage(c.in.Participant, f) }
+
+// MayManage reports whether the actor (participant, by pseudonym) may
+// manage forum f: staff any forum, a teacher their own. The bot asks it
+// again where a shortlist changes.
+func (a Actor) MayManage(participant string, f Forum) bool {
+	return a.Role == RoleStaff || (a.Role == RoleTeacher && f.OwnerID != "" && f.OwnerID == participant)
 }
 
 // closingDate handles the answer to "until when?" asked from a card.

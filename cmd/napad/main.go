@@ -162,7 +162,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdeasPerDay:    cfg.IdeasPerDay,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB, Voting: db})
+		Notifications: notifyDB, Voting: db, Shortlist: db})
 	if err != nil {
 		return err
 	}
