@@ -100,7 +100,7 @@ func (rt *Runtime) carryOut(ctx context.Context, x effect, e flows.Effect) (flow
 // do carries out one effect; ok says whether there is an outcome to hand back.
 func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows.Input, ok bool) {
 	switch e.(type) {
-	case flows.MovePhase, flows.LoadBallot, flows.CastVote, flows.LoadResults:
+	case flows.MovePhase, flows.SetVoteDay, flows.LoadBallot, flows.CastVote, flows.LoadResults:
 		if rt.stores.Voting == nil {
 			return rt.failed("a forum's phases need a voting store", errors.New("no voting store"))
 		}
@@ -128,6 +128,8 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.setClosingDate(ctx, x, e)
 	case flows.MovePhase:
 		return rt.movePhase(ctx, x, e)
+	case flows.SetVoteDay:
+		return rt.setVoteDay(ctx, x, e)
 	case flows.LoadBallot:
 		return rt.loadBallot(ctx, x, e)
 	case flows.CastVote:

@@ -143,6 +143,10 @@ type VotingStore interface {
 	// AdvanceDuePhases makes the moves whose dates have come; each move is
 	// returned to one caller only, however many replicas ask.
 	AdvanceDuePhases(ctx context.Context, now time.Time) ([]flows.PhaseMoved, error)
+	// SetVoteDays changes when voting opens and closes (nil: as it is; a
+	// zero time: no date), audited; voting closing before it opens is an
+	// error wrapping flows.ErrVoteDaysOrder.
+	SetVoteDays(ctx context.Context, code string, opensAt, closesAt *time.Time, actor string) error
 	Ballot(ctx context.Context, forumID int64, participantID string) (flows.Ballot, error)
 	// Vote gives or takes back a vote; outcome is one of flows.Vote*.
 	Vote(ctx context.Context, forumID, itemID int64, participantID, language string, vote bool, now time.Time) (outcome string, ballot flows.Ballot, err error)

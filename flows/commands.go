@@ -130,7 +130,7 @@ type buttonKind struct {
 // (those are ideaButton's). Who may tap them is checked here, once.
 var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
-	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumVoteDay}, Who: Teachers, run: (*conversation).forumButton},
 	{Kinds: []string{buttonShortlist}, Who: Teachers, run: (*conversation).shortlistButton},
 	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},

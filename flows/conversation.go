@@ -103,7 +103,7 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 // went with the role.
 func (c *conversation) notAllowed() {
 	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Shortlist = nil, nil, "", nil
-	if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
+	if c.st.Pending.asksForumDay() || c.st.Pending == PendingDuplicate || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone
 	}
 	c.say("error.not_allowed", nil)
@@ -503,7 +503,7 @@ func (c *conversation) answer() {
 	case c.st.Setup != nil:
 		c.setupAnswer()
 		return
-	case c.st.Pending == PendingClosingDate && c.st.Closing != nil:
+	case c.st.Pending.asksForumDay() && c.st.Closing != nil:
 		c.closingDate()
 		return
 	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
@@ -757,6 +757,16 @@ func (c *conversation) askPending() {
 			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumClose, id+":keep")}))
 	case PendingItemTitle, PendingItemDescription:
 		c.askShortlistQuestion()
+	case PendingVoteOpens, PendingVoteCloses:
+		f := c.st.Closing
+		which, key := voteOpens, "forum.vote_opens_ask"
+		if c.st.Pending == PendingVoteCloses {
+			which, key = voteCloses, "forum.vote_closes_ask"
+		}
+		value := strconv.FormatInt(f.ID, 10) + ":" + which
+		c.say(key, map[string]any{"Forum": f.Name}, row(
+			Button{Label: Msg{Key: "button.no_vote_date"}, Data: encodeButton("", buttonForumVoteDay, value+":none")},
+			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumVoteDay, value+":keep")}))
 	case PendingSwitch:
 		data := map[string]any{"Forum": c.st.ForumName}
 		if c.st.SwitchForum != nil {

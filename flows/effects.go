@@ -35,6 +35,15 @@ type (
 		Code    string
 		Day     string
 	}
+	// SetVoteDay sets (or, with Day "", removes) the day voting opens, or
+	// (Closes) its last day; Day is 2006-01-02 in the city's time zone
+	// (CardReloaded, or PhaseRefused).
+	SetVoteDay struct {
+		ForumID int64
+		Code    string
+		Closes  bool
+		Day     string
+	}
 	// MovePhase moves a forum from phase From to To, confirmed by a teacher
 	// or staff member (CardReloaded, or PhaseRefused).
 	MovePhase struct {
@@ -96,7 +105,7 @@ type (
 // by a teacher who is a teacher no more).
 func Requires(e Effect) Audience {
 	switch e.(type) {
-	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase,
+	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, SetVoteDay, MovePhase,
 		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas:
@@ -113,6 +122,7 @@ func (CreateForum) effect()         {}
 func (ListForums) effect()          {}
 func (SetForumOpen) effect()        {}
 func (SetClosingDate) effect()      {}
+func (SetVoteDay) effect()          {}
 func (MovePhase) effect()           {}
 func (LoadBallot) effect()          {}
 func (CastVote) effect()            {}

@@ -76,11 +76,20 @@ const (
 	PendingSwitch   Pending = "switch"   // join another forum although an idea is unfinished?
 	// A teacher is asked for a forum's new closing date.
 	PendingClosingDate Pending = "closing"
+	// A teacher is asked for the day voting opens, or its last day.
+	PendingVoteOpens  Pending = "voteopens"
+	PendingVoteCloses Pending = "votecloses"
 	// A teacher is asked for a merged shortlist item's title, then its
 	// description (see State.Shortlist).
 	PendingItemTitle       Pending = "itemtitle"
 	PendingItemDescription Pending = "itemdesc"
 )
+
+// asksForumDay reports whether p asks a teacher for one of a forum's days
+// (State.Closing is the forum).
+func (p Pending) asksForumDay() bool {
+	return p == PendingClosingDate || p == PendingVoteOpens || p == PendingVoteCloses
+}
 
 // ForumRef is what the conversation remembers of a forum.
 type ForumRef struct {
@@ -255,7 +264,7 @@ func LanguageFor(code string) string {
 // written by another version of the bot: better to ask nothing than crash.
 func (s *State) repair() {
 	switch {
-	case s.Pending == PendingClosingDate && s.Closing == nil,
+	case s.Pending.asksForumDay() && s.Closing == nil,
 		s.Pending == PendingDuplicate && s.Reviewing == "",
 		s.Pending == PendingSwitch && s.SwitchForum == nil,
 		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil:

@@ -96,7 +96,8 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 	case flows.CreateForum:
 		sp := e.Spec
 		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), Name: sp.Name, School: sp.School,
-			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Phase: flows.PhaseCollecting, OwnerID: s.pid}
+			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Phase: flows.PhaseCollecting, OwnerID: s.pid,
+			ShortlistSize: flows.DefaultShortlistSize, VotesPerParticipant: flows.DefaultVotesPerParticipant}
 		if day, err := time.Parse("2006-01-02", sp.ClosesOn); err == nil {
 			f.ClosesAt = day.AddDate(0, 0, 1)
 		}
@@ -144,6 +145,26 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 				return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}}, true
 			}
 		}
+	case flows.SetVoteDay:
+		f := s.forum(e.ForumID)
+		var at time.Time
+		if day, err := time.Parse("2006-01-02", e.Day); err == nil {
+			at = day
+			if e.Closes {
+				at = day.AddDate(0, 0, 1)
+			}
+		}
+		opens, closes := f.VoteOpensAt, f.VoteClosesAt
+		if e.Closes {
+			closes = at
+		} else {
+			opens = at
+		}
+		if !opens.IsZero() && !closes.IsZero() && !closes.After(opens) {
+			return flows.Input{What: flows.PhaseRefused{Reason: "forum.vote_days_order", Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
+		}
+		f.VoteOpensAt, f.VoteClosesAt = opens, closes
+		return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
 	case flows.CreateInvite:
 		return flows.Input{What: flows.InviteCreated{Code: "inviteCODE123456", Town: e.Town}}, true
 	case flows.MovePhase:
