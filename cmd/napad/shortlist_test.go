@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/healthycities/napad/bot/telegram/telegramtest"
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/flows/flowtest"
+	"github.com/healthycities/napad/storage/export"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -117,6 +123,42 @@ func TestE2ETeacherShortlistsInTheChat(t *testing.T) {
 		ballot := s.expectCount("ballot.intro", &[]int{2}[0])
 		if !strings.Contains(ballot.Text, "1. Shade and benches – Two ideas about shade in one") || !strings.Contains(ballot.Text, "2. Idea 1") {
 			t.Errorf("ballot:\n%s", ballot.Text)
+		}
+	}
+	voter := students[0]
+	voter.u.Tap(a.fake.Sent(voter.u.ID())[len(a.fake.Sent(voter.u.ID()))-1], "1. Shade and benches")
+	voter.expectCount("ballot.intro", one())
+
+	// The exports have the shortlist with its votes: a second XLSX sheet,
+	// and CSV and JSON of their own; counts only, no participant.
+	dir := t.TempDir()
+	a.cli(t, "export", "-o", filepath.Join(dir, "ideas.xlsx"), "--forum", f.Code)
+	book, err := excelize.OpenFile(filepath.Join(dir, "ideas.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	rows, err := book.GetRows(export.ShortlistSheetName)
+	if err != nil || len(rows) != 3 || rows[1][slices.Index(export.ShortlistHeaders, "Title (en)")] != "Shade and benches" ||
+		rows[1][slices.Index(export.ShortlistHeaders, "Votes")] != "1" {
+		t.Errorf("the shortlist sheet: %q %v", rows, err)
+	}
+	if out := a.cli(t, "export", "--what", "shortlist", "-o", filepath.Join(dir, "shortlist.csv"), "--forum", f.Code); !strings.Contains(out, "Wrote 2 shortlist items") {
+		t.Errorf("export --what shortlist: %s", out)
+	}
+	a.cli(t, "export", "--what", "shortlist", "-o", filepath.Join(dir, "results.json"))
+	raw, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results struct{ Forums []export.ForumShortlist }
+	if err := json.Unmarshal(raw, &results); err != nil || len(results.Forums) != 1 || results.Forums[0].Items[0].Votes != 1 ||
+		results.Forums[0].Items[0].Rank != 1 || results.Forums[0].Items[1].Votes != 0 {
+		t.Errorf("results JSON %s (%v)", raw, err)
+	}
+	for _, s := range append(students, teacher) {
+		if strings.Contains(string(raw), s.pid()) {
+			t.Errorf("a participant id in the results JSON")
 		}
 	}
 }
