@@ -41,10 +41,12 @@ func (s *student) waitText(text string) telegramtest.SentMessage {
 // A teacher picks the shortlist in the chat: from the forum card, one idea
 // as its own item, two merged under a typed title and description, an
 // item removed after asking, the idea added again; a student's forged
-// shortlist button changes nothing; the ballot then shows the teacher's items.
+// shortlist button changes nothing, nor does another teacher's; the ballot then
+// shows the teacher's items, and the exports have them with their votes.
 func TestE2ETeacherShortlistsInTheChat(t *testing.T) {
 	a := staffApp(t)
-	_, teacher := a.invitedTeacher("en", "en")
+	staff, teacher := a.invitedTeacher("en", "en")
+	otherTeacher := staff.inviteTeacher("cs")
 
 	f := a.forum("8.B – ZŠ Komenského")
 	conn, err := pgx.Connect(context.Background(), a.env["DATABASE_URL"])
@@ -107,6 +109,10 @@ func TestE2ETeacherShortlistsInTheChat(t *testing.T) {
 	sent := a.fake.Sent(forger.u.ID())
 	forger.u.TapData(sent[len(sent)-1], fmt.Sprintf("|sl|%d:a:%s", f.ID, refs[2]))
 	forger.expect("error.stale_button")
+	// Another teacher's forged button: the bot checks whose forum it is.
+	sent = a.fake.Sent(otherTeacher.u.ID())
+	otherTeacher.u.TapData(sent[len(sent)-1], fmt.Sprintf("|sl|%d:a:%s", f.ID, refs[2]))
+	otherTeacher.expect("forum.not_yours")
 
 	items, err := a.db.Shortlist(context.Background(), f.ID)
 	if err != nil {

@@ -31,12 +31,18 @@ func staffApp(t *testing.T) *app {
 func (a *app) invitedTeacher(staffLang, lang string) (staff, teacher *student) {
 	a.t.Helper()
 	staff = &student{a: a, t: a.t, u: a.fake.NewUser(staffID, "Staff", staffLang), lang: staffLang}
-	teacher = a.student(lang)
+	return staff, staff.inviteTeacher(lang)
+}
+
+// inviteTeacher is a new teacher (in lang) who accepted staff's invite.
+func (staff *student) inviteTeacher(lang string) *student {
+	staff.t.Helper()
+	teacher := staff.a.student(lang)
 	staff.u.SendText("/invite_teacher Kolín")
 	invite := linkPattern.FindStringSubmatch(staff.expect("invite.created").Text)
 	teacher.u.SendText("/start " + invite[1])
 	teacher.expect("invite.accepted")
-	return staff, teacher
+	return teacher
 }
 
 var linkPattern = regexp.MustCompile(`https://t\.me/` + telegramtest.BotUsername + `\?start=([A-Za-z0-9_-]+)`)
