@@ -84,6 +84,9 @@ func (c *conversation) shortlistButton(b buttonData) {
 	}
 	c.leaveShortlistQuestion()
 	screen.Removing = 0
+	if action != shortlistSkip {
+		screen.Title = "" // a merge left half-way: Skip on its question is stale now
+	}
 	switch action {
 	case shortlistOpen:
 		page, err := strconv.Atoi(arg)
@@ -111,7 +114,6 @@ func (c *conversation) shortlistButton(b buttonData) {
 			c.stale()
 			return
 		}
-		screen.Title = ""
 		c.st.Pending = PendingItemTitle
 		c.askPending()
 	case shortlistRemove, shortlistRemoveYes:
@@ -133,15 +135,14 @@ func (c *conversation) shortlistButton(b buttonData) {
 		}
 		c.merge("")
 	case shortlistBackToList:
-		screen.Title = ""
 		c.do(LoadShortlist{ForumID: forumID})
 	default:
 		c.stale()
 	}
 }
 
-// leaveShortlistQuestion drops the merge's question when another button of
-// the screen is tapped instead of answering it; the title stays for Skip.
+// leaveShortlistQuestion drops the merge's question when a button of the
+// screen is tapped instead of answering it.
 func (c *conversation) leaveShortlistQuestion() {
 	if c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone

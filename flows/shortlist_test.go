@@ -137,6 +137,18 @@ func TestShortlistButtonsAreCheckedEveryTime(t *testing.T) {
 	if s.keys()[0] != "error.not_allowed" || s.state.Shortlist != nil || s.state.Pending != flows.PendingNone || len(s.items) != 0 {
 		t.Errorf("after the role ended: %v %+v", s.keys(), s.state)
 	}
+	// A merge left at its description: Skip on it is stale once another
+	// button of the screen was tapped.
+	s.actor = flows.Actor{Role: flows.RoleTeacher}
+	s.press("|sl|70:o")
+	s.press("|sl|70:t:N-0001")
+	s.press("|sl|70:t:N-0002")
+	s.press("|sl|70:m")
+	s.text("Two in one")
+	s.press("|sl|70:o:1")
+	if res := s.press("|sl|70:s"); len(res.Effects) != 0 || len(s.items) != 0 || s.keys()[0] != "error.stale_button" {
+		t.Errorf("a stale Skip: %+v %v", res.Effects, s.keys())
+	}
 	for _, data := range []string{"|sl|70:o:0", "|sl|70:t:N-0009", "|sl|70:a:N-0009"} {
 		if len(data) > 64 {
 			t.Errorf("%q is over Telegram's 64 bytes", data)
