@@ -101,9 +101,13 @@ func (rt *Runtime) carryOut(ctx context.Context, x effect, e flows.Effect) (flow
 // do carries out one effect; ok says whether there is an outcome to hand back.
 func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows.Input, ok bool) {
 	switch e.(type) {
-	case flows.MovePhase, flows.LoadBallot, flows.CastVote, flows.LoadResults, flows.MakeResultsPicture:
+	case flows.MovePhase, flows.SetVoteDay, flows.LoadBallot, flows.CastVote, flows.LoadResults, flows.MakeResultsPicture:
 		if rt.stores.Voting == nil {
 			return rt.failed("a forum's phases need a voting store", errors.New("no voting store"))
+		}
+	case flows.LoadShortlist, flows.AddShortlistItem, flows.RemoveShortlistItem:
+		if rt.stores.Shortlist == nil {
+			return rt.failed("the shortlist screen needs a shortlist store", errors.New("no shortlist store"))
 		}
 	}
 	switch e := e.(type) {
@@ -125,6 +129,8 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.setClosingDate(ctx, x, e)
 	case flows.MovePhase:
 		return rt.movePhase(ctx, x, e)
+	case flows.SetVoteDay:
+		return rt.setVoteDay(ctx, x, e)
 	case flows.LoadBallot:
 		return rt.loadBallot(ctx, x, e)
 	case flows.CastVote:
@@ -133,6 +139,12 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.makeResultsPicture(ctx, e)
 	case flows.LoadResults:
 		return rt.loadResults(ctx, e)
+	case flows.LoadShortlist:
+		return rt.loadShortlist(ctx, x, e)
+	case flows.AddShortlistItem:
+		return rt.addShortlistItem(ctx, x, e)
+	case flows.RemoveShortlistItem:
+		return rt.removeShortlistItem(ctx, x, e)
 	case flows.CreateInvite:
 		return rt.createInvite(ctx, x, e)
 	case flows.ListMyIdeas:

@@ -126,6 +126,16 @@ type NotificationStore interface {
 	DropNotification(ctx context.Context, ideaID int64, at time.Time) error
 }
 
+// ShortlistStore is a forum's shortlist as its teacher and staff pick it:
+// the same rules for the chat and the command line. A change it refuses
+// comes back as an error wrapping a *flows.ShortlistError.
+type ShortlistStore interface {
+	ShortlistCandidates(ctx context.Context, forumID int64) ([]flows.ShortlistCandidate, error)
+	Shortlist(ctx context.Context, forumID int64) ([]flows.ShortlistItem, error)
+	AddToShortlist(ctx context.Context, forumID int64, refs []string, lang string, text *flows.ItemText, actor string) (flows.ShortlistItem, error)
+	RemoveFromShortlist(ctx context.Context, forumID, itemID int64, actor string) error
+}
+
 // VotingStore moves forums through their phases and keeps the votes on
 // their shortlists. A vote counts once however often it is asked for.
 type VotingStore interface {
@@ -135,6 +145,10 @@ type VotingStore interface {
 	// AdvanceDuePhases makes the moves whose dates have come; each move is
 	// returned to one caller only, however many replicas ask.
 	AdvanceDuePhases(ctx context.Context, now time.Time) ([]flows.PhaseMoved, error)
+	// SetVoteDays changes when voting opens and closes (nil: as it is; a
+	// zero time: no date), audited; voting closing before it opens is an
+	// error wrapping flows.ErrVoteDaysOrder.
+	SetVoteDays(ctx context.Context, code string, opensAt, closesAt *time.Time, actor string) error
 	Ballot(ctx context.Context, forumID int64, participantID string) (flows.Ballot, error)
 	// Vote gives or takes back a vote; outcome is one of flows.Vote*.
 	Vote(ctx context.Context, forumID, itemID int64, participantID, language string, vote bool, now time.Time) (outcome string, ballot flows.Ballot, err error)

@@ -58,6 +58,7 @@ type Stores struct {
 	Notifications NotificationStore
 	Voting        VotingStore
 	Broadcasts    BroadcastStore
+	Shortlist     ShortlistStore
 }
 
 // Runtime runs conversations; channels feed it events.

@@ -18,6 +18,34 @@ import (
 // come: a phase moves on within this of its date.
 const phaseScheduleEvery = 30 * time.Second
 
+// setVoteDay sets the day voting opens (from its first moment) or its last
+// day (it closes at the first moment after), in the city's time zone.
+func (rt *Runtime) setVoteDay(ctx context.Context, x effect, e flows.SetVoteDay) (flows.Input, bool) {
+	at, err := rt.dayEnd(e.Day)
+	if err != nil {
+		return rt.failed("a voting day", err)
+	}
+	var opens, closes *time.Time
+	if e.Closes {
+		closes = &at
+	} else {
+		if !at.IsZero() {
+			at = at.AddDate(0, 0, -1)
+		}
+		opens = &at
+	}
+	err = rt.stores.Voting.SetVoteDays(ctx, e.Code, opens, closes, x.pid)
+	if errors.Is(err, flows.ErrVoteDaysOrder) {
+		return rt.refusedOnCard(ctx, e.ForumID, "forum.vote_days_order")
+	}
+	if err != nil {
+		return rt.failed("changing a voting day failed", err)
+	}
+	x.written()
+	rt.log.Info("voting day changed", "forum_id", e.ForumID, "closes", e.Closes)
+	return rt.reloadCard(ctx, e.ForumID)
+}
+
 func (rt *Runtime) movePhase(ctx context.Context, x effect, e flows.MovePhase) (flows.Input, bool) {
 	moved, err := rt.stores.Voting.MovePhase(ctx, e.Code, e.From, e.To, x.pid, true)
 	var reason string
@@ -30,17 +58,23 @@ func (rt *Runtime) movePhase(ctx context.Context, x effect, e flows.MovePhase) (
 		return rt.failed("moving a forum's phase failed", err)
 	}
 	if reason != "" {
-		card, found, err := rt.card(ctx, e.ForumID)
-		if err != nil || !found {
-			return rt.failed("reloading a forum card failed", err)
-		}
-		return outcome(flows.PhaseRefused{Reason: reason, Card: card})
+		return rt.refusedOnCard(ctx, e.ForumID, reason)
 	}
 	x.written()
 	if moved {
 		rt.phaseMoved(ctx, flows.PhaseMoved(e))
 	}
 	return rt.reloadCard(ctx, e.ForumID)
+}
+
+// refusedOnCard says why a change of a forum was not made (reason, a
+// locale key), with its card as it is.
+func (rt *Runtime) refusedOnCard(ctx context.Context, forumID int64, reason string) (flows.Input, bool) {
+	card, found, err := rt.card(ctx, forumID)
+	if err != nil || !found {
+		return rt.failed("reloading a forum card failed", fmt.Errorf("forum %d (found=%v): %w", forumID, found, err))
+	}
+	return outcome(flows.PhaseRefused{Reason: reason, Card: card})
 }
 
 // phaseMoved is where what follows a move hangs: today a log line; voting

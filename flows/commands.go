@@ -132,7 +132,8 @@ type buttonKind struct {
 // (those are ideaButton's). Who may tap them is checked here, once.
 var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
-	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumPicture}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumVoteDay, buttonForumPicture}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonShortlist}, Who: Teachers, run: (*conversation).shortlistButton},
 	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
 	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
@@ -155,7 +156,7 @@ func buttonKindOf(kind string) (buttonKind, bool) {
 // teachers and staff are asked. Everything else a student does is the same
 // for everyone, so the bot need not look the role up.
 func NeedsActor(st State, in Input) bool {
-	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil {
+	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil || st.Shortlist != nil {
 		return true
 	}
 	switch w := in.What.(type) {

@@ -45,6 +45,8 @@ func (c *conversation) handle() {
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "results.picture_caption", Data: map[string]any{"Forum": w.Forum.Name}}, File: &w.File})
 	case ResultsLoaded:
 		c.showResults(w)
+	case ShortlistLoaded:
+		c.showShortlist(w)
 	case PhaseRefused:
 		c.say(w.Reason, nil)
 		c.replies = append(c.replies, c.card(w.Card))
@@ -108,8 +110,8 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 // notAllowed closes whatever teachers' or staff's question was open: it
 // went with the role.
 func (c *conversation) notAllowed() {
-	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Announce = nil, nil, "", nil
-	if c.st.Pending == PendingClosingDate || c.st.Pending == PendingDuplicate {
+	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Announce, c.st.Shortlist = nil, nil, "", nil, nil
+	if c.st.Pending.asksForumDay() || c.st.Pending == PendingDuplicate || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone
 	}
 	c.say("error.not_allowed", nil)
@@ -512,14 +514,14 @@ func (c *conversation) hasContent() bool {
 
 func (c *conversation) answer() {
 	switch {
-	case (c.st.Setup != nil || c.st.Closing != nil) && !c.in.Actor.May(Teachers),
+	case (c.st.Setup != nil || c.st.Closing != nil || c.st.Shortlist != nil) && !c.in.Actor.May(Teachers),
 		(c.st.Reviewing != "" || c.st.Announce != nil) && !c.in.Actor.May(Staff):
 		c.notAllowed() // the role ended while its question was open
 		return
 	case c.st.Setup != nil:
 		c.setupAnswer()
 		return
-	case c.st.Pending == PendingClosingDate && c.st.Closing != nil:
+	case c.st.Pending.asksForumDay() && c.st.Closing != nil:
 		c.closingDate()
 		return
 	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
@@ -527,6 +529,9 @@ func (c *conversation) answer() {
 		return
 	case c.st.Announce != nil:
 		c.announceText()
+		return
+	case (c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription) && c.st.Shortlist != nil:
+		c.shortlistText()
 		return
 	case !c.st.Joined():
 		c.say("start.how_to_join", nil)
@@ -771,6 +776,18 @@ func (c *conversation) askPending() {
 		c.say("forum.closes_ask", map[string]any{"Forum": f.Name}, row(
 			Button{Label: Msg{Key: "button.no_closing_date"}, Data: encodeButton("", buttonForumClose, id+":none")},
 			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumClose, id+":keep")}))
+	case PendingItemTitle, PendingItemDescription:
+		c.askShortlistQuestion()
+	case PendingVoteOpens, PendingVoteCloses:
+		f := c.st.Closing
+		which, key := voteOpens, "forum.vote_opens_ask"
+		if c.st.Pending == PendingVoteCloses {
+			which, key = voteCloses, "forum.vote_closes_ask"
+		}
+		value := strconv.FormatInt(f.ID, 10) + ":" + which
+		c.say(key, map[string]any{"Forum": f.Name}, row(
+			Button{Label: Msg{Key: "button.no_vote_date"}, Data: encodeButton("", buttonForumVoteDay, value+":none")},
+			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumVoteDay, value+":keep")}))
 	case PendingSwitch:
 		data := map[string]any{"Forum": c.st.ForumName}
 		if c.st.SwitchForum != nil {

@@ -35,6 +35,15 @@ type (
 		Code    string
 		Day     string
 	}
+	// SetVoteDay sets (or, with Day "", removes) the day voting opens, or
+	// (Closes) its last day; Day is 2006-01-02 in the city's time zone
+	// (CardReloaded, or PhaseRefused).
+	SetVoteDay struct {
+		ForumID int64
+		Code    string
+		Closes  bool
+		Day     string
+	}
 	// MovePhase moves a forum from phase From to To, confirmed by a teacher
 	// or staff member (CardReloaded, or PhaseRefused).
 	MovePhase struct {
@@ -54,6 +63,20 @@ type (
 	// MakeResultsPicture draws a forum's results for its teacher to project
 	// (ResultsPictureMade).
 	MakeResultsPicture struct{ ForumID int64 }
+	// LoadShortlist looks up a forum's shortlist and the ideas that may go
+	// on it (ShortlistLoaded), for its teacher or staff.
+	LoadShortlist struct{ ForumID int64 }
+	// AddShortlistItem makes one shortlist item of the ideas Refs: one idea
+	// in its own words (Text nil), or several merged with Text in Lang
+	// (ShortlistLoaded, with what was done or why not).
+	AddShortlistItem struct {
+		ForumID int64
+		Refs    []string
+		Lang    string
+		Text    *ItemText
+	}
+	// RemoveShortlistItem takes an item off the shortlist (ShortlistLoaded).
+	RemoveShortlistItem struct{ ForumID, ItemID int64 }
 	// CreateInvite makes a teacher invite for a town (InviteCreated).
 	CreateInvite struct{ Town string }
 	// ListMyIdeas lists the student's ideas (MyIdeasListed).
@@ -98,7 +121,8 @@ type (
 // by a teacher who is a teacher no more).
 func Requires(e Effect) Audience {
 	switch e.(type) {
-	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, MovePhase, MakeResultsPicture:
+	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, SetVoteDay, MovePhase, MakeResultsPicture,
+		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
 		ListAnnounceForums, CountAudience, CreateAnnouncement:
@@ -107,28 +131,32 @@ func Requires(e Effect) Audience {
 	return Everyone
 }
 
-func (SubmitIdea) effect()         {}
-func (MakeResultsPicture) effect() {}
-func (CountJoin) effect()          {}
-func (CheckForum) effect()         {}
-func (LoadCard) effect()           {}
-func (CreateForum) effect()        {}
-func (ListForums) effect()         {}
-func (SetForumOpen) effect()       {}
-func (SetClosingDate) effect()     {}
-func (MovePhase) effect()          {}
-func (LoadBallot) effect()         {}
-func (CastVote) effect()           {}
-func (LoadResults) effect()        {}
-func (CreateInvite) effect()       {}
-func (ListMyIdeas) effect()        {}
-func (ExportMyData) effect()       {}
-func (StopMessages) effect()       {}
-func (DeleteMe) effect()           {}
-func (NextReview) effect()         {}
-func (StoreReview) effect()        {}
-func (ListExportForums) effect()   {}
-func (ExportIdeas) effect()        {}
-func (ListAnnounceForums) effect() {}
-func (CountAudience) effect()      {}
-func (CreateAnnouncement) effect() {}
+func (SubmitIdea) effect()          {}
+func (MakeResultsPicture) effect()  {}
+func (CountJoin) effect()           {}
+func (CheckForum) effect()          {}
+func (LoadCard) effect()            {}
+func (CreateForum) effect()         {}
+func (ListForums) effect()          {}
+func (SetForumOpen) effect()        {}
+func (SetClosingDate) effect()      {}
+func (MovePhase) effect()           {}
+func (LoadBallot) effect()          {}
+func (CastVote) effect()            {}
+func (LoadResults) effect()         {}
+func (CreateInvite) effect()        {}
+func (ListMyIdeas) effect()         {}
+func (ExportMyData) effect()        {}
+func (StopMessages) effect()        {}
+func (DeleteMe) effect()            {}
+func (NextReview) effect()          {}
+func (StoreReview) effect()         {}
+func (ListExportForums) effect()    {}
+func (ExportIdeas) effect()         {}
+func (ListAnnounceForums) effect()  {}
+func (CountAudience) effect()       {}
+func (CreateAnnouncement) effect()  {}
+func (SetVoteDay) effect()          {}
+func (LoadShortlist) effect()       {}
+func (AddShortlistItem) effect()    {}
+func (RemoveShortlistItem) effect() {}

@@ -76,7 +76,20 @@ const (
 	PendingSwitch   Pending = "switch"   // join another forum although an idea is unfinished?
 	// A teacher is asked for a forum's new closing date.
 	PendingClosingDate Pending = "closing"
+	// A teacher is asked for the day voting opens, or its last day.
+	PendingVoteOpens  Pending = "voteopens"
+	PendingVoteCloses Pending = "votecloses"
+	// A teacher is asked for a merged shortlist item's title, then its
+	// description (see State.Shortlist).
+	PendingItemTitle       Pending = "itemtitle"
+	PendingItemDescription Pending = "itemdesc"
 )
+
+// asksForumDay reports whether p asks a teacher for one of a forum's days
+// (State.Closing is the forum).
+func (p Pending) asksForumDay() bool {
+	return p == PendingClosingDate || p == PendingVoteOpens || p == PendingVoteCloses
+}
 
 // ForumRef is what the conversation remembers of a forum.
 type ForumRef struct {
@@ -105,6 +118,8 @@ type State struct {
 	// closing date is being changed.
 	Setup   *Setup    `json:"su,omitempty"`
 	Closing *ForumRef `json:"cl,omitempty"`
+	// Shortlist is the shortlist screen a teacher or staff member has open.
+	Shortlist *ShortlistScreen `json:"sls,omitempty"`
 	// Staff reviewing ideas: the one whose original is asked for, and those
 	// skipped in this round.
 	Reviewing  string   `json:"rvw,omitempty"`
@@ -251,9 +266,10 @@ func LanguageFor(code string) string {
 // written by another version of the bot: better to ask nothing than crash.
 func (s *State) repair() {
 	switch {
-	case s.Pending == PendingClosingDate && s.Closing == nil,
+	case s.Pending.asksForumDay() && s.Closing == nil,
 		s.Pending == PendingDuplicate && s.Reviewing == "",
-		s.Pending == PendingSwitch && s.SwitchForum == nil:
+		s.Pending == PendingSwitch && s.SwitchForum == nil,
+		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil:
 		s.Pending = PendingNone
 	}
 	if s.Pending == PendingCancel || s.Pending == PendingRestart {
@@ -287,6 +303,11 @@ func (s State) clone() State {
 	if s.Announce != nil {
 		a := *s.Announce
 		s.Announce = &a
+	}
+	if s.Shortlist != nil {
+		sl := *s.Shortlist
+		sl.Picked = append([]string(nil), sl.Picked...)
+		s.Shortlist = &sl
 	}
 	if s.SwitchForum != nil {
 		f := *s.SwitchForum

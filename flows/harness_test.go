@@ -49,6 +49,8 @@ type student struct {
 	// For /announce: who each forum reaches, and what was announced.
 	reach     map[int64]int
 	announced []flows.CreateAnnouncement
+	// The ideas that may go on the shortlist (ItemID: the item carrying one).
+	candidates []flows.ShortlistCandidate
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -97,7 +99,8 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 	case flows.CreateForum:
 		sp := e.Spec
 		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), Name: sp.Name, School: sp.School,
-			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Phase: flows.PhaseCollecting, OwnerID: s.pid}
+			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Phase: flows.PhaseCollecting, OwnerID: s.pid,
+			ShortlistSize: flows.DefaultShortlistSize, VotesPerParticipant: flows.DefaultVotesPerParticipant}
 		if day, err := time.Parse("2006-01-02", sp.ClosesOn); err == nil {
 			f.ClosesAt = day.AddDate(0, 0, 1)
 		}
@@ -145,6 +148,26 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 				return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: s.forums[i], Stats: s.stats}}}, true
 			}
 		}
+	case flows.SetVoteDay:
+		f := s.forum(e.ForumID)
+		var at time.Time
+		if day, err := time.Parse("2006-01-02", e.Day); err == nil {
+			at = day
+			if e.Closes {
+				at = day.AddDate(0, 0, 1)
+			}
+		}
+		opens, closes := f.VoteOpensAt, f.VoteClosesAt
+		if e.Closes {
+			closes = at
+		} else {
+			opens = at
+		}
+		if !opens.IsZero() && !closes.IsZero() && !closes.After(opens) {
+			return flows.Input{What: flows.PhaseRefused{Reason: "forum.vote_days_order", Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
+		}
+		f.VoteOpensAt, f.VoteClosesAt = opens, closes
+		return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
 	case flows.CreateInvite:
 		return flows.Input{What: flows.InviteCreated{Code: "inviteCODE123456", Town: e.Town}}, true
 	case flows.MovePhase:
@@ -158,6 +181,8 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		return flows.Input{What: flows.BallotLoaded{Ballot: s.ballot(e.ForumID)}}, true
 	case flows.CastVote:
 		return flows.Input{What: flows.VoteCast{Outcome: s.vote(e), Ballot: s.ballot(e.ForumID)}}, true
+	case flows.LoadShortlist, flows.AddShortlistItem, flows.RemoveShortlistItem:
+		return flows.Input{What: s.shortlistEffect(in, e)}, true
 	case flows.LoadResults:
 		var results []flows.ItemResult
 		for _, it := range s.items {
@@ -428,4 +453,85 @@ func roundTrip(t testing.TB, st flows.State) flows.State {
 		t.Fatal(err)
 	}
 	return back
+}
+
+// shortlistEffect is the bot's and the store's side of the shortlist
+// screen, in memory: the same refusals, and only for who may manage the forum.
+func (s *student) shortlistEffect(in flows.Input, e flows.Effect) flows.ShortlistLoaded {
+	var forumID int64
+	switch e := e.(type) {
+	case flows.LoadShortlist:
+		forumID = e.ForumID
+	case flows.AddShortlistItem:
+		forumID = e.ForumID
+	case flows.RemoveShortlistItem:
+		forumID = e.ForumID
+	}
+	f := *s.forum(forumID)
+	if !in.Actor.MayManage(in.Participant, f) {
+		return flows.ShortlistLoaded{Forum: flows.Forum{ID: f.ID}, Refused: &flows.ShortlistError{Reason: flows.ShortlistNotYours}}
+	}
+	var out flows.ShortlistLoaded
+	refuse := func(reason, ref string) { out.Refused = &flows.ShortlistError{Reason: reason, Ref: ref} }
+	switch e := e.(type) {
+	case flows.AddShortlistItem:
+		out.Done = map[bool]string{true: "shortlist.merged", false: "shortlist.added"}[len(e.Refs) > 1]
+		var ids []int
+		for _, ref := range e.Refs {
+			i := slices.IndexFunc(s.candidates, func(c flows.ShortlistCandidate) bool { return c.Ref == ref })
+			switch {
+			case i < 0:
+				refuse(flows.ShortlistUnknown, ref)
+			case s.candidates[i].ItemID != 0:
+				refuse(flows.ShortlistTaken, ref)
+			}
+			ids = append(ids, i)
+		}
+		switch {
+		case !flows.ShortlistEditable(f.Phase):
+			refuse(flows.ShortlistFrozen, "")
+		case len(s.items) >= f.ShortlistSize:
+			refuse(flows.ShortlistFull, "")
+		}
+		if out.Refused != nil {
+			break
+		}
+		it := flows.ShortlistItem{ID: int64(200 + s.events), Position: len(s.items) + 1, Ideas: e.Refs}
+		if e.Text != nil {
+			it.Language, it.Texts = e.Lang, map[string]flows.ItemText{e.Lang: *e.Text}
+		} else {
+			c := s.candidates[ids[0]]
+			it.Language, it.Texts = c.Language, map[string]flows.ItemText{c.Language: {Title: c.Title}}
+		}
+		for _, i := range ids {
+			s.candidates[i].ItemID = it.ID
+		}
+		s.items = append(s.items, it)
+	case flows.RemoveShortlistItem:
+		out.Done = "shortlist.removed"
+		i := slices.IndexFunc(s.items, func(it flows.ShortlistItem) bool { return it.ID == e.ItemID })
+		switch {
+		case !flows.ShortlistEditable(f.Phase):
+			refuse(flows.ShortlistFrozen, "")
+		case i < 0:
+			refuse(flows.ShortlistUnknown, "")
+		}
+		if out.Refused != nil {
+			break
+		}
+		s.items = slices.Delete(s.items, i, i+1)
+		for j := range s.items {
+			s.items[j].Position = j + 1
+		}
+		for j := range s.candidates {
+			if s.candidates[j].ItemID == e.ItemID {
+				s.candidates[j].ItemID = 0
+			}
+		}
+	}
+	if out.Refused != nil {
+		out.Done = ""
+	}
+	out.Forum, out.Items, out.Candidates = f, slices.Clone(s.items), slices.Clone(s.candidates)
+	return out
 }

@@ -116,6 +116,16 @@ type (
 		Forum Forum
 		File  File
 	}
+	// ShortlistLoaded is a forum's shortlist and the ideas that may go on
+	// it (every visible idea, with the item carrying it), after Done (a
+	// locale key, or "") or a change Refused.
+	ShortlistLoaded struct {
+		Forum      Forum
+		Items      []ShortlistItem
+		Candidates []ShortlistCandidate
+		Done       string
+		Refused    *ShortlistError
+	}
 	// InviteCreated is a new teacher invite for Town.
 	InviteCreated struct{ Code, Town string }
 	// MyIdeasListed are the student's ideas.
@@ -192,3 +202,4 @@ func (Exported) happened()             {}
 func (AnnounceForumsListed) happened() {}
 func (AudienceCounted) happened()      {}
 func (AnnouncementCreated) happened()  {}
+func (ShortlistLoaded) happened()      {}

@@ -29,6 +29,8 @@ var (
 	ErrPhaseChanged = errors.New("the forum's phase changed meanwhile")
 	// ErrNeedsConfirmation: a move back asked for without confirming it.
 	ErrNeedsConfirmation = errors.New("moving back needs confirmation")
+	// ErrVoteDaysOrder: voting would close before it opens.
+	ErrVoteDaysOrder = errors.New("voting must close after it opens")
 	// ErrShortlistEmpty: voting cannot open on an empty shortlist.
 	ErrShortlistEmpty = errors.New("the shortlist is empty")
 )
@@ -203,6 +205,7 @@ const (
 // and the teacher see it when picking.
 type ShortlistCandidate struct {
 	Ref, Title, Category, Place, Language string
+	Pinned                                bool  // a pin on the map (Place: typed)
 	Similar                               int   // ideas marked as duplicates of it
 	ItemID                                int64 // the item carrying it; 0: none yet
 }

@@ -118,6 +118,15 @@ const (
 	buttonForumPhase = "fp"
 	// buttonForumPicture makes the results picture to project.
 	buttonForumPicture = "fr"
+	// the day voting opens (o) or closes (c): "<id>:<o|c>" asks, with
+	// ":none" or ":keep" answers
+	buttonForumVoteDay = "fv"
+)
+
+// Which of the voting days a button is about.
+const (
+	voteOpens  = "o"
+	voteCloses = "c"
 )
 
 func (c *conversation) inviteTeacher(w CommandSent) {
@@ -404,13 +413,54 @@ func (c *conversation) card(fc ForumCard) Reply {
 		Text: Msg{Key: "forum.card", Data: map[string]any{
 			"Forum": f.Name, "Status": status, "Joined": s.Joined, "InProgress": s.InProgress,
 			"Submitted": s.Submitted, "Last": last, "Closes": closes, "Link": JoinLink{Code: f.Code},
+			"Voting": votingSettings(f),
 		}},
 		Buttons: append([][]Button{
 			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},
 				Button{Label: Msg{Key: "button.show_qr"}, Data: encodeButton("", buttonForumQR, id)}),
 			row(openButton, Button{Label: Msg{Key: "button.closing_date"}, Data: encodeButton("", buttonForumClose, id)}),
-		}, phaseButtons(f)...),
+		}, slices.Concat(voteDayButtons(f), phaseButtons(f), shortlistCardButtons(f))...),
 	}
+}
+
+// votingSettings is the card's line on voting: its days, the shortlist's
+// size and the votes per student (these two only the city changes, with
+// `napad forum set`, so the card says so).
+func votingSettings(f Forum) Msg {
+	none := Msg{Key: "forum.no_vote_day"}
+	opens, closes := any(none), any(none)
+	if !f.VoteOpensAt.IsZero() {
+		opens = f.VoteOpensAt
+	}
+	if !f.VoteClosesAt.IsZero() {
+		closes = f.VoteClosesAt.Add(-time.Second) // the first moment after its last day
+	}
+	return Msg{Key: "forum.voting_settings", Data: map[string]any{
+		"Opens": opens, "Closes": closes, "Size": f.ShortlistSize, "Votes": f.VotesPerParticipant}}
+}
+
+// voteDayButtons change the days voting opens (until it has) and closes
+// (until it has).
+func voteDayButtons(f Forum) [][]Button {
+	id := strconv.FormatInt(f.ID, 10)
+	opens := Button{Label: Msg{Key: "button.vote_opens"}, Data: encodeButton("", buttonForumVoteDay, id+":"+voteOpens)}
+	closes := Button{Label: Msg{Key: "button.vote_closes"}, Data: encodeButton("", buttonForumVoteDay, id+":"+voteCloses)}
+	switch f.Phase {
+	case PhaseCollecting, PhaseShortlisting:
+		return [][]Button{row(opens, closes)}
+	case PhaseVoting:
+		return [][]Button{row(closes)}
+	}
+	return nil
+}
+
+// shortlistCardButtons open the shortlist screen: to pick it while ideas
+// come and after, to see it once voting has begun.
+func shortlistCardButtons(f Forum) [][]Button {
+	if f.Phase == PhaseClosed {
+		return nil
+	}
+	return [][]Button{row(Button{Label: Msg{Key: "button.shortlist"}, Data: shortlistData(f.ID, shortlistOpen, "")})}
 }
 
 // phaseStatus is the card's status line in the phases after collecting.
@@ -521,6 +571,8 @@ func (c *conversation) forumButton(b buttonData) {
 		c.phaseButton(*card, arg)
 	case buttonForumPicture:
 		c.do(MakeResultsPicture{ForumID: forumID})
+	case buttonForumVoteDay:
+		c.voteDayButton(card.Forum, arg)
 	case buttonForumClose:
 		switch arg {
 		case "": // from the card: ask for the day
@@ -541,8 +593,13 @@ func (c *conversation) forumButton(b buttonData) {
 	}
 }
 
-func (c *conversation) mayManage(f Forum) bool {
-	return c.in.Actor.Role == RoleStaff || (c.in.Actor.Role == RoleTeacher && f.OwnerID != "" && f.OwnerID == c.in.Participant)
+func (c *conversation) mayManage(f Forum) bool { return c.in.Actor.MayManage(c.in.Participant, f) }
+
+// MayManage reports whether the actor (participant, by pseudonym) may
+// manage forum f: staff any forum, a teacher their own. The bot asks it
+// again where a shortlist changes.
+func (a Actor) MayManage(participant string, f Forum) bool {
+	return a.Role == RoleStaff || (a.Role == RoleTeacher && f.OwnerID != "" && f.OwnerID == participant)
 }
 
 // closingDate handles the answer to "until when?" asked from a card.
@@ -560,8 +617,37 @@ func (c *conversation) closingDate() {
 		c.askPending()
 		return
 	}
+	pending := c.st.Pending
 	c.st.Pending, c.st.Closing = PendingNone, nil
-	c.do(SetClosingDate{ForumID: f.ID, Code: f.Code, Day: day})
+	switch pending {
+	case PendingVoteOpens, PendingVoteCloses:
+		c.do(SetVoteDay{ForumID: f.ID, Code: f.Code, Closes: pending == PendingVoteCloses, Day: day})
+	default:
+		c.do(SetClosingDate{ForumID: f.ID, Code: f.Code, Day: day})
+	}
+}
+
+// voteDayButton handles the card's buttons for the days voting opens and
+// closes: the first tap asks for the day (typed, as the closing date).
+func (c *conversation) voteDayButton(f Forum, arg string) {
+	which, answer, _ := strings.Cut(arg, ":")
+	pending := map[string]Pending{voteOpens: PendingVoteOpens, voteCloses: PendingVoteCloses}[which]
+	switch {
+	case pending == "":
+		c.stale()
+	case answer == "":
+		c.st.Setup = nil
+		c.st.Pending, c.st.Closing = pending, &ForumRef{ID: f.ID, Code: f.Code, Name: f.Name}
+		c.askPending()
+	case answer == "none":
+		c.st.Pending, c.st.Closing = PendingNone, nil
+		c.do(SetVoteDay{ForumID: f.ID, Code: f.Code, Closes: which == voteCloses})
+	case answer == "keep":
+		c.st.Pending, c.st.Closing = PendingNone, nil
+		c.say("forum.vote_day_unchanged", nil)
+	default:
+		c.stale()
+	}
 }
 
 func (c *conversation) inviteCreated(code, town string) {

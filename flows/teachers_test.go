@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -334,5 +335,57 @@ func TestForumCardSaysOnlyRoughlyWhenTheLastIdeaCame(t *testing.T) {
 		if got := res.Replies[0].Text.Data["Last"].(flows.Msg).Key; got != want {
 			t.Errorf("last idea at %s: %s, want %s", last, got, want)
 		}
+	}
+}
+
+// A teacher sets the days voting opens and closes from the card, typed as
+// the closing date is: a day that is no day is asked again, the days in
+// the wrong order are refused, "keep" and "no date" do what they say.
+func TestTeacherSetsVotingDaysFromTheCard(t *testing.T) {
+	s := newTeacher(t)
+	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "Mine", Phase: flows.PhaseShortlisting, OwnerID: "pid-teacher", ShortlistSize: 10, VotesPerParticipant: 2}}
+	s.press("|fc|70")
+	s.tap(s.label("button.vote_opens"))
+	if s.keys()[0] != "forum.vote_opens_ask" {
+		t.Fatalf("asks: %v", s.keys())
+	}
+	s.text("32.12.")
+	if s.keys()[0] != "error.date" || s.state.Pending != flows.PendingVoteOpens {
+		t.Fatalf("a wrong day: %v %q", s.keys(), s.state.Pending)
+	}
+	s.text("16.12.")
+	f := &s.forums[0]
+	if want := time.Date(2026, 12, 16, 0, 0, 0, 0, time.UTC); !f.VoteOpensAt.Equal(want) || s.keys()[0] != "forum.card" {
+		t.Fatalf("opens %v, want %v; %v", f.VoteOpensAt, want, s.keys())
+	}
+	s.tap(s.label("button.vote_closes"))
+	s.text("10.12.2026")
+	if s.keys()[0] != "forum.vote_days_order" || !f.VoteClosesAt.IsZero() {
+		t.Errorf("closing before opening: %v %v", s.keys(), f.VoteClosesAt)
+	}
+	s.tap(s.label("button.vote_closes"))
+	s.text("20.12.2026")
+	if want := time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC); !f.VoteClosesAt.Equal(want) {
+		t.Errorf("closes %v, want %v", f.VoteClosesAt, want)
+	}
+	s.tap(s.label("button.vote_opens"))
+	s.tap(s.label("button.keep_closing_date"))
+	if s.keys()[0] != "forum.vote_day_unchanged" || f.VoteOpensAt.IsZero() {
+		t.Errorf("keep: %v", s.keys())
+	}
+	s.tap(s.label("button.vote_opens"))
+	s.tap(s.label("button.no_vote_date"))
+	if !f.VoteOpensAt.IsZero() {
+		t.Errorf("no date: %v", f.VoteOpensAt)
+	}
+	// In results no voting day changes; a student's forged button does nothing.
+	f.Phase = flows.PhaseResults
+	s.press("|fc|70")
+	if slices.ContainsFunc(s.last[0].Buttons, func(r []flows.Button) bool { return strings.Contains(r[0].Data, "|fv|") }) {
+		t.Error("voting days offered in results")
+	}
+	s.actor = flows.Actor{}
+	if res := s.press("|fv|70:c"); len(res.Effects) != 0 || s.keys()[0] != "error.stale_button" {
+		t.Errorf("a student: %+v %v", res.Effects, s.keys())
 	}
 }

@@ -30,7 +30,8 @@ func staffCommand(ctx context.Context, args []string, getenv func(string) string
 func exportCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "xlsx, csv or geojson (default: from the -o file's extension)")
+	format := fs.String("format", "", "xlsx, csv or geojson; json with --what shortlist (default: from the -o file's extension)")
+	what := fs.String("what", "ideas", "ideas (an XLSX has the shortlist on a second sheet), or shortlist: the shortlists with their votes and ranks, as csv or json")
 	out := fs.String("o", "", "file to write (required)")
 	forumCode := fs.String("forum", "", "only the forum with this join code")
 	town := fs.String("town", "", "only forums in this town (exactly as stored)")
@@ -55,7 +56,16 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		*format = formatFromName(*out)
 	}
 	*format = strings.ToLower(*format)
-	if !export.IsFormat(*format) {
+	switch *what {
+	case "ideas":
+	case "shortlist":
+		if *format != "csv" && *format != "json" {
+			return fmt.Errorf("export --what shortlist needs --format csv or json (or an -o file ending in .csv or .json): %w", errUsage)
+		}
+	default:
+		return fmt.Errorf("--what must be ideas or shortlist: %w", errUsage)
+	}
+	if *what == "ideas" && !export.IsFormat(*format) {
 		return fmt.Errorf("export needs --format %s (or an -o file ending in .xlsx, .csv or .geojson): %w",
 			strings.Join(flows.ExportFormats, "|"), errUsage)
 	}
@@ -94,6 +104,9 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer db.Close()
+	if *what == "shortlist" {
+		return exportShortlists(ctx, db, filter, *format, *out, stdout)
+	}
 
 	seen, written, err := writeExport(ctx, db, filter, *format, *out, cfg.Location, export.WithTime(*withTime))
 	if errors.Is(err, postgres.ErrForumNotFound) {
@@ -121,9 +134,22 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 // owner only: it holds minors' own words.
 func writeExport(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format, name string,
 	loc *time.Location, opts ...export.Option) (seen, written int, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	err = writeFileWhole(name, func(w io.Writer) error {
+		seen, written, err = exportIdeas(ctx, db, filter, format, w, loc, opts...)
+		return err
+	})
 	if err != nil {
 		return 0, 0, err
+	}
+	return seen, written, nil
+}
+
+// writeFileWhole has write fill a temporary file next to name and renames
+// it into place only when complete, readable by its owner only.
+func writeFileWhole(name string, write func(io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -131,17 +157,41 @@ func writeExport(ctx context.Context, db *postgres.Store, filter postgres.Export
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	seen, written, err = exportIdeas(ctx, db, filter, format, tmp, loc, opts...)
-	if err != nil {
-		return 0, 0, err
+	if err := write(tmp); err != nil {
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return 0, 0, err
+		return err
 	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return 0, 0, err
+	return os.Rename(tmp.Name(), name)
+}
+
+// exportShortlists is `napad export --what shortlist`: the shortlists of
+// one forum, a town's or all, with their votes and ranks, as CSV (one
+// table: a CSV file cannot hold the ideas too) or JSON. Counts only: no
+// participant appears. Of filter, only the forum and the town apply.
+func exportShortlists(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format, name string, stdout io.Writer) error {
+	shortlists, err := db.ExportShortlists(ctx, filter)
+	if errors.Is(err, postgres.ErrForumNotFound) {
+		return fmt.Errorf("no forum has the join code %q", filter.ForumCode)
 	}
-	return seen, written, nil
+	if err != nil {
+		return fmt.Errorf("export shortlist: %w", err)
+	}
+	var items int
+	err = writeFileWhole(name, func(w io.Writer) error {
+		if format == "json" {
+			items, err = export.WriteResultsJSON(w, shortlists)
+		} else {
+			items, err = export.WriteShortlistCSV(w, shortlists)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("export shortlist: %w", err)
+	}
+	fmt.Fprintf(stdout, "Wrote %d shortlist items of %d forums to %s (%s).\n", items, len(shortlists), name, format)
+	return nil
 }
 
 // exportIdeas writes the ideas matching filter to w in format; seen counts
@@ -153,6 +203,15 @@ func exportIdeas(ctx context.Context, db *postgres.Store, filter postgres.Export
 	ew, err := export.New(format, w, loc, opts...)
 	if err != nil {
 		return 0, 0, err
+	}
+	if x, ok := ew.(*export.XLSXWriter); ok {
+		// A workbook holds the shortlists too, on their own sheet.
+		shortlists, err := db.ExportShortlists(ctx, filter)
+		if err != nil {
+			_ = x.Close()
+			return 0, 0, err
+		}
+		x.SetShortlist(append([]export.ForumShortlist{}, shortlists...))
 	}
 	err = db.ExportIdeas(ctx, filter, func(r export.Row) error {
 		seen++
@@ -176,6 +235,8 @@ func formatFromName(name string) string {
 		return "csv"
 	case ".geojson":
 		return "geojson"
+	case ".json":
+		return "json"
 	}
 	return ""
 }

@@ -53,7 +53,10 @@ Commands:
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]
          [--to 2026-12-31] [--status S] [--category C] [--include-hidden] [--time]
                          export ideas for staff (hidden ideas only with --include-hidden;
-                         the day each idea came, its time only with --time)
+                         the day each idea came, its time only with --time); an XLSX
+                         has the shortlists with their votes on a second sheet
+  export --what shortlist -o FILE [--format csv|json] [--forum CODE] [--town T]
+                         the shortlists with their votes and ranks (counts only)
   status set --ref N-XXXX[,N-YYYY] --status S [--answer TEXT]
                          record what became of ideas: new, under_review, selected,
                          in_progress, done, not_feasible, duplicate
@@ -169,7 +172,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdeasPerDay:    cfg.IdeasPerDay,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB})
+		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB, Shortlist: db})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,25 @@ func staffApp(t *testing.T) *app {
 	return newApp(t, false, func(a *app) { a.env["STAFF_TELEGRAM_IDS"] = strconv.Itoa(staffID) })
 }
 
+// invitedTeacher is staff (in staffLang) and a teacher (in lang) who
+// accepted staff's invite for Kolín.
+func (a *app) invitedTeacher(staffLang, lang string) (staff, teacher *student) {
+	a.t.Helper()
+	staff = &student{a: a, t: a.t, u: a.fake.NewUser(staffID, "Staff", staffLang), lang: staffLang}
+	return staff, staff.inviteTeacher(lang)
+}
+
+// inviteTeacher is a new teacher (in lang) who accepted staff's invite.
+func (staff *student) inviteTeacher(lang string) *student {
+	staff.t.Helper()
+	teacher := staff.a.student(lang)
+	staff.u.SendText("/invite_teacher Kolín")
+	invite := linkPattern.FindStringSubmatch(staff.expect("invite.created").Text)
+	teacher.u.SendText("/start " + invite[1])
+	teacher.expect("invite.accepted")
+	return teacher
+}
+
 var linkPattern = regexp.MustCompile(`https://t\.me/` + telegramtest.BotUsername + `\?start=([A-Za-z0-9_-]+)`)
 
 // The whole teacher story: staff invites a teacher, the teacher sets up a
@@ -286,12 +305,7 @@ func TestE2EForumCommands(t *testing.T) {
 // student's, and a forum set-up they had begun cannot be finished.
 func TestE2ERoleRevoke(t *testing.T) {
 	a := staffApp(t)
-	staff := &student{a: a, t: t, u: a.fake.NewUser(staffID, "Staff", "cs"), lang: "cs"}
-	teacher := a.student("en")
-	staff.u.SendText("/invite_teacher Kolín")
-	inviteLink := linkPattern.FindStringSubmatch(staff.expect("invite.created").Text)
-	teacher.u.SendText("/start " + inviteLink[1])
-	teacher.expect("invite.accepted")
+	_, teacher := a.invitedTeacher("cs", "en")
 	teacher.u.SendText("/newforum")
 	teacher.expect("setup.name_ask")
 

@@ -30,13 +30,23 @@ type CSVWriter struct {
 // writer for the rows. Dates are days in Europe/Prague unless WithLocation
 // and WithTime say otherwise.
 func NewCSV(w io.Writer, opts ...Option) (*CSVWriter, error) {
-	o := buildOptions(opts)
-	if _, err := io.WriteString(w, bom); err != nil {
+	c, err := newCSVTable(w, Headers)
+	if err != nil {
 		return nil, fmt.Errorf("export csv: %w", err)
 	}
-	c := &CSVWriter{w: bufio.NewWriter(w), opts: o, cells: make([]string, len(columns))}
-	if err := c.writeRecord(Headers); err != nil {
-		return nil, fmt.Errorf("export csv: header: %w", err)
+	c.opts, c.cells = buildOptions(opts), make([]string, len(columns))
+	return c, nil
+}
+
+// newCSVTable writes the byte order mark and a header row to w: the start
+// of any table the exports write as CSV.
+func newCSVTable(w io.Writer, headers []string) (*CSVWriter, error) {
+	if _, err := io.WriteString(w, bom); err != nil {
+		return nil, err
+	}
+	c := &CSVWriter{w: bufio.NewWriter(w)}
+	if err := c.writeRecord(headers); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
 	}
 	return c, nil
 }

@@ -42,6 +42,10 @@ type XLSXWriter struct {
 	r          Row // the row being written, where the columns read it
 	vals       []any
 	closed     bool
+	// headerStyle is the header rows' style; shortlist, what Close writes
+	// on the second sheet.
+	headerStyle int
+	shortlist   []ForumShortlist
 }
 
 // NewXLSX starts a workbook that Close writes to w. Dates are shown in loc
@@ -62,7 +66,8 @@ func (x *XLSXWriter) start() error {
 	if err := f.SetSheetName(f.GetSheetName(0), SheetName); err != nil {
 		return err
 	}
-	headerStyle, err := f.NewStyle(&excelize.Style{
+	var err error
+	x.headerStyle, err = f.NewStyle(&excelize.Style{
 		Font:   &excelize.Font{Bold: true},
 		Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}},
 	})
@@ -98,7 +103,7 @@ func (x *XLSXWriter) start() error {
 	}
 	header := make([]any, len(columns))
 	for i, c := range columns {
-		header[i] = excelize.Cell{StyleID: headerStyle, Value: c.label}
+		header[i] = excelize.Cell{StyleID: x.headerStyle, Value: c.label}
 	}
 	x.row = 1
 	return x.sw.SetRow("A1", header)
@@ -155,6 +160,52 @@ func (x *XLSXWriter) cell(c *column) any {
 // Count is the number of ideas written.
 func (x *XLSXWriter) Count() int { return x.row - 1 }
 
+// SetShortlist has Close add the forums' shortlists with their votes as a
+// second sheet, "Shortlist" (after the ideas, which stream until Close).
+func (x *XLSXWriter) SetShortlist(forums []ForumShortlist) { x.shortlist = forums }
+
+// writeShortlist writes the second sheet: a header row, then one row per
+// item, counts as numbers.
+func (x *XLSXWriter) writeShortlist() error {
+	if _, err := x.f.NewSheet(ShortlistSheetName); err != nil {
+		return err
+	}
+	sw, err := x.f.NewStreamWriter(ShortlistSheetName)
+	if err != nil {
+		return err
+	}
+	header := make([]any, len(shortlistColumns))
+	for i, c := range shortlistColumns {
+		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+			return err
+		}
+		header[i] = excelize.Cell{StyleID: x.headerStyle, Value: c.label}
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return err
+	}
+	row := 1
+	vals := make([]any, len(shortlistColumns))
+	for fi := range x.shortlist {
+		for ii := range x.shortlist[fi].Items {
+			for i, c := range shortlistColumns {
+				if c.number != nil {
+					vals[i] = c.number(&x.shortlist[fi].Items[ii])
+				} else if s := c.text(&x.shortlist[fi], &x.shortlist[fi].Items[ii]); s != "" {
+					vals[i] = s
+				} else {
+					vals[i] = nil
+				}
+			}
+			row++
+			if err := sw.SetRow("A"+strconv.Itoa(row), vals); err != nil {
+				return err
+			}
+		}
+	}
+	return sw.Flush()
+}
+
 // Close finishes the sheet, writes the workbook to the writer given to
 // NewXLSX and removes the temporary files. Closing again does nothing.
 func (x *XLSXWriter) Close() (err error) {
@@ -178,6 +229,11 @@ func (x *XLSXWriter) Close() (err error) {
 	}
 	if err := x.sw.Flush(); err != nil {
 		return fmt.Errorf("export xlsx: finish sheet: %w", err)
+	}
+	if x.shortlist != nil {
+		if err := x.writeShortlist(); err != nil {
+			return fmt.Errorf("export xlsx: shortlist sheet: %w", err)
+		}
 	}
 	if err := x.f.Write(x.w); err != nil {
 		return fmt.Errorf("export xlsx: write workbook: %w", err)

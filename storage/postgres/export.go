@@ -144,3 +144,39 @@ func validateExportFilter(f ExportFilter) error {
 	}
 	return nil
 }
+
+// ExportShortlists are the ranked shortlists, with their votes, of the
+// forums f names (one forum, a town's, or all; the ideas' filters do not
+// apply to a shortlist). Forums without a shortlist are left out. Votes are
+// counted, never attributed: nothing about who voted is read.
+func (s *Store) ExportShortlists(ctx context.Context, f ExportFilter) ([]export.ForumShortlist, error) {
+	forums, err := s.AllForums(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: export shortlists: %w", err)
+	}
+	var out []export.ForumShortlist
+	found := false
+	for i := len(forums) - 1; i >= 0; i-- { // oldest first, like the ideas
+		fo := forums[i]
+		if (f.ForumCode != "" && fo.Code != f.ForumCode) || (f.Town != "" && fo.Town != f.Town) {
+			continue
+		}
+		found = true
+		results, err := s.Results(ctx, fo.ID)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: export shortlists: forum %d: %w", fo.ID, err)
+		}
+		if len(results) == 0 {
+			continue
+		}
+		sl := export.ForumShortlist{Forum: fo.Name, School: fo.School, Town: fo.Town, Phase: fo.Phase}
+		for _, r := range results {
+			sl.Items = append(sl.Items, export.ShortlistItem{Item: r.Item.Position, Rank: r.Rank, Votes: r.Votes, Texts: r.Item.Texts, Ideas: r.Item.Ideas})
+		}
+		out = append(out, sl)
+	}
+	if f.ForumCode != "" && !found {
+		return nil, fmt.Errorf("postgres: export shortlists: forum %q: %w", f.ForumCode, ErrForumNotFound)
+	}
+	return out, nil
+}

@@ -192,7 +192,7 @@ func (s *Store) SetForumSettings(ctx context.Context, code string, set ForumSett
 			WHERE id = $1`,
 			id, set.VoteOpensAt != nil, opens, set.VoteClosesAt != nil, closes, set.ShortlistSize, set.VotesPerParticipant); err != nil {
 			if isConstraintError(err, "23514", "forums_vote_dates_check") {
-				return errors.New("voting must close after it opens")
+				return flows.ErrVoteDaysOrder
 			}
 			return err
 		}
@@ -202,6 +202,12 @@ func (s *Store) SetForumSettings(ctx context.Context, code string, set ForumSett
 		return fmt.Errorf("postgres: forum settings: %w", err)
 	}
 	return nil
+}
+
+// SetVoteDays changes when voting opens and closes (nil: as it is; a zero
+// time: no date), as SetForumSettings does: for the forum card.
+func (s *Store) SetVoteDays(ctx context.Context, code string, opensAt, closesAt *time.Time, actor string) error {
+	return s.SetForumSettings(ctx, code, ForumSettings{VoteOpensAt: opensAt, VoteClosesAt: closesAt}, actor)
 }
 
 // optionalTime is a date to set: NULL for a zero time.

@@ -21,7 +21,7 @@ func refused(reason, ref string) error { return &flows.ShortlistError{Reason: re
 // Hidden ideas are never candidates.
 func (s *Store) ShortlistCandidates(ctx context.Context, forumID int64) ([]flows.ShortlistCandidate, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.reference, s.title, s.category, s.place_text, s.language,
+		SELECT s.reference, s.title, s.category, s.place_text, s.latitude IS NOT NULL, s.language,
 			(SELECT count(*) FROM suggestions d WHERE d.duplicate_of = s.reference AND d.hidden_reason IS NULL),
 			COALESCE(m.item_id, 0)
 		FROM suggestions s
@@ -33,7 +33,7 @@ func (s *Store) ShortlistCandidates(ctx context.Context, forumID int64) ([]flows
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flows.ShortlistCandidate, error) {
 		var c flows.ShortlistCandidate
-		return c, r.Scan(&c.Ref, &c.Title, &c.Category, &c.Place, &c.Language, &c.Similar, &c.ItemID)
+		return c, r.Scan(&c.Ref, &c.Title, &c.Category, &c.Place, &c.Pinned, &c.Language, &c.Similar, &c.ItemID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: shortlist candidates: %w", err)
