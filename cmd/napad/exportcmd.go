@@ -280,7 +280,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(flows.HideReasons, ", "))
 	participant := fs.String("participant", "", "status hide: every idea of the student with this pseudonym (as exports show it)")
 	// Every flag here takes a value, so flags may follow references.
-	if err := fs.Parse(reorderFlags(args)); err != nil {
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return fmt.Errorf("status %s: %w", sub, errUsage)
 	}
 	// References may also come as plain arguments.

@@ -46,7 +46,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	closes := fs.String("closes", "", "last day students can send ideas, e.g. 2026-12-15 (in TIMEZONE)")
 	out := fs.String("o", "", "file to write the QR code picture (PNG) to")
 	previous := fs.String("previous", "", "join code of last year's forum of the same town, which this one follows")
-	if err := fs.Parse(reorderFlags(args)); err != nil {
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return fmt.Errorf("forum %s: %w", sub, errUsage)
 	}
 	code := fs.Arg(0)
@@ -144,20 +144,25 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // reorderFlags lets flags follow positional arguments ("qr CODE -o x.png"),
-// which the flag package alone does not allow.
-func reorderFlags(args []string) []string {
+// which the flag package alone does not allow. Only fs's own flags move: a
+// join code may start with "-" too.
+func reorderFlags(fs *flag.FlagSet, args []string) []string {
 	var flags, rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			flags = append(flags, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(a, "-") || f == nil {
+			rest = append(rest, a)
 			continue
 		}
-		rest = append(rest, a)
+		flags = append(flags, a)
+		boolean, _ := f.Value.(interface{ IsBoolFlag() bool })
+		if !strings.Contains(a, "=") && (boolean == nil || !boolean.IsBoolFlag()) && i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
 	}
-	return append(flags, rest...)
+	// "--" ends the flags, so that a join code starting with "-" stays one.
+	return append(append(flags, "--"), rest...)
 }

@@ -39,7 +39,7 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 	previous := fs.String("previous", "", `join code of last year's forum, which this one follows, or "none"`)
 	status := fs.String("status", "", "the answer's status: "+strings.Join(flows.ItemStatuses, ", "))
 	answer := fs.String("answer", "", "the school's or town's answer, in --lang (up to 500 characters)")
-	if err := fs.Parse(reorderFlags(args)); err != nil {
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return fmt.Errorf("forum %s: %w", sub, errUsage)
 	}
 	code := fs.Arg(0)
