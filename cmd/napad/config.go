@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
 
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/storage/redis"
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -159,8 +160,13 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 	}
 	if n.redis {
 		c.RedisURL = r.required("REDIS_URL", "e.g. redis://localhost:6379/0")
-		r.url("REDIS_URL", c.RedisURL, "redis", "rediss")
+		if err := redis.CheckURL(c.RedisURL); c.RedisURL != "" && err != nil {
+			r.fail("REDIS_URL", "%v", err) // one server, a cluster or Sentinel: storage/redis/url.go
+		}
 		c.RedisPrefix = r.get("REDIS_KEY_PREFIX", "napad:")
+		if err := redis.CheckPrefix(c.RedisPrefix); err != nil {
+			r.fail("REDIS_KEY_PREFIX", "%v (got %q)", err, c.RedisPrefix)
+		}
 	}
 	if n.participantKey {
 		key := r.required("PARTICIPANT_KEY", "set a long random secret, e.g. `openssl rand -hex 32`")

@@ -15,21 +15,22 @@ import (
 // production, so an idea written here survives a restart of either.
 //
 // Every replica drains the same outbox, so an entry is leased before it is
-// stored: the keys, all under the store's prefix, are
-//   - outbox, a hash of the ideas by id (as before leases);
-//   - outbox:order, a sorted set of the ids by the time they were queued,
+// stored: the keys, all under the store's prefix and all with the hash tag
+// {outbox} (one cluster hash slot, as the scripts need), are
+//   - {outbox}, a hash of the ideas by id (as before leases);
+//   - {outbox}:order, a sorted set of the ids by the time they were queued,
 //     oldest first (entries queued before it existed count as oldest);
-//   - outbox:lease, a hash of id → "token:expiry in ms" (Redis' clock);
-//   - outbox:tries, a hash of id → how often storing it failed while
+//   - {outbox}:lease, a hash of id → "token:expiry in ms" (Redis' clock);
+//   - {outbox}:tries, a hash of id → how often storing it failed while
 //     PostgreSQL was up;
-//   - outbox:dead, a hash of the ideas moved aside (unreadable, or failing
+//   - {outbox}:dead, a hash of the ideas moved aside (unreadable, or failing
 //     too often) for a person to look at.
 const (
-	outboxKey      = "outbox"
-	outboxOrderKey = "outbox:order"
-	outboxLeaseKey = "outbox:lease"
-	outboxTriesKey = "outbox:tries"
-	outboxDeadKey  = "outbox:dead"
+	outboxKey      = "{outbox}"
+	outboxOrderKey = "{outbox}:order"
+	outboxLeaseKey = "{outbox}:lease"
+	outboxTriesKey = "{outbox}:tries"
+	outboxDeadKey  = "{outbox}:dead"
 )
 
 // DefaultOutboxLease is how long a replica holds an outbox entry it is
@@ -179,6 +180,11 @@ func (s *Store) PutOutbox(ctx context.Context, id string, data []byte) error {
 // lease's token; lease is "" when there is none. The lease lasts
 // DefaultOutboxLease.
 func (s *Store) ClaimOutbox(ctx context.Context, skip []string) (id string, data []byte, lease string, err error) {
+	if len(skip) == 0 { // a new round
+		if err := s.moveLegacyOutboxNow(ctx); err != nil {
+			return "", nil, "", fmt.Errorf("redis: claim outbox entry: %w", err)
+		}
+	}
 	token := newInstanceID()
 	args := append([]any{s.outboxLease.Milliseconds(), token}, toAny(skip)...)
 	res, err := claimScript.Run(ctx, s.client, s.outboxKeys(outboxKey, outboxOrderKey, outboxLeaseKey), args...).StringSlice()

@@ -19,10 +19,11 @@ import (
 // it is the only one handling the conversation, and waiting updates get it in
 // the order of their update ids, whichever replica they arrived at.
 //
-// Per conversation key K there are, besides the state hash K:
-//   - K:lock, the holder's token, with a time limit so that a replica that
+// Per conversation key K there are, besides the state hash PREFIX{K} (call
+// it S; the braces keep the three in one cluster hash slot):
+//   - S:lock, the holder's token, with a time limit so that a replica that
 //     died while holding it does not block the student for ever;
-//   - K:q, a sorted set of the update ids waiting (score = update id).
+//   - S:q, a sorted set of the update ids waiting (score = update id).
 //
 // Both exist only while updates are in flight: the memory of a conversation
 // at rest is its state hash alone. Taking a turn returns the state, and

@@ -39,11 +39,7 @@ func TestTurnLoadsAndSaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	// At rest, a conversation is its state alone: no lock, no queue left.
-	keys, err := rawClient(t, url).Keys(ctx(t), prefix+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(keys, []string{prefix + "conv"}) {
+	if keys := keys(t, url, prefix); !slices.Equal(keys, []string{prefix + "{conv}"}) {
 		t.Fatalf("keys at rest = %v, want only the state", keys)
 	}
 	if data, v := peek(t, s, "conv"); string(data) != "step one" || v != 1 {
@@ -81,7 +77,7 @@ func TestTurnsGoOneAtATimeInUpdateOrder(t *testing.T) {
 	}
 	raw := rawClient(t, url)
 	// 10 holds the turn (without queueing: nobody waited); 11-13 queue.
-	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"conv:q").Result(); return n == 3 })
+	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"{conv}:q").Result(); return n == 3 })
 	mu.Lock()
 	if len(order) != 0 {
 		t.Fatalf("%v took a turn while update 10 held it", order)
@@ -153,7 +149,7 @@ func TestAnUpdateQueuedByADeadReplicaStopsBlocking(t *testing.T) {
 	s, url, prefix := redistest.NewWithPrefix(t)
 	s.SetTurnLimits(time.Minute, 100*time.Millisecond)
 	// Update 5 queued and its replica died before it took its turn.
-	if err := rawClient(t, url).ZAdd(ctx(t), prefix+"conv:q", goredisZ(5)).Err(); err != nil {
+	if err := rawClient(t, url).ZAdd(ctx(t), prefix+"{conv}:q", goredisZ(5)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	turn := begin(t, s, "conv", 6)
@@ -233,7 +229,7 @@ func TestAnUpdateThatGivesUpLeavesTheQueue(t *testing.T) {
 	if _, err := s.Begin(waiting, "conv", 2); err == nil {
 		t.Fatal("took a turn that was held")
 	}
-	if n, _ := rawClient(t, url).ZCard(ctx(t), prefix+"conv:q").Result(); n != 0 {
+	if n, _ := rawClient(t, url).ZCard(ctx(t), prefix+"{conv}:q").Result(); n != 0 {
 		t.Fatalf("%d updates left in the queue after giving up", n)
 	}
 	if saved, err := holder.Commit(ctx(t), []byte("1"), time.Minute); err != nil || !saved {
