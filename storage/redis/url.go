@@ -74,7 +74,7 @@ func parseURL(redisURL string) (target, error) {
 		}
 		return target{
 			name:      fmt.Sprintf("the cluster at %s", strings.Join(opts.Addrs, ",")),
-			newClient: func() goredis.UniversalClient { return goredis.NewClusterClient(opts) },
+			newClient: func() goredis.UniversalClient { return newClusterClient(opts) },
 		}, nil
 	case kind == "sentinel":
 		opts, err := goredis.ParseFailoverURL(plain.String())

@@ -101,6 +101,7 @@ func (c *Cluster) startNode() *clusterNode {
 		"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout.Milliseconds())),
 		"--save", "", "--appendonly", "no", "--dir", dir,
 		"--repl-diskless-sync-delay", "0", // replicas in sync at once, not after 5 s
+		"--enable-debug-command", "local", // DEBUG SLEEP: a replica that lags
 		"--logfile", filepath.Join(dir, "redis.log"))
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("redistest: start redis-server: %v", err)
@@ -179,6 +180,24 @@ func (c *Cluster) PrimaryFor(key string) int {
 	return 0
 }
 
+// ReplicasOf are the ports of the running replicas of the primary on port.
+func (c *Cluster) ReplicasOf(port int) []int {
+	c.t.Helper()
+	var replicas []int
+	for _, p := range c.Ports() {
+		client := c.nodeClient(p)
+		info, err := client.Info(context.Background(), "replication").Result()
+		_ = client.Close()
+		if err != nil {
+			c.t.Fatalf("redistest: node %d: %v", p, err)
+		}
+		if f := infoFields(info); f["role"] == "slave" && f["master_port"] == strconv.Itoa(port) {
+			replicas = append(replicas, p)
+		}
+	}
+	return replicas
+}
+
 // Kill ends the node on port at once (SIGKILL): a primary that dies.
 func (c *Cluster) Kill(port int) {
 	c.t.Helper()
@@ -190,6 +209,33 @@ func (c *Cluster) Kill(port int) {
 		}
 	}
 	c.t.Fatalf("redistest: no node on port %d", port)
+}
+
+// KillPrimary kills the primary on port and waits until one of its replicas
+// has taken over and the cluster is healthy again; it returns the new
+// primary's port.
+func (c *Cluster) KillPrimary(port int) int {
+	c.t.Helper()
+	replicas := c.ReplicasOf(port)
+	if len(replicas) == 0 {
+		c.t.Fatalf("redistest: the primary on port %d has no replica to take over", port)
+	}
+	c.Kill(port)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, r := range replicas {
+			client := c.nodeClient(r)
+			info, err := client.Info(context.Background(), "replication").Result()
+			_ = client.Close()
+			if err == nil && infoFields(info)["role"] == "master" {
+				c.WaitHealthy()
+				return r
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.t.Fatalf("redistest: no replica of %d took over within 30 s", port)
+	return 0
 }
 
 // WaitHealthy waits until every running node sees the cluster as ok, every
