@@ -33,7 +33,8 @@ type Store struct {
 	client goredis.UniversalClient
 	prefix string
 
-	instance               string // this replica, in turn tokens
+	instance               string        // this replica, in turn tokens
+	attempts               atomic.Uint64 // numbers the attempts at a turn
 	turnLimit, orderedWait time.Duration
 	outboxLease            time.Duration
 

@@ -2,8 +2,11 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,5 +240,67 @@ func TestAnUpdateThatGivesUpLeavesTheQueue(t *testing.T) {
 	}
 	if err := begin(t, s, "conv", 3).End(ctx(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failEnds makes the client's next end-of-turn script fail before it is
+// sent, as when Redis cannot be reached.
+type failEnds struct{ n atomic.Int32 }
+
+func (f *failEnds) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (f *failEnds) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+func (f *failEnds) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		// The end script has 3 keys and 7 arguments.
+		if strings.HasPrefix(cmd.Name(), "eval") && len(cmd.Args()) == 13 && f.n.Add(-1) >= 0 {
+			err := errors.New("injected: Redis unreachable")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A turn that could not end (Redis failed, e.g. a primary died and its
+// replica took over) does not keep the conversation's next update waiting
+// until the turn limit: its lock is released once Redis answers again. A
+// retry of the same update, which may take the lock back at once, keeps it.
+func TestALockLeftByAFailedEndIsReleased(t *testing.T) {
+	_, url, prefix := redistest.NewWithPrefix(t)
+	client := rawClient(t, url)
+	fail := &failEnds{}
+	client.AddHook(fail)
+	s := redis.New(client, prefix)
+	s.SetTurnLimits(5*time.Second, 5*time.Second)
+
+	fail.n.Store(1)
+	if _, err := begin(t, s, "conv", 1).Commit(ctx(t), []byte("1"), time.Minute); err == nil {
+		t.Fatal("the injected failure did not fail Commit")
+	}
+	started := time.Now()
+	turn := begin(t, s, "conv", 2)
+	if waited := time.Since(started); waited > time.Second {
+		t.Errorf("the next update waited %v for a lock its turn could not free", waited)
+	}
+	if err := turn.End(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The retry of an update whose end failed holds its lock, released or not.
+	fail.n.Store(1)
+	if err := begin(t, s, "conv", 3).End(ctx(t)); err == nil {
+		t.Fatal("the injected failure did not fail End")
+	}
+	retry := begin(t, s, "conv", 3)
+	time.Sleep(300 * time.Millisecond) // time for the failed attempt's release
+	waiting, cancel := context.WithTimeout(ctx(t), 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Begin(waiting, "conv", 4); err == nil {
+		t.Fatal("another update took the turn that the retry holds")
+	}
+	if saved, err := retry.Commit(ctx(t), []byte("3"), time.Minute); err != nil || !saved {
+		t.Fatalf("the retry's Commit = %v, %v", saved, err)
 	}
 }
