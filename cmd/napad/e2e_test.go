@@ -23,32 +23,34 @@ import (
 // A whole idea in every language, by long polling and by webhook; the row in
 // PostgreSQL holds every answer.
 func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
-	inBothModes(t, func(t *testing.T, webhook bool) {
-		a := newApp(t, webhook)
-		f := a.forum("8.B – ZŠ Komenského")
-		for _, lang := range flows.Languages {
-			s := a.student(lang)
-			want := flowtest.AnswersIn(lang)
-			s.toReview(f.Code, want)
-			s.tap("button.submit")
-			thanks := s.expectCount("submit.thanks", one())
-			ref := regexpRef.FindString(thanks.Text)
-			if ref == "" {
-				t.Fatalf("%s: no reference in %q", lang, thanks.Text)
-			}
-			row := a.suggestion(ref)
-			checkRow(t, row, f, lang, want)
+	inBothModes(t, func(t *testing.T, webhook bool) { wholeIdeaInEveryLanguage(t, webhook) })
+}
+
+func wholeIdeaInEveryLanguage(t *testing.T, webhook bool, setup ...func(*app)) {
+	a := newApp(t, webhook, setup...)
+	f := a.forum("8.B – ZŠ Komenského")
+	for _, lang := range flows.Languages {
+		s := a.student(lang)
+		want := flowtest.AnswersIn(lang)
+		s.toReview(f.Code, want)
+		s.tap("button.submit")
+		thanks := s.expectCount("submit.thanks", one())
+		ref := regexpRef.FindString(thanks.Text)
+		if ref == "" {
+			t.Fatalf("%s: no reference in %q", lang, thanks.Text)
 		}
-		if n := len(a.suggestions(f)); n != len(flows.Languages) {
-			t.Errorf("%d rows, want %d", n, len(flows.Languages))
+		row := a.suggestion(ref)
+		checkRow(t, row, f, lang, want)
+	}
+	if n := len(a.suggestions(f)); n != len(flows.Languages) {
+		t.Errorf("%d rows, want %d", n, len(flows.Languages))
+	}
+	// The command menu was published in every language.
+	for _, lang := range append([]string{""}, flows.Languages...) {
+		if cmds := a.fake.Commands(lang); len(cmds) != 8 || cmds[0].Command != "new" {
+			t.Errorf("commands for %q: %v", lang, cmds)
 		}
-		// The command menu was published in every language.
-		for _, lang := range append([]string{""}, flows.Languages...) {
-			if cmds := a.fake.Commands(lang); len(cmds) != 8 || cmds[0].Command != "new" {
-				t.Errorf("commands for %q: %v", lang, cmds)
-			}
-		}
-	})
+	}
 }
 
 // A student stops halfway, the bot is restarted, and the student finishes.
