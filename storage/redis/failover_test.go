@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healthycities/napad/storage/redis"
 	"github.com/healthycities/napad/storage/redis/redistest"
 )
 
@@ -54,21 +55,8 @@ func TestFailoverOfAPrimary(t *testing.T) {
 	if now := c.KillPrimary(primary); now != replica {
 		t.Fatalf("the new primary is %d, want %d", now, replica)
 	}
-	// The store finds the new primary by itself; its first commands may
-	// still go to the dead one.
-	deadline := time.Now().Add(10 * time.Second)
-	var (
-		n   int64
-		err error
-	)
-	for time.Now().Before(deadline) {
-		if n, err = s.OutboxLen(bg); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil || n != 6 {
-		t.Fatalf("outbox after the failover: %d entries, %v; want 6", n, err)
+	if n := outboxLenOnceUp(t, s); n != 6 {
+		t.Fatalf("outbox after the failover: %d entries, want 6", n)
 	}
 	if data, v := peek(t, s, conv); string(data) != "before" || v != 1 {
 		t.Errorf("conversation after the failover: %q at %d", data, v)
@@ -76,5 +64,23 @@ func TestFailoverOfAPrimary(t *testing.T) {
 	put(t, s, conv, []byte("after"))
 	if id, _, lease, err := s.ClaimOutbox(bg, nil); err != nil || id != "p:0" || lease == "" {
 		t.Errorf("claim after the failover: %q, %v", id, err)
+	}
+}
+
+// outboxLenOnceUp is the outbox's length as soon as the store reaches Redis
+// again: after a failover, it finds the new primary by itself, but its first
+// commands may still go to the dead one.
+func outboxLenOnceUp(t *testing.T, s *redis.Store) int64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := s.OutboxLen(context.Background())
+		if err == nil {
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store does not reach Redis 10 s after the failover: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

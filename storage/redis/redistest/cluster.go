@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,20 +17,23 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Cluster is a throw-away Redis Cluster of redis-server processes on
-// loopback ports, without persistence, removed when the test ends. Like the
-// rest of the package it fails, never skips, when redis-server or redis-cli
-// is missing.
+// Cluster is a throw-away Redis Cluster, or a primary, its replica and a
+// Sentinel, of redis-server processes on loopback ports, without
+// persistence, removed when the test ends. Like the rest of the package it
+// fails, never skips, when redis-server or redis-cli is missing.
 type Cluster struct {
 	t     testing.TB
 	dir   string
 	nodes []*clusterNode
-	// URL names every node (redis+cluster://…), as REDIS_URL would.
-	URL string
+	// URL names every node (redis+cluster://…), or the Sentinel
+	// (redis+sentinel://…), as REDIS_URL would.
+	URL      string
+	sentinel int // the Sentinel's port, if it is one
 }
 
 type clusterNode struct {
 	port int
+	dir  string
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -43,17 +47,14 @@ const NodeTimeout = time.Second
 // and waits until the cluster serves every slot and each replica is in sync.
 func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 	t.Helper()
-	for _, bin := range []string{"redis-server", "redis-cli"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("redistest: a Redis Cluster test needs %s on PATH (apt-get install redis-server): %v", bin, err)
-		}
-	}
-	c := &Cluster{t: t, dir: t.TempDir()}
-	t.Cleanup(c.stop)
+	c := newServers(t)
 	n := primaries * (1 + replicas)
 	addrs := make([]string, n)
 	for i := range n {
-		node := c.startNode()
+		dir := c.nodeDir()
+		node := c.startNode(dir, "", "--cluster-port", strconv.Itoa(freePort(t)), "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+			"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout.Milliseconds())))
 		addrs[i] = "127.0.0.1:" + strconv.Itoa(node.port)
 	}
 	// redis-cli takes the first `primaries` addresses as primaries and
@@ -75,6 +76,38 @@ func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 	return c
 }
 
+// StartSentinel starts a primary with one replica, watched by one Sentinel
+// that names them "napad" and fails over a primary unreachable for
+// NodeTimeout.
+func StartSentinel(t testing.TB) *Cluster {
+	t.Helper()
+	c := newServers(t)
+	primary := c.startNode(c.nodeDir(), "").port
+	c.startNode(c.nodeDir(), "", "--replicaof", "127.0.0.1", strconv.Itoa(primary))
+	dir := c.nodeDir()
+	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites its configuration
+	if err := os.WriteFile(conf, fmt.Appendf(nil, "sentinel monitor napad 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds napad %d\nsentinel failover-timeout napad 5000\n", primary, NodeTimeout.Milliseconds()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.sentinel = c.startNode(dir, conf, "--sentinel").port
+	c.URL = fmt.Sprintf("redis+sentinel://127.0.0.1:%d/0?master_name=napad", c.sentinel)
+	c.WaitHealthy()
+	return c
+}
+
+func newServers(t testing.TB) *Cluster {
+	t.Helper()
+	for _, bin := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("redistest: a Redis Cluster or Sentinel test needs %s on PATH (apt-get install redis-server): %v", bin, err)
+		}
+	}
+	c := &Cluster{t: t, dir: t.TempDir()}
+	t.Cleanup(c.stop)
+	return c
+}
+
 // freePort is a loopback port nobody listens on right now.
 func freePort(t testing.TB) int {
 	t.Helper()
@@ -86,27 +119,34 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func (c *Cluster) startNode() *clusterNode {
+// nodeDir is a new directory for a node's files.
+func (c *Cluster) nodeDir() string {
+	dir := filepath.Join(c.dir, strconv.Itoa(len(c.nodes)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	return dir
+}
+
+// startNode starts redis-server with its files in dir, the configuration
+// file conf if not "", and the options args, and waits until it answers.
+func (c *Cluster) startNode(dir, conf string, args ...string) *clusterNode {
 	t := c.t
 	t.Helper()
 	port := freePort(t)
-	dir := filepath.Join(c.dir, strconv.Itoa(port))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("redis-server",
-		"--port", strconv.Itoa(port), "--cluster-port", strconv.Itoa(freePort(t)),
-		"--bind", "127.0.0.1", "--cluster-enabled", "yes",
-		"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-		"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout.Milliseconds())),
+	args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir,
 		"--repl-diskless-sync-delay", "0", // replicas in sync at once, not after 5 s
 		"--enable-debug-command", "local", // DEBUG SLEEP: a replica that lags
-		"--logfile", filepath.Join(dir, "redis.log"))
+		"--logfile", filepath.Join(dir, "redis.log")}, args...)
+	if conf != "" {
+		args = append([]string{conf}, args...)
+	}
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("redistest: start redis-server: %v", err)
 	}
-	node := &clusterNode{port: port, cmd: cmd, done: make(chan struct{})}
+	node := &clusterNode{port: port, dir: dir, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(node.done) }()
 	c.nodes = append(c.nodes, node)
 	client := c.nodeClient(port)
@@ -115,7 +155,8 @@ func (c *Cluster) startNode() *clusterNode {
 	for client.Ping(context.Background()).Err() != nil {
 		select {
 		case <-node.done:
-			t.Fatalf("redistest: redis-server on port %d stopped at start-up; its log:\n%s", port, c.log(port))
+			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+			t.Fatalf("redistest: redis-server on port %d stopped at start-up; its log:\n%s", port, log)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -128,11 +169,6 @@ func (c *Cluster) startNode() *clusterNode {
 
 func (c *Cluster) nodeClient(port int) *goredis.Client {
 	return goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1, DialTimeout: time.Second})
-}
-
-func (c *Cluster) log(port int) string {
-	b, _ := os.ReadFile(filepath.Join(c.dir, strconv.Itoa(port), "redis.log"))
-	return string(b)
 }
 
 // Ports are the nodes' ports, the running ones, in the order they started.
@@ -185,6 +221,9 @@ func (c *Cluster) ReplicasOf(port int) []int {
 	c.t.Helper()
 	var replicas []int
 	for _, p := range c.Ports() {
+		if p == c.sentinel {
+			continue
+		}
 		client := c.nodeClient(p)
 		info, err := client.Info(context.Background(), "replication").Result()
 		_ = client.Close()
@@ -227,7 +266,7 @@ func (c *Cluster) KillPrimary(port int) int {
 			client := c.nodeClient(r)
 			info, err := client.Info(context.Background(), "replication").Result()
 			_ = client.Close()
-			if err == nil && infoFields(info)["role"] == "master" {
+			if err == nil && infoFields(info)["role"] == "master" && (c.sentinel == 0 || c.SentinelPrimary() == r) {
 				c.WaitHealthy()
 				return r
 			}
@@ -255,22 +294,31 @@ func (c *Cluster) WaitHealthy() {
 
 func (c *Cluster) unhealthy() string {
 	ctx := context.Background()
+	if c.sentinel != 0 {
+		if p := c.SentinelPrimary(); !slices.Contains(c.Ports(), p) {
+			return fmt.Sprintf("the Sentinel names %d as the primary", p)
+		}
+	}
 	for _, port := range c.Ports() {
+		if port == c.sentinel {
+			continue
+		}
 		client := c.nodeClient(port)
-		info, err := client.ClusterInfo(ctx).Result()
-		var repl string
-		if err == nil {
-			repl, err = client.Info(ctx, "replication").Result()
+		info, err := client.Info(ctx, "replication").Result()
+		if err == nil && c.sentinel == 0 {
+			var cluster string
+			cluster, err = client.ClusterInfo(ctx).Result()
+			info += cluster
 		}
 		_ = client.Close()
 		if err != nil {
 			return fmt.Sprintf("node %d: %v", port, err)
 		}
-		fields := infoFields(info + repl)
+		fields := infoFields(info)
 		switch {
-		case fields["cluster_state"] != "ok":
+		case c.sentinel == 0 && fields["cluster_state"] != "ok":
 			return fmt.Sprintf("node %d: cluster_state %s", port, fields["cluster_state"])
-		case fields["cluster_slots_ok"] != "16384":
+		case c.sentinel == 0 && fields["cluster_slots_ok"] != "16384":
 			return fmt.Sprintf("node %d: %s slots ok", port, fields["cluster_slots_ok"])
 		case fields["role"] == "slave" && fields["master_link_status"] != "up":
 			return fmt.Sprintf("replica %d: link to its primary %s", port, fields["master_link_status"])
@@ -279,6 +327,19 @@ func (c *Cluster) unhealthy() string {
 		}
 	}
 	return ""
+}
+
+// SentinelPrimary is the port of the primary that the Sentinel names (0 if
+// it names none).
+func (c *Cluster) SentinelPrimary() int {
+	client := c.nodeClient(c.sentinel)
+	defer client.Close()
+	addr, err := client.Do(context.Background(), "SENTINEL", "get-master-addr-by-name", "napad").StringSlice()
+	if err != nil || len(addr) != 2 {
+		return 0
+	}
+	port, _ := strconv.Atoi(addr[1])
+	return port
 }
 
 // infoFields reads the "name:value" lines of INFO and CLUSTER INFO.
