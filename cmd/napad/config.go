@@ -22,6 +22,7 @@ type config struct {
 	APIURL         string
 	BotUsername    string
 	DatabaseURL    string
+	MigrationURL   string // MIGRATION_DATABASE_URL, else DATABASE_URL: migrations hold a session lock
 	RedisURL       string
 	RedisPrefix    string
 	WebhookURL     string
@@ -157,6 +158,8 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 	if n.database {
 		c.DatabaseURL = r.required("DATABASE_URL", "e.g. postgres://napad:napad@localhost:5432/napad")
 		r.url("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
+		c.MigrationURL = r.get("MIGRATION_DATABASE_URL", c.DatabaseURL)
+		r.url("MIGRATION_DATABASE_URL", c.MigrationURL, "postgres", "postgresql")
 	}
 	if n.redis {
 		c.RedisURL = r.required("REDIS_URL", "e.g. redis://localhost:6379/0")

@@ -246,7 +246,7 @@ func twoReplicas(t *testing.T, setup ...func(*app)) (lb *balancer, first, second
 	lb = newBalancer(t)
 	first = newApp(t, true, append([]func(*app){func(a *app) { a.env["WEBHOOK_URL"] = lb.srv.URL + "/telegram/webhook" }}, setup...)...)
 	second = newApp(t, true, func(b *app) {
-		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "WEBHOOK_URL", "NOTIFY_INTERVAL"} {
+		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "WEBHOOK_URL", "NOTIFY_INTERVAL"} {
 			if v, ok := first.env[k]; ok {
 				b.env[k] = v
 			}
