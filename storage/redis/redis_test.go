@@ -44,7 +44,7 @@ func keys(t testing.TB, url, prefix string) []string {
 		mu  sync.Mutex
 		all []string
 	)
-	err := redistest.ForEachPrimary(ctx(t), rawClient(t, url), func(c context.Context, node *goredis.Client) error {
+	err := redis.ForEachPrimary(ctx(t), rawClient(t, url), func(c context.Context, node *goredis.Client) error {
 		ks, err := node.Keys(c, prefix+"*").Result()
 		mu.Lock()
 		all = append(all, ks...)

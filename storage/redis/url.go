@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -90,4 +91,17 @@ func parseURL(redisURL string) (target, error) {
 		}, nil
 	}
 	return target{}, fmt.Errorf("must start with redis://, rediss://, redis+cluster:// or redis+sentinel:// (got %q)", u.Scheme)
+}
+
+// ForEachPrimary calls fn with every primary of a cluster (at once), or
+// with the one server, or Sentinel's primary, of any other client from
+// NewClient: for tools that read INFO or scan keys.
+func ForEachPrimary(ctx context.Context, client goredis.UniversalClient, fn func(context.Context, *goredis.Client) error) error {
+	switch c := client.(type) {
+	case *goredis.ClusterClient:
+		return c.ForEachMaster(ctx, fn)
+	case *goredis.Client:
+		return fn(ctx, c)
+	}
+	return fmt.Errorf("redis: unexpected client %T", client)
 }

@@ -121,23 +121,11 @@ func Cleanup(t testing.TB, redisURL, prefix string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := ForEachPrimary(ctx, client, func(ctx context.Context, node *goredis.Client) error {
+	if err := redis.ForEachPrimary(ctx, client, func(ctx context.Context, node *goredis.Client) error {
 		return unlinkPrefixed(ctx, node, prefix)
 	}); err != nil {
 		t.Errorf("redistest: cleanup %s: %v", prefix, err)
 	}
-}
-
-// ForEachPrimary calls fn with every primary of a cluster, or with the one
-// server of any other client.
-func ForEachPrimary(ctx context.Context, client goredis.UniversalClient, fn func(context.Context, *goredis.Client) error) error {
-	switch c := client.(type) {
-	case *goredis.ClusterClient:
-		return c.ForEachMaster(ctx, fn)
-	case *goredis.Client:
-		return fn(ctx, c)
-	}
-	return fmt.Errorf("redistest: unexpected client %T", client)
 }
 
 func unlinkPrefixed(ctx context.Context, node *goredis.Client, prefix string) error {
