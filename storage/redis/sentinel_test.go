@@ -21,7 +21,7 @@ func TestOnSentinel(t *testing.T) {
 
 	c.KillPrimary(c.SentinelPrimary())
 	if n := outboxLenOnceUp(t, s); n != 1 {
-		t.Fatalf("outbox after the failover: %d entries, want 1", n)
+		t.Fatalf("outbox after the failover: %d entries, want 1\n%s", n, c.Logs())
 	}
 	if data, v := peek(t, s, "conv"); string(data) != "before" || v != 1 {
 		t.Errorf("conversation after the failover: %q at %d", data, v)

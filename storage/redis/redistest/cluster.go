@@ -73,6 +73,7 @@ func StartCluster(t testing.TB, primaries, replicas int) *Cluster {
 		c.URL += sep + "addr=" + a
 	}
 	c.WaitHealthy()
+	c.waitStreaming()
 	return c
 }
 
@@ -93,6 +94,7 @@ func StartSentinel(t testing.TB) *Cluster {
 	c.sentinel = c.startNode(dir, conf, "--sentinel").port
 	c.URL = fmt.Sprintf("redis+sentinel://127.0.0.1:%d/0?master_name=napad", c.sentinel)
 	c.WaitHealthy()
+	c.waitStreaming()
 	return c
 }
 
@@ -237,6 +239,16 @@ func (c *Cluster) ReplicasOf(port int) []int {
 	return replicas
 }
 
+// Logs are the nodes' logs, for a test that failed.
+func (c *Cluster) Logs() string {
+	var b strings.Builder
+	for _, n := range c.nodes {
+		log, _ := os.ReadFile(filepath.Join(n.dir, "redis.log"))
+		fmt.Fprintf(&b, "--- node %d:\n%s", n.port, log)
+	}
+	return b.String()
+}
+
 // Kill ends the node on port at once (SIGKILL): a primary that dies.
 func (c *Cluster) Kill(port int) {
 	c.t.Helper()
@@ -340,6 +352,46 @@ func (c *Cluster) SentinelPrimary() int {
 	}
 	port, _ := strconv.Atoi(addr[1])
 	return port
+}
+
+// waitStreaming waits until every primary passes its writes on to its
+// replicas. After a full sync a primary sends a replica nothing until the
+// replica's first acknowledgement, up to a second later, while both already
+// call the link up: a write then, and a primary killed right after, would
+// be lost whatever the test does. Each primary writes (FLUSHALL: nothing is
+// stored yet) and WAITs until every replica has it.
+func (c *Cluster) waitStreaming() {
+	c.t.Helper()
+	ctx := context.Background()
+	for _, port := range c.Ports() {
+		if port == c.sentinel {
+			continue
+		}
+		client := c.nodeClient(port)
+		info, err := client.Info(ctx, "replication").Result()
+		replicas, _ := strconv.Atoi(infoFields(info)["connected_slaves"])
+		if err != nil || infoFields(info)["role"] != "master" || replicas == 0 {
+			_ = client.Close()
+			continue
+		}
+		conn := client.Conn() // WAIT counts the writes of its own connection
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			err := conn.FlushAll(ctx).Err()
+			var acked int64
+			if err == nil {
+				acked, err = conn.Wait(ctx, replicas, 200*time.Millisecond).Result()
+			}
+			if err == nil && acked >= int64(replicas) {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.t.Fatalf("redistest: the replicas of %d do not acknowledge its writes within 10 s (%d of %d, %v)", port, acked, replicas, err)
+			}
+		}
+		_ = conn.Close()
+		_ = client.Close()
+	}
 }
 
 // infoFields reads the "name:value" lines of INFO and CLUSTER INFO.
