@@ -6,6 +6,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/healthycities/napad/storage/redis"
 	"github.com/healthycities/napad/storage/redis/redistest"
 )
 
@@ -24,11 +25,10 @@ const prodKeyPrefix = "napad:"
 func TestRedisMemoryPerConversation(t *testing.T) {
 	const students = 1000
 	store, redisURL, prefix := redistest.NewWithPrefix(t)
-	opts, err := goredis.ParseURL(redisURL)
+	raw, err := redis.NewClient(redisURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = raw.Close() })
 	ctx := t.Context()
 
@@ -42,7 +42,7 @@ func TestRedisMemoryPerConversation(t *testing.T) {
 		}
 		jsonBytes += len(data)
 		saveConversation(t, store, pid, data)
-		keys[i] = prefix + pid
+		keys[i] = prefix + "{" + pid + "}" // the state key (storage/redis)
 	}
 
 	pipe := raw.Pipeline()

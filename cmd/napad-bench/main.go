@@ -117,6 +117,7 @@ import (
 	"time"
 
 	"github.com/healthycities/napad/bot/telegram/telegramtest/botapi"
+	redisstore "github.com/healthycities/napad/storage/redis"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -368,14 +369,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	}
 
 	// Before.
-	var rdb *goredis.Client
+	var rdb goredis.UniversalClient
 	var redisBefore redisSnap
 	if o.redisURL != "" {
-		ropts, err := goredis.ParseURL(o.redisURL)
-		if err != nil {
-			return nil, fmt.Errorf("parse -redis-url: %w", err)
+		if rdb, err = redisClient(o.redisURL); err != nil {
+			return nil, err
 		}
-		rdb = goredis.NewClient(ropts)
 		defer rdb.Close()
 		if redisBefore, err = redisInfo(ctx, rdb); err != nil {
 			return nil, err
@@ -558,33 +557,42 @@ func countLogLevel(path, level string) int {
 	return strings.Count(string(data), `"level":"`+level+`"`)
 }
 
-// deleteKeys removes every Redis key under prefix and says how many.
-func deleteKeys(ctx context.Context, rdb *goredis.Client, prefix string) (int64, error) {
-	var removed int64
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	batch := make([]string, 0, 500)
-	flush := func() error {
-		if len(batch) == 0 {
+// deleteKeys removes every Redis key under prefix, on every primary of a
+// cluster, and says how many.
+func deleteKeys(ctx context.Context, rdb goredis.UniversalClient, prefix string) (int64, error) {
+	var removed atomic.Int64
+	err := redisstore.ForEachPrimary(ctx, rdb, func(ctx context.Context, node *goredis.Client) error {
+		iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		batch := make([]string, 0, 500)
+		flush := func() error {
+			// One key per UNLINK: a cluster node refuses keys of several slots.
+			cmds, err := node.Pipelined(ctx, func(p goredis.Pipeliner) error {
+				for _, k := range batch {
+					p.Unlink(ctx, k)
+				}
+				return nil
+			})
+			for _, c := range cmds {
+				removed.Add(c.(*goredis.IntCmd).Val())
+			}
+			batch = batch[:0]
+			if err != nil {
+				return fmt.Errorf("unlink: %w", err)
+			}
 			return nil
 		}
-		n, err := rdb.Unlink(ctx, batch...).Result()
-		removed += n
-		batch = batch[:0]
-		if err != nil {
-			return fmt.Errorf("unlink: %w", err)
-		}
-		return nil
-	}
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == cap(batch) {
-			if err := flush(); err != nil {
-				return removed, err
+		for iter.Next(ctx) {
+			batch = append(batch, iter.Val())
+			if len(batch) == cap(batch) {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if err := iter.Err(); err != nil {
-		return removed, fmt.Errorf("scan: %w", err)
-	}
-	return removed, flush()
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		return flush()
+	})
+	return removed.Load(), err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
+	redisstore "github.com/healthycities/napad/storage/redis"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -149,31 +150,39 @@ type redisSnap struct {
 	cpu   float64          // used_cpu_user + used_cpu_sys, seconds
 }
 
-func redisInfo(ctx context.Context, rdb *goredis.Client) (redisSnap, error) {
+// redisInfo adds up what INFO says on every primary of a cluster.
+func redisInfo(ctx context.Context, rdb goredis.UniversalClient) (redisSnap, error) {
 	s := redisSnap{cmds: map[string]int64{}}
-	info, err := rdb.Info(ctx, "stats", "commandstats", "cpu").Result()
-	if err != nil {
-		return s, fmt.Errorf("redis INFO: %w", err)
-	}
-	for line := range strings.Lines(info) {
-		line = strings.TrimSpace(line)
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
+	var mu sync.Mutex
+	err := redisstore.ForEachPrimary(ctx, rdb, func(ctx context.Context, node *goredis.Client) error {
+		info, err := node.Info(ctx, "stats", "commandstats", "cpu").Result()
+		if err != nil {
+			return fmt.Errorf("redis INFO: %w", err)
 		}
-		switch {
-		case k == "total_commands_processed":
-			s.total, _ = strconv.ParseInt(v, 10, 64)
-		case k == "used_cpu_user" || k == "used_cpu_sys":
-			f, _ := strconv.ParseFloat(v, 64)
-			s.cpu += f
-		case strings.HasPrefix(k, "cmdstat_"):
-			calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
-			n, _ := strconv.ParseInt(calls, 10, 64)
-			s.cmds[strings.TrimPrefix(k, "cmdstat_")] = n
+		mu.Lock()
+		defer mu.Unlock()
+		for line := range strings.Lines(info) {
+			line = strings.TrimSpace(line)
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			switch {
+			case k == "total_commands_processed":
+				n, _ := strconv.ParseInt(v, 10, 64)
+				s.total += n
+			case k == "used_cpu_user" || k == "used_cpu_sys":
+				f, _ := strconv.ParseFloat(v, 64)
+				s.cpu += f
+			case strings.HasPrefix(k, "cmdstat_"):
+				calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
+				n, _ := strconv.ParseInt(calls, 10, 64)
+				s.cmds[strings.TrimPrefix(k, "cmdstat_")] += n
+			}
 		}
-	}
-	return s, nil
+		return nil
+	})
+	return s, err
 }
 
 // pgSnap is pg_stat_database for the bot's database.

@@ -37,6 +37,7 @@ import (
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/seal"
 	"github.com/healthycities/napad/storage/postgres"
+	redisstore "github.com/healthycities/napad/storage/redis"
 )
 
 const (
@@ -485,12 +486,14 @@ wait:
 	return r, r.output(r.printNotify, o, tableOut, stdout)
 }
 
-func redisClient(redisURL string) (*goredis.Client, error) {
-	ropts, err := goredis.ParseURL(redisURL)
+// redisClient reaches the bot's Redis: one server, a cluster or Sentinel's
+// primary, as REDIS_URL names them.
+func redisClient(redisURL string) (goredis.UniversalClient, error) {
+	c, err := redisstore.NewClient(redisURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse -redis-url: %w", err)
+		return nil, fmt.Errorf("-redis-url: %w", err)
 	}
-	return goredis.NewClient(ropts), nil
+	return c, nil
 }
 
 // printNotify is the table of -mode notify.

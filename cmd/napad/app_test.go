@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -86,7 +87,27 @@ func prepareApp(t *testing.T) *app {
 		"TELEGRAM_MESSAGES_PER_SECOND":      "0",
 		"TELEGRAM_CHAT_MESSAGES_PER_SECOND": "0",
 	}
+	if pooler := os.Getenv("TEST_DATABASE_POOLER"); pooler != "" {
+		throughPooler(a, pooler)
+	}
 	return a
+}
+
+// throughPooler gives the program its database through a PgBouncer in
+// transaction pooling mode at addr (TEST_DATABASE_POOLER=127.0.0.1:6432,
+// the README's set-up), with the query mode that needs no session, and
+// migrations straight to PostgreSQL.
+func throughPooler(a *app, addr string) {
+	u, err := url.Parse(a.env["DATABASE_URL"])
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.env["MIGRATION_DATABASE_URL"] = u.String()
+	u.Host = addr
+	q := u.Query()
+	q.Set("default_query_exec_mode", "cache_describe")
+	u.RawQuery = q.Encode()
+	a.env["DATABASE_URL"] = u.String()
 }
 
 // throughProxy routes the connection to the service behind the URL in the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/seal"
+	"github.com/healthycities/napad/storage/redis"
 )
 
 // config is everything read from the environment. Each setting is checked
@@ -23,6 +24,7 @@ type config struct {
 	APIURL         string
 	BotUsername    string
 	DatabaseURL    string
+	MigrationURL   string // MIGRATION_DATABASE_URL, else DATABASE_URL: migrations hold a session lock
 	RedisURL       string
 	RedisPrefix    string
 	WebhookURL     string
@@ -236,12 +238,19 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		c.DatabaseURL = r.required("DATABASE_URL", "e.g. postgres://napad:napad@localhost:5432/napad")
 		r.url("DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
 		c.DatabaseURL = r.withPassword("DATABASE_URL", c.DatabaseURL, r.file("DATABASE_PASSWORD_FILE"))
+		c.MigrationURL = r.get("MIGRATION_DATABASE_URL", c.DatabaseURL)
+		r.url("MIGRATION_DATABASE_URL", c.MigrationURL, "postgres", "postgresql")
 	}
 	if n.redis {
 		c.RedisURL = r.required("REDIS_URL", "e.g. redis://localhost:6379/0")
-		r.url("REDIS_URL", c.RedisURL, "redis", "rediss")
+		if err := redis.CheckURL(c.RedisURL); c.RedisURL != "" && err != nil {
+			r.fail("REDIS_URL", "%v", err) // one server, a cluster or Sentinel: storage/redis/url.go
+		}
 		c.RedisURL = r.withPassword("REDIS_URL", c.RedisURL, r.file("REDIS_PASSWORD_FILE"))
 		c.RedisPrefix = r.get("REDIS_KEY_PREFIX", "napad:")
+		if err := redis.CheckPrefix(c.RedisPrefix); err != nil {
+			r.fail("REDIS_KEY_PREFIX", "%v (got %q)", err, c.RedisPrefix)
+		}
 	}
 	if n.participantKey {
 		key := r.get("PARTICIPANT_KEY", "")

@@ -24,32 +24,34 @@ import (
 // A whole idea in every language, by long polling and by webhook; the row in
 // PostgreSQL holds every answer.
 func TestE2EWholeIdeaInEveryLanguage(t *testing.T) {
-	inBothModes(t, func(t *testing.T, webhook bool) {
-		a := newApp(t, webhook)
-		f := a.forum("8.B – ZŠ Komenského")
-		for _, lang := range flows.Languages {
-			s := a.student(lang)
-			want := flowtest.AnswersIn(lang)
-			s.toReview(f.Code, want)
-			s.tap("button.submit")
-			thanks := s.expectCount("submit.thanks", one())
-			ref := regexpRef.FindString(thanks.Text)
-			if ref == "" {
-				t.Fatalf("%s: no reference in %q", lang, thanks.Text)
-			}
-			row := a.suggestion(ref)
-			checkRow(t, row, f, lang, want)
+	inBothModes(t, func(t *testing.T, webhook bool) { wholeIdeaInEveryLanguage(t, webhook) })
+}
+
+func wholeIdeaInEveryLanguage(t *testing.T, webhook bool, setup ...func(*app)) {
+	a := newApp(t, webhook, setup...)
+	f := a.forum("8.B – ZŠ Komenského")
+	for _, lang := range flows.Languages {
+		s := a.student(lang)
+		want := flowtest.AnswersIn(lang)
+		s.toReview(f.Code, want)
+		s.tap("button.submit")
+		thanks := s.expectCount("submit.thanks", one())
+		ref := regexpRef.FindString(thanks.Text)
+		if ref == "" {
+			t.Fatalf("%s: no reference in %q", lang, thanks.Text)
 		}
-		if n := len(a.suggestions(f)); n != len(flows.Languages) {
-			t.Errorf("%d rows, want %d", n, len(flows.Languages))
+		row := a.suggestion(ref)
+		checkRow(t, row, f, lang, want)
+	}
+	if n := len(a.suggestions(f)); n != len(flows.Languages) {
+		t.Errorf("%d rows, want %d", n, len(flows.Languages))
+	}
+	// The command menu was published in every language.
+	for _, lang := range append([]string{""}, flows.Languages...) {
+		if cmds := a.fake.Commands(lang); len(cmds) != 10 || cmds[0].Command != "new" {
+			t.Errorf("commands for %q: %v", lang, cmds)
 		}
-		// The command menu was published in every language.
-		for _, lang := range append([]string{""}, flows.Languages...) {
-			if cmds := a.fake.Commands(lang); len(cmds) != 10 || cmds[0].Command != "new" {
-				t.Errorf("commands for %q: %v", lang, cmds)
-			}
-		}
-	})
+	}
 }
 
 // A student stops halfway, the bot is restarted, and the student finishes.
@@ -261,21 +263,25 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		"PARTICIPANT_KEY": strings.Repeat("k", 32),
 	}
 	cases := map[string]map[string]string{
-		"TELEGRAM_BOT_TOKEN": {"TELEGRAM_BOT_TOKEN": "not-a-token"},
-		"DATABASE_URL":       {"DATABASE_URL": "mysql://x"},
-		"REDIS_URL":          {"REDIS_URL": ""},
-		"PARTICIPANT_KEY":    {"PARTICIPANT_KEY": "short"},
-		"PARTICIPANT_KEY ":   {"PARTICIPANT_KEY": ""},
-		"WEBHOOK_SECRET":     {"WEBHOOK_URL": "https://example.org/hook"},
-		"LISTEN_ADDR":        {"LISTEN_ADDR": "8080"},
-		"WEBHOOK_URL":        {"WEBHOOK_URL": "https://example.org/", "WEBHOOK_SECRET": testSecret},
-		"WEBHOOK_URL ":       {"WEBHOOK_URL": "https://example.org", "WEBHOOK_SECRET": testSecret},
-		"METRICS_ADDR":       {"METRICS_ADDR": ":8080"},
-		"LOG_LEVEL":          {"LOG_LEVEL": "loud"},
-		"TELEGRAM_API_URL":   {"TELEGRAM_API_URL": "ftp://x"},
-		"CONTACT_KEY":        {"CONTACT_KEY": "a-passphrase-is-not-a-key-0123456789"},
-		"CONTACT_OLD_KEYS":   {"CONTACT_OLD_KEYS": strings.Repeat("ab", 32) + ",0123"},
-		"CONTACT_OLD_KEYS ":  {"CONTACT_KEY": strings.Repeat("ab", 32), "CONTACT_OLD_KEYS": strings.Repeat("ab", 32)},
+		"TELEGRAM_BOT_TOKEN":     {"TELEGRAM_BOT_TOKEN": "not-a-token"},
+		"DATABASE_URL":           {"DATABASE_URL": "mysql://x"},
+		"REDIS_URL":              {"REDIS_URL": ""},
+		"PARTICIPANT_KEY":        {"PARTICIPANT_KEY": "short"},
+		"PARTICIPANT_KEY ":       {"PARTICIPANT_KEY": ""},
+		"WEBHOOK_SECRET":         {"WEBHOOK_URL": "https://example.org/hook"},
+		"LISTEN_ADDR":            {"LISTEN_ADDR": "8080"},
+		"WEBHOOK_URL":            {"WEBHOOK_URL": "https://example.org/", "WEBHOOK_SECRET": testSecret},
+		"WEBHOOK_URL ":           {"WEBHOOK_URL": "https://example.org", "WEBHOOK_SECRET": testSecret},
+		"METRICS_ADDR":           {"METRICS_ADDR": ":8080"},
+		"LOG_LEVEL":              {"LOG_LEVEL": "loud"},
+		"TELEGRAM_API_URL":       {"TELEGRAM_API_URL": "ftp://x"},
+		"CONTACT_KEY":            {"CONTACT_KEY": "a-passphrase-is-not-a-key-0123456789"},
+		"CONTACT_OLD_KEYS":       {"CONTACT_OLD_KEYS": strings.Repeat("ab", 32) + ",0123"},
+		"CONTACT_OLD_KEYS ":      {"CONTACT_KEY": strings.Repeat("ab", 32), "CONTACT_OLD_KEYS": strings.Repeat("ab", 32)},
+		"MIGRATION_DATABASE_URL": {"MIGRATION_DATABASE_URL": "mysql://x"},
+		"REDIS_URL  ":            {"REDIS_URL": "redis+sentinel://:pw@127.0.0.1:26379/0"},
+		"REDIS_URL   ":           {"REDIS_URL": "http://127.0.0.1:6379"},
+		"REDIS_KEY_PREFIX":       {"REDIS_KEY_PREFIX": "napad:{a}:"},
 	}
 	for name, change := range cases {
 		env := map[string]string{}

@@ -99,7 +99,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("--from must not be after --to: %w", errUsage)
 	}
 
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -303,7 +303,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}

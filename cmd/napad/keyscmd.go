@@ -27,7 +27,7 @@ func keys(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg.DatabaseURL, postgres.WithContactKeys(cfg.ContactKeys))
+	db, err := openDatabase(ctx, cfg, postgres.WithContactKeys(cfg.ContactKeys))
 	if err != nil {
 		return err
 	}

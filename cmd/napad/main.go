@@ -135,7 +135,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	log := newLogger(stderr, cfg.LogLevel)
 	redisstore.SetLogger(log)
 
-	db, err := openDatabase(ctx, cfg.DatabaseURL, postgres.WithContactKeys(cfg.ContactKeys))
+	db, err := openDatabase(ctx, cfg, postgres.WithContactKeys(cfg.ContactKeys))
 	if err != nil {
 		return err
 	}
@@ -340,11 +340,11 @@ func notifyInterval(getenv func(string) string) (time.Duration, error) {
 }
 
 // openDatabase brings the schema up to date and connects.
-func openDatabase(ctx context.Context, databaseURL string, opts ...postgres.Option) (*postgres.Store, error) {
-	if err := postgres.Migrate(ctx, databaseURL); err != nil {
+func openDatabase(ctx context.Context, cfg config, opts ...postgres.Option) (*postgres.Store, error) {
+	if err := postgres.Migrate(ctx, cfg.MigrationURL); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	db, err := postgres.Open(ctx, databaseURL, opts...)
+	db, err := postgres.Open(ctx, cfg.DatabaseURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
@@ -385,7 +385,7 @@ func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	if err := postgres.Migrate(ctx, cfg.DatabaseURL); err != nil {
+	if err := postgres.Migrate(ctx, cfg.MigrationURL); err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 	fmt.Fprintln(stdout, "The database schema is up to date.")

@@ -31,6 +31,7 @@ type balancer struct {
 	mu       sync.Mutex
 	chats    map[int64]chan []byte
 	failures int // answers other than 200 (sent again)
+	inFlight int // copies not yet accepted
 }
 
 func newBalancer(t *testing.T) *balancer {
@@ -97,6 +98,14 @@ func (b *balancer) deliverChat(q chan []byte, secret string) {
 }
 
 func (b *balancer) forward(url, secret string, body []byte) {
+	b.mu.Lock()
+	b.inFlight++
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.inFlight--
+		b.mu.Unlock()
+	}()
 	deadline := time.Now().Add(waitLong)
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -117,13 +126,35 @@ func (b *balancer) forward(url, secret string, body []byte) {
 	b.t.Errorf("replica %s never accepted an update", url)
 }
 
+// settle waits until every copy of every update has been accepted: a copy
+// sent again after a failure may still be on its way when the student has
+// the answer from the other replica.
+func (b *balancer) settle() {
+	b.t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for {
+		b.mu.Lock()
+		n := b.inFlight
+		b.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%d copies of updates still not accepted after %v", n, waitLong)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Two `napad serve` replicas share PostgreSQL and Redis behind one webhook
 // URL. Students type several answers in a burst; every update reaches both
 // replicas. Each update is handled once and in order:
 // every answer lands in its own field, every question is asked (and at most once more), and
 // each idea is stored once.
-func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) {
-	lb, first, second := twoReplicas(t)
+func TestE2ETwoReplicasBehindOneWebhook(t *testing.T) { twoReplicasBehindOneWebhook(t) }
+
+func twoReplicasBehindOneWebhook(t *testing.T, setup ...func(*app)) {
+	lb, first, second := twoReplicas(t, setup...)
 
 	f := first.forum("Gymnázium Kolín")
 	var wg sync.WaitGroup
@@ -215,7 +246,7 @@ func twoReplicas(t *testing.T, setup ...func(*app)) (lb *balancer, first, second
 	lb = newBalancer(t)
 	first = newApp(t, true, append([]func(*app){func(a *app) { a.env["WEBHOOK_URL"] = lb.srv.URL + "/telegram/webhook" }}, setup...)...)
 	second = newApp(t, true, func(b *app) {
-		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "WEBHOOK_URL", "NOTIFY_INTERVAL"} {
+		for _, k := range []string{"TELEGRAM_API_URL", "DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX", "WEBHOOK_URL", "NOTIFY_INTERVAL"} {
 			if v, ok := first.env[k]; ok {
 				b.env[k] = v
 			}

@@ -22,7 +22,7 @@ func retention(ctx context.Context, getenv func(string) string, stdout io.Writer
 	if cfg.RetentionDays == 0 {
 		return fmt.Errorf("RETENTION_DAYS is not set: say after how many days ideas lose the link to their author: %w", errUsage)
 	}
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}

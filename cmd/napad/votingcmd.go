@@ -46,7 +46,7 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 	if code == "" {
 		return fmt.Errorf("forum %s needs the forum's join code: %w", sub, errUsage)
 	}
-	db, err := openDatabase(ctx, cfg.DatabaseURL)
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}

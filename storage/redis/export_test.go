@@ -10,3 +10,7 @@ func (s *Store) SetTurnLimits(turnLimit, orderedWait time.Duration) {
 
 // SetOutboxLease changes DefaultOutboxLease, for tests of a lease running out.
 func (s *Store) SetOutboxLease(d time.Duration) { s.outboxLease = d }
+
+// LookForLegacyOutbox makes the next round of ClaimOutbox look for entries
+// that a replica of an older version queued, without waiting a minute.
+func (s *Store) LookForLegacyOutbox() { s.legacyOutboxNext.Store(0) }

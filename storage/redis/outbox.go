@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,21 +16,22 @@ import (
 // production, so an idea written here survives a restart of either.
 //
 // Every replica drains the same outbox, so an entry is leased before it is
-// stored: the keys, all under the store's prefix, are
-//   - outbox, a hash of the ideas by id (as before leases);
-//   - outbox:order, a sorted set of the ids by the time they were queued,
+// stored: the keys, all under the store's prefix and all with the hash tag
+// {outbox} (one cluster hash slot, as the scripts need), are
+//   - {outbox}, a hash of the ideas by id (as before leases);
+//   - {outbox}:order, a sorted set of the ids by the time they were queued,
 //     oldest first (entries queued before it existed count as oldest);
-//   - outbox:lease, a hash of id → "token:expiry in ms" (Redis' clock);
-//   - outbox:tries, a hash of id → how often storing it failed while
+//   - {outbox}:lease, a hash of id → "token:expiry in ms" (Redis' clock);
+//   - {outbox}:tries, a hash of id → how often storing it failed while
 //     PostgreSQL was up;
-//   - outbox:dead, a hash of the ideas moved aside (unreadable, or failing
+//   - {outbox}:dead, a hash of the ideas moved aside (unreadable, or failing
 //     too often) for a person to look at.
 const (
-	outboxKey      = "outbox"
-	outboxOrderKey = "outbox:order"
-	outboxLeaseKey = "outbox:lease"
-	outboxTriesKey = "outbox:tries"
-	outboxDeadKey  = "outbox:dead"
+	outboxKey      = "{outbox}"
+	outboxOrderKey = "{outbox}:order"
+	outboxLeaseKey = "{outbox}:lease"
+	outboxTriesKey = "{outbox}:tries"
+	outboxDeadKey  = "{outbox}:dead"
 )
 
 // DefaultOutboxLease is how long a replica holds an outbox entry it is
@@ -167,11 +169,57 @@ return n
 
 // PutOutbox keeps an idea under its id; writing the same id again replaces
 // it (keeping its place in the order), so a retried Submit queues one entry.
+//
+// Where the primary has replicas, it then waits, at most outboxReplicaWait,
+// until one of them has the entry too (WAIT): the student is told that the
+// idea is kept, and replication is asynchronous, so a primary dying right
+// after would otherwise take the idea with it. A replica that does not answer
+// in time is logged, not an error: the idea is kept on the primary.
 func (s *Store) PutOutbox(ctx context.Context, id string, data []byte) error {
-	if err := putScript.Run(ctx, s.client, s.outboxKeys(outboxKey, outboxOrderKey), id, data).Err(); err != nil {
+	keys := s.outboxKeys(outboxKey, outboxOrderKey)
+	node, err := s.primaryFor(ctx, keys[0])
+	if err != nil {
 		return fmt.Errorf("redis: put outbox %q: %w", id, err)
 	}
+	// WAIT counts the writes of its own connection.
+	conn := node.Conn()
+	defer conn.Close()
+	if err := putScript.Run(ctx, conn, keys, id, data).Err(); err != nil {
+		if c, ok := s.client.(*goredis.ClusterClient); ok {
+			reloadIfUnreachable(c, err) // the cluster's own hook does not see this node's errors
+		}
+		return fmt.Errorf("redis: put outbox %q: %w", id, err)
+	}
+	if info, err := conn.Info(ctx, "replication").Result(); err != nil || connectedReplicas(info) == 0 {
+		return nil // none (or unknown): nothing to wait for
+	}
+	if n, err := conn.Wait(ctx, 1, outboxReplicaWait).Result(); err != nil || n < 1 {
+		warn(ctx, "an outbox entry is not on a replica yet; a failover now would lose it", "draft", id[strings.LastIndexByte(id, ':')+1:], "err", err)
+	}
 	return nil
+}
+
+// connectedReplicas reads connected_slaves in INFO replication.
+func connectedReplicas(info string) int {
+	_, rest, _ := strings.Cut(info, "connected_slaves:")
+	line, _, _ := strings.Cut(rest, "\n")
+	n, _ := strconv.Atoi(strings.TrimSpace(line))
+	return n
+}
+
+// outboxReplicaWait bounds PutOutbox's wait for a replica.
+const outboxReplicaWait = 500 * time.Millisecond
+
+// primaryFor is the client of the server that holds key: on a cluster the
+// primary of its slot, otherwise the one server (or Sentinel's primary).
+func (s *Store) primaryFor(ctx context.Context, key string) (*goredis.Client, error) {
+	switch c := s.client.(type) {
+	case *goredis.ClusterClient:
+		return c.MasterForKey(ctx, key)
+	case *goredis.Client:
+		return c, nil
+	}
+	return nil, fmt.Errorf("unexpected client %T", s.client)
 }
 
 // ClaimOutbox leases the oldest entry that no replica holds and whose id is
@@ -179,6 +227,11 @@ func (s *Store) PutOutbox(ctx context.Context, id string, data []byte) error {
 // lease's token; lease is "" when there is none. The lease lasts
 // DefaultOutboxLease.
 func (s *Store) ClaimOutbox(ctx context.Context, skip []string) (id string, data []byte, lease string, err error) {
+	if len(skip) == 0 { // a new round
+		if err := s.moveLegacyOutboxNow(ctx); err != nil {
+			return "", nil, "", fmt.Errorf("redis: claim outbox entry: %w", err)
+		}
+	}
 	token := newInstanceID()
 	args := append([]any{s.outboxLease.Milliseconds(), token}, toAny(skip)...)
 	res, err := claimScript.Run(ctx, s.client, s.outboxKeys(outboxKey, outboxOrderKey, outboxLeaseKey), args...).StringSlice()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,15 +27,35 @@ func ctx(t testing.TB) context.Context {
 }
 
 // rawClient gives tests direct access to Redis to check what Store wrote.
-func rawClient(t testing.TB, url string) *goredis.Client {
+func rawClient(t testing.TB, url string) goredis.UniversalClient {
 	t.Helper()
-	opts, err := goredis.ParseURL(url)
+	c, err := redis.NewClient(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// keys are the keys under prefix, on every node of a cluster.
+func keys(t testing.TB, url, prefix string) []string {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		all []string
+	)
+	err := redis.ForEachPrimary(ctx(t), rawClient(t, url), func(c context.Context, node *goredis.Client) error {
+		ks, err := node.Keys(c, prefix+"*").Result()
+		mu.Lock()
+		all = append(all, ks...)
+		mu.Unlock()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(all)
+	return all
 }
 
 // peekID numbers the turns peek takes, above any update id a test uses.
@@ -134,7 +155,7 @@ func TestTTLSetAndRenewed(t *testing.T) {
 	raw := rawClient(t, url)
 	pttl := func() time.Duration {
 		t.Helper()
-		d, err := raw.PTTL(ctx(t), prefix+"conv").Result()
+		d, err := raw.PTTL(ctx(t), prefix+"{conv}").Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +219,7 @@ func TestSubMillisecondTTL(t *testing.T) {
 	s, url, prefix := redistest.NewWithPrefix(t)
 	redistest.Put(t, s, "k", []byte("a"), time.Microsecond)
 	// The key may already have expired by now; what matters is it got a TTL.
-	d, err := rawClient(t, url).PTTL(ctx(t), prefix+"k").Result()
+	d, err := rawClient(t, url).PTTL(ctx(t), prefix+"{k}").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,12 +272,12 @@ func TestPrefixIsolation(t *testing.T) {
 
 	// The prefix really is prepended to the Redis key, and the layout is the
 	// documented hash {v, d}.
-	got, err := rawClient(t, url).HGetAll(ctx(t), prefixA+"conv").Result()
+	got, err := rawClient(t, url).HGetAll(ctx(t), prefixA+"{conv}").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got["v"] != "1" || got["d"] != "from a" || len(got) != 2 {
-		t.Fatalf("raw hash at %q = %v", prefixA+"conv", got)
+		t.Fatalf("raw hash at %q = %v", prefixA+"{conv}", got)
 	}
 }
 

@@ -19,10 +19,11 @@ import (
 // it is the only one handling the conversation, and waiting updates get it in
 // the order of their update ids, whichever replica they arrived at.
 //
-// Per conversation key K there are, besides the state hash K:
-//   - K:lock, the holder's token, with a time limit so that a replica that
+// Per conversation key K there are, besides the state hash PREFIX{K} (call
+// it S; the braces keep the three in one cluster hash slot):
+//   - S:lock, the holder's token, with a time limit so that a replica that
 //     died while holding it does not block the student for ever;
-//   - K:q, a sorted set of the update ids waiting (score = update id).
+//   - S:q, a sorted set of the update ids waiting (score = update id).
 //
 // Both exist only while updates are in flight: the memory of a conversation
 // at rest is its state hash alone. Taking a turn returns the state, and
@@ -32,16 +33,21 @@ import (
 // and nobody else holds the lock, and returns {1, version, data}; otherwise
 // {0}. The same token may take the lock again: an update retried after Redis
 // failed while it held its turn does not wait for its own lock to run out.
+// The lock's value is the token and, after "|", this attempt's number, so
+// that what is left of a failed attempt is told from its retry's turn
+// (releaseScript).
 //
 // KEYS[1] = state, KEYS[2] = lock, KEYS[3] = queue.
 // ARGV[1] = update id, ARGV[2] = token, ARGV[3] = lock time limit in ms,
 // ARGV[4] = "1" to drop waiting updates with lower ids (they waited in vain:
-// their replica is gone).
+// their replica is gone), ARGV[5] = the attempt.
 var beginScript = goredis.NewScript(`
 local holder = redis.call('GET', KEYS[2])
-if (not holder or holder == ARGV[2]) and redis.call('EXISTS', KEYS[3]) == 0 then
+local mine = holder and string.sub(holder, 1, #ARGV[2] + 1) == ARGV[2] .. '|'
+local lock = ARGV[2] .. '|' .. ARGV[5]
+if (not holder or mine) and redis.call('EXISTS', KEYS[3]) == 0 then
   -- Nobody holds it and nobody waits: the usual case, without the queue.
-  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+  redis.call('SET', KEYS[2], lock, 'PX', ARGV[3])
   local v = redis.call('HMGET', KEYS[1], 'v', 'd')
   return {1, v[1] or '0', v[2] or ''}
 end
@@ -51,8 +57,8 @@ if ARGV[4] == '1' then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1])
 end
 if redis.call('ZRANGE', KEYS[3], 0, 0)[1] ~= ARGV[1] then return {0} end
-if holder and holder ~= ARGV[2] then return {0} end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if holder and not mine then return {0} end
+redis.call('SET', KEYS[2], lock, 'PX', ARGV[3])
 local v = redis.call('HMGET', KEYS[1], 'v', 'd')
 return {1, v[1] or '0', v[2] or ''}
 `)
@@ -63,8 +69,8 @@ return {1, v[1] or '0', v[2] or ''}
 // leaves the queue and the lock is freed if this turn still holds it.
 //
 // KEYS as beginScript. ARGV[1] = expected version, ARGV[2] = new version,
-// ARGV[3] = data, ARGV[4] = ttl in ms, ARGV[5] = token, ARGV[6] = update id,
-// ARGV[7] = mode.
+// ARGV[3] = data, ARGV[4] = ttl in ms, ARGV[5] = the lock's value (token|attempt),
+// ARGV[6] = update id, ARGV[7] = mode.
 var endScript = goredis.NewScript(`
 local done = 1
 if ARGV[7] == 'save' then
@@ -81,6 +87,17 @@ end
 redis.call('ZREM', KEYS[3], ARGV[6])
 if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
 return done
+`)
+
+// releaseScript frees the lock of a turn whose begin or end failed, if that
+// very attempt still holds it (not a retry of its update, which has the same
+// token), and takes the update out of the queue (a retry waiting there puts
+// itself back at the same place the next time it looks).
+// KEYS[1] = lock, KEYS[2] = queue. ARGV[1] = the lock's value, ARGV[2] = update id.
+var releaseScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
 `)
 
 // Defaults for how long a turn may be held before others may take it (far
@@ -106,6 +123,7 @@ type Turn struct {
 	store            *Store
 	key, lock, queue string
 	token            string
+	lockValue        string // token|attempt
 	updateID         string
 }
 
@@ -132,6 +150,8 @@ func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, e
 		updateID: strconv.FormatInt(updateID, 10),
 	}
 	t.token = s.instance + ":" + t.updateID
+	attempt := strconv.FormatUint(s.attempts.Add(1), 36)
+	t.lockValue = t.token + "|" + attempt
 	keys := []string{t.key, t.lock, t.queue}
 	started := time.Now()
 	poll := time.Millisecond
@@ -140,9 +160,9 @@ func (s *Store) Begin(ctx context.Context, key string, updateID int64) (*Turn, e
 		if time.Since(started) > s.orderedWait {
 			force = "1"
 		}
-		res, err := beginScript.Run(ctx, s.client, keys, t.updateID, t.token, s.turnLimit.Milliseconds(), force).Slice()
+		res, err := beginScript.Run(ctx, s.client, keys, t.updateID, t.token, s.turnLimit.Milliseconds(), force, attempt).Slice()
 		if err != nil {
-			s.leaveQueue(ctx, t) // the script may have run all the same
+			go t.release(ctx) // the script may have run all the same
 			return nil, fmt.Errorf("redis: begin turn on %q: %w", key, err)
 		}
 		if n, _ := res[0].(int64); n == 1 {
@@ -176,6 +196,28 @@ func (s *Store) leaveQueue(ctx context.Context, t *Turn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
 	_ = s.client.ZRem(ctx, t.queue, t.updateID).Err()
+}
+
+// release frees what a turn whose begin or end failed may have left: its
+// lock, which would otherwise keep every later update of the conversation
+// waiting until the turn limit, and its place in the queue. It tries until
+// Redis answers (e.g. a replica has taken over from a primary that died), at
+// most for the turn limit, after which the lock has run out anyway.
+func (t *Turn) release(ctx context.Context) {
+	s := t.store
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.turnLimit)
+	defer cancel()
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		err := releaseScript.Run(ctx, s.client, []string{t.lock, t.queue}, t.lockValue, t.updateID).Err()
+		if err == nil || errors.Is(err, goredis.ErrClosed) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+	}
 }
 
 // State is the conversation's state when the turn began (nil if none).
@@ -215,8 +257,9 @@ func (t *Turn) end(ctx context.Context, mode string, data []byte, ttlMillis int6
 	}
 	n, err := endScript.Run(ctx, t.store.client, []string{t.key, t.lock, t.queue},
 		strconv.FormatInt(t.Version, 10), strconv.FormatInt(t.Version+1, 10),
-		data, ttlMillis, t.token, t.updateID, mode).Int()
+		data, ttlMillis, t.lockValue, t.updateID, mode).Int()
 	if err != nil {
+		go t.release(ctx)
 		return false, fmt.Errorf("redis: %s turn: %w", mode, err)
 	}
 	return n == 1, nil

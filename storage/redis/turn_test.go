@@ -2,8 +2,11 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,11 +42,7 @@ func TestTurnLoadsAndSaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	// At rest, a conversation is its state alone: no lock, no queue left.
-	keys, err := rawClient(t, url).Keys(ctx(t), prefix+"*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(keys, []string{prefix + "conv"}) {
+	if keys := keys(t, url, prefix); !slices.Equal(keys, []string{prefix + "{conv}"}) {
 		t.Fatalf("keys at rest = %v, want only the state", keys)
 	}
 	if data, v := peek(t, s, "conv"); string(data) != "step one" || v != 1 {
@@ -81,7 +80,7 @@ func TestTurnsGoOneAtATimeInUpdateOrder(t *testing.T) {
 	}
 	raw := rawClient(t, url)
 	// 10 holds the turn (without queueing: nobody waited); 11-13 queue.
-	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"conv:q").Result(); return n == 3 })
+	waitUntil(t, func() bool { n, _ := raw.ZCard(ctx(t), prefix+"{conv}:q").Result(); return n == 3 })
 	mu.Lock()
 	if len(order) != 0 {
 		t.Fatalf("%v took a turn while update 10 held it", order)
@@ -153,7 +152,7 @@ func TestAnUpdateQueuedByADeadReplicaStopsBlocking(t *testing.T) {
 	s, url, prefix := redistest.NewWithPrefix(t)
 	s.SetTurnLimits(time.Minute, 100*time.Millisecond)
 	// Update 5 queued and its replica died before it took its turn.
-	if err := rawClient(t, url).ZAdd(ctx(t), prefix+"conv:q", goredisZ(5)).Err(); err != nil {
+	if err := rawClient(t, url).ZAdd(ctx(t), prefix+"{conv}:q", goredisZ(5)).Err(); err != nil {
 		t.Fatal(err)
 	}
 	turn := begin(t, s, "conv", 6)
@@ -233,7 +232,7 @@ func TestAnUpdateThatGivesUpLeavesTheQueue(t *testing.T) {
 	if _, err := s.Begin(waiting, "conv", 2); err == nil {
 		t.Fatal("took a turn that was held")
 	}
-	if n, _ := rawClient(t, url).ZCard(ctx(t), prefix+"conv:q").Result(); n != 0 {
+	if n, _ := rawClient(t, url).ZCard(ctx(t), prefix+"{conv}:q").Result(); n != 0 {
 		t.Fatalf("%d updates left in the queue after giving up", n)
 	}
 	if saved, err := holder.Commit(ctx(t), []byte("1"), time.Minute); err != nil || !saved {
@@ -241,5 +240,67 @@ func TestAnUpdateThatGivesUpLeavesTheQueue(t *testing.T) {
 	}
 	if err := begin(t, s, "conv", 3).End(ctx(t)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failEnds makes the client's next end-of-turn script fail before it is
+// sent, as when Redis cannot be reached.
+type failEnds struct{ n atomic.Int32 }
+
+func (f *failEnds) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (f *failEnds) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+func (f *failEnds) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		// The end script has 3 keys and 7 arguments.
+		if strings.HasPrefix(cmd.Name(), "eval") && len(cmd.Args()) == 13 && f.n.Add(-1) >= 0 {
+			err := errors.New("injected: Redis unreachable")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A turn that could not end (Redis failed, e.g. a primary died and its
+// replica took over) does not keep the conversation's next update waiting
+// until the turn limit: its lock is released once Redis answers again. A
+// retry of the same update, which may take the lock back at once, keeps it.
+func TestALockLeftByAFailedEndIsReleased(t *testing.T) {
+	_, url, prefix := redistest.NewWithPrefix(t)
+	client := rawClient(t, url)
+	fail := &failEnds{}
+	client.AddHook(fail)
+	s := redis.New(client, prefix)
+	s.SetTurnLimits(5*time.Second, 5*time.Second)
+
+	fail.n.Store(1)
+	if _, err := begin(t, s, "conv", 1).Commit(ctx(t), []byte("1"), time.Minute); err == nil {
+		t.Fatal("the injected failure did not fail Commit")
+	}
+	started := time.Now()
+	turn := begin(t, s, "conv", 2)
+	if waited := time.Since(started); waited > time.Second {
+		t.Errorf("the next update waited %v for a lock its turn could not free", waited)
+	}
+	if err := turn.End(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The retry of an update whose end failed holds its lock, released or not.
+	fail.n.Store(1)
+	if err := begin(t, s, "conv", 3).End(ctx(t)); err == nil {
+		t.Fatal("the injected failure did not fail End")
+	}
+	retry := begin(t, s, "conv", 3)
+	time.Sleep(300 * time.Millisecond) // time for the failed attempt's release
+	waiting, cancel := context.WithTimeout(ctx(t), 200*time.Millisecond)
+	defer cancel()
+	if _, err := s.Begin(waiting, "conv", 4); err == nil {
+		t.Fatal("another update took the turn that the retry holds")
+	}
+	if saved, err := retry.Commit(ctx(t), []byte("3"), time.Minute); err != nil || !saved {
+		t.Fatalf("the retry's Commit = %v, %v", saved, err)
 	}
 }

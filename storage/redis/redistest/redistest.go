@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -50,7 +51,12 @@ func New(t testing.TB) *redis.Store {
 // up too.
 func NewWithPrefix(t testing.TB) (store *redis.Store, redisURL, prefix string) {
 	t.Helper()
-	redisURL = URL()
+	return NewAt(t, URL())
+}
+
+// NewAt is NewWithPrefix on the Redis at redisURL, e.g. a Cluster's URL.
+func NewAt(t testing.TB, redisURL string) (store *redis.Store, _, prefix string) {
+	t.Helper()
 	prefix = NewPrefix(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -106,31 +112,41 @@ func Cleanup(t testing.TB, redisURL, prefix string) {
 		t.Errorf("redistest: refusing to clean up an empty prefix")
 		return
 	}
-	opts, err := goredis.ParseURL(redisURL)
+	client, err := redis.NewClient(redisURL)
 	if err != nil {
-		t.Errorf("redistest: cleanup: parse URL: %v", err)
+		t.Errorf("redistest: cleanup: %v", err)
 		return
 	}
-	client := goredis.NewClient(opts)
 	defer client.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if err := redis.ForEachPrimary(ctx, client, func(ctx context.Context, node *goredis.Client) error {
+		return unlinkPrefixed(ctx, node, prefix)
+	}); err != nil {
+		t.Errorf("redistest: cleanup %s: %v", prefix, err)
+	}
+}
+
+func unlinkPrefixed(ctx context.Context, node *goredis.Client, prefix string) error {
 	var cursor uint64
 	for {
-		keys, next, err := client.Scan(ctx, cursor, prefix+"*", 500).Result()
+		keys, next, err := node.Scan(ctx, cursor, prefix+"*", 500).Result()
 		if err != nil {
-			t.Errorf("redistest: cleanup %s: scan: %v", prefix, err)
-			return
+			return fmt.Errorf("scan: %w", err)
 		}
-		if len(keys) > 0 {
-			if err := client.Unlink(ctx, keys...).Err(); err != nil {
-				t.Errorf("redistest: cleanup %s: unlink: %v", prefix, err)
-				return
+		// One key per UNLINK: on a cluster node, one command's keys must
+		// share a hash slot.
+		if _, err := node.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, k := range keys {
+				p.Unlink(ctx, k)
 			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("unlink: %w", err)
 		}
 		if next == 0 {
-			return
+			return nil
 		}
 		cursor = next
 	}
