@@ -101,7 +101,7 @@ func (rt *Runtime) carryOut(ctx context.Context, x effect, e flows.Effect) (flow
 // do carries out one effect; ok says whether there is an outcome to hand back.
 func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows.Input, ok bool) {
 	switch e.(type) {
-	case flows.MovePhase, flows.SetVoteDay, flows.LoadBallot, flows.CastVote, flows.LoadResults, flows.MakeResultsPicture:
+	case flows.MovePhase, flows.SetVoteDay, flows.LoadBallot, flows.CastVote, flows.LoadResults, flows.MakeResultsPicture, flows.SaveHelpOffer:
 		if rt.stores.Voting == nil {
 			return rt.failed("a forum's phases need a voting store", errors.New("no voting store"))
 		}
@@ -169,6 +169,8 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.countAudience(ctx, e)
 	case flows.CreateAnnouncement:
 		return rt.createAnnouncement(ctx, x, e)
+	case flows.SaveHelpOffer:
+		return rt.saveHelpOffer(ctx, x, e)
 	}
 	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
 	return flows.Input{}, false

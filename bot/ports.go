@@ -153,4 +153,7 @@ type VotingStore interface {
 	// Vote gives or takes back a vote; outcome is one of flows.Vote*.
 	Vote(ctx context.Context, forumID, itemID int64, participantID, language string, vote bool, now time.Time) (outcome string, ballot flows.Ballot, err error)
 	Results(ctx context.Context, forumID int64) ([]flows.ItemResult, error)
+	// SaveHelpOffer stores how to reach a participant about a chosen item
+	// they offered to help with, once per item and participant.
+	SaveHelpOffer(ctx context.Context, participantID string, itemID int64, contact string) error
 }

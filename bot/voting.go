@@ -178,15 +178,11 @@ func (rt *Runtime) renderResultsIfOut(ctx context.Context, d flows.BroadcastDeli
 		// this one has nothing left to say.
 		return nil, nil
 	}
-	results, err := rt.stores.Voting.Results(ctx, d.ForumID)
+	results, mine, err := rt.resultsAndMine(ctx, d.ForumID, d.ParticipantID)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	replies := []flows.Reply{flows.ResultsReply(f, results, d.Language)}
-	mine, err := rt.stores.People.IdeasOf(ctx, d.ParticipantID)
-	if err != nil {
-		return nil, fmt.Errorf("results: the participant's ideas: %w", err)
-	}
 	var carried []flows.CarriedIdea
 	for _, r := range results {
 		for _, idea := range mine {
@@ -198,5 +194,53 @@ func (rt *Runtime) renderResultsIfOut(ctx context.Context, d flows.BroadcastDeli
 	if r, ok := flows.CarriedIdeasReply(carried, d.Language); ok {
 		replies = append(replies, r)
 	}
+	for _, ci := range flows.HelpOffers(results, mine) {
+		replies = append(replies, flows.HelpOfferReply(f.ID, ci, d.Language))
+	}
 	return replies, nil
+}
+
+// resultsAndMine are a forum's ranked results and a participant's ideas
+// (of every forum: the results' items name theirs by reference).
+func (rt *Runtime) resultsAndMine(ctx context.Context, forumID int64, participantID string) ([]flows.ItemResult, []flows.MyIdea, error) {
+	results, err := rt.stores.Voting.Results(ctx, forumID)
+	if err != nil {
+		return nil, nil, err
+	}
+	mine, err := rt.stores.People.IdeasOf(ctx, participantID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the participant's ideas: %w", err)
+	}
+	return results, mine, nil
+}
+
+// saveHelpOffer stores how to reach a student about a chosen item, after
+// checking again what the button only claimed: the forum shows its results,
+// the item is a chosen one, and it carries an idea of theirs whose author
+// would help. The contact is never logged.
+func (rt *Runtime) saveHelpOffer(ctx context.Context, x effect, e flows.SaveHelpOffer) (flows.Input, bool) {
+	f, found, err := rt.stores.Forums.ForumByID(ctx, e.ForumID)
+	if err != nil {
+		return rt.failed("loading a forum for a help offer failed", err)
+	}
+	shown := f.PhaseAt(rt.now()) == flows.PhaseResults || (f.Phase == flows.PhaseClosed && f.ReopensTo == flows.PhaseResults)
+	if !found || !shown {
+		rt.log.Info("a help offer refused: the forum shows no results", "forum_id", e.ForumID)
+		return outcome(flows.HelpOfferSaved{})
+	}
+	results, mine, err := rt.resultsAndMine(ctx, e.ForumID, x.pid)
+	if err != nil {
+		return rt.failed("checking a help offer failed", err)
+	}
+	offered := slices.ContainsFunc(flows.HelpOffers(results, mine), func(ci flows.CarriedIdea) bool { return ci.Item.ID == e.ItemID })
+	if !offered {
+		rt.log.Info("a help offer refused: not a chosen item with the participant's idea", "forum_id", e.ForumID, "item_id", e.ItemID)
+		return outcome(flows.HelpOfferSaved{})
+	}
+	if err := rt.stores.Voting.SaveHelpOffer(ctx, x.pid, e.ItemID, e.Contact); err != nil {
+		return rt.failed("storing a help offer failed", err)
+	}
+	x.written()
+	rt.log.Info("help offer stored", "forum_id", e.ForumID, "item_id", e.ItemID)
+	return outcome(flows.HelpOfferSaved{Stored: true})
 }

@@ -139,6 +139,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
 	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
+	{Kinds: []string{buttonHelp}, run: (*conversation).helpButton},
 	{Kinds: []string{buttonNewIdea}, run: (*conversation).newIdeaButton},
 	{Kinds: []string{buttonPickLanguage}, run: (*conversation).pickLanguageButton},
 }

@@ -93,6 +93,8 @@ func (c *conversation) handle() {
 		c.audienceCounted(w.Forum, w.Reach)
 	case AnnouncementCreated:
 		c.announced(w.Forum, w.Recipients)
+	case HelpOfferSaved:
+		c.helpSaved(w.Stored)
 	case Exported:
 		count := w.Count
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})
@@ -178,7 +180,12 @@ func (c *conversation) command(w CommandSent) {
 		cmd, _ = CommandNamed(CommandHelp)
 	}
 	if !cmd.KeepsQuestion {
-		c.st.Pending, c.st.SwitchForum, c.st.Closing, c.st.Reviewing = PendingNone, nil, nil, ""
+		helping := c.st.Pending == PendingHelpContact
+		c.st.Pending, c.st.SwitchForum, c.st.Closing, c.st.Reviewing, c.st.Help = PendingNone, nil, nil, "", nil
+		if helping && cmd.Name == CommandCancel {
+			c.say("helper.nothing_stored", nil) // not the idea being written: only the question
+			return
+		}
 		if c.st.Announce != nil && cmd.Name == CommandCancel {
 			c.st.Announce = nil
 			c.say("announce.cancelled", nil)
@@ -533,6 +540,9 @@ func (c *conversation) answer() {
 	case (c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription) && c.st.Shortlist != nil:
 		c.shortlistText()
 		return
+	case c.st.Pending == PendingHelpContact && c.st.Help != nil:
+		c.helpContact()
+		return
 	case !c.st.Joined():
 		c.say("start.how_to_join", nil)
 		return
@@ -778,6 +788,8 @@ func (c *conversation) askPending() {
 			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumClose, id+":keep")}))
 	case PendingItemTitle, PendingItemDescription:
 		c.askShortlistQuestion()
+	case PendingHelpContact:
+		c.say("helper.ask_contact", map[string]any{"Max": MaxHelpContact})
 	case PendingVoteOpens, PendingVoteCloses:
 		f := c.st.Closing
 		which, key := voteOpens, "forum.vote_opens_ask"

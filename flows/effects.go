@@ -114,6 +114,13 @@ type (
 		ForumID      int64
 		Announcement Announcement
 	}
+	// SaveHelpOffer stores how to reach the student about a chosen item
+	// they would like to help with, once however often asked
+	// (HelpOfferSaved).
+	SaveHelpOffer struct {
+		ForumID, ItemID int64
+		Contact         string
+	}
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -160,3 +167,4 @@ func (SetVoteDay) effect()          {}
 func (LoadShortlist) effect()       {}
 func (AddShortlistItem) effect()    {}
 func (RemoveShortlistItem) effect() {}
+func (SaveHelpOffer) effect()       {}

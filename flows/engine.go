@@ -125,10 +125,12 @@ type State struct {
 	Reviewing  string   `json:"rvw,omitempty"`
 	ReviewSkip []string `json:"rvs,omitempty"`
 	// Announce is staff's announcement being written (/announce).
-	Announce  *AnnounceDraft `json:"an,omitempty"`
-	PrivacyOK bool           `json:"ok,omitempty"`
-	Submitted int            `json:"n,omitempty"` // ideas sent in this forum
-	LastRef   string         `json:"r,omitempty"` // reference of the last idea sent
+	Announce *AnnounceDraft `json:"an,omitempty"`
+	// Help is the chosen item whose helper is asked how to reach them.
+	Help      *HelpRef `json:"hl,omitempty"`
+	PrivacyOK bool     `json:"ok,omitempty"`
+	Submitted int      `json:"n,omitempty"` // ideas sent in this forum
+	LastRef   string   `json:"r,omitempty"` // reference of the last idea sent
 	// Quiet: the student said /stop; later ideas keep no way to reach them,
 	// even if they had sent none before (and so had no contact to mark).
 	Quiet bool `json:"q,omitempty"`
@@ -269,7 +271,8 @@ func (s *State) repair() {
 	case s.Pending.asksForumDay() && s.Closing == nil,
 		s.Pending == PendingDuplicate && s.Reviewing == "",
 		s.Pending == PendingSwitch && s.SwitchForum == nil,
-		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil:
+		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil,
+		s.Pending == PendingHelpContact && s.Help == nil:
 		s.Pending = PendingNone
 	}
 	if s.Pending == PendingCancel || s.Pending == PendingRestart {
@@ -308,6 +311,10 @@ func (s State) clone() State {
 		sl := *s.Shortlist
 		sl.Picked = append([]string(nil), sl.Picked...)
 		s.Shortlist = &sl
+	}
+	if s.Help != nil {
+		h := *s.Help
+		s.Help = &h
 	}
 	if s.SwitchForum != nil {
 		f := *s.SwitchForum

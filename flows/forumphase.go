@@ -87,14 +87,8 @@ func (c *conversation) voteCommand(CommandSent) {
 // meant (vote, or take the vote back), not "toggle": the same tap delivered
 // twice does the same thing twice, which the store makes no change at all.
 func (c *conversation) voteButton(b buttonData) {
-	parts := strings.Split(b.value, ":")
-	if len(parts) != 3 || (parts[2] != "1" && parts[2] != "0") {
-		c.stale()
-		return
-	}
-	forumID, err1 := strconv.ParseInt(parts[0], 10, 64)
-	itemID, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err1 != nil || err2 != nil || forumID <= 0 || itemID <= 0 {
+	forumID, itemID, choice, ok := parseItemButton(b.value, "1", "0")
+	if !ok {
 		c.stale()
 		return
 	}
@@ -102,7 +96,22 @@ func (c *conversation) voteButton(b buttonData) {
 		c.say("vote.other_forum", nil)
 		return
 	}
-	c.do(CastVote{ForumID: forumID, ItemID: itemID, Vote: parts[2] == "1"})
+	c.do(CastVote{ForumID: forumID, ItemID: itemID, Vote: choice == "1"})
+}
+
+// parseItemButton reads the value of a button about a shortlist item,
+// "<forum>:<item>:<choice>", the choice one of choices.
+func parseItemButton(value string, choices ...string) (forumID, itemID int64, choice string, ok bool) {
+	parts := strings.Split(value, ":")
+	if len(parts) != 3 || !slices.Contains(choices, parts[2]) {
+		return 0, 0, "", false
+	}
+	forumID, err1 := strconv.ParseInt(parts[0], 10, 64)
+	itemID, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || forumID <= 0 || itemID <= 0 {
+		return 0, 0, "", false
+	}
+	return forumID, itemID, parts[2], true
 }
 
 // voteCast shows what became of a vote, and the ballot as it is now.

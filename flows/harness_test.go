@@ -51,6 +51,9 @@ type student struct {
 	announced []flows.CreateAnnouncement
 	// The ideas that may go on the shortlist (ItemID: the item carrying one).
 	candidates []flows.ShortlistCandidate
+	// Help offers: the items the bot would take one for, and those stored.
+	helpable []int64
+	helpers  []flows.SaveHelpOffer
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -200,6 +203,12 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 			}
 		}
 		return flows.Input{What: flows.StoreFailed{}}, true
+	case flows.SaveHelpOffer:
+		if !slices.Contains(s.helpable, e.ItemID) {
+			return flows.Input{What: flows.HelpOfferSaved{}}, true
+		}
+		s.helpers = append(s.helpers, e)
+		return flows.Input{What: flows.HelpOfferSaved{Stored: true}}, true
 	case flows.CreateAnnouncement:
 		s.announced = append(s.announced, e)
 		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true

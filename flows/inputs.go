@@ -165,6 +165,9 @@ type (
 		Forum      string
 		Recipients int
 	}
+	// HelpOfferSaved: the way to reach a helper was stored, or (not
+	// Stored) refused: the item is no chosen one carrying their idea.
+	HelpOfferSaved struct{ Stored bool }
 )
 
 func (Text) happened()                 {}
@@ -203,3 +206,4 @@ func (AnnounceForumsListed) happened() {}
 func (AudienceCounted) happened()      {}
 func (AnnouncementCreated) happened()  {}
 func (ShortlistLoaded) happened()      {}
+func (HelpOfferSaved) happened()       {}

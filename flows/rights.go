@@ -13,6 +13,9 @@ const PendingDelete Pending = "delete"
 type MyIdea struct {
 	Reference, Title, Status, Answer, Forum string
 	SentAt                                  time.Time
+	// WantsToHelp is the idea's answer to "would you help?" (yes, maybe,
+	// no): who is asked how to reach them when it is chosen.
+	WantsToHelp string
 }
 
 // File is a file to send, such as a student's data.

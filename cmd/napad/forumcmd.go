@@ -21,7 +21,7 @@ import (
 func forum(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr, phase, set, shortlist, results): %w", errUsage)
+		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr, phase, set, shortlist, results, helpers): %w", errUsage)
 	}
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {
@@ -30,7 +30,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	sub, args := args[0], args[1:]
 	switch sub {
 	case "create", "qr", "list", "close", "reopen":
-	case "phase", "set", "shortlist", "results":
+	case "phase", "set", "shortlist", "results", "helpers":
 		return forumVoting(ctx, cfg, sub, args, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)

@@ -48,6 +48,8 @@ Commands:
                          [--answer TEXT --lang cs]   the school's or town's public answer (audited)
   forum results CODE [-o FILE.png]
                          the ranked shortlist with its votes; -o writes the results picture
+  forum helpers CODE     how to reach the students who offered to help with a chosen item
+                         (ranked 1–3): item, rank and what they wrote, nothing else of them
   forum qr CODE -o FILE.png
                          write the forum's QR code picture
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]

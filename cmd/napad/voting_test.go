@@ -204,7 +204,11 @@ func TestE2EWholeForum(t *testing.T) {
 	f := a.forum("9.A – ZŠ Masarykova")
 	var students []*student
 	for i := range 30 {
-		students = append(students, a.studentWithIdea(f, flows.Languages[i%len(flows.Languages)], fmt.Sprintf("Nápad %02d", i+1)))
+		help := "yes"
+		if i == 0 { // would not help: the chosen item carrying her idea brings no offer
+			help = "no"
+		}
+		students = append(students, a.studentWithIdeaHelping(f, flows.Languages[i%len(flows.Languages)], fmt.Sprintf("Nápad %02d", i+1), help))
 	}
 	ideas := a.suggestions(f)
 	ref := map[string]string{} // title → reference
@@ -270,7 +274,9 @@ func TestE2EWholeForum(t *testing.T) {
 		}
 	}
 	// The results reach everyone by themselves; the merged ideas' authors
-	// are told which item carries theirs, last.
+	// are told which item carries theirs; the authors of ideas carried by
+	// chosen items (all three here) who would help are asked, last, how to
+	// reach them.
 	byLang := map[string]string{}
 	for i, s := range students {
 		res := s.expect("results.intro")
@@ -283,7 +289,10 @@ func TestE2EWholeForum(t *testing.T) {
 		}
 		lastKey := "results.intro"
 		if i == 1 || i == 2 { // Nápad 02 and 03 were merged
-			lastKey = "results.carried"
+			s.expect("results.carried")
+		}
+		if i >= 1 && i <= 3 { // Nápad 02, 03 and 04; Nápad 01's author would not help
+			lastKey = "helper.offer"
 			s.expect(lastKey)
 		}
 		if !s.pattern(lastKey, nil).MatchString(lastOf(s).Text) {
@@ -292,6 +301,29 @@ func TestE2EWholeForum(t *testing.T) {
 	}
 	if n := a.countVotes(t, f.ID); n != 50 {
 		t.Errorf("%d votes stored, want 50", n)
+	}
+
+	// One writes how to reach them, one says no thanks, and the one who
+	// would not help forges a button: only the first is stored, for staff.
+	helper := students[3]
+	helper.tap("button.help_yes")
+	helper.expect("helper.ask_contact")
+	helper.u.SendText("  9.A, lavicky@zs-masarykova.cz  ")
+	helper.expect("helper.thanks")
+	students[1].tap("button.help_no")
+	students[1].expect("helper.nothing_stored")
+	forger := students[0]
+	items, err := a.db.Shortlist(context.Background(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger.u.TapData(lastOf(forger), fmt.Sprintf("|hp|%d:%d:y", f.ID, items[0].ID)) // her idea, but she would not help
+	forger.expect("helper.ask_contact")
+	forger.u.SendText("9.A")
+	forger.expect("helper.refused")
+	out := a.cli(t, "forum", "helpers", f.Code)
+	if !regexp.MustCompile(`(?m)^2\s+Nápad 04\s+9\.A, lavicky@zs-masarykova\.cz$`).MatchString(out) || strings.Count(out, "\n") != 2 {
+		t.Errorf("napad forum helpers printed:\n%s", out)
 	}
 }
 
@@ -310,10 +342,18 @@ func (s *student) ballotLabel(f flows.Forum, n int) string {
 // with the title.
 func (a *app) studentWithIdea(f flows.Forum, lang, title string) *student {
 	a.t.Helper()
+	return a.studentWithIdeaHelping(f, lang, title, "yes")
+}
+
+// studentWithIdeaHelping is studentWithIdea answering help ("yes", "maybe"
+// or "no") to whether they would help make it happen.
+func (a *app) studentWithIdeaHelping(f flows.Forum, lang, title, help string) *student {
+	a.t.Helper()
 	s := a.student(lang)
 	want := flowtest.AnswersIn(lang)
 	want[flows.StepTitle] = title
-	s.toReview(f.Code, want)
+	s.u.SendText("/start " + f.Code)
+	s.walk(flows.StepLanguage, flows.StepReview, want, map[flows.StepID]string{flows.StepHelp: help})
 	s.tap("button.submit")
 	s.expectCount("submit.thanks", one())
 	return s

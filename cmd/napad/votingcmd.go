@@ -111,6 +111,8 @@ func forumVoting(ctx context.Context, cfg config, sub string, args []string, std
 		return shortlistCommand(ctx, db, f, fs.Args()[1:], *lang, *title, *description, stdout)
 	case "results":
 		return forumResults(ctx, db, f, *out, cfg.Location, stdout)
+	case "helpers":
+		return forumHelpers(ctx, db, f, stdout)
 	}
 	return nil
 }
@@ -231,6 +233,46 @@ func first(args []string) string {
 	return args[0]
 }
 
+// forumHelpers prints how to reach the students who offered to help with
+// the forum's chosen items: the item, its rank and what they wrote. Who
+// they are is not shown: what they wrote is all they chose to give.
+func forumHelpers(ctx context.Context, db *postgres.Store, f flows.Forum, stdout io.Writer) error {
+	results, err := db.Results(ctx, f.ID)
+	if err != nil {
+		return fmt.Errorf("forum helpers: %w", err)
+	}
+	offers, err := db.HelpOffers(ctx, f.ID)
+	if err != nil {
+		return fmt.Errorf("forum helpers: %w", err)
+	}
+	if len(offers) == 0 {
+		fmt.Fprintf(stdout, "No one in %s has offered to help yet.\n", f.Code)
+		return nil
+	}
+	lang := forumLanguage(f)
+	byItem := map[int64]flows.ItemResult{}
+	for _, r := range results {
+		byItem[r.Item.ID] = r
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "RANK\tITEM\tCONTACT\n")
+	for _, o := range offers {
+		r := byItem[o.ItemID]
+		// One line each: what a student wrote may hold a line break or a tab.
+		contact := strings.Join(strings.Fields(o.Contact), " ")
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", r.Rank, r.Item.Text(lang).Title, contact)
+	}
+	return tw.Flush()
+}
+
+// forumLanguage is the language a forum's texts are printed in for staff.
+func forumLanguage(f flows.Forum) string {
+	if len(f.Languages) > 0 {
+		return f.Languages[0]
+	}
+	return flows.Languages[0]
+}
+
 // forumResults prints a forum's ranked shortlist with its votes and, with
 // -o, writes the results picture for the classroom projector.
 func forumResults(ctx context.Context, db *postgres.Store, f flows.Forum, out string, loc *time.Location, stdout io.Writer) error {
@@ -242,10 +284,7 @@ func forumResults(ctx context.Context, db *postgres.Store, f flows.Forum, out st
 	if err != nil {
 		return fmt.Errorf("forum results: %w", err)
 	}
-	lang := flows.Languages[0]
-	if len(f.Languages) > 0 {
-		lang = f.Languages[0]
-	}
+	lang := forumLanguage(f)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "RANK\tVOTES\tITEM\n")
 	for _, r := range flows.Rank(results) {

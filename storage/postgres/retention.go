@@ -13,7 +13,7 @@ const RetentionActor = "retention"
 // ApplyRetention removes the personal links of everything older than
 // cutoff: ideas keep their content (the city still needs them) but lose
 // their author and pending notifications; a contact with no idea left to
-// tell about goes (unless it holds a /stop), but not while its student is a
+// tell about goes (unless it holds a /stop), and so do offers to help; but not while its student is a
 // participant of a forum that is still open (they are told when voting
 // opens, and the results); old memberships of closed forums go, and old
 // broadcasts' records of who got them; and a student with nothing left (no
@@ -34,6 +34,8 @@ func (s *Store) ApplyRetention(ctx context.Context, cutoff time.Time) (ideas int
 		// The draft id starts with the participant id, so it goes too.
 		`UPDATE suggestions SET participant_id = NULL, draft_id = 'retained:' || id
 			WHERE created_at < $1 AND participant_id IS NOT NULL`,
+		// A way to reach a helper is as personal as an idea's author.
+		`DELETE FROM help_offers WHERE created_at < $1`,
 		// Not one changed since the cutoff: its idea may be committing now.
 		`DELETE FROM contacts c WHERE c.updated_at < $1 AND NOT c.opted_out
 			AND NOT EXISTS (SELECT 1 FROM suggestions s WHERE s.participant_id = c.participant_id)

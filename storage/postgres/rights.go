@@ -17,7 +17,7 @@ import (
 // IdeasOf lists a student's ideas, newest first, with what the city made of them.
 func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyIdea, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.reference, s.title, s.status, s.staff_answer, s.created_at, f.name
+		SELECT s.reference, s.title, s.status, s.staff_answer, s.created_at, f.name, s.wants_to_help
 		FROM suggestions s JOIN forums f ON f.id = s.forum_id
 		WHERE s.participant_id = $1
 		ORDER BY s.created_at DESC, s.id DESC`, participantID)
@@ -26,7 +26,7 @@ func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyId
 	}
 	ideas, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flows.MyIdea, error) {
 		var i flows.MyIdea
-		err := r.Scan(&i.Reference, &i.Title, &i.Status, &i.Answer, &i.SentAt, &i.Forum)
+		err := r.Scan(&i.Reference, &i.Title, &i.Status, &i.Answer, &i.SentAt, &i.Forum, &i.WantsToHelp)
 		return i, err
 	})
 	if err != nil {
@@ -37,7 +37,8 @@ func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyId
 
 // DataOf is everything stored about a student, as indented JSON: their
 // pseudonymous record, the forums they joined, every idea with every field,
-// and whether they may be contacted. It is what /mydata sends them. Their
+// the ways to reach them they left for chosen items they would help
+// with, and whether they may be contacted. It is what /mydata sends them. Their
 // chat is in it opened (it is theirs), or null if it cannot be.
 func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error) {
 	var plain *int64
@@ -61,6 +62,9 @@ func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error
 			'ideas', COALESCE((
 				SELECT jsonb_agg((to_jsonb(s) - 'id' - 'forum_id' - 'participant_id' - 'draft_id') || jsonb_build_object('forum', f.name) ORDER BY s.id)
 				FROM suggestions s JOIN forums f ON f.id = s.forum_id WHERE s.participant_id = $1), '[]'::jsonb),
+			'help_offers', COALESCE((
+				SELECT jsonb_agg(jsonb_build_object('forum', f.name, 'item', i.texts -> i.language ->> 'title', 'contact', h.contact, 'created_at', h.created_at) ORDER BY h.created_at)
+				FROM help_offers h JOIN shortlist_items i ON i.id = h.item_id JOIN forums f ON f.id = i.forum_id WHERE h.participant_id = $1), '[]'::jsonb),
 			'contact', (SELECT jsonb_build_object('telegram_chat', $2::bigint, 'notifications_stopped', c.opted_out, 'unreachable', c.unreachable)
 				FROM contacts c WHERE c.participant_id = $1),
 			'role', (SELECT jsonb_build_object('role', r.role, 'town', r.town) FROM roles r WHERE r.participant_id = $1)
@@ -72,7 +76,7 @@ func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error
 }
 
 // DeleteParticipant erases a student: their record, and with it (by the
-// foreign keys) their ideas, forum memberships and contact. Their role and
+// foreign keys) their ideas, forum memberships, help offers and contact. Their role and
 // the invites they redeemed lose the link to them. It says whether there
 // was anything to delete.
 func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bool, error) {
