@@ -31,6 +31,7 @@ const (
 	defaultRedisURL = "redis://127.0.0.1:6379/0"
 	benchDatabase   = "napad_bench_test"
 	notifyDatabase  = "napad_bench_notify_test"
+	voteDatabase    = "napad_bench_vote_test"
 )
 
 // The bench against the real bot: 20 students in closed loop all send their
@@ -125,20 +126,7 @@ func TestBenchAgainstRealBot(t *testing.T) {
 // first — without a single 429 from a fake Bot API that refuses the 31st
 // message within any second, each once, and all recorded as sent.
 func TestNotifyAtTelegramCeiling(t *testing.T) {
-	bin := buildNapad(t) // outside the deadline, as above
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	dbURL := freshDatabase(ctx, t, notifyDatabase)
-	redisURL := reachableRedis(ctx, t)
-
-	var out, errOut strings.Builder
-	r, err := run(ctx, []string{"-spawn", bin, "-database-url", dbURL, "-redis-url", redisURL,
-		"-mode", "notify", "-notifications", "60", "-timeout", "30s", "-q",
-		"-bot-log", filepath.Join(t.TempDir(), "bot.log")}, &out, &errOut)
-	if err != nil {
-		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
-	}
-	t.Log("\n" + out.String())
+	r, out := runWithSpawnedBot(t, notifyDatabase, "-mode", "notify", "-notifications", "60", "-timeout", "30s")
 	nr := r.Notify
 	if nr == nil {
 		t.Fatal("no notification results")
@@ -163,6 +151,58 @@ func TestNotifyAtTelegramCeiling(t *testing.T) {
 			t.Errorf("the table lacks %q", text)
 		}
 	}
+}
+
+// A forum of 60 moves to voting: every participant gets one ballot, no
+// 429, then each taps two of its buttons and gets the edited ballot back,
+// and PostgreSQL holds exactly 120 votes from the 60.
+func TestVoteWholeForum(t *testing.T) {
+	const n = 60
+	r, out := runWithSpawnedBot(t, voteDatabase, "-mode", "vote", "-participants", strconv.Itoa(n), "-vote-concurrency", "20",
+		"-api-rate", "1000", "-timeout", "30s", "-stall", "15s")
+	vr := r.Vote
+	if vr == nil {
+		t.Fatal("no voting results")
+	}
+	if vr.Ballots != n || vr.ExtraBallots != 0 || vr.OtherMessages != 0 || vr.Strangers != 0 || vr.TooManyRequests != 0 {
+		t.Errorf("%d of %d ballots, %d twice, %d other messages, %d to strangers, %d 429s; want %d, 0, 0, 0, 0",
+			vr.Ballots, n, vr.ExtraBallots, vr.OtherMessages, vr.Strangers, vr.TooManyRequests, n)
+	}
+	if vr.Taps != 2*n || vr.TapsAnswered != 2*n || vr.TapLatency.N != 2*n || vr.WrongEdits != 0 {
+		t.Errorf("%d taps, %d answered, %d latencies, %d stray edits; want %d, %d, %d, 0 (lost %v)",
+			vr.Taps, vr.TapsAnswered, vr.TapLatency.N, vr.WrongEdits, 2*n, 2*n, 2*n, vr.LostTaps)
+	}
+	if vr.VotesStored != 2*n || vr.Voters != n {
+		t.Errorf("PostgreSQL has %d votes from %d participants; want %d from %d", vr.VotesStored, vr.Voters, 2*n, n)
+	}
+	if len(r.Problems) > 0 || r.BadAPICalls > 0 {
+		t.Errorf("problems %v; %d bad API calls", r.Problems, r.BadAPICalls)
+	}
+	for _, text := range []string{"ballots", "taps/s", "p99", "429"} {
+		if !strings.Contains(out.String(), text) {
+			t.Errorf("the table lacks %q", text)
+		}
+	}
+}
+
+// runWithSpawnedBot runs the bench with args, -spawn (a napad built from
+// this repository), a fresh database and -q, within 90 s after the build,
+// and logs its table.
+func runWithSpawnedBot(t *testing.T, database string, args ...string) (*report, *strings.Builder) {
+	t.Helper()
+	bin := buildNapad(t) // outside the deadline, as above
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	dbURL := freshDatabase(ctx, t, database)
+	redisURL := reachableRedis(ctx, t)
+	var out, errOut strings.Builder
+	r, err := run(ctx, append([]string{"-spawn", bin, "-database-url", dbURL, "-redis-url", redisURL, "-q",
+		"-bot-log", filepath.Join(t.TempDir(), "bot.log")}, args...), &out, &errOut)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	t.Log("\n" + out.String())
+	return r, &out
 }
 
 func deref(p *int64) any {

@@ -100,18 +100,22 @@ type poster func(body []byte) (status int, contentType string, answer []byte, er
 
 // newPoster makes the poster of one worker, with a connection and a buffer
 // of its own.
-func (d *deliverer) newPoster() poster {
-	if d.client == nil {
-		return newLiteClient(d.url.Host, d.url.RequestURI(), [][2]string{
+func (d *deliverer) newPoster() poster { return newWebhookPoster(d.url, d.secret, d.client) }
+
+// newWebhookPoster posts to the webhook at u with the secret token: over a
+// hand-written HTTP/1.1 connection of its own, or with client (https).
+func newWebhookPoster(u *url.URL, secret string, client *http.Client) poster {
+	if client == nil {
+		return newLiteClient(u.Host, u.RequestURI(), [][2]string{
 			{"Content-Type", "application/json"},
-			{"X-Telegram-Bot-Api-Secret-Token", d.secret},
+			{"X-Telegram-Bot-Api-Secret-Token", secret},
 		}, 60*time.Second).post
 	}
 	hdr := http.Header{
 		"Content-Type":                    {"application/json"},
-		"X-Telegram-Bot-Api-Secret-Token": {d.secret},
+		"X-Telegram-Bot-Api-Secret-Token": {secret},
 	}
-	raw := d.url.String()
+	raw := u.String()
 	var answer bytes.Buffer
 	return func(body []byte) (int, string, []byte, error) {
 		req, err := http.NewRequest(http.MethodPost, raw, bytes.NewReader(body))
@@ -119,7 +123,7 @@ func (d *deliverer) newPoster() poster {
 			return 0, "", nil, fmt.Errorf("webhook request: %w", err)
 		}
 		req.Header = hdr
-		resp, err := d.client.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			return 0, "", nil, err
 		}

@@ -23,7 +23,7 @@
 // sent rather than decoded into go-telegram models and encoded again (~0.05
 // ms per update).
 //
-// Three modes:
+// Four modes:
 //
 //	-mode closed   each student answers as soon as the reply it waits for
 //	               arrives: the bot's capacity (updates/s).
@@ -32,6 +32,9 @@
 //	               spread over -ramp: latency at a realistic load.
 //	-mode notify   no conversations: -notifications status notifications
 //	               (default 3,000) made due at once, at Telegram's limits.
+//	-mode vote     no conversations: a forum of -participants students
+//	               (default 5,000) moves to voting, at Telegram's limits;
+//	               then every student taps two ballot buttons.
 //
 // In notify mode (with -spawn only) the bench stores -notifications ideas
 // from as many students with the bot's own store (storage/postgres Submit,
@@ -48,6 +51,23 @@
 // student got their notification, messages/s, the 429s, the most messages in
 // any 1-s window, and whether each student got exactly one message naming
 // their idea and PostgreSQL recorded every notification as sent.
+//
+// In vote mode (with -spawn only) the bench submits five ideas to the new
+// forum and puts them on its shortlist (Submit, AddToShortlist), moves it to
+// shortlisting, and joins -participants students as the bot records a join:
+// the membership and sealed chat in PostgreSQL (RecordJoin, with the spawned
+// bot's PARTICIPANT_KEY) and a conversation in Redis that knows the forum
+// (what /start <code> left behind). It starts `napad serve` as in notify
+// mode and moves the forum to voting (MovePhase, as `napad forum phase CODE
+// voting` does), which makes the "voting open" broadcast; it measures the
+// time until every student's chat got their ballot, the messages/s and the
+// 429s. Then the students tap, closed loop, -vote-concurrency (200) at a
+// time over the webhook's max_connections: each taps a button that votes,
+// waits for the edited ballot, and taps another (two votes each, all a
+// forum gives by default). It reports taps/s and the latency from a tap's
+// POST until the edited ballot arrives, and the votes PostgreSQL holds
+// (2 × -participants, from every participant). The bot paces the edits to
+// Telegram's limits too (30/s in all with a burst of 30, 1/s per chat).
 //
 // With -duration, a student who finished is replaced by a new one (a new
 // Telegram account) until that much time has passed, so the load holds
@@ -95,8 +115,9 @@
 //
 // The exit status is 0 when every conversation completed and nothing was
 // amiss, 3 when conversations were lost or ideas duplicated (in notify mode:
-// a 429, a notification missing, sent twice or not recorded), 1 when the
-// bench itself failed.
+// a 429, a notification missing, sent twice or not recorded; in vote mode: a
+// 429, a ballot missing or sent twice, a tap unanswered, votes not stored),
+// 1 when the bench itself failed.
 package main
 
 import (
@@ -123,37 +144,39 @@ import (
 
 // options are the command line.
 type options struct {
-	students       int
-	mode           benchMode
-	think, ramp    time.Duration
-	duration       time.Duration
-	ideas          int
-	stall          time.Duration
-	timeout        time.Duration
-	seed           uint64
-	conns          int
-	webhook        string
-	secret         string
-	apiListen      string
-	forum          string
-	databaseURL    string
-	redisURL       string
-	botPID         int
-	spawn          string
-	botListen      string
-	botLog         string
-	botLogLevel    string
-	notifyInterval string
-	telegramLimits bool
-	keepRedis      bool
-	jsonOut        string
-	cpuProfile     string
-	waitBot        time.Duration
-	pgSettle       time.Duration
-	userBase       int64
-	quiet          bool
-	notifications  int
-	apiRate        int
+	students        int
+	mode            benchMode
+	think, ramp     time.Duration
+	duration        time.Duration
+	ideas           int
+	stall           time.Duration
+	timeout         time.Duration
+	seed            uint64
+	conns           int
+	webhook         string
+	secret          string
+	apiListen       string
+	forum           string
+	databaseURL     string
+	redisURL        string
+	botPID          int
+	spawn           string
+	botListen       string
+	botLog          string
+	botLogLevel     string
+	notifyInterval  string
+	telegramLimits  bool
+	keepRedis       bool
+	jsonOut         string
+	cpuProfile      string
+	waitBot         time.Duration
+	pgSettle        time.Duration
+	userBase        int64
+	quiet           bool
+	notifications   int
+	apiRate         int
+	participants    int
+	voteConcurrency int
 }
 
 const maxStudents = 20000
@@ -166,9 +189,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprintf(stderr, "Usage: napad-bench [flags]\n\nPlays simulated students through the idea conversation against `napad serve` (webhook mode).\nSee `go doc ./cmd/napad-bench` for how to run it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); notify: -notifications status notifications at Telegram's limits (needs -spawn)")
-	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify mode: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
+	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); notify: -notifications status notifications at Telegram's limits (needs -spawn); vote: -participants students get their ballot at Telegram's limits, then each taps two buttons (needs -spawn)")
+	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify and vote modes: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
 	fs.IntVar(&o.notifications, "notifications", 3000, fmt.Sprintf("notify mode: status notifications made due at once, one per student, 1..%d", maxNotifications))
+	fs.IntVar(&o.participants, "participants", 5000, fmt.Sprintf("vote mode: participants of the forum that moves to voting, 1..%d", maxVoteParticipants))
+	fs.IntVar(&o.voteConcurrency, "vote-concurrency", 200, "vote mode: students tapping their ballot at once (each waits for the edited ballot before the next tap)")
 	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d", maxStudents))
 	fs.DurationVar(&o.think, "think", time.Second, "think mode: mean of the exponentially distributed pause before each answer")
 	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "think mode: the students' starts are spread evenly over this")
@@ -211,18 +236,24 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.mode = modeThink
 	case "notify":
 		o.mode = modeNotify
+	case "vote":
+		o.mode = modeVote
 	default:
-		return nil, fmt.Errorf("-mode must be closed, think or notify (got %q)", *mode)
+		return nil, fmt.Errorf("-mode must be closed, think, notify or vote (got %q)", *mode)
 	}
 	switch {
 	case o.students < 1 || o.students > maxStudents:
 		return nil, fmt.Errorf("-students must be 1..%d (got %d)", maxStudents, o.students)
 	case o.mode == modeNotify && (o.notifications < 1 || o.notifications > maxNotifications):
 		return nil, fmt.Errorf("-notifications must be 1..%d (got %d)", maxNotifications, o.notifications)
-	case o.mode == modeNotify && o.apiRate < 1:
+	case o.mode == modeVote && (o.participants < 1 || o.participants > maxVoteParticipants):
+		return nil, fmt.Errorf("-participants must be 1..%d (got %d)", maxVoteParticipants, o.participants)
+	case o.mode == modeVote && o.voteConcurrency < 1:
+		return nil, fmt.Errorf("-vote-concurrency must be positive")
+	case (o.mode == modeNotify || o.mode == modeVote) && o.apiRate < 1:
 		return nil, fmt.Errorf("-api-rate must be positive")
-	case o.mode == modeNotify && o.spawn == "":
-		return nil, fmt.Errorf("-mode notify needs -spawn (the bench prepares the students' contacts with the bot's PARTICIPANT_KEY)")
+	case (o.mode == modeNotify || o.mode == modeVote) && o.spawn == "":
+		return nil, fmt.Errorf("-mode %s needs -spawn (the bench prepares the students' contacts with the bot's PARTICIPANT_KEY)", o.mode)
 	case o.ideas < 1:
 		return nil, fmt.Errorf("-ideas must be at least 1")
 	case o.mode == modeThink && o.think <= 0:
@@ -301,8 +332,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 		defer pprof.StopCPUProfile()
 	}
 
-	if o.mode == modeNotify {
+	switch o.mode {
+	case modeNotify:
 		return runNotify(ctx, o, log, tableOut, stdout)
+	case modeVote:
+		return runVote(ctx, o, log, tableOut, stdout)
 	}
 
 	cls, err := newClassifier()

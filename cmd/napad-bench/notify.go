@@ -21,11 +21,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -157,21 +155,11 @@ var notifyStatuses = []string{"under_review", "selected", "in_progress", "done",
 // in one transaction each. Its connections end with it, so that PostgreSQL
 // has counted their transactions before the run.
 func prepareIdeas(ctx context.Context, databaseURL, forumCode string, n int, userBase int64, key []byte, seed uint64, runID string) (*notifyPlan, error) {
-	// The chats sealed as the spawned bot seals them: with the key it
-	// derives from PARTICIPANT_KEY.
-	contactKeys, err := seal.ContactKeys(key, nil)
-	if err != nil {
-		return nil, err
-	}
-	db, err := postgres.Open(ctx, databaseURL, postgres.WithContactKeys(contactKeys))
+	db, forum, err := openAsBot(ctx, databaseURL, key, forumCode)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	forum, found, err := db.ForumByCode(ctx, forumCode)
-	if err != nil || !found {
-		return nil, fmt.Errorf("find forum %s: %v", forumCode, cmp.Or(err, postgres.ErrForumNotFound))
-	}
 	rng := rand.New(rand.NewPCG(seed, 0x6e6f74696679))
 	p := &notifyPlan{refs: make([]string, n)}
 	subs := make([]flows.Idea, n)
@@ -210,6 +198,25 @@ func makeDue(ctx context.Context, db *postgres.Store, p *notifyPlan) (time.Time,
 		return t0, 0, fmt.Errorf("make notifications due: %w", err)
 	}
 	return t0, time.Since(t0), nil
+}
+
+// openAsBot opens the bot's store, sealing chats as the spawned bot does
+// (with the key it derives from PARTICIPANT_KEY), and finds the forum.
+func openAsBot(ctx context.Context, databaseURL string, key []byte, forumCode string) (*postgres.Store, flows.Forum, error) {
+	contactKeys, err := seal.ContactKeys(key, nil)
+	if err != nil {
+		return nil, flows.Forum{}, err
+	}
+	db, err := postgres.Open(ctx, databaseURL, postgres.WithContactKeys(contactKeys))
+	if err != nil {
+		return nil, flows.Forum{}, err
+	}
+	forum, found, err := db.ForumByCode(ctx, forumCode)
+	if err != nil || !found {
+		db.Close()
+		return nil, forum, fmt.Errorf("find forum %s: %v", forumCode, cmp.Or(err, postgres.ErrForumNotFound))
+	}
+	return db, forum, nil
 }
 
 // each runs fn(0) to fn(n-1), storeWorkers at a time, and stops at the
@@ -252,56 +259,34 @@ func countMarkedSent(ctx context.Context, databaseURL string, refs []string) (in
 
 // runNotify is -mode notify.
 func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdout io.Writer) (*report, error) {
-	sess := newSession(o)
 	n := o.notifications
-	limits := botapi.NewLimits(o.apiRate, botapi.ChatBurst)
-	// The students learn their ideas once they are stored; the fake starts
-	// first, so that `napad forum create` and the bot can reach it.
-	sink := newNotifySink(sess.userBase, limits.Base())
-	api := newFakeAPI(sess.token, sink, log)
-	api.limits = limits
-	if err := api.start(o.apiListen); err != nil {
-		return nil, err
-	}
-	defer api.close()
-
-	settings, err := newBotSettings(o, sess, api.url())
+	// The students learn their ideas once they are stored.
+	var sink *notifySink
+	c, err := startCeiling(ctx, o, log, "notify", func(sess session, limits *botapi.Limits) messageSink {
+		sink = newNotifySink(sess.userBase, limits.Base())
+		return sink
+	})
 	if err != nil {
 		return nil, err
 	}
-	settings.notifyInterval = cmp.Or(o.notifyInterval, defaultNotifyPoll)
-	settings.telegramLimits = true // Telegram's defaults: what this mode measures
-	forum, err := spawnForum(ctx, o, settings, "napad-bench notify "+sess.runID, log)
-	if err != nil {
-		return nil, err
-	}
+	defer c.api.close()
+	sess, limits, settings := c.sess, c.limits, c.settings
 
-	log.Info("storing ideas with contacts", "ideas", n, "forum", forum)
+	log.Info("storing ideas with contacts", "ideas", n, "forum", c.forum)
 	prepStart := time.Now()
-	plan, err := prepareIdeas(ctx, o.databaseURL, forum, n, sess.userBase, []byte(settings.participantKey), o.seed, sess.runID)
+	plan, err := prepareIdeas(ctx, o.databaseURL, c.forum, n, sess.userBase, []byte(settings.participantKey), o.seed, sess.runID)
 	if err != nil {
 		return nil, err
 	}
 	prepare := time.Since(prepStart)
 	sink.expect(plan.refs)
 
-	bot, _, err := launch(ctx, o, sess, settings, api, log)
+	spawned, err := c.launch(ctx, o, log)
+	defer spawned.close()
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = bot.stop() }()
-	botPID := bot.pid()
-
-	db, err := postgres.Open(ctx, o.databaseURL)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	rdb, err := redisClient(o.redisURL)
-	if err != nil {
-		return nil, err
-	}
-	defer rdb.Close()
+	bot, db, rdb := spawned.proc, spawned.db, spawned.rdb
 	pgw, err := openPGWatch(ctx, o.databaseURL)
 	if err != nil {
 		return nil, err
@@ -311,50 +296,21 @@ func runNotify(ctx context.Context, o *options, log *slog.Logger, tableOut, stdo
 	if err != nil {
 		return nil, err
 	}
-	procBefore, err := readProc(botPID)
+	watch, err := watchBot(bot.pid())
 	if err != nil {
 		return nil, err
 	}
-	rss := startRSSSampler(botPID, 200*time.Millisecond)
-	selfBefore := selfCPU()
-	busyBefore, totalBefore := machineCPU()
+	defer func() { _, _ = watch.stop() }()
 	before := limits.Stats()
 
 	log.Info("making the notifications due", "notifications", n)
 	t0, makingDue, err := makeDue(ctx, db, plan)
 	if err != nil {
-		rss.finish()
 		return nil, err
 	}
-	runCtx, cancelRun := context.WithTimeout(ctx, o.timeout)
-	defer cancelRun()
-	var runErr error
-	tick := time.NewTicker(250 * time.Millisecond)
-	lastLog := time.Now()
-wait:
-	for {
-		select {
-		case <-sink.done:
-			break wait
-		case <-runCtx.Done():
-			runErr = fmt.Errorf("-timeout %s reached: %d of %d notifications arrived", o.timeout, sink.delivered(), n)
-			if ctx.Err() != nil {
-				runErr = ctx.Err()
-			}
-			break wait
-		case <-tick.C:
-			if bot.exited() {
-				runErr = fmt.Errorf("napad serve stopped during the run (%v)", bot.err)
-				break wait
-			}
-			if time.Since(lastLog) >= 5*time.Second {
-				lastLog = time.Now()
-				log.Info("progress", "elapsed", time.Since(t0).Round(time.Second), "delivered", sink.delivered(),
-					"of", n, "429s", limits.Stats().Refused-before.Refused)
-			}
-		}
-	}
-	tick.Stop()
+	runErr := awaitAll(ctx, o, bot, sink.done, log, func() []any {
+		return []any{"elapsed", time.Since(t0).Round(time.Second), "delivered", sink.delivered(), "of", n, "429s", limits.Stats().Refused - before.Refused}
+	}, func() string { return fmt.Sprintf("%d of %d notifications arrived", sink.delivered(), n) })
 	if runErr == nil {
 		// Anything sent twice arrives now, if at all.
 		select {
@@ -363,10 +319,7 @@ wait:
 		}
 	}
 	wall := time.Since(t0)
-	selfAfter := selfCPU()
-	busyAfter, totalAfter := machineCPU()
-	maxRSS := rss.finish()
-	procAfter, err := readProc(botPID)
+	procAfter, err := watch.stop()
 	if err != nil {
 		return nil, err
 	}
@@ -374,16 +327,7 @@ wait:
 		return nil, errors.New(runErr.Error() + "\nthe bot's log ends:\n" + bot.logTail(10))
 	}
 
-	botErr := bot.stop()
-	if botErr != nil {
-		log.Warn("stopping the bot", "err", botErr)
-	}
-	removedKeys := int64(-1)
-	if !o.keepRedis {
-		if removedKeys, err = deleteKeys(ctx, rdb, sess.prefix); err != nil {
-			log.Warn("removing the run's Redis keys", "prefix", sess.prefix, "err", err)
-		}
-	}
+	removedKeys, botErr := c.stopBot(ctx, o, bot, rdb, log)
 	// The bench's own connections go too: settledSnap waits until nobody
 	// is connected to the bot's database.
 	db.Close()
@@ -402,25 +346,19 @@ wait:
 	attempts := after.Attempts[len(before.Attempts):]
 	base := t0.Sub(limits.Base())
 	sink.mu.Lock()
-	firsts := slices.Clone(sink.first)
+	arr := arrivalsOf(sink.first, base)
 	nr := &notifyReport{
 		Notifications: n, Delivered: sink.got, NotifyInterval: settings.notifyInterval,
-		BotLimits:  "Telegram's defaults (TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset: 30/s, 1/s per chat)",
-		FakeLimits: fmt.Sprintf("a message beyond %d within any sliding second gets 429 retry_after 1; more than %d into one chat within a second counted as a violation", o.apiRate, botapi.ChatBurst),
-		PrepareS:   prepare.Seconds(), MakeDueMS: float64(makingDue) / float64(time.Millisecond),
+		PrepareS: prepare.Seconds(), MakeDueMS: float64(makingDue) / float64(time.Millisecond),
+		FirstS: arr.FirstS, TotalS: arr.TotalS, MessagesPerS: arr.PerS, PacedPerS: arr.PacedPerS,
 		TooManyRequests: after.Refused - before.Refused, ChatViolations: after.ChatViolations - before.ChatViolations,
 		MaxInWindow: botapi.MaxInWindow(accepted, time.Second), MaxAttemptsInWindow: botapi.MaxInWindow(attempts, time.Second),
 		Duplicates: sink.extra, WrongText: sink.wrongText, Strangers: sink.strangers, MarkedSent: marked,
 	}
 	sink.mu.Unlock()
-	slices.Sort(firsts)
-	if len(firsts) > 0 && firsts[0] >= 0 {
-		first, last := firsts[0]-base, firsts[len(firsts)-1]-base
-		nr.FirstS = first.Seconds()
-		nr.TotalS = last.Seconds()
-		nr.MessagesPerS = ratio(float64(len(firsts)), nr.TotalS)
-		nr.PacedPerS = ratio(float64(len(firsts)-1), (last - first).Seconds())
-		for _, f := range firsts {
+	nr.BotLimits, nr.FakeLimits = limitsText(o.apiRate)
+	if nr.TotalS > 0 {
+		for _, f := range arr.sorted {
 			sec := int(max(f-base, 0) / time.Second)
 			for len(nr.PerSecond) <= sec {
 				nr.PerSecond = append(nr.PerSecond, 0)
@@ -434,18 +372,12 @@ wait:
 			nr.MinGapMS = gap
 		}
 	}
-	cpu := procAfter.cpu - procBefore.cpu
+	cpu := procAfter.cpu - watch.start.cpu
 	nr.BotCPUMsPerMessage = ratio(float64(cpu)/float64(time.Millisecond), float64(nr.Delivered))
 
-	r := &report{
-		Mode: modeNotify.String(), Seed: o.seed, Forum: forum, WallS: wall.Seconds(), APICalls: api.counts(),
-		BadAPICalls: api.badCalls.Load(), RedisPrefix: sess.prefix, BotLog: bot.logPath, Notify: nr,
-	}
-	if removedKeys >= 0 {
-		r.RedisKeysRemoved = &removedKeys
-	}
-	r.setBot(botPID, cpu, procAfter.hwmKB, maxRSS, true)
-	r.setBench(selfAfter-selfBefore, busyAfter-busyBefore, totalAfter-totalBefore)
+	r := c.newReport(o, modeNotify, bot, wall, removedKeys)
+	r.Notify = nr
+	watch.report(r, procAfter)
 	delta := pgAfter.minus(pgBefore)
 	// The bench's SetStatus calls are one transaction each: not the bot's.
 	xacts := float64(delta.XactCommit + delta.XactRollback - int64(n))
@@ -460,30 +392,44 @@ wait:
 	if pgw.sameDB {
 		r.Postgres.Measured += "; read over a connection to that database, which adds its own few transactions"
 	}
-
-	if nr.Delivered < n {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d of %d students got their notification", nr.Delivered, n))
-	}
-	if nr.TooManyRequests > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("the bot went over the fake's %d messages/s %d times (429)", o.apiRate, nr.TooManyRequests))
-	}
-	if nr.ChatViolations > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d messages went beyond %d within a second into one chat", nr.ChatViolations, botapi.ChatBurst))
-	}
-	if nr.Duplicates > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d notifications were sent more than once", nr.Duplicates))
-	}
-	if nr.WrongText > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d notifications did not name the student's idea", nr.WrongText))
-	}
-	if nr.Strangers > 0 {
-		r.Problems = append(r.Problems, fmt.Sprintf("%d messages to chats of nobody", nr.Strangers))
-	}
-	if nr.MarkedSent != int64(n) {
-		r.Problems = append(r.Problems, fmt.Sprintf("PostgreSQL has %d of %d notifications recorded as sent", nr.MarkedSent, n))
-	}
+	r.addProblems(append(limitChecks(o, nr.TooManyRequests, nr.ChatViolations, nr.Strangers),
+		check{nr.Delivered < n, fmt.Sprintf("%d of %d students got their notification", nr.Delivered, n)},
+		check{nr.Duplicates > 0, fmt.Sprintf("%d notifications were sent more than once", nr.Duplicates)},
+		check{nr.WrongText > 0, fmt.Sprintf("%d notifications did not name the student's idea", nr.WrongText)},
+		check{nr.MarkedSent != int64(n), fmt.Sprintf("PostgreSQL has %d of %d notifications recorded as sent", nr.MarkedSent, n)},
+	)...)
 	r.noteBotEnd(bot, botErr)
 	return r, r.output(r.printNotify, o, tableOut, stdout)
+}
+
+// awaitAll waits until done is closed, and fails if the bot stops, ctx
+// ends or -timeout passes first (saying what is missing); every 5 s it logs
+// progress.
+func awaitAll(ctx context.Context, o *options, bot *botProcess, done <-chan struct{}, log *slog.Logger, progress func() []any, missing func() string) error {
+	runCtx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	lastLog := time.Now()
+	for {
+		select {
+		case <-done:
+			return nil
+		case <-runCtx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("-timeout %s reached: %s", o.timeout, missing())
+		case <-tick.C:
+			if bot.exited() {
+				return fmt.Errorf("napad serve stopped during the run (%v)", bot.err)
+			}
+			if time.Since(lastLog) >= 5*time.Second {
+				lastLog = time.Now()
+				log.Info("progress", progress()...)
+			}
+		}
+	}
 }
 
 // redisClient reaches the bot's Redis: one server, a cluster or Sentinel's
@@ -499,34 +445,22 @@ func redisClient(redisURL string) (goredis.UniversalClient, error) {
 // printNotify is the table of -mode notify.
 func (r *report) printNotify(w io.Writer) {
 	nr := r.Notify
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
-	fmt.Fprintf(tw, "napad-bench\n")
-	row("load", "%d status notifications made due at once (one idea each of %d students); NOTIFY_INTERVAL %s; seed %d",
-		nr.Notifications, nr.Notifications, nr.NotifyInterval, r.Seed)
-	row("bot's limits", "%s", nr.BotLimits)
-	row("fake's limits", "%s", nr.FakeLimits)
-	row("prepared", "%.2f s (ideas, contacts: Submit); making them due (SetStatus) took %.1f ms", nr.PrepareS, nr.MakeDueMS)
-	row("notified", "%d of %d students in %.2f s = %.2f messages/s (first after %.3f s; %.2f/s from the first to the last)",
-		nr.Delivered, nr.Notifications, nr.TotalS, nr.MessagesPerS, nr.FirstS, nr.PacedPerS)
-	row("429 Too Many Requests", "%d", nr.TooManyRequests)
-	row("max in any 1-s window", "%d messages accepted, %d attempted; min gap %.2f ms", nr.MaxInWindow, nr.MaxAttemptsInWindow, nr.MinGapMS)
-	row("per chat", "%d messages beyond %d within a second into one chat; %d sent twice; %d not naming the idea; %d to unknown chats",
-		nr.ChatViolations, botapi.ChatBurst, nr.Duplicates, nr.WrongText, nr.Strangers)
-	row("PostgreSQL", "%d of %d recorded as sent; %.2f transactions, %.2f rows updated per notification",
-		nr.MarkedSent, nr.Notifications, r.Postgres.XactsPerIdea, r.Postgres.UpdatedPerIdea)
-	if b := r.Bot; b != nil {
-		row("bot CPU", "%.2f s = %.3f ms/notification (pid %d); peak RSS %.1f MB", b.CPUSeconds, nr.BotCPUMsPerMessage, b.PID, b.PeakRSSMB)
-	}
-	row("bench", "%.2f s CPU; machine busy %.0f%% of %.0f CPUs", r.Bench.CPUSeconds, r.Bench.MachineBusyPct, r.Bench.CPUs)
-	row("Bot API calls", "%s", callsText(r.APICalls))
-	row("bot log", "%s", r.BotLog)
-	if r.RedisKeysRemoved != nil {
-		row("Redis keys", "%d under %s removed after the run (-keep-redis keeps them)", *r.RedisKeysRemoved, r.RedisPrefix)
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "Times from the first SetStatus that made the notifications due to the arrival at the fake Bot API of the last student's notification.")
-	for _, p := range r.Problems {
-		fmt.Fprintln(w, "PROBLEM:", p)
-	}
+	r.printCeiling(w, func(row func(k, format string, args ...any)) {
+		row("load", "%d status notifications made due at once (one idea each of %d students); NOTIFY_INTERVAL %s; seed %d",
+			nr.Notifications, nr.Notifications, nr.NotifyInterval, r.Seed)
+		row("bot's limits", "%s", nr.BotLimits)
+		row("fake's limits", "%s", nr.FakeLimits)
+		row("prepared", "%.2f s (ideas, contacts: Submit); making them due (SetStatus) took %.1f ms", nr.PrepareS, nr.MakeDueMS)
+		row("notified", "%d of %d students in %.2f s = %.2f messages/s (first after %.3f s; %.2f/s from the first to the last)",
+			nr.Delivered, nr.Notifications, nr.TotalS, nr.MessagesPerS, nr.FirstS, nr.PacedPerS)
+		row("429 Too Many Requests", "%d", nr.TooManyRequests)
+		row("max in any 1-s window", "%d messages accepted, %d attempted; min gap %.2f ms", nr.MaxInWindow, nr.MaxAttemptsInWindow, nr.MinGapMS)
+		row("per chat", "%d messages beyond %d within a second into one chat; %d sent twice; %d not naming the idea; %d to unknown chats",
+			nr.ChatViolations, botapi.ChatBurst, nr.Duplicates, nr.WrongText, nr.Strangers)
+		row("PostgreSQL", "%d of %d recorded as sent; %.2f transactions, %.2f rows updated per notification",
+			nr.MarkedSent, nr.Notifications, r.Postgres.XactsPerIdea, r.Postgres.UpdatedPerIdea)
+		if b := r.Bot; b != nil {
+			row("bot CPU", "%.2f s = %.3f ms/notification (pid %d); peak RSS %.1f MB", b.CPUSeconds, nr.BotCPUMsPerMessage, b.PID, b.PeakRSSMB)
+		}
+	}, "Times from the first SetStatus that made the notifications due to the arrival at the fake Bot API of the last student's notification.")
 }

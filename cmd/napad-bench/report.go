@@ -66,6 +66,7 @@ type report struct {
 	Problems          []string         `json:"problems,omitempty"`
 
 	Notify *notifyReport `json:"notifications,omitempty"` // -mode notify
+	Vote   *voteReport   `json:"vote,omitempty"`          // -mode vote
 }
 
 // second is what happened in one second of the run.

@@ -21,6 +21,7 @@ const (
 	modeClosed benchMode = iota // answer as soon as the reply is there
 	modeThink                   // pause an exponential think time first
 	modeNotify                  // no students talking: status notifications (notify.go)
+	modeVote                    // a whole forum votes: ballots, then taps (vote.go)
 )
 
 func (m benchMode) String() string {
@@ -29,6 +30,8 @@ func (m benchMode) String() string {
 		return "think"
 	case modeNotify:
 		return "notify"
+	case modeVote:
+		return "vote"
 	}
 	return "closed"
 }
