@@ -13,10 +13,10 @@ const MaxImportBytes = 10 << 20
 
 // ImportChange is one idea whose status or answer the file changes.
 type ImportChange struct {
-	Row                    int // the row of the file (the header is row 1)
-	Ref, Title             string
-	FromStatus, ToStatus   string // codes of Statuses; equal when only the answer changes
-	FromAnswer, ToAnswer   string
+	Row                  int // the row of the file (the header is row 1)
+	Ref, Title           string
+	FromStatus, ToStatus string // codes of Statuses; equal when only the answer changes
+	FromAnswer, ToAnswer string
 }
 
 // ImportPlan is what importing a file would change. Importing the same file
