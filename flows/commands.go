@@ -137,6 +137,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
 	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
+	{Kinds: []string{buttonImport}, Who: Staff, run: (*conversation).importButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
 	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
 	{Kinds: []string{buttonHelp}, run: (*conversation).helpButton},
@@ -157,10 +158,12 @@ func buttonKindOf(kind string) (buttonKind, bool) {
 // teachers and staff are asked. Everything else a student does is the same
 // for everyone, so the bot need not look the role up.
 func NeedsActor(st State, in Input) bool {
-	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil || st.Shortlist != nil {
+	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil || st.Shortlist != nil || st.Import != nil {
 		return true
 	}
 	switch w := in.What.(type) {
+	case FileSent:
+		return true // staff send spreadsheets back
 	case CommandSent:
 		c, ok := CommandNamed(w.Name)
 		return !ok || c.Who != Everyone || c.ShowsRole

@@ -95,6 +95,14 @@ func (c *conversation) handle() {
 		c.announced(w.Forum, w.Recipients)
 	case HelpOfferSaved:
 		c.helpSaved(w.Stored)
+	case FileSent:
+		c.fileSent(w)
+	case ImportPlanned:
+		c.importPlanned(w)
+	case ImportRefused:
+		c.importRefused(w.Name, w.Err)
+	case ImportApplied:
+		c.importApplied(w)
 	case Exported:
 		count := w.Count
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})
@@ -112,7 +120,7 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 // notAllowed closes whatever teachers' or staff's question was open: it
 // went with the role.
 func (c *conversation) notAllowed() {
-	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Announce, c.st.Shortlist = nil, nil, "", nil, nil
+	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Announce, c.st.Shortlist, c.st.Import = nil, nil, "", nil, nil, nil
 	if c.st.Pending.asksForumDay() || c.st.Pending == PendingDuplicate || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone
 	}
@@ -522,7 +530,7 @@ func (c *conversation) hasContent() bool {
 func (c *conversation) answer() {
 	switch {
 	case (c.st.Setup != nil || c.st.Closing != nil || c.st.Shortlist != nil) && !c.in.Actor.May(Teachers),
-		(c.st.Reviewing != "" || c.st.Announce != nil) && !c.in.Actor.May(Staff):
+		(c.st.Reviewing != "" || c.st.Announce != nil || c.st.Import != nil) && !c.in.Actor.May(Staff):
 		c.notAllowed() // the role ended while its question was open
 		return
 	case c.st.Setup != nil:

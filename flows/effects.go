@@ -121,6 +121,12 @@ type (
 		ForumID, ItemID int64
 		Contact         string
 	}
+	// PlanImport fetches the file staff sent back and works out what it
+	// would change (ImportPlanned, or ImportRefused).
+	PlanImport struct{ FileID, Name string }
+	// ApplyImport makes the file's changes if they are still the ones of
+	// the plan with Hash (ImportApplied, or ImportRefused).
+	ApplyImport struct{ FileID, Name, Hash string }
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -132,7 +138,7 @@ func Requires(e Effect) Audience {
 		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
-		ListAnnounceForums, CountAudience, CreateAnnouncement:
+		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport:
 		return Staff
 	}
 	return Everyone
@@ -168,3 +174,5 @@ func (LoadShortlist) effect()       {}
 func (AddShortlistItem) effect()    {}
 func (RemoveShortlistItem) effect() {}
 func (SaveHelpOffer) effect()       {}
+func (PlanImport) effect()          {}
+func (ApplyImport) effect()         {}

@@ -126,6 +126,8 @@ type State struct {
 	ReviewSkip []string `json:"rvs,omitempty"`
 	// Announce is staff's announcement being written (/announce).
 	Announce *AnnounceDraft `json:"an,omitempty"`
+	// Import is a spreadsheet staff sent back, waiting for their "apply".
+	Import *ImportDraft `json:"im,omitempty"`
 	// Help is the chosen item whose helper is asked how to reach them.
 	Help      *HelpRef `json:"hl,omitempty"`
 	PrivacyOK bool     `json:"ok,omitempty"`

@@ -54,6 +54,10 @@ type student struct {
 	// Help offers: the items the bot would take one for, and those stored.
 	helpable []int64
 	helpers  []flows.SaveHelpOffer
+	// For a spreadsheet sent back: what the bot answers to PlanImport and
+	// ApplyImport, and the imports applied.
+	importing func(e flows.Effect) flows.Happened
+	imported  []flows.ApplyImport
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -209,6 +213,11 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		}
 		s.helpers = append(s.helpers, e)
 		return flows.Input{What: flows.HelpOfferSaved{Stored: true}}, true
+	case flows.PlanImport:
+		return flows.Input{What: s.importing(e)}, true
+	case flows.ApplyImport:
+		s.imported = append(s.imported, e)
+		return flows.Input{What: s.importing(e)}, true
 	case flows.CreateAnnouncement:
 		s.announced = append(s.announced, e)
 		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true

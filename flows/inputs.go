@@ -58,6 +58,12 @@ type (
 		// (nil: none, or it could not be looked up).
 		LastYear *LastYear
 	}
+	// FileSent is a document sent, by the channel's file id, with its
+	// name and size in bytes.
+	FileSent struct {
+		FileID, Name string
+		Size         int64
+	}
 	// InviteOpened is a teacher invite link opened, and what came of it.
 	InviteOpened struct{ Outcome InviteOutcome }
 )
@@ -168,6 +174,24 @@ type (
 	// HelpOfferSaved: the way to reach a helper was stored, or (not
 	// Stored) refused: the item is no chosen one carrying their idea.
 	HelpOfferSaved struct{ Stored bool }
+	// ImportPlanned is what the file staff sent back would change.
+	ImportPlanned struct {
+		FileID, Name string
+		Plan         ImportPlan
+	}
+	// ImportRefused: the file was not taken, for Err's reason.
+	ImportRefused struct {
+		Name string
+		Err  ImportError
+	}
+	// ImportApplied: the file's changes were made (Applied), or nothing was
+	// because the ideas changed since the preview, and Plan is what the
+	// file would change now.
+	ImportApplied struct {
+		FileID, Name string
+		Plan         ImportPlan
+		Applied      bool
+	}
 )
 
 func (Text) happened()                 {}
@@ -207,3 +231,7 @@ func (AudienceCounted) happened()      {}
 func (AnnouncementCreated) happened()  {}
 func (ShortlistLoaded) happened()      {}
 func (HelpOfferSaved) happened()       {}
+func (FileSent) happened()             {}
+func (ImportPlanned) happened()        {}
+func (ImportRefused) happened()        {}
+func (ImportApplied) happened()        {}

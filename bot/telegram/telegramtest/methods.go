@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net/http"
 	"path"
 	"slices"
 	"strconv"
@@ -557,4 +558,38 @@ func (s *Server) sendChatAction(_ context.Context, p botapi.Params) (any, error)
 		return nil, botapi.BadRequest("wrong parameter action in request")
 	}
 	return true, nil
+}
+
+// maxDownload is the largest file getFile hands out, as Telegram's.
+const maxDownload = 20 << 20
+
+// getFile prepares a file a user sent for download, at file_path.
+func (s *Server) getFile(_ context.Context, p botapi.Params) (any, error) {
+	id := p.Str("file_id")
+	f, ok := s.uploads[id]
+	if !ok {
+		return nil, botapi.BadRequest("invalid file_id")
+	}
+	if len(f.Data) > maxDownload {
+		return nil, botapi.BadRequest("file is too big")
+	}
+	return &models.File{FileID: id, FileUniqueID: botapi.UniqueID(id), FileSize: int64(len(f.Data)),
+		FilePath: "documents/" + id + path.Ext(f.Name)}, nil
+}
+
+// serveFile answers GET /file/bot<token>/<file_path> (rest is what follows
+// "/file/bot") with the file's content, as Telegram's file server does.
+func (s *Server) serveFile(w http.ResponseWriter, rest string) {
+	token, filePath, _ := strings.Cut(rest, "/")
+	id := strings.TrimSuffix(path.Base(filePath), path.Ext(filePath))
+	s.mu.Lock()
+	f, ok := s.uploads[id]
+	ok = ok && token == s.token && !s.down && filePath == "documents/"+id+path.Ext(f.Name)
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, "Not Found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
+	_, _ = w.Write(f.Data)
 }

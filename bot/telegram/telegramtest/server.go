@@ -90,6 +90,10 @@ type Server struct {
 	hookErrAt    time.Time
 	hookErr      string
 
+	// uploads are the files users sent (SendFile), by file id, for
+	// getFile and the download endpoint.
+	uploads map[string]File
+
 	commands  map[commandKey][]models.BotCommand
 	callbacks map[string]*callbackState
 	serial    int64 // for callback query ids and file ids
@@ -142,6 +146,7 @@ func New(t testing.TB, token string) *Server {
 		nextUpdateID: firstUpdateID,
 		updates:      map[int64][]byte{},
 		commands:     map[commandKey][]models.BotCommand{},
+		uploads:      map[string]File{},
 		callbacks:    map[string]*callbackState{},
 	}
 	s.ts = httptest.NewServer(s)
@@ -339,10 +344,15 @@ var handlers = map[string]handler{
 	"getMyCommands":          {fn: (*Server).getMyCommands},
 	"deleteMyCommands":       {fn: (*Server).deleteMyCommands},
 	"sendChatAction":         {fn: (*Server).sendChatAction},
+	"getFile":                {fn: (*Server).getFile},
 }
 
 // ServeHTTP implements the Bot API endpoint /bot<token>/<method>.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
+		s.serveFile(w, rest)
+		return
+	}
 	token, method, pathOK := botapi.SplitPath(r.URL.Path)
 	name, _ := botapi.Canonical(method)
 	h, known := handlers[name]

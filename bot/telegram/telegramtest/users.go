@@ -148,15 +148,23 @@ func (u *User) SendVideo() int64 {
 	})
 }
 
-// SendDocument sends a file named name.
+// SendDocument sends a file named name (2 KB of nothing in particular).
 func (u *User) SendDocument(name string) int64 {
+	return u.SendFile(name, make([]byte, 2_048))
+}
+
+// SendFile sends a file named name with content data, which the bot can
+// fetch with getFile and download, as from Telegram.
+func (u *User) SendFile(name string, data []byte) int64 {
 	return u.send(func(m *models.Message) {
 		id := u.srv.newFileIDLocked("document")
 		mimeType := mime.TypeByExtension(path.Ext(name))
 		if mimeType == "" {
 			mimeType = "application/octet-stream"
 		}
-		m.Document = &models.Document{FileID: id, FileUniqueID: botapi.UniqueID(id), FileName: name, MimeType: mimeType, FileSize: 2_048}
+		u.srv.uploads[id] = File{FileID: id, Name: name, Data: data}
+		m.Document = &models.Document{FileID: id, FileUniqueID: botapi.UniqueID(id), FileName: name, MimeType: mimeType,
+			FileSize: int64(len(data))}
 	})
 }
 

@@ -26,7 +26,7 @@ var Methods = []string{
 	"getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
 	"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendChatAction",
 	"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "deleteMessage",
-	"answerCallbackQuery", "setMyCommands", "getMyCommands", "deleteMyCommands",
+	"answerCallbackQuery", "setMyCommands", "getMyCommands", "deleteMyCommands", "getFile",
 }
 
 // canonical maps each method, as documented and in lower case, to its
