@@ -961,3 +961,44 @@ func TestBotEndToEndWebhook(t *testing.T) {
 	u.SendText("ahoj")
 	srv.WaitFor(t, u.ID(), func(m telegramtest.SentMessage) bool { return m.Text == "echo: ahoj" }, 3*time.Second)
 }
+
+// A file a user sends can be fetched as from Telegram: getFile gives its
+// path, the file server its content, and only with the bot's token.
+func TestFileDownload(t *testing.T) {
+	srv := telegramtest.New(t, token)
+	b := newBot(t, srv)
+	u := srv.NewUser(42, "Eva", "cs")
+	data := []byte("Kód;Stav\nN-7K2Q;Vybráno\n")
+	u.SendFile("napady.csv", data)
+	ups := getUpdates(t, srv, "")
+	d := ups[0].Message.Document
+	if d == nil || d.FileName != "napady.csv" || d.FileSize != int64(len(data)) {
+		t.Fatalf("document = %+v", d)
+	}
+	ctx := context.Background()
+	f, err := b.GetFile(ctx, &bot.GetFileParams{FileID: d.FileID})
+	if err != nil || f.FileSize != int64(len(data)) || f.FilePath == "" {
+		t.Fatalf("getFile = %+v, %v", f, err)
+	}
+	get := func(link string) (int, []byte) {
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	if code, body := get(b.FileDownloadLink(f)); code != http.StatusOK || !bytes.Equal(body, data) {
+		t.Errorf("download: %d %q", code, body)
+	}
+	if code, _ := get(srv.URL() + "/file/bot123:wrong/" + f.FilePath); code != http.StatusNotFound {
+		t.Errorf("download with another token: %d", code)
+	}
+	if code, _ := get(srv.URL() + "/file/bot" + token + "/documents/fake-document-999.csv"); code != http.StatusNotFound {
+		t.Errorf("download of an unknown file: %d", code)
+	}
+	if _, err := b.GetFile(ctx, &bot.GetFileParams{FileID: "no-such-file"}); err == nil || !strings.Contains(err.Error(), "invalid file_id") {
+		t.Errorf("getFile of an unknown file: %v", err)
+	}
+}
