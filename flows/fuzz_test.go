@@ -86,6 +86,7 @@ const (
 	kindCommand
 	kindJoin
 	kindEdited
+	kindFile
 	userKinds
 )
 
@@ -103,6 +104,8 @@ func userInput(kind int, text string, lat, lon float64) flows.Happened {
 		return flows.Media{Kind: text}
 	case kindCommand:
 		return flows.CommandSent{Name: text, Arg: text}
+	case kindFile:
+		return flows.FileSent{FileID: text, Name: text, Size: int64(lat)}
 	case kindJoin:
 		return flows.JoinLinkOpened{Found: len(text)%2 == 0, Forum: flows.Forum{ID: int64(len(text)), Name: text, Phase: flows.PhaseCollecting, Languages: []string{"cs"}}}
 	}
