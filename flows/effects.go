@@ -121,6 +121,15 @@ type (
 		ForumID, ItemID int64
 		Contact         string
 	}
+	// LoadStats looks up the staff's overview of a forum, 0: of all
+	// (StatsLoaded).
+	LoadStats struct{ ForumID int64 }
+	// MakeStatsPicture draws the overview's picture in Lang
+	// (StatsPictureMade).
+	MakeStatsPicture struct {
+		Stats Stats
+		Lang  string
+	}
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -132,7 +141,7 @@ func Requires(e Effect) Audience {
 		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
-		ListAnnounceForums, CountAudience, CreateAnnouncement:
+		ListAnnounceForums, CountAudience, CreateAnnouncement, LoadStats, MakeStatsPicture:
 		return Staff
 	}
 	return Everyone
@@ -168,3 +177,5 @@ func (LoadShortlist) effect()       {}
 func (AddShortlistItem) effect()    {}
 func (RemoveShortlistItem) effect() {}
 func (SaveHelpOffer) effect()       {}
+func (LoadStats) effect()           {}
+func (MakeStatsPicture) effect()    {}

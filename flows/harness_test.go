@@ -54,6 +54,9 @@ type student struct {
 	// Help offers: the items the bot would take one for, and those stored.
 	helpable []int64
 	helpers  []flows.SaveHelpOffer
+	// /stats: the overview of all forums, and the pictures asked for.
+	overview flows.Stats
+	pictures []flows.MakeStatsPicture
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -209,6 +212,11 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		}
 		s.helpers = append(s.helpers, e)
 		return flows.Input{What: flows.HelpOfferSaved{Stored: true}}, true
+	case flows.LoadStats:
+		return flows.Input{What: flows.StatsLoaded{Stats: s.statsOf(e.ForumID)}}, true
+	case flows.MakeStatsPicture:
+		s.pictures = append(s.pictures, e)
+		return flows.Input{What: flows.StatsPictureMade{File: flows.File{Name: "stats.png", Data: []byte("png")}}}, true
 	case flows.CreateAnnouncement:
 		s.announced = append(s.announced, e)
 		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true
@@ -299,6 +307,9 @@ func (s *student) write(r flows.Reply) {
 	}
 	if r.Replace {
 		s.log.WriteString("  bot: (in place of the message whose button was tapped)\n")
+	}
+	if r.Picture != nil {
+		fmt.Fprintf(&s.log, "  bot: [a picture, %s]\n", r.Picture.Name)
 	}
 	for i, line := range strings.Split(s.render(r.Text), "\n") {
 		prefix := "  bot: "

@@ -168,6 +168,10 @@ type (
 	// HelpOfferSaved: the way to reach a helper was stored, or (not
 	// Stored) refused: the item is no chosen one carrying their idea.
 	HelpOfferSaved struct{ Stored bool }
+	// StatsLoaded is the staff's overview.
+	StatsLoaded struct{ Stats Stats }
+	// StatsPictureMade is the overview's picture (a PNG file).
+	StatsPictureMade struct{ File File }
 )
 
 func (Text) happened()                 {}
@@ -207,3 +211,5 @@ func (AudienceCounted) happened()      {}
 func (AnnouncementCreated) happened()  {}
 func (ShortlistLoaded) happened()      {}
 func (HelpOfferSaved) happened()       {}
+func (StatsLoaded) happened()          {}
+func (StatsPictureMade) happened()     {}
