@@ -171,6 +171,10 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.createAnnouncement(ctx, x, e)
 	case flows.SaveHelpOffer:
 		return rt.saveHelpOffer(ctx, x, e)
+	case flows.LoadStats:
+		return rt.loadStats(ctx, e)
+	case flows.MakeStatsPicture:
+		return rt.makeStatsPicture(e)
 	}
 	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
 	return flows.Input{}, false

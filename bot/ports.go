@@ -92,6 +92,8 @@ type StaffStore interface {
 	Export(ctx context.Context, format string, forumID int64, w io.Writer) (rows int, err error)
 	// Audit records what a teacher or staff member did (actor: their pseudonym).
 	Audit(ctx context.Context, actor, action, target string, after any) error
+	// Stats is the overview of a forum (0: of all forums).
+	Stats(ctx context.Context, forumID int64) (flows.Stats, error)
 }
 
 // PeopleStore knows who is a teacher, and hands out teacher invites.

@@ -19,14 +19,8 @@ func ResultsPicture(catalog *locales.Catalog, f flows.Forum, results []flows.Ite
 	if len(f.Languages) > 0 {
 		lang = f.Languages[0]
 	}
-	var err error
-	render := func(m flows.Msg) string {
-		s, e := catalog.Render(lang, m)
-		if e != nil && err == nil {
-			err = e
-		}
-		return s
-	}
+	texts := &pictureTexts{catalog: catalog, lang: lang}
+	render := texts.render
 	chart := resultchart.Chart{
 		Title:    render(flows.Msg{Key: "results.picture_title"}),
 		Subtitle: render(flows.Msg{Key: "results.picture_subtitle", Data: map[string]any{"Forum": f.Name, "Day": day}}),
@@ -47,14 +41,30 @@ func ResultsPicture(catalog *locales.Catalog, f flows.Forum, results []flows.Ite
 			Value: render(flows.Msg{Key: "results.picture_votes", Count: &votes}),
 		})
 	}
-	if err != nil {
-		return nil, fmt.Errorf("results picture texts in %s: %w", lang, err)
+	if texts.err != nil {
+		return nil, fmt.Errorf("results picture: %w", texts.err)
 	}
 	png, err := resultchart.PNG(chart)
 	if err != nil {
 		return nil, fmt.Errorf("results picture of forum %d: %w", f.ID, err)
 	}
 	return png, nil
+}
+
+// pictureTexts renders the texts of a picture in one language, keeping the
+// first failure: a picture missing a text is not sent.
+type pictureTexts struct {
+	catalog *locales.Catalog
+	lang    string
+	err     error
+}
+
+func (p *pictureTexts) render(m flows.Msg) string {
+	s, err := p.catalog.Render(p.lang, m)
+	if err != nil && p.err == nil {
+		p.err = fmt.Errorf("texts in %s: %w", p.lang, err)
+	}
+	return s
 }
 
 func (rt *Runtime) makeResultsPicture(ctx context.Context, e flows.MakeResultsPicture) (flows.Input, bool) {

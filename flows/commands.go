@@ -53,6 +53,7 @@ var commands = []Command{
 	{Name: CommandExport, Who: Staff, InMenu: true, run: (*conversation).exportCommand},
 	{Name: CommandInviteTeacher, Who: Staff, InMenu: true, run: (*conversation).inviteTeacher},
 	{Name: CommandAnnounce, Who: Staff, InMenu: true, run: (*conversation).announceCommand},
+	{Name: CommandStats, Who: Staff, InMenu: true, run: (*conversation).statsCommand},
 	{Name: CommandNewForum, Who: Teachers, InMenu: true, run: (*conversation).newForum},
 	{Name: CommandForums, Who: Teachers, InMenu: true, run: (*conversation).forums},
 	{Name: CommandStart, run: (*conversation).start},
@@ -98,6 +99,7 @@ const (
 	CommandReview        = "review"
 	CommandExport        = "export"
 	CommandAnnounce      = "announce"
+	CommandStats         = "stats"
 )
 
 // CommandNamed is the command called name.
@@ -138,6 +140,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
 	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
 	{Kinds: []string{buttonImport}, Who: Staff, run: (*conversation).importButton},
+	{Kinds: []string{buttonStats}, Who: Staff, run: (*conversation).statsButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
 	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
 	{Kinds: []string{buttonHelp}, run: (*conversation).helpButton},

@@ -103,6 +103,10 @@ func (c *conversation) handle() {
 		c.importRefused(w.Name, w.Err)
 	case ImportApplied:
 		c.importApplied(w)
+	case StatsLoaded:
+		c.showStats(w.Stats)
+	case StatsPictureMade:
+		c.replies = append(c.replies, Reply{Text: Msg{Key: "stats.picture_caption"}, Picture: &w.File})
 	case Exported:
 		count := w.Count
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})

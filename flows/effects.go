@@ -127,6 +127,15 @@ type (
 	// ApplyImport makes the file's changes if they are still the ones of
 	// the plan with Hash (ImportApplied, or ImportRefused).
 	ApplyImport struct{ FileID, Name, Hash string }
+	// LoadStats looks up the staff's overview of a forum, 0: of all
+	// (StatsLoaded).
+	LoadStats struct{ ForumID int64 }
+	// MakeStatsPicture draws the overview's picture in Lang
+	// (StatsPictureMade).
+	MakeStatsPicture struct {
+		Stats Stats
+		Lang  string
+	}
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -138,7 +147,7 @@ func Requires(e Effect) Audience {
 		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
-		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport:
+		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport, LoadStats, MakeStatsPicture:
 		return Staff
 	}
 	return Everyone
@@ -176,3 +185,5 @@ func (RemoveShortlistItem) effect() {}
 func (SaveHelpOffer) effect()       {}
 func (PlanImport) effect()          {}
 func (ApplyImport) effect()         {}
+func (LoadStats) effect()           {}
+func (MakeStatsPicture) effect()    {}

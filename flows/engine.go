@@ -180,6 +180,9 @@ type Reply struct {
 	Replace bool
 	// File, when set, is sent as a document with the text as its caption.
 	File *File
+	// Picture, when set, is a PNG sent as a photo with the text as its
+	// caption: seen at once in the chat, where a document must be opened.
+	Picture *File
 	// PhotoID, when set, is a photo students sent, shown before the text.
 	PhotoID string
 }

@@ -58,6 +58,9 @@ type student struct {
 	// ApplyImport, and the imports applied.
 	importing func(e flows.Effect) flows.Happened
 	imported  []flows.ApplyImport
+	// /stats: the overview of all forums, and the pictures asked for.
+	overview flows.Stats
+	pictures []flows.MakeStatsPicture
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -218,6 +221,11 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 	case flows.ApplyImport:
 		s.imported = append(s.imported, e)
 		return flows.Input{What: s.importing(e)}, true
+	case flows.LoadStats:
+		return flows.Input{What: flows.StatsLoaded{Stats: s.statsOf(e.ForumID)}}, true
+	case flows.MakeStatsPicture:
+		s.pictures = append(s.pictures, e)
+		return flows.Input{What: flows.StatsPictureMade{File: flows.File{Name: "stats.png", Data: []byte("png")}}}, true
 	case flows.CreateAnnouncement:
 		s.announced = append(s.announced, e)
 		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true
@@ -308,6 +316,9 @@ func (s *student) write(r flows.Reply) {
 	}
 	if r.Replace {
 		s.log.WriteString("  bot: (in place of the message whose button was tapped)\n")
+	}
+	if r.Picture != nil {
+		fmt.Fprintf(&s.log, "  bot: [a picture, %s]\n", r.Picture.Name)
 	}
 	for i, line := range strings.Split(s.render(r.Text), "\n") {
 		prefix := "  bot: "

@@ -192,6 +192,10 @@ type (
 		Plan         ImportPlan
 		Applied      bool
 	}
+	// StatsLoaded is the staff's overview.
+	StatsLoaded struct{ Stats Stats }
+	// StatsPictureMade is the overview's picture (a PNG file).
+	StatsPictureMade struct{ File File }
 )
 
 func (Text) happened()                 {}
@@ -235,3 +239,5 @@ func (FileSent) happened()             {}
 func (ImportPlanned) happened()        {}
 func (ImportRefused) happened()        {}
 func (ImportApplied) happened()        {}
+func (StatsLoaded) happened()          {}
+func (StatsPictureMade) happened()     {}

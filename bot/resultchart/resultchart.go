@@ -36,18 +36,17 @@
 package resultchart
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
-	"image/png"
 	"math"
 	"strconv"
 
 	"golang.org/x/image/font/sfnt"
 
+	"github.com/healthycities/napad/bot/internal/picture"
 	"github.com/healthycities/napad/bot/internal/textfit"
 )
 
@@ -125,11 +124,12 @@ const (
 )
 
 var (
-	background = color.RGBA{0xff, 0xff, 0xff, 0xff}
-	textColor  = color.RGBA{0x11, 0x11, 0x11, 0xff}
-	mutedColor = color.RGBA{0x3a, 0x3a, 0x3a, 0xff}
-	accent     = color.RGBA{0x1d, 0x4e, 0xd8, 0xff}
-	stripe     = color.RGBA{0xee, 0xf2, 0xf8, 0xff}
+	background = picture.Background
+	textColor  = picture.Text
+	mutedColor = picture.Muted
+	accent     = picture.Accent
+	// stripe is behind every other row.
+	stripe = color.RGBA{0xee, 0xf2, 0xf8, 0xff}
 )
 
 // PNG draws c as a 1920×1080 PNG. It fails (with the errors above) for no
@@ -140,11 +140,11 @@ func PNG(c Chart) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("resultchart: encode png: %w", err)
+	b, err := picture.PNG(img)
+	if err != nil {
+		return nil, fmt.Errorf("resultchart: %w", err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 func validate(bars []Bar) error {
@@ -220,18 +220,10 @@ type text struct {
 // line fits s into one line of the content width, shrinking from maxSize to
 // minSize and ellipsizing beyond; nil for empty text.
 func line(f *sfnt.Font, s string, maxSize, minSize int, c color.Color) *text {
-	s = textfit.CleanLetters(s, f, maxTextRunes)
-	if s == "" {
-		return nil
+	if b := textfit.Line(f, s, Width-2*marginX, maxSize, minSize, maxTextRunes); b != nil {
+		return &text{b, f, c}
 	}
-	b := textfit.Fit(f, s, textfit.Spec{
-		Width: Width - 2*marginX, MaxSize: maxSize, MinSize: minSize, MaxLines: 1,
-		Wrap: textfit.WrapWords, Ellipsize: true,
-	})
-	if b == nil {
-		return nil
-	}
-	return &text{b, f, c}
+	return nil
 }
 
 func render(c Chart) (*image.RGBA, layout, error) {
@@ -311,15 +303,15 @@ func render(c Chart) (*image.RGBA, layout, error) {
 	}
 
 	// Columns: rank | label | bar … value.
-	rankW, err := widest(fs.bold, rankBlks)
+	rankW, err := textfit.Widest(fs.bold, rankBlks)
 	if err != nil {
 		return nil, lo, err
 	}
-	labelW, err := widest(fs.regular, labelBlks)
+	labelW, err := textfit.Widest(fs.regular, labelBlks)
 	if err != nil {
 		return nil, lo, err
 	}
-	valueW, err := widest(fs.bold, valueBlks)
+	valueW, err := textfit.Widest(fs.bold, valueBlks)
 	if err != nil {
 		return nil, lo, err
 	}
@@ -394,30 +386,10 @@ func fitLabels(f *sfnt.Font, labels []string, width, pitch int) []*textfit.Block
 				Width: width, MaxSize: size, MinSize: size, MaxLines: lines,
 				Wrap: textfit.WrapWords, Ellipsize: last, LineSpacing: labelSpacing,
 			})
-			if bs != nil && tallest(bs) <= pitch {
+			if bs != nil && textfit.Tallest(bs) <= pitch {
 				return bs
 			}
 		}
 	}
 	return nil
-}
-
-func tallest(bs []*textfit.Block) int {
-	h := 0
-	for _, b := range bs {
-		h = max(h, b.Height())
-	}
-	return h
-}
-
-func widest(f *sfnt.Font, bs []*textfit.Block) (int, error) {
-	w := 0
-	for _, b := range bs {
-		bw, err := b.Width(f)
-		if err != nil {
-			return 0, err
-		}
-		w = max(w, bw)
-	}
-	return w, nil
 }

@@ -38,6 +38,8 @@ func (b *Bot) Send(ctx context.Context, d bot.Delivery) error {
 		switch {
 		case r.QR != nil:
 			err = b.sendQR(ctx, chatID, lang, r)
+		case r.Picture != nil:
+			err = b.sendPicture(ctx, chatID, r.Picture.Name, r.Picture.Data, b.text(lang, r.Text))
 		case r.File != nil:
 			err = b.sendFile(ctx, chatID, lang, r)
 		case r.Replace && d.Replace != 0:
@@ -115,14 +117,18 @@ func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Rep
 	if err != nil {
 		return err
 	}
-	caption := b.text(lang, r.Text)
+	return b.sendPicture(ctx, chatID, "napad-"+r.QR.Code+".png", png, b.text(lang, r.Text))
+}
+
+// sendPicture uploads a picture as a photo, with a caption.
+func (b *Bot) sendPicture(ctx context.Context, chatID int64, name string, png []byte, caption string) error {
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
 		return err
 	}
-	_, err = withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
+	_, err := withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
 		return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{
 			ChatID:  chatID,
-			Photo:   &models.InputFileUpload{Filename: "napad-" + r.QR.Code + ".png", Data: bytes.NewReader(png)},
+			Photo:   &models.InputFileUpload{Filename: name, Data: bytes.NewReader(png)},
 			Caption: caption,
 		})
 	})

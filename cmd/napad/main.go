@@ -59,6 +59,10 @@ Commands:
                          has the shortlists with their votes on a second sheet
   export --what shortlist -o FILE [--format csv|json] [--forum CODE] [--town T]
                          the shortlists with their votes and ranks (counts only)
+  stats [--forum CODE] [--lang cs|en|nb|uk] [-o FILE.png]
+                         the staff's overview: who took part per forum and in all, the ideas
+                         by category, scope and status; -o writes its picture (in --lang,
+                         default STAFF_LANGUAGE, else cs)
   status set --ref N-XXXX[,N-YYYY] --status S [--answer TEXT]
                          record what became of ideas: new, under_review, selected,
                          in_progress, done, not_feasible, duplicate
@@ -105,6 +109,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return forum(ctx, args[1:], getenv, stdout, stderr)
 	case "export", "status":
 		return staffCommand(ctx, args, getenv, stdout, stderr)
+	case "stats":
+		return statsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "role":
 		return role(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":

@@ -148,6 +148,28 @@ func (b *Block) Width(f *sfnt.Font) (int, error) {
 	return w.Ceil(), nil
 }
 
+// Widest is the width of the widest of the blocks drawn with f, px.
+func Widest(f *sfnt.Font, bs []*Block) (int, error) {
+	w := 0
+	for _, b := range bs {
+		bw, err := b.Width(f)
+		if err != nil {
+			return 0, err
+		}
+		w = max(w, bw)
+	}
+	return w, nil
+}
+
+// Tallest is the height of the tallest of the blocks, px.
+func Tallest(bs []*Block) int {
+	h := 0
+	for _, b := range bs {
+		h = max(h, b.Height())
+	}
+	return h
+}
+
 // Align places each line within the box it is drawn in.
 type Align int
 
@@ -257,6 +279,17 @@ func FitAll(f *sfnt.Font, ss []string, sp Spec) []*Block {
 		}
 	}
 	return nil
+}
+
+// Line fits s, cleaned for f (CleanLetters, at most maxRunes), into one
+// line width px wide: the largest size from maxSize down to minSize, and
+// ellipsized at minSize if need be. Nil when nothing of s can be drawn.
+func Line(f *sfnt.Font, s string, width, maxSize, minSize, maxRunes int) *Block {
+	s = CleanLetters(s, f, maxRunes)
+	if s == "" {
+		return nil
+	}
+	return Fit(f, s, Spec{Width: width, MaxSize: maxSize, MinSize: minSize, MaxLines: 1, Wrap: WrapWords, Ellipsize: true})
 }
 
 // Fits reports whether s drawn with face is at most width px wide.
