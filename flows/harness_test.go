@@ -54,6 +54,10 @@ type student struct {
 	// Help offers: the items the bot would take one for, and those stored.
 	helpable []int64
 	helpers  []flows.SaveHelpOffer
+	// The ideas staff decide about (in the order of review), and a
+	// student's own ideas for /myideas.
+	ideas []*flows.IdeaView
+	mine  []flows.MyIdea
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -209,6 +213,10 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		}
 		s.helpers = append(s.helpers, e)
 		return flows.Input{What: flows.HelpOfferSaved{Stored: true}}, true
+	case flows.NextReview, flows.StoreReview, flows.LoadIdea, flows.CheckOriginal:
+		return flows.Input{What: s.staffEffect(e)}, true
+	case flows.ListMyIdeas:
+		return flows.Input{What: flows.MyIdeasListed{Ideas: s.mine}}, true
 	case flows.CreateAnnouncement:
 		s.announced = append(s.announced, e)
 		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true
@@ -294,6 +302,9 @@ func links(m flows.Msg) flows.Msg {
 }
 
 func (s *student) write(r flows.Reply) {
+	if r.PhotoID != "" {
+		fmt.Fprintf(&s.log, "  bot: [the student's photo %s]\n", r.PhotoID)
+	}
 	if r.QR != nil {
 		fmt.Fprintf(&s.log, "  bot: [a QR code picture of https://t.me/napad_bot?start=%s, titled “%s”]\n", r.QR.Code, r.QR.Name)
 	}
