@@ -84,6 +84,7 @@ func (c *conversation) handle() {
 	case ReviewNext:
 		c.showReview(w.Item, w.Decided)
 	case ReviewRefUnknown:
+		c.endDecision()
 		c.say("staffdecide.gone", map[string]any{"Ref": w.Ref})
 	case IdeaLoaded:
 		c.ideaLoaded(w)

@@ -132,14 +132,15 @@ func (c *conversation) askDecision() {
 }
 
 // staffAnswer handles what staff wrote for the student about a decision,
-// and takes the decision with it.
+// and takes the decision with it. The question stays open until the
+// decision is stored, so a failed store can be answered by sending the
+// answer again.
 func (c *conversation) staffAnswer() {
 	answer, ok := c.pendingText(MaxStaffAnswer)
 	if !ok {
 		return
 	}
 	d, ref := c.deciding(), c.st.Reviewing
-	c.endDecision()
 	decision := ReviewDecision{Ref: ref, Decision: DecisionStatus, Status: d.Status, Answer: answer}
 	if d.Status == StatusDuplicate {
 		decision = ReviewDecision{Ref: ref, Decision: DecisionDuplicate, DuplicateOf: d.Of, Answer: answer}
@@ -147,8 +148,10 @@ func (c *conversation) staffAnswer() {
 	c.do(StoreReview{Decision: decision, FromIdea: d.FromIdea})
 }
 
-// decided says what was done with an idea.
+// decided says what was done with an idea; the question it asked, if
+// any, is answered.
 func (c *conversation) decided(d ReviewDecision) {
+	c.endDecision()
 	data := map[string]any{"Ref": d.Ref, "Of": d.DuplicateOf}
 	switch {
 	case d.Decision == DecisionAccept:

@@ -46,6 +46,9 @@ func (s *student) staffEffect(e flows.Effect) flows.Happened {
 	case flows.CheckOriginal:
 		return flows.OriginalChecked{Ref: e.Ref, Found: find(e.Ref) != nil}
 	case flows.StoreReview:
+		if s.failDB {
+			return flows.StoreFailed{}
+		}
 		d := e.Decision
 		v := find(d.Ref)
 		if v == nil || d.Decision == flows.DecisionDuplicate && find(d.DuplicateOf) == nil {
@@ -318,5 +321,30 @@ func TestDecisionTextsRenderInEveryLanguage(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// An answer whose decision could not be stored is not lost: the question
+// stays open, and the answer sent again takes the decision.
+func TestAnswerKeptWhenTheDecisionFails(t *testing.T) {
+	s := newStaff(t, "en")
+	s.ideas = reviewIdeas()
+	s.press("|rv|N-7K2Q:st_not_feasible")
+	s.failDB = true
+	s.text("No land this year.")
+	if s.keys()[0] != "error.store" || s.state.Pending != flows.PendingStaffAnswer || s.state.Reviewing != "N-7K2Q" {
+		t.Fatalf("after a failed store: %v %+v", s.keys(), s.state)
+	}
+	s.failDB = false
+	s.text("No land this year.")
+	if s.keys()[0] != "staffdecide.status_answered" || s.state.Pending != flows.PendingNone || s.state.Deciding != nil ||
+		s.ideas[0].Item.Status != flows.StatusNotFeasible || s.ideas[0].Item.Answer != "No land this year." {
+		t.Errorf("sent again: %v %+v %+v", s.keys(), s.state, s.ideas[0].Item)
+	}
+	// An idea gone meanwhile closes the question.
+	s.press("|rv|N-GONE:st_not_feasible")
+	s.text("No.")
+	if s.keys()[0] != "staffdecide.gone" || s.state.Pending != flows.PendingNone || s.state.Reviewing != "" {
+		t.Errorf("a gone idea: %v %+v", s.keys(), s.state)
 	}
 }
