@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -159,6 +158,10 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.nextReview(ctx, e.Skip, flows.ReviewNext{})
 	case flows.StoreReview:
 		return rt.storeReview(ctx, x, e)
+	case flows.LoadIdea:
+		return rt.loadIdea(ctx, e.Ref, nil)
+	case flows.CheckOriginal:
+		return rt.checkOriginal(ctx, e)
 	case flows.ListExportForums:
 		return rt.listExportForums(ctx, e)
 	case flows.ExportIdeas:
@@ -449,14 +452,43 @@ func (rt *Runtime) storeReview(ctx context.Context, x effect, e flows.StoreRevie
 	}
 	x.written()
 	if !known {
-		return outcome(flows.ReviewRefUnknown{Ref: d.DuplicateOf})
+		unknown := d.Ref
+		if d.Decision == flows.DecisionDuplicate {
+			unknown = d.DuplicateOf
+		}
+		return outcome(flows.ReviewRefUnknown{Ref: unknown})
 	}
-	rt.log.Info("idea reviewed", "reference", d.Ref, "decision", d.Decision)
-	done := map[bool]string{true: "staffreview.hidden", false: "staffreview.accepted"}[strings.HasPrefix(d.Decision, flows.HidePrefix)]
-	if d.Decision == flows.DecisionDuplicate {
-		done = "staffreview.duplicate"
+	rt.log.Info("idea reviewed", "reference", d.Ref, "decision", d.Decision, "status", d.Status)
+	if e.FromIdea {
+		return rt.loadIdea(ctx, d.Ref, &d)
 	}
-	return rt.nextReview(ctx, x.st.ReviewSkip, flows.ReviewNext{Done: done, Ref: d.Ref, Of: d.DuplicateOf})
+	return rt.nextReview(ctx, x.st.ReviewSkip, flows.ReviewNext{Decided: &d})
+}
+
+// loadIdea looks an idea up for staff, with its history, after the
+// decision taken on it (nil: none).
+func (rt *Runtime) loadIdea(ctx context.Context, ref string, decided *flows.ReviewDecision) (flows.Input, bool) {
+	view, found, err := rt.stores.Staff.StaffIdea(ctx, ref)
+	if err != nil {
+		return rt.failed("looking an idea up failed", err)
+	}
+	loaded := flows.IdeaLoaded{Ref: ref, Decided: decided}
+	if found {
+		view.Item.SentAt = view.Item.SentAt.In(rt.cfg.Location)
+		for i := range view.History {
+			view.History[i].At = view.History[i].At.In(rt.cfg.Location)
+		}
+		loaded.Idea = &view
+	}
+	return outcome(loaded)
+}
+
+func (rt *Runtime) checkOriginal(ctx context.Context, e flows.CheckOriginal) (flows.Input, bool) {
+	_, found, err := rt.stores.Staff.StaffIdea(ctx, e.Ref)
+	if err != nil {
+		return rt.failed("looking a duplicate's original up failed", err)
+	}
+	return outcome(flows.OriginalChecked{Ref: e.Ref, Found: found})
 }
 
 // nextReview finds the next idea to review, for the message next.

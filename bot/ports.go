@@ -85,9 +85,12 @@ type IdeaStore interface {
 // StaffStore is what city staff work with: the review queue and exports.
 type StaffStore interface {
 	NextForReview(ctx context.Context, skip []string) (flows.ReviewItem, bool, error)
-	// Review stores a decision; known is false when a duplicate's original
-	// does not exist.
+	// Review stores a decision, audited, and tells the author as `napad
+	// status set` does; known is false when the idea, or a duplicate's
+	// original, does not exist.
 	Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error)
+	// StaffIdea is one idea with its latest changes (found: it exists).
+	StaffIdea(ctx context.Context, ref string) (view flows.IdeaView, found bool, err error)
 	// Export writes the ideas of a forum (0: all) in format to w.
 	Export(ctx context.Context, format string, forumID int64, w io.Writer) (rows int, err error)
 	// Audit records what a teacher or staff member did (actor: their pseudonym).

@@ -50,6 +50,7 @@ func init() { Commands = commands }
 
 var commands = []Command{
 	{Name: CommandReview, Who: Staff, InMenu: true, run: (*conversation).reviewCommand},
+	{Name: CommandIdea, Who: Staff, InMenu: true, run: (*conversation).ideaCommand},
 	{Name: CommandExport, Who: Staff, InMenu: true, run: (*conversation).exportCommand},
 	{Name: CommandInviteTeacher, Who: Staff, InMenu: true, run: (*conversation).inviteTeacher},
 	{Name: CommandAnnounce, Who: Staff, InMenu: true, run: (*conversation).announceCommand},
@@ -97,6 +98,7 @@ const (
 	CommandForums        = "forums"
 	CommandInviteTeacher = "invite_teacher"
 	CommandReview        = "review"
+	CommandIdea          = "idea"
 	CommandExport        = "export"
 	CommandAnnounce      = "announce"
 	CommandStats         = "stats"
@@ -136,7 +138,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
 	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumVoteDay, buttonForumPicture}, Who: Teachers, run: (*conversation).forumButton},
 	{Kinds: []string{buttonShortlist}, Who: Teachers, run: (*conversation).shortlistButton},
-	{Kinds: []string{buttonStaffReview}, Who: Staff, run: (*conversation).reviewButton},
+	{Kinds: []string{buttonStaffReview, buttonStaffIdea}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
 	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
 	{Kinds: []string{buttonImport}, Who: Staff, run: (*conversation).importButton},
@@ -161,7 +163,7 @@ func buttonKindOf(kind string) (buttonKind, bool) {
 // teachers and staff are asked. Everything else a student does is the same
 // for everyone, so the bot need not look the role up.
 func NeedsActor(st State, in Input) bool {
-	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil || st.Shortlist != nil || st.Import != nil {
+	if st.Setup != nil || st.Closing != nil || st.Reviewing != "" || st.Announce != nil || st.Shortlist != nil || st.Import != nil || st.Pending == PendingIdeaRef {
 		return true
 	}
 	switch w := in.What.(type) {

@@ -82,9 +82,14 @@ func (c *conversation) handle() {
 	case Deleted:
 		c.deleted()
 	case ReviewNext:
-		c.showReview(w.Item, w.Done, map[string]any{"Ref": w.Ref, "Of": w.Of})
+		c.showReview(w.Item, w.Decided)
 	case ReviewRefUnknown:
-		c.say("staffreview.dup_unknown", map[string]any{"Ref": w.Ref})
+		c.endDecision()
+		c.say("staffdecide.gone", map[string]any{"Ref": w.Ref})
+	case IdeaLoaded:
+		c.ideaLoaded(w)
+	case OriginalChecked:
+		c.originalChecked(w)
 	case ExportForumsListed:
 		c.exportForums(w.Format, w.Forums)
 	case AnnounceForumsListed:
@@ -124,8 +129,9 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 // notAllowed closes whatever teachers' or staff's question was open: it
 // went with the role.
 func (c *conversation) notAllowed() {
-	c.st.Setup, c.st.Closing, c.st.Reviewing, c.st.Announce, c.st.Shortlist, c.st.Import = nil, nil, "", nil, nil, nil
-	if c.st.Pending.asksForumDay() || c.st.Pending == PendingDuplicate || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
+	c.endDecision()
+	c.st.Setup, c.st.Closing, c.st.Announce, c.st.Shortlist, c.st.Import = nil, nil, nil, nil, nil
+	if c.st.Pending.asksForumDay() || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone
 	}
 	c.say("error.not_allowed", nil)
@@ -193,9 +199,15 @@ func (c *conversation) command(w CommandSent) {
 	}
 	if !cmd.KeepsQuestion {
 		helping := c.st.Pending == PendingHelpContact
-		c.st.Pending, c.st.SwitchForum, c.st.Closing, c.st.Reviewing, c.st.Help = PendingNone, nil, nil, "", nil
+		deciding := c.st.Reviewing != "" || c.st.Pending == PendingIdeaRef
+		c.endDecision()
+		c.st.Pending, c.st.SwitchForum, c.st.Closing, c.st.Help = PendingNone, nil, nil, nil
 		if helping && cmd.Name == CommandCancel {
 			c.say("helper.nothing_stored", nil) // not the idea being written: only the question
+			return
+		}
+		if deciding && cmd.Name == CommandCancel {
+			c.say("staffdecide.cancelled", nil) // the staff member's question, not an idea
 			return
 		}
 		if c.st.Announce != nil && cmd.Name == CommandCancel {
@@ -534,7 +546,7 @@ func (c *conversation) hasContent() bool {
 func (c *conversation) answer() {
 	switch {
 	case (c.st.Setup != nil || c.st.Closing != nil || c.st.Shortlist != nil) && !c.in.Actor.May(Teachers),
-		(c.st.Reviewing != "" || c.st.Announce != nil || c.st.Import != nil) && !c.in.Actor.May(Staff):
+		(c.st.Reviewing != "" || c.st.Announce != nil || c.st.Import != nil || c.st.Pending == PendingIdeaRef) && !c.in.Actor.May(Staff):
 		c.notAllowed() // the role ended while its question was open
 		return
 	case c.st.Setup != nil:
@@ -545,6 +557,12 @@ func (c *conversation) answer() {
 		return
 	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
 		c.duplicateOf()
+		return
+	case c.st.Pending == PendingStaffAnswer && c.st.Reviewing != "":
+		c.staffAnswer()
+		return
+	case c.st.Pending == PendingIdeaRef:
+		c.ideaRef()
 		return
 	case c.st.Announce != nil:
 		c.announceText()
@@ -633,6 +651,25 @@ func (c *conversation) validText(raw string, maxLen int) (Answer, *Msg) {
 		return Answer{}, &Msg{Key: "error.too_long", Data: map[string]any{"Max": maxLen}, Count: &over}
 	}
 	return Answer{Text: text}, nil
+}
+
+// pendingText is the text written for a pending question, of at most
+// maxLen characters; when it is not one, the person is told why and asked
+// again.
+func (c *conversation) pendingText(maxLen int) (string, bool) {
+	text, ok := c.in.What.(Text)
+	if !ok {
+		c.say("error.text_expected", nil)
+		c.askPending()
+		return "", false
+	}
+	a, problem := c.validText(text.Text, maxLen)
+	if problem != nil {
+		c.replies = append(c.replies, Reply{Text: *problem})
+		c.askPending()
+		return "", false
+	}
+	return a.Text, true
 }
 
 // record keeps a valid answer and moves on.
@@ -786,8 +823,10 @@ func (c *conversation) askPending() {
 		c.say("restart.confirm", nil, row(
 			c.button1("button.start_over", buttonConfirm, "yes"),
 			c.button1("button.continue", buttonConfirm, "no")))
-	case PendingDuplicate:
-		c.say("staffreview.dup_ask", map[string]any{"Ref": c.st.Reviewing})
+	case PendingDuplicate, PendingStaffAnswer:
+		c.askDecision()
+	case PendingIdeaRef:
+		c.say("staffidea.ask", nil)
 	case PendingDelete:
 		c.say("delete.confirm", nil, row(
 			Button{Label: Msg{Key: "button.delete_all"}, Data: encodeButton("", buttonDeleteAll, "yes")},

@@ -91,8 +91,17 @@ type (
 	// those skipped in this round (ReviewNext).
 	NextReview struct{ Skip []string }
 	// StoreReview stores what staff decided, then finds the next idea
-	// (ReviewNext, or ReviewRefUnknown).
-	StoreReview struct{ Decision ReviewDecision }
+	// (ReviewNext), or with FromIdea shows the idea again (IdeaLoaded);
+	// ReviewRefUnknown if an idea it names does not exist.
+	StoreReview struct {
+		Decision ReviewDecision
+		FromIdea bool
+	}
+	// LoadIdea looks one idea up with its history, for staff (IdeaLoaded).
+	LoadIdea struct{ Ref string }
+	// CheckOriginal looks up whether the idea a duplicate repeats exists
+	// (OriginalChecked).
+	CheckOriginal struct{ Ref string }
 	// ListExportForums lists the forums to export from, in Format
 	// (ExportForumsListed).
 	ListExportForums struct{ Format string }
@@ -146,7 +155,7 @@ func Requires(e Effect) Audience {
 	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, SetVoteDay, MovePhase, MakeResultsPicture,
 		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
 		return Teachers
-	case CreateInvite, NextReview, StoreReview, ListExportForums, ExportIdeas,
+	case CreateInvite, NextReview, StoreReview, LoadIdea, CheckOriginal, ListExportForums, ExportIdeas,
 		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport, LoadStats, MakeStatsPicture:
 		return Staff
 	}
@@ -173,6 +182,8 @@ func (StopMessages) effect()        {}
 func (DeleteMe) effect()            {}
 func (NextReview) effect()          {}
 func (StoreReview) effect()         {}
+func (LoadIdea) effect()            {}
+func (CheckOriginal) effect()       {}
 func (ListExportForums) effect()    {}
 func (ExportIdeas) effect()         {}
 func (ListAnnounceForums) effect()  {}

@@ -83,6 +83,10 @@ const (
 	// description (see State.Shortlist).
 	PendingItemTitle       Pending = "itemtitle"
 	PendingItemDescription Pending = "itemdesc"
+	// Staff are asked what to tell the student about a decision
+	// (State.Deciding), or which idea /idea should show.
+	PendingStaffAnswer Pending = "staffanswer"
+	PendingIdeaRef     Pending = "idearef"
 )
 
 // asksForumDay reports whether p asks a teacher for one of a forum's days
@@ -124,6 +128,8 @@ type State struct {
 	// skipped in this round.
 	Reviewing  string   `json:"rvw,omitempty"`
 	ReviewSkip []string `json:"rvs,omitempty"`
+	// Deciding is the decision about Reviewing that waits for staff's words.
+	Deciding *Deciding `json:"dc,omitempty"`
 	// Announce is staff's announcement being written (/announce).
 	Announce *AnnounceDraft `json:"an,omitempty"`
 	// Import is a spreadsheet staff sent back, waiting for their "apply".
@@ -272,13 +278,20 @@ func LanguageFor(code string) string {
 // repair drops a pending question whose subject is missing, as in a state
 // written by another version of the bot: better to ask nothing than crash.
 func (s *State) repair() {
+	if !validRef(s.Reviewing) {
+		s.Reviewing = ""
+	}
 	switch {
 	case s.Pending.asksForumDay() && s.Closing == nil,
 		s.Pending == PendingDuplicate && s.Reviewing == "",
+		s.Pending == PendingStaffAnswer && (s.Reviewing == "" || s.Deciding == nil),
 		s.Pending == PendingSwitch && s.SwitchForum == nil,
 		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil,
 		s.Pending == PendingHelpContact && s.Help == nil:
 		s.Pending = PendingNone
+	}
+	if s.Pending != PendingDuplicate && s.Pending != PendingStaffAnswer {
+		s.Reviewing, s.Deciding = "", nil // only a decision's question has them
 	}
 	if s.Pending == PendingCancel || s.Pending == PendingRestart {
 		if !s.InProgress() {
@@ -320,6 +333,10 @@ func (s State) clone() State {
 	if s.Help != nil {
 		h := *s.Help
 		s.Help = &h
+	}
+	if s.Deciding != nil {
+		d := *s.Deciding
+		s.Deciding = &d
 	}
 	if s.SwitchForum != nil {
 		f := *s.SwitchForum

@@ -33,6 +33,9 @@ func FuzzHandle(f *testing.F) {
 		{`{"l":"xx","fi":-1,"s":"done","r":"N-AAAA"}`, kindMedia, ""},
 		{`{"l":"cs","cl":{"i":3,"n":"F"},"p":"closing"}`, kindText, "31.2.2026"},
 		{`{"l":"en","p":"delete"}`, kindTap, "|del|yes"},
+		{`{"l":"cs","rvw":"N-7K2Q","dc":{"s":"not_feasible","i":true},"p":"staffanswer"}`, kindText, "Nejde to."},
+		{`{"l":"uk","rvw":"N-7K2Q","p":"duplicate"}`, kindTap, "|rv|N-7K2Q:cancel"},
+		{`{"l":"en","p":"idearef"}`, kindText, "n-7k2q"},
 	} {
 		f.Add(seed.state, seed.kind, seed.text, 50.1, 14.4)
 	}

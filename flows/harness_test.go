@@ -61,6 +61,10 @@ type student struct {
 	// /stats: the overview of all forums, and the pictures asked for.
 	overview flows.Stats
 	pictures []flows.MakeStatsPicture
+	// The ideas staff decide about (in the order of review), and a
+	// student's own ideas for /myideas.
+	ideas []*flows.IdeaView
+	mine  []flows.MyIdea
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -226,6 +230,10 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 	case flows.MakeStatsPicture:
 		s.pictures = append(s.pictures, e)
 		return flows.Input{What: flows.StatsPictureMade{File: flows.File{Name: "stats.png", Data: []byte("png")}}}, true
+	case flows.NextReview, flows.StoreReview, flows.LoadIdea, flows.CheckOriginal:
+		return flows.Input{What: s.staffEffect(e)}, true
+	case flows.ListMyIdeas:
+		return flows.Input{What: flows.MyIdeasListed{Ideas: s.mine}}, true
 	case flows.CreateAnnouncement:
 		s.announced = append(s.announced, e)
 		return flows.Input{What: flows.AnnouncementCreated{Forum: e.Announcement.Forum, Recipients: s.reach[e.ForumID]}}, true
@@ -311,6 +319,9 @@ func links(m flows.Msg) flows.Msg {
 }
 
 func (s *student) write(r flows.Reply) {
+	if r.PhotoID != "" {
+		fmt.Fprintf(&s.log, "  bot: [the student's photo %s]\n", r.PhotoID)
+	}
 	if r.QR != nil {
 		fmt.Fprintf(&s.log, "  bot: [a QR code picture of https://t.me/napad_bot?start=%s, titled “%s”]\n", r.QR.Code, r.QR.Name)
 	}

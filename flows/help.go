@@ -92,19 +92,11 @@ func (c *conversation) helpButton(b buttonData) {
 // The question stays open until it is stored (or refused), so a failed
 // store can be answered by writing it again.
 func (c *conversation) helpContact() {
-	text, ok := c.in.What.(Text)
+	contact, ok := c.pendingText(MaxHelpContact)
 	if !ok {
-		c.say("error.text_expected", nil)
-		c.askPending()
 		return
 	}
-	a, problem := c.validText(text.Text, MaxHelpContact)
-	if problem != nil {
-		c.replies = append(c.replies, Reply{Text: *problem})
-		c.askPending()
-		return
-	}
-	c.do(SaveHelpOffer{ForumID: c.st.Help.ForumID, ItemID: c.st.Help.ItemID, Contact: a.Text})
+	c.do(SaveHelpOffer{ForumID: c.st.Help.ForumID, ItemID: c.st.Help.ItemID, Contact: contact})
 }
 
 // helpSaved closes the question: stored, or refused (the item is not a

@@ -140,14 +140,28 @@ type (
 	MyDataExported struct{ File File }
 	// Deleted: the student's data was deleted.
 	Deleted struct{}
-	// ReviewNext is the next idea to review (nil when none), after Done (a
-	// locale key, or "") about idea Ref, a duplicate of Of.
+	// ReviewNext is the next idea to review (nil when none), after the
+	// decision taken on the last one (nil: none).
 	ReviewNext struct {
-		Item          *ReviewItem
-		Done, Ref, Of string
+		Item    *ReviewItem
+		Decided *ReviewDecision
 	}
-	// ReviewRefUnknown: the idea named as the original (Ref) does not exist.
+	// ReviewRefUnknown: the idea a decision named (Ref) does not exist:
+	// nothing was changed.
 	ReviewRefUnknown struct{ Ref string }
+	// IdeaLoaded is the idea Ref with its history (nil: no such idea),
+	// after the decision taken on it (nil: none).
+	IdeaLoaded struct {
+		Ref     string
+		Idea    *IdeaView
+		Decided *ReviewDecision
+	}
+	// OriginalChecked: whether the idea Ref, named as a duplicate's
+	// original, exists.
+	OriginalChecked struct {
+		Ref   string
+		Found bool
+	}
 	// ExportForumsListed are the forums to choose from for an export in Format.
 	ExportForumsListed struct {
 		Format string
@@ -228,6 +242,8 @@ func (MyDataExported) happened()       {}
 func (Deleted) happened()              {}
 func (ReviewNext) happened()           {}
 func (ReviewRefUnknown) happened()     {}
+func (IdeaLoaded) happened()           {}
+func (OriginalChecked) happened()      {}
 func (ExportForumsListed) happened()   {}
 func (Exported) happened()             {}
 func (AnnounceForumsListed) happened() {}

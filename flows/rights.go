@@ -1,6 +1,9 @@
 package flows
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // What students may do with their own data: see their ideas and what
 // became of them (/myideas), get everything stored about them (/mydata),
@@ -16,6 +19,9 @@ type MyIdea struct {
 	// WantsToHelp is the idea's answer to "would you help?" (yes, maybe,
 	// no): who is asked how to reach them when it is chosen.
 	WantsToHelp string
+	// Hidden is why staff did not publish it (one of HideReasons); "" when
+	// it is published.
+	Hidden string
 }
 
 // File is a file to send, such as a student's data.
@@ -46,6 +52,14 @@ func (c *conversation) myIdeas(ideas []MyIdea) {
 	}
 	c.sayCount("myideas.header", len(ideas), nil)
 	for _, i := range ideas {
+		if slices.Contains(HideReasons, i.Hidden) {
+			// Not "waiting to be read" for ever: why it is not published.
+			c.say("myideas.hidden.item", map[string]any{
+				"Ref": i.Reference, "Title": i.Title, "Forum": i.Forum, "Date": i.SentAt,
+				"Reason": Msg{Key: "myideas.hidden." + i.Hidden},
+			})
+			continue
+		}
 		answer := any(Msg{Key: "myideas.no_answer"})
 		if i.Answer != "" {
 			answer = i.Answer

@@ -20,17 +20,32 @@ type ReviewItem struct {
 	Lat, Lon                                                                                *float64
 	Flagged                                                                                 bool
 	SentAt                                                                                  time.Time
+	// The language the student wrote in, and whether they would help (yes,
+	// maybe, no).
+	Language, WantsToHelp string
+	// What became of it: its status, the answer to its author, why it is
+	// hidden and the idea it repeats ("" for none).
+	Status, Answer, HiddenReason, DuplicateOf string
 }
 
 // Review decisions.
 const (
 	DecisionAccept    = "accept"
 	DecisionDuplicate = "duplicate"
+	DecisionStatus    = "status" // sets ReviewDecision.Status
+	DecisionUnhide    = "unhide" // publishes a hidden idea again
 )
+
+// DecisionStatuses are the statuses a DecisionStatus may set: a duplicate
+// needs its original (DecisionDuplicate), and nothing goes back to new.
+var DecisionStatuses = []string{StatusUnderReview, StatusSelected, StatusInProgress, StatusDone, StatusNotFeasible}
 
 // ReviewDecision is what staff decided about one idea.
 type ReviewDecision struct {
 	Ref, Decision, DuplicateOf string
+	// Status is what a DecisionStatus sets; Answer is what the author is
+	// told with a status or a duplicate ("" keeps the answer they have).
+	Status, Answer string
 }
 
 var exportFormatLabels = map[string]string{
@@ -39,7 +54,8 @@ var exportFormatLabels = map[string]string{
 
 // Buttons of staff messages.
 const (
-	buttonStaffReview  = "rv"  // "<ref>:<accept|hide_abusive|hide_off_topic|hide_personal_data|dup|skip>"
+	buttonStaffReview  = "rv"  // "<ref>:<decision>" on a /review card (see reviewButton)
+	buttonStaffIdea    = "ri"  // the same, on an idea shown with /idea
 	buttonExportFormat = "ex"  // xlsx, csv, geojson
 	buttonExportForum  = "exf" // "<format>:<forum id, 0 for all>"
 	maxReviewSkips     = 200
@@ -58,24 +74,66 @@ func (c *conversation) exportCommand(CommandSent) {
 	c.say("export.pick_format", nil, buttons)
 }
 
+// reviewButton handles a decision tapped on an idea's card, the value
+// "<ref>:<what>": accept, hide (asks why), hide_<reason>, unhide,
+// st_<status>, dup (asks for the original), skip (/review only), or cancel
+// (the question a decision asked).
 func (c *conversation) reviewButton(b buttonData) {
 	ref, what, _ := strings.Cut(b.value, ":")
+	fromIdea := b.step == buttonStaffIdea
+	if !validRef(ref) {
+		c.stale()
+		return
+	}
 	switch {
-	case what == DecisionAccept:
-		c.do(StoreReview{Decision: ReviewDecision{Ref: ref, Decision: DecisionAccept}})
-	case strings.HasPrefix(what, HidePrefix) && slices.Contains(HideReasons, strings.TrimPrefix(what, HidePrefix)):
-		c.do(StoreReview{Decision: ReviewDecision{Ref: ref, Decision: what}})
-	case what == "dup":
-		c.st.Pending, c.st.Reviewing = PendingDuplicate, ref
-		c.askPending()
-	case what == "skip":
+	case what == "cancel":
+		c.cancelDecision(ref)
+	case what == "skip" && !fromIdea:
+		c.endDecision()
 		if len(c.st.ReviewSkip) < maxReviewSkips {
 			c.st.ReviewSkip = append(c.st.ReviewSkip, ref)
 		}
 		c.do(NextReview{Skip: c.st.ReviewSkip})
+	case what == "hide":
+		c.endDecision()
+		btn := func(reason string) Button {
+			return Button{Label: Msg{Key: "button." + HidePrefix + reason}, Data: encodeButton("", b.step, ref+":"+HidePrefix+reason)}
+		}
+		c.say("staffdecide.hide_ask", map[string]any{"Ref": ref},
+			row(btn(HideAbusive), btn(HideOffTopic)), row(btn(HidePersonalData)))
+	case what == "dup":
+		c.endDecision()
+		c.st.Pending, c.st.Reviewing, c.st.Deciding = PendingDuplicate, ref, &Deciding{Status: StatusDuplicate, FromIdea: fromIdea}
+		c.askPending()
 	default:
-		c.stale()
+		d, ok := decisionOf(ref, what)
+		if !ok {
+			c.stale()
+			return
+		}
+		c.endDecision()
+		if StatusNeedsAnswer(d.Status) { // the student must hear why: ask first
+			c.st.Pending, c.st.Reviewing, c.st.Deciding = PendingStaffAnswer, ref, &Deciding{Status: d.Status, FromIdea: fromIdea}
+			c.askPending()
+			return
+		}
+		c.do(StoreReview{Decision: d, FromIdea: fromIdea})
 	}
+}
+
+// decisionOf is the decision a button's what stands for, if any.
+func decisionOf(ref, what string) (ReviewDecision, bool) {
+	d := ReviewDecision{Ref: ref, Decision: what}
+	reason, hiding := strings.CutPrefix(what, HidePrefix)
+	status, setting := strings.CutPrefix(what, statusPrefix)
+	switch {
+	case what == DecisionAccept, what == DecisionUnhide, hiding && slices.Contains(HideReasons, reason):
+	case setting && slices.Contains(DecisionStatuses, status):
+		d.Decision, d.Status = DecisionStatus, status
+	default:
+		return ReviewDecision{}, false
+	}
+	return d, true
 }
 
 func (c *conversation) exportButton(b buttonData) {
@@ -99,64 +157,48 @@ func (c *conversation) exportButton(b buttonData) {
 	}
 }
 
-// duplicateOf handles the reference typed for "a duplicate of which idea?".
+// duplicateOf handles the reference typed for "a duplicate of which
+// idea?": an idea that exists, and not the same one, is asked about next.
 func (c *conversation) duplicateOf() {
-	text, _ := c.in.What.(Text)
-	ref := strings.ToUpper(strings.TrimSpace(text.Text))
-	if ref == "" {
-		c.say("error.text_expected", nil)
+	ref, ok := c.typedRef()
+	switch {
+	case !ok:
+	case ref == c.st.Reviewing:
+		c.say("staffdecide.dup_self", nil)
+		c.askPending()
+	default:
+		c.do(CheckOriginal{Ref: ref})
+	}
+}
+
+// originalChecked goes on with a duplicate once its original was looked up.
+func (c *conversation) originalChecked(w OriginalChecked) {
+	if c.st.Pending != PendingDuplicate || c.st.Reviewing == "" {
+		return // the question went meanwhile
+	}
+	if !w.Found {
+		c.say("staffreview.dup_unknown", map[string]any{"Ref": w.Ref})
 		c.askPending()
 		return
 	}
-	if !strings.HasPrefix(ref, "N-") {
-		ref = "N-" + ref
-	}
-	reviewing := c.st.Reviewing
-	c.st.Pending, c.st.Reviewing = PendingNone, ""
-	c.do(StoreReview{Decision: ReviewDecision{Ref: reviewing, Decision: DecisionDuplicate, DuplicateOf: ref}})
+	c.st.Pending, c.st.Deciding = PendingStaffAnswer, &Deciding{Status: StatusDuplicate, Of: w.Ref, FromIdea: c.deciding().FromIdea}
+	c.askPending()
 }
 
 // showReview shows the next idea to review, after saying what was done
-// with the last one (done is a locale key, or "").
-func (c *conversation) showReview(item *ReviewItem, done string, doneData map[string]any) {
-	if done != "" {
-		c.say(done, doneData)
+// with the last one (if anything).
+func (c *conversation) showReview(item *ReviewItem, decided *ReviewDecision) {
+	if decided != nil {
+		c.decided(*decided)
 	}
 	if item == nil {
 		c.say("staffreview.empty", nil)
 		return
 	}
-	none := Msg{Key: "review.none"}
-	orNone := func(s string) any {
-		if s == "" {
-			return none
-		}
-		return s
-	}
-	place := orNone(item.PlaceText)
-	if item.Lat != nil && item.Lon != nil {
-		place = Msg{Key: "review.pin", Data: map[string]any{"Lat": *item.Lat, "Lon": *item.Lon}}
-	}
-	flag := any("")
-	if item.Flagged {
-		flag = Msg{Key: "staffreview.flagged"}
-	}
-	btn := func(label, what string) Button {
-		return Button{Label: Msg{Key: label}, Data: encodeButton("", buttonStaffReview, item.Ref+":"+what)}
-	}
 	c.replies = append(c.replies, Reply{
-		Text: Msg{Key: "staffreview.card", Data: map[string]any{
-			"Ref": item.Ref, "Forum": item.Forum, "Date": item.SentAt, "Flag": flag,
-			"Title": item.Title, "Scope": Msg{Key: "scope." + item.Scope}, "WorksWell": orNone(item.WorksWell),
-			"Improve": item.Improve, "Description": item.Description, "Category": Msg{Key: "cat." + item.Category}, "Place": place,
-		}},
+		Text:    ideaCard(*item, false),
 		PhotoID: item.PhotoID,
-		Buttons: [][]Button{
-			row(btn("button.review_accept", DecisionAccept)),
-			row(btn("button.hide_abusive", HidePrefix+HideAbusive), btn("button.hide_off_topic", HidePrefix+HideOffTopic)),
-			row(btn("button.hide_personal_data", HidePrefix+HidePersonalData), btn("button.review_duplicate", "dup")),
-			row(btn("button.review_skip", "skip")),
-		},
+		Buttons: decisionButtons(buttonStaffReview, *item),
 	})
 }
 

@@ -297,9 +297,15 @@ func TestOnlyStaffReviewAndExport(t *testing.T) {
 	if res := staff.press("|exf|pdf:0"); len(res.Effects) != 0 {
 		t.Errorf("an unknown format: %+v", res.Effects)
 	}
+	staff.ideas = []*flows.IdeaView{{Item: flows.ReviewItem{Ref: "N-AAAA"}}, {Item: flows.ReviewItem{Ref: "N-BBBB"}}}
 	staff.press("|rv|N-AAAA:dup")
-	res := staff.text("n-bbbb")
-	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.StoreReview{Decision: flows.ReviewDecision{Ref: "N-AAAA", Decision: flows.DecisionDuplicate, DuplicateOf: "N-BBBB"}}) {
+	if res := staff.text("n-bbbb"); len(res.Effects) != 1 || res.Effects[0] != flows.Effect(flows.CheckOriginal{Ref: "N-BBBB"}) {
+		t.Errorf("duplicate of: %+v", res.Effects)
+	}
+	res := staff.text("Both ask for the same benches.")
+	want := flows.StoreReview{Decision: flows.ReviewDecision{Ref: "N-AAAA", Decision: flows.DecisionDuplicate, DuplicateOf: "N-BBBB",
+		Answer: "Both ask for the same benches."}}
+	if len(res.Effects) != 1 || res.Effects[0] != flows.Effect(want) {
 		t.Errorf("duplicate: %+v", res.Effects)
 	}
 }

@@ -41,7 +41,8 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	if !strings.Contains(card.Text, "This school is shit") || !strings.HasPrefix(card.Text, "⚠️") {
 		t.Fatalf("first card: %q", card.Text)
 	}
-	staff.u.Tap(card, staff.render("button.hide_abusive"))
+	staff.u.Tap(card, staff.render("staffbutton.hide"))
+	staff.u.Tap(staff.expect("staffdecide.hide_ask"), staff.render("button.hide_abusive"))
 	staff.expect("staffreview.hidden")
 	card = staff.expect("staffreview.card")
 	if !strings.Contains(card.Text, "Benches in the yard") || !strings.Contains(card.Text, refs[0]) {
@@ -57,6 +58,8 @@ func TestE2EStaffReviewAndExport(t *testing.T) {
 	staff.u.Tap(card, staff.render("button.review_duplicate"))
 	staff.expect("staffreview.dup_ask")
 	staff.u.SendText(strings.ToLower(refs[0]))
+	staff.expect("staffdecide.dup_answer_ask") // the student hears why
+	staff.u.SendText("The same as " + refs[0] + ": we look at both together.")
 	staff.expect("staffreview.duplicate")
 	staff.expect("staffreview.empty")
 

@@ -4,12 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/healthycities/napad/flows"
 )
+
+// reviewColumns are an idea as staff see it (scanReviewItem), from
+// suggestions s joined with its forum f.
+const reviewColumns = `s.reference, f.name, s.title, s.description, s.works_well, s.improve, s.scope, s.category,
+	s.place_text, s.photo_file_id, s.latitude, s.longitude, s.flagged, s.created_at, s.language, s.wants_to_help,
+	s.status, s.staff_answer, coalesce(s.hidden_reason, ''), coalesce(s.duplicate_of, '')`
+
+func scanReviewItem(r pgx.CollectableRow) (flows.ReviewItem, error) {
+	var i flows.ReviewItem
+	err := r.Scan(&i.Ref, &i.Forum, &i.Title, &i.Description, &i.WorksWell, &i.Improve, &i.Scope, &i.Category,
+		&i.PlaceText, &i.PhotoID, &i.Lat, &i.Lon, &i.Flagged, &i.SentAt, &i.Language, &i.WantsToHelp,
+		&i.Status, &i.Answer, &i.HiddenReason, &i.DuplicateOf)
+	return i, err
+}
 
 // NextForReview is the idea staff should look at next: not yet reviewed,
 // not hidden, possibly offensive ones first, then the oldest. skip are
@@ -19,8 +34,7 @@ func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewI
 		skip = []string{}
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.reference, f.name, s.title, s.description, s.works_well, s.improve, s.scope, s.category,
-		       s.place_text, s.photo_file_id, s.latitude, s.longitude, s.flagged, s.created_at
+		SELECT `+reviewColumns+`
 		FROM suggestions s JOIN forums f ON f.id = s.forum_id
 		WHERE NOT s.reviewed AND s.hidden_reason IS NULL AND NOT (s.reference = ANY($1))
 		ORDER BY s.flagged DESC, s.id
@@ -28,12 +42,7 @@ func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewI
 	if err != nil {
 		return flows.ReviewItem{}, false, fmt.Errorf("postgres: next for review: %w", err)
 	}
-	item, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (flows.ReviewItem, error) {
-		var i flows.ReviewItem
-		err := r.Scan(&i.Ref, &i.Forum, &i.Title, &i.Description, &i.WorksWell, &i.Improve, &i.Scope, &i.Category,
-			&i.PlaceText, &i.PhotoID, &i.Lat, &i.Lon, &i.Flagged, &i.SentAt)
-		return i, err
-	})
+	item, err := pgx.CollectExactlyOneRow(rows, scanReviewItem)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return flows.ReviewItem{}, false, nil
 	}
@@ -44,10 +53,13 @@ func (s *Store) NextForReview(ctx context.Context, skip []string) (flows.ReviewI
 }
 
 // Review stores what staff decided about an idea: accepted for
-// consideration (status under_review), hidden for a reason, or a duplicate
-// of another idea. Each is audited; the idea then counts as reviewed. known
-// is false, with a nil error, when the idea or the original it repeats does
-// not exist.
+// consideration (status under_review), given a status (with the answer
+// to its author, if any), a duplicate of another idea, hidden for a
+// reason, or published again. A status reaches the author as with `napad
+// status set` (setStatus). Each is audited; the idea then counts as
+// reviewed, but for one published again, which goes back to be reviewed
+// if it never was. known is false, with a nil error, when the idea or the
+// original it repeats does not exist.
 func (s *Store) Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error) {
 	err = s.review(ctx, d, actor)
 	if errors.Is(err, ErrIdeaNotFound) {
@@ -66,9 +78,21 @@ func review(ctx context.Context, tx pgx.Tx, d flows.ReviewDecision, actor string
 	ref := NormalizeReference(d.Ref)
 	switch {
 	case d.Decision == flows.DecisionAccept:
-		if _, _, err := setStatus(ctx, tx, ref, flows.StatusUnderReview, "", actor); err != nil {
+		if _, _, err := setStatus(ctx, tx, ref, flows.StatusUnderReview, d.Answer, actor); err != nil {
 			return fmt.Errorf("postgres: review: %w", err)
 		}
+	case d.Decision == flows.DecisionStatus:
+		if !slices.Contains(flows.DecisionStatuses, d.Status) {
+			return fmt.Errorf("postgres: review: status %q cannot be decided", d.Status)
+		}
+		if _, _, err := setStatus(ctx, tx, ref, d.Status, d.Answer, actor); err != nil {
+			return fmt.Errorf("postgres: review: %w", err)
+		}
+	case d.Decision == flows.DecisionUnhide:
+		if _, _, err := changeIdea(ctx, tx, ActionUnhide, ref, actor, nil, `hidden_reason = NULL`); err != nil {
+			return fmt.Errorf("postgres: review: %w", err)
+		}
+		return nil
 	case d.Decision == flows.DecisionDuplicate:
 		of := NormalizeReference(d.DuplicateOf)
 		if of == ref {
@@ -83,7 +107,7 @@ func review(ctx context.Context, tx pgx.Tx, d flows.ReviewDecision, actor string
 		if err != nil {
 			return fmt.Errorf("postgres: review: original %s: %w", of, err)
 		}
-		if _, _, err := setStatus(ctx, tx, ref, flows.StatusDuplicate, "", actor); err != nil {
+		if _, _, err := setStatus(ctx, tx, ref, flows.StatusDuplicate, d.Answer, actor); err != nil {
 			return fmt.Errorf("postgres: review: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {

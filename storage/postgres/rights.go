@@ -14,10 +14,12 @@ import (
 // Students' rights over their data: see it, take it with them, delete it,
 // and stop being contacted.
 
-// IdeasOf lists a student's ideas, newest first, with what the city made of them.
+// IdeasOf lists a student's ideas, newest first, with what the city made
+// of them, and why staff did not publish those they hid.
 func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyIdea, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.reference, s.title, s.status, s.staff_answer, s.created_at, f.name, s.wants_to_help
+		SELECT s.reference, s.title, s.status, s.staff_answer, s.created_at, f.name, s.wants_to_help,
+		       coalesce(s.hidden_reason, '')
 		FROM suggestions s JOIN forums f ON f.id = s.forum_id
 		WHERE s.participant_id = $1
 		ORDER BY s.created_at DESC, s.id DESC`, participantID)
@@ -26,7 +28,7 @@ func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyId
 	}
 	ideas, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flows.MyIdea, error) {
 		var i flows.MyIdea
-		err := r.Scan(&i.Reference, &i.Title, &i.Status, &i.Answer, &i.SentAt, &i.Forum, &i.WantsToHelp)
+		err := r.Scan(&i.Reference, &i.Title, &i.Status, &i.Answer, &i.SentAt, &i.Forum, &i.WantsToHelp, &i.Hidden)
 		return i, err
 	})
 	if err != nil {

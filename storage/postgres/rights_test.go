@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/healthycities/napad/flows"
 )
 
 func TestStudentsOwnData(t *testing.T) {
@@ -104,5 +106,38 @@ func TestSubmitStoresTheContactWithTheIdea(t *testing.T) {
 	}
 	if got := contactOf(t, st, "student-c")["telegram_chat"]; got != float64(515151) {
 		t.Fatalf("contact %v", got)
+	}
+}
+
+// A student's /myideas says why an idea of theirs was not published,
+// rather than that it waits to be read.
+func TestIdeasOfSaysWhatWasHidden(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t)
+	ctx := t.Context()
+	f := newForum(t, st)
+	var refs []string
+	for _, draft := range []string{"shown", "hidden"} {
+		sub := submission(f.ID, draft)
+		sub.ParticipantID = "student-a"
+		ref, err := st.Submit(ctx, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, ref)
+	}
+	if _, err := st.Review(ctx, flows.ReviewDecision{Ref: refs[1], Decision: flows.HidePrefix + flows.HidePersonalData}, "staff-1"); err != nil {
+		t.Fatal(err)
+	}
+	ideas, err := st.IdeasOf(ctx, "student-a")
+	if err != nil || len(ideas) != 2 {
+		t.Fatalf("IdeasOf = %+v, %v", ideas, err)
+	}
+	hidden := map[string]string{}
+	for _, i := range ideas {
+		hidden[i.Reference] = i.Hidden
+	}
+	if hidden[refs[0]] != "" || hidden[refs[1]] != flows.HidePersonalData {
+		t.Errorf("hidden reasons %v", hidden)
 	}
 }
