@@ -160,7 +160,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	defer notifyDB.Close()
 
-	store := database{Store: db, loc: cfg.Location}
+	store := database{Store: db, loc: cfg.Location, lang: cfg.StaffLanguage}
 	staff := make([]string, len(cfg.StaffIDs))
 	for i, id := range cfg.StaffIDs {
 		staff[i] = telegram.UserKey(id)
