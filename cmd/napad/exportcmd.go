@@ -286,7 +286,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	var refs refList
 	fs.Var(&refs, "ref", "reference of an idea, like N-7K2Q; repeat it or separate several with commas")
 	status := fs.String("status", "", "the new status: "+strings.Join(flows.Statuses, ", "))
-	answer := fs.String("answer", "", "answer for the students (empty keeps the current one)")
+	answer := fs.String("answer", "", "answer for the students (empty keeps the current one; not_feasible and duplicate need one)")
 	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(flows.HideReasons, ", "))
 	participant := fs.String("participant", "", "status hide: every idea of the student with this pseudonym (as exports show it)")
 	// Every flag here takes a value, so flags may follow references.
@@ -359,6 +359,10 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 			err = db.Hide(ctx, ref, *reason, postgres.CLIActor)
 		case "unhide":
 			err = db.Unhide(ctx, ref, postgres.CLIActor)
+		}
+		if errors.Is(err, postgres.ErrAnswerNeeded) {
+			return fmt.Errorf("%s has no answer for the student: %s needs one, give --answer (%d of %d changed before it)",
+				ref, *status, i, len(refs))
 		}
 		if err != nil {
 			return fmt.Errorf("status %s %s (%d of %d changed before it): %w", sub, ref, i, len(refs), err)

@@ -557,6 +557,17 @@ func TestStatusCommand(t *testing.T) {
 		t.Errorf("export by the new status: %q", got)
 	}
 
+	// Not feasible needs an answer: trees has one, the hidden rude idea none.
+	out = c.run("status", "set", "--ref", trees, "--status", "not_feasible")
+	if s := c.stored(trees); s.status != "not_feasible" || s.answer != "Díváme se na to." {
+		t.Errorf("not feasible keeping the answer: %s %q; %q", s.status, s.answer, out)
+	}
+	_, err = c.try("status", "set", "--ref", c.refs["rude"], "--status", "not_feasible")
+	if err == nil || !strings.Contains(err.Error(), "--answer") || c.stored(c.refs["rude"]).status != "new" {
+		t.Errorf("not feasible without an answer: %v", err)
+	}
+	c.run("status", "set", "--ref", trees, "--status", "under_review")
+
 	// One unknown reference: nothing changes.
 	_, err = c.try("status", "set", "--ref", bus+",N-ZZZZ", "--status", "selected")
 	if err == nil || !strings.Contains(err.Error(), "N-ZZZZ") || !strings.Contains(err.Error(), "nothing changed") {
