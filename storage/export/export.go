@@ -131,6 +131,16 @@ func moreColumns() []column {
 // is followed by "<key>_label", its word in the file's language.
 var mapProperties = []string{"reference", "title", "category", "status", "forum", "date"}
 
+// columnByKey is the column named key; a key no column has is a mistake
+// in this package.
+func columnByKey(key string) *column {
+	i := slices.IndexFunc(columns, func(c column) bool { return c.key == key })
+	if i < 0 {
+		panic("export: no column " + key)
+	}
+	return &columns[i]
+}
+
 // columnsFor are the columns of an export with options o.
 func columnsFor(o *options) []column {
 	cs := make([]column, 0, len(columns))

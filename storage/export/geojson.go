@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 )
 
 // GeoJSONWriter writes the ideas that have a place as a GeoJSON
@@ -55,13 +54,10 @@ func geoProperties(l *labels) []geoProperty {
 		out = append(out, geoProperty{col: c, prefix: prefix, labels: l})
 	}
 	for _, key := range mapProperties {
-		i := slices.IndexFunc(columns, func(c column) bool { return c.key == key })
-		if i < 0 {
-			panic("export: no column " + key + " for the map")
-		}
-		add(key, &columns[i], nil)
-		if columns[i].coded {
-			add(key+"_label", &columns[i], l)
+		c := columnByKey(key)
+		add(key, c, nil)
+		if c.coded {
+			add(key+"_label", c, l)
 		}
 	}
 	return out

@@ -85,15 +85,7 @@ func (x *XLSXWriter) writeSummary() error {
 		row++
 		return nil
 	}
-	colOf := func(key string) *column {
-		for i := range columns {
-			if columns[i].key == key {
-				return &columns[i]
-			}
-		}
-		panic("export: no column " + key)
-	}
-	if err := put(l.header(colOf(colForum)), 0, x.headerStyle); err != nil {
+	if err := put(l.header(columnByKey(colForum)), 0, x.headerStyle); err != nil {
 		return err
 	}
 	for _, forum := range x.sum.forums {
@@ -107,7 +99,7 @@ func (x *XLSXWriter) writeSummary() error {
 	var catFirst int // the categories' first row, for the chart
 	for _, t := range summaryTables {
 		row++ // an empty row between tables
-		if err := put(l.header(colOf(t.key)), 0, x.headerStyle); err != nil {
+		if err := put(l.header(columnByKey(t.key)), 0, x.headerStyle); err != nil {
 			return err
 		}
 		if t.key == colCategory {

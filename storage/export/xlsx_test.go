@@ -1,11 +1,9 @@
 package export_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -254,20 +252,7 @@ func TestExportXLSXLayout(t *testing.T) {
 
 func sheetXML(t *testing.T, data []byte) string {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := zr.Open("xl/worksheets/sheet2.xml") // the ideas, after the summary
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return zipFile(t, data, "xl/worksheets/sheet2.xml") // the ideas, after the summary
 }
 
 func TestExportXLSXEmpty(t *testing.T) {
