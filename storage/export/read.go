@@ -86,6 +86,7 @@ func ReadDecisions(name string, data []byte) ([]Decision, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer t.close()
 	return t.decisions()
 }
 
@@ -96,6 +97,7 @@ type table struct {
 	at      map[string]int // column key -> position
 	formula *formulaCell   // the first formula in a column read, if any
 	csv     bool           // cells may carry the CSV export's apostrophe
+	close   func()         // removes what reading left behind (a workbook's temporary files)
 }
 
 // columnsRead are the columns an import needs.
@@ -245,6 +247,12 @@ func readXLSX(data []byte) (*table, error) {
 	if err != nil {
 		return nil, notSheet
 	}
+	done := false // the table returned closes f
+	defer func() {
+		if !done {
+			_ = f.Close()
+		}
+	}()
 	for _, sheet := range f.GetSheetList() {
 		rows, err := f.Rows(sheet)
 		if err != nil {
@@ -265,7 +273,7 @@ func readXLSX(data []byte) (*table, error) {
 			}
 			return n, cells, true, nil
 		}
-		_, at, found, err := findHeader(next)
+		header, at, found, err := findHeader(next)
 		if err != nil {
 			_ = rows.Close()
 			return nil, err
@@ -274,12 +282,13 @@ func readXLSX(data []byte) (*table, error) {
 			_ = rows.Close()
 			continue
 		}
-		t := &table{next: next, at: at}
+		t := &table{next: next, at: at, close: func() { _ = rows.Close(); _ = f.Close() }}
 		read := []int{at[colReference], at[colStatus], at[colAnswer]}
-		if t.formula, err = firstFormula(data, sheet, read); err != nil {
+		if t.formula, err = firstFormula(data, sheet, header, read); err != nil {
 			_ = rows.Close()
 			return nil, err
 		}
+		done = true
 		return t, nil
 	}
 	return nil, &flows.ImportError{Reason: flows.ImportNoColumns}
@@ -291,10 +300,11 @@ type formulaCell struct {
 	text string
 }
 
-// firstFormula is the first cell of sheet in one of the columns cols
-// (0-based) that holds a formula: excelize's row iterator gives only the
-// values. The sheet's XML is streamed from the zip, so memory stays flat.
-func firstFormula(data []byte, sheet string, cols []int) (*formulaCell, error) {
+// firstFormula is the first cell of sheet below the header row in one of
+// the columns cols (0-based) that holds a formula: excelize's row iterator
+// gives only the values. The sheet's XML is streamed from the zip, so
+// memory stays flat.
+func firstFormula(data []byte, sheet string, header int, cols []int) (*formulaCell, error) {
 	notSheet := &flows.ImportError{Reason: flows.ImportNotSpreadsheet}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -345,7 +355,7 @@ func firstFormula(data []byte, sheet string, cols []int) (*formulaCell, error) {
 				inRead = inRead || c == col
 			}
 		case "f":
-			if !inCell || !inRead {
+			if !inCell || !inRead || row <= header {
 				continue
 			}
 			var text string
@@ -479,7 +489,7 @@ func csvTable(text string, langs []string) (*table, error) {
 	if langs != nil && !headerIn(text, row, at, langs) {
 		return nil, &flows.ImportError{Reason: flows.ImportNoColumns}
 	}
-	return &table{next: next, at: at, csv: true}, nil
+	return &table{next: next, at: at, csv: true, close: func() {}}, nil
 }
 
 // headerIn reports whether the Answer column's header (the one with

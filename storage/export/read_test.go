@@ -275,6 +275,17 @@ func TestReadDecisionsRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 		}), flows.ImportFormula, 6},
+		{"a formula under a title row with one", "ideas.xlsx", xlsxEdit(func(f *excelize.File) {
+			if err := f.InsertRows(ideasSheet, 1, 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.SetCellFormula(ideasSheet, cellName(col("Status"), 1), `TODAY()`); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.SetCellFormula(ideasSheet, cellName(col("Status"), 6), `"Hotovo"`); err != nil {
+				t.Fatal(err)
+			}
+		}), flows.ImportFormula, 6},
 		{"a formula in a reference", "ideas.xlsx", xlsxEdit(func(f *excelize.File) {
 			if err := f.SetCellFormula(ideasSheet, cellName(col("Reference"), 3), `"N-"&"ABCD"`); err != nil {
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -237,6 +238,16 @@ func TestExportXLSXLayout(t *testing.T) {
 		t.Errorf("no autoFilter A1:%s%d in the sheet XML", last, rowsTo)
 	} else if strings.Contains(sheet, `filterMode="true"`) || strings.Contains(sheet, `filterMode="1"`) {
 		t.Error("the sheet claims a filter is applied")
+	}
+
+	// Columns are described in order, as spreadsheet programs expect.
+	var mins []int
+	for _, m := range regexp.MustCompile(`<col min="(\d+)"`).FindAllStringSubmatch(sheetXML(t, data), -1) {
+		n, _ := strconv.Atoi(m[1])
+		mins = append(mins, n)
+	}
+	if len(mins) != len(enHeaders) || !slices.IsSorted(mins) {
+		t.Errorf("<col> elements for columns %v, want 1 to %d in order", mins, len(enHeaders))
 	}
 
 	for header, min := range map[string]float64{"Reference": 9, "Forum": 20, "Date": 16, "Description": 50, "Answer to the student": 30} {
