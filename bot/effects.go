@@ -516,7 +516,7 @@ func (rt *Runtime) exportIdeas(ctx context.Context, x effect, e flows.ExportIdea
 	// Uploads are sent from memory anyway; exports of a city's ideas are a
 	// few megabytes.
 	var buf bytes.Buffer
-	rows, err := rt.stores.Staff.Export(ctx, e.Format, e.ForumID, &buf)
+	rows, err := rt.stores.Staff.Export(ctx, e.Format, e.ForumID, x.st.Lang, &buf)
 	if err != nil {
 		return rt.failed("exporting ideas failed", err)
 	}

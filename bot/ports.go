@@ -91,8 +91,10 @@ type StaffStore interface {
 	Review(ctx context.Context, d flows.ReviewDecision, actor string) (known bool, err error)
 	// StaffIdea is one idea with its latest changes (found: it exists).
 	StaffIdea(ctx context.Context, ref string) (view flows.IdeaView, found bool, err error)
-	// Export writes the ideas of a forum (0: all) in format to w.
-	Export(ctx context.Context, format string, forumID int64, w io.Writer) (rows int, err error)
+	// Export writes the ideas of a forum (0: all) in format to w, with
+	// headers and words in lang (the staff member's language; "": the
+	// city's default).
+	Export(ctx context.Context, format string, forumID int64, lang string, w io.Writer) (rows int, err error)
 	// Audit records what a teacher or staff member did (actor: their pseudonym).
 	Audit(ctx context.Context, actor, action, target string, after any) error
 	// Stats is the overview of a forum (0: of all forums).

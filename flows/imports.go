@@ -10,9 +10,9 @@ import (
 // back (to the bot, or with `napad import`). Nothing changes before they
 // have seen what would change and confirmed it.
 
-// MaxImportBytes is the largest file taken back: an export of a whole city's
-// ideas is a few megabytes.
-const MaxImportBytes = 10 << 20
+// MaxImportBytes is the largest file taken back: the most a Telegram bot may
+// download, and more than an export of 100,000 ideas (13 MB).
+const MaxImportBytes = 20 << 20
 
 // ImportChange is one idea whose status or answer the file changes.
 type ImportChange struct {

@@ -28,7 +28,7 @@ const statsTestToken = "123456789:AAH-napad_stats_token_0123456789abcdef"
 // cmd/napad's business and not part of this test.
 type staffDB struct{ *postgres.Store }
 
-func (staffDB) Export(context.Context, string, int64, io.Writer) (int, error) {
+func (staffDB) Export(context.Context, string, int64, string, io.Writer) (int, error) {
 	return 0, errors.New("no exports here")
 }
 

@@ -191,7 +191,11 @@ func prepareIdeas(ctx context.Context, databaseURL, forumCode string, n int, use
 func makeDue(ctx context.Context, db *postgres.Store, p *notifyPlan) (time.Time, time.Duration, error) {
 	t0 := time.Now()
 	err := each(len(p.refs), func(i int) error {
-		_, _, err := db.SetStatus(ctx, p.refs[i], p.statuses[i], "", postgres.CLIActor)
+		answer := "" // not feasible comes with a reason, as it must
+		if flows.StatusNeedsAnswer(p.statuses[i]) {
+			answer = "Not this year: the budget is spent."
+		}
+		_, _, err := db.SetStatus(ctx, p.refs[i], p.statuses[i], answer, postgres.CLIActor)
 		return err
 	})
 	if err != nil {

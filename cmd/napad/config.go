@@ -7,12 +7,14 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the city's time zone, also in a container without zoneinfo
 
 	"github.com/healthycities/napad/bot/telegram"
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/seal"
 	"github.com/healthycities/napad/storage/redis"
 )
@@ -36,8 +38,9 @@ type config struct {
 	StateTTL       time.Duration
 	StaffIDs       []int64
 	Location       *time.Location
-	RetentionDays  int // 0: keep the link between ideas and students
-	IdeasPerDay    int // per student and forum; 0: no limit
+	StaffLanguage  string // of exports for staff (STAFF_LANGUAGE): headers, statuses, categories
+	RetentionDays  int    // 0: keep the link between ideas and students
+	IdeasPerDay    int    // per student and forum; 0: no limit
 	// Telegram's sending limits (telegram.Config: negative means none).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
@@ -302,6 +305,10 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		loc = time.UTC
 	}
 	c.Location = loc
+	c.StaffLanguage = r.get("STAFF_LANGUAGE", "cs")
+	if !slices.Contains(flows.Languages, c.StaffLanguage) {
+		r.fail("STAFF_LANGUAGE", "must be one of %s (got %q)", strings.Join(flows.Languages, ", "), c.StaffLanguage)
+	}
 
 	if v := r.get("RETENTION_DAYS", ""); v != "" {
 		days, err := strconv.Atoi(v)

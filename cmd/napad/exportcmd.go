@@ -41,6 +41,7 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	category := fs.String("category", "", "only ideas in this category: "+strings.Join(flows.Categories, ", "))
 	includeHidden := fs.Bool("include-hidden", false, "also export ideas staff hid (abusive, off topic, personal data)")
 	withTime := fs.Bool("time", false, "give the time each idea came, not only the day (it can tell who sent it)")
+	lang := fs.String("lang", "", "language of the headers, statuses and categories: "+strings.Join(flows.Languages, ", ")+" (default: STAFF_LANGUAGE, or cs)")
 	// No reorderFlags: export takes no positional arguments, and a boolean
 	// flag would swallow the argument after it.
 	if err := fs.Parse(args); err != nil {
@@ -65,6 +66,9 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	default:
 		return fmt.Errorf("--what must be ideas or shortlist: %w", errUsage)
 	}
+	if *lang != "" && !export.IsLanguage(*lang) {
+		return fmt.Errorf("--lang must be one of %s: %w", strings.Join(flows.Languages, ", "), errUsage)
+	}
 	if *what == "ideas" && !export.IsFormat(*format) {
 		return fmt.Errorf("export needs --format %s (or an -o file ending in .xlsx, .csv or .geojson): %w",
 			strings.Join(flows.ExportFormats, "|"), errUsage)
@@ -72,6 +76,9 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {
 		return err
+	}
+	if *lang == "" {
+		*lang = cfg.StaffLanguage
 	}
 	filter := postgres.ExportFilter{
 		ForumCode: strings.TrimSpace(*forumCode), Town: strings.TrimSpace(*town),
@@ -108,7 +115,8 @@ func exportCommand(ctx context.Context, args []string, getenv func(string) strin
 		return exportShortlists(ctx, db, filter, *format, *out, stdout)
 	}
 
-	seen, written, err := writeExport(ctx, db, filter, *format, *out, cfg.Location, export.WithTime(*withTime))
+	seen, written, err := writeExport(ctx, db, filter, *format, *out, cfg.Location,
+		export.WithTime(*withTime), export.WithLanguage(*lang))
 	if errors.Is(err, postgres.ErrForumNotFound) {
 		return fmt.Errorf("no forum has the join code %q", filter.ForumCode)
 	}
@@ -197,9 +205,11 @@ func exportShortlists(ctx context.Context, db *postgres.Store, filter postgres.E
 // exportIdeas writes the ideas matching filter to w in format; seen counts
 // the ideas read, written those in the file (GeoJSON leaves out ideas
 // without a place). Used by `napad export` and by /export in the chat.
-// Dates are days unless opts hold export.WithTime(true).
+// Dates are days unless opts hold export.WithTime(true); an export that
+// includes hidden ideas says which are hidden, and why.
 func exportIdeas(ctx context.Context, db *postgres.Store, filter postgres.ExportFilter, format string, w io.Writer,
 	loc *time.Location, opts ...export.Option) (seen, written int, err error) {
+	opts = append(opts, export.WithHidden(filter.IncludeHidden))
 	ew, err := export.New(format, w, loc, opts...)
 	if err != nil {
 		return 0, 0, err
@@ -276,7 +286,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	var refs refList
 	fs.Var(&refs, "ref", "reference of an idea, like N-7K2Q; repeat it or separate several with commas")
 	status := fs.String("status", "", "the new status: "+strings.Join(flows.Statuses, ", "))
-	answer := fs.String("answer", "", "answer for the students (empty keeps the current one)")
+	answer := fs.String("answer", "", "answer for the students (empty keeps the current one; not_feasible and duplicate need one)")
 	reason := fs.String("reason", "", "why it is hidden: "+strings.Join(flows.HideReasons, ", "))
 	participant := fs.String("participant", "", "status hide: every idea of the student with this pseudonym (as exports show it)")
 	// Every flag here takes a value, so flags may follow references.
@@ -349,6 +359,10 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 			err = db.Hide(ctx, ref, *reason, postgres.CLIActor)
 		case "unhide":
 			err = db.Unhide(ctx, ref, postgres.CLIActor)
+		}
+		if errors.Is(err, postgres.ErrAnswerNeeded) {
+			return fmt.Errorf("%s has no answer for the student: %s needs one, give --answer (%d of %d changed before it)",
+				ref, *status, i, len(refs))
 		}
 		if err != nil {
 			return fmt.Errorf("status %s %s (%d of %d changed before it): %w", sub, ref, i, len(refs), err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/postgres/pgtest"
@@ -48,7 +50,8 @@ func newExportCLI(t *testing.T) *exportCLI {
 	}
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	c := &exportCLI{t: t, db: db, conn: conn, refs: map[string]string{}, dir: t.TempDir(),
-		env: map[string]string{"DATABASE_URL": dbURL, "TIMEZONE": "Europe/Prague", "LOG_LEVEL": "error"}}
+		env: map[string]string{"DATABASE_URL": dbURL, "TIMEZONE": "Europe/Prague", "LOG_LEVEL": "error",
+			"STAFF_LANGUAGE": "en"}}
 	if c.kolin, err = pgtest.CreateForum(ctx, db, "8.B – ZŠ Komenského", "ZŠ Komenského", "Kolín"); err != nil {
 		t.Fatal(err)
 	}
@@ -189,32 +192,59 @@ func readXLSXExport(t *testing.T, path string) []map[string]string {
 		t.Fatalf("XLSX export does not open: %v", err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(export.SheetName, excelize.Options{RawCellValue: true})
+	rows, err := f.GetRows(export.IdeasSheetName("en"), excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range rows { // GetRows leaves out trailing empty cells
-		for len(rows[i]) < len(export.Headers) {
+		for len(rows[i]) < len(rows[0]) {
 			rows[i] = append(rows[i], "")
 		}
 	}
 	return byHeader(t, rows)
 }
 
+// byHeader are the rows of an export in English (STAFF_LANGUAGE=en), each
+// keyed by its header.
 func byHeader(t *testing.T, records [][]string) []map[string]string {
 	t.Helper()
-	if len(records) == 0 || strings.Join(records[0], ",") != strings.Join(export.Headers, ",") {
+	want, err := export.Headers(export.WithLanguage("en"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// With --include-hidden the "Hidden" column comes before the check code.
+	if len(records) == 0 || (strings.Join(records[0], ",") != strings.Join(want, ",") &&
+		strings.Join(slices.Delete(slices.Clone(records[0]), len(want)-1, len(want)), ",") != strings.Join(want, ",")) {
 		t.Fatalf("header %v", records)
 	}
 	var out []map[string]string
 	for _, rec := range records[1:] {
 		m := map[string]string{}
-		for i, h := range export.Headers {
+		for i, h := range records[0] {
 			m[h] = rec[i]
 		}
 		out = append(out, m)
 	}
 	return out
+}
+
+// enWord is a code's word in English exports: key is the locale key's
+// table under "sheet", e.g. "status" or "cat".
+func enWord(t *testing.T, key, code string) string {
+	t.Helper()
+	cat, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := "sheet." + key + "." + code
+	if key == "status" {
+		k = "staffstatus." + code // the same words as in the chat
+	}
+	w, err := cat.Text("en", k, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 type geoJSON struct {
@@ -274,10 +304,12 @@ func TestExportCommandFormats(t *testing.T) {
 			}
 			want := map[string]string{
 				"Reference": s.Reference, "Forum": s.forum.Name, "School": s.forum.School, "Town": s.forum.Town,
-				"Language": s.Language, "Scope": s.Scope, "Category": s.Category, "What works": s.WorksWell,
+				"Language": enWord(t, "lang", s.Language), "About": enWord(t, "scope", s.Scope),
+				"Category": enWord(t, "cat", s.Category), "What works": s.WorksWell,
 				"What to improve": s.Improve, "Title": title, "Description": s.Description,
-				"Place": s.PlaceText, "Photo": "yes", "Wants to help": s.WantsToHelp, "Status": s.status,
-				"Staff answer": s.answer, "Participant": s.ParticipantID[:12],
+				"Place": s.PlaceText, "Photo": "Yes", "Wants to help": "Yes", "Status": enWord(t, "status", s.status),
+				"Answer to the student": s.answer, "Student (pseudonym)": s.ParticipantID[:12],
+				"Check code": export.CheckCode(s.Reference),
 			}
 			for h, v := range want {
 				if row[h] != v {
@@ -363,7 +395,7 @@ func TestExportCommandTime(t *testing.T) {
 		t.Errorf("XLSX date %v (%v), want the day 2026-02-01 with no time", wall, serial)
 	}
 	var buf bytes.Buffer
-	if _, err := (database{Store: c.db, loc: prague}).Export(t.Context(), "csv", 0, &buf); err != nil {
+	if _, err := (database{Store: c.db, loc: prague}).Export(t.Context(), "csv", 0, "", &buf); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "00:30") || !strings.Contains(buf.String(), ",2026-02-01,") {
@@ -529,6 +561,17 @@ func TestStatusCommand(t *testing.T) {
 		t.Errorf("export by the new status: %q", got)
 	}
 
+	// Not feasible needs an answer: trees has one, the hidden rude idea none.
+	out = c.run("status", "set", "--ref", trees, "--status", "not_feasible")
+	if s := c.stored(trees); s.status != "not_feasible" || s.answer != "Díváme se na to." {
+		t.Errorf("not feasible keeping the answer: %s %q; %q", s.status, s.answer, out)
+	}
+	_, err = c.try("status", "set", "--ref", c.refs["rude"], "--status", "not_feasible")
+	if err == nil || !strings.Contains(err.Error(), "--answer") || c.stored(c.refs["rude"]).status != "new" {
+		t.Errorf("not feasible without an answer: %v", err)
+	}
+	c.run("status", "set", "--ref", trees, "--status", "under_review")
+
 	// One unknown reference: nothing changes.
 	_, err = c.try("status", "set", "--ref", bus+",N-ZZZZ", "--status", "selected")
 	if err == nil || !strings.Contains(err.Error(), "N-ZZZZ") || !strings.Contains(err.Error(), "nothing changed") {
@@ -581,5 +624,50 @@ func TestStatusCommand(t *testing.T) {
 		if _, err := c.try(args...); !errors.Is(err, errUsage) {
 			t.Errorf("napad %v: %v, want a usage error", args, err)
 		}
+	}
+}
+
+// Exports are in --lang, else STAFF_LANGUAGE, else Czech; /export in the
+// chat is in the staff member's language.
+func TestExportCommandLanguage(t *testing.T) {
+	t.Parallel()
+	c := newExportCLI(t)
+	header := func(path string) string {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(strings.TrimPrefix(string(data), "\uFEFF"), "\r\n")
+		return line
+	}
+	path := filepath.Join(c.dir, "lang.csv")
+	c.run("export", "--lang", "nb", "-o", path)
+	if got := header(path); !strings.HasPrefix(got, "Referanse,Forum,Skole,Kommune,Dato,Språk,") {
+		t.Errorf("--lang nb: %q", got)
+	}
+	c.run("export", "-o", path) // STAFF_LANGUAGE=en
+	if got := header(path); !strings.HasPrefix(got, "Reference,Forum,School,Town,") {
+		t.Errorf("STAFF_LANGUAGE=en: %q", got)
+	}
+	delete(c.env, "STAFF_LANGUAGE")
+	c.run("export", "-o", path)
+	if got := header(path); !strings.HasPrefix(got, "Kód,Fórum,Škola,Město,Datum,Jazyk,") {
+		t.Errorf("default: %q", got)
+	}
+	if _, err := c.try("export", "--lang", "de", "-o", path); !errors.Is(err, errUsage) {
+		t.Errorf("--lang de: %v, want a usage error", err)
+	}
+	c.env["STAFF_LANGUAGE"] = "de"
+	if _, err := c.try("export", "-o", path); err == nil || !strings.Contains(err.Error(), "STAFF_LANGUAGE") {
+		t.Errorf("STAFF_LANGUAGE=de: %v", err)
+	}
+
+	var buf bytes.Buffer
+	if _, err := (database{Store: c.db, loc: prague, lang: "cs"}).Export(t.Context(), "csv", 0, "uk", &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "\uFEFFКод,Форум,Школа,Місто,") {
+		t.Errorf("/export by a staff member speaking Ukrainian:\n%s", buf.String())
 	}
 }

@@ -54,18 +54,25 @@ Commands:
                          write the forum's QR code picture
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]
          [--to 2026-12-31] [--status S] [--category C] [--include-hidden] [--time]
-                         export ideas for staff (hidden ideas only with --include-hidden;
-                         the day each idea came, its time only with --time); an XLSX
-                         has the shortlists with their votes on a second sheet
+         [--lang cs|en|nb|uk]
+                         export ideas for staff, in --lang (default STAFF_LANGUAGE, cs);
+                         hidden ideas only with --include-hidden; the day each idea came,
+                         its time only with --time; an XLSX opens on a summary and has
+                         the shortlists with their votes on its last sheet
   export --what shortlist -o FILE [--format csv|json] [--forum CODE] [--town T]
                          the shortlists with their votes and ranks (counts only)
   stats [--forum CODE] [--lang cs|en|nb|uk] [-o FILE.png]
                          the staff's overview: who took part per forum and in all, the ideas
                          by category, scope and status; -o writes its picture (in --lang,
                          default STAFF_LANGUAGE, else cs)
+  import FILE.xlsx|FILE.csv [--yes]
+                         take back decisions made in an export: its Status and Answer to
+                         the student columns; shows the changes and asks before applying
+                         them (audited, each student told)
   status set --ref N-XXXX[,N-YYYY] --status S [--answer TEXT]
                          record what became of ideas: new, under_review, selected,
-                         in_progress, done, not_feasible, duplicate
+                         in_progress, done, not_feasible, duplicate (the last two need
+                         an answer for the student)
   status hide --ref N-XXXX | --participant PSEUDONYM --reason abusive|off_topic|personal_data
                          leave an idea out of exports; status unhide --ref N-XXXX undoes it
   role list              teachers and staff with a role, by pseudonym
@@ -84,7 +91,7 @@ var errUsage = errors.New("see `napad help`")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := runWith(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "napad:", err)
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
@@ -93,9 +100,16 @@ func main() {
 	}
 }
 
-// run is the whole program; tests call it with their own arguments,
-// environment and output.
+// run is the whole program with nothing to read on its input (a question
+// is answered "no"); tests call it with their own arguments, environment
+// and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, getenv, strings.NewReader(""), stdout, stderr)
+}
+
+// runWith is the whole program, reading answers to its questions from
+// stdin.
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given: %w", errUsage)
@@ -111,6 +125,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return staffCommand(ctx, args, getenv, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "import":
+		return importCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "role":
 		return role(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
@@ -166,7 +182,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	}
 	defer notifyDB.Close()
 
-	store := database{Store: db, loc: cfg.Location}
+	store := database{Store: db, loc: cfg.Location, lang: cfg.StaffLanguage}
 	staff := make([]string, len(cfg.StaffIDs))
 	for i, id := range cfg.StaffIDs {
 		staff[i] = telegram.UserKey(id)

@@ -7,18 +7,25 @@ import (
 	"time"
 
 	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/redis"
 )
 
 // database is the PostgreSQL store with the city's time zone, which exports
-// need for their dates; the store satisfies the bot's other ports itself.
+// need for their dates, and the staff's language (STAFF_LANGUAGE), for an
+// export asked for without one; the store satisfies the bot's other ports
+// itself.
 type database struct {
 	*postgres.Store
-	loc *time.Location
+	loc  *time.Location
+	lang string
 }
 
-func (d database) Export(ctx context.Context, format string, forumID int64, w io.Writer) (int, error) {
+func (d database) Export(ctx context.Context, format string, forumID int64, lang string, w io.Writer) (int, error) {
+	if !export.IsLanguage(lang) {
+		lang = d.lang
+	}
 	var filter postgres.ExportFilter
 	if forumID != 0 {
 		f, found, err := d.ForumByID(ctx, forumID)
@@ -27,7 +34,7 @@ func (d database) Export(ctx context.Context, format string, forumID int64, w io
 		}
 		filter.ForumCode = f.Code
 	}
-	_, written, err := exportIdeas(ctx, d.Store, filter, format, w, d.loc)
+	_, written, err := exportIdeas(ctx, d.Store, filter, format, w, d.loc, export.WithLanguage(lang))
 	return written, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,4 +119,47 @@ func BenchmarkCSV100kDiscard(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReadXLSX60k reads back an export of 60,000 ideas (about 7.5 MB,
+// near flows.MaxImportBytes), reporting the peak heap: the rows stream, and
+// formulas are looked for in the sheet's XML as it unzips.
+func BenchmarkReadXLSX60k(b *testing.B) {
+	const n = 60_000
+	path := filepath.Join(b.TempDir(), "ideas.xlsx")
+	file, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := export.New("xlsx", file, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if err := w.Write(realisticRow(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	_ = file.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	var peak uint64
+	b.ResetTimer()
+	for range b.N {
+		p, _ := peakHeap(func() {
+			ds, err := export.ReadDecisions("ideas.xlsx", data)
+			if err != nil || len(ds) != n {
+				b.Fatalf("%d decisions, %v", len(ds), err)
+			}
+		})
+		peak = max(peak, p)
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(len(data))/(1<<20), "file-MB")
 }

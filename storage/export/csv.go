@@ -19,22 +19,32 @@ const bom = "\uFEFF"
 // Norwegian Excel split a .csv on ';' rather than ',', so a field holding a
 // ';' is quoted too.
 type CSVWriter struct {
-	w     *bufio.Writer
-	opts  options
-	row   Row // the row being written, where the columns read it
-	cells []string
-	n     int
+	w      *bufio.Writer
+	opts   options
+	labels *labels
+	cols   []column
+	row    Row // the row being written, where the columns read it
+	cells  []string
+	n      int
 }
 
 // NewCSV writes the byte order mark and the header row to w and returns a
 // writer for the rows. Dates are days in Europe/Prague unless WithLocation
-// and WithTime say otherwise.
+// and WithTime say otherwise; headers and coded values are in Czech unless
+// WithLanguage says otherwise. The check code is the last column (a CSV
+// file cannot hide one).
 func NewCSV(w io.Writer, opts ...Option) (*CSVWriter, error) {
-	c, err := newCSVTable(w, Headers)
+	headers, err := Headers(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("export csv: %w", err)
 	}
-	c.opts, c.cells = buildOptions(opts), make([]string, len(columns))
+	c, err := newCSVTable(w, headers)
+	if err != nil {
+		return nil, fmt.Errorf("export csv: %w", err)
+	}
+	c.opts = buildOptions(opts)
+	c.cols, c.cells = columnsFor(&c.opts), make([]string, len(headers))
+	c.labels, _ = labelsFor(c.opts.lang) // Headers has checked the language
 	return c, nil
 }
 
@@ -54,9 +64,9 @@ func newCSVTable(w io.Writer, headers []string) (*CSVWriter, error) {
 // Write adds one idea.
 func (c *CSVWriter) Write(r Row) error {
 	c.row = r
-	for i := range columns {
-		col := &columns[i]
-		c.cells[i] = col.plain(&c.row, &c.opts)
+	for i := range c.cols {
+		col := &c.cols[i]
+		c.cells[i] = col.shown(&c.row, &c.opts, c.labels)
 		if col.text != nil {
 			c.cells[i] = neutralize(c.cells[i])
 		}

@@ -54,21 +54,21 @@ func TestExportCSVGolden(t *testing.T) {
 
 func TestExportCSVRoundTrip(t *testing.T) {
 	rows := sampleRows()
-	data := writeCSV(t, rows)
+	data := writeCSV(t, rows, export.WithLanguage("en"))
 	records := readCSV(t, data)
 	if len(records) != len(rows)+1 {
 		t.Fatalf("%d records, want header + %d", len(records), len(rows))
 	}
-	if got := strings.Join(records[0], "|"); got != strings.Join(export.Headers, "|") {
+	if got := strings.Join(records[0], "|"); got != strings.Join(enHeaders, "|") {
 		t.Errorf("header %q", got)
 	}
 	for i, r := range rows {
 		rec := records[i+1]
-		if len(rec) != len(export.Headers) {
+		if len(rec) != len(enHeaders) {
 			t.Fatalf("row %d has %d cells", i, len(rec))
 		}
 		cell := func(header string) string {
-			for j, h := range export.Headers {
+			for j, h := range enHeaders {
 				if h == header {
 					return rec[j]
 				}
@@ -81,7 +81,8 @@ func TestExportCSVRoundTrip(t *testing.T) {
 		// quoted field as LF, as spreadsheet programs do.
 		for header, want := range map[string]string{
 			"Reference": r.Reference, "Forum": r.Forum, "School": r.School, "Town": r.Town,
-			"Scope": r.Scope, "Category": r.Category, "Participant": r.Participant,
+			"About": enScope[r.Scope], "Category": enCategory[r.Category], "Student (pseudonym)": r.Participant,
+			"Status": enStatus[r.Status], "Check code": export.CheckCode(r.Reference),
 		} {
 			if got := cell(header); got != want {
 				t.Errorf("%s %s = %q, want %q", r.Reference, header, got, want)
@@ -91,7 +92,7 @@ func TestExportCSVRoundTrip(t *testing.T) {
 			if got := cell("What to improve"); got != "Автобуси їздять рідко" {
 				t.Errorf("Ukrainian text came back as %q", got)
 			}
-			if got := cell("Staff answer"); got != "Díky, řešíme s dopravcem." {
+			if got := cell("Answer to the student"); got != "Díky, řešíme s dopravcem." {
 				t.Errorf("Czech text came back as %q", got)
 			}
 		}
@@ -128,7 +129,7 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 		// With CRLF line ends encoding/csv drops a lone \r; the apostrophe
 		// is what matters and it stays.
 		want := strings.ReplaceAll(c.want, "\r", "")
-		for _, header := range []string{"Title", "Description", "Staff answer"} {
+		for _, header := range []string{"Title", "Description", "Answer to the student"} {
 			if got := rec[col(header)]; got != want {
 				t.Errorf("%q in %s: got %q, want %q", c.in, header, got, want)
 			}
@@ -147,8 +148,8 @@ func TestExportCSVFormulaInjection(t *testing.T) {
 }
 
 func TestExportCSVBytes(t *testing.T) {
-	data := writeCSV(t, sampleRows())
-	if !bytes.HasPrefix(data, []byte("\xEF\xBB\xBFReference,Forum,")) {
+	data := writeCSV(t, sampleRows()) // in Czech, by default
+	if !bytes.HasPrefix(data, []byte("\xEF\xBB\xBFKód,Fórum,Škola,")) {
 		t.Errorf("does not start with a BOM and the header: %q", data[:min(len(data), 30)])
 	}
 	if !bytes.HasSuffix(data, []byte("\r\n")) {
@@ -269,7 +270,7 @@ func TestExportCSVSemicolonLocales(t *testing.T) {
 	records := readCSV(t, data)
 	for i, c := range cases {
 		rec := records[i+1]
-		for _, header := range []string{"Forum", "Title", "Description", "Staff answer"} {
+		for _, header := range []string{"Forum", "Title", "Description", "Answer to the student"} {
 			if got := rec[col(header)]; got != c.want {
 				t.Errorf("%q in %s: got %q, want %q", c.in, header, got, c.want)
 			}

@@ -19,6 +19,7 @@ type GeoJSONWriter struct {
 	enc   *json.Encoder
 	buf   bytes.Buffer
 	opts  options
+	props []geoProperty
 	row   Row    // the row being written, where the columns read it
 	str   string // the text being encoded (by pointer: no allocation)
 	n     int
@@ -33,31 +34,34 @@ type geoPoint struct {
 
 // geoProperty is a column mapProperties names, with what precedes its value
 // in a feature's properties: `"key":`, after a comma but for the first.
+// labels, when set, make it the code's word ("<key>_label") instead.
 type geoProperty struct {
 	col    *column
 	prefix string
+	labels *labels
 }
 
-// geoProperties are the properties mapProperties names, in its order.
-var geoProperties = func() []geoProperty {
-	out := make([]geoProperty, len(mapProperties))
-	for i, key := range mapProperties {
-		name, _ := json.Marshal(key)
-		out[i].prefix = string(name) + ":"
-		if i > 0 {
-			out[i].prefix = "," + out[i].prefix
+// geoProperties are the properties mapProperties names, in its order, each
+// coded one followed by its word in l's language.
+func geoProperties(l *labels) []geoProperty {
+	var out []geoProperty
+	add := func(name string, c *column, l *labels) {
+		p, _ := json.Marshal(name)
+		prefix := string(p) + ":"
+		if len(out) > 0 {
+			prefix = "," + prefix
 		}
-		for j := range columns {
-			if columns[j].key == key {
-				out[i].col = &columns[j]
-			}
-		}
-		if out[i].col == nil {
-			panic("export: no column " + key + " for the map")
+		out = append(out, geoProperty{col: c, prefix: prefix, labels: l})
+	}
+	for _, key := range mapProperties {
+		c := columnByKey(key)
+		add(key, c, nil)
+		if c.coded {
+			add(key+"_label", c, l)
 		}
 	}
 	return out
-}()
+}
 
 const (
 	geoStart = `{"type":"FeatureCollection","features":[`
@@ -65,10 +69,15 @@ const (
 )
 
 // NewGeoJSON starts a FeatureCollection on w. Dates are ISO 8601 days in
-// Europe/Prague unless WithLocation and WithTime say otherwise.
+// Europe/Prague unless WithLocation and WithTime say otherwise. Coded
+// properties are codes, each with its word in the WithLanguage language.
 func NewGeoJSON(w io.Writer, opts ...Option) (*GeoJSONWriter, error) {
 	o := buildOptions(opts)
-	g := &GeoJSONWriter{w: bufio.NewWriter(w), opts: o}
+	l, err := labelsFor(o.lang)
+	if err != nil {
+		return nil, fmt.Errorf("export geojson: %w", err)
+	}
+	g := &GeoJSONWriter{w: bufio.NewWriter(w), opts: o, props: geoProperties(l)}
 	g.enc = json.NewEncoder(&g.buf)
 	// Titles with < or & stay readable; the output is not embedded in HTML.
 	g.enc.SetEscapeHTML(false)
@@ -92,9 +101,12 @@ func (g *GeoJSONWriter) Write(r Row) error {
 	err := g.encode(geoPoint{Type: "Point", Coordinates: [2]float64{*r.Longitude, *r.Latitude}})
 	g.buf.WriteString(`,"properties":{`)
 	g.row = r
-	for _, p := range geoProperties {
+	for _, p := range g.props {
 		g.buf.WriteString(p.prefix)
 		g.str = p.col.plain(&g.row, &g.opts)
+		if p.labels != nil {
+			g.str = p.labels.word(p.col.key, g.str)
+		}
 		err = errors.Join(err, g.encode(&g.str))
 	}
 	g.buf.WriteString("}}")

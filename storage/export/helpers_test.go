@@ -73,10 +73,20 @@ func sampleRows() []export.Row {
 	}
 }
 
-// col is the position of the column titled header in the CSV and XLSX
-// exports, so that tests do not break when a column is added before it.
+// enHeaders are the English headers of an export without hidden ideas.
+var enHeaders = func() []string {
+	h, err := export.Headers(export.WithLanguage("en"))
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// col is the position of the column titled header in English in the CSV
+// and XLSX exports (in any language, without hidden ideas), so that tests
+// do not break when a column is added before it.
 func col(header string) int {
-	for i, h := range export.Headers {
+	for i, h := range enHeaders {
 		if h == header {
 			return i
 		}
@@ -173,3 +183,14 @@ func peakHeap(fn func()) (peak, sys uint64) {
 	runtime.ReadMemStats(&ms)
 	return high, ms.Sys
 }
+
+// The English words of the codes in sampleRows.
+var (
+	enScope    = map[string]string{"school": "School", "town": "Town", "both": "School and town"}
+	enCategory = map[string]string{"public_space": "Public spaces", "transport": "Transport and safety",
+		"leisure": "Sport and free time", "misc": "Other", "school": "School life"}
+	enStatus = map[string]string{"new": "New", "under_review": "Under review", "selected": "Selected",
+		"done": "Done", "not_feasible": "Not feasible"}
+	enLanguage = map[string]string{"cs": "Czech", "en": "English", "nb": "Norwegian", "uk": "Ukrainian"}
+	enYesNo    = map[string]string{"yes": "Yes", "no": "No", "maybe": "Maybe"}
+)

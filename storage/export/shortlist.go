@@ -29,7 +29,7 @@ type ShortlistItem struct {
 	Ideas []string                  `json:"ideas"` // references of the ideas it carries
 }
 
-// ShortlistSheetName is the XLSX export's second sheet.
+// ShortlistSheetName is the XLSX export's last sheet.
 const ShortlistSheetName = "Shortlist"
 
 // shortlistColumn is one column of the shortlist table (CSV, and the XLSX

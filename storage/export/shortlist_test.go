@@ -126,10 +126,10 @@ func TestXLSXShortlistSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); !slices.Equal(got, []string{export.SheetName, export.ShortlistSheetName}) {
+	if got := f.GetSheetList(); !slices.Equal(got, []string{export.SummarySheetName("cs"), export.IdeasSheetName("cs"), export.ShortlistSheetName}) {
 		t.Fatalf("sheets %v", got)
 	}
-	ideas, err := f.GetRows(export.SheetName)
+	ideas, err := f.GetRows(export.IdeasSheetName("cs"))
 	if err != nil || len(ideas) != len(sampleRows())+1 {
 		t.Fatalf("the ideas sheet has %d rows: %v", len(ideas), err)
 	}

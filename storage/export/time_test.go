@@ -41,8 +41,8 @@ func exportedDate(t *testing.T, format string, data []byte) string {
 	case "geojson":
 		return decodeGeoJSON(t, data).Features[0].Properties["date"]
 	}
-	f := openXLSX(t, data)
-	v, err := f.GetCellValue(export.SheetName, cellName(col("Date"), 2))
+	f := openXLSX(t, data, "")
+	v, err := f.GetCellValue(export.IdeasSheetName(export.DefaultLanguage), cellName(col("Date"), 2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,6 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// SheetName is the one sheet of the XLSX export.
-const SheetName = "Ideas"
-
 // XLSXDateFormat is the number format of the Date column: a real Excel
 // date, so staff can sort and filter by it; the day only unless WithTime
 // asks for the time (XLSXTimeFormat, shown without seconds).
@@ -21,29 +18,41 @@ const (
 	XLSXTimeFormat = "yyyy-mm-dd hh:mm"
 )
 
-// XLSXWriter writes ideas to an Excel workbook with one sheet, "Ideas": a
-// bold, frozen header row with an autofilter, real dates and numeric
-// coordinates. Rows stream to a temporary file as they come (excelize's
-// StreamWriter keeps at most 16 MB in memory), so memory stays flat however
-// many ideas there are; Close assembles the workbook and writes it out.
+// editableFill is the background of the headers of the columns staff may
+// change and send back (Status, Answer to the student): a light yellow.
+const editableFill = "FFF2CC"
+
+// XLSXWriter writes ideas to an Excel workbook in the staff's language:
+// first a summary (ideas per forum, category, scope and status, with a
+// chart of the categories), then the ideas: a bold, frozen header row with
+// an autofilter, real dates, numeric coordinates, a link to the map, a
+// drop-down of the statuses and, hidden, each reference's check code.
+// Ideas stream to a temporary file as they come (excelize's StreamWriter
+// keeps at most 16 MB in memory) and only their counts are kept, so memory
+// stays flat however many ideas there are; Close writes the summary,
+// assembles the workbook and writes it out.
 //
 // Text is stored as inline strings, which Excel never evaluates, so unlike
 // the CSV export no apostrophe is needed against formula injection and the
-// cells hold exactly what the student wrote.
+// cells hold exactly what the student wrote. The one formula is the map
+// link's HYPERLINK of two numbers.
 type XLSXWriter struct {
 	w          io.Writer
 	f          *excelize.File
 	sw         *excelize.StreamWriter
-	loc        *time.Location
-	withTime   bool
+	opts       options
+	labels     *labels
+	cols       []column
 	dateStyle  int
 	coordStyle int
+	linkStyle  int
 	row        int // last row written; 1 is the header
 	r          Row // the row being written, where the columns read it
 	vals       []any
 	closed     bool
+	sum        summary
 	// headerStyle is the header rows' style; shortlist, what Close writes
-	// on the second sheet.
+	// on the last sheet.
 	headerStyle int
 	shortlist   []ForumShortlist
 }
@@ -53,7 +62,12 @@ type XLSXWriter struct {
 // carry no time zone. They are days unless WithTime asks for the time.
 func NewXLSX(w io.Writer, loc *time.Location, opts ...Option) (*XLSXWriter, error) {
 	o := buildOptions(append([]Option{WithLocation(loc)}, opts...))
-	x := &XLSXWriter{w: w, f: excelize.NewFile(), loc: o.loc, withTime: o.withTime, vals: make([]any, len(columns))}
+	l, err := labelsFor(o.lang)
+	if err != nil {
+		return nil, fmt.Errorf("export xlsx: %w", err)
+	}
+	x := &XLSXWriter{w: w, f: excelize.NewFile(), opts: o, labels: l, cols: columnsFor(&o), sum: newSummary()}
+	x.vals = make([]any, len(x.cols))
 	if err := x.start(); err != nil {
 		_ = x.f.Close()
 		return nil, fmt.Errorf("export xlsx: %w", err)
@@ -63,19 +77,28 @@ func NewXLSX(w io.Writer, loc *time.Location, opts ...Option) (*XLSXWriter, erro
 
 func (x *XLSXWriter) start() error {
 	f := x.f
-	if err := f.SetSheetName(f.GetSheetName(0), SheetName); err != nil {
+	// The summary comes first, so it is what a workbook opens on; it is
+	// written at Close, when the counts are known.
+	if err := f.SetSheetName(f.GetSheetName(0), x.labels.summarySheet); err != nil {
+		return err
+	}
+	if _, err := f.NewSheet(x.labels.ideasSheet); err != nil {
 		return err
 	}
 	var err error
-	x.headerStyle, err = f.NewStyle(&excelize.Style{
-		Font:   &excelize.Font{Bold: true},
-		Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}},
+	bottom := []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}}
+	if x.headerStyle, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Border: bottom}); err != nil {
+		return err
+	}
+	editableStyle, err := f.NewStyle(&excelize.Style{
+		Font: &excelize.Font{Bold: true}, Border: bottom,
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{editableFill}},
 	})
 	if err != nil {
 		return err
 	}
 	dateFmt := XLSXDateFormat
-	if x.withTime {
+	if x.opts.withTime {
 		dateFmt = XLSXTimeFormat
 	}
 	if x.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err != nil {
@@ -86,13 +109,24 @@ func (x *XLSXWriter) start() error {
 	if x.coordStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &coordFmt}); err != nil {
 		return err
 	}
-	if x.sw, err = f.NewStreamWriter(SheetName); err != nil {
+	if x.linkStyle, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}}); err != nil {
 		return err
 	}
-	// Column widths and panes must be set before the first row is streamed.
-	for i, c := range columns {
-		if err := x.sw.SetColWidth(i+1, i+1, c.width); err != nil {
+	if x.sw, err = f.NewStreamWriter(x.labels.ideasSheet); err != nil {
+		return err
+	}
+	// Column widths, visibility and panes must be set before the first
+	// row is streamed. excelize puts each column it is told about before
+	// those it knew, and spreadsheet programs expect them in order: so the
+	// last column goes first.
+	for i := len(x.cols) - 1; i >= 0; i-- {
+		if err := x.sw.SetColWidth(i+1, i+1, x.cols[i].width); err != nil {
 			return err
+		}
+		if x.cols[i].hidden {
+			if err := x.sw.SetColVisible(i+1, i+1, false); err != nil {
+				return err
+			}
 		}
 	}
 	if err := x.sw.SetPanes(&excelize.Panes{
@@ -101,9 +135,13 @@ func (x *XLSXWriter) start() error {
 	}); err != nil {
 		return err
 	}
-	header := make([]any, len(columns))
-	for i, c := range columns {
-		header[i] = excelize.Cell{StyleID: x.headerStyle, Value: c.label}
+	header := make([]any, len(x.cols))
+	for i := range x.cols {
+		style := x.headerStyle
+		if x.cols[i].editable {
+			style = editableStyle
+		}
+		header[i] = excelize.Cell{StyleID: style, Value: x.labels.header(&x.cols[i])}
 	}
 	x.row = 1
 	return x.sw.SetRow("A1", header)
@@ -115,19 +153,21 @@ func (x *XLSXWriter) Write(r Row) error {
 		return errors.New("export xlsx: write after close")
 	}
 	x.r = r
-	for i := range columns {
-		x.vals[i] = x.cell(&columns[i])
+	for i := range x.cols {
+		x.vals[i] = x.cell(&x.cols[i])
 	}
 	x.row++
 	if err := x.sw.SetRow("A"+strconv.Itoa(x.row), x.vals); err != nil {
 		return fmt.Errorf("export xlsx: %s: %w", r.Reference, err)
 	}
+	x.sum.add(&r)
 	return nil
 }
 
 // cell is column c's cell in the row being written: text as an inline
-// string, a date as a real Excel date, a coordinate as a number, and no cell
-// at all (rather than an empty text cell) for a missing value.
+// string, a date as a real Excel date, a coordinate as a number, a link as
+// a HYPERLINK formula showing its address, and no cell at all (rather than
+// an empty text cell) for a missing value.
 func (x *XLSXWriter) cell(c *column) any {
 	switch {
 	case c.date != nil:
@@ -139,9 +179,9 @@ func (x *XLSXWriter) cell(c *column) any {
 		// expect. Seconds are enough, and sub-second fractions would only
 		// show up as rounding noise. Without the time, the cell holds the
 		// day's midnight, so the time is not in the file at all.
-		t = t.In(x.loc)
-		if !x.withTime {
-			return excelize.Cell{StyleID: x.dateStyle, Value: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, x.loc)}
+		t = t.In(x.opts.loc)
+		if !x.opts.withTime {
+			return excelize.Cell{StyleID: x.dateStyle, Value: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, x.opts.loc)}
 		}
 		return excelize.Cell{StyleID: x.dateStyle, Value: t.Truncate(time.Second)}
 	case c.coord != nil:
@@ -150,8 +190,18 @@ func (x *XLSXWriter) cell(c *column) any {
 			return nil
 		}
 		return excelize.Cell{StyleID: x.coordStyle, Value: *v}
+	case c.link:
+		// A formula rather than the sheet's hyperlink list: that list is
+		// kept in memory until Close, one entry per pin, while a formula
+		// streams. The address is built from two numbers only, and the
+		// cached value is the address, shown until the formula is computed.
+		u := c.text(&x.r)
+		if u == "" {
+			return nil
+		}
+		return excelize.Cell{StyleID: x.linkStyle, Formula: `HYPERLINK("` + u + `")`, Value: u}
 	}
-	if s := c.text(&x.r); s != "" {
+	if s := c.shown(&x.r, &x.opts, x.labels); s != "" {
 		return s
 	}
 	return nil
@@ -161,10 +211,10 @@ func (x *XLSXWriter) cell(c *column) any {
 func (x *XLSXWriter) Count() int { return x.row - 1 }
 
 // SetShortlist has Close add the forums' shortlists with their votes as a
-// second sheet, "Shortlist" (after the ideas, which stream until Close).
+// last sheet, "Shortlist" (after the ideas, which stream until Close).
 func (x *XLSXWriter) SetShortlist(forums []ForumShortlist) { x.shortlist = forums }
 
-// writeShortlist writes the second sheet: a header row, then one row per
+// writeShortlist writes the last sheet: a header row, then one row per
 // item, counts as numbers.
 func (x *XLSXWriter) writeShortlist() error {
 	if _, err := x.f.NewSheet(ShortlistSheetName); err != nil {
@@ -206,7 +256,7 @@ func (x *XLSXWriter) writeShortlist() error {
 	return sw.Flush()
 }
 
-// Close finishes the sheet, writes the workbook to the writer given to
+// Close finishes the ideas' sheet, writes the summary, writes the workbook to the writer given to
 // NewXLSX and removes the temporary files. Closing again does nothing.
 func (x *XLSXWriter) Close() (err error) {
 	if x.closed {
@@ -218,17 +268,25 @@ func (x *XLSXWriter) Close() (err error) {
 			err = fmt.Errorf("export xlsx: remove temporary files: %w", cerr)
 		}
 	}()
-	// The filter range is only known now. The stream writer emits the
-	// autoFilter element at Flush, so setting it here is still in time.
-	last, err := excelize.CoordinatesToCellName(len(columns), x.row)
+	// The filter range and the rows to validate are only known now. The
+	// stream writer emits the autoFilter and dataValidations elements at
+	// Flush, so setting them here is still in time.
+	sheet := x.labels.ideasSheet
+	last, err := excelize.CoordinatesToCellName(len(x.cols), x.row)
 	if err != nil {
 		return fmt.Errorf("export xlsx: %w", err)
 	}
-	if err := x.f.AutoFilter(SheetName, "A1:"+last, nil); err != nil {
+	if err := x.f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
 		return fmt.Errorf("export xlsx: autofilter: %w", err)
+	}
+	if err := x.validateStatuses(); err != nil {
+		return fmt.Errorf("export xlsx: status drop-down: %w", err)
 	}
 	if err := x.sw.Flush(); err != nil {
 		return fmt.Errorf("export xlsx: finish sheet: %w", err)
+	}
+	if err := x.writeSummary(); err != nil {
+		return fmt.Errorf("export xlsx: summary sheet: %w", err)
 	}
 	if x.shortlist != nil {
 		if err := x.writeShortlist(); err != nil {

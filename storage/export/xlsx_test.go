@@ -1,12 +1,12 @@
 package export_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,10 +17,10 @@ import (
 	"github.com/healthycities/napad/storage/export"
 )
 
-func writeXLSX(t testing.TB, rows []export.Row, loc *time.Location) []byte {
+func writeXLSX(t testing.TB, rows []export.Row, loc *time.Location, opts ...export.Option) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := export.NewXLSX(&buf, loc)
+	w, err := export.NewXLSX(&buf, loc, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,18 +41,26 @@ func writeXLSX(t testing.TB, rows []export.Row, loc *time.Location) []byte {
 	return buf.Bytes()
 }
 
-func openXLSX(t testing.TB, data []byte) *excelize.File {
+// openXLSX opens an export in lang ("": the default, Czech) and checks its
+// sheets: the summary, then the ideas.
+func openXLSX(t testing.TB, data []byte, lang string) *excelize.File {
 	t.Helper()
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("not a workbook excelize can read: %v", err)
 	}
 	t.Cleanup(func() { _ = f.Close() })
-	if got := f.GetSheetList(); len(got) != 1 || got[0] != export.SheetName {
-		t.Fatalf("sheets %v, want [%s]", got, export.SheetName)
+	if lang == "" {
+		lang = export.DefaultLanguage
+	}
+	if got, want := f.GetSheetList(), []string{export.SummarySheetName(lang), export.IdeasSheetName(lang)}; !slices.Equal(got, want) {
+		t.Fatalf("sheets %v, want %v", got, want)
 	}
 	return f
 }
+
+// ideasSheet is the sheet of ideas of the default language, Czech.
+var ideasSheet = export.IdeasSheetName(export.DefaultLanguage)
 
 func cellName(col, row int) string {
 	name, err := excelize.CoordinatesToCellName(col+1, row)
@@ -64,8 +72,8 @@ func cellName(col, row int) string {
 
 // The workbook's cell values, as Excel shows them, against a golden file.
 func TestExportXLSXGolden(t *testing.T) {
-	f := openXLSX(t, writeXLSX(t, sampleRows(), nil))
-	rows, err := f.GetRows(export.SheetName)
+	f := openXLSX(t, writeXLSX(t, sampleRows(), nil), "")
+	rows, err := f.GetRows(ideasSheet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,23 +98,25 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := sampleRows()
-	f := openXLSX(t, writeXLSX(t, rows, oslo))
+	f := openXLSX(t, writeXLSX(t, rows, oslo, export.WithLanguage("en")), "en")
+	sheet := export.IdeasSheetName("en")
 	raw := excelize.Options{RawCellValue: true}
-	for i, h := range export.Headers {
-		if v, _ := f.GetCellValue(export.SheetName, cellName(i, 1)); v != h {
+	for i, h := range enHeaders {
+		if v, _ := f.GetCellValue(sheet, cellName(i, 1)); v != h {
 			t.Errorf("header %d = %q, want %q", i, v, h)
 		}
 	}
 	for i, r := range rows {
 		n := i + 2
 		texts := map[string]string{"Reference": r.Reference, "Forum": r.Forum, "School": r.School, "Town": r.Town,
-			"Language": r.Language, "Scope": r.Scope, "Category": r.Category, "What works": r.WorksWell,
-			"What to improve": r.Improve, "Title": r.Title, "Description": r.Description, "Place": r.PlaceText,
-			"Photo": map[bool]string{true: "yes", false: "no"}[r.HasPhoto], "Wants to help": r.WantsToHelp,
-			"Status": r.Status, "Staff answer": r.StaffAnswer, "Participant": r.Participant}
+			"Language": enLanguage[r.Language], "About": enScope[r.Scope], "Category": enCategory[r.Category],
+			"What works": r.WorksWell, "What to improve": r.Improve, "Title": r.Title, "Description": r.Description,
+			"Place": r.PlaceText, "Photo": map[bool]string{true: "Yes", false: "No"}[r.HasPhoto],
+			"Wants to help": enYesNo[r.WantsToHelp], "Status": enStatus[r.Status], "Answer to the student": r.StaffAnswer,
+			"Student (pseudonym)": r.Participant, "Check code": export.CheckCode(r.Reference)}
 		for header, want := range texts {
 			cell := cellName(col(header), n)
-			got, err := f.GetCellValue(export.SheetName, cell, raw)
+			got, err := f.GetCellValue(sheet, cell, raw)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,17 +126,17 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 			if want == "" {
 				continue
 			}
-			if typ, _ := f.GetCellType(export.SheetName, cell); typ != excelize.CellTypeInlineString {
+			if typ, _ := f.GetCellType(sheet, cell); typ != excelize.CellTypeInlineString {
 				t.Errorf("%s %s has type %v, want text", r.Reference, header, typ)
 			}
-			if formula, _ := f.GetCellFormula(export.SheetName, cell); formula != "" {
+			if formula, _ := f.GetCellFormula(sheet, cell); formula != "" {
 				t.Errorf("%s %s is a formula %q", r.Reference, header, formula)
 			}
 		}
 
 		// A real date: a number whose wall clock is the day in Oslo (the
 		// time only with WithTime, see TestExportTimeOnRequest).
-		v, _ := f.GetCellValue(export.SheetName, cellName(col("Date"), n), raw)
+		v, _ := f.GetCellValue(sheet, cellName(col("Date"), n), raw)
 		serial, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			t.Fatalf("%s date %q is not a number", r.Reference, v)
@@ -142,7 +152,7 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 		}
 
 		for header, p := range map[string]*float64{"Latitude": r.Latitude, "Longitude": r.Longitude} {
-			v, _ := f.GetCellValue(export.SheetName, cellName(col(header), n), raw)
+			v, _ := f.GetCellValue(sheet, cellName(col(header), n), raw)
 			if p == nil {
 				if v != "" {
 					t.Errorf("%s %s = %q, want empty", r.Reference, header, v)
@@ -153,7 +163,7 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 			if err != nil || math.Abs(got-*p) > 1e-12 {
 				t.Errorf("%s %s = %q, want %v", r.Reference, header, v, *p)
 			}
-			if typ, _ := f.GetCellType(export.SheetName, cellName(col(header), n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+			if typ, _ := f.GetCellType(sheet, cellName(col(header), n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 				t.Errorf("%s %s has type %v, want a number", r.Reference, header, typ)
 			}
 		}
@@ -165,9 +175,9 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 func TestExportXLSXLayout(t *testing.T) {
 	rows := sampleRows()
 	data := writeXLSX(t, rows, nil)
-	f := openXLSX(t, data)
+	f := openXLSX(t, data, "")
 
-	panes, err := f.GetPanes(export.SheetName)
+	panes, err := f.GetPanes(ideasSheet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +187,7 @@ func TestExportXLSXLayout(t *testing.T) {
 
 	styleOf := func(cell string) *excelize.Style {
 		t.Helper()
-		id, err := f.GetCellStyle(export.SheetName, cell)
+		id, err := f.GetCellStyle(ideasSheet, cell)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +197,7 @@ func TestExportXLSXLayout(t *testing.T) {
 		}
 		return st
 	}
-	for i, header := range export.Headers {
+	for i, header := range enHeaders {
 		if st := styleOf(cellName(i, 1)); st.Font == nil || !st.Font.Bold {
 			t.Errorf("header %s is not bold", header)
 		}
@@ -200,23 +210,23 @@ func TestExportXLSXLayout(t *testing.T) {
 		if st.CustomNumFmt == nil || *st.CustomNumFmt != export.XLSXDateFormat {
 			t.Errorf("date in row %d has number format %v/%d, want %q", n, st.CustomNumFmt, st.NumFmt, export.XLSXDateFormat)
 		}
-		if typ, _ := f.GetCellType(export.SheetName, cellName(col("Date"), n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
+		if typ, _ := f.GetCellType(ideasSheet, cellName(col("Date"), n)); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 			t.Errorf("date in row %d has cell type %v, want a number", n, typ)
 		}
 	}
-	if v, _ := f.GetCellValue(export.SheetName, cellName(col("Date"), 2)); v != "2026-01-14" {
+	if v, _ := f.GetCellValue(ideasSheet, cellName(col("Date"), 2)); v != "2026-01-14" {
 		t.Errorf("the first date shows %q, want 2026-01-14 (Prague)", v)
 	}
 
 	// The autofilter covers the header and every row: A1:T6 for 20 columns.
-	last, err := excelize.ColumnNumberToName(len(export.Headers))
+	last, err := excelize.ColumnNumberToName(len(enHeaders))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rowsTo := len(rows) + 1
 	var filter bool
 	for _, dn := range f.GetDefinedName() {
-		if dn.Name == "_xlnm._FilterDatabase" && dn.RefersTo == fmt.Sprintf("'Ideas'!$A$1:$%s$%d", last, rowsTo) {
+		if dn.Name == "_xlnm._FilterDatabase" && dn.RefersTo == fmt.Sprintf("'%s'!$A$1:$%s$%d", ideasSheet, last, rowsTo) {
 			filter = true
 		}
 	}
@@ -230,12 +240,22 @@ func TestExportXLSXLayout(t *testing.T) {
 		t.Error("the sheet claims a filter is applied")
 	}
 
-	for header, min := range map[string]float64{"Reference": 9, "Forum": 20, "Date": 16, "Description": 50, "Staff answer": 30} {
+	// Columns are described in order, as spreadsheet programs expect.
+	var mins []int
+	for _, m := range regexp.MustCompile(`<col min="(\d+)"`).FindAllStringSubmatch(sheetXML(t, data), -1) {
+		n, _ := strconv.Atoi(m[1])
+		mins = append(mins, n)
+	}
+	if len(mins) != len(enHeaders) || !slices.IsSorted(mins) {
+		t.Errorf("<col> elements for columns %v, want 1 to %d in order", mins, len(enHeaders))
+	}
+
+	for header, min := range map[string]float64{"Reference": 9, "Forum": 20, "Date": 16, "Description": 50, "Answer to the student": 30} {
 		name, err := excelize.ColumnNumberToName(col(header) + 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w, err := f.GetColWidth(export.SheetName, name); err != nil || w < min {
+		if w, err := f.GetColWidth(ideasSheet, name); err != nil || w < min {
 			t.Errorf("column %s (%s) width %v (%v), want at least %v", name, header, w, err, min)
 		}
 	}
@@ -243,26 +263,16 @@ func TestExportXLSXLayout(t *testing.T) {
 
 func sheetXML(t *testing.T, data []byte) string {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := zr.Open("xl/worksheets/sheet1.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return zipFile(t, data, "xl/worksheets/sheet2.xml") // the ideas, after the summary
 }
 
 func TestExportXLSXEmpty(t *testing.T) {
-	f := openXLSX(t, writeXLSX(t, nil, nil))
-	rows, err := f.GetRows(export.SheetName)
+	f := openXLSX(t, writeXLSX(t, nil, nil), "")
+	rows, err := f.GetRows(ideasSheet)
 	if err != nil || len(rows) != 1 {
 		t.Errorf("empty export: %d rows (%v), want the header only", len(rows), err)
 	}
 }
+
+// excelizeColumn is the name of the n-th column (1: A).
+func excelizeColumn(n int) (string, error) { return excelize.ColumnNumberToName(n) }

@@ -189,8 +189,15 @@ func TestExportIdeasHidden(t *testing.T) {
 	if got := s.keys(s.export(t, postgres.ExportFilter{})); strings.Contains(got, "rude") {
 		t.Errorf("hidden idea exported: %s", got)
 	}
-	if got := s.keys(s.export(t, postgres.ExportFilter{IncludeHidden: true})); got != "rude,bench,bus,skate,trees" {
+	all := s.export(t, postgres.ExportFilter{IncludeHidden: true})
+	if got := s.keys(all); got != "rude,bench,bus,skate,trees" {
 		t.Errorf("with hidden: %s", got)
+	}
+	// Each says why it is hidden, or that it is not.
+	for _, r := range all {
+		if want := map[bool]string{true: flows.HideAbusive}[r.Reference == s.refs["rude"]]; r.Hidden != want {
+			t.Errorf("%s hidden %q, want %q", r.Reference, r.Hidden, want)
+		}
 	}
 	// Shown again once unhidden.
 	if err := s.st.Unhide(t.Context(), s.refs["rude"], "staff-1"); err != nil {
@@ -334,5 +341,5 @@ func readXLSX(data []byte) ([][]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return f.GetRows(export.SheetName, excelize.Options{RawCellValue: true})
+	return f.GetRows(export.IdeasSheetName(export.DefaultLanguage), excelize.Options{RawCellValue: true})
 }

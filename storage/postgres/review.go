@@ -107,7 +107,7 @@ func review(ctx context.Context, tx pgx.Tx, d flows.ReviewDecision, actor string
 		if err != nil {
 			return fmt.Errorf("postgres: review: original %s: %w", of, err)
 		}
-		if _, _, err := setStatus(ctx, tx, ref, flows.StatusDuplicate, d.Answer, actor); err != nil {
+		if _, _, err := decide(ctx, tx, ref, decision{status: flows.StatusDuplicate, answer: d.Answer}, actor); err != nil {
 			return fmt.Errorf("postgres: review: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE suggestions SET duplicate_of = $2 WHERE reference = $1`, ref, of); err != nil {

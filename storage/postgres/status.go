@@ -21,9 +21,20 @@ var ErrIdeaNotFound = errors.New("idea not found")
 // CLIActor is the audit actor of changes made from the command line.
 const CLIActor = "cli"
 
-// maxStaffAnswerLen is in characters: the answer is sent to the student in a
-// Telegram message (at most 4096) together with the idea's title.
-const maxStaffAnswerLen = 2000
+// ErrAnswerNeeded is returned (wrapped) when an idea would be not feasible
+// or a duplicate without an answer telling its author why.
+var ErrAnswerNeeded = errors.New("this status needs an answer for the student")
+
+// checkAnswered is the one rule for answers, for decisions made in the
+// chat, on the command line and in a spreadsheet: a student told that
+// their idea will not happen, or is another's (flows.StatusNeedsAnswer),
+// is told why.
+func checkAnswered(status, answer string) error {
+	if flows.StatusNeedsAnswer(status) && strings.TrimSpace(answer) == "" {
+		return fmt.Errorf("%s: %w", status, ErrAnswerNeeded)
+	}
+	return nil
+}
 
 // Audit actions written by this file.
 const (
@@ -49,10 +60,11 @@ type StatusChange struct {
 // SetStatus sets what became of the idea with reference ref and, unless
 // answer is empty, the answer shown to its author; an empty answer keeps
 // the current one, so a bulk status change cannot wipe answers staff wrote.
-// status_changed_at moves only when the status really changes. The change
-// and its audit row (actor: a participant id or CLIActor) are one
-// transaction. An unknown reference gives an error wrapping
-// ErrIdeaNotFound.
+// Not feasible and duplicate need an answer, given or kept (an error
+// wrapping ErrAnswerNeeded). status_changed_at moves only when the status
+// really changes. The change and its audit row (actor: a participant id or
+// CLIActor) are one transaction. An unknown reference gives an error
+// wrapping ErrIdeaNotFound.
 func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string) (before, after StatusChange, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		before, after, err = setStatus(ctx, tx, ref, status, answer, actor)
@@ -66,26 +78,61 @@ func (s *Store) SetStatus(ctx context.Context, ref, status, answer, actor string
 
 // setStatus is SetStatus in the transaction tx.
 func setStatus(ctx context.Context, tx pgx.Tx, ref, status, answer, actor string) (before, after StatusChange, err error) {
-	if err := oneOf("status", status, flows.Statuses); err != nil {
+	return decide(ctx, tx, ref, decision{status: status, answer: answer}, actor)
+}
+
+// statusesNeedingAnswer are the statuses flows.StatusNeedsAnswer names.
+var statusesNeedingAnswer = func() []string {
+	var out []string
+	for _, s := range flows.Statuses {
+		if flows.StatusNeedsAnswer(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
+// decision is what staff decided about one idea.
+type decision struct {
+	status, answer string
+	// replaceAnswer makes answer the whole answer, so that an empty one
+	// clears it: a spreadsheet holds the answer as the student sees it.
+	// Otherwise an empty answer keeps the current one.
+	replaceAnswer bool
+}
+
+// decide records d about the idea with reference ref in the transaction
+// tx, audited, and queues the notification of its author.
+func decide(ctx context.Context, tx pgx.Tx, ref string, d decision, actor string) (before, after StatusChange, err error) {
+	if err := oneOf("status", d.status, flows.Statuses); err != nil {
 		return before, after, err
 	}
-	if n := utf8.RuneCountInString(answer); n > maxStaffAnswerLen {
-		return before, after, fmt.Errorf("the answer has %d characters, at most %d allowed", n, maxStaffAnswerLen)
+	if n := utf8.RuneCountInString(d.answer); n > flows.MaxStaffAnswer {
+		return before, after, fmt.Errorf("the answer has %d characters, at most %d allowed", n, flows.MaxStaffAnswer)
 	}
 	// The author hears of a real change (status or answer), in the same
 	// transaction: a change never goes untold, nor is told but rolled back.
 	// An idea retention detached from its author has nobody to tell.
 	notify := func(ctx context.Context, tx pgx.Tx, id int64, before, after StatusChange) error {
+		if err := checkAnswered(after.Status, after.StaffAnswer); err != nil {
+			return err
+		}
 		if after.ParticipantID == "" || after.Status == flows.StatusNew || (after.Status == before.Status && after.StaffAnswer == before.StaffAnswer) {
 			return nil
 		}
 		return enqueueNotification(ctx, tx, id, after.Status, after.StaffAnswer)
 	}
+	// An answer that explained why an idea was not feasible or a duplicate
+	// no longer holds once the status moves on to one needing no reason:
+	// it goes, unless a new answer replaces it, so that "Selected!" never
+	// arrives with the reason it once was not.
 	return changeIdea(ctx, tx, ActionSetStatus, ref, actor, notify, `
 		status = $2,
-		staff_answer = CASE WHEN $3 = '' THEN staff_answer ELSE $3 END,
+		staff_answer = CASE WHEN $4 OR $3 <> '' THEN $3
+			WHEN status = ANY($5) AND NOT $2 = ANY($5) THEN ''
+			ELSE staff_answer END,
 		status_changed_at = CASE WHEN status = $2 THEN status_changed_at ELSE now() END`,
-		status, strings.TrimSpace(answer))
+		d.status, strings.TrimSpace(d.answer), d.replaceAnswer, statusesNeedingAnswer)
 }
 
 // Hide takes the idea with reference ref out of exports, for reason (one of

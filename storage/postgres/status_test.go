@@ -263,7 +263,11 @@ func TestStatusConcurrentChanges(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 12 {
 		wg.Go(func() {
-			if _, _, err := st.SetStatus(ctx, ref, statuses[i%len(statuses)], "", "staff"); err != nil {
+			status, answer := statuses[i%len(statuses)], ""
+			if flows.StatusNeedsAnswer(status) {
+				answer = "Proč: " + status
+			}
+			if _, _, err := st.SetStatus(ctx, ref, status, answer, "staff"); err != nil {
 				t.Error(err)
 			}
 		})
@@ -364,5 +368,44 @@ func TestStatusErasureCascades(t *testing.T) {
 	}
 	if contacts != 0 || dupOf != nil {
 		t.Errorf("after erasure: %d contacts, duplicate_of %v", contacts, dupOf)
+	}
+}
+
+// Not feasible and duplicate tell the student why: with an answer given
+// now or kept from before; without one nothing changes.
+func TestStatusNeedsAnswer(t *testing.T) {
+	t.Parallel()
+	st, dbURL := newStore(t)
+	ctx := t.Context()
+	conn := connect(t, dbURL)
+	ref := submitOne(t, st, "na")
+	for _, status := range []string{flows.StatusNotFeasible, flows.StatusDuplicate} {
+		if _, _, err := st.SetStatus(ctx, ref, status, "  ", "staff-1"); !errors.Is(err, postgres.ErrAnswerNeeded) {
+			t.Errorf("%s without an answer: %v, want ErrAnswerNeeded", status, err)
+		}
+	}
+	if got := readStatus(t, conn, ref); got.Status != "new" {
+		t.Errorf("a refused change stayed: %+v", got)
+	}
+	if n := auditRows(t, dbURL, postgres.ActionSetStatus); n != 0 {
+		t.Errorf("%d refused changes audited", n)
+	}
+	if _, _, err := st.SetStatus(ctx, ref, flows.StatusNotFeasible, "Na to nemáme místo.", "staff-1"); err != nil {
+		t.Fatal(err)
+	}
+	// The answer it has is kept, and is the reason.
+	if _, after, err := st.SetStatus(ctx, ref, flows.StatusDuplicate, "", "staff-1"); err != nil || after.StaffAnswer != "Na to nemáme místo." {
+		t.Errorf("duplicate keeping the answer: %+v, %v", after, err)
+	}
+	// Once the idea is selected after all, that reason would mislead: it goes.
+	if _, after, err := st.SetStatus(ctx, ref, flows.StatusSelected, "", "staff-1"); err != nil || after.StaffAnswer != "" {
+		t.Errorf("selected after not feasible: %+v, %v; want the old reason gone", after, err)
+	}
+	if _, after, err := st.SetStatus(ctx, ref, flows.StatusDone, "Hotovo v březnu.", "staff-1"); err != nil || after.StaffAnswer != "Hotovo v březnu." {
+		t.Fatalf("done with an answer: %+v, %v", after, err)
+	}
+	// Other answers stay when only the status changes.
+	if _, after, err := st.SetStatus(ctx, ref, flows.StatusInProgress, "", "staff-1"); err != nil || after.StaffAnswer != "Hotovo v březnu." {
+		t.Errorf("in progress after done: %+v, %v; want the answer kept", after, err)
 	}
 }

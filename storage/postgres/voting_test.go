@@ -111,7 +111,7 @@ func TestShortlistRules(t *testing.T) {
 	f, other := newForum(t, st), newForum(t, st)
 	a, b, c := idea(t, st, f.ID, "a"), idea(t, st, f.ID, "b"), idea(t, st, f.ID, "c")
 	dup, hidden, theirs := idea(t, st, f.ID, "dup"), idea(t, st, f.ID, "hidden"), idea(t, st, other.ID, "theirs")
-	if _, err := st.Review(ctx, flows.ReviewDecision{Ref: dup, Decision: flows.DecisionDuplicate, DuplicateOf: a}, "staff"); err != nil {
+	if _, err := st.Review(ctx, flows.ReviewDecision{Ref: dup, Decision: flows.DecisionDuplicate, DuplicateOf: a, Answer: "Stejný nápad jako " + a}, "staff"); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Hide(ctx, hidden, flows.HideAbusive, "staff"); err != nil {
