@@ -141,7 +141,7 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 				return res, nil, rt.unavailable(ctx, ch, ev, flows.LanguageFor(ev.LanguageHint), errors.New("the role cannot be looked up"))
 			}
 		}
-		res = rt.run(ctx, ev.Participant, ev.Chat, env.State, in, now, done)
+		res = rt.run(ctx, ch, ev.Participant, ev.Chat, env.State, in, now, done)
 	}
 	env.State = res.State
 	env.remember(ev.Key)

@@ -21,6 +21,7 @@ const inviteValidFor = 7 * 24 * time.Hour
 // effect is one effect being carried out: who asked, where they are, and
 // the conversation as it was when they asked.
 type effect struct {
+	ch   Channel // where the event came from
 	pid  string
 	chat int64
 	in   flows.Input // the input that asked for it
@@ -40,13 +41,13 @@ func (x effect) written() {
 // run handles in and carries out every effect the conversation asks for;
 // an effect in done (carried out by an earlier attempt at the same event)
 // is not carried out again: its outcome is handed back as it was.
-func (rt *Runtime) run(ctx context.Context, pid string, chat int64, st flows.State, in flows.Input, now time.Time, done *effectsDone) flows.Result {
+func (rt *Runtime) run(ctx context.Context, ch Channel, pid string, chat int64, st flows.State, in flows.Input, now time.Time, done *effectsDone) flows.Result {
 	return flows.Run(st, in, now, func(st flows.State, in flows.Input, e flows.Effect) (flows.Input, bool) {
 		if out, ok, found := done.lookup(e); found {
 			return out, ok
 		}
 		var wrote bool
-		out, ok := rt.carryOut(ctx, effect{pid: pid, chat: chat, in: in, st: st, wrote: &wrote}, e)
+		out, ok := rt.carryOut(ctx, effect{ch: ch, pid: pid, chat: chat, in: in, st: st, wrote: &wrote}, e)
 		done.add(e, out, ok, wrote)
 		return out, ok
 	})
@@ -178,6 +179,10 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.loadStats(ctx, e)
 	case flows.MakeStatsPicture:
 		return rt.makeStatsPicture(e)
+	case flows.PlanImport:
+		return rt.planImport(ctx, x, e)
+	case flows.ApplyImport:
+		return rt.applyImport(ctx, x, e)
 	}
 	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
 	return flows.Input{}, false

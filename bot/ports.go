@@ -99,6 +99,14 @@ type StaffStore interface {
 	Audit(ctx context.Context, actor, action, target string, after any) error
 	// Stats is the overview of a forum (0: of all forums).
 	Stats(ctx context.Context, forumID int64) (flows.Stats, error)
+	// PlanImport works out what a spreadsheet staff sent back (an export
+	// they edited, named name) would change; a file it refuses gives an
+	// error wrapping a *flows.ImportError.
+	PlanImport(ctx context.Context, name string, data []byte) (flows.ImportPlan, error)
+	// ApplyImport makes the changes, audited and told to the students, if
+	// they are still those of the plan with wantHash (else applied is
+	// false and plan is what the file would change now).
+	ApplyImport(ctx context.Context, name string, data []byte, wantHash, actor string) (plan flows.ImportPlan, applied bool, err error)
 }
 
 // PeopleStore knows who is a teacher, and hands out teacher invites.

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"path"
 	"slices"
 	"strconv"
 	"time"
@@ -115,6 +116,9 @@ func (c *conversation) handle() {
 	case Exported:
 		count := w.Count
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})
+		if ext := path.Ext(w.File.Name); ext == ".xlsx" || ext == ".csv" {
+			c.say("export.send_back", nil) // the round trip: decide in the file
+		}
 	default: // Text, Location, PhotoSent, Media: an answer
 		c.answer()
 	}

@@ -262,7 +262,8 @@ func messageInput(m *models.Message) flows.Input {
 	case m.Video != nil, m.VideoNote != nil, m.Animation != nil:
 		return flows.Input{What: flows.Media{Kind: "video"}}
 	case m.Document != nil:
-		return flows.Input{What: flows.Media{Kind: "document"}}
+		d := m.Document
+		return flows.Input{What: flows.FileSent{FileID: d.FileID, Name: d.FileName, Size: d.FileSize}}
 	}
 	return flows.Input{What: flows.Media{Kind: "other"}}
 }

@@ -56,6 +56,10 @@ func TestMessageInput(t *testing.T) {
 	if in := messageInput(photo); in.What != (flows.PhotoSent{FileID: "big"}) {
 		t.Errorf("photo: %+v", in)
 	}
+	doc := &models.Message{Document: &models.Document{FileID: "f1", FileName: "nápady.xlsx", FileSize: 20_480}}
+	if in := messageInput(doc); in.What != (flows.FileSent{FileID: "f1", Name: "nápady.xlsx", Size: 20_480}) {
+		t.Errorf("document: %+v", in)
+	}
 	live := &models.Message{Location: &models.Location{Latitude: 50, Longitude: 14, LivePeriod: 900}}
 	if in := messageInput(live); in.What != (flows.Location{Lat: 50, Lon: 14, Live: true}) {
 		t.Errorf("live location: %+v", in)
@@ -64,7 +68,6 @@ func TestMessageInput(t *testing.T) {
 		"sticker":  {Sticker: &models.Sticker{}},
 		"voice":    {Voice: &models.Voice{}},
 		"video":    {Video: &models.Video{}},
-		"document": {Document: &models.Document{}},
 		"other":    {Dice: &models.Dice{}},
 	} {
 		if in := messageInput(m); in.What != (flows.Media{Kind: name}) {

@@ -116,7 +116,8 @@ func TestE2EStaffDecidesWithAnAnswer(t *testing.T) {
 	if err != nil || len(actors) != 3 || slices.ContainsFunc(actors, func(a string) bool { return a != staff.pid() }) {
 		t.Errorf("audit rows by %v (%v), want 3 by the staff member", actors, err)
 	}
-	if got, answer := status(first); got != flows.StatusDone || answer != cityAnswer {
+	// Done after all: the reason it was not feasible no longer holds.
+	if got, answer := status(first); got != flows.StatusDone || answer != "" {
 		t.Errorf("the first idea: %s, %q", got, answer)
 	}
 
