@@ -65,10 +65,10 @@ func TestMessageInput(t *testing.T) {
 		t.Errorf("live location: %+v", in)
 	}
 	for name, m := range map[string]*models.Message{
-		"sticker":  {Sticker: &models.Sticker{}},
-		"voice":    {Voice: &models.Voice{}},
-		"video":    {Video: &models.Video{}},
-		"other":    {Dice: &models.Dice{}},
+		"sticker": {Sticker: &models.Sticker{}},
+		"voice":   {Voice: &models.Voice{}},
+		"video":   {Video: &models.Video{}},
+		"other":   {Dice: &models.Dice{}},
 	} {
 		if in := messageInput(m); in.What != (flows.Media{Kind: name}) {
 			t.Errorf("%s: %+v", name, in)

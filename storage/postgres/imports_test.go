@@ -135,7 +135,7 @@ func TestImportRoundTrip(t *testing.T) {
 		for c, v := range map[string]string{
 			cell("Stav", bench): "Vybráno", cell("Odpověď žákovi", bench): "Postavíme je na jaře.",
 			cell("Odpověď žákovi", bus): "", // the answer taken back
-			cell("Stav", trees):             "Nelze realizovat", cell("Odpověď žákovi", trees): "Na to nemáme rozpočet.",
+			cell("Stav", trees):         "Nelze realizovat", cell("Odpověď žákovi", trees): "Na to nemáme rozpočet.",
 		} {
 			if err := f.SetCellValue(sheet, c, v); err != nil {
 				t.Fatal(err)
