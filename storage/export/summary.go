@@ -116,8 +116,24 @@ func (x *XLSXWriter) writeSummary() error {
 		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, col, from, col, to)
 	}
 	catLast := catFirst + len(flows.Categories) - 1
+	// Printed, the summary is one landscape page, the chart beside the
+	// tables: what a city office hands round at a meeting.
+	fit, landscape, vary := true, "landscape", false
+	one := 1
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &one}); err != nil {
+		return err
+	}
+	// Bars, not columns: the categories' names are long, and read across.
+	// Reversed, they stand in the tables' order, top to bottom.
 	return f.AddChart(sheet, "D2", &excelize.Chart{
-		Type: excelize.Col,
+		Type:       excelize.Bar,
+		VaryColors: &vary,
+		// Black labels: excelize's default grey is hard to read printed.
+		XAxis: excelize.ChartAxis{ReverseOrder: true, Font: excelize.Font{Color: "000000", Size: 10}},
+		YAxis: excelize.ChartAxis{MajorGridLines: true, Font: excelize.Font{Color: "000000", Size: 10}},
 		Series: []excelize.ChartSeries{{
 			Name:       fmt.Sprintf("'%s'!$B$%d", sheet, catFirst-1),
 			Categories: ref("A", catFirst, catLast),
@@ -125,7 +141,7 @@ func (x *XLSXWriter) writeSummary() error {
 		}},
 		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: l.chart}}},
 		Legend:    excelize.ChartLegend{Position: "none"},
-		Dimension: excelize.ChartDimension{Width: 640, Height: 360},
+		Dimension: excelize.ChartDimension{Width: 640, Height: 400},
 	})
 }
 

@@ -97,12 +97,12 @@ func TestExportXLSXSummary(t *testing.T) {
 		}
 	}
 
-	// The chart: a drawing on the summary sheet with a column chart of the
+	// The chart: a drawing on the summary sheet with a bar chart of the
 	// categories' rows (excelize cannot read charts back, so the parts
 	// are checked in the file itself).
 	chart := html.UnescapeString(zipFile(t, data, "xl/charts/chart1.xml"))
-	if !strings.Contains(chart, "<barChart>") || !strings.Contains(chart, `<barDir val="col">`) {
-		t.Fatalf("no column chart in the workbook:\n%.500s", chart)
+	if !strings.Contains(chart, "<barChart>") || !strings.Contains(chart, `<barDir val="bar">`) {
+		t.Fatalf("no bar chart in the workbook:\n%.500s", chart)
 	}
 	for _, ref := range []string{"'Přehled'!$A$10:$A$17", "'Přehled'!$B$10:$B$17", "Nápady podle oblasti"} {
 		if !strings.Contains(chart, ref) {
