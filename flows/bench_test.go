@@ -18,7 +18,6 @@ func benchStudent(b *testing.B, lang string, until flows.StepID) *student {
 	s := newStudent(b, lang)
 	s.join(testForum)
 	steps := []func(){
-		func() { s.tap(s.label("lang." + lang)) },
 		func() { s.tap(s.label("privacy.ok")) },
 		func() { s.tap(s.label("scope.both")) },
 		func() { s.text("The new library and the teachers who listen.") },

@@ -15,6 +15,14 @@ type conversation struct {
 	replies []Reply
 	effects []Effect
 	forget  bool
+	// The next question or summary shown: in place of the message whose
+	// button was tapped (edit), with the answer tapped there (answered),
+	// or after a welcome in the same message (intro). Fewer messages are
+	// quicker on a slow phone, and more students fit under Telegram's
+	// limit of 30 messages a second.
+	edit     bool
+	answered *Msg
+	intro    *Msg
 }
 
 func (c *conversation) say(key string, data map[string]any, buttons ...[]Button) {
@@ -26,7 +34,6 @@ func (c *conversation) sayCount(key string, count int, data map[string]any, butt
 }
 
 func (c *conversation) handle() {
-	leavingPlace := c.st.Step == StepPlace && c.st.Pending == PendingNone
 	switch w := c.in.What.(type) {
 	case JoinLinkOpened:
 		c.join(w)
@@ -122,10 +129,6 @@ func (c *conversation) handle() {
 	default: // Text, Location, PhotoSent, Media: an answer
 		c.answer()
 	}
-	// The location keyboard stays until the student leaves the place question.
-	if leavingPlace && (c.st.Step != StepPlace || c.st.Pending != PendingNone) {
-		c.replies = append([]Reply{{Text: Msg{Key: "place.keyboard_closed"}, RemoveKeyboard: true}}, c.replies...)
-	}
 }
 
 func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
@@ -153,7 +156,7 @@ func (c *conversation) join(j JoinLinkOpened) {
 		c.say("join.closed", map[string]any{"Forum": j.Forum.Name})
 		c.continueIfInProgress()
 	case j.Forum.ID == c.st.ForumID && c.st.InProgress() && j.Forum.PhaseAt(c.now) == PhaseCollecting:
-		c.say("join.welcome_back", map[string]any{"Forum": j.Forum.Name})
+		c.intro = &Msg{Key: "join.welcome_back", Data: map[string]any{"Forum": j.Forum.Name}}
 		c.ask()
 	case j.Forum.ID != c.st.ForumID && c.st.InProgress() && c.hasContent():
 		// Another forum's link mid-idea: ask before the unfinished idea goes.
@@ -189,8 +192,13 @@ func (c *conversation) enter(f Forum, lastYear *LastYear) {
 		c.phaseView(f)
 		return
 	}
-	c.say("join.welcome", map[string]any{"Forum": f.Name, "Next": nextStep(f.ClosesAt)})
-	c.showLastYear(lastYear)
+	welcome := Msg{Key: "join.welcome", Data: map[string]any{"Forum": f.Name, "Next": nextStep(f.ClosesAt)}}
+	if lastYear != nil && len(lastYear.Chosen()) > 0 {
+		c.replies = append(c.replies, Reply{Text: welcome})
+		c.showLastYear(lastYear)
+	} else {
+		c.intro = &welcome // the welcome and the first question: one message
+	}
 	c.startIdea()
 }
 
@@ -230,7 +238,7 @@ func (c *conversation) start(CommandSent) {
 		return
 	}
 	if c.st.InProgress() {
-		c.say("join.welcome_back", map[string]any{"Forum": c.st.ForumName})
+		c.intro = &Msg{Key: "join.welcome_back", Data: map[string]any{"Forum": c.st.ForumName}}
 		c.ask()
 		return
 	}
@@ -317,6 +325,18 @@ func (c *conversation) startIdea() {
 	if !c.st.PrivacyOK {
 		c.st.Step = c.next("")
 	}
+	if lang, ok := languageOf(c.in.LanguageHint); c.st.Step == StepLanguage && ok && slices.Contains(c.languages(), lang) {
+		// The phone speaks a language the forum offers: no need to ask
+		// (/language changes it, and Back on the next question too).
+		c.st.Lang = lang
+		c.st.Answers[StepLanguage] = Answer{Text: lang}
+		c.st.Step = c.next(StepLanguage)
+		hint := Msg{Key: "join.language_hint"}
+		if c.intro != nil {
+			hint = Msg{Key: "layout.intro", Data: map[string]any{"Intro": *c.intro, "Text": hint}}
+		}
+		c.intro = &hint
+	}
 	c.ask()
 }
 
@@ -327,6 +347,10 @@ func (c *conversation) skipped(id StepID) bool {
 		return c.st.ForumScope != ""
 	case StepLanguage:
 		return len(c.st.ForumLangs) == 1
+	case StepWorksWell, StepImprove:
+		// Asked with the first idea in a forum: a second idea is one more
+		// idea, not another survey.
+		return c.st.Submitted > 0
 	}
 	return false
 }
@@ -424,6 +448,8 @@ func (c *conversation) ideaButton(b buttonData) {
 		c.confirm(b.value)
 		return
 	}
+	// What comes next is shown in place of the tapped message.
+	c.edit = true
 	switch b.step {
 	case buttonNav:
 		c.navigate(b.value)
@@ -453,6 +479,9 @@ func (c *conversation) ideaButton(b buttonData) {
 			c.stale()
 			return
 		}
+		if step.ID != StepPrivacy { // "OK" is no answer worth repeating
+			c.answered = &Msg{Key: ChoiceLabel(step.ID, b.value)}
+		}
 		c.record(step, Answer{Text: b.value})
 	}
 }
@@ -460,6 +489,7 @@ func (c *conversation) ideaButton(b buttonData) {
 // stale answers a button that no longer fits (or never did) and shows where
 // the student really is, so there is always a way on.
 func (c *conversation) stale() {
+	c.edit = false // the question goes under the explanation
 	c.say("error.stale_button", nil)
 	switch {
 	case c.st.Pending != PendingNone:
@@ -534,6 +564,18 @@ func (c *conversation) cancel() {
 func (c *conversation) discard() {
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepIdle, nil, false, ""
 	c.say("cancel.done", nil, row(c.newIdea1()))
+}
+
+// hasWritten reports whether the student typed, pinned or photographed
+// anything for this idea: before that, there is nothing to cancel.
+func (c *conversation) hasWritten() bool {
+	for id, a := range c.st.Answers {
+		step, ok := StepByID(id)
+		if ok && step.Answer.Kind != ChoiceAnswer && !a.Skipped {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *conversation) hasContent() bool {
@@ -699,9 +741,13 @@ func (c *conversation) record(step Step, a Answer) {
 func (c *conversation) submitted(w Submitted) {
 	c.st.Submitted++
 	c.st.LastRef = w.Ref
+	title := c.st.Answers[StepTitle].Text
 	// The idea now lives in the database; the live state keeps no copy.
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
-	c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": w.Ref, "Next": nextStep(w.ClosesAt)}, row(c.newIdea1()))
+	n := c.st.Submitted
+	// In place of the summary with its Send button: sent, it is done with.
+	c.replies = append(c.replies, Reply{Replace: true, Buttons: [][]Button{row(c.newIdea1())},
+		Text: Msg{Key: "submit.thanks", Count: &n, Data: map[string]any{"Ref": w.Ref, "Title": title, "Next": nextStep(w.ClosesAt)}}})
 }
 
 func (c *conversation) doneHint() {
@@ -777,6 +823,10 @@ func (c *conversation) ask() {
 		return
 	}
 	data := map[string]any{"Forum": c.st.ForumName, "Max": step.Answer.MaxLen}
+	question := step.Question
+	if scope := c.st.Answers[StepScope].Text; step.ByScope && slices.Contains(Scopes, scope) {
+		question += "_" + scope
+	}
 	var rows [][]Button
 	for _, chunk := range chunks(c.choices(step), choicesPerRow(step)) {
 		var r []Button
@@ -785,19 +835,26 @@ func (c *conversation) ask() {
 		}
 		rows = append(rows, r)
 	}
-	nav := c.navRow(step)
-	if step.Answer.Kind == PlaceAnswer {
-		// A message carries one keyboard: the location button goes with the
-		// question, Skip/Back/Cancel with a short hint after it.
-		c.replies = append(c.replies,
-			Reply{Text: Msg{Key: step.Question, Data: data}, ShareLocation: &Msg{Key: "place.share_button"}},
-			Reply{Text: Msg{Key: "place.hint", Data: data}, Buttons: [][]Button{nav}})
-		return
-	}
-	if len(nav) > 0 {
+	if nav := c.navRow(step); len(nav) > 0 {
 		rows = append(rows, nav)
 	}
-	c.replies = append(c.replies, Reply{Text: Msg{Key: step.Question, Data: data}, Buttons: rows})
+	c.show(Msg{Key: question, Data: data}, rows)
+}
+
+// show adds the next question or summary: in place of the tapped message
+// when the student tapped an answer (with that answer above it), and after
+// the welcome when they just joined.
+func (c *conversation) show(text Msg, buttons [][]Button) {
+	replace := c.edit && len(c.replies) == 0
+	switch {
+	case c.intro != nil:
+		text = Msg{Key: "layout.intro", Data: map[string]any{"Intro": *c.intro, "Text": text}}
+		c.intro = nil
+	case replace && c.answered != nil:
+		text = Msg{Key: "layout.answered", Data: map[string]any{"Answer": *c.answered, "Text": text}}
+	}
+	c.answered = nil
+	c.replies = append(c.replies, Reply{Text: text, Buttons: buttons, Replace: replace})
 }
 
 func (c *conversation) navRow(step Step) []Button {
@@ -808,7 +865,10 @@ func (c *conversation) navRow(step Step) []Button {
 	if step.Optional {
 		nav = append(nav, c.button1("button.skip", buttonNav, "skip"))
 	}
-	return append(nav, c.button1("button.cancel", buttonNav, "cancel"))
+	if c.hasWritten() { // before, there is nothing to throw away
+		nav = append(nav, c.button1("button.cancel", buttonNav, "cancel"))
+	}
+	return nav
 }
 
 func (c *conversation) askPending() {
@@ -871,6 +931,9 @@ func (c *conversation) askPending() {
 func (c *conversation) review() {
 	var answers Lines
 	for _, id := range Editable {
+		if (id == StepWorksWell || id == StepImprove) && c.skipped(id) {
+			continue // not asked with this idea
+		}
 		step, _ := StepByID(id)
 		answers = append(answers, Msg{Key: "summary." + string(id), Data: map[string]any{"Value": c.shown(step)}})
 	}
@@ -886,7 +949,7 @@ func (c *conversation) review() {
 	rows = append(rows,
 		row(c.button1("button.submit", buttonReview, "submit")),
 		row(c.button1("button.delete_idea", buttonReview, "cancel")))
-	c.say("review.summary", data, rows...)
+	c.show(Msg{Key: "review.summary", Data: data}, rows)
 }
 
 // shown is the answer to step as the summary shows it.
@@ -896,7 +959,7 @@ func (c *conversation) shown(step Step) any {
 	case step.Answer.Kind == ChoiceAnswer && a.Text != "":
 		return Msg{Key: ChoiceLabel(step.ID, a.Text)}
 	case a.Lat != nil && a.Lon != nil:
-		return Msg{Key: "review.pin", Data: map[string]any{"Lat": *a.Lat, "Lon": *a.Lon}}
+		return Msg{Key: "summary.pin"} // the student knows where: coordinates say nothing
 	case a.Photo != "":
 		return Msg{Key: "review.photo_attached"}
 	case a.Text != "":

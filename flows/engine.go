@@ -23,6 +23,9 @@ type Step struct {
 	Question string // locale key of the question
 	Answer   AnswerRule
 	Optional bool // the student may skip it
+	// ByScope: the question is put in words for the chosen scope, the
+	// locale key "<Question>_<scope>" (school, town, both).
+	ByScope bool
 }
 
 // AnswerKind is what sort of answer a question takes.
@@ -175,10 +178,6 @@ type Button struct {
 type Reply struct {
 	Text    Msg
 	Buttons [][]Button
-	// ShareLocation, when set, shows a keyboard button that shares a place.
-	ShareLocation *Msg
-	// RemoveKeyboard hides that keyboard again.
-	RemoveKeyboard bool
 	// QR, when set, is a forum whose QR code picture goes with the text.
 	QR *Forum
 	// Replace asks to show this in place of the message whose button was
@@ -259,20 +258,30 @@ func Repeat(st State) []Reply {
 
 // LanguageFor picks the supported language closest to an app language code.
 func LanguageFor(code string) string {
+	if lang, ok := languageOf(code); ok {
+		return lang
+	}
+	if code == "" {
+		return Languages[0]
+	}
+	// Any other app language: English is the one most students share.
+	return "en"
+}
+
+// languageOf is the supported language an app language code is (or is
+// close to, as Slovak to Czech); ok is false for any other code.
+func languageOf(code string) (lang string, ok bool) {
 	code = strings.ToLower(code)
 	if i := strings.IndexAny(code, "-_"); i > 0 {
 		code = code[:i]
 	}
 	switch {
-	case code == "":
-		return Languages[0]
-	case slices.Contains(Languages, code):
-		return code
+	case code != "" && slices.Contains(Languages, code):
+		return code, true
 	case LanguageAliases[code] != "":
-		return LanguageAliases[code]
+		return LanguageAliases[code], true
 	}
-	// Any other app language: English is the one most students share.
-	return "en"
+	return "", false
 }
 
 // repair drops a pending question whose subject is missing, as in a state

@@ -42,7 +42,6 @@ func TestTranscriptPhases(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			s := phaseStudent(t, lang)
 			s.join(s.forums[0])
-			s.tap(s.label("lang." + lang))
 			s.tap(s.label("privacy.ok"))
 			s.walk(flows.StepReview, nil, map[flows.StepID]string{flows.StepPhoto: "skip"})
 			s.tap(s.label("button.submit"))

@@ -58,6 +58,9 @@ type student struct {
 	// ApplyImport, and the imports applied.
 	importing func(e flows.Effect) flows.Happened
 	imported  []flows.ApplyImport
+	// What the student did and how many messages the bot sent or edited
+	// in answer, since the last counts().
+	actions, sent, edited int
 	// /stats: the overview of all forums, and the pictures asked for.
 	overview flows.Stats
 	pictures []flows.MakeStatsPicture
@@ -87,6 +90,14 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 	s.state = roundTrip(s.t, state)
 	s.last = replies
 	s.all = append(s.all, replies...)
+	s.actions++
+	for _, r := range replies {
+		if r.Replace {
+			s.edited++
+		} else {
+			s.sent++
+		}
+	}
 	fmt.Fprintf(&s.log, "%s: %s\n", s.who, label)
 	for _, r := range replies {
 		s.write(r)
@@ -318,6 +329,15 @@ func links(m flows.Msg) flows.Msg {
 	return m
 }
 
+// counts says how many actions, messages sent and messages edited there
+// were since the last counts, for the transcripts: a student has ten
+// minutes, and Telegram lets a bot send 30 messages a second in all.
+func (s *student) counts() string {
+	c := fmt.Sprintf("— %d actions, %d messages sent, %d edited\n", s.actions, s.sent, s.edited)
+	s.actions, s.sent, s.edited = 0, 0, 0
+	return c
+}
+
 func (s *student) write(r flows.Reply) {
 	if r.PhotoID != "" {
 		fmt.Fprintf(&s.log, "  bot: [the student's photo %s]\n", r.PhotoID)
@@ -344,12 +364,6 @@ func (s *student) write(r flows.Reply) {
 			labels = append(labels, "["+s.render(b.Label)+"]")
 		}
 		fmt.Fprintf(&s.log, "       %s\n", strings.Join(labels, " "))
-	}
-	if r.ShareLocation != nil {
-		fmt.Fprintf(&s.log, "       keyboard: [%s]\n", s.render(*r.ShareLocation))
-	}
-	if r.RemoveKeyboard {
-		s.log.WriteString("       keyboard removed\n")
 	}
 }
 

@@ -7,15 +7,18 @@ import "slices"
 // student meets them. The texts behind the keys are in locales/*.toml.
 
 // IdeaSteps are the questions, in order. Back goes to the one above, Cancel
-// throws the draft away (after asking), and optional questions have Skip.
+// (once something is written) throws the draft away, after asking, and
+// optional questions have Skip. "What works" and "what to improve" are
+// asked in words for the chosen scope, and only for the student's first
+// idea in a forum.
 var IdeaSteps = []Step{
 	{ID: StepLanguage, Question: "language.ask", Answer: OneOf(Languages...)},
 	{ID: StepPrivacy, Question: "privacy.notice", Answer: OneOf("ok")},
 	{ID: StepScope, Question: "scope.ask", Answer: OneOf(Scopes...)},
-	{ID: StepWorksWell, Question: "works.ask", Answer: FreeText(1000), Optional: true},
-	{ID: StepImprove, Question: "improve.ask", Answer: FreeText(1000)},
+	{ID: StepWorksWell, Question: "works.ask", Answer: FreeText(1000), Optional: true, ByScope: true},
+	{ID: StepImprove, Question: "improve.ask", Answer: FreeText(1000), ByScope: true},
 	{ID: StepTitle, Question: "title.ask", Answer: FreeText(100)},
-	{ID: StepDescription, Question: "description.ask", Answer: FreeText(2000)},
+	{ID: StepDescription, Question: "description.ask", Answer: FreeText(2000), Optional: true},
 	{ID: StepCategory, Question: "category.ask", Answer: OneOf(Categories...)},
 	{ID: StepPlace, Question: "place.ask", Answer: PlaceOnMap(200), Optional: true},
 	{ID: StepPhoto, Question: "photo.ask", Answer: Photo(), Optional: true},

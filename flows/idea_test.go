@@ -16,7 +16,8 @@ func TestTranscriptWholeIdea(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			s := newStudent(t, lang)
 			s.join(testForum)
-			for _, step := range flowtest.Steps("", flows.StepReview) {
+			for s.state.Step != flows.StepReview {
+				step, _ := flows.StepByID(s.state.Step)
 				a := flowtest.AnswerFor(step, lang)
 				if text, ok := wholeIdeaTexts[step.ID]; ok {
 					a.Text = text
@@ -27,6 +28,7 @@ func TestTranscriptWholeIdea(t *testing.T) {
 				s.act(a)
 			}
 			s.tap(s.label("button.submit"))
+			s.log.WriteString(s.counts())
 			golden(t, "whole_idea."+lang, s.log.String())
 
 			if len(s.stored) != 1 {
@@ -72,7 +74,7 @@ var wholeIdeaTexts = map[flows.StepID]string{
 // A bumpy ride: wrong kinds of input, going back, skipping, editing from the
 // review, a failed save, and a second idea.
 func TestTranscriptBumpy(t *testing.T) {
-	s := newStudent(t, "en-GB")
+	s := newStudent(t, "de-DE") // a German phone: English, and the language is asked
 	s.text("hello?")
 	s.join(flows.Forum{ID: 9, Name: "Old forum", Phase: flows.PhaseClosed, ReopensTo: flows.PhaseCollecting})
 	s.do("opens a link with an unknown code", flows.Input{What: flows.JoinLinkOpened{}})
@@ -125,9 +127,13 @@ func TestTranscriptBumpy(t *testing.T) {
 	}
 }
 
+// Every question but the first has Back; Cancel comes once the student has
+// written something (before, there is nothing to throw away); optional
+// questions have Skip.
 func TestEveryQuestionHasBackAndCancel(t *testing.T) {
-	s := newStudent(t, "en")
+	s := newStudent(t, "de") // a phone in a language not offered: every question comes
 	s.join(testForum)
+	written := false
 	for _, step := range flows.IdeaSteps {
 		if s.state.Step != step.ID {
 			t.Fatalf("expected step %s, at %s", step.ID, s.state.Step)
@@ -143,8 +149,8 @@ func TestEveryQuestionHasBackAndCancel(t *testing.T) {
 		if step.ID != flows.StepLanguage && !slices.Contains(labels, s.label("button.back")) {
 			t.Errorf("step %s has no Back: %v", step.ID, labels)
 		}
-		if !slices.Contains(labels, s.label("button.cancel")) {
-			t.Errorf("step %s has no Cancel: %v", step.ID, labels)
+		if written != slices.Contains(labels, s.label("button.cancel")) {
+			t.Errorf("step %s: written=%v but buttons %v", step.ID, written, labels)
 		}
 		if step.Optional != slices.Contains(labels, s.label("button.skip")) {
 			t.Errorf("step %s: optional=%v but buttons %v", step.ID, step.Optional, labels)
@@ -155,6 +161,7 @@ func TestEveryQuestionHasBackAndCancel(t *testing.T) {
 			s.tap(s.label(string(step.ID) + "." + step.Answer.Choices[0]))
 		case flows.TextAnswer:
 			s.text("something")
+			written = true
 		default:
 			s.tap(s.label("button.skip"))
 		}
@@ -247,7 +254,6 @@ func TestTooLongSaysByHowMuch(t *testing.T) {
 func TestButtonsAreChecked(t *testing.T) {
 	s := newStudent(t, "en")
 	s.join(testForum)
-	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.town"))
 	before := s.state
@@ -278,7 +284,7 @@ func TestButtonsAreChecked(t *testing.T) {
 			t.Errorf("button %q caused effects", data)
 		}
 		keys := replyKeys(res)
-		if len(keys) < 2 || keys[0] != "error.stale_button" || keys[1] != "works.ask" {
+		if len(keys) < 2 || keys[0] != "error.stale_button" || keys[1] != "works.ask_town" {
 			t.Errorf("button %q: replies %v, want a polite note and the current question", data, keys)
 		}
 	}
@@ -306,7 +312,6 @@ func TestSubmitTwiceStoresOnce(t *testing.T) {
 func TestComingBackLater(t *testing.T) {
 	s := newStudent(t, "cs")
 	s.join(testForum)
-	s.tap(s.label("lang.cs"))
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.school"))
 	s.tap(s.label("button.skip"))
@@ -318,13 +323,17 @@ func TestComingBackLater(t *testing.T) {
 	if s.state.Step != flows.StepTitle || s.state.Answers[flows.StepImprove].Text != "Málo laviček" {
 		t.Fatalf("after re-joining: step %s answers %v", s.state.Step, s.state.Answers)
 	}
-	if keys := s.keys(); keys[0] != "join.welcome_back" || keys[1] != "title.ask" {
-		t.Errorf("replies %v", keys)
+	// The welcome back and the question, in one message.
+	if r := s.last; len(r) != 1 || r[0].Text.Key != "layout.intro" || r[0].Text.Data["Intro"].(flows.Msg).Key != "join.welcome_back" ||
+		r[0].Text.Data["Text"].(flows.Msg).Key != "title.ask" {
+		t.Errorf("replies %+v", r)
 	}
 	// Or just /start.
 	s.command("start")
-	if keys := s.keys(); keys[0] != "join.welcome_back" || keys[1] != "title.ask" {
-		t.Errorf("replies %v", keys)
+	// The welcome back and the question, in one message.
+	if r := s.last; len(r) != 1 || r[0].Text.Key != "layout.intro" || r[0].Text.Data["Intro"].(flows.Msg).Key != "join.welcome_back" ||
+		r[0].Text.Data["Text"].(flows.Msg).Key != "title.ask" {
+		t.Errorf("replies %+v", r)
 	}
 	// /new with an unfinished idea asks first.
 	s.command("new")
@@ -342,9 +351,14 @@ func TestLanguageFromTelegram(t *testing.T) {
 		if got := flows.LanguageFor(hint); got != want {
 			t.Errorf("LanguageFor(%q) = %q, want %q", hint, got, want)
 		}
+		// A phone in a language the forum offers is not asked which one.
 		res := flows.Handle(flows.State{}, flows.Input{What: flows.JoinLinkOpened{Found: true, Forum: testForum}, LanguageHint: hint, EventID: "1"}, clock)
-		if res.State.Lang != want || res.State.Step != flows.StepLanguage {
-			t.Errorf("joined with %q: lang %q step %q", hint, res.State.Lang, res.State.Step)
+		wantStep := flows.StepPrivacy
+		if hint == "" || hint == "ja" || hint == "zh-Hans" {
+			wantStep = flows.StepLanguage
+		}
+		if res.State.Lang != want || res.State.Step != wantStep {
+			t.Errorf("joined with %q: lang %q step %q, want %q %q", hint, res.State.Lang, res.State.Step, want, wantStep)
 		}
 	}
 }
@@ -389,7 +403,6 @@ func atStep(id flows.StepID) flows.State {
 func reviewReady(t *testing.T) *student {
 	s := newStudent(t, "en")
 	s.join(testForum)
-	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	s.walk(flows.StepReview, map[flows.StepID]string{
 		flows.StepWorksWell: "Parks", flows.StepImprove: "Bus stops", flows.StepTitle: "Roof at the bus stop",
@@ -401,7 +414,6 @@ func reviewReady(t *testing.T) *student {
 func TestDoubleTapIsIgnored(t *testing.T) {
 	s := newStudent(t, "en")
 	s.join(testForum)
-	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	scope := s.buttonData(s.label("scope.town"))
 	s.tap(s.label("scope.town"))
@@ -430,7 +442,6 @@ func TestAnotherForumLinkMidIdeaAsksFirst(t *testing.T) {
 	other := flows.Forum{ID: 8, Code: "other", Name: "9.C", Phase: flows.PhaseCollecting}
 	s := newStudent(t, "en")
 	s.join(testForum)
-	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.town"))
 	s.text("The park")
@@ -543,13 +554,12 @@ func TestRepeatSaysTheCurrentQuestionAgain(t *testing.T) {
 		t.Fatalf("a new conversation repeats %v", got)
 	}
 	s.join(testForum)
-	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.school"))
 	res := s.text("The library")
 	before := s.state
 	again := flows.Repeat(s.state)
-	if len(again) != 1 || again[0].Text.Key != res.Replies[len(res.Replies)-1].Text.Key || again[0].Text.Key != "improve.ask" {
+	if len(again) != 1 || again[0].Text.Key != res.Replies[len(res.Replies)-1].Text.Key || again[0].Text.Key != "improve.ask_school" {
 		t.Fatalf("repeated %+v, last said %+v", again, res.Replies)
 	}
 	if !reflect.DeepEqual(before, s.state) {
@@ -562,5 +572,38 @@ func TestRepeatSaysTheCurrentQuestionAgain(t *testing.T) {
 	again = flows.Repeat(s.state)
 	if len(again) != 1 || again[0].Text.Key != "submit.thanks" || again[0].Text.Data["Ref"] != s.state.LastRef || s.state.LastRef == "" {
 		t.Fatalf("after submitting, repeated %+v (ref %q)", again, s.state.LastRef)
+	}
+}
+
+// The shortest way through, in every language: the first idea with only
+// what must be answered, then a second idea, which asks neither what works
+// nor what to improve. Each ends with how many actions it took and how
+// many messages the bot sent and edited.
+func TestTranscriptShortest(t *testing.T) {
+	for _, lang := range flows.Languages {
+		t.Run(lang, func(t *testing.T) {
+			s := newStudent(t, lang)
+			s.join(testForum)
+			s.tap(s.label("privacy.ok"))
+			s.tap(s.label("scope.school"))
+			s.tap(s.label("button.skip"))
+			s.text(flowtest.AnswersIn(lang)[flows.StepImprove])
+			s.text(flowtest.AnswersIn(lang)[flows.StepTitle])
+			for _, tap := range []string{"button.skip", "cat.school", "button.skip", "button.skip", "help.no", "button.submit"} {
+				s.tap(s.label(tap))
+			}
+			s.log.WriteString(s.counts() + "\n")
+			s.tap(s.label("button.new_idea"))
+			s.tap(s.label("scope.town"))
+			s.text("Wi-fi")
+			for _, tap := range []string{"button.skip", "cat.misc", "button.skip", "button.skip", "help.maybe", "button.submit"} {
+				s.tap(s.label(tap))
+			}
+			s.log.WriteString(s.counts())
+			golden(t, "shortest."+lang, s.log.String())
+			if len(s.stored) != 2 || s.stored[1].WorksWell != "" || s.stored[1].Improve != "" || s.stored[1].Description != "" {
+				t.Errorf("stored %+v", s.stored)
+			}
+		})
 	}
 }

@@ -222,7 +222,6 @@ func TestUnfinishedSetupDoesNotCatchAnswers(t *testing.T) {
 	}
 	s.command(flows.CommandNewForum)
 	s.join(testForum) // the teacher tries the students' link
-	s.tap(s.label("lang.en"))
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.town"))
 	s.text("The park")

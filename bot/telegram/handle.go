@@ -148,7 +148,7 @@ func (b *Bot) onUpdate(ctx context.Context, api *tgbot.Bot, u *models.Update) {
 			b.converse(ctx, u, m.From, m.Chat.ID, flows.Input{What: flows.CommandSent{Name: flows.CommandHelp}})
 			return
 		}
-		b.converse(ctx, u, m.From, m.Chat.ID, b.messageInput(m))
+		b.converse(ctx, u, m.From, m.Chat.ID, messageInput(m))
 	}
 }
 
@@ -232,15 +232,6 @@ func commandName(m *models.Message) (string, bool) {
 }
 
 // messageInput says what a message is, as far as the conversation cares.
-func (b *Bot) messageInput(m *models.Message) flows.Input {
-	if m.Text != "" && b.locationLabels[m.Text] {
-		// Some clients send the location button's label as text instead of
-		// the location: it is not the name of a place.
-		return flows.Input{What: flows.Media{Kind: "location_button"}}
-	}
-	return messageInput(m)
-}
-
 func messageInput(m *models.Message) flows.Input {
 	switch {
 	case m.Location != nil:

@@ -28,9 +28,7 @@ func (b *Bot) messages(chatID int64, lang string, r flows.Reply) []*tgbot.SendMe
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
 		}
 	}
-	last := out[len(out)-1]
-	switch {
-	case len(r.Buttons) > 0:
+	if len(r.Buttons) > 0 {
 		kb := make([][]models.InlineKeyboardButton, len(r.Buttons))
 		for i, row := range r.Buttons {
 			kb[i] = make([]models.InlineKeyboardButton, len(row))
@@ -38,15 +36,7 @@ func (b *Bot) messages(chatID int64, lang string, r flows.Reply) []*tgbot.SendMe
 				kb[i][j] = models.InlineKeyboardButton{Text: b.text(lang, btn.Label), CallbackData: btn.Data}
 			}
 		}
-		last.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: kb}
-	case r.ShareLocation != nil:
-		last.ReplyMarkup = &models.ReplyKeyboardMarkup{
-			Keyboard:        [][]models.KeyboardButton{{{Text: b.text(lang, *r.ShareLocation), RequestLocation: true}}},
-			ResizeKeyboard:  true,
-			OneTimeKeyboard: true,
-		}
-	case r.RemoveKeyboard:
-		last.ReplyMarkup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
+		out[len(out)-1].ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: kb}
 	}
 	return out
 }

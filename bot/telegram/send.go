@@ -44,17 +44,14 @@ func (b *Bot) Send(ctx context.Context, d bot.Delivery) error {
 			err = b.sendFile(ctx, chatID, lang, r)
 		case r.Replace && d.Replace != 0:
 			err = b.edit(ctx, chatID, d.Replace, lang, r)
-		default:
-			for _, msg := range b.messages(chatID, lang, r) {
-				if err = b.throttle.slot(ctx, chatID, d.Background); err != nil {
-					break
-				}
-				if _, err = withRetry(ctx, b, "sendMessage", func() (struct{}, error) {
-					return struct{}{}, b.postJSON(ctx, "sendMessage", msg)
-				}); err != nil {
-					break
-				}
+			if err != nil && !errors.Is(err, tgbot.ErrorForbidden) {
+				// The tapped message cannot change (too long now, deleted, a
+				// photo's caption): the reply comes as a new message instead.
+				b.log.Warn("editing the tapped message failed; sending it anew", "err", redact(err, b.cfg.Token))
+				err = b.sendText(ctx, chatID, lang, r, d.Background)
 			}
+		default:
+			err = b.sendText(ctx, chatID, lang, r, d.Background)
 		}
 		if errors.Is(err, tgbot.ErrorForbidden) {
 			return fmt.Errorf("%w: %w", bot.ErrUnreachable, redact(err, b.cfg.Token))
@@ -78,9 +75,32 @@ func (b *Bot) sendKey(ctx context.Context, chatID int64, lang, key string) {
 	_ = b.rt.Deliver(ctx, b, pid, bot.Delivery{Chat: chatID, Lang: lang, Replies: []flows.Reply{{Text: flows.Msg{Key: key}}}})
 }
 
+// sendText sends a reply as one or more text messages.
+func (b *Bot) sendText(ctx context.Context, chatID int64, lang string, r flows.Reply, background bool) error {
+	for _, msg := range b.messages(chatID, lang, r) {
+		if err := b.throttle.slot(ctx, chatID, background); err != nil {
+			return err
+		}
+		if _, err := withRetry(ctx, b, "sendMessage", func() (struct{}, error) {
+			return struct{}{}, b.postJSON(ctx, "sendMessage", msg)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errTooLongToEdit: a reply of more than one message cannot take the place
+// of one.
+var errTooLongToEdit = errors.New("the reply is longer than one message")
+
 // edit shows a reply in place of an earlier message of the bot.
 func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string, r flows.Reply) error {
-	msg := b.messages(chatID, lang, r)[0]
+	msgs := b.messages(chatID, lang, r)
+	if len(msgs) > 1 {
+		return errTooLongToEdit
+	}
+	msg := msgs[0]
 	if err := b.throttle.slot(ctx, chatID, false); err != nil {
 		return err
 	}

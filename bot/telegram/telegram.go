@@ -55,8 +55,6 @@ type Bot struct {
 	throttle     *throttle
 	metrics      *metrics
 	username     string
-	// locationLabels are the location button's label in every language.
-	locationLabels map[string]bool
 }
 
 // allowedUpdates are the only update types the bot asks Telegram for.
@@ -106,10 +104,6 @@ func New(ctx context.Context, cfg Config, rt *bot.Runtime) (*Bot, error) {
 		return nil, fmt.Errorf("create telegram client: %w", redact(err, cfg.Token))
 	}
 	b.api = api
-	b.locationLabels = map[string]bool{}
-	for _, lang := range flows.Languages {
-		b.locationLabels[b.text(lang, flows.Msg{Key: "place.share_button"})] = true
-	}
 	for _, cmd := range flows.Commands {
 		api.RegisterHandler(tgbot.HandlerTypeMessageText, cmd.Name, tgbot.MatchTypeCommandStartOnly, b.onCommand(cmd.Name))
 	}

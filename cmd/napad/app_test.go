@@ -226,8 +226,15 @@ type student struct {
 var nextUserID int64 = 5000
 
 func (a *app) student(lang string) *student {
+	return a.studentOnPhone(lang, lang)
+}
+
+// studentOnPhone is a student writing in lang whose phone is set to the
+// language phone: one Nápad does not offer ("de", or "" for none) makes the
+// bot ask which language to use.
+func (a *app) studentOnPhone(lang, phone string) *student {
 	nextUserID++
-	return &student{a: a, t: a.t, u: a.fake.NewUser(nextUserID, "Student", lang), lang: lang}
+	return &student{a: a, t: a.t, u: a.fake.NewUser(nextUserID, "Student", phone), lang: lang}
 }
 
 func (s *student) render(key string) string {
@@ -239,18 +246,28 @@ func (s *student) render(key string) string {
 	return text
 }
 
-// pattern matches the rendered message whatever values fill it in.
+// pattern matches the rendered message whatever values fill it in, alone
+// or at the end of a message that says something first (a welcome, the
+// answer just tapped). A question put in words for the chosen scope
+// (key_school, key_town, key_both) matches in any of them.
 func (s *student) pattern(key string, count *int) *regexp.Regexp {
 	s.t.Helper()
-	text, err := s.a.catalog.Text(s.lang, key, nil, count)
-	if err != nil {
-		s.t.Fatal(err)
+	var alternatives []string
+	for _, k := range []string{key, key + "_school", key + "_town", key + "_both"} {
+		text, err := s.a.catalog.Text(s.lang, k, nil, count)
+		if err != nil {
+			if k == key {
+				s.t.Fatal(err)
+			}
+			continue
+		}
+		parts := strings.Split(text, "<no value>")
+		for i, p := range parts {
+			parts[i] = regexp.QuoteMeta(p)
+		}
+		alternatives = append(alternatives, strings.Join(parts, ".*?"))
 	}
-	parts := strings.Split(text, "<no value>")
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
-	}
-	return regexp.MustCompile(`(?s)^` + strings.Join(parts, ".*?") + `$`)
+	return regexp.MustCompile(`(?s)(?:^|\n\n)(?:` + strings.Join(alternatives, "|") + `)$`)
 }
 
 // expect waits for the bot to say the message key (in the student's language).
@@ -369,17 +386,34 @@ func (s *student) answer(q flowQuestion, want map[flows.StepID]string, choose ma
 
 // walk answers from question from (asked already, or about to be) until
 // the student is asked until; want and choose as for answer, and choose may
-// say a question is notAsked.
+// say a question is notAsked. Questions the bot does not ask (the language
+// when the phone's is offered, what works and what to improve with a
+// second idea) are passed over: each answer waits for whichever of the
+// questions still ahead comes.
 func (s *student) walk(from, until flows.StepID, want, choose map[flows.StepID]string) {
 	s.t.Helper()
-	for _, q := range ideaFlow[questionIndex(from):questionIndex(until)] {
-		if choose[q.step.ID] == notAsked {
-			continue
+	ahead := ideaFlow[questionIndex(from) : questionIndex(until)+1]
+	for {
+		var patterns []*regexp.Regexp
+		for _, q := range ahead {
+			patterns = append(patterns, s.pattern(q.ask, nil))
 		}
-		s.expect(q.ask)
-		s.answer(q, want, choose)
+		asked := -1
+		s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool {
+			for i, p := range patterns {
+				if choose[ahead[i].step.ID] != notAsked && p.MatchString(m.Text) {
+					asked = i
+					return true
+				}
+			}
+			return false
+		}, waitLong)
+		if ahead[asked].step.ID == until {
+			return
+		}
+		s.answer(ahead[asked], want, choose)
+		ahead = ahead[asked+1:]
 	}
-	s.expect(ideaFlow[questionIndex(until)].ask)
 }
 
 // toReview drives the student from the join link to the review screen.
