@@ -135,6 +135,7 @@ func (rt *Runtime) step(ctx context.Context, ch Channel, ev Event, turn Conversa
 		in.EventID = newEventID()
 		in.LanguageHint = ev.LanguageHint
 		in.Participant = ev.Participant
+		in.Age = rt.cfg.Age
 		if rt.IsStaff(ev.Participant) || flows.NeedsActor(env.State, in) {
 			var known bool
 			if in.Actor, known = rt.actor(ctx, ev.Participant); !known {

@@ -35,8 +35,11 @@ type Config struct {
 	// IdeasPerDay is how many ideas a student may send to one forum in 24
 	// hours (0: no limit): a flood of ideas buries everyone else's.
 	IdeasPerDay int
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Age is who may take part on their own, and whether their age group
+	// is asked.
+	Age    flows.AgeRule
+	Logger *slog.Logger
+	Now    func() time.Time
 
 	// ContactKeys seal students' chats in the outbox; nil: the keys derived
 	// from ParticipantKey (seal.ContactKeys).

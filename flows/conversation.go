@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -187,7 +188,9 @@ func (c *conversation) enter(f Forum, lastYear *LastYear) {
 			c.st.Lang = f.Languages[0]
 		}
 	}
-	c.do(CountJoin{Forum: f})
+	if !c.in.Age.Asks() || c.st.AgeOK {
+		c.do(CountJoin{Forum: f}) // otherwise once they said they are old enough
+	}
 	if f.PhaseAt(c.now) != PhaseCollecting {
 		c.phaseView(f)
 		return
@@ -347,6 +350,8 @@ func (c *conversation) skipped(id StepID) bool {
 		return c.st.ForumScope != ""
 	case StepLanguage:
 		return len(c.st.ForumLangs) == 1
+	case StepAge:
+		return !c.in.Age.Asks() || c.st.AgeOK
 	case StepWorksWell, StepImprove:
 		// Asked with the first idea in a forum: a second idea is one more
 		// idea, not another survey.
@@ -365,8 +370,11 @@ func (c *conversation) languages() []string {
 
 // choices are the buttons of a question.
 func (c *conversation) choices(step Step) []string {
-	if step.ID == StepLanguage {
+	switch step.ID {
+	case StepLanguage:
 		return c.languages()
+	case StepAge:
+		return c.in.Age.choices()
 	}
 	return step.Answer.Choices
 }
@@ -727,6 +735,11 @@ func (c *conversation) record(step Step, a Answer) {
 	switch step.ID {
 	case StepLanguage:
 		c.st.Lang = a.Text
+	case StepAge:
+		delete(c.st.Answers, StepAge) // kept with the student, not the idea
+		if !c.ageAnswered(a.Text) {
+			return
+		}
 	case StepPrivacy:
 		c.st.PrivacyOK = true
 	}
@@ -787,6 +800,10 @@ func (c *conversation) submission() Idea {
 		SubmittedAt: c.now.UTC(),
 		Quiet:       c.st.Quiet,
 	}
+	if c.st.AgeBand != "" {
+		a = maps.Clone(a)
+		a[StepAge] = Answer{Text: c.st.AgeBand}
+	}
 	for _, step := range MoreQuestions() {
 		if t := a[step.ID].Text; t != "" {
 			if s.More == nil {
@@ -822,8 +839,11 @@ func (c *conversation) ask() {
 		c.startIdea()
 		return
 	}
-	data := map[string]any{"Forum": c.st.ForumName, "Max": step.Answer.MaxLen}
+	data := map[string]any{"Forum": c.st.ForumName, "Max": step.Answer.MaxLen, "Min": c.in.Age.Min}
 	question := step.Question
+	if step.ID == StepAge && !c.in.Age.AskBand {
+		question = "age.ask_min"
+	}
 	if scope := c.st.Answers[StepScope].Text; step.ByScope && slices.Contains(Scopes, scope) {
 		question += "_" + scope
 	}
@@ -831,7 +851,11 @@ func (c *conversation) ask() {
 	for _, chunk := range chunks(c.choices(step), choicesPerRow(step)) {
 		var r []Button
 		for _, choice := range chunk {
-			r = append(r, c.button1(ChoiceLabel(step.ID, choice), string(step.ID), choice))
+			b := c.button1(ChoiceLabel(step.ID, choice), string(step.ID), choice)
+			if step.ID == StepAge {
+				b.Label.Data = map[string]any{"Min": c.in.Age.Min}
+			}
+			r = append(r, b)
 		}
 		rows = append(rows, r)
 	}

@@ -58,6 +58,10 @@ type student struct {
 	// ApplyImport, and the imports applied.
 	importing func(e flows.Effect) flows.Happened
 	imported  []flows.ApplyImport
+	// The deployment's age rule, and the joins counted.
+	age    flows.AgeRule
+	joins  int
+	forgot bool
 	// What the student did and how many messages the bot sent or edited
 	// in answer, since the last counts().
 	actions, sent, edited int
@@ -85,7 +89,17 @@ func (s *student) do(label string, in flows.Input) flows.Result {
 	in.EventID = strconv.Itoa(1000 + s.events)
 	in.LanguageHint = s.hint
 	in.Actor, in.Participant = s.actor, s.pid
+	in.Age = s.age
 	res := flows.Run(s.state, in, clock, s.effect)
+	for _, e := range res.Effects {
+		if _, ok := e.(flows.CountJoin); ok {
+			s.joins++
+		}
+	}
+	if res.Forget { // as the bot deletes the conversation, once it has answered
+		s.forgot = true
+		defer func() { s.state = flows.State{Lang: s.state.Lang} }()
+	}
 	replies, state := res.Replies, res.State
 	s.state = roundTrip(s.t, state)
 	s.last = replies

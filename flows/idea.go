@@ -13,6 +13,7 @@ import "slices"
 // idea in a forum.
 var IdeaSteps = []Step{
 	{ID: StepLanguage, Question: "language.ask", Answer: OneOf(Languages...)},
+	{ID: StepAge, Question: "age.ask", Answer: OneOf(append(AgeBands, AgeOldEnough, AgeTooYoung)...)},
 	{ID: StepPrivacy, Question: "privacy.notice", Answer: OneOf("ok")},
 	{ID: StepScope, Question: "scope.ask", Answer: OneOf(Scopes...)},
 	{ID: StepWorksWell, Question: "works.ask", Answer: FreeText(1000), Optional: true, ByScope: true},
@@ -28,6 +29,7 @@ var IdeaSteps = []Step{
 // Step names, short because they travel inside button data (64 bytes at most).
 const (
 	StepLanguage    StepID = "lang"
+	StepAge         StepID = "age"
 	StepPrivacy     StepID = "privacy"
 	StepScope       StepID = "scope"
 	StepWorksWell   StepID = "works"
@@ -61,7 +63,8 @@ var ownField = []StepID{
 
 // MoreQuestions are the idea's questions whose text or choice is stored in
 // Idea.More: every question but the language, the privacy notice and
-// those with a field of their own.
+// those with a field of their own. (The age group, asked once, goes with
+// each of the student's ideas.)
 func MoreQuestions() []Step {
 	var more []Step
 	for _, s := range IdeaSteps {

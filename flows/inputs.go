@@ -15,6 +15,8 @@ type Input struct {
 	EventID string
 	// LanguageHint is the person's app language, used until they choose.
 	LanguageHint string
+	// Age is the deployment's rule on students' age.
+	Age AgeRule
 	// Who sent it: a student, a teacher or city staff, and their pseudonym.
 	Actor       Actor
 	Participant string

@@ -38,9 +38,10 @@ type config struct {
 	StateTTL       time.Duration
 	StaffIDs       []int64
 	Location       *time.Location
-	StaffLanguage  string // of exports for staff (STAFF_LANGUAGE): headers, statuses, categories
-	RetentionDays  int    // 0: keep the link between ideas and students
-	IdeasPerDay    int    // per student and forum; 0: no limit
+	StaffLanguage  string        // of exports for staff (STAFF_LANGUAGE): headers, statuses, categories
+	RetentionDays  int           // 0: keep the link between ideas and students
+	IdeasPerDay    int           // per student and forum; 0: no limit
+	Age            flows.AgeRule // MIN_AGE, ASK_AGE_BAND
 	// Telegram's sending limits (telegram.Config: negative means none).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
@@ -325,6 +326,21 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 			r.fail("IDEAS_PER_DAY", "must be a number of ideas, 0 for no limit (got %q)", v)
 		}
 		c.IdeasPerDay = n
+	}
+
+	if v := r.get("MIN_AGE", ""); v != "" && v != "0" {
+		n, err := strconv.Atoi(v)
+		if err != nil || !slices.Contains(flows.MinAges, n) {
+			r.fail("MIN_AGE", "must be 0 (no check) or one of %v, the bounds of the age groups (got %q)", flows.MinAges, v)
+		}
+		c.Age.Min = n
+	}
+	if v := r.get("ASK_AGE_BAND", ""); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			r.fail("ASK_AGE_BAND", "must be true or false (got %q)", v)
+		}
+		c.Age.AskBand = on
 	}
 
 	c.MessagesPerSecond = r.rate("TELEGRAM_MESSAGES_PER_SECOND", telegram.DefaultMessagesPerSecond)

@@ -194,6 +194,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		StaffUsers:     staff,
 		Location:       cfg.Location,
 		IdeasPerDay:    cfg.IdeasPerDay,
+		Age:            cfg.Age,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
 		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB, Shortlist: db})

@@ -79,6 +79,8 @@ func loadLabels(cat *locales.Catalog, lang string) (*labels, error) {
 	for _, c := range columns {
 		if !slices.ContainsFunc(flows.MoreQuestions(), func(q flows.Step) bool { return string(q.ID) == c.key }) {
 			l.cols[c.key] = text("sheet.col." + c.key)
+		} else if h, err := cat.Text(lang, "sheet.col."+c.key, nil, nil); err == nil {
+			l.cols[c.key] = h // a further question with a header of its own
 		}
 	}
 	codes := func(key, prefix string, list []string) {

@@ -14,7 +14,7 @@ import (
 var csHeaders = []string{
 	"Kód", "Fórum", "Škola", "Město", "Datum", "Jazyk", "Týká se", "Oblast", "Co funguje", "Co zlepšit",
 	"Název", "Popis", "Místo", "Zeměpisná šířka", "Zeměpisná délka", "Mapa", "Fotografie", "Chce pomoci",
-	"Stav", "Odpověď žákovi", "Žák (pseudonym)", "Kontrolní kód",
+	"Stav", "Odpověď žákovi", "Žák (pseudonym)", "Věková skupina", "Kontrolní kód",
 }
 
 func TestExportHeadersInCzech(t *testing.T) {
@@ -25,12 +25,12 @@ func TestExportHeadersInCzech(t *testing.T) {
 	if !slices.Equal(got, csHeaders) {
 		t.Errorf("Czech headers\n%q\nwant\n%q", got, csHeaders)
 	}
-	// With hidden ideas, "Skryto" says why, before the check code.
+	// With hidden ideas, "Skryto" says why, after the pseudonym.
 	got, err = export.Headers(export.WithLanguage("cs"), export.WithHidden(true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := slices.Insert(slices.Clone(csHeaders), len(csHeaders)-1, "Skryto")
+	want := slices.Insert(slices.Clone(csHeaders), slices.Index(csHeaders, "Žák (pseudonym)")+1, "Skryto")
 	if !slices.Equal(got, want) {
 		t.Errorf("Czech headers with hidden ideas\n%q\nwant\n%q", got, want)
 	}

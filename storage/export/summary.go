@@ -28,7 +28,11 @@ var summaryTables = []struct {
 	{colCategory, flows.Categories},
 	{colScope, flows.Scopes},
 	{colStatus, flows.Statuses},
+	{colAge, flows.AgeBands}, // only where students were asked (see writeSummary)
 }
+
+// colAge is the age group's column: an answer kept in Row.More.
+const colAge = string(flows.StepAge)
 
 func newSummary() summary {
 	s := summary{byForum: map[string]int{}, byCode: map[string]map[string]int{}}
@@ -47,6 +51,9 @@ func (s *summary) add(r *Row) {
 	s.byCode[colCategory][r.Category]++
 	s.byCode[colScope][r.Scope]++
 	s.byCode[colStatus][r.Status]++
+	if band := r.More[colAge]; band != "" {
+		s.byCode[colAge][band]++
+	}
 }
 
 // writeSummary fills the first sheet: a table per count, one under the
@@ -98,6 +105,9 @@ func (x *XLSXWriter) writeSummary() error {
 	}
 	var catFirst int // the categories' first row, for the chart
 	for _, t := range summaryTables {
+		if t.key == colAge && len(x.sum.byCode[colAge]) == 0 {
+			continue // a deployment that asks no age has no age groups to count
+		}
 		row++ // an empty row between tables
 		if err := put(l.header(columnByKey(t.key)), 0, x.headerStyle); err != nil {
 			return err

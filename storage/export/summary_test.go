@@ -164,3 +164,27 @@ func TestExportXLSXStatusDropDown(t *testing.T) {
 		}
 	}
 }
+
+// Where students were asked their age group, the summary counts the ideas
+// per group, and each idea's row says its group.
+func TestExportXLSXSummaryByAge(t *testing.T) {
+	rows := sampleRows()
+	rows[0].More = map[string]string{"age": "13-14"}
+	rows[1].More = map[string]string{"age": "16-17"}
+	rows[2].More = map[string]string{"age": "16-17"}
+	f := openXLSX(t, writeXLSX(t, rows, nil, export.WithLanguage("cs")), "cs")
+	got, err := f.GetRows("Přehled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := slices.IndexFunc(got, func(r []string) bool { return len(r) > 0 && r[0] == "Věková skupina" })
+	if at < 0 || len(got) < at+6 {
+		t.Fatalf("no age table in the summary: %q", got)
+	}
+	want := [][]string{{"12-", "0"}, {"13-14", "1"}, {"15", "0"}, {"16-17", "2"}, {"18+", "0"}}
+	for i, w := range want {
+		if !slices.Equal(got[at+1+i], w) {
+			t.Errorf("age row %d: %q, want %q", i, got[at+1+i], w)
+		}
+	}
+}
