@@ -142,10 +142,10 @@ type State struct {
 	PrivacyOK bool     `json:"ok,omitempty"`
 	// AgeOK: the student said they are old enough (AgeRule); AgeBand is
 	// their age group, when asked.
-	AgeOK   bool   `json:"ag,omitempty"`
-	AgeBand string `json:"ab,omitempty"`
-	Submitted int      `json:"n,omitempty"` // ideas sent in this forum
-	LastRef   string   `json:"r,omitempty"` // reference of the last idea sent
+	AgeOK     bool   `json:"ag,omitempty"`
+	AgeBand   string `json:"ab,omitempty"`
+	Submitted int    `json:"n,omitempty"` // ideas sent in this forum
+	LastRef   string `json:"r,omitempty"` // reference of the last idea sent
 	// Quiet: the student said /stop; later ideas keep no way to reach them,
 	// even if they had sent none before (and so had no contact to mark).
 	Quiet bool `json:"q,omitempty"`
