@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -460,7 +461,16 @@ func (c *conversation) ideaButton(b buttonData) {
 	c.edit = true
 	switch b.step {
 	case buttonNav:
-		c.navigate(b.value)
+		// Back and Skip carry their question: one tapped on an earlier
+		// question's message (further up the chat) must not act on, nor
+		// turn that old message into, the question the student is at.
+		where, from, tagged := strings.Cut(b.value, ":")
+		if tagged && from != string(c.st.Step) {
+			c.stale()
+			return
+		}
+		c.edit = tagged || where == "cancel" // an untagged button may be one sent before they were tagged
+		c.navigate(where)
 	case buttonEdit:
 		if c.st.Step != StepReview || !slices.Contains(Editable, StepID(b.value)) {
 			c.stale()
@@ -884,10 +894,10 @@ func (c *conversation) show(text Msg, buttons [][]Button) {
 func (c *conversation) navRow(step Step) []Button {
 	var nav []Button
 	if c.st.Editing || c.previous(step.ID) != "" {
-		nav = append(nav, c.button1("button.back", buttonNav, "back"))
+		nav = append(nav, c.button1("button.back", buttonNav, "back:"+string(step.ID)))
 	}
 	if step.Optional {
-		nav = append(nav, c.button1("button.skip", buttonNav, "skip"))
+		nav = append(nav, c.button1("button.skip", buttonNav, "skip:"+string(step.ID)))
 	}
 	if c.hasWritten() { // before, there is nothing to throw away
 		nav = append(nav, c.button1("button.cancel", buttonNav, "cancel"))

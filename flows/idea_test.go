@@ -613,3 +613,27 @@ func TestTranscriptShortest(t *testing.T) {
 		})
 	}
 }
+
+// Back and Skip on an earlier question's message, further up the chat, act
+// on nothing and change no old message: the student is shown where they are.
+func TestBackOnAnEarlierMessageIsStale(t *testing.T) {
+	s := newStudent(t, "en")
+	s.join(testForum)
+	s.tap(s.label("privacy.ok"))
+	s.tap(s.label("scope.school"))
+	oldSkip := s.buttonData(s.label("button.skip")) // on "what works"
+	s.text("The library")                            // now at "what to improve", a new message
+	before := s.state
+	res := s.press(oldSkip)
+	if s.state.Step != before.Step || len(s.state.Answers) != len(before.Answers) {
+		t.Errorf("an old Skip moved the student to %q", s.state.Step)
+	}
+	for _, r := range res.Replies {
+		if r.Replace {
+			t.Errorf("an old message was edited: %+v", r.Text)
+		}
+	}
+	if keys := replyKeys(res); len(keys) != 2 || keys[0] != "error.stale_button" || keys[1] != "improve.ask_school" {
+		t.Errorf("replies %v", keys)
+	}
+}
