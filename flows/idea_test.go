@@ -622,7 +622,7 @@ func TestBackOnAnEarlierMessageIsStale(t *testing.T) {
 	s.tap(s.label("privacy.ok"))
 	s.tap(s.label("scope.school"))
 	oldSkip := s.buttonData(s.label("button.skip")) // on "what works"
-	s.text("The library")                            // now at "what to improve", a new message
+	s.text("The library")                           // now at "what to improve", a new message
 	before := s.state
 	res := s.press(oldSkip)
 	if s.state.Step != before.Step || len(s.state.Answers) != len(before.Answers) {
