@@ -131,7 +131,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if !found {
 			return fmt.Errorf("no forum has the join code %q", code)
 		}
-		png, err := qrcard.PNG(telegram.JoinLink(username, f.Code), f.Name)
+		png, err := qrcard.PNG(telegram.JoinLink(username, f.Code), f.Name, flows.JoinCommand(f.ShortCode))
 		if err != nil {
 			return fmt.Errorf("draw QR code: %w", err)
 		}
