@@ -258,9 +258,16 @@ func (rt *Runtime) joinInput(ctx context.Context, code string) (flows.Input, err
 	if err != nil {
 		return flows.Input{}, fmt.Errorf("look up join code: %w", err)
 	}
+	return rt.joinLinkOpened(ctx, forum, found), nil
+}
+
+// joinLinkOpened is what opening forum's join link hands the flow, whether
+// by the link or by its short code: the forum, and last year's if it
+// follows one.
+func (rt *Runtime) joinLinkOpened(ctx context.Context, forum flows.Forum, found bool) flows.Input {
 	opened := flows.JoinLinkOpened{Found: found, Forum: rt.local(forum)}
 	if found && forum.PreviousID != 0 {
 		opened.LastYear = rt.lastYear(ctx, forum.PreviousID)
 	}
-	return flows.Input{What: opened}, nil
+	return flows.Input{What: opened}
 }

@@ -183,6 +183,8 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.planImport(ctx, x, e)
 	case flows.ApplyImport:
 		return rt.applyImport(ctx, x, e)
+	case flows.LookUpJoinCode:
+		return rt.lookUpJoinCode(ctx, x, e)
 	}
 	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
 	return flows.Input{}, false

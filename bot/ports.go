@@ -62,6 +62,9 @@ type OutboxResealer interface {
 // ForumStore finds, creates and changes forums, and counts who took part.
 type ForumStore interface {
 	ForumByCode(ctx context.Context, code string) (forum flows.Forum, found bool, err error)
+	// ForumByShortCode finds a forum by its short join code as someone
+	// typed it (flows.NormalJoinCode reads it).
+	ForumByShortCode(ctx context.Context, typed string) (forum flows.Forum, found bool, err error)
 	ForumByID(ctx context.Context, id int64) (forum flows.Forum, found bool, err error)
 	ForumsByOwner(ctx context.Context, ownerID string) ([]flows.Forum, error)
 	AllForums(ctx context.Context) ([]flows.Forum, error)
@@ -72,6 +75,17 @@ type ForumStore interface {
 	// to reach them with the forum's broadcasts.
 	RecordJoin(ctx context.Context, forumID int64, participantID, language string, chat int64) error
 	ForumStats(ctx context.Context, forumID int64) (flows.ForumStats, error)
+}
+
+// JoinCodeCounter counts the short join codes each person typed that led to
+// no forum, in a window that starts with the first (see joincode.go).
+type JoinCodeCounter interface {
+	// WrongJoinCodes is how many wrong codes the participant typed in their
+	// current window (0: none, or the window is over).
+	WrongJoinCodes(ctx context.Context, participantID string) (int, error)
+	// CountWrongJoinCode counts one more and returns the count; the first
+	// starts a window of the given length.
+	CountWrongJoinCode(ctx context.Context, participantID string, window time.Duration) (int, error)
 }
 
 // IdeaStore stores finished ideas durably, once per draft however often asked.

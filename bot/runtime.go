@@ -62,6 +62,9 @@ type Stores struct {
 	Voting        VotingStore
 	Broadcasts    BroadcastStore
 	Shortlist     ShortlistStore
+	// JoinCodes counts wrong join codes, to slow guessing down; nil: no
+	// limit (a runtime for tests).
+	JoinCodes JoinCodeCounter
 }
 
 // Runtime runs conversations; channels feed it events.

@@ -1,6 +1,9 @@
 package flows
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // This file is every command a person can type and every kind of button,
 // with who may use it: routing, role checks, the command menus and /help
@@ -59,6 +62,7 @@ var commands = []Command{
 	{Name: CommandForums, Who: Teachers, InMenu: true, run: (*conversation).forums},
 	{Name: CommandStart, run: (*conversation).start},
 	{Name: CommandNew, InMenu: true, run: (*conversation).newCommand},
+	{Name: CommandJoin, InMenu: true, run: (*conversation).joinCommand},
 	{Name: CommandCancel, InMenu: true, run: (*conversation).cancelCommand},
 	{Name: CommandVote, InMenu: true, run: (*conversation).voteCommand},
 	{Name: CommandResults, InMenu: true, run: (*conversation).voteCommand},
@@ -68,6 +72,17 @@ var commands = []Command{
 	{Name: CommandStop, InMenu: true, run: (*conversation).stopCommand},
 	{Name: CommandLanguage, InMenu: true, run: (*conversation).languageCommand},
 	{Name: CommandHelp, InMenu: true, ShowsRole: true, KeepsQuestion: true, run: (*conversation).help},
+}
+
+// argOrAsk runs a command that takes what follows it (/idea N-7K2Q,
+// /join K7Q2-M9XD) with that, or asks for it with the pending question.
+func (c *conversation) argOrAsk(w CommandSent, ask Pending, with func(arg string)) {
+	if strings.TrimSpace(w.Arg) == "" {
+		c.st.Pending = ask
+		c.askPending()
+		return
+	}
+	with(w.Arg)
 }
 
 // helpLines are the /help lines of the menu's commands for exactly who.
@@ -84,6 +99,7 @@ func helpLines(who Audience) Lines {
 // The commands' names.
 const (
 	CommandStart         = "start"
+	CommandJoin          = "join"
 	CommandNew           = "new"
 	CommandCancel        = "cancel"
 	CommandLanguage      = "language"

@@ -39,6 +39,8 @@ func (c *conversation) handle() {
 	switch w := c.in.What.(type) {
 	case JoinLinkOpened:
 		c.join(w)
+	case JoinCodeRefused:
+		c.joinCodeRefused(w)
 	case CommandSent:
 		c.command(w)
 	case Tap:
@@ -613,6 +615,9 @@ func (c *conversation) answer() {
 		(c.st.Reviewing != "" || c.st.Announce != nil || c.st.Import != nil || c.st.Pending == PendingIdeaRef) && !c.in.Actor.May(Staff):
 		c.notAllowed() // the role ended while its question was open
 		return
+	case c.st.Pending == PendingJoinCode:
+		c.joinCodeText()
+		return
 	case c.st.Setup != nil:
 		c.setupAnswer()
 		return
@@ -638,7 +643,7 @@ func (c *conversation) answer() {
 		c.helpContact()
 		return
 	case !c.st.Joined():
-		c.say("start.how_to_join", nil)
+		c.joinCodeText()
 		return
 	case c.st.Pending != PendingNone:
 		c.say("error.tap_button", nil)
@@ -925,6 +930,8 @@ func (c *conversation) askPending() {
 		c.askDecision()
 	case PendingIdeaRef:
 		c.say("staffidea.ask", nil)
+	case PendingJoinCode:
+		c.say("joincode.ask", nil)
 	case PendingDelete:
 		c.say("delete.confirm", nil, row(
 			Button{Label: Msg{Key: "button.delete_all"}, Data: encodeButton("", buttonDeleteAll, "yes")},

@@ -272,12 +272,7 @@ func decisionButtons(kind string, item ReviewItem) [][]Button {
 
 // ideaCommand is /idea N-XXXX: one idea with its history, to decide from.
 func (c *conversation) ideaCommand(w CommandSent) {
-	if strings.TrimSpace(w.Arg) == "" {
-		c.st.Pending = PendingIdeaRef
-		c.askPending()
-		return
-	}
-	c.findIdea(w.Arg)
+	c.argOrAsk(w, PendingIdeaRef, c.findIdea)
 }
 
 // ideaRef handles the reference typed for "which idea?".

@@ -145,6 +145,11 @@ type (
 		Stats Stats
 		Lang  string
 	}
+	// LookUpJoinCode finds the forum of a short join code someone typed
+	// (Code: as NormalJoinCode gives it), as its join link would
+	// (JoinLinkOpened), unless they typed too many wrong codes lately
+	// (JoinCodeRefused).
+	LookUpJoinCode struct{ Code string }
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -198,3 +203,4 @@ func (PlanImport) effect()          {}
 func (ApplyImport) effect()         {}
 func (LoadStats) effect()           {}
 func (MakeStatsPicture) effect()    {}
+func (LookUpJoinCode) effect()      {}

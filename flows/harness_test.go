@@ -19,7 +19,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
 
-var testForum = flows.Forum{ID: 7, Code: "Zk3xQ9mP2aLw8RtY", Name: "8.B – ZŠ Komenského", School: "ZŠ Komenského", Town: "Kolín", Phase: flows.PhaseCollecting}
+var testForum = flows.Forum{ID: 7, Code: "Zk3xQ9mP2aLw8RtY", ShortCode: "H4RV3ST7", Name: "8.B – ZŠ Komenského", School: "ZŠ Komenského", Town: "Kolín", Phase: flows.PhaseCollecting}
 
 var clock = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
@@ -72,6 +72,9 @@ type student struct {
 	// student's own ideas for /myideas.
 	ideas []*flows.IdeaView
 	mine  []flows.MyIdea
+	// wrongCodes counts the join codes typed that led nowhere: from the
+	// fifth on, the bot looks no code up.
+	wrongCodes int
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -137,7 +140,7 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		return flows.Input{What: flows.Submitted{Ref: fmt.Sprintf("N-T%03d", s.refs)}}, true
 	case flows.CreateForum:
 		sp := e.Spec
-		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), Name: sp.Name, School: sp.School,
+		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), ShortCode: fmt.Sprintf("F%07d", 70+len(s.forums)), Name: sp.Name, School: sp.School,
 			Town: sp.Town, Scope: sp.Scope, Languages: sp.Languages, Phase: flows.PhaseCollecting, OwnerID: s.pid,
 			ShortlistSize: flows.DefaultShortlistSize, VotesPerParticipant: flows.DefaultVotesPerParticipant}
 		if day, err := time.Parse("2006-01-02", sp.ClosesOn); err == nil {
@@ -156,6 +159,17 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		return in, true
 	case flows.ListForums:
 		return flows.Input{What: flows.ForumsListed{Forums: s.forums}}, true
+	case flows.LookUpJoinCode:
+		if s.wrongCodes >= 5 {
+			return flows.Input{What: flows.JoinCodeRefused{Code: e.Code, Limited: true}}, true
+		}
+		for _, f := range append([]flows.Forum{testForum}, s.forums...) {
+			if f.ShortCode == e.Code {
+				return flows.Input{What: flows.JoinLinkOpened{Found: true, Forum: f}}, true
+			}
+		}
+		s.wrongCodes++
+		return flows.Input{What: flows.JoinCodeRefused{Code: e.Code}}, true
 	case flows.LoadCard:
 		for _, f := range s.forums {
 			if f.ID == e.ForumID {

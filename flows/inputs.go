@@ -212,6 +212,14 @@ type (
 	StatsLoaded struct{ Stats Stats }
 	// StatsPictureMade is the overview's picture (a PNG file).
 	StatsPictureMade struct{ File File }
+	// JoinCodeRefused: a typed join code (Code, as stored) leads to no
+	// forum, or (Limited) the person typed too many wrong codes lately and
+	// it was not even looked up. A code that leads to a forum comes back
+	// as the JoinLinkOpened its link gives.
+	JoinCodeRefused struct {
+		Code    string
+		Limited bool
+	}
 )
 
 func (Text) happened()                 {}
@@ -259,3 +267,4 @@ func (ImportRefused) happened()        {}
 func (ImportApplied) happened()        {}
 func (StatsLoaded) happened()          {}
 func (StatsPictureMade) happened()     {}
+func (JoinCodeRefused) happened()      {}

@@ -14,7 +14,7 @@ import (
 func shortlistTeacher(t *testing.T, lang string) *student {
 	s := newTeacher(t)
 	s.hint = lang
-	s.forums = []flows.Forum{{ID: 70, Code: "mine", Name: "8.B – ZŠ Komenského", Phase: flows.PhaseShortlisting, OwnerID: "pid-teacher", ShortlistSize: 3, VotesPerParticipant: 2},
+	s.forums = []flows.Forum{{ID: 70, Code: "mine", ShortCode: "M1NE8B70", Name: "8.B – ZŠ Komenského", Phase: flows.PhaseShortlisting, OwnerID: "pid-teacher", ShortlistSize: 3, VotesPerParticipant: 2},
 		{ID: 71, Code: "theirs", Name: "9.A", Phase: flows.PhaseShortlisting, OwnerID: "pid-other", ShortlistSize: 10}}
 	titles := []string{"Benches by the pond", "Shade in the schoolyard", "Trees for shade", "More shade, please", "Water fountain",
 		"Bike racks", "Quiet room", "Safer crossing", "Longer lunch break", "Recycling bins"}

@@ -357,12 +357,12 @@ func (c *conversation) setupData() map[string]any {
 
 func (c *conversation) forumCreated(f Forum) {
 	c.st.Setup = nil
-	c.say("setup.created", map[string]any{"Forum": f.Name, "Link": JoinLink{Code: f.Code}})
+	c.say("setup.created", map[string]any{"Forum": f.Name, "Link": JoinLink{Code: f.Code}, "Code": FormatJoinCode(f.ShortCode)})
 	c.replies = append(c.replies, c.qrReply(f), c.card(ForumCard{Forum: f}))
 }
 
 func (c *conversation) qrReply(f Forum) Reply {
-	return Reply{Text: Msg{Key: "forum.qr_caption", Data: map[string]any{"Forum": f.Name, "Link": JoinLink{Code: f.Code}}}, QR: &f}
+	return Reply{Text: Msg{Key: "forum.qr_caption", Data: map[string]any{"Forum": f.Name, "Link": JoinLink{Code: f.Code}, "Code": FormatJoinCode(f.ShortCode)}}, QR: &f}
 }
 
 func (c *conversation) forumList(forums []Forum) {
@@ -413,7 +413,7 @@ func (c *conversation) card(fc ForumCard) Reply {
 		Text: Msg{Key: "forum.card", Data: map[string]any{
 			"Forum": f.Name, "Status": status, "Joined": s.Joined, "InProgress": s.InProgress,
 			"Submitted": s.Submitted, "Last": last, "Closes": closes, "Link": JoinLink{Code: f.Code},
-			"Voting": votingSettings(f),
+			"Code": FormatJoinCode(f.ShortCode), "Voting": votingSettings(f),
 		}},
 		Buttons: append([][]Button{
 			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},

@@ -6,6 +6,7 @@ import "time"
 type Forum struct {
 	ID        int64
 	Code      string // join code used in https://t.me/<bot>?start=<code>
+	ShortCode string // typed instead of the link (/join K7Q2-M9XD, see joincode.go); stored without the dash
 	Name      string
 	School    string
 	Town      string

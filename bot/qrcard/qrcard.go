@@ -1,7 +1,8 @@
 // Package qrcard renders a forum's join link as a PNG "card" meant for a
-// classroom projector: a big QR code, the forum name under it and the link
+// classroom projector: a big QR code, the forum name under it, what to type
+// instead (/join and the forum's short code) in large letters, and the link
 // in plain text, so students can scan it from the back of the room (or type
-// it if their camera refuses).
+// the code if their camera refuses).
 //
 // Why the sizes are what they are:
 //
@@ -21,6 +22,11 @@
 //   - The title is bold, 76 px shrinking to 36 px, at most 3 lines, and
 //     ellipsized past that; the link is in Go Mono (0/O and 1/l/I look
 //     different) so it can be typed.
+//   - What to type ("/join K7Q2-M9XD") is Go Mono Bold, one line, as large
+//     as fits up to 120 px: about 104 px for a short code, letters some
+//     7 cm tall when the card fills a classroom screen 1.5 m high, to be
+//     read from the back row. It is the darkest, largest text after the QR
+//     code because it is what a student whose camera fails copies.
 package qrcard
 
 import (
@@ -67,6 +73,9 @@ const (
 	linkMaxSize  = 40
 	linkMinSize  = 26
 	linkMaxLines = 3
+
+	typedMaxSize = 120
+	typedMinSize = 40
 )
 
 var (
@@ -74,10 +83,12 @@ var (
 	linkColor  = color.Gray{Y: 0x44}
 )
 
-// PNG renders the card for link with title under the QR code. title may be
-// empty. The output is deterministic for the same input.
-func PNG(link, title string) ([]byte, error) {
-	img, _, err := render(link, title)
+// PNG renders the card for link with title under the QR code, and typed
+// (what students may type instead, e.g. "/join K7Q2-M9XD") under the
+// title. title and typed may be empty. The output is deterministic for the
+// same input.
+func PNG(link, title, typed string) ([]byte, error) {
+	img, _, err := render(link, title, typed)
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +101,15 @@ func PNG(link, title string) ([]byte, error) {
 
 // layout records where things were drawn (used by tests).
 type layout struct {
-	module   int // QR module size, px
-	modules  int // QR size in modules, without the quiet zone
-	level    qrcode.RecoveryLevel
-	qr       image.Rectangle // the QR symbol, without the quiet zone
-	title    image.Rectangle // title text block (empty if no title)
-	link     image.Rectangle // link text block (empty if not drawn)
-	titleLen int             // lines of title
+	module    int // QR module size, px
+	modules   int // QR size in modules, without the quiet zone
+	level     qrcode.RecoveryLevel
+	qr        image.Rectangle // the QR symbol, without the quiet zone
+	title     image.Rectangle // title text block (empty if no title)
+	typed     image.Rectangle // what to type instead (empty if not drawn)
+	typedSize int             // its font size, px
+	link      image.Rectangle // link text block (empty if not drawn)
+	titleLen  int             // lines of title
 }
 
 func validate(link string) error {
@@ -176,7 +189,7 @@ func encodeQR(link string) (bits [][]bool, module int, level qrcode.RecoveryLeve
 	return first, firstCand.module, firstCand.level, nil
 }
 
-func render(link, title string) (*image.Gray, layout, error) {
+func render(link, title, typed string) (*image.Gray, layout, error) {
 	var lo layout
 	if err := validate(link); err != nil {
 		return nil, lo, err
@@ -199,9 +212,14 @@ func render(link, title string) (*image.Gray, layout, error) {
 	textWidth := Width - 2*textMargin
 	y := lo.qr.Max.Y + quietModules*m // text starts after the quiet zone
 
-	var titleBlk, linkBlk *textfit.Block
+	var titleBlk, typedBlk, linkBlk *textfit.Block
 	if t := cleanText(title, fs.bold); t != "" {
 		titleBlk = fitTitle(fs.bold, t, textWidth)
+	}
+	if t := cleanText(typed, fs.monoBold); t != "" {
+		typedBlk = textfit.Fit(fs.monoBold, t, textfit.Spec{
+			Width: textWidth, MaxSize: typedMaxSize, MinSize: typedMinSize, MaxLines: 1, Wrap: textfit.WrapRunes,
+		})
 	}
 	if l := cleanText(strings.TrimPrefix(link, "https://"), fs.mono); l != "" {
 		maxSize := linkMaxSize
@@ -217,14 +235,22 @@ func render(link, title string) (*image.Gray, layout, error) {
 		lo.titleLen = len(titleBlk.Lines)
 		y = lo.title.Max.Y
 	}
-	if linkBlk != nil {
+	if typedBlk != nil {
 		if titleBlk != nil {
+			y += typedBlk.Size / 3
+		}
+		lo.typed = image.Rect(textMargin, y, Width-textMargin, y+typedBlk.Height())
+		lo.typedSize = typedBlk.Size
+		y = lo.typed.Max.Y
+	}
+	if linkBlk != nil {
+		if titleBlk != nil || typedBlk != nil {
 			y += linkBlk.Size * 3 / 4
 		}
 		lo.link = image.Rect(textMargin, y, Width-textMargin, y+linkBlk.Height())
 		y = lo.link.Max.Y
 	}
-	if titleBlk == nil && linkBlk == nil {
+	if titleBlk == nil && typedBlk == nil && linkBlk == nil {
 		y = lo.qr.Max.Y // the bottom margin below provides the quiet zone
 	}
 	height := y + side
@@ -236,6 +262,11 @@ func render(link, title string) (*image.Gray, layout, error) {
 	drawQR(img, bits, lo.qr.Min, m)
 	if titleBlk != nil {
 		if err := titleBlk.Draw(img, fs.bold, 0, Width, lo.title.Min.Y, textfit.Center, titleColor); err != nil {
+			return nil, lo, err
+		}
+	}
+	if typedBlk != nil {
+		if err := typedBlk.Draw(img, fs.monoBold, 0, Width, lo.typed.Min.Y, textfit.Center, titleColor); err != nil {
 			return nil, lo, err
 		}
 	}
@@ -265,7 +296,7 @@ func drawQR(img *image.Gray, bits [][]bool, at image.Point, m int) {
 // --- fonts and text ------------------------------------------------------
 
 type fonts struct {
-	bold, mono *sfnt.Font
+	bold, mono, monoBold *sfnt.Font
 }
 
 func loadFonts() (*fonts, error) {
@@ -277,7 +308,11 @@ func loadFonts() (*fonts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fonts{bold: bold, mono: mono}, nil
+	monoBold, err := textfit.MonoBold()
+	if err != nil {
+		return nil, err
+	}
+	return &fonts{bold: bold, mono: mono, monoBold: monoBold}, nil
 }
 
 // maxTextRunes bounds the work on absurd input; anything beyond this could

@@ -20,6 +20,7 @@ import (
 
 const (
 	deepLink = "https://t.me/napad_test_bot?start=Zk3xQ9mP2aLw8RtY"
+	typed    = "/join K7Q2-M9XD"                                                                                         // what a student may type instead
 	payload  = "https://t.me/napad_test_bot?start=" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2W3x4Y5z6A7b8C9d0E1f2" // 64-char payload
 )
 
@@ -75,7 +76,7 @@ func TestPNGDecodes(t *testing.T) {
 		for name, title := range titles {
 			t.Run(fmt.Sprintf("%d/%s", len(link), name), func(t *testing.T) {
 				t.Parallel()
-				b, err := PNG(link, title)
+				b, err := PNG(link, title, typed)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -112,7 +113,7 @@ func TestPNGDecodesAllLengths(t *testing.T) {
 			link += string(alphabet[(i*7+n)%len(alphabet)])
 		}
 		link = link[:n]
-		img, lo, err := render(link, "Třída")
+		img, lo, err := render(link, "Třída", typed)
 		if err != nil {
 			t.Fatalf("len %d: %v", n, err)
 		}
@@ -126,7 +127,7 @@ func TestPNGDecodesAllLengths(t *testing.T) {
 func TestLayout(t *testing.T) {
 	t.Parallel()
 	for _, title := range []string{titleCZ, titleUK, title200, ""} {
-		img, lo, err := render(deepLink, title)
+		img, lo, err := render(deepLink, title, typed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -194,6 +195,25 @@ func TestLayout(t *testing.T) {
 		if lo.link.Empty() || darkPixels(img, lo.link) < 300 {
 			t.Errorf("link text not drawn (area %v)", lo.link)
 		}
+		// What to type comes between the title and the link, larger than
+		// either: it is what a student copies from the back row.
+		if lo.typed.Empty() || darkPixels(img, lo.typed) < 3000 {
+			t.Errorf("title %q: the code is not drawn (area %v)", title, lo.typed)
+		}
+		if lo.typedSize < 96 || lo.typedSize > typedMaxSize {
+			t.Errorf("the code is drawn at %d px, want 96 to %d", lo.typedSize, typedMaxSize)
+		}
+		if lo.typed.Min.Y < max(lo.qr.Max.Y, lo.title.Max.Y) || lo.link.Min.Y < lo.typed.Max.Y {
+			t.Errorf("title %q: the code at %v, the title at %v, the link at %v", title, lo.typed, lo.title, lo.link)
+		}
+	}
+	// Without anything to type, the link follows the title.
+	_, lo, err := render(deepLink, titleCZ, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lo.typed.Empty() || lo.link.Empty() {
+		t.Errorf("without a code: code at %v, link at %v", lo.typed, lo.link)
 	}
 }
 
@@ -264,18 +284,18 @@ func TestCleanText(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	t.Parallel()
-	a, err := PNG(deepLink, titleCZ)
+	a, err := PNG(deepLink, titleCZ, typed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := PNG(deepLink, titleCZ)
+	b, err := PNG(deepLink, titleCZ, typed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a, b) {
 		t.Error("same input gave different bytes")
 	}
-	c, err := PNG(deepLink, titleUK)
+	c, err := PNG(deepLink, titleUK, typed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,14 +315,14 @@ func TestErrors(t *testing.T) {
 		{"https://t.me/x?start=" + strings.Repeat("a", MaxLinkLen), ErrLinkTooLong},
 		{"https://t.me/\xff", ErrInvalidLink},
 	} {
-		b, err := PNG(tc.link, "x")
+		b, err := PNG(tc.link, "x", typed)
 		if !errors.Is(err, tc.want) || b != nil {
 			t.Errorf("PNG(%.20q) = %d bytes, %v; want %v", tc.link, len(b), err, tc.want)
 		}
 	}
 	// Exactly MaxLinkLen is fine and still decodes.
 	link := "https://t.me/x?start=" + strings.Repeat("b", MaxLinkLen-len("https://t.me/x?start="))
-	img, lo, err := render(link, titleCZ)
+	img, lo, err := render(link, titleCZ, typed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,20 +349,20 @@ func TestWriteSample(t *testing.T) {
 	if title == "" {
 		title = titleCZ
 	}
-	b, err := PNG(deepLink, title)
+	b, err := PNG(deepLink, title, typed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, lo, _ := render(deepLink, title)
+	_, lo, _ := render(deepLink, title, typed)
 	t.Logf("wrote %s: %d bytes, %v, module %d px, %d modules", path, len(b), decodePNG(t, b).Bounds().Size(), lo.module, lo.modules)
 }
 
 func BenchmarkPNG(b *testing.B) {
 	for b.Loop() {
-		if _, err := PNG(deepLink, titleCZ); err != nil {
+		if _, err := PNG(deepLink, titleCZ, typed); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -133,7 +133,7 @@ func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.R
 
 // sendQR sends the forum's QR code picture with the reply as its caption.
 func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
-	png, err := qrcard.PNG(b.JoinLink(r.QR.Code), r.QR.Name)
+	png, err := qrcard.PNG(b.JoinLink(r.QR.Code), r.QR.Name, flows.JoinCommand(r.QR.ShortCode))
 	if err != nil {
 		return err
 	}

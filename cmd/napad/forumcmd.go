@@ -87,14 +87,15 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return fmt.Errorf("create forum: %w", err)
 		}
-		fmt.Fprintf(stdout, "Forum:     %s\nJoin code: %s\nJoin link: %s\n", f.Name, f.Code, telegram.JoinLink(username, f.Code))
+		fmt.Fprintf(stdout, "Forum:      %s\nJoin code:  %s\nJoin link:  %s\nShort code: %s (students type %s)\n",
+			f.Name, f.Code, telegram.JoinLink(username, f.Code), flows.FormatJoinCode(f.ShortCode), flows.JoinCommand(f.ShortCode))
 	case "list":
 		forums, err := db.AllForums(ctx)
 		if err != nil {
 			return fmt.Errorf("list forums: %w", err)
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "CODE\tNAME\tTOWN\tPHASE\tCLOSES\tJOINED\tWRITING\tSENT\tVOTED\tLINK")
+		fmt.Fprintln(w, "CODE\tSHORT CODE\tNAME\tTOWN\tPHASE\tCLOSES\tJOINED\tWRITING\tSENT\tVOTED\tLINK")
 		for _, f := range forums {
 			stats, err := db.ForumStats(ctx, f.ID)
 			if err != nil {
@@ -104,7 +105,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 			if !f.ClosesAt.IsZero() {
 				closesOn = f.ClosesAt.In(cfg.Location).Add(-time.Second).Format("2006-01-02")
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", f.Code, f.Name, f.Town, f.Phase, closesOn,
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", f.Code, flows.FormatJoinCode(f.ShortCode), f.Name, f.Town, f.Phase, closesOn,
 				stats.Joined, stats.InProgress, stats.Submitted, stats.Voted, telegram.JoinLink(username, f.Code))
 		}
 		return w.Flush()
@@ -131,7 +132,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if !found {
 			return fmt.Errorf("no forum has the join code %q", code)
 		}
-		png, err := qrcard.PNG(telegram.JoinLink(username, f.Code), f.Name)
+		png, err := qrcard.PNG(telegram.JoinLink(username, f.Code), f.Name, flows.JoinCommand(f.ShortCode))
 		if err != nil {
 			return fmt.Errorf("draw QR code: %w", err)
 		}

@@ -197,7 +197,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Age:            cfg.Age,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB, Shortlist: db})
+		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB, Shortlist: db, JoinCodes: rdb})
 	if err != nil {
 		return err
 	}

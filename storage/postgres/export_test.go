@@ -67,6 +67,12 @@ func SetCodeGenerator(st *Store, gen func() (string, error)) {
 	st.newCode = gen
 }
 
+// SetShortCodeGenerator replaces how st makes forums' short join codes,
+// to force collisions.
+func SetShortCodeGenerator(st *Store, gen func() (string, error)) {
+	st.newShortCode = gen
+}
+
 // MigrateUpTo applies migrations up to version, to test a later migration
 // against data written under an earlier schema.
 func MigrateUpTo(ctx context.Context, databaseURL string, version int64) error {

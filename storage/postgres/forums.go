@@ -16,13 +16,15 @@ import (
 // joinCodeAttempts bounds retries on a join code collision, which with 96
 // random bits should never happen; the bound only keeps a bug from looping.
 // Codes with the reserved invite prefix (1 in 4096) also use up an attempt.
+// A short code's collision does too: with 40 bits and even 100,000 forums,
+// one in 11 million attempts collides, so five in a row never do.
 const joinCodeAttempts = 5
 
 // maxForumNameLen is in characters; longer names do not fit the bot's messages.
 const maxForumNameLen = 200
 
 // forumColumns matches scanForum.
-const forumColumns = `id, join_code, name, school, town, scope, languages, closes_at, owner_id,
+const forumColumns = `id, join_code, short_code, name, school, town, scope, languages, closes_at, owner_id,
 	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant,
 	COALESCE(previous_forum_id, 0)`
 
@@ -30,7 +32,7 @@ func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var f flows.Forum
 	var closesAt, voteOpensAt, voteClosesAt *time.Time
 	var ownerID, reopensTo *string
-	err := row.Scan(&f.ID, &f.Code, &f.Name, &f.School, &f.Town,
+	err := row.Scan(&f.ID, &f.Code, &f.ShortCode, &f.Name, &f.School, &f.Town,
 		&f.Scope, &f.Languages, &closesAt, &ownerID,
 		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant,
 		&f.PreviousID)
@@ -102,17 +104,21 @@ func (s *Store) CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID s
 		if strings.HasPrefix(code, flows.InvitePrefix) { // an invite link's parameter
 			continue
 		}
+		short, err := s.newShortCode()
+		if err != nil {
+			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
+		}
 		rows, err := s.pool.Query(ctx, `
-			INSERT INTO forums (join_code, name, school, town, scope, languages, closes_at, owner_id, creation_key, previous_forum_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			INSERT INTO forums (join_code, short_code, name, school, town, scope, languages, closes_at, owner_id, creation_key, previous_forum_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			RETURNING `+forumColumns,
-			code, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey, previous,
+			code, short, spec.Name, spec.School, spec.Town, spec.Scope, spec.Languages, closes, owner, creationKey, previous,
 		)
 		if err != nil {
 			return flows.Forum{}, fmt.Errorf("postgres: create forum: %w", err)
 		}
 		f, err := pgx.CollectExactlyOneRow(rows, scanForum)
-		if isUniqueViolation(err, "forums_join_code_key") {
+		if isUniqueViolation(err, "forums_join_code_key") || isUniqueViolation(err, "forums_short_code_key") {
 			continue
 		}
 		if isUniqueViolation(err, "forums_creation_key_key") { // created meanwhile by the same request
@@ -181,6 +187,22 @@ func (s *Store) ForumByCode(ctx context.Context, code string) (forum flows.Forum
 	forum, found, err = s.forumWhere(ctx, `join_code = $1`, code)
 	if err != nil {
 		return flows.Forum{}, false, fmt.Errorf("postgres: forum by code: %w", err)
+	}
+	return forum, found, nil
+}
+
+// ForumByShortCode finds a forum by its short join code as someone typed
+// it (see flows.NormalJoinCode: any case, dashes and spaces, O for 0, I or
+// L for 1). found is false, with a nil error, when there is no such forum;
+// typed text that cannot be a code is not looked up.
+func (s *Store) ForumByShortCode(ctx context.Context, typed string) (forum flows.Forum, found bool, err error) {
+	code, ok := flows.NormalJoinCode(typed)
+	if !ok {
+		return flows.Forum{}, false, nil
+	}
+	forum, found, err = s.forumWhere(ctx, `short_code = $1`, code)
+	if err != nil {
+		return flows.Forum{}, false, fmt.Errorf("postgres: forum by short code: %w", err)
 	}
 	return forum, found, nil
 }

@@ -25,7 +25,7 @@ func TestCreateAndFindForum(t *testing.T) {
 	if f.ID <= 0 || f.Phase != flows.PhaseCollecting || !joinCodeRE.MatchString(f.Code) {
 		t.Fatalf("CreateForum returned %+v", f)
 	}
-	want := flows.Forum{ID: f.ID, Code: f.Code, Name: "Třída 7.B", School: "ZŠ Komenského", Town: "Brno", Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2,
+	want := flows.Forum{ID: f.ID, Code: f.Code, ShortCode: f.ShortCode, Name: "Třída 7.B", School: "ZŠ Komenského", Town: "Brno", Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2,
 		Scope: "both", Languages: flows.Languages}
 	if !sameForum(f, want) {
 		t.Errorf("CreateForum = %+v, want %+v", f, want)

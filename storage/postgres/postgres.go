@@ -32,6 +32,9 @@ type Store struct {
 	// newCode makes join and invite codes; a field so tests can force
 	// collisions and the reserved invite prefix.
 	newCode func() (string, error)
+	// newShortCode makes forums' short join codes; a field so tests can
+	// force collisions.
+	newShortCode func() (string, error)
 	// contactKeys seal students' chats (contacts.go); nil: none are
 	// written or read.
 	contactKeys *seal.Keyring
@@ -53,7 +56,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		return nil, fmt.Errorf("postgres: connect to %s/%s: %w",
 			cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, newReference: newReference, newCode: newCode}
+	s := &Store{pool: pool, newReference: newReference, newCode: newCode, newShortCode: newShortCode}
 	for _, o := range opts {
 		o(s)
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+
+	"github.com/healthycities/napad/flows"
 )
 
 // referenceAlphabet has no 0/O, 1/I: references are read aloud and retyped.
@@ -12,14 +14,37 @@ const referenceAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 // newReference returns "N-" followed by n random characters of referenceAlphabet.
 func newReference(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
+	s, err := randomString(referenceAlphabet, n)
+	if err != nil {
 		return "", fmt.Errorf("random reference: %w", err)
 	}
-	for i := range b {
-		b[i] = referenceAlphabet[b[i]&31]
+	return "N-" + s, nil
+}
+
+// newShortCode returns a forum's short join code: flows.JoinCodeLen random
+// characters of flows.JoinCodeAlphabet, 40 bits.
+func newShortCode() (string, error) {
+	s, err := randomString(flows.JoinCodeAlphabet, flows.JoinCodeLen)
+	if err != nil {
+		return "", fmt.Errorf("random short code: %w", err)
 	}
-	return "N-" + string(b), nil
+	return s, nil
+}
+
+// randomString is n random characters of alphabet, which must have 32:
+// a random byte masked to 5 bits then picks each without bias.
+func randomString(alphabet string, n int) (string, error) {
+	if len(alphabet) != 32 {
+		return "", fmt.Errorf("an alphabet of %d characters, not 32", len(alphabet))
+	}
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	for i := range b {
+		b[i] = alphabet[b[i]&31]
+	}
+	return string(b), nil
 }
 
 // newCode returns 96 random bits as 16 URL-safe characters, which fit in a

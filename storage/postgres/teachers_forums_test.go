@@ -27,7 +27,7 @@ func TestCreateForumStoresEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateForum: %v", err)
 	}
-	want := flows.Forum{ID: f.ID, Code: f.Code, Name: "8.B", School: "ZŠ Komenského", Town: "Kolín",
+	want := flows.Forum{ID: f.ID, Code: f.Code, ShortCode: f.ShortCode, Name: "8.B", School: "ZŠ Komenského", Town: "Kolín",
 		Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2, Scope: "school", Languages: []string{"cs", "uk"},
 		ClosesAt: closes.Truncate(time.Microsecond), OwnerID: "teacher-1"}
 	if f.ID <= 0 || !joinCodeRE.MatchString(f.Code) || !sameForum(f, want) {
@@ -47,7 +47,7 @@ func TestCreateForumStoresEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantD := flows.Forum{ID: d.ID, Code: d.Code, Name: "Město", Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2, Scope: "both", Languages: flows.Languages}
+	wantD := flows.Forum{ID: d.ID, Code: d.Code, ShortCode: d.ShortCode, Name: "Město", Phase: flows.PhaseCollecting, ShortlistSize: 10, VotesPerParticipant: 2, Scope: "both", Languages: flows.Languages}
 	if !sameForum(d, wantD) {
 		t.Errorf("defaults: %+v, want %+v", d, wantD)
 	}

@@ -64,7 +64,7 @@ func Open(ctx context.Context, redisURL, keyPrefix string) (*Store, error) {
 	// instead of a NOSCRIPT miss followed by EVAL (on a cluster, on every
 	// primary). Run still falls back to EVAL if the cache is lost later
 	// (e.g. Redis restarted, or a replica took over).
-	for _, script := range []*goredis.Script{beginScript, endScript} {
+	for _, script := range []*goredis.Script{beginScript, endScript, countScript} {
 		if err := script.Load(ctx, client).Err(); err != nil {
 			_ = client.Close()
 			return nil, fmt.Errorf("redis: load scripts on %s: %w", tgt.name, err)

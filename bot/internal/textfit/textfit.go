@@ -22,6 +22,7 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/gomonobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
@@ -32,9 +33,10 @@ import (
 // The Go fonts, parsed once on first use. A parsed font is read-only and
 // safe to share between goroutines.
 var (
-	Regular = parsed("goregular", goregular.TTF)
-	Bold    = parsed("gobold", gobold.TTF)
-	Mono    = parsed("gomono", gomono.TTF)
+	Regular  = parsed("goregular", goregular.TTF)
+	Bold     = parsed("gobold", gobold.TTF)
+	Mono     = parsed("gomono", gomono.TTF)
+	MonoBold = parsed("gomonobold", gomonobold.TTF)
 )
 
 func parsed(name string, ttf []byte) func() (*sfnt.Font, error) {
