@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -282,17 +283,54 @@ func (s *student) expectCount(key string, count *int) telegramtest.SentMessage {
 	return s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool { return re.MatchString(m.Text) }, waitLong)
 }
 
-// count is how many messages of the chat say key (count picks the plural).
+// count is how many times the bot said key in the chat (count picks the
+// plural): in a message it sent, or in one it edited to say it — a tapped
+// answer turns its message into the next question, so a message's earlier
+// versions count too. A version counts when its text changed from the one
+// before (an edit of the buttons alone says nothing again).
 func (s *student) count(key string, count *int) int {
 	s.t.Helper()
 	re := s.pattern(key, count)
 	n := 0
 	for _, m := range s.a.fake.Sent(s.u.ID()) {
-		if re.MatchString(m.Text) {
+		prev := ""
+		for _, v := range append(m.History, m) {
+			if v.Text != prev && re.MatchString(v.Text) {
+				n++
+			}
+			prev = v.Text
+		}
+	}
+	return n
+}
+
+// attempts is how many times the bot set out to say key in the chat: its
+// sendMessage and editMessageText calls with that text, whatever Telegram
+// answered (an edit into what the message already says is refused as "not
+// modified", and the student sees nothing new).
+func (s *student) attempts(key string, count *int) int {
+	s.t.Helper()
+	re := s.pattern(key, count)
+	chat := strconv.FormatInt(s.u.ID(), 10)
+	n := 0
+	for _, c := range s.a.fake.Calls() {
+		if (c.Method == "sendMessage" || c.Method == "editMessageText") && c.Params["chat_id"] == chat && re.MatchString(c.Params["text"]) {
 			n++
 		}
 	}
 	return n
+}
+
+// buttonData is the callback data of the button labelled with key on msg,
+// to tap it again once the message has changed (TapData), as a quick
+// second tap does.
+func (s *student) buttonData(msg telegramtest.SentMessage, key string) string {
+	s.t.Helper()
+	b, ok := msg.Button(s.render(key))
+	if !ok || b.CallbackData == "" {
+		s.t.Fatalf("no button %q on %v", s.render(key), msg)
+	}
+	return b.CallbackData
 }
 
 // tap presses the button labelled with key on the latest message that has it.
