@@ -292,16 +292,28 @@ func (s *student) count(key string, count *int) int {
 	s.t.Helper()
 	re := s.pattern(key, count)
 	n := 0
-	for _, m := range s.a.fake.Sent(s.u.ID()) {
+	for _, v := range versions(s.a.fake.Sent(s.u.ID())) {
+		if re.MatchString(v.Text) {
+			n++
+		}
+	}
+	return n
+}
+
+// versions is every text the bot showed in the messages sent: each message
+// as sent and after each edit that changed its text.
+func versions(sent []telegramtest.SentMessage) []telegramtest.SentMessage {
+	var out []telegramtest.SentMessage
+	for _, m := range sent {
 		prev := ""
 		for _, v := range append(m.History, m) {
-			if v.Text != prev && re.MatchString(v.Text) {
-				n++
+			if v.Text != prev {
+				out = append(out, v)
 			}
 			prev = v.Text
 		}
 	}
-	return n
+	return out
 }
 
 // attempts is how many times the bot set out to say key in the chat: its
@@ -430,28 +442,38 @@ func (s *student) answer(q flowQuestion, want map[flows.StepID]string, choose ma
 // questions still ahead comes.
 func (s *student) walk(from, until flows.StepID, want, choose map[flows.StepID]string) {
 	s.t.Helper()
-	ahead := ideaFlow[questionIndex(from) : questionIndex(until)+1]
-	for {
-		var patterns []*regexp.Regexp
-		for _, q := range ahead {
-			patterns = append(patterns, s.pattern(q.ask, nil))
-		}
-		asked := -1
-		s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool {
-			for i, p := range patterns {
-				if choose[ahead[i].step.ID] != notAsked && p.MatchString(m.Text) {
-					asked = i
-					return true
-				}
-			}
-			return false
-		}, waitLong)
-		if ahead[asked].step.ID == until {
+	last := questionIndex(until)
+	for i := questionIndex(from); ; i++ {
+		i = s.nextQuestion(i, last, choose)
+		if i == last {
 			return
 		}
-		s.answer(ahead[asked], want, choose)
-		ahead = ahead[asked+1:]
+		s.answer(ideaFlow[i], want, choose)
 	}
+}
+
+// nextQuestion waits for whichever of the questions ideaFlow[from] to
+// ideaFlow[until] the bot asks after the student's last action (but for
+// those choose says are notAsked), and returns its index in ideaFlow.
+func (s *student) nextQuestion(from, until int, choose map[flows.StepID]string) int {
+	s.t.Helper()
+	patterns := map[int]*regexp.Regexp{}
+	for i := from; i <= until; i++ {
+		if choose[ideaFlow[i].step.ID] != notAsked {
+			patterns[i] = s.pattern(ideaFlow[i].ask, nil)
+		}
+	}
+	asked := -1
+	s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool {
+		for i := from; i <= until; i++ {
+			if p := patterns[i]; p != nil && p.MatchString(m.Text) {
+				asked = i
+				return true
+			}
+		}
+		return false
+	}, waitLong)
+	return asked
 }
 
 // toReview drives the student from the join link to the review screen.
