@@ -247,9 +247,11 @@ func (s *student) render(key string) string {
 }
 
 // pattern matches the rendered message whatever values fill it in, alone
-// or at the end of a message that says something first (a welcome, the
-// answer just tapped). A question put in words for the chosen scope
-// (key_school, key_town, key_both) matches in any of them.
+// or as a part of a message that says several things, separated by blank
+// lines: at the end after a welcome or the answer just tapped, at the start
+// as "welcome back" before the question, in the middle as the language
+// hint. A question put in words for the chosen scope (key_school, key_town,
+// key_both) matches in any of them.
 func (s *student) pattern(key string, count *int) *regexp.Regexp {
 	s.t.Helper()
 	var alternatives []string
@@ -267,7 +269,7 @@ func (s *student) pattern(key string, count *int) *regexp.Regexp {
 		}
 		alternatives = append(alternatives, strings.Join(parts, ".*?"))
 	}
-	return regexp.MustCompile(`(?s)(?:^|\n\n)(?:` + strings.Join(alternatives, "|") + `)$`)
+	return regexp.MustCompile(`(?s)(?:^|\n\n)(?:` + strings.Join(alternatives, "|") + `)(?:\n\n|$)`)
 }
 
 // expect waits for the bot to say the message key (in the student's language).
@@ -282,17 +284,49 @@ func (s *student) expectCount(key string, count *int) telegramtest.SentMessage {
 	return s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool { return re.MatchString(m.Text) }, waitLong)
 }
 
-// count is how many messages of the chat say key (count picks the plural).
+// count is how many times the bot said key in the chat (count picks the
+// plural): in a message it sent, or in one it edited to say it — a tapped
+// answer turns its message into the next question, so a message's earlier
+// versions count too. A version counts when its text changed from the one
+// before (an edit of the buttons alone says nothing again).
 func (s *student) count(key string, count *int) int {
 	s.t.Helper()
 	re := s.pattern(key, count)
 	n := 0
-	for _, m := range s.a.fake.Sent(s.u.ID()) {
-		if re.MatchString(m.Text) {
+	for _, v := range versions(s.a.fake.Sent(s.u.ID())) {
+		if re.MatchString(v.Text) {
 			n++
 		}
 	}
 	return n
+}
+
+// versions is every text the bot showed in the messages sent: each message
+// as sent and after each edit that changed its text.
+func versions(sent []telegramtest.SentMessage) []telegramtest.SentMessage {
+	var out []telegramtest.SentMessage
+	for _, m := range sent {
+		prev := ""
+		for _, v := range append(m.History, m) {
+			if v.Text != prev {
+				out = append(out, v)
+			}
+			prev = v.Text
+		}
+	}
+	return out
+}
+
+// buttonData is the callback data of the button labelled with key on msg,
+// to tap it again once the message has changed (TapData), as a quick
+// second tap does.
+func (s *student) buttonData(msg telegramtest.SentMessage, key string) string {
+	s.t.Helper()
+	b, ok := msg.Button(s.render(key))
+	if !ok || b.CallbackData == "" {
+		s.t.Fatalf("no button %q on %v", s.render(key), msg)
+	}
+	return b.CallbackData
 }
 
 // tap presses the button labelled with key on the latest message that has it.
@@ -392,28 +426,38 @@ func (s *student) answer(q flowQuestion, want map[flows.StepID]string, choose ma
 // questions still ahead comes.
 func (s *student) walk(from, until flows.StepID, want, choose map[flows.StepID]string) {
 	s.t.Helper()
-	ahead := ideaFlow[questionIndex(from) : questionIndex(until)+1]
-	for {
-		var patterns []*regexp.Regexp
-		for _, q := range ahead {
-			patterns = append(patterns, s.pattern(q.ask, nil))
-		}
-		asked := -1
-		s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool {
-			for i, p := range patterns {
-				if choose[ahead[i].step.ID] != notAsked && p.MatchString(m.Text) {
-					asked = i
-					return true
-				}
-			}
-			return false
-		}, waitLong)
-		if ahead[asked].step.ID == until {
+	last := questionIndex(until)
+	for i := questionIndex(from); ; i++ {
+		i = s.nextQuestion(i, last, choose)
+		if i == last {
 			return
 		}
-		s.answer(ahead[asked], want, choose)
-		ahead = ahead[asked+1:]
+		s.answer(ideaFlow[i], want, choose)
 	}
+}
+
+// nextQuestion waits for whichever of the questions ideaFlow[from] to
+// ideaFlow[until] the bot asks after the student's last action (but for
+// those choose says are notAsked), and returns its index in ideaFlow.
+func (s *student) nextQuestion(from, until int, choose map[flows.StepID]string) int {
+	s.t.Helper()
+	patterns := map[int]*regexp.Regexp{}
+	for i := from; i <= until; i++ {
+		if choose[ideaFlow[i].step.ID] != notAsked {
+			patterns[i] = s.pattern(ideaFlow[i].ask, nil)
+		}
+	}
+	asked := -1
+	s.a.fake.WaitFor(s.t, s.u.ID(), func(m telegramtest.SentMessage) bool {
+		for i := from; i <= until; i++ {
+			if p := patterns[i]; p != nil && p.MatchString(m.Text) {
+				asked = i
+				return true
+			}
+		}
+		return false
+	}, waitLong)
+	return asked
 }
 
 // toReview drives the student from the join link to the review screen.

@@ -19,12 +19,13 @@ func TestSigtermFinishesWhatIsInFlight(t *testing.T) {
 	a := newChildApp(t)
 	f := a.forum("9.C")
 	c := startChild(t, a, bin)
-	s := a.student("en")
+	s := a.studentOnPhone("en", "de") // asked the language
 	s.u.SendText("/start " + f.Code)
 	s.expect("language.ask")
 
+	// The tapped language's message becomes the privacy notice: an edit.
 	chatID := strconv.FormatInt(s.u.ID(), 10)
-	inFlight := a.fake.HoldNext("sendMessage", func(call telegramtest.Call) bool { return call.Params["chat_id"] == chatID })
+	inFlight := a.fake.HoldNext("editMessageText", func(call telegramtest.Call) bool { return call.Params["chat_id"] == chatID })
 	tap := s.tap("lang.en")
 	inFlight.Wait(t, waitLong)
 	stopped := time.Now()

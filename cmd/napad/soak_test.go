@@ -233,7 +233,7 @@ func TestSoak(t *testing.T) {
 			t.Errorf("student %d was told code %q, which is not in PostgreSQL", s.u.ID(), s.ref)
 		}
 		told := 0
-		for _, m := range a.fake.Sent(s.u.ID()) {
+		for _, m := range versions(a.fake.Sent(s.u.ID())) {
 			if strings.Contains(m.Text, s.ref) {
 				told++
 			}
@@ -420,22 +420,44 @@ type soakStudent struct {
 func (s *soakStudent) re(key string) *regexp.Regexp { return s.texts.patterns[s.lang][key] }
 
 // run goes through the whole idea, stopping at gates, and keeps the code.
-// The join link leads to question from: 0 for a new student (the language),
-// the scope for one who returns.
+// The join link leads to question from or one after it: the first the bot
+// asks (for a new student the privacy notice, as the phone's language is
+// one the forum offers; the scope for one who returns). Each answer leads
+// to whichever question still ahead the bot asks next (a second idea has
+// no "what works" and "what to improve").
 func (s *soakStudent) run(ctx context.Context, code string, from int) error {
 	s.gate(ctx, -1)
-	asked, err := s.do(ctx, func() error { s.u.SendText("/start " + code); return nil }, ideaFlow[from].ask)
+	asked, i, err := s.askedNext(ctx, func() error { s.u.SendText("/start " + code); return nil }, from)
 	if err != nil {
 		return err
 	}
-	for i := from; i < len(ideaFlow)-1; i++ {
+	for i < len(ideaFlow)-1 {
 		s.gate(ctx, i)
-		if asked, err = s.do(ctx, func() error { return s.answer(i, asked) }, ideaFlow[i+1].ask); err != nil {
+		if asked, i, err = s.askedNext(ctx, func() error { return s.answer(i, asked) }, i+1); err != nil {
 			return err
 		}
 	}
 	s.gate(ctx, len(ideaFlow)-1)
 	return s.submit(ctx, asked)
+}
+
+// askedNext acts and waits for one of the questions from ideaFlow[from] on,
+// and says which one it is.
+func (s *soakStudent) askedNext(ctx context.Context, act func() error, from int) (telegramtest.SentMessage, int, error) {
+	var keys []string
+	for _, q := range ideaFlow[from:] {
+		keys = append(keys, q.ask)
+	}
+	m, err := s.do(ctx, act, keys...)
+	if err != nil {
+		return m, 0, err
+	}
+	for i := from; i < len(ideaFlow); i++ {
+		if s.re(ideaFlow[i].ask).MatchString(m.Text) {
+			return m, i, nil
+		}
+	}
+	return m, 0, fmt.Errorf("%q asks none of the questions", m.Text)
 }
 
 // gate waits at a gate of this step, if the student has one.

@@ -122,7 +122,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	code := join[1]
 
 	// Three students: one finishes, one stops halfway, one only opens the link.
-	finisher := a.student("cs")
+	finisher := a.studentOnPhone("cs", "") // no phone language: asked, in Czech
 	finisher.u.SendText("/start " + code)
 	langAsk := finisher.expect("language.ask")
 	if _, ok := langAsk.Button(finisher.render("lang.nb")); ok {
@@ -139,7 +139,7 @@ func TestE2ETeacherForum(t *testing.T) {
 		t.Errorf("scope of an idea in a school-only forum: %q", row.Scope)
 	}
 
-	halfway := a.student("en")
+	halfway := a.studentOnPhone("en", "de") // asked the language, in English
 	halfway.u.SendText("/start " + code)
 	halfway.expect("language.ask")
 	halfway.tap("lang.en")
@@ -178,7 +178,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	// A fourth student joins; Refresh updates the card in place.
 	late := a.student("cs")
 	late.u.SendText("/start " + code)
-	late.expect("language.ask")
+	late.expect("privacy.notice") // the phone's Czech is offered: not asked the language
 	teacher.u.Tap(card, "🔄 Refresh")
 	refreshed := a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool {
 		return m.MessageID == card.MessageID && strings.Contains(m.Text, "Joined: 4")
@@ -267,7 +267,7 @@ func TestE2EForumCommands(t *testing.T) {
 	}
 	s := a.student("uk")
 	s.u.SendText("/start " + code)
-	s.expect("language.ask")
+	s.expect("privacy.notice") // the forum offers the phone's Ukrainian: not asked the language
 
 	list := cli("forum", "list")
 	if !strings.Contains(list, code) || !strings.Contains(list, "9.A – Gymnázium") || !strings.Contains(list, "2099-01-01") {
