@@ -178,7 +178,7 @@ func (c *conversation) join(j JoinLinkOpened) {
 // says what became of last year's ideas, if f follows a forum.
 func (c *conversation) enter(f Forum, lastYear *LastYear) {
 	if f.ID != c.st.ForumID {
-		c.st.Submitted, c.st.LastRef = 0, ""
+		c.st.Submitted, c.st.LastRef, c.st.LastTitle = 0, "", ""
 	}
 	c.st.ForumID, c.st.ForumCode, c.st.ForumName = f.ID, f.Code, f.Name
 	c.st.ForumScope, c.st.ForumLangs = "", nil
@@ -770,6 +770,7 @@ func (c *conversation) submitted(w Submitted) {
 	c.st.Submitted++
 	c.st.LastRef = w.Ref
 	title := c.st.Answers[StepTitle].Text
+	c.st.LastTitle = title
 	// The idea now lives in the database; the live state keeps no copy.
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
 	n := c.st.Submitted
@@ -790,7 +791,7 @@ func (c *conversation) doneHint() {
 // database has the idea.
 func (c *conversation) queued() {
 	c.st.Submitted++
-	c.st.LastRef = ""
+	c.st.LastRef, c.st.LastTitle = "", ""
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
 	c.say("submit.queued", nil, row(c.newIdea1()))
 }

@@ -146,6 +146,8 @@ type State struct {
 	AgeBand   string `json:"ab,omitempty"`
 	Submitted int    `json:"n,omitempty"` // ideas sent in this forum
 	LastRef   string `json:"r,omitempty"` // reference of the last idea sent
+	// LastTitle is its title, for the thank-you said again (Repeat).
+	LastTitle string `json:"rt,omitempty"`
 	// Quiet: the student said /stop; later ideas keep no way to reach them,
 	// even if they had sent none before (and so had no contact to mark).
 	Quiet bool `json:"q,omitempty"`
@@ -253,7 +255,7 @@ func Repeat(st State) []Reply {
 	c.st.repair()
 	switch {
 	case c.st.Step == StepDone && c.st.LastRef != "" && c.st.Pending == PendingNone:
-		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef, "Next": nextStep(time.Time{})}, row(c.newIdea1()))
+		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef, "Title": c.st.LastTitle, "Next": nextStep(time.Time{})}, row(c.newIdea1()))
 	case c.st.Joined() || c.st.Pending != PendingNone:
 		c.ask()
 	}

@@ -576,7 +576,8 @@ func TestRepeatSaysTheCurrentQuestionAgain(t *testing.T) {
 	}, map[flows.StepID]string{flows.StepPhoto: "skip", flows.StepHelp: "no"})
 	s.tap(s.label("button.submit"))
 	again = flows.Repeat(s.state)
-	if len(again) != 1 || again[0].Text.Key != "submit.thanks" || again[0].Text.Data["Ref"] != s.state.LastRef || s.state.LastRef == "" {
+	if len(again) != 1 || again[0].Text.Key != "submit.thanks" || again[0].Text.Data["Ref"] != s.state.LastRef || s.state.LastRef == "" ||
+		again[0].Text.Data["Title"] != "Benches" || strings.Contains(s.render(again[0].Text), "<no value>") {
 		t.Fatalf("after submitting, repeated %+v (ref %q)", again, s.state.LastRef)
 	}
 }

@@ -37,7 +37,7 @@ func TestE2EJoinWithTheShortCode(t *testing.T) {
 	s := a.student("en")
 	s.u.SendText(shown[0])
 	s.expect("join.welcome")
-	s.expect("language.ask")
+	s.expect("privacy.notice") // in the same message: the phone speaks English
 
 	// /join alone asks; the code comes bare, in lower case, without the
 	// dash and with O for 0.
