@@ -85,7 +85,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	town := teacher.expect("setup.town_ask")
 	teacher.u.Tap(town, "Use “Kolín”")
 	teacher.expect("setup.scope_ask")
-	teacher.tap("scope.school")
+	teacher.tap("scope.forum_school")
 	teacher.expect("setup.closes_ask")
 	teacher.u.SendText("31.2.2026")
 	teacher.expect("error.date")
