@@ -31,6 +31,32 @@ func (c *conversation) say(key string, data map[string]any, buttons ...[]Button)
 	c.replies = append(c.replies, Reply{Text: Msg{Key: key, Data: data}, Buttons: buttons})
 }
 
+// formalKeys are sentences both students and teachers or city staff are
+// told, each with its version for teachers and staff: Czech and Ukrainian
+// speak to students informally (ty, ти) and to adults formally (vy, ви).
+var formalKeys = map[string]string{
+	"error.tap_button":    "error.tap_button_formal",
+	"error.text_expected": "error.text_expected_formal",
+	"error.empty":         "error.empty_formal",
+	"error.too_long":      "error.too_long_formal",
+	"error.store":         "error.store_formal",
+	"error.edited":        "error.edited_formal",
+}
+
+// addressed puts the replies in the words for who is told: teachers and
+// staff get the formal ones. (A teacher's role is known at every teachers'
+// question: see NeedsActor.)
+func (c *conversation) addressed() {
+	if !c.in.Actor.May(Teachers) {
+		return
+	}
+	for i, r := range c.replies {
+		if key, ok := formalKeys[r.Text.Key]; ok {
+			c.replies[i].Text.Key = key
+		}
+	}
+}
+
 func (c *conversation) sayCount(key string, count int, data map[string]any, buttons ...[]Button) {
 	c.replies = append(c.replies, Reply{Text: Msg{Key: key, Data: data, Count: &count}, Buttons: buttons})
 }

@@ -204,7 +204,7 @@ func ideaCard(item ReviewItem, always bool) Msg {
 	}
 	return Msg{Key: "staffreview.card", Data: map[string]any{
 		"Ref": item.Ref, "Forum": item.Forum, "Date": item.SentAt, "Flag": flag,
-		"Title": item.Title, "Scope": Msg{Key: "scope." + item.Scope}, "WorksWell": orNone(item.WorksWell),
+		"Title": item.Title, "Scope": Msg{Key: forumScope[item.Scope]}, "WorksWell": orNone(item.WorksWell),
 		"Improve": item.Improve, "Description": item.Description, "Category": Msg{Key: "cat." + item.Category}, "Place": place,
 		"Map": mapLink, "Language": language, "Help": help, "State": state,
 	}}

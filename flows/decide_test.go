@@ -332,7 +332,7 @@ func TestAnswerKeptWhenTheDecisionFails(t *testing.T) {
 	s.press("|rv|N-7K2Q:st_not_feasible")
 	s.failDB = true
 	s.text("No land this year.")
-	if s.keys()[0] != "error.store" || s.state.Pending != flows.PendingStaffAnswer || s.state.Reviewing != "N-7K2Q" {
+	if s.keys()[0] != "error.store_formal" || s.state.Pending != flows.PendingStaffAnswer || s.state.Reviewing != "N-7K2Q" {
 		t.Fatalf("after a failed store: %v %+v", s.keys(), s.state)
 	}
 	s.failDB = false

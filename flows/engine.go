@@ -216,6 +216,7 @@ func Handle(st State, in Input, now time.Time) Result {
 		c.st.Lang = LanguageFor(in.LanguageHint)
 	}
 	c.handle()
+	c.addressed()
 	return Result{State: c.st, Replies: c.replies, Effects: c.effects, Forget: c.forget}
 }
 

@@ -102,6 +102,14 @@ type (
 	InviteLink struct{ Code string }
 )
 
+// forumScope is the locale key of a scope as teachers and staff say it
+// ("School", where a student taps "My school").
+var forumScope = map[string]string{
+	ScopeSchool: "scope.forum_school",
+	ScopeTown:   "scope.forum_town",
+	ScopeBoth:   "scope.forum_both",
+}
+
 // maxListedForums is how many forums /forums shows as buttons.
 const maxListedForums = 50
 
@@ -316,7 +324,7 @@ func (c *conversation) askSetup() {
 	case SetupScope:
 		var r []Button
 		for _, choice := range step.Answer.Choices {
-			r = append(r, btn("scope."+choice, buttonSetup, choice))
+			r = append(r, btn(forumScope[choice], buttonSetup, choice))
 		}
 		rows = append(rows, r)
 	case SetupCloses:
@@ -348,7 +356,7 @@ func (c *conversation) setupData() map[string]any {
 		langs = append(langs, strings.ToUpper(l))
 	}
 	return map[string]any{
-		"Name": su.Name, "School": su.School, "Town": su.Town, "Scope": Msg{Key: "scope." + su.Scope},
+		"Name": su.Name, "School": su.School, "Town": su.Town, "Scope": Msg{Key: forumScope[su.Scope]},
 		"Closes": closes, "Languages": strings.Join(langs, ", "),
 	}
 }

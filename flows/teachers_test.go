@@ -25,7 +25,7 @@ func TestTranscriptTeacher(t *testing.T) {
 	s.do("sends a sticker", flows.Input{What: flows.Media{Kind: "sticker"}})
 	s.text("ZŠ Komenského")
 	s.tap("Use “Kolín”")
-	s.tap(s.label("scope.school"))
+	s.tap(s.label("scope.forum_school"))
 	s.text("1.1.2020")
 	s.text("15.12.")
 	for _, lang := range flows.Languages[2:] { // the forum offers Czech and English only
@@ -260,7 +260,7 @@ func TestHandleDoesNotChangeATeachersState(t *testing.T) {
 	s.text("Name")
 	s.text("School")
 	s.text("Town")
-	s.tap(s.label("scope.both"))
+	s.tap(s.label("scope.forum_both"))
 	s.tap(s.label("button.no_closing_date"))
 	before := s.state
 	langs := append([]string(nil), before.Setup.Languages...)
@@ -314,7 +314,7 @@ func TestDuplicateQuestionAnswersBadInput(t *testing.T) {
 	staff.actor = flows.Actor{Role: flows.RoleStaff}
 	staff.press("|rv|N-AAAA:dup")
 	res := staff.do("sends a sticker", flows.Input{What: flows.Media{Kind: "sticker"}})
-	if keys := staff.keys(); len(res.Effects) != 0 || len(keys) != 2 || keys[0] != "error.text_expected" || keys[1] != "staffreview.dup_ask" {
+	if keys := staff.keys(); len(res.Effects) != 0 || len(keys) != 2 || keys[0] != "error.text_expected_formal" || keys[1] != "staffreview.dup_ask" {
 		t.Errorf("sticker: %v %+v", keys, res.Effects)
 	}
 }

@@ -85,7 +85,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	town := teacher.expect("setup.town_ask")
 	teacher.u.Tap(town, "Use “Kolín”")
 	teacher.expect("setup.scope_ask")
-	teacher.tap("scope.school")
+	teacher.tap("scope.forum_school")
 	teacher.expect("setup.closes_ask")
 	teacher.u.SendText("31.2.2026")
 	teacher.expect("error.date")
@@ -170,7 +170,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	list := teacher.expectCount("forum.list", one())
 	teacher.u.Tap(list, "📋 8.B – ZŠ Komenského")
 	card := teacher.expect("forum.card")
-	for _, want := range []string{"Joined: 3", "Not sent yet: 2", "Sent an idea: 1", "🟢 Open", "Last idea: today", join[0]} {
+	for _, want := range []string{"Joined: 3", "Joined, nothing sent yet: 2", "Sent an idea: 1", "🟢 Open", "Last idea: today", join[0]} {
 		if !strings.Contains(card.Text, want) {
 			t.Errorf("card lacks %q:\n%s", want, card.Text)
 		}
@@ -183,7 +183,7 @@ func TestE2ETeacherForum(t *testing.T) {
 	refreshed := a.fake.WaitFor(t, teacher.u.ID(), func(m telegramtest.SentMessage) bool {
 		return m.MessageID == card.MessageID && strings.Contains(m.Text, "Joined: 4")
 	}, waitLong)
-	if !strings.Contains(refreshed.Text, "Not sent yet: 3") {
+	if !strings.Contains(refreshed.Text, "Joined, nothing sent yet: 3") {
 		t.Errorf("refreshed card:\n%s", refreshed.Text)
 	}
 	// Show the QR code again, then close the forum.
