@@ -291,11 +291,23 @@ func languageOf(code string) (lang string, ok bool) {
 	return "", false
 }
 
+// maxTag is the longest set-up tag or draft id kept: event ids are far
+// shorter.
+const maxTag = 24
+
 // repair drops a pending question whose subject is missing, as in a state
 // written by another version of the bot: better to ask nothing than crash.
 func (s *State) repair() {
 	if !validRef(s.Reviewing) {
 		s.Reviewing = ""
+	}
+	// Tags and drafts go into button data: one that could not have been
+	// made here (not plain, or too long for 64 bytes) makes no buttons.
+	if s.Setup != nil && (!plainToken(s.Setup.Tag) || len(s.Setup.Tag) > maxTag) {
+		s.Setup = nil
+	}
+	if !plainToken(s.Draft) || len(s.Draft) > maxTag {
+		s.Draft = ""
 	}
 	switch {
 	case s.Pending.asksForumDay() && s.Closing == nil,

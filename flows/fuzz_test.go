@@ -36,6 +36,7 @@ func FuzzHandle(f *testing.F) {
 		{`{"l":"cs","rvw":"N-7K2Q","dc":{"s":"not_feasible","i":true},"p":"staffanswer"}`, kindText, "Nejde to."},
 		{`{"l":"uk","rvw":"N-7K2Q","p":"duplicate"}`, kindTap, "|rv|N-7K2Q:cancel"},
 		{`{"l":"en","p":"idearef"}`, kindText, "n-7k2q"},
+		{`{"l":"cs","fi":7,"s":"age","d":"5"}`, kindTap, "5|age|13-14"},
 	} {
 		f.Add(seed.state, seed.kind, seed.text, 50.1, 14.4)
 	}
@@ -49,7 +50,9 @@ func FuzzHandle(f *testing.F) {
 			kind = -kind
 		}
 		in := flows.Input{What: userInput(kind, text, lat, lon), EventID: "77",
-			Actor: flows.Actor{Role: []string{"", "teacher", "staff"}[len(text)%3]}}
+			Actor: flows.Actor{Role: []string{"", "teacher", "staff"}[len(text)%3]},
+			// Deployments with and without an age rule.
+			Age: []flows.AgeRule{{}, {Min: 15, AskBand: true}, {Min: 13}}[kind%3]}
 		res := flows.Handle(st, in, clock)
 		after, _ := json.Marshal(st)
 		if !reflect.DeepEqual(before, after) {
