@@ -27,11 +27,12 @@ var (
 )
 
 const (
-	defaultAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	defaultRedisURL = "redis://127.0.0.1:6379/0"
-	benchDatabase   = "napad_bench_test"
-	notifyDatabase  = "napad_bench_notify_test"
-	voteDatabase    = "napad_bench_vote_test"
+	defaultAdminURL  = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	defaultRedisURL  = "redis://127.0.0.1:6379/0"
+	benchDatabase    = "napad_bench_test"
+	notifyDatabase   = "napad_bench_notify_test"
+	voteDatabase     = "napad_bench_vote_test"
+	assemblyDatabase = "napad_bench_assembly_test"
 )
 
 // The bench against the real bot: 20 students in closed loop all send their
