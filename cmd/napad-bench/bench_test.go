@@ -328,7 +328,7 @@ func TestCallbackData(t *testing.T) {
 }
 
 // Every question of the idea conversation is told apart by its text, in
-// every language.
+// every language, also after the answer to the question before.
 func TestClassifier(t *testing.T) {
 	c, err := newClassifier()
 	if err != nil {
@@ -343,6 +343,12 @@ func TestClassifier(t *testing.T) {
 		for _, pk := range lp.done {
 			if got := c.done(lang, pk.prefix+" …"); got != pk.key {
 				t.Errorf("%s: %s recognised as %q", lang, pk.key, got)
+			}
+		}
+		// The answered question edited into the next one: the answer first.
+		for _, pk := range lp.questions {
+			if got := c.question(lang, "✓ 42\n\n"+pk.prefix+" …"); got != pk.key {
+				t.Errorf("%s: %s after an answer recognised as %q", lang, pk.key, got)
 			}
 		}
 	}
