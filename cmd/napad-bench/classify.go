@@ -115,23 +115,18 @@ func textPrefix(cat *locales.Catalog, lang, key string) (string, error) {
 }
 
 // match returns the key whose prefix text starts with (the longest), or "".
-func match(set []prefixKey, text string) string {
-	best, n := "", 0
-	for _, pk := range set {
-		if len(pk.prefix) > n && strings.HasPrefix(text, pk.prefix) {
-			best, n = pk.key, len(pk.prefix)
-		}
-	}
-	return best
-}
+func match(set []prefixKey, text string) string { return longest(set, text, strings.HasPrefix) }
 
 // within returns the key whose prefix text contains (the longest), or "":
 // a question may come after what the student answered, when the bot edits
 // the answered question into the next one.
-func within(set []prefixKey, text string) string {
+func within(set []prefixKey, text string) string { return longest(set, text, strings.Contains) }
+
+// longest is the key of the longest prefix for which has(text, prefix).
+func longest(set []prefixKey, text string, has func(text, prefix string) bool) string {
 	best, n := "", 0
 	for _, pk := range set {
-		if len(pk.prefix) > n && strings.Contains(text, pk.prefix) {
+		if len(pk.prefix) > n && has(text, pk.prefix) {
 			best, n = pk.key, len(pk.prefix)
 		}
 	}
