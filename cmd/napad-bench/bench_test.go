@@ -18,20 +18,23 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// A student's first idea takes an update per question, plus joining and
-// sending; a later one starts with "Add another idea" and skips the language
-// and the privacy notice.
+// A student's first idea takes at most an update per question, plus joining
+// and sending (13 today); a later one starts with "Add another idea" and
+// skips the language and the privacy notice. At most: the bot may leave
+// questions out (the language when it takes the phone's, say), and the
+// students answer only what is asked.
 var (
 	updatesPerIdea      = int64(len(flows.IdeaSteps) + 2)
 	updatesPerLaterIdea = int64(len(flows.IdeaSteps))
 )
 
 const (
-	defaultAdminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	defaultRedisURL = "redis://127.0.0.1:6379/0"
-	benchDatabase   = "napad_bench_test"
-	notifyDatabase  = "napad_bench_notify_test"
-	voteDatabase    = "napad_bench_vote_test"
+	defaultAdminURL  = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	defaultRedisURL  = "redis://127.0.0.1:6379/0"
+	benchDatabase    = "napad_bench_test"
+	notifyDatabase   = "napad_bench_notify_test"
+	voteDatabase     = "napad_bench_vote_test"
+	assemblyDatabase = "napad_bench_assembly_test"
 )
 
 // The bench against the real bot: 20 students in closed loop all send their
@@ -63,11 +66,12 @@ func TestBenchAgainstRealBot(t *testing.T) {
 		if r.IdeasStored == nil || *r.IdeasStored != 20 || *r.IdeaAuthors != 20 || *r.Duplicates != 0 {
 			t.Errorf("ideas stored %v from %v students, duplicates %v; want 20, 20, 0", deref(r.IdeasStored), deref(r.IdeaAuthors), deref(r.Duplicates))
 		}
-		// An update for each question (13 today: join, language, privacy,
-		// scope, 4 texts, category, place, photo, help, send), every one answered.
-		if r.Updates != 20*updatesPerIdea || int64(r.ReplyLatency.N) != 20*updatesPerIdea || r.Redeliveries != 0 {
-			t.Errorf("%d updates, %d replies, %d redelivered; want %d, %d, 0", r.Updates, r.ReplyLatency.N, r.Redeliveries,
-				20*updatesPerIdea, 20*updatesPerIdea)
+		// An update for each question asked (13 today: join, language,
+		// privacy, scope, 4 texts, category, place, photo, help, send), at
+		// least joining, one question and sending, every one answered.
+		if r.Updates < 20*3 || r.Updates > 20*updatesPerIdea || int64(r.ReplyLatency.N) != r.Updates || r.Redeliveries != 0 {
+			t.Errorf("%d updates, %d replies, %d redelivered; want 60..%d, as many replies, 0", r.Updates, r.ReplyLatency.N, r.Redeliveries,
+				20*updatesPerIdea)
 		}
 		if len(r.BotSaid) > 0 || len(r.Problems) > 0 || r.BadAPICalls > 0 || r.Unsolicited > 0 {
 			t.Errorf("the bot complained %v; problems %v; %d bad API calls; %d unsolicited", r.BotSaid, r.Problems, r.BadAPICalls, r.Unsolicited)
@@ -84,8 +88,12 @@ func TestBenchAgainstRealBot(t *testing.T) {
 		if left := keysUnder(ctx, t, redisURL, r.RedisPrefix); left != 0 {
 			t.Errorf("%d Redis keys left under %s", left, r.RedisPrefix)
 		}
-		if r.APICalls["sendMessage"] < 20*updatesPerIdea || r.APICalls["answerCallbackQuery"] == 0 {
-			t.Errorf("Bot API calls %v", r.APICalls)
+		// Each update is answered by a message or an edit that asks the next
+		// thing, and each student's first answer is a message.
+		if r.MessagesSent+r.Edits < r.Updates || r.MessagesSent < 20 || r.APICalls["answerCallbackQuery"] == 0 ||
+			r.MessagesPerIdea != float64(r.MessagesSent)/20 || r.ActionsPerIdea != float64(r.Updates)/20 {
+			t.Errorf("%d messages, %d edits for %d updates (%.2f messages, %.2f actions per idea); Bot API calls %v",
+				r.MessagesSent, r.Edits, r.Updates, r.MessagesPerIdea, r.ActionsPerIdea, r.APICalls)
 		}
 		var fromJSON report
 		data, err := os.ReadFile(jsonPath)
@@ -115,8 +123,8 @@ func TestBenchAgainstRealBot(t *testing.T) {
 				r.IdeasConfirmed, r.IdeasLost, deref(r.IdeasStored), deref(r.IdeaAuthors), r.LostWhy, out.String())
 		}
 		// The second idea starts with "Add another idea" and skips language and privacy.
-		if want := 10 * (updatesPerIdea + updatesPerLaterIdea); r.Updates != want {
-			t.Errorf("%d updates, want %d", r.Updates, want)
+		if most := 10 * (updatesPerIdea + updatesPerLaterIdea); r.Updates > most || r.Updates < 10*(3+2) {
+			t.Errorf("%d updates, want 50..%d", r.Updates, most)
 		}
 	})
 }
@@ -327,7 +335,7 @@ func TestCallbackData(t *testing.T) {
 }
 
 // Every question of the idea conversation is told apart by its text, in
-// every language.
+// every language, also after the answer to the question before.
 func TestClassifier(t *testing.T) {
 	c, err := newClassifier()
 	if err != nil {
@@ -342,6 +350,12 @@ func TestClassifier(t *testing.T) {
 		for _, pk := range lp.done {
 			if got := c.done(lang, pk.prefix+" …"); got != pk.key {
 				t.Errorf("%s: %s recognised as %q", lang, pk.key, got)
+			}
+		}
+		// The answered question edited into the next one: the answer first.
+		for _, pk := range lp.questions {
+			if got := c.question(lang, "✓ 42\n\n"+pk.prefix+" …"); got != pk.key {
+				t.Errorf("%s: %s after an answer recognised as %q", lang, pk.key, got)
 			}
 		}
 	}

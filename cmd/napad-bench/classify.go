@@ -115,20 +115,28 @@ func textPrefix(cat *locales.Catalog, lang, key string) (string, error) {
 }
 
 // match returns the key whose prefix text starts with (the longest), or "".
-func match(set []prefixKey, text string) string {
+func match(set []prefixKey, text string) string { return longest(set, text, strings.HasPrefix) }
+
+// within returns the key whose prefix text contains (the longest), or "":
+// a question may come after what the student answered, when the bot edits
+// the answered question into the next one.
+func within(set []prefixKey, text string) string { return longest(set, text, strings.Contains) }
+
+// longest is the key of the longest prefix for which has(text, prefix).
+func longest(set []prefixKey, text string, has func(text, prefix string) bool) string {
 	best, n := "", 0
 	for _, pk := range set {
-		if len(pk.prefix) > n && strings.HasPrefix(text, pk.prefix) {
+		if len(pk.prefix) > n && has(text, pk.prefix) {
 			best, n = pk.key, len(pk.prefix)
 		}
 	}
 	return best
 }
 
-// lookup tries the student's language first, then the others.
-func (c *classifier) lookup(lang, text string, pick func(*langPrefixes) []prefixKey) string {
+// lookup tries the student's language first, then the others, with find.
+func (c *classifier) lookup(lang, text string, set func(*langPrefixes) []prefixKey, find func([]prefixKey, string) string) string {
 	if lp := c.langs[lang]; lp != nil {
-		if k := match(pick(lp), text); k != "" {
+		if k := find(set(lp), text); k != "" {
 			return k
 		}
 	}
@@ -136,23 +144,33 @@ func (c *classifier) lookup(lang, text string, pick func(*langPrefixes) []prefix
 		if l == lang {
 			continue
 		}
-		if k := match(pick(lp), text); k != "" {
+		if k := find(set(lp), text); k != "" {
 			return k
 		}
 	}
 	return ""
 }
 
+// asked is the key of a message with buttons: the text it starts with, or
+// else the text it contains.
+func (c *classifier) asked(lang, text string, set func(*langPrefixes) []prefixKey) string {
+	if k := c.lookup(lang, text, set, match); k != "" {
+		return k
+	}
+	return c.lookup(lang, text, set, within)
+}
+
 func (c *classifier) question(lang, text string) string {
-	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.questions })
+	return c.asked(lang, text, func(lp *langPrefixes) []prefixKey { return lp.questions })
 }
 
 func (c *classifier) done(lang, text string) string {
-	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.done })
+	return c.asked(lang, text, func(lp *langPrefixes) []prefixKey { return lp.done })
 }
 
+// note is the key of a message without buttons, by the text it starts with.
 func (c *classifier) note(lang, text string) string {
-	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.notes })
+	return c.lookup(lang, text, func(lp *langPrefixes) []prefixKey { return lp.notes }, match)
 }
 
 // typedQuestions are the keys of the idea's questions a student answers by

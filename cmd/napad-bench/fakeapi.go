@@ -44,10 +44,15 @@ type fakeAPI struct {
 	sink  messageSink
 	log   *slog.Logger
 	// limits, unless nil, refuses messages beyond Telegram's rate with 429
-	// (-mode notify).
+	// (-mode notify, vote, assembly).
 	limits *botapi.Limits
+	// pairs, unless nil, watches what edits would add to the limit per
+	// chat if Telegram counted them as messages (-mode assembly).
+	pairs *editPairs
 
 	calls    map[string]*atomic.Int64 // by method; unknown ones under "(unknown)"
+	sent     atomic.Int64             // messages the fake took: sendMessage, sendPhoto, … (not refused ones)
+	edited   atomic.Int64             // edits of a message the fake took: editMessageText, …ReplyMarkup, …Caption
 	badCalls atomic.Int64             // refused: bad token, unparseable parameters
 	msgSeq   atomic.Int64             // message ids in chats that are no student's
 
@@ -229,8 +234,18 @@ func (f *fakeAPI) message(method string, p botapi.Params) (any, error) {
 		f.badCalls.Add(1)
 		return nil, botapi.BadRequest("chat_id is empty")
 	}
-	if f.limits != nil && botapi.SendsMessage(method) && !f.limits.Admit(chatID) {
+	sends, edit := botapi.SendsMessage(method), strings.HasPrefix(method, "edit")
+	if f.limits != nil && sends && !f.limits.Admit(chatID) {
 		return nil, botapi.TooManyRequests(1)
+	}
+	switch {
+	case sends:
+		f.sent.Add(1)
+	case edit:
+		f.edited.Add(1)
+	}
+	if f.pairs != nil && (sends || edit) {
+		f.pairs.note(chatID, edit)
 	}
 	// Only inline keyboards carry the buttons a student taps, and only
 	// those Telegram returns with the message.
@@ -238,7 +253,6 @@ func (f *fakeAPI) message(method string, p botapi.Params) (any, error) {
 	if !strings.Contains(keyboard, `"inline_keyboard"`) {
 		keyboard = ""
 	}
-	edit := strings.HasPrefix(method, "edit")
 	var msgID int64
 	if edit {
 		msgID, _ = p.Int64("message_id")

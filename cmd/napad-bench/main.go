@@ -23,18 +23,35 @@
 // sent rather than decoded into go-telegram models and encoded again (~0.05
 // ms per update).
 //
-// Four modes:
+// Five modes:
 //
 //	-mode closed   each student answers as soon as the reply it waits for
 //	               arrives: the bot's capacity (updates/s).
 //	-mode think    each student pauses an exponentially distributed time
 //	               (mean -think) before answering, and the students start
 //	               spread over -ramp: latency at a realistic load.
+//	-mode assembly a class told about the forum in an assembly: -students
+//	               (300) join at random moments within -ramp (60s) and
+//	               think -think (10s) on average, with the bot at
+//	               Telegram's limits and a fake that refuses what goes
+//	               beyond them (429): reply latency and 429s.
 //	-mode notify   no conversations: -notifications status notifications
 //	               (default 3,000) made due at once, at Telegram's limits.
 //	-mode vote     no conversations: a forum of -participants students
 //	               (default 5,000) moves to voting, at Telegram's limits;
 //	               then every student taps two ballot buttons.
+//
+// In assembly mode the spawned bot keeps its pacing to Telegram's limits
+// (TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset:
+// 30/s, 1/s per chat), and the fake answers 429 retry_after 1 to a message
+// beyond -api-rate (30) within any sliding second or beyond -api-chat-limit
+// (1) into one chat within a second. Edits are never refused (Telegram
+// documents no limit for them), but the report counts how often a message
+// or edit came into a chat within a second of the one before, one of them
+// an edit: what edits would add if they counted as messages. It reports
+// the 429s besides everything think mode reports, and whether issue 13's
+// target (p95 ≤ 1 s, no 429, nothing lost) was met; 429s make the exit
+// status 3.
 //
 // In notify mode (with -spawn only) the bench stores -notifications ideas
 // from as many students with the bot's own store (storage/postgres Submit,
@@ -101,8 +118,19 @@
 // the summary: 13 updates. A later idea (-ideas) starts with the "Add
 // another idea" button and skips language and privacy: 11 updates.
 //
+// Where students have a choice of how long their idea gets, -path random
+// (the default) skips, pins and sends photos as above; -path shortest skips
+// every question that has Skip and writes one sentence; -path longest skips
+// nothing, sends a pin and a photo and writes four sentences. Students read
+// the conversation rather than follow a script: a question may come as a
+// new message or be edited into the one just tapped, and they answer
+// whatever is asked, so a conversation with fewer or other steps needs no
+// change here.
+//
 // It reports updates/s; the latency from an update's POST to the bot's reply
-// (the message that asks the next question) reaching the fake API; completed
+// (the message that asks the next question, new or edited in) reaching the
+// fake API; the messages the bot sent, its edits and the students' updates
+// per confirmed idea; completed
 // and lost conversations (lost: stalled past -stall, or the bot said
 // something no student could go on from) and, with -database-url, the ideas
 // stored for the forum (the store's SuggestionsByForum; duplicates show as
@@ -175,6 +203,8 @@ type options struct {
 	quiet           bool
 	notifications   int
 	apiRate         int
+	apiChatLimit    int
+	path            string
 	participants    int
 	voteConcurrency int
 }
@@ -189,14 +219,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprintf(stderr, "Usage: napad-bench [flags]\n\nPlays simulated students through the idea conversation against `napad serve` (webhook mode).\nSee `go doc ./cmd/napad-bench` for how to run it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); notify: -notifications status notifications at Telegram's limits (needs -spawn); vote: -participants students get their ballot at Telegram's limits, then each taps two buttons (needs -spawn)")
-	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify and vote modes: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
+	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); assembly: a class joins within -ramp (default 300 students, 60s, -think 10s) with the bot at Telegram's limits and a fake that answers 429 beyond them; notify: -notifications status notifications at Telegram's limits (needs -spawn); vote: -participants students get their ballot at Telegram's limits, then each taps two buttons (needs -spawn)")
+	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify, vote and assembly modes: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
+	fs.IntVar(&o.apiChatLimit, "api-chat-limit", 1, "assembly mode: messages the fake Bot API takes into one chat within any sliding second before it answers 429 retry_after 1 (Telegram's 1 a second, taken literally); 0: never refused")
+	fs.StringVar(&o.path, "path", "random", "the students' answers where they have a choice: random (skip now and then, a pin or a typed place, a photo or not), shortest (skip every question with Skip, one sentence), longest (skip nothing: a pin, a photo, four sentences)")
 	fs.IntVar(&o.notifications, "notifications", 3000, fmt.Sprintf("notify mode: status notifications made due at once, one per student, 1..%d", maxNotifications))
 	fs.IntVar(&o.participants, "participants", 5000, fmt.Sprintf("vote mode: participants of the forum that moves to voting, 1..%d", maxVoteParticipants))
 	fs.IntVar(&o.voteConcurrency, "vote-concurrency", 200, "vote mode: students tapping their ballot at once (each waits for the edited ballot before the next tap)")
-	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d", maxStudents))
-	fs.DurationVar(&o.think, "think", time.Second, "think mode: mean of the exponentially distributed pause before each answer")
-	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "think mode: the students' starts are spread evenly over this")
+	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d (assembly mode: 300)", maxStudents))
+	fs.DurationVar(&o.think, "think", time.Second, "think and assembly modes: mean of the exponentially distributed pause before each answer (assembly mode: 10s)")
+	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "think mode: the students' starts are spread evenly over this; assembly mode: each starts at a random moment within it (default 60s)")
 	fs.DurationVar(&o.duration, "duration", 0, "if > 0, a student who finished is replaced by a new one until this much time has passed (steady load); 0: each student sends -ideas ideas and the run ends")
 	fs.IntVar(&o.ideas, "ideas", 1, "ideas each student sends (later ones through the \"Add another idea\" button; more than 2 trips the bot's flood limit in closed loop)")
 	fs.DurationVar(&o.stall, "stall", 30*time.Second, "a conversation is lost when the bot has not answered an update within this")
@@ -215,7 +247,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.botLog, "bot-log", "", "-spawn: file for the bot's log (default in the temporary directory)")
 	fs.StringVar(&o.botLogLevel, "bot-log-level", "info", "-spawn: LOG_LEVEL of the bot")
 	fs.StringVar(&o.notifyInterval, "notify-interval", "", "-spawn: NOTIFY_INTERVAL of the bot (default the bot's, 2s; in notify mode "+defaultNotifyPoll+")")
-	fs.BoolVar(&o.telegramLimits, "telegram-limits", false, "-spawn: keep the bot's pacing to Telegram's limits (TELEGRAM_MESSAGES_PER_SECOND, TELEGRAM_CHAT_MESSAGES_PER_SECOND); by default they are 0 (off), as for any load test against a fake Bot API; notify mode always keeps them")
+	fs.BoolVar(&o.telegramLimits, "telegram-limits", false, "-spawn: keep the bot's pacing to Telegram's limits (TELEGRAM_MESSAGES_PER_SECOND, TELEGRAM_CHAT_MESSAGES_PER_SECOND); by default they are 0 (off), as for any load test against a fake Bot API; notify, vote and assembly modes always keep them")
 	fs.BoolVar(&o.keepRedis, "keep-redis", false, "-spawn: keep the run's conversations in Redis (by default the keys under the run's REDIS_KEY_PREFIX are deleted at the end)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file (- for stdout)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the bench itself to this file")
@@ -238,8 +270,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.mode = modeNotify
 	case "vote":
 		o.mode = modeVote
+	case "assembly":
+		o.mode = modeAssembly
+		assemblyDefaults(fs, o)
 	default:
-		return nil, fmt.Errorf("-mode must be closed, think, notify or vote (got %q)", *mode)
+		return nil, fmt.Errorf("-mode must be closed, think, assembly, notify or vote (got %q)", *mode)
 	}
 	switch {
 	case o.students < 1 || o.students > maxStudents:
@@ -250,14 +285,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-participants must be 1..%d (got %d)", maxVoteParticipants, o.participants)
 	case o.mode == modeVote && o.voteConcurrency < 1:
 		return nil, fmt.Errorf("-vote-concurrency must be positive")
-	case (o.mode == modeNotify || o.mode == modeVote) && o.apiRate < 1:
+	case (o.mode == modeNotify || o.mode == modeVote || o.mode == modeAssembly) && o.apiRate < 1:
 		return nil, fmt.Errorf("-api-rate must be positive")
+	case o.apiChatLimit < 0:
+		return nil, fmt.Errorf("-api-chat-limit must not be negative")
+	case !validPath(o.path):
+		return nil, fmt.Errorf("-path must be random, shortest or longest (got %q)", o.path)
 	case (o.mode == modeNotify || o.mode == modeVote) && o.spawn == "":
 		return nil, fmt.Errorf("-mode %s needs -spawn (the bench prepares the students' contacts with the bot's PARTICIPANT_KEY)", o.mode)
 	case o.ideas < 1:
 		return nil, fmt.Errorf("-ideas must be at least 1")
-	case o.mode == modeThink && o.think <= 0:
+	case o.mode.thinks() && o.think <= 0:
 		return nil, fmt.Errorf("-think must be positive")
+	case o.ramp < 0:
+		return nil, fmt.Errorf("-ramp must not be negative")
 	case o.stall <= 0 || o.timeout <= 0:
 		return nil, fmt.Errorf("-stall and -timeout must be positive")
 	case o.conns < 0:
@@ -276,6 +317,26 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+func validPath(p string) bool { _, ok := pathNames[p]; return ok }
+
+// assemblyDefaults are issue 13's assembly where the command line does not
+// say otherwise: 300 students joining within a minute, thinking 10 s on
+// average, and the bot at Telegram's limits (the fake keeps them).
+func assemblyDefaults(fs *flag.FlagSet, o *options) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["students"] {
+		o.students = 300
+	}
+	if !given["think"] {
+		o.think = 10 * time.Second
+	}
+	if !given["ramp"] {
+		o.ramp = time.Minute
+	}
+	o.telegramLimits = true
 }
 
 func main() {
@@ -345,10 +406,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	}
 	sess := newSession(o)
 	pop := newPopulation(popConfig{
-		students: o.students, mode: o.mode, think: o.think, ramp: o.ramp, duration: o.duration,
+		students: o.students, mode: o.mode, think: o.think, ramp: o.ramp, path: pathNames[o.path], duration: o.duration,
 		ideas: o.ideas, stall: o.stall, seed: o.seed, userBase: sess.userBase,
 	}, cls)
 	api := newFakeAPI(sess.token, pop, log)
+	if o.mode == modeAssembly {
+		api.limits = newAssemblyLimits(o)
+		api.pairs = newEditPairs(api.limits.Base())
+	}
 	if err := api.start(o.apiListen); err != nil {
 		return nil, err
 	}
@@ -375,7 +440,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 		defer func() { _ = bot.stop() }()
 		botPID = bot.pid()
 	} else {
-		printBotEnv(tableOut, api.url(), prefix)
+		printBotEnv(tableOut, api.url(), prefix, o.telegramLimits)
 		if o.webhook != "" {
 			hook = webhookConfig{URL: o.webhook, Secret: o.secret, MaxConnections: 40}
 		} else {
@@ -558,6 +623,9 @@ loop:
 		r.setBot(botPID, procAfter.cpu-procBefore.cpu, procAfter.hwmKB, maxRSS, bot != nil)
 	}
 	r.setBench(selfAfter-selfBefore, busyAfter-busyBefore, totalAfter-totalBefore)
+	if o.mode == modeAssembly {
+		r.setAssembly(o, api)
+	}
 	if bot != nil {
 		r.BotLog = bot.logPath
 		r.noteBotEnd(bot, botErr)
@@ -566,7 +634,11 @@ loop:
 }
 
 // printBotEnv tells the user how to start the bot against the bench.
-func printBotEnv(w io.Writer, apiURL, prefix string) {
+func printBotEnv(w io.Writer, apiURL, prefix string, telegramLimits bool) {
+	pacing := "TELEGRAM_MESSAGES_PER_SECOND=0 TELEGRAM_CHAT_MESSAGES_PER_SECOND=0   (no pacing to Telegram's limits)"
+	if telegramLimits {
+		pacing = "TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset   (Telegram's limits, as in production)"
+	}
 	fmt.Fprintf(w, `Start (or restart) napad serve with, besides DATABASE_URL, REDIS_URL and PARTICIPANT_KEY:
 
   TELEGRAM_API_URL=%s
@@ -575,11 +647,11 @@ func printBotEnv(w io.Writer, apiURL, prefix string) {
   WEBHOOK_SECRET=<16-256 characters A-Za-z0-9_->       (the bench learns it from setWebhook)
   LISTEN_ADDR=127.0.0.1:8080
   REDIS_KEY_PREFIX=%s                       (recommended: a fresh prefix per run)
-  TELEGRAM_MESSAGES_PER_SECOND=0 TELEGRAM_CHAT_MESSAGES_PER_SECOND=0   (no pacing to Telegram's limits)
+  %s
 
 and give the bench -bot-pid PID for the bot's CPU and memory.
 
-`, apiURL, prefix)
+`, apiURL, prefix, pacing)
 }
 
 // countLogLevel counts the log lines of a level in the bot's JSON log.

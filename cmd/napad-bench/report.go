@@ -19,6 +19,7 @@ type report struct {
 	Students          int              `json:"students"`       // simultaneous
 	StudentsTotal     int              `json:"students_total"` // including replacements (-duration)
 	IdeasPerStudent   int              `json:"ideas_per_student"`
+	Path              string           `json:"path"` // -path: random, shortest, longest
 	ThinkMeanMS       float64          `json:"think_mean_ms,omitempty"`
 	RampS             float64          `json:"ramp_s,omitempty"`
 	DurationS         float64          `json:"duration_s,omitempty"`
@@ -41,6 +42,18 @@ type report struct {
 	IdeaAuthors       *int64           `json:"idea_authors,omitempty"`
 	Duplicates        *int64           `json:"duplicates,omitempty"` // stored beyond the confirmations
 
+	// What an idea costs in the chat: the messages the bot sent (sendMessage,
+	// sendPhoto, sendDocument, sendLocation taken by the fake, not refused
+	// ones) and its edits of messages, during the whole run; and the
+	// students' updates (first deliveries), by kind. Per idea: ÷ confirmed
+	// ideas, so lost conversations make them look dearer.
+	MessagesSent    int64          `json:"messages_sent"`
+	MessagesPerIdea float64        `json:"messages_per_idea"`
+	Edits           int64          `json:"edits"`
+	EditsPerIdea    float64        `json:"edits_per_idea"`
+	Actions         map[string]int `json:"actions"`
+	ActionsPerIdea  float64        `json:"actions_per_idea"`
+
 	ReplyLatency latency `json:"latency_post_to_reply"`
 	// Timeline is the POST→reply latency per second of the run.
 	Timeline       []second `json:"timeline"`
@@ -58,6 +71,7 @@ type report struct {
 	BadAPICalls       int64            `json:"bad_api_calls"`
 	BotSaid           map[string]int   `json:"bot_said,omitempty"` // complaints and errors, by message key
 	Unsolicited       int              `json:"unsolicited_messages"`
+	Rerendered        int              `json:"questions_edited_again"` // the question just answered, edited in again: not acted on
 	LateMessages      int64            `json:"late_messages"`
 	StrangerMessages  int64            `json:"stranger_messages"`
 	BotLog            string           `json:"bot_log,omitempty"`
@@ -65,8 +79,9 @@ type report struct {
 	RedisKeysRemoved  *int64           `json:"redis_keys_removed,omitempty"`
 	Problems          []string         `json:"problems,omitempty"`
 
-	Notify *notifyReport `json:"notifications,omitempty"` // -mode notify
-	Vote   *voteReport   `json:"vote,omitempty"`          // -mode vote
+	Assembly *assemblyReport `json:"assembly,omitempty"`      // -mode assembly
+	Notify   *notifyReport   `json:"notifications,omitempty"` // -mode notify
+	Vote     *voteReport     `json:"vote,omitempty"`          // -mode vote
 }
 
 // second is what happened in one second of the run.
@@ -133,11 +148,11 @@ type postgresReport struct {
 
 func newReport(o *options, p *population, d *deliverer, api *fakeAPI, conns int, wall time.Duration) *report {
 	r := &report{
-		Mode: o.mode.String(), Students: o.students, IdeasPerStudent: o.ideas, Seed: o.seed,
+		Mode: o.mode.String(), Students: o.students, IdeasPerStudent: o.ideas, Seed: o.seed, Path: o.path,
 		WebhookConns: conns, WallS: wall.Seconds(), APICalls: api.counts(), BadAPICalls: api.badCalls.Load(),
 		LateMessages: p.late.Load(), StrangerMessages: p.strangers.Load(), WebhookStatus: map[string]int64{},
 	}
-	if o.mode == modeThink {
+	if o.mode.thinks() {
 		r.ThinkMeanMS = float64(o.think) / float64(time.Millisecond)
 		r.RampS = o.ramp.Seconds()
 	}
@@ -153,6 +168,15 @@ func newReport(o *options, p *population, d *deliverer, api *fakeAPI, conns int,
 		r.IdeasConfirmed += st.ideasDone
 		r.IdeasLost += st.ideasLost
 		r.Unsolicited += st.unsolicited
+		r.Rerendered += st.rerendered
+		for k, n := range st.actions {
+			if n > 0 {
+				if r.Actions == nil {
+					r.Actions = map[string]int{}
+				}
+				r.Actions[actNames[k]] += n
+			}
+		}
 		for k, v := range st.lostWhy {
 			if r.LostWhy == nil {
 				r.LostWhy = map[string]int{}
@@ -195,6 +219,10 @@ func newReport(o *options, p *population, d *deliverer, api *fakeAPI, conns int,
 		}
 	}
 	r.APICallsPerUpdate = ratio(float64(calls), float64(posts))
+	ideas := float64(r.IdeasConfirmed)
+	r.MessagesSent, r.Edits = api.sent.Load(), api.edited.Load()
+	r.MessagesPerIdea, r.EditsPerIdea = ratio(float64(r.MessagesSent), ideas), ratio(float64(r.Edits), ideas)
+	r.ActionsPerIdea = ratio(float64(posts), ideas)
 	return r
 }
 
@@ -280,9 +308,16 @@ func (r *report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	load := fmt.Sprintf("%s loop, %d simultaneous students, %d idea(s) each", r.Mode, r.Students, r.IdeasPerStudent)
-	if r.Mode == "think" {
+	switch r.Mode {
+	case "think":
 		load = fmt.Sprintf("think time (mean %.0f ms), %d simultaneous students starting over %.0f s, %d idea(s) each",
 			r.ThinkMeanMS, r.Students, r.RampS, r.IdeasPerStudent)
+	case "assembly":
+		load = fmt.Sprintf("assembly: %d students joining at random within %.0f s, think time (mean %.0f ms), %d idea(s) each, Telegram's limits",
+			r.Students, r.RampS, r.ThinkMeanMS, r.IdeasPerStudent)
+	}
+	if r.Path != "" && r.Path != "random" {
+		load += ", the " + r.Path + " path"
 	}
 	if r.DurationS > 0 {
 		load += fmt.Sprintf(", replaced for %.0f s", r.DurationS)
@@ -304,12 +339,15 @@ func (r *report) print(w io.Writer) {
 	lat := func(name string, l latency) {
 		row(name, "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f ms  (n=%d)", l.P50, l.P95, l.P99, l.Max, l.N)
 	}
+	row("per idea", "%.2f messages sent, %.2f edits, %.2f actions (%s; over %d confirmed ideas)",
+		r.MessagesPerIdea, r.EditsPerIdea, r.ActionsPerIdea, actionsText(r.Actions, r.IdeasConfirmed), r.IdeasConfirmed)
 	lat("latency POST→reply", r.ReplyLatency)
 	if b := r.Busiest; b != nil {
 		row("  busiest second", "%d replies in second %d: p50 %.2f  p99 %.2f  max %.2f ms (the JSON has every second)", b.Replies, b.T, b.P50, b.P99, b.Max)
 	}
 	lat("  incl. queue", r.EndToEnd)
 	lat("  webhook answer", r.WebhookLatency)
+	r.printAssembly(row)
 	if b := r.Bot; b != nil {
 		row("bot CPU", "%.2f s = %.3f ms/update = %.3f s per 1,000 updates (pid %d)", b.CPUSeconds, b.CPUMsPerUpdate, b.CPUSecPer1000, b.PID)
 		row("bot memory", "peak RSS %.1f MB (VmHWM), max sampled VmRSS during the run %.1f MB", b.PeakRSSMB, b.MaxSampledRSSMB)
@@ -329,9 +367,9 @@ func (r *report) print(w io.Writer) {
 	if len(r.BotSaid) > 0 {
 		row("bot complained", "%s", whyText(r.BotSaid))
 	}
-	if r.Unsolicited+int(r.LateMessages+r.StrangerMessages+r.BadAPICalls) > 0 {
-		row("odd messages", "%d unsolicited, %d late, %d to unknown chats, %d bad API calls",
-			r.Unsolicited, r.LateMessages, r.StrangerMessages, r.BadAPICalls)
+	if r.Unsolicited+r.Rerendered+int(r.LateMessages+r.StrangerMessages+r.BadAPICalls) > 0 {
+		row("odd messages", "%d unsolicited, %d questions edited in again, %d late, %d to unknown chats, %d bad API calls",
+			r.Unsolicited, r.Rerendered, r.LateMessages, r.StrangerMessages, r.BadAPICalls)
 	}
 	if r.BotLog != "" {
 		row("bot log", "%s", r.BotLog)
@@ -346,10 +384,22 @@ func (r *report) print(w io.Writer) {
 	if r.Postgres != nil {
 		fmt.Fprintf(w, "PostgreSQL measured: %s.\n", r.Postgres.Measured)
 	}
-	fmt.Fprintln(w, "Latency POST→reply: from the start of the webhook POST of an update to the arrival at the fake Bot API of the bot's message that asks the next question; \"incl. queue\" adds the wait for a free webhook connection.")
+	fmt.Fprintln(w, "Latency POST→reply: from the start of the webhook POST of an update to the arrival at the fake Bot API of the bot's message that asks the next question, new or edited in; \"incl. queue\" adds the wait for a free webhook connection.")
+	fmt.Fprintln(w, "Per idea: the messages the bot sent (sendMessage, sendPhoto, sendDocument, sendLocation taken by the fake; not refused ones) and its edits during the run, and the students' updates, ÷ confirmed ideas.")
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "PROBLEM:", p)
 	}
+}
+
+// actionsText says the actions by kind, per idea.
+func actionsText(m map[string]int, ideas int) string {
+	var parts []string
+	for _, k := range actNames {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, ratio(float64(m[k]), float64(ideas))))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func statusText(m map[string]int64) string {

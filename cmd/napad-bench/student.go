@@ -18,16 +18,19 @@ import (
 type benchMode int
 
 const (
-	modeClosed benchMode = iota // answer as soon as the reply is there
-	modeThink                   // pause an exponential think time first
-	modeNotify                  // no students talking: status notifications (notify.go)
-	modeVote                    // a whole forum votes: ballots, then taps (vote.go)
+	modeClosed   benchMode = iota // answer as soon as the reply is there
+	modeThink                     // pause an exponential think time first
+	modeNotify                    // no students talking: status notifications (notify.go)
+	modeVote                      // a whole forum votes: ballots, then taps (vote.go)
+	modeAssembly                  // a class joins within a minute, at Telegram's limits (assembly.go)
 )
 
 func (m benchMode) String() string {
 	switch m {
 	case modeThink:
 		return "think"
+	case modeAssembly:
+		return "assembly"
 	case modeNotify:
 		return "notify"
 	case modeVote:
@@ -36,12 +39,28 @@ func (m benchMode) String() string {
 	return "closed"
 }
 
+// thinks says whether students pause before each answer.
+func (m benchMode) thinks() bool { return m == modeThink || m == modeAssembly }
+
+// answerPath is which answers students give where they have a choice of
+// how long their idea gets.
+type answerPath uint8
+
+const (
+	pathRandom   answerPath = iota // skip, pin, photo now and then (see answer)
+	pathShortest                   // skip whatever has Skip; one sentence
+	pathLongest                    // skip nothing: a pin, a photo, four sentences
+)
+
+var pathNames = map[string]answerPath{"random": pathRandom, "shortest": pathShortest, "longest": pathLongest}
+
 // popConfig is how the simulated students behave.
 type popConfig struct {
 	students  int // simultaneous students (slots)
 	mode      benchMode
-	think     time.Duration // mean think time (think mode)
-	ramp      time.Duration // first starts spread over this (think mode)
+	think     time.Duration // mean think time (think, assembly)
+	ramp      time.Duration // first starts spread over this (think: evenly; assembly: at random)
+	path      answerPath
 	duration  time.Duration // > 0: a finished student is replaced until then
 	ideas     int           // ideas per student
 	stall     time.Duration // a conversation with no answer this long is lost
@@ -88,7 +107,11 @@ const (
 	actTap
 	actLocation
 	actPhoto
+	actKinds
 )
+
+// actNames name the actions in the report.
+var actNames = [actKinds]string{actStart: "join", actText: "text", actTap: "tap", actLocation: "pin", actPhoto: "photo"}
 
 type action struct {
 	kind     actKind
@@ -118,8 +141,13 @@ type slot struct {
 	lastID    int64  // the message acted on
 	lastText  string
 	lastKB    string // its inline keyboard, JSON
+	lastAsk   string // what it asked (question.id)
 	cbuf      []string
 	timer     *time.Timer
+	// texts are the texts of the bot's last messages in the chat, for an
+	// edit that changes only the buttons (editMessageReplyMarkup).
+	texts     [4]shownText
+	textsNext int
 
 	st    slotStats
 	lat   []uint32 // µs from POST to the reply that asks something
@@ -131,7 +159,9 @@ type slotStats struct {
 	students, studentsDone, studentsLost int
 	ideasDone, ideasLost                 int
 	updates                              int
+	actions                              [actKinds]int
 	unsolicited                          int
+	rerendered                           int // edits asking again what the student just answered
 	notes                                map[string]int
 	lostWhy                              map[string]int
 }
@@ -151,15 +181,20 @@ func newPopulation(cfg popConfig, cls *classifier) *population {
 
 func (p *population) now() time.Duration { return time.Since(p.t0) }
 
-// start lets the students begin: all at once in closed loop, spread over
-// the ramp in think mode.
+// start lets the students begin: all at once in closed loop, spread evenly
+// over the ramp in think mode, each at a random moment of the ramp in
+// assembly mode (a class scanning the QR code).
 func (p *population) start(t0 time.Time) {
 	p.t0 = t0
 	p.active.Store(int64(len(p.slots)))
 	n := len(p.slots)
+	joins := rand.New(rand.NewPCG(p.cfg.seed, 0x6a6f696e))
 	for i, s := range p.slots {
 		var delay time.Duration
-		if p.cfg.mode == modeThink && n > 1 {
+		switch {
+		case p.cfg.mode == modeAssembly && p.cfg.ramp > 0:
+			delay = time.Duration(joins.Int64N(int64(p.cfg.ramp)))
+		case p.cfg.mode == modeThink && n > 1:
 			delay = time.Duration(int64(p.cfg.ramp) * int64(i) / int64(n))
 		}
 		s.mu.Lock()
@@ -178,6 +213,7 @@ func (s *slot) begin(delay time.Duration) {
 	s.lang = flows.Languages[s.rng.IntN(len(flows.Languages))]
 	s.ideasLeft = max(1, s.p.cfg.ideas)
 	s.msgSeq = 0
+	s.lastID, s.lastAsk, s.texts = 0, "", [4]shownText{}
 	s.st.students++
 	s.next = action{kind: actStart, text: "/start " + s.p.cfg.forumCode}
 	s.phase = phThink
@@ -203,7 +239,7 @@ func (s *slot) schedule(delay time.Duration) {
 
 // thinkTime is how long the student pauses before answering.
 func (s *slot) thinkTime() time.Duration {
-	if s.p.cfg.mode != modeThink {
+	if !s.p.cfg.mode.thinks() {
 		return 0
 	}
 	return time.Duration(s.rng.ExpFloat64() * float64(s.p.cfg.think))
@@ -221,10 +257,13 @@ func (s *slot) fire() {
 	s.phase = phWait
 	s.sentAt = s.p.now()
 	s.st.updates++
+	s.st.actions[s.next.kind]++
 	s.p.enqueue(job{s: s, body: body})
 }
 
-// botMessage implements messageSink: the bot showed something in a chat.
+// botMessage implements messageSink: the bot showed something in a chat, in
+// a new message (messageID 0) or by editing one (a tapped question may turn
+// into the next one).
 func (p *population) botMessage(chatID, messageID int64, text, keyboard string) (int64, bool) {
 	off := chatID - p.cfg.userBase
 	if off < 0 || len(p.slots) == 0 {
@@ -240,7 +279,8 @@ func (p *population) botMessage(chatID, messageID int64, text, keyboard string) 
 		p.strangers.Add(1)
 		return 0, false
 	}
-	if messageID == 0 {
+	edit := messageID != 0
+	if !edit {
 		s.msgSeq++
 		messageID = s.msgSeq
 	}
@@ -248,9 +288,14 @@ func (p *population) botMessage(chatID, messageID int64, text, keyboard string) 
 		p.late.Add(1)
 		return messageID, true
 	}
+	if edit && text == "" {
+		text = s.textOf(messageID) // new buttons under the same text
+	}
+	s.remember(messageID, text)
 	if keyboard == "" {
 		// Said without buttons: the welcome, the place question with its
-		// location keyboard, "👌" — or a complaint the report counts.
+		// location keyboard, "👌", a tapped question losing its buttons —
+		// or a complaint the report counts.
 		if key := p.cls.note(s.lang, text); key != "" {
 			s.note(key)
 		}
@@ -260,15 +305,52 @@ func (p *population) botMessage(chatID, messageID int64, text, keyboard string) 
 		s.st.unsolicited++
 		return messageID, true
 	}
+	datas := callbackData(keyboard, s.cbuf[:0])
+	s.cbuf = datas[:0]
+	q := s.p.question(s.lang, text, datas)
+	if edit && messageID == s.lastID && q.id() == s.lastAsk {
+		// The question just answered, shown again (with the answer marked,
+		// say): not the reply the student waits for.
+		s.st.rerendered++
+		return messageID, true
+	}
 	if post := time.Duration(s.postAt.Load()); post > 0 && post <= now {
 		s.lat = append(s.lat, micros(now-post))
 		s.latAt = append(s.latAt, uint16(min(now/time.Second, 65535)))
 	}
 	s.e2e = append(s.e2e, micros(now-s.sentAt))
-	s.lastID = messageID
+	s.lastID, s.lastAsk = messageID, q.id()
 	s.lastText, s.lastKB = text, keyboard
-	s.react(text, keyboard)
+	s.react(q, datas)
 	return messageID, true
+}
+
+// shownText is the text of one of the bot's messages.
+type shownText struct {
+	id   int64
+	text string
+}
+
+// remember keeps the text of the message id, in place of the oldest.
+func (s *slot) remember(id int64, text string) {
+	for i := range s.texts {
+		if s.texts[i].id == id {
+			s.texts[i].text = text
+			return
+		}
+	}
+	s.texts[s.textsNext] = shownText{id: id, text: text}
+	s.textsNext = (s.textsNext + 1) % len(s.texts)
+}
+
+// textOf is the text of the message id, if it is one of the last few.
+func (s *slot) textOf(id int64) string {
+	for _, t := range s.texts {
+		if t.id == id {
+			return t.text
+		}
+	}
+	return ""
 }
 
 func micros(d time.Duration) uint32 {
@@ -285,13 +367,32 @@ func (s *slot) note(key string) {
 	s.st.notes[key]++
 }
 
-// react decides what the student does about a message with buttons, like a
-// student reading it: the buttons' data names the choice questions, the
-// text the questions to type an answer to. s.mu is held.
-func (s *slot) react(text, keyboard string) {
-	datas := callbackData(keyboard, s.cbuf[:0])
-	s.cbuf = datas[:0]
-	var choiceStep string
+// askKind is what a message with buttons asks of a student.
+type askKind uint8
+
+const (
+	askUnknown askKind = iota // buttons a student cannot make sense of
+	askReview                 // the summary: Send
+	askChoice                 // one of the idea's choice questions (or the language)
+	askConfirm                // "are you sure?"
+	askTyped                  // a question with only Back/Skip/Cancel: its text says which
+	askDone                   // "Add another idea": the idea went through, or not
+	askOther                  // buttons of a step the bench does not know: a choice all the same
+)
+
+// question is what a message asks, as a student reads it: the buttons' data
+// names the choice questions, the text the questions to type an answer to.
+type question struct {
+	kind askKind
+	step string // askChoice, askOther: the buttons' step
+	key  string // askTyped, askDone: the text's message key
+}
+
+// id tells questions apart, to notice one asked again.
+func (q question) id() string { return string('0'+rune(q.kind)) + q.step + "/" + q.key }
+
+func (p *population) question(lang, text string, datas []string) question {
+	var choice, other string
 	var nav, newIdea, review, confirm bool
 	for _, d := range datas {
 		switch step, _ := splitData(d); step {
@@ -305,22 +406,43 @@ func (s *slot) react(text, keyboard string) {
 			confirm = true
 		default:
 			if slices.Contains(choiceSteps, step) {
-				choiceStep = step
+				choice = step
+			} else if other == "" {
+				other = step
 			}
 		}
 	}
 	switch {
 	case review:
-		s.tapValue(datas, "rev", "submit")
-	case choiceStep != "":
-		s.choose(datas, choiceStep)
+		return question{kind: askReview}
+	case choice != "":
+		return question{kind: askChoice, step: choice}
 	case confirm:
+		return question{kind: askConfirm}
+	case nav:
+		return question{kind: askTyped, key: p.cls.question(lang, text)}
+	case newIdea:
+		return question{kind: askDone, key: p.cls.done(lang, text)}
+	case other != "":
+		return question{kind: askOther, step: other}
+	}
+	return question{}
+}
+
+// react does what a student does about a question. s.mu is held.
+func (s *slot) react(q question, datas []string) {
+	switch q.kind {
+	case askReview:
+		s.tapValue(datas, "rev", "submit")
+	case askChoice, askOther:
+		s.choose(datas, q.step)
+	case askConfirm:
 		s.note("confirmation asked")
 		s.tapValue(datas, "cf", "no")
-	case nav:
-		s.answer(datas, text)
-	case newIdea:
-		switch key := s.p.cls.done(s.lang, text); key {
+	case askTyped:
+		s.answer(datas, q.key)
+	case askDone:
+		switch q.key {
 		case "submit.thanks", "submit.queued":
 			s.st.ideasDone++
 			s.ideasLeft--
@@ -330,7 +452,7 @@ func (s *slot) react(text, keyboard string) {
 			}
 			s.finish(true, "")
 		default:
-			s.lose("unexpected: " + orUnknown(key))
+			s.lose("unexpected: " + orUnknown(q.key))
 		}
 	default:
 		s.lose("unexpected buttons")
@@ -371,13 +493,21 @@ func splitData(d string) (step, value string) {
 
 // tapValue taps the button with that step and value, after thinking.
 func (s *slot) tapValue(datas []string, step, value string) {
-	for _, d := range datas {
-		if st, v := splitData(d); st == step && v == value {
-			s.tapData(d)
-			return
-		}
+	if d, ok := button(datas, step, value); ok {
+		s.tapData(d)
+		return
 	}
 	s.lose("no button " + step + "|" + value)
+}
+
+// button is the data of the button with that step and value.
+func button(datas []string, step, value string) (string, bool) {
+	for _, d := range datas {
+		if st, v := splitData(d); st == step && v == value {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 func (s *slot) tapData(d string) {
@@ -386,8 +516,9 @@ func (s *slot) tapData(d string) {
 	s.schedule(s.thinkTime())
 }
 
-// choose picks an answer of a choice question: the student's own language,
-// OK to the privacy notice, anything for the rest.
+// choose picks an answer of a choice question: the student's own language
+// (wherever it is offered: the bot may offer the phone's), OK to the privacy
+// notice, anything for the rest.
 func (s *slot) choose(datas []string, step string) {
 	var options []string
 	for _, d := range datas {
@@ -395,7 +526,7 @@ func (s *slot) choose(datas []string, step string) {
 		if st != step {
 			continue
 		}
-		if (step == "lang" || step == "pl") && v == s.lang {
+		if v == s.lang || v == "ok" {
 			s.tapData(d)
 			return
 		}
@@ -409,18 +540,26 @@ func (s *slot) choose(datas []string, step string) {
 }
 
 // answer types (or skips, or sends a pin or a photo for) a question that has
-// only Back/Skip/Cancel buttons.
-func (s *slot) answer(datas []string, text string) {
+// only Back/Skip/Cancel buttons, the one with message key key. Which
+// questions come, and which have Skip, is the bot's business: the student
+// answers what is asked.
+func (s *slot) answer(datas []string, key string) {
 	pool, ok := answers[s.lang]
 	if !ok { // a language without answers of its own (a new one) writes English
 		pool = answers["en"]
 	}
+	path := s.p.cfg.path
+	skip, canSkip := button(datas, "nav", "skip")
+	if path == pathShortest && canSkip {
+		s.tapData(skip)
+		return
+	}
+	random := path == pathRandom
 	r := s.rng.Float64()
-	key := s.p.cls.question(s.lang, text)
 	switch key {
 	case "works.ask":
-		if r < 0.15 {
-			s.tapValue(datas, "nav", "skip")
+		if random && canSkip && r < 0.15 {
+			s.tapData(skip)
 			return
 		}
 		s.typeText(pick(s.rng, pool.works))
@@ -430,6 +569,12 @@ func (s *slot) answer(datas []string, text string) {
 		s.typeText(pick(s.rng, pool.titles))
 	case "description.ask":
 		n := 1 + s.rng.IntN(4)
+		switch path {
+		case pathShortest:
+			n = 1
+		case pathLongest:
+			n = 4
+		}
 		desc := pick(s.rng, pool.sentences)
 		for range n - 1 {
 			desc += " " + pick(s.rng, pool.sentences)
@@ -437,28 +582,28 @@ func (s *slot) answer(datas []string, text string) {
 		s.typeText(desc)
 	case "place.hint":
 		switch {
-		case r < 0.5:
+		case !random || r < 0.5:
 			s.next = action{kind: actLocation, lat: 50.0281 + (s.rng.Float64()-0.5)*0.04, lon: 15.2003 + (s.rng.Float64()-0.5)*0.06}
 			s.schedule(s.thinkTime())
-		case r < 0.8:
+		case r < 0.8 || !canSkip:
 			s.typeText(pick(s.rng, pool.places))
 		default:
-			s.tapValue(datas, "nav", "skip")
+			s.tapData(skip)
 		}
 	case "photo.ask":
-		if r < 0.6 {
+		if !random || r < 0.6 || !canSkip {
 			s.next = action{kind: actPhoto}
 			s.schedule(s.thinkTime())
 			return
 		}
-		s.tapValue(datas, "nav", "skip")
+		s.tapData(skip)
 	default:
 		step, ok := questionSteps[key]
 		switch {
 		case !ok:
 			s.lose("unexpected: " + orUnknown(key))
-		case step.Optional && r < 0.3:
-			s.tapValue(datas, "nav", "skip")
+		case random && canSkip && r < 0.3:
+			s.tapData(skip)
 		case step.Answer.Kind == flows.PhotoAnswer:
 			s.next = action{kind: actPhoto}
 			s.schedule(s.thinkTime())

@@ -155,6 +155,31 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+// With RefuseInChat(1) a second message into one chat within a second is
+// refused, and leaves the chat's second and the overall count as they were.
+func TestLimitsRefuseInChat(t *testing.T) {
+	l := NewLimits(30, 3).RefuseInChat(1)
+	if !l.Admit(7) {
+		t.Fatal("the first message into a chat refused")
+	}
+	if l.Admit(7) {
+		t.Error("a second message into one chat within a second let through")
+	}
+	for i := range 29 {
+		if !l.Admit(int64(100 + i)) {
+			t.Fatalf("message %d into another chat refused", i+1)
+		}
+	}
+	if l.Admit(99) {
+		t.Error("the 31st accepted message within a second let through")
+	}
+	s := l.Stats()
+	if s.Refused != 2 || s.RefusedInChat != 1 || s.ChatViolations != 0 || len(s.Accepted) != 30 || len(s.Attempts) != 32 {
+		t.Errorf("refused %d (%d in a chat), %d chat violations, %d accepted of %d; want 2 (1), 0, 30 of 32",
+			s.Refused, s.RefusedInChat, s.ChatViolations, len(s.Accepted), len(s.Attempts))
+	}
+}
+
 func TestUTF16Len(t *testing.T) {
 	for s, want := range map[string]int{"": 0, "abc": 3, "příliš": 6, "👋": 2, "🇨🇿": 4, "Привет": 6} {
 		if got := UTF16Len(s); got != want {

@@ -23,11 +23,13 @@ func TooManyRequests(retryAfter int) *Error { return Fail(http.StatusTooManyRequ
 // Limits enforces Telegram's limits on the messages a bot sends, as a fake
 // sees them arrive: more than perSecond within any sliding second are
 // refused (the fake answers TooManyRequests(1)); more than chatBurst into
-// one chat within a second are let through but counted. It keeps the time
-// of every message, for the statistics. It is safe for concurrent use.
+// one chat within a second are let through but counted, unless
+// RefuseInChat makes the limit per chat refuse too. It keeps the time of
+// every message, for the statistics. It is safe for concurrent use.
 type Limits struct {
 	perSecond int
 	chatBurst int
+	chatLimit int // > 0: refuse a message into a chat that had this many within a second
 	base      time.Time
 
 	mu             sync.Mutex
@@ -37,6 +39,7 @@ type Limits struct {
 	attempts       []time.Duration // every message, refused ones too
 	chats          map[int64][]time.Duration
 	refused        int64
+	refusedInChat  int64 // of refused, by chatLimit
 	chatViolations int64
 }
 
@@ -45,6 +48,18 @@ type Limits struct {
 func NewLimits(perSecond, chatBurst int) *Limits {
 	return &Limits{perSecond: perSecond, chatBurst: chatBurst, base: time.Now(),
 		recent: make([]time.Duration, 0, perSecond), chats: map[int64][]time.Duration{}}
+}
+
+// RefuseInChat makes l refuse (429) a message into a chat that already had
+// perChat accepted messages within the last second, rather than count it:
+// Telegram's "no more than one message per second in a chat" taken
+// literally with perChat 1, although Telegram tolerates short bursts. It
+// returns l.
+func (l *Limits) RefuseInChat(perChat int) *Limits {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.chatLimit = perChat
+	return l
 }
 
 // Base is when the limits were made: the times in LimitStats are since then.
@@ -56,23 +71,30 @@ func (l *Limits) Admit(chatID int64) bool {
 	defer l.mu.Unlock()
 	t := time.Since(l.base) // under the lock: the times are in order
 	l.attempts = append(l.attempts, t)
-	if len(l.recent) < l.perSecond {
-		l.recent = append(l.recent, t)
-	} else {
-		if t-l.recent[l.head] < time.Second {
-			l.refused++
-			return false
-		}
-		l.recent[l.head] = t
-		l.head = (l.head + 1) % l.perSecond
+	full := len(l.recent) == l.perSecond
+	if full && t-l.recent[l.head] < time.Second {
+		l.refused++
+		return false
 	}
-	l.accepted = append(l.accepted, t)
 	kept := l.chats[chatID][:0]
 	for _, at := range l.chats[chatID] {
 		if t-at < time.Second {
 			kept = append(kept, at)
 		}
 	}
+	if l.chatLimit > 0 && len(kept) >= l.chatLimit {
+		l.chats[chatID] = kept
+		l.refused++
+		l.refusedInChat++
+		return false
+	}
+	if full {
+		l.recent[l.head] = t
+		l.head = (l.head + 1) % l.perSecond
+	} else {
+		l.recent = append(l.recent, t)
+	}
+	l.accepted = append(l.accepted, t)
 	if len(kept) >= l.chatBurst {
 		l.chatViolations++
 	}
@@ -83,6 +105,9 @@ func (l *Limits) Admit(chatID int64) bool {
 // LimitStats is what Limits saw.
 type LimitStats struct {
 	Refused, ChatViolations int64
+	// RefusedInChat are the refusals by the limit per chat (RefuseInChat),
+	// counted in Refused too.
+	RefusedInChat int64
 	// Accepted and Attempts (refused ones too) are the times of the
 	// messages since Base, in order.
 	Accepted, Attempts []time.Duration
@@ -92,7 +117,7 @@ type LimitStats struct {
 func (l *Limits) Stats() LimitStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return LimitStats{Refused: l.refused, ChatViolations: l.chatViolations,
+	return LimitStats{Refused: l.refused, ChatViolations: l.chatViolations, RefusedInChat: l.refusedInChat,
 		Accepted: slices.Clone(l.accepted), Attempts: slices.Clone(l.attempts)}
 }
 
