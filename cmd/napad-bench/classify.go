@@ -13,7 +13,7 @@ import (
 var (
 	// questionKeys are asked with only Back/Skip/Cancel buttons: the text
 	// says which question it is. They are the idea's questions that take no
-	// choice; a place's buttons come with its hint.
+	// choice.
 	questionKeys, questionSteps = typedQuestions()
 	// doneKeys come with only the "Add another idea" button.
 	doneKeys = []string{"submit.thanks", "submit.queued", "submit.already", "done.hint", "idle.hint", "cancel.done", "cancel.nothing"}
@@ -179,15 +179,17 @@ func typedQuestions() ([]string, map[string]flows.Step) {
 	var keys []string
 	steps := map[string]flows.Step{}
 	for _, step := range flows.IdeaSteps {
-		key := step.Question
-		switch step.Answer.Kind {
-		case flows.ChoiceAnswer:
+		if step.Answer.Kind == flows.ChoiceAnswer {
 			continue
-		case flows.PlaceAnswer:
-			key = "place.hint"
 		}
-		keys = append(keys, key)
-		steps[key] = step
+		keys = append(keys, step.Question)
+		steps[step.Question] = step
+		if step.ByScope { // put in words for the chosen scope
+			for _, scope := range flows.Scopes {
+				keys = append(keys, step.Question+"_"+scope)
+				steps[step.Question+"_"+scope] = step
+			}
+		}
 	}
 	return keys, steps
 }

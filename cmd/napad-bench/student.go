@@ -556,6 +556,9 @@ func (s *slot) answer(datas []string, key string) {
 	}
 	random := path == pathRandom
 	r := s.rng.Float64()
+	if step, ok := questionSteps[key]; ok {
+		key = step.Question // "works.ask_school" is "works.ask"
+	}
 	switch key {
 	case "works.ask":
 		if random && canSkip && r < 0.15 {
@@ -580,7 +583,7 @@ func (s *slot) answer(datas []string, key string) {
 			desc += " " + pick(s.rng, pool.sentences)
 		}
 		s.typeText(desc)
-	case "place.hint":
+	case "place.ask":
 		switch {
 		case !random || r < 0.5:
 			s.next = action{kind: actLocation, lat: 50.0281 + (s.rng.Float64()-0.5)*0.04, lon: 15.2003 + (s.rng.Float64()-0.5)*0.06}
