@@ -101,7 +101,7 @@ func (b *Bot) edit(ctx context.Context, chatID int64, messageID int, lang string
 		return errTooLongToEdit
 	}
 	msg := msgs[0]
-	if err := b.throttle.slot(ctx, chatID, false); err != nil {
+	if err := b.throttle.slot(ctx, 0, false); err != nil { // an edit: the overall pace only
 		return err
 	}
 	_, err := withRetry(ctx, b, "editMessageText", func() (struct{}, error) {

@@ -11,15 +11,14 @@ import (
 const (
 	DefaultMessagesPerSecond     = 30
 	DefaultChatMessagesPerSecond = 1
-	// chatBurst lets a step's two or three messages (an answer and the next
-	// question) go out at once.
-	chatBurst = 3
-	// overallBurst is how far replies may run ahead of the overall rate
-	// when a class answers at once; notifications never do.
-	overallBurst = 30
-	// bulkMargin: notifications go 1/bulkMargin slower than the overall
-	// rate (1 %: 3,000 take about 101 s instead of 100).
-	bulkMargin = 100
+	// chatBurst is how many messages may go into one chat at once: one,
+	// since each step of the conversation sends at most one message (a
+	// tapped answer edits its message instead).
+	chatBurst = 1
+	// margin: every sender goes 1/margin slower than the overall rate (1 %:
+	// 3,000 messages take about 101 s instead of 100), so that a message
+	// delayed on its way never brings 31 into one second at Telegram.
+	margin = 100
 	// idleChat is how long a chat's pace is remembered.
 	idleChat = time.Minute
 )
@@ -30,16 +29,17 @@ const (
 // thousands never delays an answer for long. A 429 from Telegram pauses every
 // sender for as long as Telegram asks.
 //
-// Each limit is a "virtual scheduling" pace: next is when the next message
-// would be on time; a message may go while it is at most burst intervals
-// early.
+// The overall limit is a sliding window, as Telegram counts: at most
+// perSecond messages within any second (a hair longer, see margin); a
+// notification leaves the window's last place to a reply. The limit per
+// chat is a pace: next is when the chat's next message is on time.
 type throttle struct {
-	overall time.Duration // 0: no overall limit
-	perChat time.Duration // 0: no limit per chat
+	perSecond int           // 0: no overall limit
+	perChat   time.Duration // 0: no limit per chat
 
 	mu          sync.Mutex
 	pausedUntil time.Time
-	next        time.Time
+	sent        []time.Time // the messages within the window, oldest first
 	chats       map[int64]time.Time
 	swept       time.Time
 }
@@ -49,7 +49,7 @@ type throttle struct {
 func newThrottle(perSecond, chatPerSecond float64) *throttle {
 	t := &throttle{chats: map[int64]time.Time{}}
 	if perSecond > 0 {
-		t.overall = time.Duration(float64(time.Second) / perSecond)
+		t.perSecond = max(1, int(perSecond))
 	}
 	if chatPerSecond > 0 {
 		t.perChat = time.Duration(float64(time.Second) / chatPerSecond)
@@ -82,7 +82,9 @@ func (t *throttle) awaitPause(ctx context.Context) error {
 }
 
 // slot waits until a message may be sent into chatID; bulk messages
-// (notifications) have no burst and give way to replies.
+// (notifications) give way to replies. chatID 0 is an edit of a message:
+// Telegram documents no limit per chat for edits, so only the overall pace
+// counts it.
 func (t *throttle) slot(ctx context.Context, chatID int64, bulk bool) error {
 	for {
 		wait := t.take(time.Now(), chatID, bulk)
@@ -103,31 +105,35 @@ func (t *throttle) take(now time.Time, chatID int64, bulk bool) time.Duration {
 	if wait := t.pausedUntil.Sub(now); wait > 0 {
 		return wait
 	}
-	burst := time.Duration(overallBurst) * t.overall
-	if bulk {
-		burst = 0
-	}
+	// Nothing goes beyond the limit: a class answering at once waits its
+	// turn rather than meet Telegram's 429, which stops every sender for a
+	// second.
 	var wait time.Duration
-	if t.overall > 0 {
-		wait = max(wait, later(t.next, now).Sub(now)-burst)
+	if t.perSecond > 0 {
+		window := time.Second + time.Second/margin
+		for len(t.sent) > 0 && now.Sub(t.sent[0]) >= window {
+			t.sent = t.sent[1:]
+		}
+		room := t.perSecond
+		if bulk && room > 1 {
+			room-- // the last place in the window is a reply's
+		}
+		if len(t.sent) >= room {
+			wait = t.sent[len(t.sent)-room].Add(window).Sub(now)
+		}
 	}
 	chatNext := t.chats[chatID]
-	if t.perChat > 0 {
+	perChat := t.perChat > 0 && chatID != 0
+	if perChat {
 		wait = max(wait, later(chatNext, now).Sub(now)-time.Duration(chatBurst-1)*t.perChat)
 	}
 	if wait > 0 {
 		return wait
 	}
-	if t.overall > 0 {
-		step := t.overall
-		if bulk {
-			// A hair under the limit: a send delayed on its way must not
-			// bring 31 into one second at Telegram.
-			step += t.overall / bulkMargin
-		}
-		t.next = later(t.next, now).Add(step)
+	if t.perSecond > 0 {
+		t.sent = append(t.sent, now)
 	}
-	if t.perChat > 0 {
+	if perChat {
 		t.chats[chatID] = later(chatNext, now).Add(t.perChat)
 		t.forgetIdleChats(now)
 	}

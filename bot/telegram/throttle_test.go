@@ -6,32 +6,80 @@ import (
 	"time"
 )
 
-func TestThrottleSpacesNotificationsAtTheOverallRate(t *testing.T) {
-	th := newThrottle(100, 0)
+// sendAll takes n messages from the throttle as fast as it lets them go,
+// on a clock that moves only by the waits; it returns how long that took
+// and the most that went within any one second.
+func sendAll(th *throttle, n int, bulk bool) (took time.Duration, most int) {
 	start := time.Now()
-	for i := range 21 {
-		if err := th.slot(context.Background(), int64(i), true); err != nil {
-			t.Fatal(err)
+	at := start
+	var times []time.Time
+	for len(times) < n {
+		if w := th.take(at, int64(1000+len(times)), bulk); w > 0 {
+			at = at.Add(w)
+			continue
 		}
+		times = append(times, at)
 	}
-	if d := time.Since(start); d < 200*time.Millisecond {
-		t.Errorf("21 notifications at 100/s in %v, want at least 200ms", d)
+	for i := range times {
+		inSecond := 0
+		for _, t := range times[i:] {
+			if t.Sub(times[i]) < time.Second {
+				inSecond++
+			}
+		}
+		most = max(most, inSecond)
+	}
+	return at.Sub(start), most
+}
+
+// Never more than the limit within any second, replies or notifications:
+// Telegram answers more with 429, which stops every sender.
+func TestThrottleKeepsTheOverallLimitInEverySecond(t *testing.T) {
+	for _, bulk := range []bool{false, true} {
+		took, most := sendAll(newThrottle(30, 0), 100, bulk)
+		if most > 30 || took < 3*time.Second {
+			t.Errorf("bulk %v: 100 messages at 30 a second in %v, at most %d in a second", bulk, took, most)
+		}
 	}
 }
 
+// A notification leaves the window's last place to a reply: one asking
+// when the window is nearly full goes at once.
 func TestThrottleLetsRepliesGoFirst(t *testing.T) {
 	th := newThrottle(10, 0)
 	now := time.Now()
-	// Notifications have used the overall rate up for the next second...
-	for i := range 10 {
-		th.next = now.Add(time.Duration(i) * 100 * time.Millisecond)
+	for i := range 9 {
+		if w := th.take(now, int64(i), true); w != 0 {
+			t.Fatalf("notification %d waited %v", i, w)
+		}
 	}
-	if wait := th.take(now, 1, true); wait <= 0 {
-		t.Fatal("a notification went out beyond the rate")
+	if w := th.take(now, 100, true); w <= 0 {
+		t.Fatal("a notification took the last place in the window")
 	}
-	// ...but a reply to a student who is waiting goes at once.
-	if wait := th.take(now, 2, false); wait != 0 {
-		t.Fatalf("a reply waited %v behind notifications", wait)
+	if w := th.take(now, 101, false); w != 0 {
+		t.Fatalf("a reply waited %v behind notifications", w)
+	}
+	if w := th.take(now, 102, false); w <= 0 {
+		t.Fatal("a reply went beyond the limit")
+	}
+}
+
+// An edit of a message counts towards the overall limit, not the chat's:
+// the next message into the chat may go at once.
+func TestThrottleEditsCountOnlyOverall(t *testing.T) {
+	th := newThrottle(10, 1)
+	now := time.Now()
+	if w := th.take(now, 0, false); w != 0 {
+		t.Fatalf("an edit waited %v", w)
+	}
+	if w := th.take(now.Add(110*time.Millisecond), 7, false); w != 0 {
+		t.Fatalf("a message after an edit in its chat waited %v", w)
+	}
+	if w := th.take(now.Add(220*time.Millisecond), 7, false); w < 800*time.Millisecond {
+		t.Fatalf("a second message into the chat within a second waits only %v", w)
+	}
+	if len(th.sent) != 2 {
+		t.Fatalf("%d messages in the window, want the edit and the message", len(th.sent))
 	}
 }
 
