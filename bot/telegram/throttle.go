@@ -39,9 +39,12 @@ type throttle struct {
 
 	mu          sync.Mutex
 	pausedUntil time.Time
-	sent        []time.Time // the messages within the window, oldest first
-	chats       map[int64]time.Time
-	swept       time.Time
+	// The messages, and apart the edits, within the window, oldest first:
+	// Telegram's limit speaks of messages sent; edits, whose limit it does
+	// not document, are kept to the same number on their own.
+	sent, edited []time.Time
+	chats        map[int64]time.Time
+	swept        time.Time
 }
 
 // newThrottle takes the limits in messages per second; 0 turns one off (a
@@ -83,8 +86,8 @@ func (t *throttle) awaitPause(ctx context.Context) error {
 
 // slot waits until a message may be sent into chatID; bulk messages
 // (notifications) give way to replies. chatID 0 is an edit of a message:
-// Telegram documents no limit per chat for edits, so only the overall pace
-// counts it.
+// Telegram documents no limit for edits, neither per chat nor with the
+// messages; they keep to 30 a second of their own.
 func (t *throttle) slot(ctx context.Context, chatID int64, bulk bool) error {
 	for {
 		wait := t.take(time.Now(), chatID, bulk)
@@ -109,17 +112,21 @@ func (t *throttle) take(now time.Time, chatID int64, bulk bool) time.Duration {
 	// turn rather than meet Telegram's 429, which stops every sender for a
 	// second.
 	var wait time.Duration
+	window := &t.sent
+	if chatID == 0 {
+		window = &t.edited
+	}
 	if t.perSecond > 0 {
-		window := time.Second + time.Second/margin
-		for len(t.sent) > 0 && now.Sub(t.sent[0]) >= window {
-			t.sent = t.sent[1:]
+		length := time.Second + time.Second/margin
+		for len(*window) > 0 && now.Sub((*window)[0]) >= length {
+			*window = (*window)[1:]
 		}
 		room := t.perSecond
 		if bulk && room > 1 {
 			room-- // the last place in the window is a reply's
 		}
-		if len(t.sent) >= room {
-			wait = t.sent[len(t.sent)-room].Add(window).Sub(now)
+		if len(*window) >= room {
+			wait = (*window)[len(*window)-room].Add(length).Sub(now)
 		}
 	}
 	chatNext := t.chats[chatID]
@@ -131,7 +138,7 @@ func (t *throttle) take(now time.Time, chatID int64, bulk bool) time.Duration {
 		return wait
 	}
 	if t.perSecond > 0 {
-		t.sent = append(t.sent, now)
+		*window = append(*window, now)
 	}
 	if perChat {
 		t.chats[chatID] = later(chatNext, now).Add(t.perChat)

@@ -49,7 +49,7 @@ func TestThrottleLetsRepliesGoFirst(t *testing.T) {
 	th := newThrottle(10, 0)
 	now := time.Now()
 	for i := range 9 {
-		if w := th.take(now, int64(i), true); w != 0 {
+		if w := th.take(now, int64(i+1), true); w != 0 {
 			t.Fatalf("notification %d waited %v", i, w)
 		}
 	}
@@ -64,8 +64,8 @@ func TestThrottleLetsRepliesGoFirst(t *testing.T) {
 	}
 }
 
-// An edit of a message counts towards the overall limit, not the chat's:
-// the next message into the chat may go at once.
+// Edits keep a limit of their own: neither the chat's next message nor the
+// messages' window waits for them.
 func TestThrottleEditsCountOnlyOverall(t *testing.T) {
 	th := newThrottle(10, 1)
 	now := time.Now()
@@ -78,8 +78,17 @@ func TestThrottleEditsCountOnlyOverall(t *testing.T) {
 	if w := th.take(now.Add(220*time.Millisecond), 7, false); w < 800*time.Millisecond {
 		t.Fatalf("a second message into the chat within a second waits only %v", w)
 	}
-	if len(th.sent) != 2 {
-		t.Fatalf("%d messages in the window, want the edit and the message", len(th.sent))
+	if len(th.sent) != 1 || len(th.edited) != 1 {
+		t.Fatalf("%d messages and %d edits in the windows, want one each", len(th.sent), len(th.edited))
+	}
+	for range 9 {
+		th.take(now, 0, false)
+	}
+	if w := th.take(now, 0, false); w <= 0 {
+		t.Fatal("the 11th edit within a second at 10 a second went at once")
+	}
+	if w := th.take(now.Add(1200*time.Millisecond), 8, false); w != 0 {
+		t.Fatalf("a message waited %v behind edits", w)
 	}
 }
 
