@@ -503,7 +503,8 @@ func (s *slot) tapValue(datas []string, step, value string) {
 // button is the data of the button with that step and value.
 func button(datas []string, step, value string) (string, bool) {
 	for _, d := range datas {
-		if st, v := splitData(d); st == step && v == value {
+		// Back and Skip carry their question after a colon ("skip:place").
+		if st, v := splitData(d); st == step && (v == value || strings.HasPrefix(v, value+":")) {
 			return d, true
 		}
 	}
