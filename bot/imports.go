@@ -18,18 +18,24 @@ type FileSource interface {
 // ErrFileTooLarge marks a file over the size asked for.
 var ErrFileTooLarge = errors.New("the file is too large")
 
-// fetchImport reads the spreadsheet staff sent back; refused is set when
-// the file is not one to take (too large).
-func (rt *Runtime) fetchImport(ctx context.Context, x effect, fileID, name string) (data []byte, refused *flows.Input, err error) {
+// fetchImport reads the spreadsheet staff sent back; done says there is
+// nothing more to do, and in is what to tell the flow (the file refused as
+// too large, or the fetch failed).
+func (rt *Runtime) fetchImport(ctx context.Context, x effect, fileID, name string) (data []byte, in flows.Input, done bool) {
 	src, ok := x.ch.(FileSource)
 	if !ok {
-		return nil, nil, fmt.Errorf("the channel %T takes no files", x.ch)
+		in, _ = rt.failed("fetching a spreadsheet staff sent failed", fmt.Errorf("the channel %T takes no files", x.ch))
+		return nil, in, true
 	}
-	data, err = src.FetchFile(ctx, fileID, flows.MaxImportBytes)
-	if errors.Is(err, ErrFileTooLarge) {
-		return nil, &flows.Input{What: flows.ImportRefused{Name: name, Err: flows.ImportError{Reason: flows.ImportTooLarge}}}, nil
+	data, err := src.FetchFile(ctx, fileID, flows.MaxImportBytes)
+	switch {
+	case errors.Is(err, ErrFileTooLarge):
+		return nil, flows.Input{What: flows.ImportRefused{Name: name, Err: flows.ImportError{Reason: flows.ImportTooLarge}}}, true
+	case err != nil:
+		in, _ = rt.failed("fetching a spreadsheet staff sent failed", err)
+		return nil, in, true
 	}
-	return data, nil, err
+	return data, flows.Input{}, false
 }
 
 // importRefusal is the flow's input for a file the store refused, if err is
@@ -43,12 +49,9 @@ func importRefusal(name string, err error) (flows.Input, bool) {
 }
 
 func (rt *Runtime) planImport(ctx context.Context, x effect, e flows.PlanImport) (flows.Input, bool) {
-	data, refused, err := rt.fetchImport(ctx, x, e.FileID, e.Name)
-	switch {
-	case err != nil:
-		return rt.failed("fetching a spreadsheet staff sent failed", err)
-	case refused != nil:
-		return *refused, true
+	data, in, done := rt.fetchImport(ctx, x, e.FileID, e.Name)
+	if done {
+		return in, true
 	}
 	plan, err := rt.stores.Staff.PlanImport(ctx, e.Name, data)
 	if in, ok := importRefusal(e.Name, err); ok {
@@ -61,12 +64,9 @@ func (rt *Runtime) planImport(ctx context.Context, x effect, e flows.PlanImport)
 }
 
 func (rt *Runtime) applyImport(ctx context.Context, x effect, e flows.ApplyImport) (flows.Input, bool) {
-	data, refused, err := rt.fetchImport(ctx, x, e.FileID, e.Name)
-	switch {
-	case err != nil:
-		return rt.failed("fetching a spreadsheet staff sent failed", err)
-	case refused != nil:
-		return *refused, true
+	data, in, done := rt.fetchImport(ctx, x, e.FileID, e.Name)
+	if done {
+		return in, true
 	}
 	plan, applied, err := rt.stores.Staff.ApplyImport(ctx, e.Name, data, e.Hash, x.pid)
 	if in, ok := importRefusal(e.Name, err); ok {
