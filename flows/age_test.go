@@ -73,3 +73,17 @@ func TestAgeButtonsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// A repeat (a redelivered update, a restart) does not show the age question
+// without the deployment's rule: no "are you 0 or older?".
+func TestRepeatLeavesTheAgeQuestion(t *testing.T) {
+	s := newStudent(t, "en")
+	s.age = flows.AgeRule{Min: 15}
+	s.join(testForum)
+	if s.state.Step != flows.StepAge {
+		t.Fatalf("at %q, want the age question", s.state.Step)
+	}
+	if got := flows.Repeat(s.state); len(got) != 0 {
+		t.Errorf("repeated %+v", got)
+	}
+}

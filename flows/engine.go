@@ -255,6 +255,9 @@ func Repeat(st State) []Reply {
 	c := &conversation{st: st.clone()}
 	c.st.repair()
 	switch {
+	case c.st.Step == StepAge && c.st.Pending == PendingNone:
+		// Its buttons depend on the deployment's age rule, which a repeat
+		// does not know: the question already shown stays the one to answer.
 	case c.st.Step == StepDone && c.st.LastRef != "" && c.st.Pending == PendingNone:
 		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef, "Title": c.st.LastTitle, "Next": nextStep(time.Time{})}, row(c.newIdea1()))
 	case c.st.Joined() || c.st.Pending != PendingNone:
