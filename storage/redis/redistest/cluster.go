@@ -132,7 +132,26 @@ func (c *Cluster) nodeDir() string {
 
 // startNode starts redis-server with its files in dir, the configuration
 // file conf if not "", and the options args, and waits until it answers.
+// A port taken by someone else between choosing it and binding it (tests
+// run in parallel) is given up for another, a few times.
 func (c *Cluster) startNode(dir, conf string, args ...string) *clusterNode {
+	c.t.Helper()
+	for attempt := 1; ; attempt++ {
+		node, log := c.tryNode(dir, conf, args...)
+		if node != nil {
+			return node
+		}
+		if attempt == 5 || !strings.Contains(log, "Address already in use") {
+			c.t.Fatalf("redistest: redis-server stopped at start-up; its log:\n%s", log)
+		}
+		_ = os.Remove(filepath.Join(dir, "redis.log"))
+		_ = os.Remove(filepath.Join(dir, "nodes.conf"))
+	}
+}
+
+// tryNode is one attempt of startNode: the running node, or the log of one
+// that stopped at start-up.
+func (c *Cluster) tryNode(dir, conf string, args ...string) (*clusterNode, string) {
 	t := c.t
 	t.Helper()
 	port := freePort(t)
@@ -150,7 +169,7 @@ func (c *Cluster) startNode(dir, conf string, args ...string) *clusterNode {
 	}
 	node := &clusterNode{port: port, dir: dir, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(node.done) }()
-	c.nodes = append(c.nodes, node)
+	c.nodes = append(c.nodes, node) // stopped at the end of the test, whatever happens
 	client := c.nodeClient(port)
 	defer client.Close()
 	deadline := time.Now().Add(10 * time.Second)
@@ -158,7 +177,8 @@ func (c *Cluster) startNode(dir, conf string, args ...string) *clusterNode {
 		select {
 		case <-node.done:
 			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redistest: redis-server on port %d stopped at start-up; its log:\n%s", port, log)
+			c.nodes = c.nodes[:len(c.nodes)-1]
+			return nil, fmt.Sprintf("port %d:\n%s", port, log)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -166,7 +186,7 @@ func (c *Cluster) startNode(dir, conf string, args ...string) *clusterNode {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return node
+	return node, ""
 }
 
 func (c *Cluster) nodeClient(port int) *goredis.Client {
