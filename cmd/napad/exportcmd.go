@@ -309,11 +309,7 @@ func statusCommand(ctx context.Context, args []string, getenv func(string) strin
 	case sub == "hide" && !slices.Contains(flows.HideReasons, *reason):
 		return fmt.Errorf("status hide needs --reason, one of %s: %w", strings.Join(flows.HideReasons, ", "), errUsage)
 	}
-	cfg, err := loadConfig(getenv, needs{database: true})
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg)
+	db, _, err := openConfiguredDatabase(ctx, getenv)
 	if err != nil {
 		return err
 	}

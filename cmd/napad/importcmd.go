@@ -36,11 +36,7 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv, needs{database: true})
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg)
+	db, _, err := openConfiguredDatabase(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -365,6 +365,20 @@ func notifyInterval(getenv func(string) string) (time.Duration, error) {
 }
 
 // openDatabase brings the schema up to date and connects.
+// openConfiguredDatabase is what a staff command starts with: the
+// configuration from the environment, and the migrated database it names.
+func openConfiguredDatabase(ctx context.Context, getenv func(string) string) (*postgres.Store, config, error) {
+	cfg, err := loadConfig(getenv, needs{database: true})
+	if err != nil {
+		return nil, config{}, err
+	}
+	db, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return nil, config{}, err
+	}
+	return db, cfg, nil
+}
+
 func openDatabase(ctx context.Context, cfg config, opts ...postgres.Option) (*postgres.Store, error) {
 	if err := postgres.Migrate(ctx, cfg.MigrationURL); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)

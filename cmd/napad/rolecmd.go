@@ -20,11 +20,7 @@ func role(ctx context.Context, args []string, getenv func(string) string, stdout
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("role needs list, or revoke PSEUDONYM: %w", errUsage)
 	}
-	cfg, err := loadConfig(getenv, needs{database: true})
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg)
+	db, cfg, err := openConfiguredDatabase(ctx, getenv)
 	if err != nil {
 		return err
 	}

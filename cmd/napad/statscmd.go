@@ -40,11 +40,7 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	if !slices.Contains(flows.Languages, *lang) {
 		return fmt.Errorf("--lang (or STAFF_LANGUAGE) must be one of %s: %w", strings.Join(flows.Languages, ", "), errUsage)
 	}
-	cfg, err := loadConfig(getenv, needs{database: true})
-	if err != nil {
-		return err
-	}
-	db, err := openDatabase(ctx, cfg)
+	db, cfg, err := openConfiguredDatabase(ctx, getenv)
 	if err != nil {
 		return err
 	}
