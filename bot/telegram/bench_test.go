@@ -59,8 +59,8 @@ func BenchmarkRenderQuestion(b *testing.B) {
 	benchRender(b, w.Lang, w.Last.Replies)
 }
 
-// BenchmarkRenderPlace renders the place question: two messages, one with
-// the location keyboard.
+// BenchmarkRenderPlace renders the place question: one message, the
+// category just tapped above it, with Back, Skip and Cancel.
 func BenchmarkRenderPlace(b *testing.B) {
 	w := &flowtest.Walker{TB: b, Lang: "en"}
 	w.WalkTo(flows.StepPlace)
