@@ -148,8 +148,9 @@ func (c *conversation) importPlanned(p ImportPlanned) {
 	c.st.Import = &ImportDraft{FileID: p.FileID, Name: p.Name, Hash: p.Plan.Hash}
 	n := len(p.Plan.Changes)
 	var summary Lines
+	counts := p.Plan.StatusCounts()
 	for _, s := range Statuses {
-		if k := p.Plan.StatusCounts()[s]; k > 0 {
+		if k := counts[s]; k > 0 {
 			summary = append(summary, Msg{Key: "import.to_status", Data: map[string]any{"Status": Msg{Key: "staffstatus." + s}}, Count: &k})
 		}
 	}
