@@ -24,6 +24,12 @@ type Forum struct {
 	VotesPerParticipant       int // votes each participant has, at most one per item
 	// PreviousID is last year's forum, which this one follows (0: none).
 	PreviousID int64
+	// Area is the forum's town on the emotional map (zero: not set); pins
+	// far outside it are questioned.
+	Area MapArea
+	// Feelings are the forum's own feelings on the map, beside the
+	// standard ones (at most MaxOwnFeelings, in the teacher's words).
+	Feelings []string
 }
 
 // ForumStats is how far a forum's students got, for its teacher. It holds
@@ -34,6 +40,7 @@ type ForumStats struct {
 	Submitted  int       // sent at least one idea; several ideas count once
 	LastIdea   time.Time // zero if none
 	Voted      int       // gave at least one vote
+	Pins       int       // places marked on the emotional map
 }
 
 // Idea is one finished idea, ready to be stored for the city.
