@@ -186,3 +186,24 @@ type VotingStore interface {
 	// they offered to help with, once per item and participant.
 	SaveHelpOffer(ctx context.Context, participantID string, itemID int64, contact string) error
 }
+
+// PinStore keeps the emotional map's pins. A pin's comment is checked by
+// staff like an idea; a hidden pin stays out of the class's results and
+// the teacher's map.
+type PinStore interface {
+	// SavePin stores a pin once per participant and DraftID however often
+	// asked; count is the participant's pins in the forum afterwards.
+	SavePin(ctx context.Context, p flows.Pin) (count int, err error)
+	// TopPlaces are the places of a forum with the most visible pins of
+	// each feeling, at most perFeeling of each, most pins first.
+	TopPlaces(ctx context.Context, forumID int64, perFeeling int) ([]flows.TopPlace, error)
+	// SetForumMap sets a forum's area (nil: as it is) and its own feelings
+	// (nil: as they are; empty: none), audited.
+	SetForumMap(ctx context.Context, code string, area *flows.MapArea, feelings []string, actor string) error
+	// NextPinForReview is the next pin comment no staff member has checked,
+	// flagged ones first, passing over skip (found false: none).
+	NextPinForReview(ctx context.Context, skip []int64) (pin flows.PinReview, found bool, err error)
+	// ReviewPin marks a pin's comment as checked, hiding the pin or not,
+	// audited (found false: no such pin).
+	ReviewPin(ctx context.Context, id int64, hide bool, actor string) (found bool, err error)
+}
