@@ -63,6 +63,7 @@ var commands = []Command{
 	{Name: CommandStart, run: (*conversation).start},
 	{Name: CommandNew, InMenu: true, run: (*conversation).newCommand},
 	{Name: CommandJoin, InMenu: true, run: (*conversation).joinCommand},
+	{Name: CommandMap, InMenu: true, run: (*conversation).mapCommand},
 	{Name: CommandCancel, InMenu: true, run: (*conversation).cancelCommand},
 	{Name: CommandVote, InMenu: true, run: (*conversation).voteCommand},
 	{Name: CommandResults, InMenu: true, run: (*conversation).voteCommand},
@@ -118,6 +119,7 @@ const (
 	CommandExport        = "export"
 	CommandAnnounce      = "announce"
 	CommandStats         = "stats"
+	CommandMap           = "map"
 )
 
 // CommandNamed is the command called name.
@@ -152,7 +154,8 @@ type buttonKind struct {
 // (those are ideaButton's). Who may tap them is checked here, once.
 var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
-	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumVoteDay, buttonForumPicture}, Who: Teachers, run: (*conversation).forumButton},
+	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumVoteDay, buttonForumPicture,
+		buttonForumMapArea, buttonForumMapFeelings, buttonForumMapFile}, Who: Teachers, run: (*conversation).forumButton},
 	{Kinds: []string{buttonShortlist}, Who: Teachers, run: (*conversation).shortlistButton},
 	{Kinds: []string{buttonStaffReview, buttonStaffIdea}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},
@@ -163,6 +166,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
 	{Kinds: []string{buttonHelp}, run: (*conversation).helpButton},
 	{Kinds: []string{buttonNewIdea}, run: (*conversation).newIdeaButton},
+	{Kinds: []string{buttonMap}, run: (*conversation).mapButton},
 	{Kinds: []string{buttonPickLanguage}, run: (*conversation).pickLanguageButton},
 }
 

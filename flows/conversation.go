@@ -64,6 +64,7 @@ func (c *conversation) sayCount(key string, count int, data map[string]any, butt
 func (c *conversation) handle() {
 	switch w := c.in.What.(type) {
 	case JoinLinkOpened:
+		c.st.Pin = nil
 		c.join(w)
 	case JoinCodeRefused:
 		c.joinCodeRefused(w)
@@ -136,6 +137,12 @@ func (c *conversation) handle() {
 		c.audienceCounted(w.Forum, w.Reach)
 	case AnnouncementCreated:
 		c.announced(w.Forum, w.Recipients)
+	case PinSaved:
+		c.pinSaved(w)
+	case PinNotSaved:
+		c.pinNotSaved()
+	case MapFileMade:
+		c.replies = append(c.replies, Reply{Text: Msg{Key: "mapsetup.file_caption", Data: map[string]any{"Forum": w.Forum.Name}}, File: &w.File})
 	case HelpOfferSaved:
 		c.helpSaved(w.Stored)
 	case FileSent:
@@ -168,7 +175,7 @@ func (c *conversation) do(e Effect) { c.effects = append(c.effects, e) }
 func (c *conversation) notAllowed() {
 	c.endDecision()
 	c.st.Setup, c.st.Closing, c.st.Announce, c.st.Shortlist, c.st.Import = nil, nil, nil, nil, nil
-	if c.st.Pending.asksForumDay() || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
+	if c.st.Pending.asksAboutForum() || c.st.Pending == PendingItemTitle || c.st.Pending == PendingItemDescription {
 		c.st.Pending = PendingNone
 	}
 	c.say("error.not_allowed", nil)
@@ -241,6 +248,9 @@ func (c *conversation) command(w CommandSent) {
 	if !ok || !c.in.Actor.May(cmd.Who) {
 		cmd, _ = CommandNamed(CommandHelp)
 	}
+	if cmd.Name != CommandMap && !cmd.KeepsQuestion && cmd.Name != CommandLanguage {
+		c.st.Pin = nil // another activity: what is typed next is not a place
+	}
 	if !cmd.KeepsQuestion {
 		helping := c.st.Pending == PendingHelpContact
 		deciding := c.st.Reviewing != "" || c.st.Pending == PendingIdeaRef
@@ -292,7 +302,7 @@ func (c *conversation) cancelCommand(CommandSent) {
 	case c.st.InProgress():
 		c.cancel()
 	default:
-		c.say("cancel.nothing", nil, row(c.newIdea1()))
+		c.say("cancel.nothing", nil, c.restRow())
 	}
 }
 
@@ -309,7 +319,10 @@ func (c *conversation) help(CommandSent) {
 	if c.in.Actor.May(Staff) {
 		c.say("about.help_staff", map[string]any{"Commands": helpLines(Staff)})
 	}
-	if c.st.InProgress() || c.st.Pending != PendingNone {
+	switch {
+	case c.st.Pin != nil && c.st.Pending == PendingNone:
+		c.askPin()
+	case c.st.InProgress() || c.st.Pending != PendingNone:
 		c.ask()
 	}
 }
@@ -345,11 +358,19 @@ func (c *conversation) newIdea() {
 	}
 }
 
-func (c *conversation) startIdea() {
+func (c *conversation) startIdea() { c.startIdeaAt(nil) }
+
+// startIdeaAt starts an idea; place, when set, is its place, marked on the
+// map already.
+func (c *conversation) startIdeaAt(place *Answer) {
 	c.st.Setup = nil // a forum set-up left unfinished must not catch the answers
 	c.st.Draft = c.in.EventID
 	c.st.Answers = map[StepID]Answer{}
 	c.st.Editing, c.st.Pending = false, PendingNone
+	c.st.PlaceFromMap = place != nil
+	if place != nil {
+		c.st.Answers[StepPlace] = *place
+	}
 	if c.st.ForumScope != "" { // the forum is about the school, or the town, only
 		c.st.Answers[StepScope] = Answer{Text: c.st.ForumScope}
 	}
@@ -385,6 +406,8 @@ func (c *conversation) skipped(id StepID) bool {
 		// Asked with the first idea in a forum: a second idea is one more
 		// idea, not another survey.
 		return c.st.Submitted > 0
+	case StepPlace:
+		return c.st.PlaceFromMap // its place was marked on the map
 	}
 	return false
 }
@@ -428,6 +451,9 @@ func (c *conversation) button(data string) {
 		c.stale()
 		return
 	}
+	if b.step != buttonMap && b.step != buttonPickLanguage {
+		c.st.Pin = nil // a button of another activity: the map is left
+	}
 	kind.run(c, b)
 }
 
@@ -463,10 +489,10 @@ func (c *conversation) pickLanguageButton(b buttonData) {
 func (c *conversation) ideaButton(b buttonData) {
 	if c.st.Step == StepDone && b.step == buttonReview && b.value == "submit" {
 		if c.st.LastRef == "" { // kept safe, its code still on the way
-			c.say("submit.queued", nil, row(c.newIdea1()))
+			c.say("submit.queued", nil, c.restRow())
 			return
 		}
-		c.say("submit.already", map[string]any{"Ref": c.st.LastRef}, row(c.newIdea1()))
+		c.say("submit.already", map[string]any{"Ref": c.st.LastRef}, c.restRow())
 		return
 	}
 	if b.draft != c.st.Draft || !c.st.InProgress() {
@@ -505,6 +531,7 @@ func (c *conversation) ideaButton(b buttonData) {
 			return
 		}
 		c.st.Step, c.st.Editing = StepID(b.value), true
+		c.st.PlaceFromMap = c.st.PlaceFromMap && c.st.Step != StepPlace
 		c.ask()
 	case buttonReview:
 		if c.st.Step != StepReview {
@@ -543,7 +570,7 @@ func (c *conversation) stale() {
 	case c.st.InProgress():
 		c.ask()
 	case c.st.Joined():
-		c.say("idle.hint", nil, row(c.newIdea1()))
+		c.say("idle.hint", nil, c.restRow())
 	case c.in.Actor.May(Teachers):
 		// Teachers and staff join no forum: how to join is not for them.
 	default:
@@ -609,7 +636,7 @@ func (c *conversation) cancel() {
 
 func (c *conversation) discard() {
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepIdle, nil, false, ""
-	c.say("cancel.done", nil, row(c.newIdea1()))
+	c.say("cancel.done", nil, c.restRow())
 }
 
 // hasWritten reports whether the student typed, pinned or photographed
@@ -650,6 +677,9 @@ func (c *conversation) answer() {
 	case c.st.Pending.asksForumDay() && c.st.Closing != nil:
 		c.closingDate()
 		return
+	case (c.st.Pending == PendingMapCentre || c.st.Pending == PendingMapFeelings) && c.st.Closing != nil:
+		c.mapSetupAnswer()
+		return
 	case c.st.Pending == PendingDuplicate && c.st.Reviewing != "":
 		c.duplicateOf()
 		return
@@ -671,6 +701,9 @@ func (c *conversation) answer() {
 	case !c.st.Joined():
 		c.joinCodeText()
 		return
+	case c.st.Pin != nil && c.st.Pending == PendingNone:
+		c.pinAnswer()
+		return
 	case c.st.Pending != PendingNone:
 		c.say("error.tap_button", nil)
 		c.askPending()
@@ -679,7 +712,7 @@ func (c *conversation) answer() {
 		c.atRest(c.doneHint)
 		return
 	case c.st.Step == StepIdle:
-		c.atRest(func() { c.say("idle.hint", nil, row(c.newIdea1())) })
+		c.atRest(func() { c.say("idle.hint", nil, c.restRow()) })
 		return
 	case c.st.Step == StepReview:
 		c.say("error.tap_button", nil)
@@ -801,16 +834,16 @@ func (c *conversation) submitted(w Submitted) {
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
 	n := c.st.Submitted
 	// In place of the summary with its Send button: sent, it is done with.
-	c.replies = append(c.replies, Reply{Replace: true, Buttons: [][]Button{row(c.newIdea1())},
+	c.replies = append(c.replies, Reply{Replace: true, Buttons: [][]Button{c.restRow()},
 		Text: Msg{Key: "submit.thanks", Count: &n, Data: map[string]any{"Ref": w.Ref, "Title": title, "Next": nextStep(w.ClosesAt)}}})
 }
 
 func (c *conversation) doneHint() {
 	if c.st.LastRef == "" { // its reference is still on its way
-		c.say("idle.hint", nil, row(c.newIdea1()))
+		c.say("idle.hint", nil, c.restRow())
 		return
 	}
-	c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, row(c.newIdea1()))
+	c.say("done.hint", map[string]any{"Ref": c.st.LastRef}, c.restRow())
 }
 
 // queued is submitted without a reference yet: the bot sends it when the
@@ -819,7 +852,7 @@ func (c *conversation) queued() {
 	c.st.Submitted++
 	c.st.LastRef, c.st.LastTitle = "", ""
 	c.st.Step, c.st.Answers, c.st.Editing, c.st.Draft = StepDone, nil, false, ""
-	c.say("submit.queued", nil, row(c.newIdea1()))
+	c.say("submit.queued", nil, c.restRow())
 }
 
 func (c *conversation) submission() Idea {
@@ -873,7 +906,7 @@ func (c *conversation) ask() {
 		c.doneHint()
 		return
 	case StepIdle:
-		c.say("idle.hint", nil, row(c.newIdea1()))
+		c.say("idle.hint", nil, c.restRow())
 		return
 	}
 	step, ok := StepByID(c.st.Step)
@@ -971,6 +1004,8 @@ func (c *conversation) askPending() {
 			Button{Label: Msg{Key: "button.keep_closing_date"}, Data: encodeButton("", buttonForumClose, id+":keep")}))
 	case PendingItemTitle, PendingItemDescription:
 		c.askShortlistQuestion()
+	case PendingMapCentre, PendingMapFeelings:
+		c.askMapSetup()
 	case PendingHelpContact:
 		c.say("helper.ask_contact", map[string]any{"Max": MaxHelpContact})
 	case PendingVoteOpens, PendingVoteCloses:
@@ -1008,7 +1043,7 @@ func (c *conversation) review() {
 	data := map[string]any{"Answers": answers}
 	var edits []Button
 	for _, id := range Editable {
-		if c.skipped(id) {
+		if c.skipped(id) && !(id == StepPlace && c.st.PlaceFromMap) {
 			continue
 		}
 		edits = append(edits, c.button1("edit."+string(id), buttonEdit, string(id)))
@@ -1041,6 +1076,10 @@ func (c *conversation) shown(step Step) any {
 func (c *conversation) button1(label, step, value string) Button {
 	return Button{Label: Msg{Key: label}, Data: encodeButton(c.st.Draft, step, value)}
 }
+
+// restRow is what a student may start when nothing is being written:
+// another idea, or marking places on the map.
+func (c *conversation) restRow() []Button { return row(c.newIdea1(), mapButton1()) }
 
 // newIdea1 is the button that starts another idea.
 func (c *conversation) newIdea1() Button {

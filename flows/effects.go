@@ -150,6 +150,20 @@ type (
 	// (JoinLinkOpened), unless they typed too many wrong codes lately
 	// (JoinCodeRefused).
 	LookUpJoinCode struct{ Code string }
+	// SavePin stores a pin of the emotional map, once per DraftID
+	// (PinSaved, or PinNotSaved).
+	SavePin struct{ Pin Pin }
+	// SetForumMap sets a forum's area (nil: as it is) or its own feelings
+	// (nil: as they are) (CardReloaded).
+	SetForumMap struct {
+		ForumID  int64
+		Code     string
+		Area     *MapArea
+		Feelings []string
+	}
+	// MakeMapFile makes a forum's map page, for its teacher or staff
+	// (MapFileMade).
+	MakeMapFile struct{ ForumID int64 }
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -158,7 +172,7 @@ type (
 func Requires(e Effect) Audience {
 	switch e.(type) {
 	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, SetVoteDay, MovePhase, MakeResultsPicture,
-		LoadShortlist, AddShortlistItem, RemoveShortlistItem:
+		LoadShortlist, AddShortlistItem, RemoveShortlistItem, SetForumMap, MakeMapFile:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, LoadIdea, CheckOriginal, ListExportForums, ExportIdeas,
 		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport, LoadStats, MakeStatsPicture:
@@ -204,3 +218,6 @@ func (ApplyImport) effect()         {}
 func (LoadStats) effect()           {}
 func (MakeStatsPicture) effect()    {}
 func (LookUpJoinCode) effect()      {}
+func (SavePin) effect()             {}
+func (SetForumMap) effect()         {}
+func (MakeMapFile) effect()         {}

@@ -138,7 +138,16 @@ type State struct {
 	// Import is a spreadsheet staff sent back, waiting for their "apply".
 	Import *ImportDraft `json:"im,omitempty"`
 	// Help is the chosen item whose helper is asked how to reach them.
-	Help      *HelpRef `json:"hl,omitempty"`
+	Help *HelpRef `json:"hl,omitempty"`
+	// Pin is the place being marked on the emotional map (mapflow.go); an
+	// idea being written waits meanwhile.
+	Pin *PinDraft `json:"pn,omitempty"`
+	// PlaceFromMap: the idea's place is a pin from the map, so its
+	// question is not asked.
+	PlaceFromMap bool `json:"pm,omitempty"`
+	// MapCentre is the centre of a forum's area, sent by its teacher, while
+	// the radius is asked (State.Closing is the forum).
+	MapCentre *MapArea `json:"mc,omitempty"`
 	PrivacyOK bool     `json:"ok,omitempty"`
 	// AgeOK: the student said they are old enough (AgeRule); AgeBand is
 	// their age group, when asked.
@@ -258,8 +267,10 @@ func Repeat(st State) []Reply {
 	case c.st.Step == StepAge && c.st.Pending == PendingNone:
 		// Its buttons depend on the deployment's age rule, which a repeat
 		// does not know: the question already shown stays the one to answer.
+	case c.st.Pin != nil && c.st.Pending == PendingNone:
+		c.askPin()
 	case c.st.Step == StepDone && c.st.LastRef != "" && c.st.Pending == PendingNone:
-		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef, "Title": c.st.LastTitle, "Next": nextStep(time.Time{})}, row(c.newIdea1()))
+		c.sayCount("submit.thanks", c.st.Submitted, map[string]any{"Ref": c.st.LastRef, "Title": c.st.LastTitle, "Next": nextStep(time.Time{})}, c.restRow())
 	case c.st.Joined() || c.st.Pending != PendingNone:
 		c.ask()
 	}
@@ -312,14 +323,20 @@ func (s *State) repair() {
 	if !plainToken(s.Draft) || len(s.Draft) > maxTag {
 		s.Draft = ""
 	}
+	if s.Pin != nil && (!plainToken(s.Pin.ID) || len(s.Pin.ID) > maxTag || !s.Joined()) {
+		s.Pin = nil
+	}
 	switch {
-	case s.Pending.asksForumDay() && s.Closing == nil,
+	case s.Pending.asksAboutForum() && s.Closing == nil,
 		s.Pending == PendingDuplicate && s.Reviewing == "",
 		s.Pending == PendingStaffAnswer && (s.Reviewing == "" || s.Deciding == nil),
 		s.Pending == PendingSwitch && s.SwitchForum == nil,
 		(s.Pending == PendingItemTitle || s.Pending == PendingItemDescription) && s.Shortlist == nil,
 		s.Pending == PendingHelpContact && s.Help == nil:
 		s.Pending = PendingNone
+	}
+	if s.Pending != PendingMapCentre {
+		s.MapCentre = nil
 	}
 	if s.Pending != PendingDuplicate && s.Pending != PendingStaffAnswer {
 		s.Reviewing, s.Deciding = "", nil // only a decision's question has them
@@ -364,6 +381,15 @@ func (s State) clone() State {
 	if s.Help != nil {
 		h := *s.Help
 		s.Help = &h
+	}
+	if s.MapCentre != nil {
+		m := *s.MapCentre
+		s.MapCentre = &m
+	}
+	if s.Pin != nil {
+		p := *s.Pin
+		p.Own = slices.Clone(p.Own)
+		s.Pin = &p
 	}
 	if s.Deciding != nil {
 		d := *s.Deciding

@@ -43,7 +43,7 @@ func (c *conversation) phaseView(f Forum) {
 	switch f.PhaseAt(c.now) {
 	case PhaseCollecting:
 		data["Next"] = nextStep(f.ClosesAt)
-		c.say("phase.collecting", data, row(c.newIdea1()))
+		c.say("phase.collecting", data, c.restRow())
 	case PhaseShortlisting:
 		data["Opens"] = Msg{Key: "phase.opens_soon"}
 		if !f.VoteOpensAt.IsZero() && c.now.Before(f.VoteOpensAt) {

@@ -75,6 +75,9 @@ type student struct {
 	// wrongCodes counts the join codes typed that led nowhere: from the
 	// fifth on, the bot looks no code up.
 	wrongCodes int
+	// Pins marked on the map; failPins: the database refuses them.
+	pins     []flows.Pin
+	failPins bool
 }
 
 func newStudent(t testing.TB, languageHint string) *student {
@@ -138,6 +141,14 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 		s.stored = append(s.stored, e.Idea)
 		s.refs++
 		return flows.Input{What: flows.Submitted{Ref: fmt.Sprintf("N-T%03d", s.refs)}}, true
+	case flows.SavePin:
+		if s.failPins {
+			return flows.Input{What: flows.PinNotSaved{}}, true
+		}
+		if !slices.ContainsFunc(s.pins, func(p flows.Pin) bool { return p.DraftID == e.Pin.DraftID }) {
+			s.pins = append(s.pins, e.Pin)
+		}
+		return flows.Input{What: flows.PinSaved{Count: len(s.pins)}}, true
 	case flows.CreateForum:
 		sp := e.Spec
 		f := flows.Forum{ID: int64(70 + len(s.forums)), Code: fmt.Sprintf("code%04dForumXYZ", len(s.forums)), ShortCode: fmt.Sprintf("F%07d", 70+len(s.forums)), Name: sp.Name, School: sp.School,
@@ -178,6 +189,17 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 			}
 		}
 		return flows.Input{What: flows.StoreFailed{}}, true
+	case flows.SetForumMap:
+		f := s.forum(e.ForumID)
+		if e.Area != nil {
+			f.Area = *e.Area
+		}
+		if e.Feelings != nil {
+			f.Feelings = e.Feelings
+		}
+		return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
+	case flows.MakeMapFile:
+		return flows.Input{What: flows.MapFileMade{Forum: *s.forum(e.ForumID), File: flows.File{Name: "map.html", Data: []byte("<html>")}}}, true
 	case flows.SetForumOpen:
 		for i := range s.forums {
 			if s.forums[i].ID == e.ForumID {

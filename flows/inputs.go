@@ -190,6 +190,15 @@ type (
 	// HelpOfferSaved: the way to reach a helper was stored, or (not
 	// Stored) refused: the item is no chosen one carrying their idea.
 	HelpOfferSaved struct{ Stored bool }
+	// PinSaved: the pin was stored; the student has Count pins in the forum.
+	PinSaved struct{ Count int }
+	// PinNotSaved: the pin could not be stored now; it stays, to be sent again.
+	PinNotSaved struct{}
+	// MapFileMade is a forum's map page (an HTML file).
+	MapFileMade struct {
+		Forum Forum
+		File  File
+	}
 	// ImportPlanned is what the file staff sent back would change.
 	ImportPlanned struct {
 		FileID, Name string
@@ -268,3 +277,6 @@ func (ImportApplied) happened()        {}
 func (StatsLoaded) happened()          {}
 func (StatsPictureMade) happened()     {}
 func (JoinCodeRefused) happened()      {}
+func (PinSaved) happened()             {}
+func (PinNotSaved) happened()          {}
+func (MapFileMade) happened()          {}

@@ -421,13 +421,13 @@ func (c *conversation) card(fc ForumCard) Reply {
 		Text: Msg{Key: "forum.card", Data: map[string]any{
 			"Forum": f.Name, "Status": status, "Joined": s.Joined, "InProgress": s.InProgress,
 			"Submitted": s.Submitted, "Last": last, "Closes": closes, "Link": JoinLink{Code: f.Code},
-			"Code": FormatJoinCode(f.ShortCode), "Voting": votingSettings(f),
+			"Code": FormatJoinCode(f.ShortCode), "Voting": votingSettings(f), "Pins": s.Pins, "Map": mapSettings(f),
 		}},
 		Buttons: append([][]Button{
 			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},
 				Button{Label: Msg{Key: "button.show_qr"}, Data: encodeButton("", buttonForumQR, id)}),
 			row(openButton, Button{Label: Msg{Key: "button.closing_date"}, Data: encodeButton("", buttonForumClose, id)}),
-		}, slices.Concat(voteDayButtons(f), phaseButtons(f), shortlistCardButtons(f))...),
+		}, slices.Concat(voteDayButtons(f), phaseButtons(f), shortlistCardButtons(f), mapCardButtons(f))...),
 	}
 }
 
@@ -579,6 +579,8 @@ func (c *conversation) forumButton(b buttonData) {
 		c.phaseButton(*card, arg)
 	case buttonForumPicture:
 		c.do(MakeResultsPicture{ForumID: forumID})
+	case buttonForumMapArea, buttonForumMapFeelings, buttonForumMapFile:
+		c.forumMapButton(b, card.Forum)
 	case buttonForumVoteDay:
 		c.voteDayButton(card.Forum, arg)
 	case buttonForumClose:
