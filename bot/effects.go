@@ -77,7 +77,7 @@ func (d *effectsDone) lookup(e flows.Effect) (flows.Input, bool, bool) {
 // (a card not reloaded after the change) is: the write must not be repeated.
 func (d *effectsDone) add(e flows.Effect, out flows.Input, ok, wrote bool) {
 	switch out.What.(type) {
-	case flows.StoreFailed, flows.SubmitFailed:
+	case flows.StoreFailed, flows.SubmitFailed, flows.PinNotSaved:
 		if !wrote {
 			return
 		}
@@ -108,6 +108,14 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 	case flows.LoadShortlist, flows.AddShortlistItem, flows.RemoveShortlistItem:
 		if rt.stores.Shortlist == nil {
 			return rt.failed("the shortlist screen needs a shortlist store", errors.New("no shortlist store"))
+		}
+	case flows.SavePin, flows.SetForumMap, flows.NextPinReview, flows.StorePinReview:
+		if rt.stores.Pins == nil {
+			if _, saving := e.(flows.SavePin); saving {
+				rt.log.Error("a pin with no pin store to keep it")
+				return outcome(flows.PinNotSaved{})
+			}
+			return rt.failed("the map needs a pin store", errors.New("no pin store"))
 		}
 	}
 	switch e := e.(type) {
@@ -185,6 +193,16 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.applyImport(ctx, x, e)
 	case flows.LookUpJoinCode:
 		return rt.lookUpJoinCode(ctx, x, e)
+	case flows.SavePin:
+		return rt.savePin(ctx, x, e)
+	case flows.SetForumMap:
+		return rt.setForumMap(ctx, x, e)
+	case flows.MakeMapFile:
+		return rt.makeMapFile(ctx, x, e)
+	case flows.NextPinReview:
+		return rt.nextPinReview(ctx, e.Skip, "")
+	case flows.StorePinReview:
+		return rt.storePinReview(ctx, x, e)
 	}
 	rt.log.Error("an effect nobody carries out", "effect", fmt.Sprintf("%T", e))
 	return flows.Input{}, false

@@ -65,6 +65,8 @@ type Stores struct {
 	// JoinCodes counts wrong join codes, to slow guessing down; nil: no
 	// limit (a runtime for tests).
 	JoinCodes JoinCodeCounter
+	// Pins keeps the emotional map.
+	Pins PinStore
 }
 
 // Runtime runs conversations; channels feed it events.

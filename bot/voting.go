@@ -116,7 +116,11 @@ func (rt *Runtime) loadResults(ctx context.Context, e flows.LoadResults) (flows.
 	if err != nil {
 		return rt.failed("loading results failed", err)
 	}
-	return outcome(flows.ResultsLoaded{Forum: rt.local(f), Results: results})
+	res := flows.ResultsLoaded{Forum: rt.local(f), Results: results}
+	if r, ok := rt.topPlaces(ctx, f); ok {
+		res.Places = &r
+	}
+	return outcome(res)
 }
 
 // RunPhaseSchedule moves forums on at their dates until ctx ends: ideas
@@ -183,6 +187,9 @@ func (rt *Runtime) renderResultsIfOut(ctx context.Context, d flows.BroadcastDeli
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	replies := []flows.Reply{flows.ResultsReply(f, results, d.Language)}
+	if r, ok := rt.topPlaces(ctx, f); ok {
+		replies = append(replies, r)
+	}
 	var carried []flows.CarriedIdea
 	for _, r := range results {
 		for _, idea := range mine {

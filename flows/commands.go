@@ -58,6 +58,7 @@ var commands = []Command{
 	{Name: CommandInviteTeacher, Who: Staff, InMenu: true, run: (*conversation).inviteTeacher},
 	{Name: CommandAnnounce, Who: Staff, InMenu: true, run: (*conversation).announceCommand},
 	{Name: CommandStats, Who: Staff, InMenu: true, run: (*conversation).statsCommand},
+	{Name: CommandPins, Who: Staff, InMenu: true, run: (*conversation).pinsCommand},
 	{Name: CommandNewForum, Who: Teachers, InMenu: true, run: (*conversation).newForum},
 	{Name: CommandForums, Who: Teachers, InMenu: true, run: (*conversation).forums},
 	{Name: CommandStart, run: (*conversation).start},
@@ -120,6 +121,7 @@ const (
 	CommandAnnounce      = "announce"
 	CommandStats         = "stats"
 	CommandMap           = "map"
+	CommandPins          = "pins"
 )
 
 // CommandNamed is the command called name.
@@ -162,6 +164,7 @@ var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonAnnounceForum, buttonAnnounceSend}, Who: Staff, run: (*conversation).announceButton},
 	{Kinds: []string{buttonImport}, Who: Staff, run: (*conversation).importButton},
 	{Kinds: []string{buttonStats}, Who: Staff, run: (*conversation).statsButton},
+	{Kinds: []string{buttonPinReview}, Who: Staff, run: (*conversation).pinReviewButton},
 	{Kinds: []string{buttonDeleteAll}, run: (*conversation).deleteButton},
 	{Kinds: []string{buttonVote}, run: (*conversation).voteButton},
 	{Kinds: []string{buttonHelp}, run: (*conversation).helpButton},

@@ -141,6 +141,8 @@ func (c *conversation) handle() {
 		c.pinSaved(w)
 	case PinNotSaved:
 		c.pinNotSaved()
+	case PinReviewNext:
+		c.showPinReview(w)
 	case MapFileMade:
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "mapsetup.file_caption", Data: map[string]any{"Forum": w.Forum.Name}}, File: &w.File})
 	case HelpOfferSaved:

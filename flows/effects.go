@@ -164,6 +164,16 @@ type (
 	// MakeMapFile makes a forum's map page, for its teacher or staff
 	// (MapFileMade).
 	MakeMapFile struct{ ForumID int64 }
+	// NextPinReview finds the next map comment for staff to check, passing
+	// over those skipped (PinReviewNext).
+	NextPinReview struct{ Skip []int64 }
+	// StorePinReview hides a pin or keeps it, then finds the next
+	// (PinReviewNext).
+	StorePinReview struct {
+		ID   int64
+		Hide bool
+		Skip []int64
+	}
 )
 
 // Requires is who may ask for e: the bot checks it again where the effect
@@ -175,7 +185,8 @@ func Requires(e Effect) Audience {
 		LoadShortlist, AddShortlistItem, RemoveShortlistItem, SetForumMap, MakeMapFile:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, LoadIdea, CheckOriginal, ListExportForums, ExportIdeas,
-		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport, LoadStats, MakeStatsPicture:
+		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport, LoadStats, MakeStatsPicture,
+		NextPinReview, StorePinReview:
 		return Staff
 	}
 	return Everyone
@@ -221,3 +232,5 @@ func (LookUpJoinCode) effect()      {}
 func (SavePin) effect()             {}
 func (SetForumMap) effect()         {}
 func (MakeMapFile) effect()         {}
+func (NextPinReview) effect()       {}
+func (StorePinReview) effect()      {}

@@ -131,6 +131,8 @@ type State struct {
 	// skipped in this round.
 	Reviewing  string   `json:"rvw,omitempty"`
 	ReviewSkip []string `json:"rvs,omitempty"`
+	// PinSkip are the map comments skipped in this round of /pins.
+	PinSkip []int64 `json:"pks,omitempty"`
 	// Deciding is the decision about Reviewing that waits for staff's words.
 	Deciding *Deciding `json:"dc,omitempty"`
 	// Announce is staff's announcement being written (/announce).

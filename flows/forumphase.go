@@ -180,6 +180,9 @@ func BallotReply(b Ballot, lang string) Reply {
 // showResults is the ranked shortlist with the votes of each item.
 func (c *conversation) showResults(r ResultsLoaded) {
 	c.replies = append(c.replies, ResultsReply(r.Forum, r.Results, c.st.Lang))
+	if r.Places != nil {
+		c.replies = append(c.replies, *r.Places)
+	}
 }
 
 // ResultsReply is the ranked shortlist with the votes of each item, in

@@ -198,6 +198,8 @@ func (s *student) effect(_ flows.State, in flows.Input, e flows.Effect) (flows.I
 			f.Feelings = e.Feelings
 		}
 		return flows.Input{What: flows.CardReloaded{Card: flows.ForumCard{Forum: *f, Stats: s.stats}}}, true
+	case flows.NextPinReview, flows.StorePinReview:
+		return flows.Input{What: s.pinReviewEffect(e)}, true
 	case flows.MakeMapFile:
 		return flows.Input{What: flows.MapFileMade{Forum: *s.forum(e.ForumID), File: flows.File{Name: "map.html", Data: []byte("<html>")}}}, true
 	case flows.SetForumOpen:

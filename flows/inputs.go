@@ -118,6 +118,8 @@ type (
 	ResultsLoaded struct {
 		Forum   Forum
 		Results []ItemResult
+		// Places are the map's most marked places, when it has any.
+		Places *Reply
 	}
 	// ResultsPictureMade is a forum's results picture (a PNG file).
 	ResultsPictureMade struct {
@@ -194,6 +196,12 @@ type (
 	PinSaved struct{ Count int }
 	// PinNotSaved: the pin could not be stored now; it stays, to be sent again.
 	PinNotSaved struct{}
+	// PinReviewNext is the next map comment to check (nil: none left),
+	// after the last decision: "hidden", "kept", "gone" or "".
+	PinReviewNext struct {
+		Pin     *PinReview
+		Decided string
+	}
 	// MapFileMade is a forum's map page (an HTML file).
 	MapFileMade struct {
 		Forum Forum
@@ -280,3 +288,4 @@ func (JoinCodeRefused) happened()      {}
 func (PinSaved) happened()             {}
 func (PinNotSaved) happened()          {}
 func (MapFileMade) happened()          {}
+func (PinReviewNext) happened()        {}

@@ -2,6 +2,7 @@ package flows_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/healthycities/napad/flows"
@@ -264,5 +265,62 @@ func TestTranscriptTeacherSetsUpTheMap(t *testing.T) {
 	st.press("|fa|70")
 	if st.keys()[0] != "error.stale_button" {
 		t.Errorf("student tapped a map setting: %v", st.keys())
+	}
+}
+
+// pinReviewEffect answers /pins from s.pins: each with a comment, flagged
+// first, until decided (Flagged false and Comment "" once decided here).
+func (s *student) pinReviewEffect(e flows.Effect) flows.PinReviewNext {
+	var out flows.PinReviewNext
+	skip := []int64{}
+	switch e := e.(type) {
+	case flows.StorePinReview:
+		skip = e.Skip
+		out.Decided = "gone"
+		if i := int(e.ID) - 1; i >= 0 && i < len(s.pins) && s.pins[i].Comment != "" {
+			out.Decided = map[bool]string{true: "hidden", false: "kept"}[e.Hide]
+			s.pins[i].Comment = "" // checked
+		}
+	case flows.NextPinReview:
+		skip = e.Skip
+	}
+	best := -1
+	for i, p := range s.pins {
+		if p.Comment == "" || slices.Contains(skip, int64(i+1)) {
+			continue
+		}
+		if best < 0 || (p.Flagged && !s.pins[best].Flagged) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p := s.pins[best]
+		out.Pin = &flows.PinReview{ID: int64(best + 1), Forum: "8.B – ZŠ Komenského", Feeling: p.Feeling, PlaceText: p.PlaceText, Comment: p.Comment, Flagged: p.Flagged}
+	}
+	return out
+}
+
+// Staff check the map's comments, the flagged one first; students cannot.
+func TestTranscriptPinReview(t *testing.T) {
+	s := newStudent(t, "en")
+	s.who, s.pid = "staff", "pid-staff"
+	s.actor = flows.Actor{Role: flows.RoleStaff}
+	s.pins = []flows.Pin{
+		{Feeling: flows.FeelingLike, Comment: "Nice benches"},
+		{Feeling: flows.FeelingUnsafe, PlaceText: "Nádraží", Comment: "idiots everywhere", Flagged: true},
+		{Feeling: flows.FeelingChange, Comment: "Needs a crossing"},
+	}
+	s.command(flows.CommandPins)
+	s.tap(s.label("pinreview.button_hide"))
+	s.tap(s.label("pinreview.button_skip"))
+	s.tap(s.label("pinreview.button_keep"))
+	golden(t, "pinreview.en", s.log.String())
+	if s.pins[1].Comment != "" || s.pins[0].Comment == "" || s.pins[2].Comment != "" {
+		t.Errorf("decided %+v", s.pins)
+	}
+	st := newStudent(t, "en")
+	st.press("|pr|2:keep")
+	if st.keys()[0] != "error.stale_button" {
+		t.Errorf("a student decided on a pin: %v", st.keys())
 	}
 }

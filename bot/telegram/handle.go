@@ -234,6 +234,10 @@ func commandName(m *models.Message) (string, bool) {
 // messageInput says what a message is, as far as the conversation cares.
 func messageInput(m *models.Message) flows.Input {
 	switch {
+	case m.Venue != nil: // a place from a list, with an address: not a pin the student moved
+		return flows.Input{What: flows.Media{Kind: "venue"}}
+	case m.Contact != nil:
+		return flows.Input{What: flows.Media{Kind: "contact"}}
 	case m.Location != nil:
 		return flows.Input{What: flows.Location{Lat: m.Location.Latitude, Lon: m.Location.Longitude, Live: m.Location.LivePeriod > 0}}
 	case len(m.Photo) > 0:
