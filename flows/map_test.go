@@ -324,3 +324,25 @@ func TestTranscriptPinReview(t *testing.T) {
 		t.Errorf("a student decided on a pin: %v", st.keys())
 	}
 }
+
+// An idea being written takes the place just marked, if it has none yet.
+func TestPinGoesToTheIdeaBeingWritten(t *testing.T) {
+	s := newStudent(t, "en")
+	s.forums = []flows.Forum{mapForum}
+	s.join(mapForum)
+	s.tap(s.label("privacy.ok"))
+	s.walk(flows.StepTitle, nil, nil)
+	s.command("map")
+	s.pinAt(50.0275, 15.2011)
+	s.tap(s.label("feeling.change"))
+	s.tap(s.label("button.skip"))
+	s.tap(s.label("map.button_idea"))
+	if s.keys()[0] != "map.idea_place_added" || s.state.Step != flows.StepTitle || s.state.Answers[flows.StepPlace].Lat == nil {
+		t.Fatalf("%v at %q with place %+v", s.keys(), s.state.Step, s.state.Answers[flows.StepPlace])
+	}
+	s.walk(flows.StepReview, nil, map[flows.StepID]string{flows.StepPhoto: "skip"})
+	s.tap(s.label("button.submit"))
+	if len(s.stored) != 1 || s.stored[0].Latitude == nil || *s.stored[0].Latitude != 50.0275 {
+		t.Errorf("stored %+v", s.stored)
+	}
+}

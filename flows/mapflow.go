@@ -256,20 +256,27 @@ func (c *conversation) pinRetryRow() []Button {
 	return row(c.pinButton("button.try_again", "retry"), c.pinButton("map.button_done", "done"))
 }
 
-// ideaForPlace starts an idea whose place is the one just marked.
+// ideaForPlace starts an idea whose place is the one just marked; an idea
+// being written takes the place, unless it has one.
 func (c *conversation) ideaForPlace() {
 	place := *c.st.Pin.Last
-	if c.st.InProgress() && c.hasContent() {
-		// An idea is being written: the place goes to it only if it has none.
-		c.st.Pin = nil
-		c.edit = false
-		c.say("map.idea_busy", nil)
-		c.ask()
-		return
-	}
 	c.st.Pin = nil
 	c.edit = false
-	c.startIdeaAt(&place)
+	current := c.st.Answers[StepPlace]
+	switch {
+	case !c.st.InProgress() || !c.hasContent():
+		c.startIdeaAt(&place)
+	case current.Text != "" || current.Lat != nil:
+		c.say("map.idea_busy", nil)
+		c.ask()
+	default:
+		c.st.Answers[StepPlace], c.st.PlaceFromMap = place, true
+		if c.st.Step == StepPlace {
+			c.st.Step = c.next(StepPlace)
+		}
+		c.say("map.idea_place_added", nil)
+		c.ask()
+	}
 }
 
 // finishMap closes the map, and goes back to the idea being written, if any.

@@ -82,6 +82,23 @@ func (u *User) SendLocation(lat, lon float64) int64 {
 	})
 }
 
+// SendVenue shares a venue picked from Telegram's list of places near
+// the user: like Telegram, the message carries the venue and its location.
+func (u *User) SendVenue(lat, lon float64, title, address string) int64 {
+	return u.send(func(m *models.Message) {
+		loc := models.Location{Latitude: lat, Longitude: lon}
+		m.Location = &loc
+		m.Venue = &models.Venue{Location: loc, Title: title, Address: address}
+	})
+}
+
+// SendContact shares a phone contact.
+func (u *User) SendContact(phone, firstName string) int64 {
+	return u.send(func(m *models.Message) {
+		m.Contact = &models.Contact{PhoneNumber: phone, FirstName: firstName}
+	})
+}
+
 // SendLiveLocation starts sharing a live location for period.
 func (u *User) SendLiveLocation(lat, lon float64, period time.Duration) int64 {
 	return u.send(func(m *models.Message) {
