@@ -547,8 +547,7 @@ func (rt *Runtime) exportIdeas(ctx context.Context, x effect, e flows.ExportIdea
 	}
 	rt.log.Info("ideas exported", "format", e.Format, "forum_id", e.ForumID, "rows", rows)
 	rt.audit(ctx, x.pid, "ideas.export", "", map[string]any{"format": e.Format, "forum_id": e.ForumID, "rows": rows})
-	name := "napad-ideas-" + rt.now().Format("2006-01-02") + "." + e.Format
-	return outcome(flows.Exported{File: flows.File{Name: name, Data: buf.Bytes()}, Count: rows})
+	return outcome(flows.Exported{File: flows.File{Name: exportName(e.Format, rt.now()), Data: buf.Bytes()}, Count: rows, Format: e.Format})
 }
 
 func (rt *Runtime) listAnnounceForums(ctx context.Context) (flows.Input, bool) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"time"
 
 	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/locales"
@@ -35,6 +36,20 @@ func (rt *Runtime) setForumMap(ctx context.Context, x effect, e flows.SetForumMa
 	x.written()
 	rt.log.Info("forum map changed", "forum_id", e.ForumID, "area", e.Area != nil, "feelings", len(e.Feelings))
 	return rt.reloadCard(ctx, e.ForumID)
+}
+
+// exportName is the name of an export file made on day.
+func exportName(format string, day time.Time) string {
+	date := day.Format("2006-01-02")
+	switch format {
+	case mapFormat:
+		return "napad-map-" + date + ".html"
+	case "pinsgeojson":
+		return "napad-pins-" + date + ".geojson"
+	case "pinscsv":
+		return "napad-pins-" + date + ".csv"
+	}
+	return "napad-ideas-" + date + "." + format
 }
 
 // mapFormat is the export format of the map page (see StaffStore.Export).

@@ -2,7 +2,6 @@ package flows
 
 import (
 	"maps"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,8 +160,12 @@ func (c *conversation) handle() {
 		c.replies = append(c.replies, Reply{Text: Msg{Key: "stats.picture_caption"}, Picture: &w.File})
 	case Exported:
 		count := w.Count
-		c.replies = append(c.replies, Reply{Text: Msg{Key: "export.ready", Count: &count}, File: &w.File})
-		if ext := path.Ext(w.File.Name); ext == ".xlsx" || ext == ".csv" {
+		ready := "export.ready"
+		if slices.Contains(PinFormats, w.Format) {
+			ready = "export.ready_pins"
+		}
+		c.replies = append(c.replies, Reply{Text: Msg{Key: ready, Count: &count}, File: &w.File})
+		if w.Format == "xlsx" || w.Format == "csv" {
 			c.say("export.send_back", nil) // the round trip: decide in the file
 		}
 	default: // Text, Location, PhotoSent, Media: an answer

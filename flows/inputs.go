@@ -173,8 +173,9 @@ type (
 	}
 	// Exported is the export file, with Count ideas.
 	Exported struct {
-		File  File
-		Count int
+		File   File
+		Count  int
+		Format string
 	}
 	// AnnounceForumsListed are the forums staff may announce to.
 	AnnounceForumsListed struct{ Forums []Forum }

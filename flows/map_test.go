@@ -346,3 +346,27 @@ func TestPinGoesToTheIdeaBeingWritten(t *testing.T) {
 		t.Errorf("stored %+v", s.stored)
 	}
 }
+
+// Staff get the map's pins from /export; a pins file is not one to send back.
+func TestStaffExportThePins(t *testing.T) {
+	s := newStudent(t, "en")
+	s.who, s.pid = "staff", "pid-staff"
+	s.actor = flows.Actor{Role: flows.RoleStaff}
+	s.command(flows.CommandExport)
+	res := s.tap(s.label("button.export_map"))
+	if len(res.Effects) != 1 || res.Effects[0] != (flows.ListExportForums{Format: "map"}) {
+		t.Fatalf("asked for %+v", res.Effects)
+	}
+	s.press("|exf|pinscsv:0")
+	if got := s.state; got.Pending != flows.PendingNone {
+		t.Errorf("pending %q", got.Pending)
+	}
+	out := flows.Handle(s.state, flows.Input{What: flows.Exported{File: flows.File{Name: "napad-pins.csv"}, Count: 3, Format: "pinscsv"}, Actor: s.actor}, clock)
+	if len(out.Replies) != 1 || out.Replies[0].Text.Key != "export.ready_pins" {
+		t.Errorf("pins exported: %+v", out.Replies)
+	}
+	out = flows.Handle(s.state, flows.Input{What: flows.Exported{File: flows.File{Name: "napad-ideas.csv"}, Count: 3, Format: "csv"}, Actor: s.actor}, clock)
+	if len(out.Replies) != 2 || out.Replies[1].Text.Key != "export.send_back" {
+		t.Errorf("ideas exported: %+v", out.Replies)
+	}
+}

@@ -50,6 +50,12 @@ type ReviewDecision struct {
 
 var exportFormatLabels = map[string]string{
 	"xlsx": "button.export_xlsx", "csv": "button.export_csv", "geojson": "button.export_geojson",
+	"map": "button.export_map", "pinsgeojson": "button.export_pinsgeojson", "pinscsv": "button.export_pinscsv",
+}
+
+// exportable reports whether staff may ask for a file in format.
+func exportable(format string) bool {
+	return slices.Contains(ExportFormats, format) || slices.Contains(PinFormats, format)
 }
 
 // Buttons of staff messages.
@@ -67,11 +73,14 @@ func (c *conversation) reviewCommand(CommandSent) {
 }
 
 func (c *conversation) exportCommand(CommandSent) {
-	var buttons []Button
+	var ideas, pins []Button
 	for _, f := range ExportFormats {
-		buttons = append(buttons, Button{Label: Msg{Key: exportFormatLabels[f]}, Data: encodeButton("", buttonExportFormat, f)})
+		ideas = append(ideas, Button{Label: Msg{Key: exportFormatLabels[f]}, Data: encodeButton("", buttonExportFormat, f)})
 	}
-	c.say("export.pick_format", nil, buttons)
+	for _, f := range PinFormats {
+		pins = append(pins, Button{Label: Msg{Key: exportFormatLabels[f]}, Data: encodeButton("", buttonExportFormat, f)})
+	}
+	c.say("export.pick_format", nil, ideas, pins)
 }
 
 // reviewButton handles a decision tapped on an idea's card, the value
@@ -139,7 +148,7 @@ func decisionOf(ref, what string) (ReviewDecision, bool) {
 func (c *conversation) exportButton(b buttonData) {
 	switch b.step {
 	case buttonExportFormat:
-		if !slices.Contains(ExportFormats, b.value) {
+		if !exportable(b.value) {
 			c.stale()
 			return
 		}
@@ -147,7 +156,7 @@ func (c *conversation) exportButton(b buttonData) {
 	case buttonExportForum:
 		format, id, _ := strings.Cut(b.value, ":")
 		forumID, err := strconv.ParseInt(id, 10, 64)
-		if !slices.Contains(ExportFormats, format) || err != nil || forumID < 0 {
+		if !exportable(format) || err != nil || forumID < 0 {
 			c.stale()
 			return
 		}

@@ -34,6 +34,10 @@ var Categories = []string{
 // ExportFormats are the files staff can get the ideas in.
 var ExportFormats = []string{"xlsx", "csv", "geojson"}
 
+// PinFormats are the files staff can get the emotional map's pins in: the
+// map page (HTML), GeoJSON and CSV.
+var PinFormats = []string{"map", "pinsgeojson", "pinscsv"}
+
 // Statuses: what became of an idea.
 const (
 	StatusNew         = "new"
