@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -708,6 +709,124 @@ func TestExportPins(t *testing.T) {
 	err = st.ExportPins(ctx, postgres.ExportFilter{}, func(export.PinRow) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 || !strings.HasPrefix(err.Error(), "postgres: export pins: ") {
 		t.Errorf("a failing writer: %v after %d rows", err, n)
+	}
+}
+
+func TestPinsAreTheStudentsData(t *testing.T) {
+	t.Parallel()
+	st, dbURL := newStore(t)
+	conn := connect(t, dbURL)
+	ctx := t.Context()
+	f := newForum(t, st)
+	if err := st.SetForumMap(ctx, f.Code, nil, []string{"Klid"}, postgres.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	mine := pinAt(f.ID, "student-a", "draft-a1", flows.FeelingUnsafe, kolinLat, kolinLon)
+	mine.Comment = "Tma pod mostem"
+	typed := typedPin(f.ID, "student-a", "draft-a2", "own1", "Zahrada")
+	other := typedPin(f.ID, "student-b", "draft-b1", flows.FeelingLike, "Someone else's park")
+	for _, p := range []flows.Pin{mine, typed, other} {
+		savePin(t, st, p)
+	}
+
+	raw, err := st.DataOf(ctx, "student-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Pins []map[string]any `json:"pins"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, raw)
+	}
+	if len(doc.Pins) != 2 {
+		t.Fatalf("pins in /mydata:\n%s", raw)
+	}
+	p := doc.Pins[0]
+	if p["forum"] != f.Name || p["feeling"] != "unsafe" || p["comment"] != "Tma pod mostem" || p["latitude"] != kolinLat ||
+		p["longitude"] != kolinLon || p["place_text"] != nil || p["created_at"] == nil {
+		t.Errorf("first pin in /mydata: %v", p)
+	}
+	if p := doc.Pins[1]; p["place_text"] != "Zahrada" || p["feeling_label"] != "Klid" || p["latitude"] != nil {
+		t.Errorf("second pin in /mydata: %v", p)
+	}
+	for _, key := range []string{"id", "forum_id", "participant_id", "draft_id"} {
+		if _, ok := p[key]; ok {
+			t.Errorf("/mydata shows a pin's %s", key)
+		}
+	}
+	if strings.Contains(string(raw), "Someone else's") {
+		t.Error("another student's pin is in the data")
+	}
+
+	if deleted, err := st.DeleteParticipant(ctx, "student-a"); err != nil || !deleted {
+		t.Fatalf("delete: %v %v", deleted, err)
+	}
+	if n := countRows(t, conn, `SELECT count(*) FROM pins WHERE participant_id = 'student-a'`); n != 0 {
+		t.Errorf("%d pins of the deleted student left", n)
+	}
+	if n := countRows(t, conn, `SELECT count(*) FROM pins`); n != 1 {
+		t.Errorf("%d pins left, want the other student's one", n)
+	}
+	var audit string
+	if err := conn.QueryRow(ctx, `SELECT after::text FROM audit_log WHERE action = 'participant.delete'`).Scan(&audit); err != nil ||
+		!strings.Contains(audit, `"pins_deleted": 2`) || strings.Contains(audit, "student-a") {
+		t.Errorf("audit %q, %v", audit, err)
+	}
+}
+
+func TestRetentionDetachesPins(t *testing.T) {
+	t.Parallel()
+	st, dbURL := newStore(t)
+	conn := connect(t, dbURL)
+	ctx := t.Context()
+	f := newForum(t, st)
+	old := typedPin(f.ID, "student-old", "student-old:1", flows.FeelingLike, "Park")
+	savePin(t, st, old)
+	// A recent pin keeps its student, even one last seen long ago who is
+	// in no forum any more.
+	savePin(t, st, typedPin(f.ID, "student-new", "student-new:1", flows.FeelingLike, "Park"))
+	for _, q := range []string{
+		`UPDATE pins SET created_at = now() - interval '3 years' WHERE participant_id = 'student-old'`,
+		`UPDATE participants SET updated_at = now() - interval '3 years'`,
+		`UPDATE forum_participants SET joined_at = now() - interval '3 years' WHERE participant_id = 'student-old'`,
+		`DELETE FROM forum_participants WHERE participant_id = 'student-new'`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SetForumOpen(ctx, f.Code, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyRetention(ctx, time.Now().AddDate(-2, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var participant *string
+	var draft string
+	if err := conn.QueryRow(ctx, `SELECT participant_id, draft_id FROM pins WHERE place_text = 'Park' ORDER BY id LIMIT 1`).
+		Scan(&participant, &draft); err != nil {
+		t.Fatal(err)
+	}
+	if participant != nil || strings.Contains(draft, "student-old") {
+		t.Errorf("the old pin keeps its student: %v %q", participant, draft)
+	}
+	if n := countRows(t, conn, `SELECT count(*) FROM participants WHERE id = 'student-old'`); n != 0 {
+		t.Error("the old student is kept")
+	}
+	if n := countRows(t, conn, `SELECT count(*) FROM pins WHERE participant_id = 'student-new'`); n != 1 {
+		t.Error("the recent pin lost its student")
+	}
+	if n := countRows(t, conn, `SELECT count(*) FROM participants WHERE id = 'student-new'`); n != 1 {
+		t.Error("the student of a recent pin was deleted")
+	}
+	// The city keeps the place.
+	if places, err := st.TopPlaces(ctx, f.ID, 1); err != nil || len(places) != 1 || places[0].Pins != 2 {
+		t.Errorf("top places after retention: %+v, %v", places, err)
+	}
+	log, err := pgtest.AuditLog(ctx, st, 1)
+	if err != nil || len(log) != 1 || !strings.Contains(string(log[0].After), `"pins_detached": 1`) {
+		t.Errorf("audit %+v, %v", log, err)
 	}
 }
 
