@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,11 +18,12 @@ import (
 	"github.com/healthycities/napad/storage/postgres"
 )
 
-// forum is `napad forum create|list|close|reopen|qr`, for staff and scripts.
+// forum is `napad forum create|list|close|reopen|qr|map` (and the voting
+// subcommands), for staff and scripts.
 func forum(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr, phase, set, shortlist, results, helpers): %w", errUsage)
+		return fmt.Errorf("forum needs a subcommand (create, list, close, reopen, qr, phase, set, shortlist, results, helpers, map): %w", errUsage)
 	}
 	cfg, err := loadConfig(getenv, needs{database: true})
 	if err != nil {
@@ -32,6 +34,8 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 	case "create", "qr", "list", "close", "reopen":
 	case "phase", "set", "shortlist", "results", "helpers":
 		return forumVoting(ctx, cfg, sub, args, stdout, stderr)
+	case "map":
+		return forumMap(ctx, cfg, args, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown forum subcommand %q: %w", sub, errUsage)
@@ -141,6 +145,117 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		fmt.Fprintf(stdout, "Wrote %s (%d bytes): %s\n", *out, len(png), telegram.JoinLink(username, f.Code))
 	}
+	return nil
+}
+
+// forumMapUsage is how `napad forum map` is called.
+const forumMapUsage = `napad forum map CODE [--centre LAT,LON --radius KM | --no-area]
+                     [--feeling TEXT ...| --no-feelings]`
+
+// forumMap is `napad forum map CODE`: the forum's town on the emotional
+// map (a centre and a radius) and its own feelings (up to three, each
+// --feeling in the order of their buttons), audited; without changes it
+// shows them.
+func forumMap(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("forum map", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	centre := fs.String("centre", "", "the middle of the forum's town on the map: LAT,LON, e.g. 50.028,15.200")
+	radius := fs.Float64("radius", 0, fmt.Sprintf("how far the town reaches from --centre, in km (up to %d)", postgres.MaxMapRadiusKm))
+	noArea := fs.Bool("no-area", false, "remove the forum's area")
+	var feelings feelingList
+	fs.Var(&feelings, "feeling", fmt.Sprintf("a feeling of the forum's own, beside the standard ones (repeat: up to %d)", flows.MaxOwnFeelings))
+	noFeelings := fs.Bool("no-feelings", false, "remove the forum's own feelings")
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return fmt.Errorf("forum map: %w", errUsage)
+	}
+	code := fs.Arg(0)
+	if code == "" || fs.NArg() > 1 {
+		return fmt.Errorf("%s: %w", forumMapUsage, errUsage)
+	}
+	var area *flows.MapArea
+	switch {
+	case *noArea && (*centre != "" || *radius != 0):
+		return fmt.Errorf("forum map: --no-area goes without --centre and --radius: %w", errUsage)
+	case *noArea:
+		area = &flows.MapArea{}
+	case (*centre == "") != (*radius == 0):
+		return fmt.Errorf("forum map: --centre and --radius go together: %w", errUsage)
+	case *centre != "":
+		lat, lon, err := parseCentre(*centre)
+		if err != nil {
+			return fmt.Errorf("forum map: %v: %w", err, errUsage)
+		}
+		area = &flows.MapArea{Lat: lat, Lon: lon, RadiusKm: *radius}
+	}
+	var own []string // nil: as they are
+	switch {
+	case *noFeelings && len(feelings) > 0:
+		return fmt.Errorf("forum map: --no-feelings goes without --feeling: %w", errUsage)
+	case *noFeelings:
+		own = []string{}
+	case len(feelings) > 0:
+		own = feelings
+	}
+
+	db, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if area != nil || own != nil {
+		if err := db.SetForumMap(ctx, code, area, own, postgres.CLIActor); err != nil {
+			if errors.Is(err, postgres.ErrForumNotFound) {
+				return fmt.Errorf("no forum has the join code %q", code)
+			}
+			return fmt.Errorf("forum map: %w", err)
+		}
+	}
+	f, found, err := db.ForumByCode(ctx, code)
+	if err != nil {
+		return fmt.Errorf("forum map: %w", err)
+	}
+	if !found {
+		return fmt.Errorf("no forum has the join code %q", code)
+	}
+	fmt.Fprintf(stdout, "Forum:         %s\n", f.Name)
+	if f.Area.Set() {
+		fmt.Fprintf(stdout, "Area:          %s,%s, %s km around\n", formatFloat(f.Area.Lat), formatFloat(f.Area.Lon), formatFloat(f.Area.RadiusKm))
+	} else {
+		fmt.Fprintln(stdout, "Area:          none")
+	}
+	if len(f.Feelings) > 0 {
+		fmt.Fprintf(stdout, "Own feelings:  %s\n", strings.Join(f.Feelings, " | "))
+	} else {
+		fmt.Fprintln(stdout, "Own feelings:  none")
+	}
+	return nil
+}
+
+// parseCentre reads "LAT,LON"; the store checks the ranges.
+func parseCentre(s string) (lat, lon float64, err error) {
+	a, b, ok := strings.Cut(s, ",")
+	if ok {
+		lat, err = strconv.ParseFloat(strings.TrimSpace(a), 64)
+	}
+	if ok && err == nil {
+		lon, err = strconv.ParseFloat(strings.TrimSpace(b), 64)
+	}
+	if !ok || err != nil {
+		return 0, 0, fmt.Errorf("--centre must be LAT,LON like 50.028,15.200, not %q", s)
+	}
+	return lat, lon, nil
+}
+
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// feelingList collects repeated --feeling flags. A feeling may hold a
+// comma, so each flag is one feeling.
+type feelingList []string
+
+func (l *feelingList) String() string { return strings.Join(*l, " | ") }
+
+func (l *feelingList) Set(v string) error {
+	*l = append(*l, v)
 	return nil
 }
 

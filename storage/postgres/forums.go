@@ -26,16 +26,23 @@ const maxForumNameLen = 200
 // forumColumns matches scanForum.
 const forumColumns = `id, join_code, short_code, name, school, town, scope, languages, closes_at, owner_id,
 	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant,
-	COALESCE(previous_forum_id, 0)`
+	COALESCE(previous_forum_id, 0), map_lat, map_lon, map_radius_km, map_feelings`
 
 func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var f flows.Forum
 	var closesAt, voteOpensAt, voteClosesAt *time.Time
 	var ownerID, reopensTo *string
+	var mapLat, mapLon, mapRadius *float64
 	err := row.Scan(&f.ID, &f.Code, &f.ShortCode, &f.Name, &f.School, &f.Town,
 		&f.Scope, &f.Languages, &closesAt, &ownerID,
 		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant,
-		&f.PreviousID)
+		&f.PreviousID, &mapLat, &mapLon, &mapRadius, &f.Feelings)
+	if mapLat != nil && mapLon != nil && mapRadius != nil { // all or none, by forums_map_area_check
+		f.Area = flows.MapArea{Lat: *mapLat, Lon: *mapLon, RadiusKm: *mapRadius}
+	}
+	if len(f.Feelings) == 0 {
+		f.Feelings = nil // none, as a forum made in Go has them
+	}
 	f.ClosesAt, f.VoteOpensAt, f.VoteClosesAt = timeOrZero(closesAt), timeOrZero(voteOpensAt), timeOrZero(voteClosesAt)
 	if ownerID != nil {
 		f.OwnerID = *ownerID
@@ -377,8 +384,9 @@ func insertForumParticipant(ctx context.Context, tx pgx.Tx, forumID int64, parti
 	return nil
 }
 
-// ForumStats counts how far the forum's students got. A forum that does not
-// exist gives an error wrapping ErrForumNotFound.
+// ForumStats counts how far the forum's students got, and the places they
+// marked on the emotional map (all of them, hidden or not). A forum that
+// does not exist gives an error wrapping ErrForumNotFound.
 func (s *Store) ForumStats(ctx context.Context, forumID int64) (flows.ForumStats, error) {
 	var exists bool
 	var stats flows.ForumStats
@@ -390,12 +398,14 @@ func (s *Store) ForumStats(ctx context.Context, forumID int64) (flows.ForumStats
 			EXISTS (SELECT 1 FROM forums WHERE id = $1),
 			(SELECT count(*) FROM forum_participants WHERE forum_id = $1),
 			(SELECT count(DISTINCT participant_id) FROM votes WHERE forum_id = $1),
+			-- Every pin, hidden or not: it counts taking part, not what is shown.
+			(SELECT count(*) FROM pins WHERE forum_id = $1),
 			count(DISTINCT participant_id),
 			max(created_at)
 		FROM suggestions
 		WHERE forum_id = $1`,
 		forumID,
-	).Scan(&exists, &stats.Joined, &stats.Voted, &stats.Submitted, &last)
+	).Scan(&exists, &stats.Joined, &stats.Voted, &stats.Pins, &stats.Submitted, &last)
 	if err != nil {
 		return flows.ForumStats{}, fmt.Errorf("postgres: forum stats: %w", err)
 	}

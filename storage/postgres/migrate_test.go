@@ -14,10 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts", "notifications"}
+var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts", "notifications", "pins"}
 
 // latestVersion is the number of the newest migration file.
-const latestVersion = 14
+const latestVersion = 15
 
 func gooseVersion(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()

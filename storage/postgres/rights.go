@@ -38,8 +38,8 @@ func (s *Store) IdeasOf(ctx context.Context, participantID string) ([]flows.MyId
 }
 
 // DataOf is everything stored about a student, as indented JSON: their
-// pseudonymous record, the forums they joined, every idea with every field,
-// the ways to reach them they left for chosen items they would help
+// pseudonymous record, the forums they joined, every idea and every pin
+// of the emotional map with every field (but the ids), the ways to reach them they left for chosen items they would help
 // with, and whether they may be contacted. It is what /mydata sends them. Their
 // chat is in it opened (it is theirs), or null if it cannot be.
 func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error) {
@@ -64,6 +64,10 @@ func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error
 			'ideas', COALESCE((
 				SELECT jsonb_agg((to_jsonb(s) - 'id' - 'forum_id' - 'participant_id' - 'draft_id') || jsonb_build_object('forum', f.name) ORDER BY s.id)
 				FROM suggestions s JOIN forums f ON f.id = s.forum_id WHERE s.participant_id = $1), '[]'::jsonb),
+			'pins', COALESCE((
+				SELECT jsonb_agg((to_jsonb(p) - 'id' - 'forum_id' - 'participant_id' - 'draft_id')
+					|| jsonb_build_object('forum', f.name, 'feeling_label', NULLIF(`+feelingLabelSQL+`, '')) ORDER BY p.id)
+				FROM pins p JOIN forums f ON f.id = p.forum_id WHERE p.participant_id = $1), '[]'::jsonb),
 			'help_offers', COALESCE((
 				SELECT jsonb_agg(jsonb_build_object('forum', f.name, 'item', i.texts -> i.language ->> 'title', 'contact', h.contact, 'created_at', h.created_at) ORDER BY h.created_at)
 				FROM help_offers h JOIN shortlist_items i ON i.id = h.item_id JOIN forums f ON f.id = i.forum_id WHERE h.participant_id = $1), '[]'::jsonb),
@@ -78,7 +82,7 @@ func (s *Store) DataOf(ctx context.Context, participantID string) ([]byte, error
 }
 
 // DeleteParticipant erases a student: their record, and with it (by the
-// foreign keys) their ideas, forum memberships, help offers and contact. Their role and
+// foreign keys) their ideas, pins, forum memberships, help offers and contact. Their role and
 // the invites they redeemed lose the link to them. It says whether there
 // was anything to delete.
 func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bool, error) {
@@ -87,8 +91,9 @@ func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bo
 		return false, fmt.Errorf("postgres: delete participant: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-	var ideas int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM suggestions WHERE participant_id = $1`, participantID).Scan(&ideas); err != nil {
+	var ideas, pins int
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM suggestions WHERE participant_id = $1),
+		(SELECT count(*) FROM pins WHERE participant_id = $1)`, participantID).Scan(&ideas, &pins); err != nil {
 		return false, fmt.Errorf("postgres: delete participant: %w", err)
 	}
 	tag, err := tx.Exec(ctx, `DELETE FROM participants WHERE id = $1`, participantID)
@@ -102,7 +107,7 @@ func (s *Store) DeleteParticipant(ctx context.Context, participantID string) (bo
 		return false, fmt.Errorf("postgres: delete participant invites: %w", err)
 	}
 	// The audit log keeps that a deletion happened, not whose.
-	after, _ := json.Marshal(map[string]int{"ideas_deleted": ideas})
+	after, _ := json.Marshal(map[string]int{"ideas_deleted": ideas, "pins_deleted": pins})
 	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, after) VALUES ('student', 'participant.delete', $1)`, after); err != nil {
 		return false, fmt.Errorf("postgres: delete participant audit: %w", err)
 	}
