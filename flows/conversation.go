@@ -572,6 +572,8 @@ func (c *conversation) stale() {
 	switch {
 	case c.st.Pending != PendingNone:
 		c.askPending()
+	case c.st.Pin != nil:
+		c.askPin()
 	case c.st.InProgress():
 		c.ask()
 	case c.st.Joined():

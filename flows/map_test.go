@@ -3,6 +3,7 @@ package flows_test
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/healthycities/napad/flows"
@@ -144,7 +145,7 @@ func TestMapRefusesBadInput(t *testing.T) {
 	s.pinAt(50.0275, 15.2011)
 	for _, forged := range []string{atPlace + "|mp|f:own2", atPlace + "|mp|f:hate", "other|mp|f:like", atPlace + "|mp|f:"} {
 		s.press(forged)
-		if s.keys()[0] != "error.stale_button" || s.state.Pin.Feeling != "" {
+		if keys := s.keys(); keys[0] != "error.stale_button" || keys[1] != "map.ask_feeling" || s.state.Pin.Feeling != "" {
 			t.Errorf("forged %q: %v, feeling %q", forged, s.keys(), s.state.Pin.Feeling)
 		}
 	}
@@ -368,5 +369,35 @@ func TestStaffExportThePins(t *testing.T) {
 	out = flows.Handle(s.state, flows.Input{What: flows.Exported{File: flows.File{Name: "napad-ideas.csv"}, Count: 3, Format: "csv"}, Actor: s.actor}, clock)
 	if len(out.Replies) != 2 || out.Replies[1].Text.Key != "export.send_back" {
 		t.Errorf("ideas exported: %+v", out.Replies)
+	}
+}
+
+// The class's results name the map's most marked places per feeling: a
+// typed place by its name, a pin by a link to the map, a forum's own
+// feeling in its words.
+func TestTopPlacesInTheResults(t *testing.T) {
+	s := newStudent(t, "cs")
+	lat, lon := 50.0275, 15.2011
+	reply, ok := flows.TopPlacesReply([]flows.TopPlace{
+		{Feeling: flows.FeelingLike, Label: "Park u řeky", Pins: 5},
+		{Feeling: flows.FeelingUnsafe, Lat: &lat, Lon: &lon, Pins: 3},
+		{Feeling: "own1", Label: "Zahrada", Pins: 2},
+	}, []string{"🌳 Klid"})
+	if !ok {
+		t.Fatal("no reply")
+	}
+	text := s.render(reply.Text)
+	for _, want := range []string{"😊 Líbí se mi tu: Park u řeky (5×)", "https://www.openstreetmap.org/?mlat=50.02750&mlon=15.20110", "🌳 Klid: Zahrada (2×)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("results lack %q:\n%s", want, text)
+		}
+	}
+	if _, ok := flows.TopPlacesReply(nil, nil); ok {
+		t.Error("a map without pins gives a reply")
+	}
+	// The results in the chat carry them.
+	out := flows.Handle(flows.State{Lang: "cs"}, flows.Input{What: flows.ResultsLoaded{Forum: testForum, Places: &reply}}, clock)
+	if n := len(out.Replies); n != 2 || out.Replies[1].Text.Key != "map.top_places" {
+		t.Errorf("results replies %+v", out.Replies)
 	}
 }

@@ -166,7 +166,7 @@ func (c *conversation) pinAnswer() {
 			c.askPin()
 			return
 		}
-		p.Comment = a.Text
+		p.Comment = strings.Join(strings.Fields(a.Text), " ") // one line, as asked
 		c.savePin()
 	case pinAtSaving:
 		c.say("map.saving", nil, c.pinRetryRow())

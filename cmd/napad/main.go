@@ -50,6 +50,9 @@ Commands:
                          the ranked shortlist with its votes; -o writes the results picture
   forum helpers CODE     how to reach the students who offered to help with a chosen item
                          (ranked 1–3): item, rank and what they wrote, nothing else of them
+  forum map CODE [--centre LAT,LON --radius KM | --no-area] [--feeling TEXT ... | --no-feelings]
+                         the forum's town on the emotional map (pins far outside it are
+                         questioned) and up to three feelings of its own (audited)
   forum qr CODE -o FILE.png
                          write the forum's QR code picture
   export -o FILE [--format xlsx|csv|geojson] [--forum CODE] [--town T] [--from 2026-01-01]
@@ -61,6 +64,11 @@ Commands:
                          the shortlists with their votes on its last sheet
   export --what shortlist -o FILE [--format csv|json] [--forum CODE] [--town T]
                          the shortlists with their votes and ranks (counts only)
+  map CODE|all -o FILE.html|FILE.geojson|FILE.csv [--lang cs|en|nb|uk] [--include-hidden]
+                         the emotional map's pins: one page to open in a browser (coloured
+                         by feeling, filters, a heat view; hidden pins never on it), or the
+                         pins as GeoJSON or CSV (no pseudonyms; hidden ones only with
+                         --include-hidden)
   stats [--forum CODE] [--lang cs|en|nb|uk] [-o FILE.png]
                          the staff's overview: who took part per forum and in all, the ideas
                          by category, scope and status; -o writes its picture (in --lang,
@@ -125,6 +133,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return staffCommand(ctx, args, getenv, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "map":
+		return mapCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "import":
 		return importCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "role":
@@ -197,7 +207,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		Age:            cfg.Age,
 		Logger:         log,
 	}, bot.Stores{Conversations: conversations{rdb}, Forums: db, Ideas: db, People: db, Staff: store, Outbox: rdb,
-		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB, Shortlist: db, JoinCodes: rdb})
+		Notifications: notifyDB, Voting: db, Broadcasts: notifyDB, Shortlist: db, JoinCodes: rdb, Pins: db})
 	if err != nil {
 		return err
 	}

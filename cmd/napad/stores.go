@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/healthycities/napad/bot"
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/export"
 	"github.com/healthycities/napad/storage/postgres"
 	"github.com/healthycities/napad/storage/redis"
@@ -27,12 +29,16 @@ func (d database) Export(ctx context.Context, format string, forumID int64, lang
 		lang = d.lang
 	}
 	var filter postgres.ExportFilter
+	title := ""
 	if forumID != 0 {
 		f, found, err := d.ForumByID(ctx, forumID)
 		if err != nil || !found {
 			return 0, fmt.Errorf("export forum %d (found=%v): %w", forumID, found, err)
 		}
-		filter.ForumCode = f.Code
+		filter.ForumCode, title = f.Code, f.Name
+	}
+	if slices.Contains(flows.PinFormats, format) {
+		return exportPins(ctx, d.Store, filter, format, title, w, d.loc, export.WithLanguage(lang))
 	}
 	_, written, err := exportIdeas(ctx, d.Store, filter, format, w, d.loc, export.WithLanguage(lang))
 	return written, err
