@@ -48,7 +48,7 @@ func wholeIdeaInEveryLanguage(t *testing.T, webhook bool, setup ...func(*app)) {
 	}
 	// The command menu was published in every language.
 	for _, lang := range append([]string{""}, flows.Languages...) {
-		if cmds := a.fake.Commands(lang); len(cmds) != 11 || cmds[0].Command != "new" || cmds[1].Command != "join" {
+		if cmds := a.fake.Commands(lang); len(cmds) != 12 || cmds[0].Command != "new" || cmds[1].Command != "join" {
 			t.Errorf("commands for %q: %v", lang, cmds)
 		}
 	}

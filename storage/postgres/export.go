@@ -39,54 +39,17 @@ type ExportFilter struct {
 // A ForumCode that names no forum gives an error wrapping ErrForumNotFound,
 // so a mistyped code is not mistaken for a forum without ideas.
 func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(export.Row) error) error {
-	if err := validateExportFilter(f); err != nil {
+	w, err := s.exportWhere(ctx, f, "s", `s.hidden_reason IS NULL`)
+	if err != nil {
 		return fmt.Errorf("postgres: export ideas: %w", err)
 	}
-	if f.ForumCode != "" {
-		var found bool
-		if validJoinCode(f.ForumCode) {
-			_, ok, err := s.forumWhere(ctx, `join_code = $1`, f.ForumCode)
-			if err != nil {
-				return fmt.Errorf("postgres: export ideas: %w", err)
-			}
-			found = ok
-		}
-		if !found {
-			return fmt.Errorf("postgres: export ideas: forum %q: %w", f.ForumCode, ErrForumNotFound)
-		}
-	}
-
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if !f.IncludeHidden {
-		where = append(where, `s.hidden_reason IS NULL`)
-	}
-	if f.ForumCode != "" {
-		add(`f.join_code = $%d`, f.ForumCode)
-	}
-	if f.Town != "" {
-		add(`f.town = $%d`, f.Town)
-	}
-	if !f.From.IsZero() {
-		add(`s.created_at >= $%d`, f.From)
-	}
-	if !f.To.IsZero() {
-		add(`s.created_at < $%d`, f.To)
-	}
 	if f.Status != "" {
-		add(`s.status = $%d`, f.Status)
+		w.add(`s.status = $%d`, f.Status)
 	}
 	if f.Category != "" {
-		add(`s.category = $%d`, f.Category)
+		w.add(`s.category = $%d`, f.Category)
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
-	}
+	cond, args := w.sql(), w.args
 	args = append(args, PseudonymLen)
 	// The columns are listed one by one (no s.*) so nothing identifying can
 	// slip into an export when columns are added to the table later.
@@ -125,6 +88,64 @@ func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(expor
 		return fmt.Errorf("postgres: export ideas: %w", err)
 	}
 	return nil
+}
+
+// exportWhere is the WHERE clause of an export from table t (its
+// visible rows: visible) that f selects, once f is valid and its forum
+// exists: a mistyped code is not mistaken for a forum with nothing in it.
+func (s *Store) exportWhere(ctx context.Context, f ExportFilter, t, visible string) (*conditions, error) {
+	if err := validateExportFilter(f); err != nil {
+		return nil, err
+	}
+	if f.ForumCode != "" {
+		var found bool
+		if validJoinCode(f.ForumCode) {
+			_, ok, err := s.forumWhere(ctx, `join_code = $1`, f.ForumCode)
+			if err != nil {
+				return nil, err
+			}
+			found = ok
+		}
+		if !found {
+			return nil, fmt.Errorf("forum %q: %w", f.ForumCode, ErrForumNotFound)
+		}
+	}
+	w := &conditions{}
+	if !f.IncludeHidden {
+		w.where = append(w.where, visible)
+	}
+	if f.ForumCode != "" {
+		w.add(`f.join_code = $%d`, f.ForumCode)
+	}
+	if f.Town != "" {
+		w.add(`f.town = $%d`, f.Town)
+	}
+	if !f.From.IsZero() {
+		w.add(t+`.created_at >= $%d`, f.From)
+	}
+	if !f.To.IsZero() {
+		w.add(t+`.created_at < $%d`, f.To)
+	}
+	return w, nil
+}
+
+// conditions are a WHERE clause's conditions and their arguments.
+type conditions struct {
+	where []string
+	args  []any
+}
+
+// add adds cond, whose %d is the placeholder of arg.
+func (c *conditions) add(cond string, arg any) {
+	c.args = append(c.args, arg)
+	c.where = append(c.where, fmt.Sprintf(cond, len(c.args)))
+}
+
+func (c *conditions) sql() string {
+	if len(c.where) == 0 {
+		return ""
+	}
+	return "WHERE " + strings.Join(c.where, " AND ")
 }
 
 // validateExportFilter rejects values that can match nothing, so a typo

@@ -421,47 +421,11 @@ func (s *Store) ReviewPin(ctx context.Context, id int64, hide bool, actor string
 // band is read: no pseudonym, no draft id.
 func (s *Store) ExportPins(ctx context.Context, f ExportFilter, each func(export.PinRow) error) error {
 	f.Status, f.Category = "", ""
-	if err := validateExportFilter(f); err != nil {
+	w, err := s.exportWhere(ctx, f, "p", `p.hidden_at IS NULL`)
+	if err != nil {
 		return fmt.Errorf("postgres: export pins: %w", err)
 	}
-	if f.ForumCode != "" {
-		var found bool
-		if validJoinCode(f.ForumCode) {
-			_, ok, err := s.forumWhere(ctx, `join_code = $1`, f.ForumCode)
-			if err != nil {
-				return fmt.Errorf("postgres: export pins: %w", err)
-			}
-			found = ok
-		}
-		if !found {
-			return fmt.Errorf("postgres: export pins: forum %q: %w", f.ForumCode, ErrForumNotFound)
-		}
-	}
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if !f.IncludeHidden {
-		where = append(where, `p.hidden_at IS NULL`)
-	}
-	if f.ForumCode != "" {
-		add(`f.join_code = $%d`, f.ForumCode)
-	}
-	if f.Town != "" {
-		add(`f.town = $%d`, f.Town)
-	}
-	if !f.From.IsZero() {
-		add(`p.created_at >= $%d`, f.From)
-	}
-	if !f.To.IsZero() {
-		add(`p.created_at < $%d`, f.To)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
-	}
+	cond, args := w.sql(), w.args
 	// The columns are listed one by one (no p.*) so nothing identifying can
 	// slip into an export when columns are added to the table later.
 	rows, err := s.pool.Query(ctx, `
