@@ -297,7 +297,7 @@ func TestMapPageInABrowser(t *testing.T) {
 		want := [][3]string{
 			{"like", "😊 Líbí se mi tu", "3"},
 			{"unsafe", "😟 Necítím se tu bezpečně", "3"},
-			{"change", "🛠️ Tady by se mělo něco změnit", "2"}, // the typed place too
+			{"change", "🛠️ Chtělo by to změnu", "2"}, // the typed place too
 			{"freetime", "🏀 Trávím tu volný čas", "2"},
 			{"own1", "🌳 Chybí tu zeleň", "1"},
 		}
@@ -417,7 +417,7 @@ func TestMapPageInABrowser(t *testing.T) {
 		if popup.Comment != hostile {
 			t.Errorf("the popup's comment is %q, want the text %q", popup.Comment, hostile)
 		}
-		for _, want := range []string{"🛠️ Tady by se mělo něco změnit", "8.B – ZŠ Komenského", "12. 5. 2026", "13–14"} {
+		for _, want := range []string{"🛠️ Chtělo by to změnu", "8.B – ZŠ Komenského", "12. 5. 2026", "13–14"} {
 			if !strings.Contains(popup.Text, want) {
 				t.Errorf("the popup %q lacks %q", popup.Text, want)
 			}
@@ -427,7 +427,7 @@ func TestMapPageInABrowser(t *testing.T) {
 		}
 		var typed []string
 		eval(t, `[...document.querySelectorAll('#typed tbody td')].map(td => td.textContent)`, &typed)
-		if want := []string{"Park u nádraží", "🛠️ Tady by se mělo něco změnit", "Víc košů"}; !slices.Equal(typed, want) {
+		if want := []string{"Park u nádraží", "🛠️ Chtělo by to změnu", "Víc košů"}; !slices.Equal(typed, want) {
 			t.Errorf("typed places %q, want %q", typed, want)
 		}
 		// The popup fades in; the screenshot waits for it.

@@ -64,7 +64,7 @@ func TestMapPageKeepsStudentsTextData(t *testing.T) {
 func TestMapPageInItsLanguage(t *testing.T) {
 	page := writeMapPage(t, "Galway", samplePins(), export.WithLanguage("en"))
 	for _, want := range []string{
-		`<html lang="en">`, "<title>Emotional map – Galway</title>", "<h1>Emotional map – Galway</h1>",
+		`<html lang="en">`, "<title>Feelings map – Galway</title>", "<h1>Feelings map – Galway</h1>",
 		">Feelings</h2>", `<option value="">All forums</option>`, "Heat view", "Places typed in words",
 		"<th>Place</th><th>Feeling</th><th>Comment</th>", "OpenStreetMap contributors",
 		`<span class="words">😊 I like it here</span><span class="count">1</span>`,
