@@ -80,7 +80,8 @@ func (c *conversation) exportCommand(CommandSent) {
 	for _, f := range PinFormats {
 		pins = append(pins, Button{Label: Msg{Key: exportFormatLabels[f]}, Data: encodeButton("", buttonExportFormat, f)})
 	}
-	c.say("export.pick_format", nil, ideas, pins)
+	// The map's files one per row: their names are long for three on a phone.
+	c.say("export.pick_format", nil, append([][]Button{ideas}, chunks(pins, 1)...)...)
 }
 
 // reviewButton handles a decision tapped on an idea's card, the value
