@@ -31,7 +31,7 @@ const maxText = 4096
 const converseTimeout = 30 * time.Second
 
 // notices are what a chat page may say about the last post (?n=).
-var notices = []string{"photo_bad", "photo_big", "photo_failed", "photo_none", "text_long", "text_empty", "location_bad"}
+var notices = []string{"photo_bad", "photo_big", "photo_failed", "photo_none", "text_long", "text_empty", "location_bad", "retry"}
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	type body struct{ Demo string }
@@ -137,13 +137,32 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), converseTimeout)
 	defer cancel()
-	p := &pending{chat: sess.chat}
 	ev := bot.Event{
 		ID: s.nextEventID(), Key: s.eventKey(sess, nonce), Participant: sess.pid, Chat: sess.chat,
 		LanguageHint: hintLanguage(r), Input: in, Replace: tapped,
 	}
-	outcome := s.rt.Converse(context.WithValue(ctx, pendingKey{}, p), s, ev)
+	var p *pending
+	var outcome bot.Outcome
+	// Telegram delivers an event again when a store was down; a browser
+	// waits for its answer, so the event is tried again here, a few times.
+	for attempt := 1; ; attempt++ {
+		p = &pending{chat: sess.chat}
+		outcome = s.rt.Converse(context.WithValue(ctx, pendingKey{}, p), s, ev)
+		if outcome != bot.Retry || attempt == retries {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt) * retryPause):
+		}
+	}
 	s.log.Debug("web event handled", "outcome", outcome)
+	if outcome == bot.Retry {
+		// Not handled: nothing goes into the chat (the runtime's "I'll
+		// answer later" is not true here), and the student sends it again.
+		s.backToChat(w, r, "retry")
+		return
+	}
 	mu := s.chatLock(sess.chat)
 	mu.Lock()
 	err := s.finish(ctx, sess, p, me, tapped, outcome)
@@ -155,6 +174,13 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	http.Redirect(w, r, "/c#now", http.StatusSeeOther)
 }
+
+// How often, and after how long, an event the runtime could not handle
+// (a store down) is tried again while the browser waits.
+const (
+	retries    = 3
+	retryPause = 400 * time.Millisecond
+)
 
 // finish writes an event's messages. A duplicate (the same form posted
 // again) adds nothing, unless the first time's answer never made it into
@@ -210,7 +236,12 @@ type menuItem struct{ Name, Label string }
 // chatPage shows the chat: the transcript, the last messages' buttons,
 // the text field, a photo and a place, and the command menu.
 func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
-	sess := s.ensureSession(w, r)
+	sess, ok := s.session(r)
+	if ok {
+		s.setSessionCookie(w, sess) // kept as long as the chat
+	} else {
+		sess = s.ensureSession(w, r)
+	}
 	ctx := r.Context()
 	t, _, err := s.load(ctx, sess.chat)
 	if err != nil {
@@ -218,7 +249,6 @@ func (s *Server) chatPage(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusServiceUnavailable, "unavailable")
 		return
 	}
-	s.setSessionCookie(w, sess) // kept as long as the chat
 	lang := cmp.Or(t.Lang, hintLanguage(r))
 	b := chatBody{Cut: t.Cut, PhotoMB: s.cfg.Limits.PhotoBytes >> 20}
 	if len(t.Entries) > 0 {
@@ -388,7 +418,9 @@ func (s *Server) backToChat(w http.ResponseWriter, r *http.Request, notice strin
 
 // photoPost takes a photo: the file is read within the limit, checked
 // for what it is, and stored re-encoded (see processPhoto); the
-// conversation gets it as "web:<id>".
+// conversation gets it as "web:<id>". (Staff who review the idea in
+// Telegram do not see it: Telegram knows no such file id, so the review
+// card comes without the photo, and the bot logs that showing it failed.)
 func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
 	lim := s.cfg.Limits
 	r.Body = http.MaxBytesReader(w, r.Body, lim.PhotoBytes+lim.FormBytes)

@@ -543,3 +543,44 @@ func TestNotificationsToWebChats(t *testing.T) {
 		t.Errorf("the chat: %+v, %v", tr, err)
 	}
 }
+
+// downConversations is a conversation store that is down.
+type downConversations struct{}
+
+func (downConversations) Begin(context.Context, string, int64) (bot.ConversationTurn, error) {
+	return nil, errors.New("redis: connection refused")
+}
+
+// While the conversations cannot be had, a message is tried a few times
+// and then refused: the chat shows nothing of it (not even "I'll answer
+// later", which only Telegram's redelivery makes true), and the student
+// is asked to send it again.
+func TestAStoreDownIsNoMessage(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rt, err := bot.New(bot.Config{ParticipantKey: []byte("k"), Logger: log}, bot.Stores{Conversations: downConversations{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, _ := locales.Load()
+	db, _ := pgtest.NewStore(t)
+	s, err := New(rt, catalog, Config{Secret: []byte(secretA)}, Stores{Transcripts: redistest.New(t), Photos: db.Photos()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/c", nil))
+	cookie := rec.Result().Cookies()[0]
+	sess, _ := s.session(func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/c", nil)
+		r.AddCookie(cookie)
+		return r
+	}())
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, post("text=hi&n=1&csrf="+s.csrfToken(sess), cookie, nil))
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/c?n=retry#now" {
+		t.Errorf("answered %d, to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	if data, _, err := s.stores.Transcripts.WebTranscript(t.Context(), sess.chat); err != nil || data != nil {
+		t.Errorf("the chat was written: %s, %v", data, err)
+	}
+}
