@@ -90,8 +90,11 @@ func (b *browserless) postPhoto(jpg []byte) *http.Response {
 // Without a Telegram bot a join link starts in the browser at once; a
 // student's photo and files are theirs alone.
 func TestJoinLinkAndWhatIsWhose(t *testing.T) {
-	w := newWorld(t, web.Config{})
+	w := newWorld(t, web.Config{DemoCode: "demo_forum"})
 	a := newBrowserless(t, w.srv.URL)
+	if a.get("/"); !strings.Contains(a.page, `href="/j/demo_forum?web=1"`) {
+		t.Errorf("the home page has no demo link:\n%s", a.page)
+	}
 	if resp := a.get("/j/" + w.forum.Code); resp.Request.URL.Path != "/c" || !strings.Contains(a.page, html.EscapeString(w.forum.Name)) {
 		t.Fatalf("the join link led to %s:\n%.400s", resp.Request.URL, a.page)
 	}
