@@ -153,6 +153,9 @@ func JoinLink(username, code string) string {
 // JoinLink is this bot's join link for a forum's code.
 func (b *Bot) JoinLink(code string) string { return JoinLink(b.username, code) }
 
+// Username is the bot's Telegram username, as getMe gave it.
+func (b *Bot) Username() string { return b.username }
+
 // InviteLink is this bot's link that makes a Telegram account a teacher.
 func (b *Bot) InviteLink(code string) string { return JoinLink(b.username, bot.InviteCode(code)) }
 

@@ -39,7 +39,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.DemoCode != "" {
 		b.Demo = "/j/" + url.PathEscape(s.cfg.DemoCode) + "?web=1"
 	}
-	s.show(w, http.StatusOK, "home", s.newPage(s.pageLanguage(r), "web.title", nil, b))
+	s.show(w, http.StatusOK, "home", s.newPage(s.pageLanguage(r), "web.home.title", nil, b))
 }
 
 // joinPage opens a forum's join link: a choice between Telegram and the

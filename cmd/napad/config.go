@@ -48,6 +48,16 @@ type config struct {
 
 	// ContactKeys seal students' chats at rest (read with ParticipantKey).
 	ContactKeys *seal.Keyring
+
+	// The web channel (WEB_CHANNEL, on by default): the same conversation
+	// in a browser at LISTEN_ADDR. PublicURL is where people reach it
+	// (PUBLIC_URL; https makes its cookies Secure); TrustProxy: a reverse
+	// proxy sets X-Forwarded-For (TRUST_PROXY); DemoForum: a forum to try it
+	// is made at start (DEMO_FORUM, on by default).
+	Web        bool
+	PublicURL  string
+	TrustProxy bool
+	DemoForum  bool
 }
 
 var (
@@ -103,6 +113,20 @@ func (r *envReader) addr(name, fallback string) string {
 		r.fail(name, "must be host:port or :port (got %q)", v)
 	}
 	return v
+}
+
+// onOff reads a switch: on/off, true/false, 1/0 (fallback when unset).
+func (r *envReader) onOff(name string, fallback bool) bool {
+	switch strings.ToLower(r.get(name, "")) {
+	case "":
+		return fallback
+	case "on", "true", "1", "yes":
+		return true
+	case "off", "false", "0", "no":
+		return false
+	}
+	r.fail(name, "must be on or off")
+	return fallback
 }
 
 func (r *envReader) required(name, hint string) string {
@@ -335,6 +359,10 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		}
 		c.Age.Min = n
 	}
+	c.Web, c.DemoForum = r.onOff("WEB_CHANNEL", true), r.onOff("DEMO_FORUM", true)
+	c.TrustProxy = r.onOff("TRUST_PROXY", false)
+	c.PublicURL = strings.TrimSuffix(r.get("PUBLIC_URL", ""), "/")
+	r.url("PUBLIC_URL", c.PublicURL, "https", "http")
 	if v := r.get("ASK_AGE_BAND", ""); v != "" {
 		on, err := strconv.ParseBool(v)
 		if err != nil {

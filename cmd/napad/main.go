@@ -233,18 +233,25 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		if err := b.SetCommands(ctx); err != nil {
 			log.Warn("could not publish the command menu", "err", err)
 		}
+	}
+	webChannel, demo, err := startWeb(ctx, cfg, rt, b, db, rdb, log)
+	if err != nil {
+		return err
+	}
+	if b != nil || webChannel != nil {
+		out := channels{telegram: b, web: webChannel}
 		// Students hear what became of their ideas, and ideas kept in Redis
 		// while PostgreSQL was unreachable are stored as soon as it is back.
 		// Both stop (and are waited for) before the databases close.
 		defer inBackground(ctx, func(ctx context.Context) {
-			if err := rt.RunNotifier(ctx, notifyEvery, b); err != nil {
+			if err := rt.RunNotifier(ctx, notifyEvery, out); err != nil {
 				log.Error("status notifier stopped", "err", err)
 			}
 		})()
-		defer inBackground(ctx, func(ctx context.Context) { rt.RunOutbox(ctx, notifyEvery, b) })()
+		defer inBackground(ctx, func(ctx context.Context) { rt.RunOutbox(ctx, notifyEvery, out) })()
 		// Broadcasts to whole forums (/announce), at Telegram's pace.
 		defer inBackground(ctx, func(ctx context.Context) {
-			if err := rt.RunBroadcasts(ctx, notifyEvery, b); err != nil {
+			if err := rt.RunBroadcasts(ctx, notifyEvery, out); err != nil {
 				log.Error("broadcasts stopped", "err", err)
 			}
 		})()
@@ -262,6 +269,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	public.HandleFunc("GET /healthz", healthz)
 	if b != nil && cfg.WebhookURL != "" {
 		public.Handle(cfg.webhookPath(), b.WebhookHandler())
+	}
+	if webChannel != nil {
+		public.Handle("/", webChannel) // everything else: the pages
 	}
 	ops := http.NewServeMux()
 	ops.HandleFunc("GET /healthz", healthz)
@@ -297,6 +307,10 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		servers = append(servers, srv)
 		go func() { serveErr <- srv.Serve(ln) }()
 		log.Info("listening", "setting", s.name, "addr", ln.Addr().String())
+		if s.name == "LISTEN_ADDR" && demo != "" {
+			// For whoever just ran `docker compose up` or `make run`: where to look.
+			fmt.Fprintf(stderr, "\nNápad is running. Open %s in a browser; the demo forum: %s\n\n", publicBase(cfg, ln.Addr()), publicBase(cfg, ln.Addr())+"/j/"+demo)
+		}
 	}
 
 	var runErr error
