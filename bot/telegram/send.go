@@ -24,14 +24,8 @@ func (b *Bot) Send(ctx context.Context, d bot.Delivery) error {
 	var failed error
 	for _, r := range d.Replies {
 		var err error
-		if r.PhotoID != "" { // a student's photo, by Telegram's file id: never downloaded
-			if err := b.throttle.slot(ctx, chatID, d.Background); err != nil {
-				return err
-			}
-			_, err = withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
-				return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: &models.InputFileString{Data: r.PhotoID}})
-			})
-			if err != nil {
+		if r.PhotoID != "" {
+			if err := b.showPhoto(ctx, chatID, r.PhotoID, d.Background); err != nil {
 				b.log.Warn("showing a photo failed", "err", redact(err, b.cfg.Token))
 			}
 		}
@@ -64,6 +58,29 @@ func (b *Bot) Send(ctx context.Context, d bot.Delivery) error {
 		}
 	}
 	return failed
+}
+
+// showPhoto shows a student's photo: by Telegram's file id (never
+// downloaded), or, sent from the browser, uploaded from where it is kept.
+func (b *Bot) showPhoto(ctx context.Context, chatID int64, fileID string, background bool) error {
+	var photo models.InputFile = &models.InputFileString{Data: fileID}
+	if id, web := strings.CutPrefix(fileID, webPhotoPrefix); web {
+		if b.cfg.WebPhotos == nil {
+			return errors.New("a photo from the browser, and no store of them")
+		}
+		jpeg, found, err := b.cfg.WebPhotos.Get(ctx, id)
+		if err != nil || !found {
+			return fmt.Errorf("a photo from the browser (found=%v): %w", found, err)
+		}
+		photo = &models.InputFileUpload{Filename: "photo.jpg", Data: bytes.NewReader(jpeg)}
+	}
+	if err := b.throttle.slot(ctx, chatID, background); err != nil {
+		return err
+	}
+	_, err := withRetry(ctx, b, "sendPhoto", func() (*models.Message, error) {
+		return b.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: photo})
+	})
+	return err
 }
 
 // sendKey says one sentence in a chat, outside any conversation.

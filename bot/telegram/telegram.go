@@ -38,7 +38,19 @@ type Config struct {
 	// negative number none (a load test against a fake Bot API).
 	MessagesPerSecond     float64
 	ChatMessagesPerSecond float64
+	// WebPhotos has the photos students sent from the browser (file ids
+	// "web:<id>"): Telegram knows them not, so staff get them uploaded.
+	// Nil: such a photo is left out.
+	WebPhotos WebPhotos
 }
+
+// WebPhotos reads the photos students sent from the browser, by id.
+type WebPhotos interface {
+	Get(ctx context.Context, id string) (jpeg []byte, found bool, err error)
+}
+
+// webPhotoPrefix starts the file id of a photo sent from the browser.
+const webPhotoPrefix = "web:"
 
 // Bot is the Telegram channel of a runtime.
 type Bot struct {
