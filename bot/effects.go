@@ -199,6 +199,8 @@ func (rt *Runtime) do(ctx context.Context, x effect, e flows.Effect) (next flows
 		return rt.setForumMap(ctx, x, e)
 	case flows.MakeMapFile:
 		return rt.makeMapFile(ctx, x, e)
+	case flows.SetQRChoice:
+		return rt.setQRChoice(ctx, x, e)
 	case flows.NextPinReview:
 		return rt.nextPinReview(ctx, e.Skip, "")
 	case flows.StorePinReview:

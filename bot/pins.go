@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/healthycities/napad/flows"
@@ -36,6 +37,25 @@ func (rt *Runtime) setForumMap(ctx context.Context, x effect, e flows.SetForumMa
 	x.written()
 	rt.log.Info("forum map changed", "forum_id", e.ForumID, "area", e.Area != nil, "feelings", len(e.Feelings))
 	return rt.reloadCard(ctx, e.ForumID)
+}
+
+func (rt *Runtime) setQRChoice(ctx context.Context, x effect, e flows.SetQRChoice) (flows.Input, bool) {
+	if err := rt.stores.Forums.SetForumQRChoice(ctx, e.Code, e.Choice); err != nil {
+		return rt.failed("changing what a forum's QR code opens failed", err)
+	}
+	x.written()
+	rt.audit(ctx, x.pid, "forums.qr_choice", e.Code, map[string]any{"choice": e.Choice})
+	return rt.reloadCard(ctx, e.ForumID)
+}
+
+// QRLink is what forum f's QR code opens: its Telegram join link, or, when
+// the forum offers the browser too (or there is no Telegram), the web
+// channel's page for it at publicURL ("": none, so Telegram's link).
+func QRLink(f flows.Forum, telegramLink, publicURL string) string {
+	if publicURL != "" && (f.QRChoice || telegramLink == "") {
+		return strings.TrimSuffix(publicURL, "/") + "/j/" + f.Code
+	}
+	return telegramLink
 }
 
 // exportName is the name of an export file made on day.

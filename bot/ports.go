@@ -71,6 +71,9 @@ type ForumStore interface {
 	CreateForum(ctx context.Context, spec flows.ForumSpec, ownerID string, closesAt time.Time) (flows.Forum, error)
 	SetForumOpen(ctx context.Context, code string, open bool) error
 	SetForumClosesAt(ctx context.Context, code string, closesAt time.Time) error
+	// SetForumQRChoice sets whether the forum's QR code offers Telegram or
+	// the browser (true), or opens Telegram.
+	SetForumQRChoice(ctx context.Context, code string, choice bool) error
 	// RecordJoin counts a participant as joined, and keeps chat (0: none)
 	// to reach them with the forum's broadcasts.
 	RecordJoin(ctx context.Context, forumID int64, participantID, language string, chat int64) error

@@ -157,7 +157,7 @@ type buttonKind struct {
 var buttonKinds = []buttonKind{
 	{Kinds: []string{buttonSetup, buttonSetupLang, buttonSetupNav}, Who: Teachers, run: (*conversation).setupButton},
 	{Kinds: []string{buttonForumCard, buttonForumQR, buttonForumOpen, buttonForumClose, buttonForumPhase, buttonForumVoteDay, buttonForumPicture,
-		buttonForumMapArea, buttonForumMapFeelings, buttonForumMapFile}, Who: Teachers, run: (*conversation).forumButton},
+		buttonForumMapArea, buttonForumMapFeelings, buttonForumMapFile, buttonForumQRChoice}, Who: Teachers, run: (*conversation).forumButton},
 	{Kinds: []string{buttonShortlist}, Who: Teachers, run: (*conversation).shortlistButton},
 	{Kinds: []string{buttonStaffReview, buttonStaffIdea}, Who: Staff, run: (*conversation).reviewButton},
 	{Kinds: []string{buttonExportFormat, buttonExportForum}, Who: Staff, run: (*conversation).exportButton},

@@ -161,6 +161,13 @@ type (
 		Area     *MapArea
 		Feelings []string
 	}
+	// SetQRChoice sets whether a forum's QR code offers Telegram or the
+	// browser (CardReloaded).
+	SetQRChoice struct {
+		ForumID int64
+		Code    string
+		Choice  bool
+	}
 	// MakeMapFile makes a forum's map page, for its teacher or staff
 	// (MapFileMade).
 	MakeMapFile struct{ ForumID int64 }
@@ -182,7 +189,7 @@ type (
 func Requires(e Effect) Audience {
 	switch e.(type) {
 	case CreateForum, ListForums, LoadCard, SetForumOpen, SetClosingDate, SetVoteDay, MovePhase, MakeResultsPicture,
-		LoadShortlist, AddShortlistItem, RemoveShortlistItem, SetForumMap, MakeMapFile:
+		LoadShortlist, AddShortlistItem, RemoveShortlistItem, SetForumMap, MakeMapFile, SetQRChoice:
 		return Teachers
 	case CreateInvite, NextReview, StoreReview, LoadIdea, CheckOriginal, ListExportForums, ExportIdeas,
 		ListAnnounceForums, CountAudience, CreateAnnouncement, PlanImport, ApplyImport, LoadStats, MakeStatsPicture,
@@ -232,5 +239,6 @@ func (LookUpJoinCode) effect()      {}
 func (SavePin) effect()             {}
 func (SetForumMap) effect()         {}
 func (MakeMapFile) effect()         {}
+func (SetQRChoice) effect()         {}
 func (NextPinReview) effect()       {}
 func (StorePinReview) effect()      {}

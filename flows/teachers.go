@@ -115,13 +115,16 @@ const maxListedForums = 50
 
 // Buttons of teachers' messages.
 const (
-	buttonSetup      = "fs" // a choice in /newforum
-	buttonSetupLang  = "fl" // toggle a language
-	buttonSetupNav   = "fn" // back, skip, cancel, done, create, use preset town
-	buttonForumCard  = "fc" // open a forum's card
-	buttonForumQR    = "fq" // show the QR code again
-	buttonForumOpen  = "fo" // close (0) or reopen (1): "<id>:<0|1>"
-	buttonForumClose = "fd" // change the closing date
+	buttonSetup     = "fs" // a choice in /newforum
+	buttonSetupLang = "fl" // toggle a language
+	buttonSetupNav  = "fn" // back, skip, cancel, done, create, use preset town
+	buttonForumCard = "fc" // open a forum's card
+	buttonForumQR   = "fq" // show the QR code again
+	// buttonForumQRChoice: the QR code opens Telegram (0) or a page that
+	// offers Telegram or the browser (1): "<id>:<0|1>".
+	buttonForumQRChoice = "fw"
+	buttonForumOpen     = "fo" // close (0) or reopen (1): "<id>:<0|1>"
+	buttonForumClose    = "fd" // change the closing date
 	// move to another phase: "<id>:<from>:<to>" asks, with ":yes" or ":no" answers
 	buttonForumPhase = "fp"
 	// buttonForumPicture makes the results picture to project.
@@ -422,12 +425,13 @@ func (c *conversation) card(fc ForumCard) Reply {
 			"Forum": f.Name, "Status": status, "Joined": s.Joined, "InProgress": s.InProgress,
 			"Submitted": s.Submitted, "Last": last, "Closes": closes, "Link": JoinLink{Code: f.Code},
 			"Code": FormatJoinCode(f.ShortCode), "Voting": votingSettings(f), "Pins": s.Pins, "Map": mapSettings(f),
+			"QRChoice": f.QRChoice,
 		}},
 		Buttons: append([][]Button{
 			row(Button{Label: Msg{Key: "button.refresh"}, Data: encodeButton("", buttonForumCard, id)},
 				Button{Label: Msg{Key: "button.show_qr"}, Data: encodeButton("", buttonForumQR, id)}),
 			row(openButton, Button{Label: Msg{Key: "button.closing_date"}, Data: encodeButton("", buttonForumClose, id)}),
-		}, slices.Concat(voteDayButtons(f), phaseButtons(f), shortlistCardButtons(f), mapCardButtons(f))...),
+		}, slices.Concat(voteDayButtons(f), phaseButtons(f), shortlistCardButtons(f), mapCardButtons(f), qrChoiceButtons(f))...),
 	}
 }
 
@@ -581,6 +585,12 @@ func (c *conversation) forumButton(b buttonData) {
 		c.do(MakeResultsPicture{ForumID: forumID})
 	case buttonForumMapArea, buttonForumMapFeelings, buttonForumMapFile:
 		c.forumMapButton(b, card.Forum)
+	case buttonForumQRChoice:
+		if arg != "0" && arg != "1" {
+			c.stale()
+			return
+		}
+		c.do(SetQRChoice{ForumID: forumID, Code: card.Forum.Code, Choice: arg == "1"})
 	case buttonForumVoteDay:
 		c.voteDayButton(card.Forum, arg)
 	case buttonForumClose:
@@ -774,4 +784,14 @@ func toggle(list []string, v string) []string {
 		}
 	}
 	return out
+}
+
+// qrChoiceButtons switch what the forum's QR code opens: Telegram, or a
+// page offering Telegram or the browser, for students without Telegram.
+func qrChoiceButtons(f Forum) [][]Button {
+	id := strconv.FormatInt(f.ID, 10)
+	if f.QRChoice {
+		return [][]Button{row(Button{Label: Msg{Key: "button.qr_telegram_only"}, Data: encodeButton("", buttonForumQRChoice, id+":0")})}
+	}
+	return [][]Button{row(Button{Label: Msg{Key: "button.qr_choice"}, Data: encodeButton("", buttonForumQRChoice, id+":1")})}
 }

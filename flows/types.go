@@ -30,6 +30,9 @@ type Forum struct {
 	// Feelings are the forum's own feelings on the map, beside the
 	// standard ones (at most MaxOwnFeelings, in the teacher's words).
 	Feelings []string
+	// QRChoice: its QR code opens a page that offers Telegram or the
+	// browser (the web channel), not Telegram itself.
+	QRChoice bool
 }
 
 // ForumStats is how far a forum's students got, for its teacher. It holds

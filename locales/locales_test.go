@@ -118,7 +118,7 @@ func keysUsedByCode(t *testing.T) []string {
 		tables[strings.SplitN(k, ".", 2)[0]] = true
 	}
 	keyLike := regexp.MustCompile(`^[a-z]+(\.[a-z_]+)+$`)
-	for _, dir := range []string{"../flows", "../bot", "../bot/telegram", "../cmd/napad"} {
+	for _, dir := range []string{"../flows", "../bot", "../bot/telegram", "../bot/web", "../cmd/napad"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

@@ -72,7 +72,7 @@ func (b *Bot) showPhoto(ctx context.Context, chatID int64, fileID string, backgr
 		if err != nil || !found {
 			return fmt.Errorf("a photo from the browser (found=%v): %w", found, err)
 		}
-		photo = &models.InputFileUpload{Filename: "photo.jpg", Data: bytes.NewReader(jpeg)}
+		photo = &models.InputFileUpload{Filename: "student-photo.jpg", Data: bytes.NewReader(jpeg)}
 	}
 	if err := b.throttle.slot(ctx, chatID, background); err != nil {
 		return err
@@ -150,7 +150,7 @@ func (b *Bot) sendFile(ctx context.Context, chatID int64, lang string, r flows.R
 
 // sendQR sends the forum's QR code picture with the reply as its caption.
 func (b *Bot) sendQR(ctx context.Context, chatID int64, lang string, r flows.Reply) error {
-	png, err := qrcard.PNG(b.JoinLink(r.QR.Code), r.QR.Name, flows.JoinCommand(r.QR.ShortCode))
+	png, err := qrcard.PNG(bot.QRLink(*r.QR, b.JoinLink(r.QR.Code), b.cfg.PublicURL), r.QR.Name, flows.JoinCommand(r.QR.ShortCode))
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,9 @@ type Config struct {
 	// "web:<id>"): Telegram knows them not, so staff get them uploaded.
 	// Nil: such a photo is left out.
 	WebPhotos WebPhotos
+	// PublicURL is where the web channel is reached: a forum whose QR code
+	// offers Telegram or the browser has its page there in the code.
+	PublicURL string
 }
 
 // WebPhotos reads the photos students sent from the browser, by id.

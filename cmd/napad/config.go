@@ -53,7 +53,7 @@ type config struct {
 	// in a browser at LISTEN_ADDR. PublicURL is where people reach it
 	// (PUBLIC_URL; https makes its cookies Secure); TrustProxy: a reverse
 	// proxy sets X-Forwarded-For (TRUST_PROXY); DemoForum: a forum to try it
-	// is made at start (DEMO_FORUM, on by default).
+	// is made at start (DEMO_FORUM; by default only without a Telegram token).
 	Web        bool
 	PublicURL  string
 	TrustProxy bool
@@ -359,7 +359,9 @@ func loadConfig(getenv func(string) string, n needs) (config, error) {
 		}
 		c.Age.Min = n
 	}
-	c.Web, c.DemoForum = r.onOff("WEB_CHANNEL", true), r.onOff("DEMO_FORUM", true)
+	// A demo forum is for trying Nápad out: by default only where there is
+	// no Telegram yet, so a city's real figures and exports stay its own.
+	c.Web, c.DemoForum = r.onOff("WEB_CHANNEL", true), r.onOff("DEMO_FORUM", c.Token == "")
 	c.TrustProxy = r.onOff("TRUST_PROXY", false)
 	c.PublicURL = strings.TrimSuffix(r.get("PUBLIC_URL", ""), "/")
 	r.url("PUBLIC_URL", c.PublicURL, "https", "http")

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/healthycities/napad/bot"
 	"github.com/healthycities/napad/bot/qrcard"
 	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/flows"
@@ -60,9 +61,15 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var username string
 	if sub == "create" || sub == "qr" || sub == "list" {
-		if username, err = botUsername(ctx, cfg, getenv); err != nil {
+		if username, err = botUsername(ctx, cfg, getenv); err != nil && cfg.PublicURL == "" {
 			return err
+		} // without Telegram but with PUBLIC_URL, the links are the web channel's
+	}
+	link := func(f flows.Forum) string {
+		if username == "" {
+			return cfg.PublicURL + "/j/" + f.Code
 		}
+		return telegram.JoinLink(username, f.Code)
 	}
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
@@ -92,7 +99,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 			return fmt.Errorf("create forum: %w", err)
 		}
 		fmt.Fprintf(stdout, "Forum:      %s\nJoin code:  %s\nJoin link:  %s\nShort code: %s (students type %s)\n",
-			f.Name, f.Code, telegram.JoinLink(username, f.Code), flows.FormatJoinCode(f.ShortCode), flows.JoinCommand(f.ShortCode))
+			f.Name, f.Code, link(f), flows.FormatJoinCode(f.ShortCode), flows.JoinCommand(f.ShortCode))
 	case "list":
 		forums, err := db.AllForums(ctx)
 		if err != nil {
@@ -110,7 +117,7 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 				closesOn = f.ClosesAt.In(cfg.Location).Add(-time.Second).Format("2006-01-02")
 			}
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", f.Code, flows.FormatJoinCode(f.ShortCode), f.Name, f.Town, f.Phase, closesOn,
-				stats.Joined, stats.InProgress, stats.Submitted, stats.Voted, telegram.JoinLink(username, f.Code))
+				stats.Joined, stats.InProgress, stats.Submitted, stats.Voted, link(f))
 		}
 		return w.Flush()
 	case "close", "reopen":
@@ -136,14 +143,15 @@ func forum(ctx context.Context, args []string, getenv func(string) string, stdou
 		if !found {
 			return fmt.Errorf("no forum has the join code %q", code)
 		}
-		png, err := qrcard.PNG(telegram.JoinLink(username, f.Code), f.Name, flows.JoinCommand(f.ShortCode))
+		target := bot.QRLink(f, link(f), cfg.PublicURL)
+		png, err := qrcard.PNG(target, f.Name, flows.JoinCommand(f.ShortCode))
 		if err != nil {
 			return fmt.Errorf("draw QR code: %w", err)
 		}
 		if err := os.WriteFile(*out, png, 0o644); err != nil {
 			return fmt.Errorf("write QR code: %w", err)
 		}
-		fmt.Fprintf(stdout, "Wrote %s (%d bytes): %s\n", *out, len(png), telegram.JoinLink(username, f.Code))
+		fmt.Fprintf(stdout, "Wrote %s (%d bytes): %s\n", *out, len(png), target)
 	}
 	return nil
 }

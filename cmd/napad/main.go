@@ -227,6 +227,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			MessagesPerSecond:     cfg.MessagesPerSecond,
 			ChatMessagesPerSecond: cfg.ChatMessagesPerSecond,
 			WebPhotos:             db.Photos(),
+			PublicURL:             cfg.PublicURL,
 		}, rt)
 		if err != nil {
 			return err

@@ -26,7 +26,7 @@ const maxForumNameLen = 200
 // forumColumns matches scanForum.
 const forumColumns = `id, join_code, short_code, name, school, town, scope, languages, closes_at, owner_id,
 	phase, reopens_to, vote_opens_at, vote_closes_at, shortlist_size, votes_per_participant,
-	COALESCE(previous_forum_id, 0), map_lat, map_lon, map_radius_km, map_feelings`
+	COALESCE(previous_forum_id, 0), map_lat, map_lon, map_radius_km, map_feelings, qr_choice`
 
 func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	var f flows.Forum
@@ -36,7 +36,7 @@ func scanForum(row pgx.CollectableRow) (flows.Forum, error) {
 	err := row.Scan(&f.ID, &f.Code, &f.ShortCode, &f.Name, &f.School, &f.Town,
 		&f.Scope, &f.Languages, &closesAt, &ownerID,
 		&f.Phase, &reopensTo, &voteOpensAt, &voteClosesAt, &f.ShortlistSize, &f.VotesPerParticipant,
-		&f.PreviousID, &mapLat, &mapLon, &mapRadius, &f.Feelings)
+		&f.PreviousID, &mapLat, &mapLon, &mapRadius, &f.Feelings, &f.QRChoice)
 	if mapLat != nil && mapLon != nil && mapRadius != nil { // all or none, by forums_map_area_check
 		f.Area = flows.MapArea{Lat: *mapLat, Lon: *mapLon, RadiusKm: *mapRadius}
 	}
@@ -296,6 +296,13 @@ func (s *Store) SetForumOpen(ctx context.Context, code string, open bool) error 
 // ErrForumNotFound when there is no such forum.
 func (s *Store) SetForumClosesAt(ctx context.Context, code string, closesAt time.Time) error {
 	return s.updateForum(ctx, "set forum closes at", code, `closes_at = $2`, zeroAsNull(closesAt))
+}
+
+// SetForumQRChoice sets whether the forum's QR code opens a page offering
+// Telegram or the browser (true) or Telegram itself; an unknown code gives
+// an error wrapping ErrForumNotFound.
+func (s *Store) SetForumQRChoice(ctx context.Context, code string, choice bool) error {
+	return s.updateForum(ctx, "set forum QR choice", code, `qr_choice = $2`, choice)
 }
 
 // updateForum runs "UPDATE forums SET <set> WHERE join_code = $1" with args as $2...

@@ -17,7 +17,7 @@ import (
 var tables = []string{"forums", "participants", "suggestions", "roles", "teacher_invites", "forum_participants", "audit_log", "contacts", "notifications", "pins"}
 
 // latestVersion is the number of the newest migration file.
-const latestVersion = 16
+const latestVersion = 18
 
 func gooseVersion(t *testing.T, conn *pgx.Conn) int64 {
 	t.Helper()
