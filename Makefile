@@ -19,9 +19,9 @@ test: services
 services:
 	bash scripts/ensure-services.sh
 
-## run: run the bot locally with the settings in .env
+## run: run the bot against the local PostgreSQL and Redis; .env settings win, the rest has local defaults
 run:
-	$(LOAD_ENV) $(GO) run ./cmd/napad serve
+	GO=$(GO) bash scripts/run-local.sh
 
 ## build: build the ./napad binary
 build:

@@ -34,7 +34,7 @@ var documentedEnv = []string{
 
 // envRead matches a variable read in cmd/napad: getenv("X"), os.LookupEnv("X"),
 // or the config reader's get("X", …), required("X", …) and file("X").
-var envRead = regexp.MustCompile(`(?:[gG]etenv|LookupEnv|\.get|\.required|\.file|\.addr|\.rate)\("([A-Z][A-Z0-9_]*)"`)
+var envRead = regexp.MustCompile(`(?:[gG]etenv|LookupEnv|\.get|\.required|\.file|\.addr|\.rate|\.onOff)\("([A-Z][A-Z0-9_]*)"`)
 
 // botEnv is documentedEnv plus every variable the non-test sources of
 // cmd/napad read, so that a newly added setting must be added here too.
