@@ -19,11 +19,21 @@ type Texts struct {
 	catalog *locales.Catalog
 	links   Links
 	log     *slog.Logger
+	// variant: the channel's own wording of a sentence, the key
+	// "<key>_<variant>", is said where there is one (the web's "tap 📍" for
+	// Telegram's "📎 → Location").
+	variant string
 }
 
 // Texts is the renderer for a channel whose links are written by links.
 func (rt *Runtime) Texts(links Links) *Texts {
 	return &Texts{catalog: rt.catalog, links: links, log: rt.log}
+}
+
+// TextsIn is Texts for a channel that words some sentences its own way:
+// the keys "<key>_<variant>".
+func (rt *Runtime) TextsIn(links Links, variant string) *Texts {
+	return &Texts{catalog: rt.catalog, links: links, log: rt.log, variant: variant}
 }
 
 // fallbackLang is used when a sentence is missing in a language: better
@@ -46,6 +56,9 @@ func (t *Texts) Render(lang string, m flows.Msg) string {
 }
 
 func (t *Texts) withLinks(m flows.Msg) flows.Msg {
+	if t.variant != "" && t.catalog.Has(m.Key+"_"+t.variant) {
+		m.Key += "_" + t.variant
+	}
 	if len(m.Data) == 0 {
 		return m
 	}

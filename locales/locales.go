@@ -32,9 +32,46 @@ type Catalog struct {
 	// which costs more than the rest of a step.
 	mu    sync.RWMutex
 	fixed map[fixedText]string
+	keys  map[string]bool // of the fallback language
 }
 
 type fixedText struct{ lang, key string }
+
+// keysOf lists every message key of a locale file, flattened with dots.
+func keysOf(raw []byte) ([]string, error) {
+	var tree map[string]any
+	if err := toml.Unmarshal(raw, &tree); err != nil {
+		return nil, fmt.Errorf("parse locale: %w", err)
+	}
+	var keys []string
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			switch v := v.(type) {
+			case map[string]any:
+				if isPlural(v) {
+					keys = append(keys, prefix+k)
+				} else {
+					walk(prefix+k+".", v)
+				}
+			default:
+				keys = append(keys, prefix+k)
+			}
+		}
+	}
+	walk("", tree)
+	sort.Strings(keys)
+	return keys, nil
+}
+
+func isPlural(m map[string]any) bool {
+	_, ok := m["other"]
+	return ok
+}
+
+// Has reports whether key is a message (every language has the same keys:
+// see the tests).
+func (c *Catalog) Has(key string) bool { return c.keys[key] }
 
 // Load reads every locale file embedded in the binary.
 func Load() (*Catalog, error) {
@@ -58,6 +95,16 @@ func Load() (*Catalog, error) {
 			return nil, err
 		}
 		c.localizers[lang] = i18n.NewLocalizer(bundle, lang)
+		if lang == Fallback {
+			keys, err := keysOf(raw)
+			if err != nil {
+				return nil, fmt.Errorf("locale %s: %w", lang, err)
+			}
+			c.keys = map[string]bool{}
+			for _, k := range keys {
+				c.keys[k] = true
+			}
+		}
 		c.languages = append(c.languages, lang)
 	}
 	sort.Strings(c.languages)

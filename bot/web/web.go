@@ -181,7 +181,7 @@ func New(rt *bot.Runtime, catalog *locales.Catalog, cfg Config, stores Stores) (
 		resumeGuesses: newLimiter(cfg.Limits.ResumeGuesses, cfg.Now),
 		photoSlots:    make(chan struct{}, 2),
 	}
-	s.texts = rt.Texts(links{s})
+	s.texts = rt.TextsIn(links{s}, "web")
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
