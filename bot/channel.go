@@ -31,6 +31,10 @@ type Delivery struct {
 	// Background: a notification nobody is waiting for; replies to people
 	// who just wrote go first.
 	Background bool
+	// Forget: the conversation was deleted with this answer (the student
+	// deleted their data, or was too young): a channel that keeps the chat
+	// itself (the web's transcript) forgets it too.
+	Forget bool
 }
 
 // ErrUnreachable marks a send to someone who cannot be reached any more.

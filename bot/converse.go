@@ -70,7 +70,7 @@ func (rt *Runtime) Converse(ctx context.Context, ch Channel, ev Event) Outcome {
 			if err := turn.Forget(ctx); err != nil {
 				return rt.unavailable(ctx, ch, ev, hint, fmt.Errorf("delete conversation: %w", err))
 			}
-			_ = rt.Deliver(ctx, ch, ev.Participant, Delivery{Chat: ev.Chat, Lang: res.State.Lang, Replies: res.Replies})
+			_ = rt.Deliver(ctx, ch, ev.Participant, Delivery{Chat: ev.Chat, Lang: res.State.Lang, Replies: res.Replies, Forget: true})
 			return Handled
 		}
 		saved, err := turn.Commit(ctx, data, rt.cfg.StateTTL)

@@ -92,10 +92,6 @@ type outgoing struct {
 	forget  bool // the student's data is gone: the chat starts afresh
 }
 
-// forgetKeys are the replies after which the conversation was forgotten
-// (flows: Result.Forget). A Delivery does not say so; these sentences do.
-var forgetKeys = []string{"delete.done", "age.too_young"}
-
 // delivered is one delivery's replies.
 type delivered struct {
 	replace int
@@ -152,7 +148,7 @@ func (s *Server) RoleChanged(ctx context.Context, chat int64, role, _ string) {
 func (s *Server) renderReplies(ctx context.Context, d bot.Delivery) []outgoing {
 	outs := make([]outgoing, 0, len(d.Replies))
 	for _, r := range d.Replies {
-		o := outgoing{replace: r.Replace, forget: slices.Contains(forgetKeys, r.Text.Key)}
+		o := outgoing{replace: r.Replace, forget: d.Forget}
 		if r.Text.Key != "" {
 			o.Text = s.texts.Render(d.Lang, r.Text)
 		}
