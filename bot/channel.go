@@ -20,6 +20,25 @@ type Channel interface {
 	RoleChanged(ctx context.Context, chat int64, role, lang string)
 }
 
+// NamedChannel is a Channel that says which it is (one of flows.Channels),
+// for the ideas that come through it: staff see in the exports how each
+// idea came. It is optional so that a channel made for a test need not.
+type NamedChannel interface {
+	ChannelName() string
+}
+
+// channelName is the name ch gives itself, or flows.ChannelTelegram for a
+// channel that gives none: Telegram was the only channel before they had
+// names, and it is the one a channel without one stands in for.
+func channelName(ch Channel) string {
+	if n, ok := ch.(NamedChannel); ok {
+		if name := n.ChannelName(); name != "" {
+			return name
+		}
+	}
+	return flows.ChannelTelegram
+}
+
 // Delivery is what to send to one chat.
 type Delivery struct {
 	Chat    int64

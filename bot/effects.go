@@ -225,6 +225,9 @@ func (rt *Runtime) submitIdea(ctx context.Context, x effect, e flows.SubmitIdea)
 		sub.ContactChat = x.chat
 	}
 	sub.DraftID = x.pid + ":" + sub.DraftID // update ids are unique per bot only
+	// Where it came from is the bot's to say: the conversation is the
+	// same in every channel. Kept with the idea in the outbox too.
+	sub.Channel = channelName(x.ch)
 	sub.Flagged = locales.MayBeProfane(sub.Title, sub.Description, sub.WorksWell, sub.Improve, sub.PlaceText)
 	if limit := rt.cfg.IdeasPerDay; limit > 0 {
 		// A count that fails lets the idea through: the limit protects the

@@ -75,4 +75,9 @@ type Idea struct {
 	ContactChat int64
 	// Quiet: the student said /stop, so no ContactChat.
 	Quiet bool
+	// Channel is how the idea came (one of Channels), set by the bot that
+	// stores it: the conversation is the same in every channel. "" is
+	// stored as ChannelTelegram, where ideas came from before there was
+	// another way.
+	Channel string
 }

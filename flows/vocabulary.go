@@ -31,6 +31,17 @@ var Categories = []string{
 	"culture", "public_space", "community", "misc",
 }
 
+// Channels are how an idea reached Nápad (Idea.Channel): staff see it in
+// the exports, to know whom each way of taking part reaches.
+const (
+	ChannelTelegram = "telegram"
+	ChannelWeb      = "web"
+)
+
+// Channels are all channels, Telegram first: ideas stored before the web
+// channel existed came through Telegram.
+var Channels = []string{ChannelTelegram, ChannelWeb}
+
 // ExportFormats are the files staff can get the ideas in.
 var ExportFormats = []string{"xlsx", "csv", "geojson"}
 

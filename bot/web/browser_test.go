@@ -27,6 +27,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/healthycities/napad/bot/web"
+	"github.com/healthycities/napad/flows"
 	"github.com/healthycities/napad/storage/postgres"
 )
 
@@ -373,7 +374,8 @@ func TestStudentsSendIdeasInABrowser(t *testing.T) {
 				t.Fatalf("%d ideas stored, want %d", len(ideas), sent)
 			}
 			idea := ideas[sent-1]
-			if idea.Language != lang || idea.Title != want.title || idea.PlaceText != want.place || idea.Improve != want.improve || idea.WantsToHelp != "yes" {
+			if idea.Language != lang || idea.Title != want.title || idea.PlaceText != want.place || idea.Improve != want.improve || idea.WantsToHelp != "yes" ||
+				idea.Channel != flows.ChannelWeb {
 				t.Errorf("the stored idea: %+v", idea.Idea)
 			}
 			if !strings.Contains(p.lastBot(), ideas[sent-1].Reference) {

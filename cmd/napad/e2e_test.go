@@ -346,7 +346,8 @@ func checkRow(t *testing.T, row postgres.StoredIdea, f flows.Forum, lang string,
 	got := row.Idea
 	if got.ForumID != f.ID || got.Language != lang || got.Scope != "both" || got.WorksWell != want[flows.StepWorksWell] ||
 		got.Improve != want[flows.StepImprove] || got.Title != want[flows.StepTitle] || got.Description != want[flows.StepDescription] ||
-		got.Category != "public_space" || got.PhotoFileID != flowtest.Photo || got.WantsToHelp != "yes" {
+		got.Category != "public_space" || got.PhotoFileID != flowtest.Photo || got.WantsToHelp != "yes" ||
+		got.Channel != flows.ChannelTelegram {
 		t.Errorf("%s: row %+v", lang, got)
 	}
 	if got.Latitude == nil || *got.Latitude != flowtest.Kolin.Lat || got.Longitude == nil || *got.Longitude != flowtest.Kolin.Lon {

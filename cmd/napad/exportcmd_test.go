@@ -79,6 +79,9 @@ func newExportCLI(t *testing.T) *exportCLI {
 		if idea.lat != 0 {
 			sub.Latitude, sub.Longitude = &idea.lat, &idea.lon
 		}
+		if idea.key == "trees" {
+			sub.Channel = flows.ChannelWeb // sent from a browser; the others through Telegram
+		}
 		ref, err := db.Submit(ctx, sub)
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +315,7 @@ func TestExportCommandFormats(t *testing.T) {
 				"What to improve": s.Improve, "Title": title, "Description": s.Description,
 				"Place": s.PlaceText, "Photo": "Yes", "Wants to help": "Yes", "Status": enWord(t, "status", s.status),
 				"Answer to the student": s.answer, "Student (pseudonym)": s.ParticipantID[:12],
-				"Check code": export.CheckCode(s.Reference),
+				"Channel": enWord(t, "channel", s.Channel), "Check code": export.CheckCode(s.Reference),
 			}
 			for h, v := range want {
 				if row[h] != v {
@@ -361,7 +364,7 @@ func TestExportCommandFormats(t *testing.T) {
 			t.Errorf("%s geometry %+v, want [%v %v]", ref, f.Geometry, *s.Longitude, *s.Latitude)
 		}
 		if f.Properties["reference"] != ref || f.Properties["title"] != s.Title || f.Properties["status"] != s.status ||
-			f.Properties["category"] != s.Category || f.Properties["forum"] != s.forum.Name {
+			f.Properties["category"] != s.Category || f.Properties["forum"] != s.forum.Name || f.Properties["channel"] != s.Channel {
 			t.Errorf("%s properties %v", ref, f.Properties)
 		}
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/healthycities/napad/flows"
 )
 
-// Row is one idea as exported. Coded values (language, scope, category,
-// status, wants to help, hidden reason) are codes here; the spreadsheets show
+// Row is one idea as exported. Coded values (language, channel, scope,
+// category, status, wants to help, hidden reason) are codes here; the spreadsheets show
 // them as words in the file's language, GeoJSON keeps the codes.
 type Row struct {
 	Reference   string // like "N-7K2Q", what students and staff quote
@@ -45,6 +45,7 @@ type Row struct {
 	Participant string            // pseudonymous id, e.g. the first 12 characters of the participant hash
 	Hidden      string            // why staff hid the idea (flows.HideReasons); "" when visible
 	More        map[string]string // answers to the questions of flows.MoreQuestions, by question id
+	Channel     string            // how the idea came: one of flows.Channels
 }
 
 // A column is one column of the CSV and XLSX exports and, when
@@ -80,6 +81,7 @@ const (
 	colCategory  = "category"
 	colScope     = "scope"
 	colForum     = "forum"
+	colChannel   = "channel"
 )
 
 // columns are the exports' columns, in order: adding a column to every
@@ -109,6 +111,9 @@ var columns = append([]column{
 	{key: colAnswer, width: 40, editable: true, text: func(r *Row) string { return r.StaffAnswer }},
 	{key: "participant", width: 14, text: func(r *Row) string { return r.Participant }},
 	{key: "hidden", width: 16, coded: true, withHidden: true, text: func(r *Row) string { return r.Hidden }},
+	// After the columns that were there before it, so that what staff
+	// built on the older files' column positions still finds them.
+	{key: colChannel, width: 16, coded: true, text: func(r *Row) string { return r.Channel }},
 }, append(moreColumns(),
 	// Last, so that staff who add columns of their own are unlikely to
 	// put one between it and the rest.
@@ -129,7 +134,7 @@ func moreColumns() []column {
 // mapProperties are the keys of the columns each GeoJSON feature carries as
 // properties, in this order: what a map shows about an idea. A coded one
 // is followed by "<key>_label", its word in the file's language.
-var mapProperties = []string{"reference", "title", "category", "status", "forum", "date"}
+var mapProperties = []string{"reference", "title", "category", "status", "forum", "date", colChannel}
 
 // columnByKey is the column named key; a key no column has is a mistake
 // in this package.

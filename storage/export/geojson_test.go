@@ -90,6 +90,8 @@ func TestExportGeoJSONFeatures(t *testing.T) {
 			"reference": r.Reference, "title": r.Title, "category": r.Category,
 			"status": r.Status, "forum": r.Forum,
 			"date": r.Date.In(prague).Format(time.DateOnly),
+			// The channel is its code, with its word in the file's language.
+			"channel": r.Channel, "channel_label": csChannel[r.Channel],
 		}
 		for k, v := range want {
 			if f.Properties[k] != v {

@@ -39,7 +39,7 @@ func sampleRows() []export.Row {
 			Category: "public_space", WorksWell: "Hřiště je super.", Improve: "Málo laviček",
 			Title: "Lavičky na dvoře", Description: "Pět laviček, ať si máme kde sednout.\nIdeálně u stromů.",
 			PlaceText: "Školní dvůr", Latitude: ptr(50.0280631), Longitude: ptr(15.2001154), HasPhoto: true,
-			WantsToHelp: "yes", Status: "new", Participant: "3f9a0c1d2e4b",
+			WantsToHelp: "yes", Status: "new", Participant: "3f9a0c1d2e4b", Channel: "telegram",
 		},
 		{
 			Reference: "N-ABCD", Forum: "9.A – Gymnázium", School: "Gymnázium", Town: "Kolín",
@@ -47,14 +47,14 @@ func sampleRows() []export.Row {
 			Category: "transport", Improve: "Автобуси їздять рідко", Title: "Більше автобусів увечері",
 			Description: `Потрібен автобус о 22:00, "нічний", бо тренування закінчуються пізно.`,
 			WantsToHelp: "maybe", Status: "under_review", StaffAnswer: "Díky, řešíme s dopravcem.",
-			Participant: "a1b2c3d4e5f6",
+			Participant: "a1b2c3d4e5f6", Channel: "web",
 		},
 		{
 			Reference: "N-EQ11", Forum: "Ungdomsrådet", School: "", Town: "Bergen",
 			Date: time.Date(2026, 7, 1, 23, 59, 59, 0, time.UTC), Language: "nb", Scope: "both",
 			Category: "leisure", Improve: "=1+1", Title: "+SUM(A1:A9)", Description: "-2+3",
 			PlaceText: "@cmd", Latitude: ptr(60.39299), Longitude: ptr(-5.32415), WantsToHelp: "no",
-			Status: "selected", StaffAnswer: "\t=x", Participant: "ffee00112233",
+			Status: "selected", StaffAnswer: "\t=x", Participant: "ffee00112233", Channel: "telegram",
 		},
 		{
 			Reference: "N-QUOT", Forum: `Forum "A", 7.C`, School: "ZŠ, Brno", Town: "Brno",
@@ -62,13 +62,13 @@ func sampleRows() []export.Row {
 			Category: "misc", WorksWell: "\r=x", Improve: "a \"quoted\" word, and a comma",
 			Title: "Line one\nline two", Description: "CRLF\r\ninside", PlaceText: "-",
 			Latitude: ptr(-33.8688), Longitude: ptr(-151.2093), WantsToHelp: "yes", Status: "done",
-			Participant: "000000000000",
+			Participant: "000000000000", Channel: "web",
 		},
 		{
 			// The smallest idea the bot accepts: everything optional empty.
 			Reference: "N-MIN5", Forum: "7.B", Town: "Brno", Date: time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC),
 			Language: "cs", Scope: "school", Category: "school", Improve: "x", Title: "x",
-			WantsToHelp: "no", Status: "not_feasible", Participant: "0123456789ab",
+			WantsToHelp: "no", Status: "not_feasible", Participant: "0123456789ab", Channel: "telegram",
 		},
 	}
 }
@@ -193,4 +193,7 @@ var (
 		"done": "Done", "not_feasible": "Not feasible"}
 	enLanguage = map[string]string{"cs": "Czech", "en": "English", "nb": "Norwegian", "uk": "Ukrainian"}
 	enYesNo    = map[string]string{"yes": "Yes", "no": "No", "maybe": "Maybe"}
+	enChannel  = map[string]string{"telegram": "Telegram", "web": "Web (browser)"}
+	// Czech, the default language, for the channel.
+	csChannel = map[string]string{"telegram": "Telegram", "web": "Web (prohlížeč)"}
 )

@@ -94,6 +94,7 @@ func loadLabels(cat *locales.Catalog, lang string) (*labels, error) {
 	codes(colScope, "sheet.scope.", flows.Scopes)
 	codes("hidden", "sheet.hide.", flows.HideReasons)
 	codes("language", "sheet.lang.", flows.Languages)
+	codes(colChannel, "sheet.channel.", flows.Channels)
 	codes("photo", "sheet.", []string{"yes", "no"})
 	codes("wants_to_help", "sheet.", []string{"yes", "maybe", "no"})
 	l.ideasSheet, l.summarySheet = text("sheet.name.ideas"), text("sheet.name.summary")

@@ -14,7 +14,7 @@ import (
 var csHeaders = []string{
 	"Kód", "Fórum", "Škola", "Město", "Datum", "Jazyk", "Týká se", "Oblast", "Co funguje", "Co zlepšit",
 	"Název", "Popis", "Místo", "Zeměpisná šířka", "Zeměpisná délka", "Mapa", "Fotografie", "Chce pomoci",
-	"Stav", "Odpověď žákovi", "Žák (pseudonym)", "Věková skupina", "Kontrolní kód",
+	"Stav", "Odpověď žákovi", "Žák (pseudonym)", "Kanál", "Věková skupina", "Kontrolní kód",
 }
 
 func TestExportHeadersInCzech(t *testing.T) {
@@ -49,16 +49,16 @@ func TestExportHeadersInCzech(t *testing.T) {
 // Every coded value is a word in the file's language: the Ukrainian idea's
 // language is "ukrajinština" in Czech, "ukrainsk" in Norwegian.
 func TestExportWordsInTheFilesLanguage(t *testing.T) {
-	r := sampleRows()[1] // uk, town, transport, wants to help: maybe, under_review
+	r := sampleRows()[1] // uk, town, transport, wants to help: maybe, under_review, web
 	r.Hidden = flows.HideOffTopic
 	for _, c := range []struct {
 		lang string
 		want map[int]string // by position in an export with hidden ideas
 	}{
-		{"cs", map[int]string{5: "ukrajinština", 6: "Město", 7: "Doprava a bezpečnost", 16: "Ne", 17: "Možná", 18: "Posuzuje se", 21: "Mimo téma"}},
-		{"en", map[int]string{5: "Ukrainian", 6: "Town", 7: "Transport and safety", 16: "No", 17: "Maybe", 18: "Under review", 21: "Off topic"}},
-		{"nb", map[int]string{5: "ukrainsk", 6: "Kommune", 7: "Trafikk og trygghet", 16: "Nei", 17: "Kanskje", 18: "Til vurdering", 21: "Utenfor tema"}},
-		{"uk", map[int]string{5: "українська", 6: "Місто", 7: "Транспорт і безпека", 16: "Ні", 17: "Можливо", 18: "На розгляді", 21: "Не на тему"}},
+		{"cs", map[int]string{5: "ukrajinština", 6: "Město", 7: "Doprava a bezpečnost", 16: "Ne", 17: "Možná", 18: "Posuzuje se", 21: "Mimo téma", 22: "Web (prohlížeč)"}},
+		{"en", map[int]string{5: "Ukrainian", 6: "Town", 7: "Transport and safety", 16: "No", 17: "Maybe", 18: "Under review", 21: "Off topic", 22: "Web (browser)"}},
+		{"nb", map[int]string{5: "ukrainsk", 6: "Kommune", 7: "Trafikk og trygghet", 16: "Nei", 17: "Kanskje", 18: "Til vurdering", 21: "Utenfor tema", 22: "Nett (nettleser)"}},
+		{"uk", map[int]string{5: "українська", 6: "Місто", 7: "Транспорт і безпека", 16: "Ні", 17: "Можливо", 18: "На розгляді", 21: "Не на тему", 22: "Веб (браузер)"}},
 	} {
 		opts := []export.Option{export.WithLanguage(c.lang), export.WithHidden(true)}
 		rec := readCSV(t, writeCSV(t, []export.Row{r}, opts...))[1]

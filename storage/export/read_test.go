@@ -79,6 +79,33 @@ func TestReadDecisionsUntouched(t *testing.T) {
 	}
 }
 
+// A file exported before ideas had a channel has no Channel column: it
+// reads back as before, in both formats.
+func TestReadDecisionsWithoutTheChannelColumn(t *testing.T) {
+	rows := sampleRows()
+	channel := col("Channel")
+	xlsx := edit(t, writeXLSX(t, rows, nil), func(f *excelize.File) {
+		name, _ := excelizeColumn(channel + 1)
+		if err := f.RemoveCol(ideasSheet, name); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for _, rec := range readCSV(t, writeCSV(t, rows)) {
+		if err := w.Write(slices.Delete(rec, channel, channel+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	want := decisionsOf(rows)
+	for name, data := range map[string][]byte{"ideas.xlsx": xlsx, "ideas.csv": buf.Bytes()} {
+		if got := read(t, name, data); !slices.Equal(got, want) {
+			t.Errorf("%s without the channel:\n%+v\nwant\n%+v", name, got, want)
+		}
+	}
+}
+
 // The workbook after a person worked on it: rows sorted by title, one
 // filtered out of sight, a column of their own in the middle, a sheet of
 // their own first, statuses picked from the drop-down, answers written.

@@ -11,7 +11,7 @@ import (
 
 // summary counts the ideas as they stream past, for the XLSX export's
 // first sheet: per forum (in the order forums first appear), category,
-// scope and status. It holds one number per forum and code, never rows.
+// scope, status and channel. It holds one number per forum and code, never rows.
 type summary struct {
 	total   int
 	forums  []string
@@ -28,6 +28,7 @@ var summaryTables = []struct {
 	{colCategory, flows.Categories},
 	{colScope, flows.Scopes},
 	{colStatus, flows.Statuses},
+	{colChannel, flows.Channels},
 	{colAge, flows.AgeBands}, // only where students were asked (see writeSummary)
 }
 
@@ -51,6 +52,7 @@ func (s *summary) add(r *Row) {
 	s.byCode[colCategory][r.Category]++
 	s.byCode[colScope][r.Scope]++
 	s.byCode[colStatus][r.Status]++
+	s.byCode[colChannel][r.Channel]++
 	if band := r.More[colAge]; band != "" {
 		s.byCode[colAge][band]++
 	}

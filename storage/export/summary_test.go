@@ -34,7 +34,7 @@ func zipFile(t *testing.T, data []byte, name string) string {
 }
 
 // The workbook opens on the summary: ideas per forum with a total, per
-// category, scope and status (every one, zeros too), with bold headers,
+// category, scope, status and channel (every one, zeros too), with bold headers,
 // and a chart of the categories beside them.
 func TestExportXLSXSummary(t *testing.T) {
 	rows := sampleRows()
@@ -77,6 +77,10 @@ func TestExportXLSXSummary(t *testing.T) {
 		{"Hotovo", "1"},
 		{"Nelze realizovat", "1"},
 		{"Duplicita", "0"},
+		nil,
+		{"Kanál", "Počet nápadů"},
+		{"Telegram", "4"},
+		{"Web (prohlížeč)", "3"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("summary has %d rows, want %d:\n%q", len(got), len(want), got)
@@ -90,7 +94,7 @@ func TestExportXLSXSummary(t *testing.T) {
 	if typ, _ := f.GetCellType("Přehled", "B2"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 		t.Errorf("a count has cell type %v", typ)
 	}
-	for _, cell := range []string{"A1", "B1", "A7", "A9", "B9", "A19", "A24"} {
+	for _, cell := range []string{"A1", "B1", "A7", "A9", "B9", "A19", "A24", "A33"} {
 		id, _ := f.GetCellStyle("Přehled", cell)
 		if st, err := f.GetStyle(id); err != nil || st.Font == nil || !st.Font.Bold {
 			t.Errorf("%s is not bold", cell)

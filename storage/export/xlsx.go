@@ -23,8 +23,8 @@ const (
 const editableFill = "FFF2CC"
 
 // XLSXWriter writes ideas to an Excel workbook in the staff's language:
-// first a summary (ideas per forum, category, scope and status, with a
-// chart of the categories), then the ideas: a bold, frozen header row with
+// first a summary (ideas per forum, category, scope, status and channel,
+// with a chart of the categories), then the ideas: a bold, frozen header row with
 // an autofilter, real dates, numeric coordinates, a link to the map, a
 // drop-down of the statuses and, hidden, each reference's check code.
 // Ideas stream to a temporary file as they come (excelize's StreamWriter

@@ -113,7 +113,7 @@ func TestExportXLSXRoundTrip(t *testing.T) {
 			"What works": r.WorksWell, "What to improve": r.Improve, "Title": r.Title, "Description": r.Description,
 			"Place": r.PlaceText, "Photo": map[bool]string{true: "Yes", false: "No"}[r.HasPhoto],
 			"Wants to help": enYesNo[r.WantsToHelp], "Status": enStatus[r.Status], "Answer to the student": r.StaffAnswer,
-			"Student (pseudonym)": r.Participant, "Check code": export.CheckCode(r.Reference)}
+			"Student (pseudonym)": r.Participant, "Channel": enChannel[r.Channel], "Check code": export.CheckCode(r.Reference)}
 		for header, want := range texts {
 			cell := cellName(col(header), n)
 			got, err := f.GetCellValue(sheet, cell, raw)

@@ -58,7 +58,7 @@ func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(expor
 			s.category, s.works_well, s.improve, s.title, s.description, s.place_text,
 			s.latitude, s.longitude, s.photo_file_id <> '', s.wants_to_help, s.status,
 			s.staff_answer, coalesce(left(s.participant_id, $`+fmt.Sprint(len(args))+`), ''), s.more,
-			coalesce(s.hidden_reason, '')
+			coalesce(s.hidden_reason, ''), s.channel
 		FROM suggestions s
 		JOIN forums f ON f.id = s.forum_id
 		`+cond+`
@@ -73,7 +73,7 @@ func (s *Store) ExportIdeas(ctx context.Context, f ExportFilter, each func(expor
 		if err := rows.Scan(&r.Reference, &r.Forum, &r.School, &r.Town, &r.Date, &r.Language, &r.Scope,
 			&r.Category, &r.WorksWell, &r.Improve, &r.Title, &r.Description, &r.PlaceText,
 			&r.Latitude, &r.Longitude, &r.HasPhoto, &r.WantsToHelp, &r.Status,
-			&r.StaffAnswer, &r.Participant, &r.More, &r.Hidden); err != nil {
+			&r.StaffAnswer, &r.Participant, &r.More, &r.Hidden, &r.Channel); err != nil {
 			return fmt.Errorf("postgres: export ideas: row %d: %w", n+1, err)
 		}
 		if len(r.More) == 0 {

@@ -60,6 +60,7 @@ func seedExport(t *testing.T) *exportSeed {
 		{"trees", s.bergen, time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Language, sub.Title = "environment", "nb", "=1+1"
 			sub.Latitude, sub.Longitude = ptr(60.39299), ptr(-5.32415)
+			sub.Channel = flows.ChannelWeb // sent from a browser
 		}},
 		{"rude", s.bergen, time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC), func(sub *flows.Idea) {
 			sub.Category, sub.Title = "school", "Something rude"
@@ -152,7 +153,7 @@ func TestExportIdeasMatchesDatabase(t *testing.T) {
 			WorksWell: sug.WorksWell, Improve: sug.Improve, Title: sug.Title, Description: sug.Description,
 			PlaceText: sug.PlaceText, Latitude: sug.Latitude, Longitude: sug.Longitude,
 			HasPhoto: sug.PhotoFileID != "", WantsToHelp: sug.WantsToHelp, Status: status,
-			StaffAnswer: answer, Participant: sug.ParticipantID[:postgres.PseudonymLen],
+			StaffAnswer: answer, Participant: sug.ParticipantID[:postgres.PseudonymLen], Channel: sug.Channel,
 		}
 		if !sameRow(r, want) {
 			t.Errorf("exported\n%+v\nwant\n%+v", r, want)
@@ -164,6 +165,12 @@ func TestExportIdeasMatchesDatabase(t *testing.T) {
 	}
 	if bus := rows[1]; bus.Status != "selected" || bus.StaffAnswer != "Díky, řešíme s dopravcem." || bus.Latitude != nil {
 		t.Errorf("bus: %+v", bus)
+	}
+	// Sent from a browser, or with no channel named: Telegram's.
+	for i, want := range []string{flows.ChannelTelegram, flows.ChannelTelegram, flows.ChannelTelegram, flows.ChannelWeb} {
+		if rows[i].Channel != want {
+			t.Errorf("%s: channel %q, want %q", rows[i].Reference, rows[i].Channel, want)
+		}
 	}
 	if len(rows[0].Participant) != 12 || rows[0].Participant != "0123456789ab" {
 		t.Errorf("participant pseudonym %q", rows[0].Participant)

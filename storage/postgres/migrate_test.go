@@ -229,4 +229,21 @@ func TestSchemaConstraints(t *testing.T) {
 		`INSERT INTO forums (join_code, name) VALUES ('x', '')`); err == nil {
 		t.Error("forum with empty name accepted")
 	}
+
+	// An idea came through one of the channels there are; one inserted
+	// without saying (as before there were channels) came through Telegram.
+	for channel, ok := range map[string]bool{"web": true, "telegram": true, "sms": false, "": false, "Web": false} {
+		_, err := conn.Exec(ctx, `
+			INSERT INTO suggestions (reference, draft_id, forum_id, participant_id, language,
+				scope, title, submitted_at, channel)
+			VALUES ($1, $1, $2, 'p', 'cs', 'school', 't', now(), $3)`,
+			"C-"+channel, f.ID, channel)
+		if (err == nil) != ok {
+			t.Errorf("channel %q: err = %v, want ok=%v", channel, err, ok)
+		}
+	}
+	var channel string
+	if err := conn.QueryRow(ctx, `SELECT channel FROM suggestions WHERE reference = 'RA'`).Scan(&channel); err != nil || channel != "telegram" {
+		t.Errorf("channel of an idea inserted without one = %q, %v; want telegram", channel, err)
+	}
 }

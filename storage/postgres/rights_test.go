@@ -15,6 +15,7 @@ func TestStudentsOwnData(t *testing.T) {
 	f := newForum(t, st)
 	mine := submission(f.ID, "draft-1")
 	mine.ParticipantID, mine.Title = "student-a", "Lavičky na dvoře"
+	mine.Channel = flows.ChannelWeb
 	ref, err := st.Submit(ctx, mine)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +61,10 @@ func TestStudentsOwnData(t *testing.T) {
 	if doc.Participant["id"] != "student-a" || len(doc.ForumsJoined) != 1 || len(doc.Ideas) != 1 ||
 		doc.Ideas[0]["title"] != "Lavičky na dvoře" || doc.Contact["notifications_stopped"] != true {
 		t.Errorf("data:\n%s", raw)
+	}
+	// How the idea came is the student's to see too.
+	if doc.Ideas[0]["channel"] != flows.ChannelWeb {
+		t.Errorf("the idea's channel %v, want web:\n%s", doc.Ideas[0]["channel"], raw)
 	}
 	if strings.Contains(string(raw), "Someone else's") {
 		t.Error("another student's idea is in the data")

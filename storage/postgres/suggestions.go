@@ -86,14 +86,15 @@ func (s *Store) submitOnce(ctx context.Context, sub flows.Idea, ref string) (str
 		INSERT INTO suggestions (
 			reference, draft_id, forum_id, participant_id, language, scope,
 			works_well, improve, title, description, category, place_text,
-			latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more)
+			latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more, channel)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			COALESCE($17, now()), $18, $19)
+			COALESCE($17, now()), $18, $19, $20)
 		ON CONFLICT (draft_id) DO NOTHING
 		RETURNING reference`,
 		ref, sub.DraftID, sub.ForumID, sub.ParticipantID, sub.Language, sub.Scope,
 		sub.WorksWell, sub.Improve, sub.Title, sub.Description, sub.Category, sub.PlaceText,
 		sub.Latitude, sub.Longitude, sub.PhotoFileID, sub.WantsToHelp, submittedAt, sub.Flagged, moreAnswers(sub.More),
+		ideaChannel(sub.Channel),
 	).Scan(&ref)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -146,6 +147,9 @@ func validateIdea(sub flows.Idea) error {
 	if err := oneOf("scope", sub.Scope, flows.Scopes); err != nil {
 		return err
 	}
+	if err := oneOf("channel", ideaChannel(sub.Channel), flows.Channels); err != nil {
+		return err
+	}
 	if (sub.Latitude == nil) != (sub.Longitude == nil) {
 		return errors.New("latitude and longitude must be set together")
 	}
@@ -167,11 +171,21 @@ func moreAnswers(more map[string]string) map[string]string {
 	return more
 }
 
+// ideaChannel is the channel stored for an idea that names channel: ""
+// is Telegram's, as for the ideas stored before ideas had channels (and
+// the column its default).
+func ideaChannel(channel string) string {
+	if channel == "" {
+		return flows.ChannelTelegram
+	}
+	return channel
+}
+
 // ideaColumns matches scanIdea.
 const ideaColumns = `
 	id, reference, created_at, draft_id, coalesce(participant_id, ''), forum_id, language, scope,
 	works_well, improve, title, description, category, place_text,
-	latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more`
+	latitude, longitude, photo_file_id, wants_to_help, submitted_at, flagged, more, channel`
 
 func scanIdea(row pgx.CollectableRow) (StoredIdea, error) {
 	var s StoredIdea
@@ -179,7 +193,7 @@ func scanIdea(row pgx.CollectableRow) (StoredIdea, error) {
 		&s.ID, &s.Reference, &s.CreatedAt, &s.DraftID, &s.ParticipantID, &s.ForumID,
 		&s.Language, &s.Scope, &s.WorksWell, &s.Improve, &s.Title, &s.Description,
 		&s.Category, &s.PlaceText, &s.Latitude, &s.Longitude, &s.PhotoFileID,
-		&s.WantsToHelp, &s.SubmittedAt, &s.Flagged, &s.More,
+		&s.WantsToHelp, &s.SubmittedAt, &s.Flagged, &s.More, &s.Channel,
 	)
 	if len(s.More) == 0 {
 		s.More = nil // as the idea had it
