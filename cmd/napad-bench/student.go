@@ -23,6 +23,7 @@ const (
 	modeNotify                    // no students talking: status notifications (notify.go)
 	modeVote                      // a whole forum votes: ballots, then taps (vote.go)
 	modeAssembly                  // a class joins within a minute, at Telegram's limits (assembly.go)
+	modeWeb                       // students in browsers: the web channel (web.go)
 )
 
 func (m benchMode) String() string {
@@ -35,6 +36,8 @@ func (m benchMode) String() string {
 		return "notify"
 	case modeVote:
 		return "vote"
+	case modeWeb:
+		return "web"
 	}
 	return "closed"
 }
