@@ -58,9 +58,12 @@
 // answers as the page's forms do, after thinking: a tap, a text, a place
 // (the location form), or a photo (a -photo-size JPEG, default
 // 1600x1200, through the photo form). Every post is answered with a
-// redirect to the chat page, so an action is two requests. An error page
-// (429, 503) sends the student back to the chat after a pause; five in a
-// row, or the same question after four answers, lose the conversation. It
+// redirect to the chat page, so an action is two requests. A request not
+// answered within -stall (or whose connection broke) is sent again as it
+// was, the form's nonce and all, as a browser does on reload, twice at
+// most; an error page (429, 503) sends the student back to the chat after
+// a pause; five in a row, or the same question after four answers, lose
+// the conversation. It
 // reports requests/s, the latency of each request (by method and path)
 // and of each action until its page was read (p50/p95/p99/max), the
 // statuses (errors: network errors and 4xx/5xx), actions, requests and

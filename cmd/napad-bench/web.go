@@ -57,6 +57,7 @@ type webReport struct {
 	PageKB          float64 `json:"page_kb_mean"`   // mean size of a page shown
 	PageKBMax       float64 `json:"page_kb_max"`
 	Reopened        int     `json:"chat_reopened"` // the chat opened again after an error page
+	Resubmitted     int     `json:"resubmitted"`   // requests sent again after no answer within -stall
 
 	IdeasBefore *int64 `json:"ideas_before,omitempty"` // the forum's ideas before the run
 }
@@ -70,6 +71,9 @@ const (
 	// maxAskedAgain: the same question shown this many times after an
 	// answer loses the conversation.
 	maxAskedAgain = 4
+	// maxResubmits: a request not answered within -stall is sent again
+	// this many times before the conversation is lost.
+	maxResubmits = 2
 )
 
 // webRun is one run of -mode web.
@@ -97,20 +101,21 @@ type webStudent struct {
 	ideasLeft int
 
 	// what it measured; read once it has finished
-	reqs      map[string][]uint32 // µs per request kind
-	reqAt     []uint16            // the second of the run each request ended in
-	status    map[int]int64
-	netErrs   int64
-	act       []uint32 // µs per action, until its page was read
-	actAt     []uint16
-	actions   [actKinds]int
-	pages     int
-	pageBytes int64
-	pageMax   int
-	reopened  int
-	done      int // ideas confirmed
-	lostWhy   string
-	notes     map[string]int
+	reqs        map[string][]uint32 // µs per request kind
+	reqAt       []uint16            // the second of the run each request ended in
+	status      map[int]int64
+	netErrs     int64
+	act         []uint32 // µs per action, until its page was read
+	actAt       []uint16
+	actions     [actKinds]int
+	pages       int
+	pageBytes   int64
+	pageMax     int
+	reopened    int
+	resubmitted int
+	done        int // ideas confirmed
+	lostWhy     string
+	notes       map[string]int
 }
 
 func runWeb(ctx context.Context, o *options, log *slog.Logger, tableOut, stdout io.Writer) (*report, error) {
@@ -481,16 +486,36 @@ func (st *webStudent) play(delay time.Duration) {
 		return
 	}
 	forum := st.run.forum
-	err := st.perform(actStart, func() error { return st.c.Open("/j/" + forum + "?web=1") })
-	errorsInARow, askedAgain := 0, 0
+	join := func() error { return st.c.Open("/j/" + forum + "?web=1") }
+	err := st.perform(actStart, join)
+	retry := join // what a browser sends again when the connection breaks
+	errorsInARow, resubmits, askedAgain := 0, 0, 0
 	lastID, lastAsk := -1, ""
 	for {
+		var se *webtest.StatusError
+		if err != nil && !errors.As(err, &se) {
+			// No answer (-stall passed, or the connection broke): the
+			// browser sends the same request again, a post with its form's
+			// nonce, which the server takes for the same event.
+			if resubmits++; resubmits > maxResubmits {
+				st.lostWhy = "no answer: " + errorText(err)
+				return
+			}
+			if !st.pause(st.think()) {
+				st.lostWhy = "run ended"
+				return
+			}
+			st.resubmitted++
+			err = st.perform(actKinds, retry)
+			continue
+		}
+		resubmits = 0
 		if err != nil || st.c.URL() == nil || !strings.HasPrefix(st.c.URL().Path, "/c") {
-			// An error page (too many requests, unavailable) or none: back
-			// to the chat after a pause, as a student would.
+			// An error page (too many requests, unavailable): back to the
+			// chat after a pause, as a student would.
 			errorsInARow++
 			if errorsInARow >= maxErrorsInARow {
-				st.lostWhy = fmt.Sprintf("%d errors in a row, the last: %v", errorsInARow, errorText(err))
+				st.lostWhy = fmt.Sprintf("%d error pages in a row, the last: %v", errorsInARow, errorText(err))
 				return
 			}
 			if !st.pause(st.think()) {
@@ -498,7 +523,9 @@ func (st *webStudent) play(delay time.Duration) {
 				return
 			}
 			st.reopened++
-			err = st.perform(actKinds, func() error { return st.c.Open("/c") })
+			retry = func() error { return st.c.Open("/c") }
+			err = st.perform(actKinds, retry)
+			lastID = -1 // the question still open is no answer refused
 			continue
 		}
 		errorsInARow = 0
@@ -553,6 +580,7 @@ func (st *webStudent) play(delay time.Duration) {
 			st.lostWhy = "run ended"
 			return
 		}
+		retry = st.c.Resubmit
 		err = st.perform(m.act.kind, func() error {
 			switch m.act.kind {
 			case actTap:
@@ -691,6 +719,7 @@ func (w *webRun) report(wall time.Duration) *report {
 		pageBytes += st.pageBytes
 		wr.PageKBMax = max(wr.PageKBMax, float64(st.pageMax)/1024)
 		wr.Reopened += st.reopened
+		wr.Resubmitted += st.resubmitted
 		r.IdeasConfirmed += st.done
 		if st.lostWhy == "" {
 			r.StudentsCompleted++
@@ -783,8 +812,8 @@ func (r *report) printWeb(w io.Writer) {
 		row("site", "%s, forum %s; students' addresses: %s; photos %s px (%d KB JPEG)", wr.Target, r.Forum, wr.Addresses, wr.PhotoSize, wr.PhotoKB)
 		row("throughput", "%d requests in %.2f s = %.0f requests/s (busiest second %d); %d actions = %.0f actions/s",
 			wr.Requests, r.WallS, wr.RequestsPerS, wr.BusiestReqS, r.Updates, r.UpdatesPerS)
-		row("errors", "%d (HTTP %s; %d network errors); chat opened again after an error page %d times",
-			wr.Errors, statusText(wr.Status), wr.NetErrors, wr.Reopened)
+		row("errors", "%d (HTTP %s; %d network errors or no answer within -stall); sent again %d times, the chat opened again after an error page %d times",
+			wr.Errors, statusText(wr.Status), wr.NetErrors, wr.Resubmitted, wr.Reopened)
 		row("conversations", "%d completed, %d lost; students %d (%d finished, %d lost)%s",
 			r.IdeasConfirmed, r.IdeasLost, r.Students, r.StudentsCompleted, r.StudentsLost, whyText(r.LostWhy))
 		if r.IdeasStored != nil {
