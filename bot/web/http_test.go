@@ -172,7 +172,7 @@ func TestDoubleSubmitAndForgedTokens(t *testing.T) {
 	if slices.Equal(a.Messages(), messages(before)) {
 		t.Fatalf("the tap was not answered:\n%s", a.Page())
 	}
-	if err := a.PostRaw("/c", tap); err != nil {
+	if err := a.Resubmit(); err != nil {
 		t.Fatal(err)
 	}
 	if twice := a.Entries(); !slices.EqualFunc(twice, once, sameEntry) {

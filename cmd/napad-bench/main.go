@@ -23,7 +23,7 @@
 // sent rather than decoded into go-telegram models and encoded again (~0.05
 // ms per update).
 //
-// Five modes:
+// Six modes:
 //
 //	-mode closed   each student answers as soon as the reply it waits for
 //	               arrives: the bot's capacity (updates/s).
@@ -40,6 +40,37 @@
 //	-mode vote     no conversations: a forum of -participants students
 //	               (default 5,000) moves to voting, at Telegram's limits;
 //	               then every student taps two ballot buttons.
+//	-mode web      students in browsers instead of Telegram: the web
+//	               channel's pages (bot/web), with think time and ramp
+//	               as in think mode (-think 0: no pause).
+//
+// In web mode the bench starts `napad serve` without a Telegram token (the
+// web channel alone, with -spawn: a fresh REDIS_KEY_PREFIX, LISTEN_ADDR on
+// a free port, TRUST_PROXY on) or uses the site at -target URL. The
+// students join the demo forum (its code from the line `napad serve`
+// prints, "… the demo forum: http://…/j/<code>", or from the home page's
+// demo link) or -forum CODE. Each is a bot/web/webtest.Client with a
+// cookie jar of its own, the Accept-Language of its language, and an
+// X-Forwarded-For address of its own (10.x.y.z; -web-addresses N puts
+// them behind N addresses, 1 for a school behind one NAT): it opens the
+// join link, reads the latest question on the chat page (the buttons'
+// data and the message's text, as a Telegram student reads them), and
+// answers as the page's forms do, after thinking: a tap, a text, a place
+// (the location form), or a photo (a -photo-size JPEG, default
+// 1600x1200, through the photo form). Every post is answered with a
+// redirect to the chat page, so an action is two requests. A request not
+// answered within -stall (or whose connection broke) is sent again as it
+// was, the form's nonce and all, as a browser does on reload, twice at
+// most; an error page (429, 503) sends the student back to the chat after
+// a pause; five in a row, or the same question after four answers, lose
+// the conversation. It
+// reports requests/s, the latency of each request (by method and path)
+// and of each action until its page was read (p50/p95/p99/max), the
+// statuses (errors: network errors and 4xx/5xx), actions, requests and
+// pages per idea and the pages' size, the bot's CPU and memory, Redis
+// commands and PostgreSQL transactions, and, with -database-url, the new
+// ideas of the forum in PostgreSQL (after minus before: exactly -students
+// × -ideas, no more, no fewer).
 //
 // In assembly mode the spawned bot keeps its pacing to Telegram's limits
 // (TELEGRAM_MESSAGES_PER_SECOND and TELEGRAM_CHAT_MESSAGES_PER_SECOND unset:
@@ -207,6 +238,9 @@ type options struct {
 	path            string
 	participants    int
 	voteConcurrency int
+	target          string // -mode web: the site, without -spawn
+	webAddresses    int
+	photoSize       string
 }
 
 const maxStudents = 20000
@@ -219,12 +253,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fmt.Fprintf(stderr, "Usage: napad-bench [flags]\n\nPlays simulated students through the idea conversation against `napad serve` (webhook mode).\nSee `go doc ./cmd/napad-bench` for how to run it.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); assembly: a class joins within -ramp (default 300 students, 60s, -think 10s) with the bot at Telegram's limits and a fake that answers 429 beyond them; notify: -notifications status notifications at Telegram's limits (needs -spawn); vote: -participants students get their ballot at Telegram's limits, then each taps two buttons (needs -spawn)")
+	mode := fs.String("mode", "closed", "closed: answer as soon as the reply arrives (capacity); think: pause -think on average first (latency at realistic load); assembly: a class joins within -ramp (default 300 students, 60s, -think 10s) with the bot at Telegram's limits and a fake that answers 429 beyond them; notify: -notifications status notifications at Telegram's limits (needs -spawn); vote: -participants students get their ballot at Telegram's limits, then each taps two buttons (needs -spawn); web: students in browsers through the web channel's pages, -think and -ramp as in think mode (needs -spawn, which starts the bot without a Telegram token, or -target URL)")
 	fs.IntVar(&o.apiRate, "api-rate", botapi.PerSecond, "notify, vote and assembly modes: messages the fake Bot API takes within any sliding second before it answers 429 retry_after 1, as Telegram does")
 	fs.IntVar(&o.apiChatLimit, "api-chat-limit", 1, "assembly mode: messages the fake Bot API takes into one chat within any sliding second before it answers 429 retry_after 1 (Telegram's 1 a second, taken literally); 0: never refused")
 	fs.StringVar(&o.path, "path", "random", "the students' answers where they have a choice: random (skip now and then, a pin or a typed place, a photo or not), shortest (skip every question with Skip, one sentence), longest (skip nothing: a pin, a photo, four sentences)")
 	fs.IntVar(&o.notifications, "notifications", 3000, fmt.Sprintf("notify mode: status notifications made due at once, one per student, 1..%d", maxNotifications))
 	fs.IntVar(&o.participants, "participants", 5000, fmt.Sprintf("vote mode: participants of the forum that moves to voting, 1..%d", maxVoteParticipants))
+	fs.StringVar(&o.target, "target", "", "web mode without -spawn: the web channel's site, e.g. http://127.0.0.1:8080 (the demo forum, or -forum CODE)")
+	fs.IntVar(&o.webAddresses, "web-addresses", 0, "web mode: the students come from this many addresses (X-Forwarded-For; the spawned bot trusts it), e.g. 1 for a school behind one NAT; 0: one each")
+	fs.StringVar(&o.photoSize, "photo-size", defaultPhotoSize, "web mode: the pixels of the JPEG a student uploads, WxH")
 	fs.IntVar(&o.voteConcurrency, "vote-concurrency", 200, "vote mode: students tapping their ballot at once (each waits for the edited ballot before the next tap)")
 	fs.IntVar(&o.students, "students", 100, fmt.Sprintf("simultaneous simulated students, 1..%d (assembly mode: 300)", maxStudents))
 	fs.DurationVar(&o.think, "think", time.Second, "think and assembly modes: mean of the exponentially distributed pause before each answer (assembly mode: 10s)")
@@ -273,8 +310,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case "assembly":
 		o.mode = modeAssembly
 		assemblyDefaults(fs, o)
+	case "web":
+		o.mode = modeWeb
 	default:
-		return nil, fmt.Errorf("-mode must be closed, think, assembly, notify or vote (got %q)", *mode)
+		return nil, fmt.Errorf("-mode must be closed, think, assembly, notify, vote or web (got %q)", *mode)
 	}
 	switch {
 	case o.students < 1 || o.students > maxStudents:
@@ -297,6 +336,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-ideas must be at least 1")
 	case o.mode.thinks() && o.think <= 0:
 		return nil, fmt.Errorf("-think must be positive")
+	case o.mode == modeWeb && o.think < 0:
+		return nil, fmt.Errorf("-think must not be negative")
+	case o.mode == modeWeb && o.spawn == "" && o.target == "":
+		return nil, fmt.Errorf("-mode web needs -spawn or -target URL")
+	case o.mode == modeWeb && o.spawn != "" && o.target != "":
+		return nil, fmt.Errorf("give -spawn or -target, not both")
+	case o.mode == modeWeb && o.duration > 0:
+		return nil, fmt.Errorf("-mode web does not take -duration")
+	case o.mode != modeWeb && o.target != "":
+		return nil, fmt.Errorf("-target is for -mode web (the Telegram modes learn the webhook from setWebhook, or take -webhook)")
+	case o.webAddresses < 0:
+		return nil, fmt.Errorf("-web-addresses must not be negative")
 	case o.ramp < 0:
 		return nil, fmt.Errorf("-ramp must not be negative")
 	case o.stall <= 0 || o.timeout <= 0:
@@ -305,7 +356,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-conns must not be negative")
 	case o.spawn != "" && (o.databaseURL == "" || o.redisURL == ""):
 		return nil, fmt.Errorf("-spawn needs -database-url and -redis-url (or DATABASE_URL and REDIS_URL)")
-	case o.spawn == "" && o.forum == "" && o.databaseURL == "":
+	case o.mode != modeWeb && o.spawn == "" && o.forum == "" && o.databaseURL == "":
 		return nil, fmt.Errorf("without -spawn, give -forum CODE or -database-url to create one")
 	case (o.webhook == "") != (o.secret == ""):
 		return nil, fmt.Errorf("give -webhook and -secret together (or neither: they are learned from setWebhook)")
@@ -398,6 +449,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 		return runNotify(ctx, o, log, tableOut, stdout)
 	case modeVote:
 		return runVote(ctx, o, log, tableOut, stdout)
+	case modeWeb:
+		return runWeb(ctx, o, log, tableOut, stdout)
 	}
 
 	cls, err := newClassifier()

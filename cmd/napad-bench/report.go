@@ -82,6 +82,7 @@ type report struct {
 	Assembly *assemblyReport `json:"assembly,omitempty"`      // -mode assembly
 	Notify   *notifyReport   `json:"notifications,omitempty"` // -mode notify
 	Vote     *voteReport     `json:"vote,omitempty"`          // -mode vote
+	Web      *webReport      `json:"web,omitempty"`           // -mode web
 }
 
 // second is what happened in one second of the run.

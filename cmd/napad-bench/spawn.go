@@ -30,6 +30,7 @@ var napadVariables = []string{
 	"REDIS_KEY_PREFIX", "WEBHOOK_URL", "WEBHOOK_SECRET", "LISTEN_ADDR", "METRICS_ADDR", "PARTICIPANT_KEY", "LOG_LEVEL",
 	"CONVERSATION_TTL", "STAFF_TELEGRAM_IDS", "RETENTION_DAYS", "NOTIFY_INTERVAL",
 	"TELEGRAM_MESSAGES_PER_SECOND", "TELEGRAM_CHAT_MESSAGES_PER_SECOND", "CONTACT_KEY", "CONTACT_OLD_KEYS",
+	"WEB_CHANNEL", "DEMO_FORUM", "PUBLIC_URL", "TRUST_PROXY", "IDEAS_PER_DAY", "MIN_AGE", "ASK_AGE_BAND",
 }
 
 // session is what sets a run apart from every other: its id, its Redis key
@@ -62,6 +63,9 @@ type botSettings struct {
 	// limits (30/s in all, 1/s per chat); off, the bot sends as fast as the
 	// fake takes them, which is what a load test measures.
 	telegramLimits bool
+	// web: the web channel alone (-mode web): no token, no webhook; the
+	// bot trusts X-Forwarded-For, which tells it the students' addresses.
+	web bool
 }
 
 // newBotSettings are the settings of the bot -spawn starts, for the fake Bot
@@ -94,15 +98,21 @@ func (b botSettings) env() []string {
 			env = append(env, kv)
 		}
 	}
+	if b.web {
+		env = append(env, "WEB_CHANNEL=on", "DEMO_FORUM=on", "TRUST_PROXY=on")
+	} else {
+		env = append(env,
+			"TELEGRAM_BOT_TOKEN="+b.token,
+			"TELEGRAM_API_URL="+b.apiURL,
+			"TELEGRAM_BOT_USERNAME="+fakeBot.Username,
+			"WEBHOOK_URL="+b.webhookURL,
+			"WEBHOOK_SECRET="+b.secret,
+		)
+	}
 	env = append(env,
-		"TELEGRAM_BOT_TOKEN="+b.token,
-		"TELEGRAM_API_URL="+b.apiURL,
-		"TELEGRAM_BOT_USERNAME="+fakeBot.Username,
 		"DATABASE_URL="+b.databaseURL,
 		"REDIS_URL="+b.redisURL,
 		"REDIS_KEY_PREFIX="+b.prefix,
-		"WEBHOOK_URL="+b.webhookURL,
-		"WEBHOOK_SECRET="+b.secret,
 		"LISTEN_ADDR="+b.listen,
 		"METRICS_ADDR="+b.metrics,
 		"PARTICIPANT_KEY="+b.participantKey,

@@ -23,6 +23,7 @@ const (
 	modeNotify                    // no students talking: status notifications (notify.go)
 	modeVote                      // a whole forum votes: ballots, then taps (vote.go)
 	modeAssembly                  // a class joins within a minute, at Telegram's limits (assembly.go)
+	modeWeb                       // students in browsers: the web channel (web.go)
 )
 
 func (m benchMode) String() string {
@@ -35,6 +36,8 @@ func (m benchMode) String() string {
 		return "notify"
 	case modeVote:
 		return "vote"
+	case modeWeb:
+		return "web"
 	}
 	return "closed"
 }
@@ -392,6 +395,12 @@ type question struct {
 func (q question) id() string { return string('0'+rune(q.kind)) + q.step + "/" + q.key }
 
 func (p *population) question(lang, text string, datas []string) question {
+	return classify(p.cls, lang, text, datas)
+}
+
+// classify reads what a message with text and buttons with datas asks, as
+// a student who speaks lang reads it.
+func classify(cls *classifier, lang, text string, datas []string) question {
 	var choice, other string
 	var nav, newIdea, review, confirm bool
 	for _, d := range datas {
@@ -420,9 +429,9 @@ func (p *population) question(lang, text string, datas []string) question {
 	case confirm:
 		return question{kind: askConfirm}
 	case nav:
-		return question{kind: askTyped, key: p.cls.question(lang, text)}
+		return question{kind: askTyped, key: cls.question(lang, text)}
 	case newIdea:
-		return question{kind: askDone, key: p.cls.done(lang, text)}
+		return question{kind: askDone, key: cls.done(lang, text)}
 	case other != "":
 		return question{kind: askOther, step: other}
 	}
@@ -432,31 +441,69 @@ func (p *population) question(lang, text string, datas []string) question {
 // react does what a student does about a question. s.mu is held.
 func (s *slot) react(q question, datas []string) {
 	switch q.kind {
-	case askReview:
-		s.tapValue(datas, "rev", "submit")
-	case askChoice, askOther:
-		s.choose(datas, q.step)
 	case askConfirm:
 		s.note("confirmation asked")
-		s.tapValue(datas, "cf", "no")
-	case askTyped:
-		s.answer(datas, q.key)
 	case askDone:
 		switch q.key {
 		case "submit.thanks", "submit.queued":
 			s.st.ideasDone++
 			s.ideasLeft--
 			if s.ideasLeft > 0 && !s.p.stopping.Load() {
-				s.tapValue(datas, "new", "go")
+				s.do(tapValue(datas, "new", "go"))
 				return
 			}
 			s.finish(true, "")
 		default:
 			s.lose("unexpected: " + orUnknown(q.key))
 		}
-	default:
-		s.lose("unexpected buttons")
+		return
 	}
+	s.do(decide(q, datas, s.lang, s.p.cfg.path, s.rng))
+}
+
+// do makes the move, after thinking. s.mu is held.
+func (s *slot) do(m move) {
+	if m.lose != "" {
+		s.lose(m.lose)
+		return
+	}
+	if m.act.kind == actTap {
+		s.tap = m.data
+	}
+	s.next = m.act
+	s.schedule(s.thinkTime())
+}
+
+// move is what a student does next: an action (a tap: of the button with
+// data), or giving the conversation up (lose says why).
+type move struct {
+	act  action
+	data string
+	lose string
+}
+
+func tapMove(data string) move  { return move{act: action{kind: actTap}, data: data} }
+func textMove(text string) move { return move{act: action{kind: actText, text: text}} }
+func loseMove(why string) move  { return move{lose: why} }
+
+// decide is what a student who speaks lang answers to a question whose
+// buttons have datas, taking the path's answers where there is a choice;
+// rng makes the choices. An idea sent (askDone) is the caller's business:
+// it knows how many the student has left.
+func decide(q question, datas []string, lang string, path answerPath, rng *rand.Rand) move {
+	switch q.kind {
+	case askReview:
+		return tapValue(datas, "rev", "submit")
+	case askChoice, askOther:
+		return choose(datas, q.step, lang, rng)
+	case askConfirm:
+		return tapValue(datas, "cf", "no")
+	case askTyped:
+		return answer(datas, q.key, lang, path, rng)
+	case askDone:
+		return loseMove("unexpected: " + orUnknown(q.key))
+	}
+	return loseMove("unexpected buttons")
 }
 
 func orUnknown(key string) string {
@@ -491,13 +538,12 @@ func splitData(d string) (step, value string) {
 	return step, value
 }
 
-// tapValue taps the button with that step and value, after thinking.
-func (s *slot) tapValue(datas []string, step, value string) {
+// tapValue taps the button with that step and value.
+func tapValue(datas []string, step, value string) move {
 	if d, ok := button(datas, step, value); ok {
-		s.tapData(d)
-		return
+		return tapMove(d)
 	}
-	s.lose("no button " + step + "|" + value)
+	return loseMove("no button " + step + "|" + value)
 }
 
 // button is the data of the button with that step and value.
@@ -511,119 +557,98 @@ func button(datas []string, step, value string) (string, bool) {
 	return "", false
 }
 
-func (s *slot) tapData(d string) {
-	s.tap = d
-	s.next = action{kind: actTap}
-	s.schedule(s.thinkTime())
-}
-
 // choose picks an answer of a choice question: the student's own language
 // (wherever it is offered: the bot may offer the phone's), OK to the privacy
 // notice, anything for the rest.
-func (s *slot) choose(datas []string, step string) {
+func choose(datas []string, step, lang string, rng *rand.Rand) move {
 	var options []string
 	for _, d := range datas {
 		st, v := splitData(d)
 		if st != step {
 			continue
 		}
-		if v == s.lang || v == "ok" {
-			s.tapData(d)
-			return
+		if v == lang || v == "ok" {
+			return tapMove(d)
 		}
 		options = append(options, d)
 	}
 	if len(options) == 0 {
-		s.lose("no choice")
-		return
+		return loseMove("no choice")
 	}
-	s.tapData(options[s.rng.IntN(len(options))])
+	return tapMove(options[rng.IntN(len(options))])
 }
 
 // answer types (or skips, or sends a pin or a photo for) a question that has
 // only Back/Skip/Cancel buttons, the one with message key key. Which
 // questions come, and which have Skip, is the bot's business: the student
 // answers what is asked.
-func (s *slot) answer(datas []string, key string) {
-	pool, ok := answers[s.lang]
+func answer(datas []string, key, lang string, path answerPath, rng *rand.Rand) move {
+	pool, ok := answers[lang]
 	if !ok { // a language without answers of its own (a new one) writes English
 		pool = answers["en"]
 	}
-	path := s.p.cfg.path
 	skip, canSkip := button(datas, "nav", "skip")
 	if path == pathShortest && canSkip {
-		s.tapData(skip)
-		return
+		return tapMove(skip)
 	}
 	random := path == pathRandom
-	r := s.rng.Float64()
+	r := rng.Float64()
 	if step, ok := questionSteps[key]; ok {
 		key = step.Question // "works.ask_school" is "works.ask"
 	}
 	switch key {
 	case "works.ask":
 		if random && canSkip && r < 0.15 {
-			s.tapData(skip)
-			return
+			return tapMove(skip)
 		}
-		s.typeText(pick(s.rng, pool.works))
+		return textMove(pick(rng, pool.works))
 	case "improve.ask":
-		s.typeText(pick(s.rng, pool.improve))
+		return textMove(pick(rng, pool.improve))
 	case "title.ask":
-		s.typeText(pick(s.rng, pool.titles))
+		return textMove(pick(rng, pool.titles))
 	case "description.ask":
-		n := 1 + s.rng.IntN(4)
+		n := 1 + rng.IntN(4)
 		switch path {
 		case pathShortest:
 			n = 1
 		case pathLongest:
 			n = 4
 		}
-		desc := pick(s.rng, pool.sentences)
+		desc := pick(rng, pool.sentences)
 		for range n - 1 {
-			desc += " " + pick(s.rng, pool.sentences)
+			desc += " " + pick(rng, pool.sentences)
 		}
-		s.typeText(desc)
+		return textMove(desc)
 	case "place.ask":
 		switch {
 		case !random || r < 0.5:
-			s.next = action{kind: actLocation, lat: 50.0281 + (s.rng.Float64()-0.5)*0.04, lon: 15.2003 + (s.rng.Float64()-0.5)*0.06}
-			s.schedule(s.thinkTime())
+			return move{act: action{kind: actLocation, lat: 50.0281 + (rng.Float64()-0.5)*0.04, lon: 15.2003 + (rng.Float64()-0.5)*0.06}}
 		case r < 0.8 || !canSkip:
-			s.typeText(pick(s.rng, pool.places))
+			return textMove(pick(rng, pool.places))
 		default:
-			s.tapData(skip)
+			return tapMove(skip)
 		}
 	case "photo.ask":
 		if !random || r < 0.6 || !canSkip {
-			s.next = action{kind: actPhoto}
-			s.schedule(s.thinkTime())
-			return
+			return move{act: action{kind: actPhoto}}
 		}
-		s.tapData(skip)
-	default:
-		step, ok := questionSteps[key]
-		switch {
-		case !ok:
-			s.lose("unexpected: " + orUnknown(key))
-		case random && canSkip && r < 0.3:
-			s.tapData(skip)
-		case step.Answer.Kind == flows.PhotoAnswer:
-			s.next = action{kind: actPhoto}
-			s.schedule(s.thinkTime())
-		default: // a question added to the flow: a sentence, as long as it may be
-			text := []rune(pick(s.rng, pool.sentences))
-			s.typeText(string(text[:min(step.Answer.MaxLen, len(text))]))
-		}
+		return tapMove(skip)
 	}
+	step, ok := questionSteps[key]
+	switch {
+	case !ok:
+		return loseMove("unexpected: " + orUnknown(key))
+	case random && canSkip && r < 0.3:
+		return tapMove(skip)
+	case step.Answer.Kind == flows.PhotoAnswer:
+		return move{act: action{kind: actPhoto}}
+	}
+	// A question added to the flow: a sentence, as long as it may be.
+	text := []rune(pick(rng, pool.sentences))
+	return textMove(string(text[:min(step.Answer.MaxLen, len(text))]))
 }
 
 func pick(rng *rand.Rand, from []string) string { return from[rng.IntN(len(from))] }
-
-func (s *slot) typeText(t string) {
-	s.next = action{kind: actText, text: t}
-	s.schedule(s.thinkTime())
-}
 
 // lose gives up the conversation: the bot said something no student could
 // go on from.

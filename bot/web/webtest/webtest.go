@@ -17,7 +17,9 @@
 //	fmt.Println(c.Messages())       // what the bot said, as plain text
 //
 // A page that answers with an HTTP status of 400 or more is kept as the
-// page (Page, Status) and returned as a *StatusError.
+// page (Page, Status) and returned as a *StatusError. After a network
+// error the page is still the one before, and Resubmit posts the form
+// again.
 package webtest
 
 import (
@@ -54,6 +56,13 @@ type Client struct {
 	status int
 	url    *url.URL
 	parsed *parsedPage
+	posted *posted // the last form posted
+}
+
+// posted is a form as it was posted, to post it again.
+type posted struct {
+	url, ctype string
+	body       []byte
 }
 
 // Option changes a new Client.
@@ -186,11 +195,27 @@ func (c *Client) Photo(jpeg []byte) error {
 	fw, _ := mw.CreateFormFile("photo", "photo.jpg")
 	_, _ = fw.Write(jpeg)
 	_ = mw.Close()
-	req, err := http.NewRequest(http.MethodPost, c.resolve("/c/photo"), &body)
+	return c.postBody(c.resolve("/c/photo"), mw.FormDataContentType(), body.Bytes())
+}
+
+// Resubmit posts the last form posted again, as it was (the same tokens
+// and nonce, the same photo): what a browser does when the student
+// reloads the page a form led to, or when it sends a post again after
+// the connection broke. The server takes it for the same event.
+func (c *Client) Resubmit() error {
+	if c.posted == nil {
+		return errors.New("webtest: no form was posted yet")
+	}
+	return c.postBody(c.posted.url, c.posted.ctype, c.posted.body)
+}
+
+func (c *Client) postBody(u, ctype string, body []byte) error {
+	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("webtest: %w", err)
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Content-Type", ctype)
+	c.posted = &posted{url: u, ctype: ctype, body: body}
 	return c.do(req)
 }
 
@@ -211,12 +236,7 @@ func (c *Client) Resume(code string) error {
 // for tests of forged tokens and of the same form posted twice (Tokens
 // has the page's).
 func (c *Client) PostRaw(path string, form url.Values) error {
-	req, err := http.NewRequest(http.MethodPost, c.resolve(path), strings.NewReader(form.Encode()))
-	if err != nil {
-		return fmt.Errorf("webtest: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
+	return c.postBody(c.resolve(path), "application/x-www-form-urlencoded", []byte(form.Encode()))
 }
 
 // Tokens are the page's form token (csrf) and form nonce (n), which every
