@@ -60,6 +60,14 @@ func newClassifier() (*classifier, error) {
 					return nil, err
 				}
 				*set.dst = append(*set.dst, prefixKey{key: key, prefix: p})
+				// In the browser a sentence may be worded its own way.
+				if cat.Has(key + "_web") {
+					p, err := textPrefix(cat, lang, key+"_web")
+					if err != nil {
+						return nil, err
+					}
+					*set.dst = append(*set.dst, prefixKey{key: key, prefix: p})
+				}
 			}
 		}
 		// Within a set no prefix may start another: the longest match
@@ -67,7 +75,7 @@ func newClassifier() (*classifier, error) {
 		for _, set := range [][]prefixKey{lp.questions, lp.done} {
 			for i, a := range set {
 				for j, b := range set {
-					if i != j && strings.HasPrefix(a.prefix, b.prefix) {
+					if i != j && a.key != b.key && strings.HasPrefix(a.prefix, b.prefix) {
 						return nil, fmt.Errorf("texts %s and %s (%s) cannot be told apart", a.key, b.key, lang)
 					}
 				}
