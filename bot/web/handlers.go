@@ -30,6 +30,14 @@ const maxText = 4096
 // does not stop it half-way: the event is handled or not at all.
 const converseTimeout = 30 * time.Second
 
+// maxUploads photo uploads are read and processed at once (each holds up
+// to PhotoBytes, and its decoded picture tens of MB); others wait up to
+// uploadWait, then are asked to send again.
+const (
+	maxUploads = 8
+	uploadWait = 20 * time.Second
+)
+
 // notices are what a chat page may say about the last post (?n=).
 var notices = []string{"photo_bad", "photo_big", "photo_failed", "photo_none", "text_long", "text_empty", "location_bad", "retry"}
 
@@ -422,6 +430,18 @@ func (s *Server) backToChat(w http.ResponseWriter, r *http.Request, notice strin
 // Telegram do not see it: Telegram knows no such file id, so the review
 // card comes without the photo, and the bot logs that showing it failed.)
 func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
+	// Uploads are read whole into memory: only so many at once, the rest
+	// wait here, before their bytes are read (a class sending 3–5 MB phone
+	// photos at once must not take gigabytes).
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-r.Context().Done():
+		return // the browser gave up
+	case <-time.After(uploadWait):
+		s.tooFast(w, r)
+		return
+	}
 	lim := s.cfg.Limits
 	r.Body = http.MaxBytesReader(w, r.Body, lim.PhotoBytes+lim.FormBytes)
 	mr, err := r.MultipartReader()
@@ -472,8 +492,20 @@ func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
 		s.backToChat(w, r, "photo_none")
 		return
 	}
-	jpeg, err := s.processPhoto(photo)
+	id := s.photoID(sess, fields["n"])
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), converseTimeout)
+	defer cancel()
+	// The same form sent again (a reload, a lost answer): its photo is
+	// stored already, and the runtime handles its event once.
+	if _, stored, err := s.stores.Photos.Get(ctx, id); err == nil && stored {
+		s.converse(w, r, sess, flows.Input{What: flows.PhotoSent{FileID: photoPrefix + id}}, fields["n"], &entry{Me: true, Photo: id}, 0)
+		return
+	}
+	jpeg, err := s.processPhoto(r.Context(), photo)
 	switch {
+	case errors.Is(err, context.Canceled):
+		return // the browser gave up waiting: nobody to answer
+
 	case errors.Is(err, errTooLarge):
 		s.backToChat(w, r, "photo_big")
 		return
@@ -482,9 +514,6 @@ func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
 		s.backToChat(w, r, "photo_bad")
 		return
 	}
-	id := s.photoID(sess, fields["n"])
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), converseTimeout)
-	defer cancel()
 	if err := s.stores.Photos.Put(ctx, id, jpeg); err != nil {
 		s.log.Error("storing a web photo", "err", err)
 		s.backToChat(w, r, "photo_failed")
@@ -494,8 +523,13 @@ func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
 }
 
 // processPhoto is processPhoto, a few at a time (photoSlots).
-func (s *Server) processPhoto(data []byte) ([]byte, error) {
-	s.photoSlots <- struct{}{}
+// A photo whose browser stopped waiting is not processed at all.
+func (s *Server) processPhoto(ctx context.Context, data []byte) ([]byte, error) {
+	select {
+	case s.photoSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	defer func() { <-s.photoSlots }()
 	return processPhoto(data, s.cfg.Limits.PhotoPixels, s.cfg.Limits.PhotoSide)
 }

@@ -57,9 +57,13 @@ func processPhoto(data []byte, maxPixels int64, maxSide int) ([]byte, error) {
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	// White under a transparent PNG: JPEG has no alpha.
 	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	// BiLinear widens its kernel when shrinking, so a 12-megapixel photo
-	// comes out smooth, not aliased, at a fraction of CatmullRom's cost.
-	draw.BiLinear.Scale(dst, dst.Bounds(), src, b, draw.Over, nil)
+	if w == b.Dx() && h == b.Dy() {
+		draw.Draw(dst, dst.Bounds(), src, b.Min, draw.Over) // small enough: no scaling
+	} else {
+		// BiLinear widens its kernel when shrinking, so a 12-megapixel photo
+		// comes out smooth, not aliased, at a fraction of CatmullRom's cost.
+		draw.BiLinear.Scale(dst, dst.Bounds(), src, b, draw.Over, nil)
+	}
 	if format == "jpeg" {
 		dst = orient(dst, exifOrientation(data))
 	}

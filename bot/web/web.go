@@ -85,7 +85,9 @@ func (l *Limits) defaults() {
 		}
 	}
 	rate(&l.PerParticipant, Rate{Burst: 30, PerSecond: 1})
-	rate(&l.PerAddress, Rate{Burst: 300, PerSecond: 10})
+	// A whole school may be behind one address: a few hundred students
+	// answering every few seconds.
+	rate(&l.PerAddress, Rate{Burst: 1000, PerSecond: 60})
 	rate(&l.ResumeGuesses, Rate{Burst: 10, PerSecond: 1.0 / 60})
 }
 
@@ -145,6 +147,8 @@ type Server struct {
 	lastEventID                             atomic.Int64
 	// photoSlots: photos decoded at once (each takes tens of MB).
 	photoSlots chan struct{}
+	// uploads: photo uploads being read or processed at once.
+	uploads chan struct{}
 	// chats orders what one process writes into one transcript: the
 	// student's message goes in before what the next post answers.
 	chats [64]sync.Mutex
@@ -180,6 +184,7 @@ func New(rt *bot.Runtime, catalog *locales.Catalog, cfg Config, stores Stores) (
 		byAddress:     newLimiter(cfg.Limits.PerAddress, cfg.Now),
 		resumeGuesses: newLimiter(cfg.Limits.ResumeGuesses, cfg.Now),
 		photoSlots:    make(chan struct{}, 2),
+		uploads:       make(chan struct{}, maxUploads),
 	}
 	s.texts = rt.TextsIn(links{s}, "web")
 	var err error
