@@ -35,7 +35,8 @@ const converseTimeout = 30 * time.Second
 // uploadWait, then are asked to send again.
 const (
 	maxUploads = 8
-	uploadWait = 20 * time.Second
+	// Below the HTTP server's read timeout (15 s): the body is read after.
+	uploadWait = 8 * time.Second
 )
 
 // notices are what a chat page may say about the last post (?n=).
@@ -451,28 +452,33 @@ func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
 	}
 	fields := map[string]string{}
 	var photo []byte
-	tooBig := false
+	tooBig, cutShort := false, false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
-			tooBig = true // over the limit, or cut short: the photo is not all there
+		if err != nil { // the photo is not all there
+			var limit *http.MaxBytesError
+			tooBig, cutShort = errors.As(err, &limit), !errors.As(err, &limit)
 			break
 		}
 		switch name := part.FormName(); name {
 		case "photo":
 			photo, err = io.ReadAll(io.LimitReader(part, lim.PhotoBytes+1))
-			if err != nil || int64(len(photo)) > lim.PhotoBytes {
+			var limit *http.MaxBytesError
+			switch {
+			case int64(len(photo)) > lim.PhotoBytes, errors.As(err, &limit):
 				tooBig, photo = true, nil
+			case err != nil: // cut short (a slow connection, the read deadline)
+				cutShort, photo = true, nil
 			}
 		case "csrf", "n":
 			v, _ := io.ReadAll(io.LimitReader(part, 256))
 			fields[name] = string(v)
 		}
 		_ = part.Close()
-		if tooBig {
+		if tooBig || cutShort {
 			break
 		}
 	}
@@ -487,6 +493,9 @@ func (s *Server) photoPost(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case tooBig:
 		s.backToChat(w, r, "photo_big")
+		return
+	case cutShort:
+		s.backToChat(w, r, "retry")
 		return
 	case len(photo) == 0:
 		s.backToChat(w, r, "photo_none")
