@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,37 +27,9 @@ import (
 
 	"github.com/healthycities/napad/bot/web"
 	"github.com/healthycities/napad/flows"
+	"github.com/healthycities/napad/internal/browsertest"
 	"github.com/healthycities/napad/storage/postgres"
 )
-
-// findChromium is the browser to run: $CHROME_PATH, or Chromium or Chrome
-// on PATH. The test fails without one: students use the pages in a
-// browser, and only a browser shows whether they work.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no Chromium or Chrome found (CHROME_PATH, or chromium on PATH): install Debian's chromium: apt-get install chromium")
-	return ""
-}
-
-// screenshotDir is where the test saves its screenshots:
-// $NAPAD_SCREENSHOT_DIR, else a temporary directory.
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("NAPAD_SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
 
 // browserEvents is what went wrong in the pages: script errors, console
 // errors (a Content-Security-Policy violation is one), dialogs.
@@ -249,26 +220,7 @@ func (p *phone) noProblems() {
 }
 
 func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	exe := findChromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(exe),
-		chromedp.NoSandbox, // the tests run as root
-		chromedp.Headless,
-		chromedp.WindowSize(390, 844),
-		// No network but the test server: loopback goes around the proxy.
-		chromedp.ProxyServer("127.0.0.1:9"),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	return browser
+	return browsertest.Start(t, 390, 844, 5*time.Minute)
 }
 
 // wantTexts are what the tests look for in each language.
@@ -290,7 +242,7 @@ func TestStudentsSendIdeasInABrowser(t *testing.T) {
 	if err := os.WriteFile(photoFile, photoWithEXIF(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	shots := screenshotDir(t)
+	shots := browsertest.ScreenshotDir(t)
 	sent := 0
 	for _, lang := range []string{"cs", "en", "nb", "uk"} {
 		t.Run(lang, func(t *testing.T) {

@@ -1,12 +1,10 @@
 package export_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/healthycities/napad/internal/browsertest"
 	"github.com/healthycities/napad/storage/export"
 )
 
@@ -63,35 +62,6 @@ func browserPins() []export.PinRow {
 	return append(pins, typed, hidden)
 }
 
-// findChromium is the browser to run: $CHROME_PATH, or Chromium or Chrome
-// on PATH. The test fails without one: the map page is what staff open,
-// and only a browser shows whether it works.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no Chromium or Chrome found (CHROME_PATH, or chromium on PATH): install Debian's chromium: apt-get install chromium")
-	return ""
-}
-
-// screenshotDir is where the test saves its screenshots: $NAPAD_SCREENSHOT_DIR,
-// else a temporary directory.
-func screenshotDir(t *testing.T) string {
-	if d := os.Getenv("NAPAD_SCREENSHOT_DIR"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
-
 // browserEvents is what the page did that the test listens for.
 type browserEvents struct {
 	mu         sync.Mutex
@@ -117,7 +87,6 @@ func (e *browserEvents) get(list *[]string) []string {
 // feelings' colours, the legend counts them, the filters and the heat view
 // work, and a student's hostile comment stays text.
 func TestMapPageInABrowser(t *testing.T) {
-	browser := findChromium(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "mapa.html")
 	f, err := os.Create(file)
@@ -131,25 +100,7 @@ func TestMapPageInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox, // the tests run as root
-		chromedp.Headless,
-		chromedp.WindowSize(1280, 900),
-		// No network: every request that is not a file fails at once.
-		chromedp.ProxyServer("127.0.0.1:9"),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", browser, err)
-	}
+	bctx := browsertest.Start(t, 1280, 900, 60*time.Second)
 	var ev browserEvents
 	err = chromedp.Listen(bctx, func(e any) {
 		// This runs in the tab's loop: no command here.
@@ -221,7 +172,7 @@ func TestMapPageInABrowser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shot := filepath.Join(screenshotDir(t), name)
+		shot := filepath.Join(browsertest.ScreenshotDir(t), name)
 		if err := os.WriteFile(shot, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
