@@ -521,28 +521,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*report,
 	}
 
 	// Before.
-	var rdb goredis.UniversalClient
-	var redisBefore redisSnap
-	if o.redisURL != "" {
-		if rdb, err = redisClient(o.redisURL); err != nil {
-			return nil, err
-		}
-		defer rdb.Close()
-		if redisBefore, err = redisInfo(ctx, rdb); err != nil {
-			return nil, err
-		}
+	before, err := watchStores(ctx, o.redisURL, o.databaseURL)
+	if err != nil {
+		return nil, err
 	}
-	var pgw *pgWatch
-	var pgBefore pgSnap
-	if o.databaseURL != "" {
-		if pgw, err = openPGWatch(ctx, o.databaseURL); err != nil {
-			return nil, err
-		}
-		defer pgw.close(context.WithoutCancel(ctx))
-		if pgBefore, err = pgw.snap(ctx); err != nil {
-			return nil, err
-		}
-	}
+	defer before.close(context.WithoutCancel(ctx))
+	rdb, redisBefore, pgw, pgBefore := before.rdb, before.redis, before.pgw, before.pg
 	var procBefore procSample
 	var rss *rssSampler
 	if botPID > 0 {

@@ -327,3 +327,49 @@ func summarize(samples []uint32) latency {
 	}
 	return latency{N: len(samples), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: float64(samples[len(samples)-1]) / 1000}
 }
+
+// storesBefore are Redis and PostgreSQL as a run found them, with the
+// connections that watch them (nil where not watched), for the report's
+// differences.
+type storesBefore struct {
+	rdb   goredis.UniversalClient
+	redis redisSnap
+	pgw   *pgWatch
+	pg    pgSnap
+}
+
+// watchStores connects to the stores given ("" : not watched) and takes
+// their snapshots before a run.
+func watchStores(ctx context.Context, redisURL, databaseURL string) (*storesBefore, error) {
+	var b storesBefore
+	var err error
+	if redisURL != "" {
+		if b.rdb, err = redisClient(redisURL); err != nil {
+			return nil, err
+		}
+		if b.redis, err = redisInfo(ctx, b.rdb); err != nil {
+			b.close(ctx)
+			return nil, err
+		}
+	}
+	if databaseURL != "" {
+		if b.pgw, err = openPGWatch(ctx, databaseURL); err != nil {
+			b.close(ctx)
+			return nil, err
+		}
+		if b.pg, err = b.pgw.snap(ctx); err != nil {
+			b.close(ctx)
+			return nil, err
+		}
+	}
+	return &b, nil
+}
+
+func (b *storesBefore) close(ctx context.Context) {
+	if b.rdb != nil {
+		_ = b.rdb.Close()
+	}
+	if b.pgw != nil {
+		b.pgw.close(ctx)
+	}
+}

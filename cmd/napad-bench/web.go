@@ -30,7 +30,6 @@ import (
 
 	"github.com/healthycities/napad/bot/web/webtest"
 	"github.com/healthycities/napad/flows"
-	goredis "github.com/redis/go-redis/v9"
 )
 
 // webReport is what -mode web measured beyond the common report.
@@ -164,28 +163,12 @@ func runWeb(ctx context.Context, o *options, log *slog.Logger, tableOut, stdout 
 			return nil, err
 		}
 	}
-	var rdb goredis.UniversalClient
-	var redisBefore redisSnap
-	if o.redisURL != "" {
-		if rdb, err = redisClient(o.redisURL); err != nil {
-			return nil, err
-		}
-		defer rdb.Close()
-		if redisBefore, err = redisInfo(ctx, rdb); err != nil {
-			return nil, err
-		}
+	before, err := watchStores(ctx, o.redisURL, o.databaseURL)
+	if err != nil {
+		return nil, err
 	}
-	var pgw *pgWatch
-	var pgBefore pgSnap
-	if o.databaseURL != "" {
-		if pgw, err = openPGWatch(ctx, o.databaseURL); err != nil {
-			return nil, err
-		}
-		defer pgw.close(context.WithoutCancel(ctx))
-		if pgBefore, err = pgw.snap(ctx); err != nil {
-			return nil, err
-		}
-	}
+	defer before.close(context.WithoutCancel(ctx))
+	rdb, redisBefore, pgw, pgBefore := before.rdb, before.redis, before.pgw, before.pg
 	botPID := o.botPID
 	if bot != nil {
 		botPID = bot.pid()
