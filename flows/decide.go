@@ -184,7 +184,7 @@ func ideaCard(item ReviewItem, always bool) Msg {
 	place, mapLink := orNone(item.PlaceText), any("")
 	if item.Lat != nil && item.Lon != nil {
 		place = Msg{Key: "review.pin", Data: map[string]any{"Lat": *item.Lat, "Lon": *item.Lon}}
-		mapLink = Msg{Key: "staffcard.map", Data: map[string]any{"Link": mapURL(*item.Lat, *item.Lon)}}
+		mapLink = Msg{Key: "staffcard.map", Data: map[string]any{"Link": MapLink(*item.Lat, *item.Lon)}}
 	}
 	flag := any("")
 	if item.Flagged {
@@ -225,8 +225,8 @@ func ideaState(item ReviewItem) Msg {
 	return Msg{Key: "staffcard.state", Data: data}
 }
 
-// mapURL is a link to the place on OpenStreetMap, with a marker.
-func mapURL(lat, lon float64) string {
+// MapLink is a link to the place on OpenStreetMap, with a marker.
+func MapLink(lat, lon float64) string {
 	la, lo := strconv.FormatFloat(lat, 'f', 5, 64), strconv.FormatFloat(lon, 'f', 5, 64)
 	return "https://www.openstreetmap.org/?mlat=" + la + "&mlon=" + lo + "#map=18/" + la + "/" + lo
 }

@@ -410,10 +410,3 @@ func TopPlacesReply(places []TopPlace, own []string) (Reply, bool) {
 	}
 	return Reply{Text: Msg{Key: "map.top_places", Data: map[string]any{"Places": lines}}}, true
 }
-
-// MapLink opens a point on OpenStreetMap.
-func MapLink(lat, lon float64) string {
-	ll := strconv.FormatFloat(lat, 'f', 5, 64) + "/" + strconv.FormatFloat(lon, 'f', 5, 64)
-	return "https://www.openstreetmap.org/?mlat=" + strconv.FormatFloat(lat, 'f', 5, 64) +
-		"&mlon=" + strconv.FormatFloat(lon, 'f', 5, 64) + "#map=17/" + ll
-}
