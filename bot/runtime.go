@@ -155,6 +155,9 @@ func (rt *Runtime) IsStaff(pid string) bool { return rt.staff[pid] }
 // Logger is the runtime's logger, for the channels.
 func (rt *Runtime) Logger() *slog.Logger { return rt.log }
 
+// Catalog is the runtime's texts, for a channel's own pages.
+func (rt *Runtime) Catalog() *locales.Catalog { return rt.catalog }
+
 // now is the current time in the city's time zone, in which teachers give
 // closing dates.
 func (rt *Runtime) now() time.Time { return rt.cfg.Now().In(rt.cfg.Location) }

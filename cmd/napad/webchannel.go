@@ -15,7 +15,6 @@ import (
 	"github.com/healthycities/napad/bot/telegram"
 	"github.com/healthycities/napad/bot/web"
 	"github.com/healthycities/napad/flows"
-	"github.com/healthycities/napad/locales"
 	"github.com/healthycities/napad/storage/postgres"
 	redisstore "github.com/healthycities/napad/storage/redis"
 )
@@ -31,10 +30,6 @@ func startWeb(ctx context.Context, cfg config, rt *bot.Runtime, tg *telegram.Bot
 	if !cfg.Web {
 		return nil, "", nil
 	}
-	catalog, err := locales.Load()
-	if err != nil {
-		return nil, "", fmt.Errorf("web channel: %w", err)
-	}
 	demo := ""
 	if cfg.DemoForum {
 		f, err := demoForum(ctx, db)
@@ -49,7 +44,7 @@ func startWeb(ctx context.Context, cfg config, rt *bot.Runtime, tg *telegram.Bot
 	if tg != nil {
 		username = tg.Username()
 	}
-	srv, err := web.New(rt, catalog, web.Config{
+	srv, err := web.New(rt, rt.Catalog(), web.Config{
 		Secret:       webSecret(cfg.ParticipantKey),
 		BotUsername:  username,
 		DemoCode:     demo,
