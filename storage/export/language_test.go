@@ -57,7 +57,7 @@ func TestExportWordsInTheFilesLanguage(t *testing.T) {
 	}{
 		{"cs", map[int]string{5: "ukrajinština", 6: "Město", 7: "Doprava a bezpečnost", 16: "Ne", 17: "Možná", 18: "Posuzuje se", 21: "Mimo téma", 22: "Web (prohlížeč)"}},
 		{"en", map[int]string{5: "Ukrainian", 6: "Town", 7: "Transport and safety", 16: "No", 17: "Maybe", 18: "Under review", 21: "Off topic", 22: "Web (browser)"}},
-		{"nb", map[int]string{5: "ukrainsk", 6: "Kommune", 7: "Trafikk og trygghet", 16: "Nei", 17: "Kanskje", 18: "Til vurdering", 21: "Utenfor tema", 22: "Nett (nettleser)"}},
+		{"nb", map[int]string{5: "ukrainsk", 6: "Kommune", 7: "Trafikk og trygghet", 16: "Nei", 17: "Kanskje", 18: "Til vurdering", 21: "Utenfor tema", 22: "Nettleser"}},
 		{"uk", map[int]string{5: "українська", 6: "Місто", 7: "Транспорт і безпека", 16: "Ні", 17: "Можливо", 18: "На розгляді", 21: "Не на тему", 22: "Веб (браузер)"}},
 	} {
 		opts := []export.Option{export.WithLanguage(c.lang), export.WithHidden(true)}
